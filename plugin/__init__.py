@@ -1,0 +1,1 @@
+"""The loyalty engine and the Flask app around it."""

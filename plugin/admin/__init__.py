@@ -1,0 +1,1 @@
+"""The store owner's side: the admin API now, the dashboard later."""

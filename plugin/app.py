@@ -1,0 +1,39 @@
+"""The app factory: it only wires configuration, subsystems and blueprints."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from flask import Flask
+
+from plugin import db, errors, queue
+from plugin.config import load_settings
+from plugin.crypto import Vault
+from plugin.runtime import Runtime
+
+
+def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
+    """Build the app from the environment; ``test_config`` overrides environment variables."""
+    settings = load_settings({**os.environ, **(test_config or {})})
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["loyalty"] = Runtime(settings=settings, vault=Vault(settings.secret_key))
+    db.bind(settings.database_url)
+    db.init_app(app)
+    queue.configure(settings.redis_url, settings.batch_size)
+    errors.init_app(app)
+
+    from plugin import install, public
+    from plugin.admin import api
+    from webhooks import shopify
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(install.bp)
+    app.register_blueprint(shopify.bp)
+    app.register_blueprint(api.bp)
+    return app

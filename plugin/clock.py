@@ -1,0 +1,19 @@
+"""The one clock: UTC, injectable so tests can move time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+_source: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
+
+
+def now() -> datetime:
+    """Current UTC time as a naive datetime (the database stores UTC without zone)."""
+    return _source().astimezone(UTC).replace(tzinfo=None)
+
+
+def set_source(source: Callable[[], datetime] | None) -> None:
+    """Replace the clock (tests); None restores the system clock."""
+    global _source
+    _source = source or (lambda: datetime.now(UTC))

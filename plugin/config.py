@@ -1,0 +1,100 @@
+"""Settings from the environment, checked once at start so a bad value names its variable."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_DATABASE_URL = "sqlite:///" + str(Path.cwd() / "loyalty.db")
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+
+class ConfigError(ValueError):
+    """A setting has a value the app cannot run with; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    shopify_api_key: str | None
+    shopify_api_secret: str | None
+    public_url: str
+    max_body_bytes: int
+    batch_size: int
+    secret_is_generated: bool = False
+
+    @property
+    def uses_redis(self) -> bool:
+        return self.redis_url is not None
+
+
+def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in schemes:
+        raise ConfigError(f"{name}: scheme must be one of {', '.join(schemes)}, got {value!r}")
+    if parts.scheme.startswith("http") and not parts.netloc:
+        raise ConfigError(f"{name}: {value!r} has no host")
+    return value
+
+
+def _positive_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name}: must be a whole number, got {value!r}") from None
+    if number <= 0:
+        raise ConfigError(f"{name}: must be positive, got {value!r}")
+    return number
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read and validate every LOYALTY_* / SHOPIFY_* variable; raise ConfigError on the first bad one."""
+    env = os.environ if environ is None else environ
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    database_url = _url(
+        "LOYALTY_DATABASE_URL",
+        get("LOYALTY_DATABASE_URL") or DEFAULT_DATABASE_URL,
+        ("sqlite", "postgres", "postgresql"),
+    )
+    redis_url = get("LOYALTY_REDIS_URL")
+    if redis_url:
+        _url("LOYALTY_REDIS_URL", redis_url, ("redis", "rediss", "unix"))
+    api_key, api_secret = get("SHOPIFY_API_KEY"), get("SHOPIFY_API_SECRET")
+    if bool(api_key) != bool(api_secret):
+        missing = "SHOPIFY_API_SECRET" if api_key else "SHOPIFY_API_KEY"
+        raise ConfigError(f"{missing}: SHOPIFY_API_KEY and SHOPIFY_API_SECRET are set together")
+    secret_key = get("LOYALTY_SECRET_KEY")
+    generated = secret_key is None
+    if secret_key is None:
+        if database_url.startswith("postgres") or api_secret:
+            # Real shops' tokens would be encrypted with a publicly known key.
+            raise ConfigError(
+                "LOYALTY_SECRET_KEY: required with PostgreSQL or a Shopify app secret"
+            )
+        secret_key = "insecure-development-key-set-LOYALTY_SECRET_KEY"
+    elif len(secret_key) < 16:
+        raise ConfigError("LOYALTY_SECRET_KEY: must be at least 16 characters")
+    public_url = _url(
+        "LOYALTY_PUBLIC_URL", get("LOYALTY_PUBLIC_URL") or "http://127.0.0.1:5000", ("http", "https")
+    ).rstrip("/")
+    return Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        secret_key=secret_key,
+        shopify_api_key=api_key,
+        shopify_api_secret=api_secret,
+        public_url=public_url,
+        max_body_bytes=_positive_int(
+            "LOYALTY_MAX_BODY_BYTES", get("LOYALTY_MAX_BODY_BYTES") or str(DEFAULT_MAX_BODY_BYTES)
+        ),
+        batch_size=_positive_int("LOYALTY_BATCH_SIZE", get("LOYALTY_BATCH_SIZE") or "200"),
+        secret_is_generated=generated,
+    )

@@ -1,0 +1,82 @@
+"""One database handle for the whole process, bound late to the configured URL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+
+import peewee
+from playhouse.db_url import connect
+
+database = peewee.DatabaseProxy()
+
+
+def bind(url: str) -> peewee.Database:
+    """Bind the proxy to a database URL (sqlite:///path or postgresql://...) and create tables."""
+    if url.startswith("sqlite"):
+        # WAL lets the web process read while a job writes; the busy timeout waits out a writer.
+        db = connect(url, pragmas={"journal_mode": "wal", "busy_timeout": 5000,
+                                   "foreign_keys": 1, "synchronous": "normal"})
+    else:
+        db = connect(url.replace("postgres://", "postgresql://", 1), autorollback=True)
+    database.initialize(db)
+    from plugin.models import ALL_MODELS
+
+    with session():
+        database.create_tables(ALL_MODELS, safe=True)
+    return db
+
+
+@contextmanager
+def session() -> Iterator[None]:
+    """Open a connection for a unit of work unless one is open already; close only what it opened."""
+    opened = database.is_closed()
+    if opened:
+        database.connect()
+    try:
+        yield
+    finally:
+        if opened:
+            database.close()
+
+
+def locking(query: peewee.Select) -> peewee.Select:
+    """FOR UPDATE where the database has row locks (PostgreSQL); SQLite serialises writers anyway."""
+    return query.for_update() if database.for_update else query
+
+
+def claiming(query: peewee.Select) -> peewee.Select:
+    """FOR UPDATE SKIP LOCKED, so concurrent workers never take the same rows."""
+    return query.for_update(skip_locked=True) if database.for_update else query
+
+
+def init_app(app) -> None:
+    """Connect per request, close on teardown (never after_request: errors would leak it)."""
+
+    @app.before_request
+    def _connect() -> None:
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc) -> None:
+        if not database.is_closed():
+            database.close()
+
+
+class JSONField(peewee.TextField):
+    """JSON stored as text on every backend; Decimals are written as strings, never floats."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, default=_json_default,
+                                                     separators=(",", ":"))
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

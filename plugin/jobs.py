@@ -1,0 +1,106 @@
+"""RQ job functions: importable, primitive arguments, a database session around the body.
+
+They raise on infrastructure failure so RQ's retry and failed registry see it; a single event
+that cannot be applied is marked failed with its reason and the rest of its batch still lands.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import peewee
+
+from plugin import apply, clock
+from plugin.db import claiming, database, session
+from plugin.models import Event
+
+log = logging.getLogger(__name__)
+
+#: A job applies at most this many batches before handing over to a fresh job, so one busy shop
+#: cannot hold a worker forever.
+MAX_BATCHES_PER_JOB = 50
+#: Pending events older than this are picked up by the sweep (their doorbell was lost).
+SWEEP_AGE = timedelta(seconds=30)
+
+#: Errors that mean the database itself is unwell: the job fails and RQ retries it.
+INFRASTRUCTURE = (peewee.OperationalError, peewee.InterfaceError)
+
+
+def apply_pending(shop_id: int, batch_size: int = 200) -> int:
+    """Apply the shop's pending events in arrival order, one transaction per batch."""
+    from plugin import queue
+
+    queue.clear_doorbell(shop_id)
+    applied = 0
+    with session():
+        for _ in range(MAX_BATCHES_PER_JOB):
+            count = apply_batch(shop_id, batch_size)
+            applied += count
+            if count == 0:
+                return applied
+    queue.ring(shop_id, force=True)  # more remain: let another job (or worker) carry on
+    return applied
+
+
+def apply_batch(shop_id: int, batch_size: int) -> int:
+    """Claim up to ``batch_size`` pending events and apply them in one transaction."""
+    with database.atomic():
+        events = list(claiming(
+            Event.select()
+            .where((Event.shop == shop_id) & (Event.status == "pending"))
+            .order_by(Event.id)
+            .limit(batch_size)
+        ))
+        outcomes: dict[str, list[int]] = {}
+        for event in events:
+            status = _apply_one(event)
+            if status in (apply.APPLIED, apply.WAITING) and event.error is None:
+                outcomes.setdefault(status, []).append(event.id)
+        now = clock.now()
+        for status, ids in outcomes.items():
+            Event.update(
+                status=status, attempts=Event.attempts + 1,
+                applied_at=now if status == apply.APPLIED else None,
+            ).where(Event.id.in_(ids)).execute()
+    return len(events)
+
+
+def _apply_one(event: Event) -> str:
+    """Apply one event in a savepoint; a failure rolls back only this event and records why."""
+    handler = apply.HANDLERS.get(event.kind)
+    try:
+        with database.atomic():
+            if handler is None:
+                raise LookupError(f"no handler for event kind {event.kind!r}")
+            status = handler(event)
+    except INFRASTRUCTURE:
+        raise
+    except Exception as exc:  # noqa: BLE001 - recorded on the event, not swallowed
+        log.warning("event %s of shop %s failed: %s", event.id, event.shop_id, exc)
+        _record(event, "failed", f"{type(exc).__name__}: {exc}")
+        return "failed"
+    if event.error is not None:  # applied, with a note (e.g. a clamped reversal)
+        _record(event, status, event.error)
+    return status
+
+
+def _record(event: Event, status: str, error: str) -> None:
+    event.error = error
+    Event.update(
+        status=status, error=error, attempts=Event.attempts + 1,
+        applied_at=clock.now() if status == apply.APPLIED else None,
+    ).where(Event.id == event.id).execute()
+
+
+def sweep() -> int:
+    """Ring for every shop with events that were stored but never applied (a lost doorbell)."""
+    from plugin import queue
+
+    with session():
+        shop_ids = [row.shop_id for row in Event.select(Event.shop).distinct().where(
+            (Event.status == "pending") & (Event.received_at < clock.now() - SWEEP_AGE)
+        )]
+    for shop_id in shop_ids:
+        queue.ring(shop_id, force=True)
+    return len(shop_ids)

@@ -1,0 +1,155 @@
+"""Tables. Every row belongs to a shop; points are integers and money is Decimal."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from plugin import clock
+from plugin.db import JSONField, database
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Shop(BaseModel):
+    """An installed store. Tokens are encrypted and keys derived with the secret key (plugin.crypto)."""
+
+    platform = pw.CharField(max_length=32)
+    domain = pw.CharField(max_length=255)
+    name = pw.CharField(max_length=255, default="")
+    currency = pw.CharField(max_length=3, default="USD")
+    access_token = pw.TextField(null=True)
+    token_expires_at = pw.DateTimeField(null=True)
+    refresh_token = pw.TextField(null=True)
+    refresh_token_expires_at = pw.DateTimeField(null=True)
+    scopes = pw.TextField(default="")
+    own_webhook_secret = pw.BooleanField(default=False)  # False: the platform app's secret signs
+    key_version = pw.IntegerField(default=1)  # bump to rotate the shop's derived API key
+    active = pw.BooleanField(default=True)
+    installed_at = pw.DateTimeField(default=clock.now)
+    uninstalled_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("platform", "domain"), True),)
+
+
+class Customer(BaseModel):
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    platform_id = pw.CharField(max_length=64)
+    email = pw.CharField(max_length=320, null=True)
+    first_name = pw.CharField(max_length=255, null=True)
+    last_name = pw.CharField(max_length=255, null=True)
+    lifetime_earned = pw.BigIntegerField(default=0)
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("shop", "platform_id"), True),)
+
+
+class Balance(BaseModel):
+    """The materialized balance per point type; only plugin.ledger writes it, by SQL increments."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    point_type = pw.CharField(max_length=32)
+    points = pw.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = ((("customer", "point_type"), True),)
+
+
+class Lot(BaseModel):
+    """One grant of points, with the rule snapshot that produced it (reversals use its rate)."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    point_type = pw.CharField(max_length=32)
+    source = pw.CharField(max_length=128)
+    original = pw.BigIntegerField()
+    remaining = pw.BigIntegerField()
+    rule = JSONField()
+    expires_at = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("customer", "point_type", "remaining"), False),)
+
+
+class Event(BaseModel):
+    """The inbox: every accepted delivery, applied at most once (unique delivery id, business key)."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    platform = pw.CharField(max_length=32)
+    topic = pw.CharField(max_length=128)
+    kind = pw.CharField(max_length=64, null=True)  # canonical: order.paid, ...; None = not ours
+    delivery_id = pw.CharField(max_length=255)
+    business_key = pw.CharField(max_length=255, null=True)
+    subject = pw.CharField(max_length=64, null=True)  # the order a refund/cancel waits for
+    payload = JSONField(null=True)
+    raw_body = pw.TextField()
+    status = pw.CharField(max_length=16, default="pending")
+    error = pw.TextField(null=True)
+    attempts = pw.IntegerField(default=0)
+    received_at = pw.DateTimeField(default=clock.now)
+    applied_at = pw.DateTimeField(null=True)
+
+    STATUSES = ("pending", "applied", "waiting", "failed", "ignored")
+
+    class Meta:
+        indexes = (
+            (("shop", "delivery_id"), True),
+            (("shop", "business_key"), True),
+            (("shop", "status", "id"), False),
+            (("shop", "subject"), False),
+        )
+
+
+class Order(BaseModel):
+    """What a paid order earned and what has been taken back, so reversals are exact."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    platform_id = pw.CharField(max_length=64)
+    customer = pw.ForeignKeyField(Customer, null=True, on_delete="SET NULL")
+    currency = pw.CharField(max_length=3)
+    eligible = pw.DecimalField(max_digits=18, decimal_places=4)
+    refunded = pw.DecimalField(max_digits=18, decimal_places=4, default=0)
+    earned = pw.BigIntegerField(default=0)
+    reversed = pw.BigIntegerField(default=0)
+    lot = pw.ForeignKeyField(Lot, null=True, on_delete="SET NULL")
+    cancelled = pw.BooleanField(default=False)
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "orders"
+        indexes = ((("shop", "platform_id"), True),)
+
+
+class LedgerEntry(BaseModel):
+    """Append-only: every change to a balance, with who or what caused it and why."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    lot = pw.ForeignKeyField(Lot, null=True, on_delete="SET NULL")
+    point_type = pw.CharField(max_length=32)
+    delta = pw.BigIntegerField()
+    kind = pw.CharField(max_length=16)
+    event = pw.ForeignKeyField(Event, null=True, on_delete="SET NULL")
+    actor = pw.CharField(max_length=255, null=True)
+    reason = pw.TextField(default="")
+    idempotency_key = pw.CharField(max_length=255)
+    created_at = pw.DateTimeField(default=clock.now)
+
+    KINDS = ("earn", "bonus", "reverse", "spend", "hold", "release", "expire", "adjust", "transfer")
+
+    class Meta:
+        table_name = "ledger_entry"
+        indexes = (
+            (("shop", "idempotency_key"), True),
+            (("customer", "id"), False),
+        )
+
+
+ALL_MODELS = [Shop, Customer, Balance, Lot, Event, Order, LedgerEntry]

@@ -1,0 +1,64 @@
+"""Registering shops and recognising them by domain or API key."""
+
+from __future__ import annotations
+
+import re
+
+import peewee
+
+from plugin import clock
+from plugin.crypto import Vault, same
+from plugin.db import database
+from plugin.models import Shop
+
+PLATFORMS = ("shopify", "custom")
+SHOPIFY_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
+class ShopError(ValueError):
+    """A shop domain or platform the plugin cannot accept."""
+
+
+def normalise_domain(platform: str, domain: str) -> str:
+    """Lower-case host name; Shopify domains must be <name>.myshopify.com (no open redirects)."""
+    if platform not in PLATFORMS:
+        raise ShopError(f"platform must be one of {', '.join(PLATFORMS)}, got {platform!r}")
+    domain = (domain or "").strip().lower()
+    pattern = SHOPIFY_DOMAIN if platform == "shopify" else HOSTNAME
+    if not pattern.match(domain):
+        raise ShopError(f"not a valid {platform} shop domain: {domain!r}")
+    return domain
+
+
+def by_domain(platform: str, domain: str) -> Shop | None:
+    return Shop.get_or_none((Shop.platform == platform) & (Shop.domain == domain))
+
+
+def register(platform: str, domain: str, *, own_webhook_secret: bool = True) -> tuple[Shop, bool]:
+    """Create the shop, or return the existing one (reactivated); the flag says if it was new."""
+    domain = normalise_domain(platform, domain)
+    shop = by_domain(platform, domain)
+    if shop is None:
+        try:
+            with database.atomic():
+                return Shop.create(platform=platform, domain=domain,
+                                   own_webhook_secret=own_webhook_secret), True
+        except peewee.IntegrityError:
+            shop = by_domain(platform, domain)
+    if not shop.active:
+        Shop.update(active=True, installed_at=clock.now(), uninstalled_at=None).where(
+            Shop.id == shop.id).execute()
+        shop.active = True
+    return shop, False
+
+
+def by_api_key(vault: Vault, api_key: str) -> Shop | None:
+    """The active shop whose derived key this is; constant-time, no stored key to leak."""
+    match = re.fullmatch(r"lk_(\d{1,18})_[A-Za-z0-9_-]{43}", api_key or "")
+    if not match:
+        return None
+    shop = Shop.get_or_none((Shop.id == int(match.group(1))) & Shop.active)
+    if shop is None or not same(vault.api_key(shop.id, shop.key_version), api_key):
+        return None
+    return shop

@@ -1,0 +1,1 @@
+"""Everything inbound from a store: receivers, signatures and payload mapping."""

@@ -1,0 +1,124 @@
+"""Shopify webhook bodies -> canonical event payloads. Ids stay exact, money stays Decimal.
+
+Schemas declare only what the engine reads (``unknown = EXCLUDE``: Shopify adds fields often);
+a declared field of the wrong type is a ValidationError whose messages name it by path.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+CENT = Decimal("0.0001")
+
+
+class _Payload(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+def _id(**kwargs) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=1), **kwargs)
+
+
+def _money(**kwargs) -> fields.Decimal:
+    return fields.Decimal(allow_nan=False, **kwargs)
+
+
+class Allocation(_Payload):
+    amount = _money(required=True)
+
+
+class LineItem(_Payload):
+    id = _id(required=True)
+    product_id = _id(allow_none=True, load_default=None)
+    quantity = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
+    price = _money(required=True, validate=validate.Range(min=0))
+    total_discount = _money(load_default=Decimal(0))
+    discount_allocations = fields.List(fields.Nested(Allocation), load_default=None)
+    gift_card = fields.Boolean(load_default=False, allow_none=True)
+
+
+class CustomerRef(_Payload):
+    id = _id(required=True)
+    email = fields.String(allow_none=True, load_default=None)
+    first_name = fields.String(allow_none=True, load_default=None)
+    last_name = fields.String(allow_none=True, load_default=None)
+
+
+class OrderBody(_Payload):
+    id = _id(required=True)
+    customer = fields.Nested(CustomerRef, allow_none=True, load_default=None)
+    currency = fields.String(required=True, validate=validate.Length(equal=3))
+    financial_status = fields.String(allow_none=True, load_default=None)
+    line_items = fields.List(fields.Nested(LineItem), required=True)
+
+
+class RefundLine(_Payload):
+    quantity = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
+    line_item = fields.Nested(LineItem, required=True)
+
+
+class RefundBody(_Payload):
+    id = _id(required=True)
+    order_id = _id(required=True)
+    refund_line_items = fields.List(fields.Nested(RefundLine), load_default=list)
+
+
+class CancelBody(_Payload):
+    id = _id(required=True)
+
+
+ORDER, REFUND, CANCEL, CUSTOMER = OrderBody(), RefundBody(), CancelBody(), CustomerRef()
+
+
+def line_amount(line: dict) -> Decimal:
+    """What a line really cost: price x quantity less the discounts allocated to it."""
+    allocations = line["discount_allocations"]
+    discount = (sum((a["amount"] for a in allocations), Decimal(0)) if allocations is not None
+                else line["total_discount"])
+    return max(Decimal(0), line["price"] * line["quantity"] - discount)
+
+
+def _customer(data: dict | None) -> dict | None:
+    if not data:
+        return None
+    return {**data, "id": str(data["id"])}
+
+
+def order(body: dict) -> dict:
+    data = ORDER.load(body)
+    return {
+        "order_id": str(data["id"]),
+        "customer": _customer(data["customer"]),
+        "currency": data["currency"].upper(),
+        "financial_status": data["financial_status"],
+        "lines": [
+            {"line_id": str(line["id"]),
+             "product_id": None if line["product_id"] is None else str(line["product_id"]),
+             "quantity": line["quantity"], "amount": str(line_amount(line)),
+             "gift_card": bool(line["gift_card"])}
+            for line in data["line_items"]
+        ],
+    }
+
+
+def refund(body: dict) -> dict:
+    data = REFUND.load(body)
+    lines = []
+    for refunded in data["refund_line_items"]:
+        line = refunded["line_item"]
+        share = (line_amount(line) * refunded["quantity"] / line["quantity"]
+                 if line["quantity"] else Decimal(0))
+        lines.append({"line_id": str(line["id"]), "quantity": refunded["quantity"],
+                      "amount": str(share.quantize(CENT)), "gift_card": bool(line["gift_card"])})
+    return {"refund_id": str(data["id"]), "order_id": str(data["order_id"]), "lines": lines}
+
+
+def cancellation(body: dict) -> dict:
+    return {"order_id": str(CANCEL.load(body)["id"])}
+
+
+def customer(body: dict) -> dict:
+    return {"customer": _customer(CUSTOMER.load(body))}

@@ -1,0 +1,87 @@
+"""The topic registry: the one list of what each platform sends us and what it becomes.
+
+manifest.json's subscriptions are checked against this registry by a test, and the install flow
+subscribes what the manifest lists, so the three never drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from webhooks import shopify_payloads as shopify
+
+
+@dataclass(frozen=True)
+class Mapped:
+    """A delivery in canonical form: what it means, and the keys that make it apply once."""
+
+    kind: str | None
+    payload: dict | None = None
+    business_key: str | None = None
+    subject: str | None = None  # the order it depends on
+    status: str = "pending"
+    note: str | None = None
+
+
+def _paid(body: dict) -> Mapped:
+    data = shopify.order(body)
+    return Mapped("order.paid", data, f"order.paid:{data['order_id']}")
+
+
+def _created(body: dict) -> Mapped:
+    """orders/create earns only when the order was created already paid."""
+    data = shopify.order(body)
+    if data["financial_status"] != "paid":
+        return Mapped(None, status="ignored", note=f"order created {data['financial_status']}")
+    return Mapped("order.paid", data, f"order.paid:{data['order_id']}")
+
+
+def _cancelled(body: dict) -> Mapped:
+    data = shopify.cancellation(body)
+    return Mapped("order.cancelled", data, f"order.cancelled:{data['order_id']}",
+                  subject=data["order_id"])
+
+
+def _refund(body: dict) -> Mapped:
+    data = shopify.refund(body)
+    return Mapped("order.refunded", data, f"order.refunded:{data['refund_id']}",
+                  subject=data["order_id"])
+
+
+def _customer(body: dict) -> Mapped:
+    data = shopify.customer(body)
+    return Mapped("customer.created", data, f"customer.created:{data['customer']['id']}")
+
+
+def _uninstalled(body: dict) -> Mapped:
+    return Mapped("shop.uninstalled", {})
+
+
+def _privacy(body: dict) -> Mapped:
+    return Mapped(None, status="ignored",
+                  note="privacy request recorded; its data work comes with the dashboard issue")
+
+
+#: Topics a Shopify shop is subscribed to by the install flow (API subscriptions).
+SHOPIFY_TOPICS: dict[str, Callable[[dict], Mapped]] = {
+    "orders/create": _created,
+    "orders/paid": _paid,
+    "orders/cancelled": _cancelled,
+    "refunds/create": _refund,
+    "customers/create": _customer,
+    "app/uninstalled": _uninstalled,
+}
+#: Mandatory privacy topics: declared in the app's configuration, not subscribed over the API.
+SHOPIFY_COMPLIANCE_TOPICS: dict[str, Callable[[dict], Mapped]] = {
+    "customers/data_request": _privacy,
+    "customers/redact": _privacy,
+    "shop/redact": _privacy,
+}
+REGISTRY: dict[str, dict[str, Callable[[dict], Mapped]]] = {
+    "shopify": {**SHOPIFY_TOPICS, **SHOPIFY_COMPLIANCE_TOPICS},
+}
+
+
+def unknown(topic: str) -> Mapped:
+    return Mapped(None, status="ignored", note=f"topic {topic!r} is not one the plugin handles")
