@@ -1,0 +1,157 @@
+"""The `loyalty` command: serve, worker, cron, demo, shops, audit."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from plugin.config import ConfigError, load_settings
+
+
+def _settings():
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
+
+
+def _app():
+    from plugin.app import create_app
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
+
+
+@click.group()
+def main() -> None:
+    """Loyalty plugin: points ledger, webhooks and workers."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the web app (threaded; use gunicorn in production, see README)."""
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, _app(), threaded=True)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--cron/--no-cron", default=True, show_default=True,
+              help="Run the periodic jobs' scheduler beside the worker (one per deployment is enough).")
+def worker(burst: bool, cron: bool) -> None:
+    """Run an RQ worker on the loyalty queues (needs LOYALTY_REDIS_URL)."""
+    from plugin import worker as worker_module
+
+    settings = _settings()
+    if not settings.uses_redis:
+        raise click.ClickException("LOYALTY_REDIS_URL: the worker needs Redis; without it, "
+                                   "jobs already run inside the web process")
+    worker_module.run(settings, burst=burst, with_cron=cron)
+
+
+@main.command("cron")
+def cron_command() -> None:
+    """Run only the periodic jobs' scheduler (rq cron), for a worker started with --no-cron."""
+    from plugin import worker as worker_module
+
+    settings = _settings()
+    if not settings.uses_redis:
+        raise click.ClickException("LOYALTY_REDIS_URL: the cron scheduler needs Redis")
+    worker_module.run_cron(settings)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--serve/--no-serve", default=True, show_default=True,
+              help="Keep serving after the demo webhooks (Ctrl-C to stop).")
+def demo(host: str, port: int, serve: bool) -> None:
+    """Run the plugin with a demo shop and post signed demo webhooks to it."""
+    from plugin import demo as demo_module
+
+    app = _app()
+    runtime = app.extensions["loyalty"]
+    try:
+        server = demo_module.start_server(app, host, port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port} ({exc}); try --port") from None
+    base_url = f"http://{host}:{server.server_port}"
+    data = demo_module.deliveries()
+    results = demo_module.post_deliveries(base_url, runtime, data)
+    rows, shop = demo_module.summary(data["shop"])
+    click.echo(demo_module.report(base_url, runtime, results, rows, shop))
+    if not serve:
+        server.shutdown()
+        return
+    click.echo(f"\nServing on {base_url} (Ctrl-C to stop)")
+    try:
+        server.serve_forever()  # the background thread is already serving; this just waits
+    except KeyboardInterrupt:
+        server.shutdown()
+
+
+@main.group()
+def shops() -> None:
+    """Register and list shops."""
+
+
+@shops.command("add")
+@click.option("--platform", type=click.Choice(["shopify", "custom"]), required=True)
+@click.option("--domain", required=True)
+@click.option("--app-signed", is_flag=True,
+              help="Webhooks are signed with the Shopify app secret (as after OAuth), "
+                   "not with a secret of the shop's own.")
+def shops_add(platform: str, domain: str, app_signed: bool) -> None:
+    """Register a shop without OAuth; prints its id and API key as JSON. Idempotent."""
+    from plugin import shops as shop_module
+    from plugin.db import session
+
+    app = _app()
+    vault = app.extensions["loyalty"].vault
+    try:
+        with session():
+            shop, created = shop_module.register(platform, domain, own_webhook_secret=not app_signed)
+    except shop_module.ShopError as exc:
+        raise click.ClickException(str(exc)) from None
+    out = {"shop_id": shop.id, "platform": shop.platform, "domain": shop.domain,
+           "created": created, "api_key": vault.api_key(shop.id, shop.key_version)}
+    if shop.own_webhook_secret:
+        out["webhook_secret"] = vault.webhook_secret(shop.id)
+    click.echo(json.dumps(out, indent=2))
+
+
+@shops.command("list")
+def shops_list() -> None:
+    """List registered shops as JSON lines."""
+    from plugin.db import session
+    from plugin.models import Shop
+
+    _app()
+    with session():
+        for shop in Shop.select().order_by(Shop.id):
+            click.echo(json.dumps({"shop_id": shop.id, "platform": shop.platform,
+                                   "domain": shop.domain, "active": shop.active}))
+
+
+@main.command()
+@click.option("--shop", "shop_id", type=int, default=None, help="Only this shop id.")
+def audit(shop_id: int | None) -> None:
+    """Check every ledger invariant; exits 1 and names the customers when one fails."""
+    from plugin import audit as audit_module
+    from plugin.db import session
+
+    _app()
+    with session():
+        problems = audit_module.check(shop_id)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("audit: every balance equals its ledger and its open lots")

@@ -1,0 +1,41 @@
+"""Periodic jobs, run by rq's own cron scheduler (enqueuing with our JSON serializer)."""
+
+from __future__ import annotations
+
+from rq import Queue
+from rq.cron import CronJob, CronScheduler
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+from plugin import install, jobs
+from plugin.queue import PERIODIC_QUEUE
+
+#: (job, seconds between runs)
+PERIODIC = (
+    (jobs.sweep, 60),
+    (install.refresh_expiring_tokens, 3600),
+)
+
+
+class JSONCronJob(CronJob):
+    """rq's CronJob enqueues with pickle; our workers only accept JSON jobs (pickle is unsafe)."""
+
+    def enqueue(self, connection) -> Job:
+        queue = Queue(self.queue_name, connection=connection, serializer=JSONSerializer)
+        return queue.enqueue(self.func, args=self.args, kwargs=self.kwargs, **self.job_options)
+
+
+class Scheduler(CronScheduler):
+    """rq's CronScheduler with the loyalty jobs registered as JSON cron jobs."""
+
+    def register(self, func, queue_name, **options) -> CronJob:
+        job = JSONCronJob(queue_name=queue_name, func=func, **options)
+        self._cron_jobs.append(job)
+        return job
+
+
+def scheduler(connection) -> Scheduler:
+    cron = Scheduler(connection=connection)
+    for func, interval in PERIODIC:
+        cron.register(func, PERIODIC_QUEUE, interval=interval, job_timeout=600)
+    return cron
