@@ -20,7 +20,8 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
-        JSON_SORT_KEYS=False,
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        SESSION_COOKIE_SAMESITE="Lax",  # the OAuth state cookie must survive Shopify's redirect back
     )
     app.extensions["loyalty"] = Runtime(settings=settings, vault=Vault(settings.secret_key))
     db.bind(settings.database_url)

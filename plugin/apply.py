@@ -53,7 +53,8 @@ def order_refunded(event: Event) -> str:
     Order.update(refunded=refunded).where(Order.id == order.id).execute()
     order.refunded = refunded
     _settle(order, event, key=f"refund:{data['refund_id']}",
-            reason=f"refund {data['refund_id']}: {refunded} of {order.eligible} refunded")
+            reason=f"refund {data['refund_id']}: {program.money(refunded)} of "
+                   f"{program.money(order.eligible)} {order.currency} refunded")
     return APPLIED
 
 

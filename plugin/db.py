@@ -20,7 +20,7 @@ def bind(url: str) -> peewee.Database:
         db = connect(url, pragmas={"journal_mode": "wal", "busy_timeout": 5000,
                                    "foreign_keys": 1, "synchronous": "normal"})
     else:
-        db = connect(url.replace("postgres://", "postgresql://", 1), autorollback=True)
+        db = connect(url.replace("postgres://", "postgresql://", 1))
     database.initialize(db)
     from plugin.models import ALL_MODELS
 

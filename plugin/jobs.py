@@ -52,17 +52,11 @@ def apply_batch(shop_id: int, batch_size: int) -> int:
             .order_by(Event.id)
             .limit(batch_size)
         ))
-        outcomes: dict[str, list[int]] = {}
-        for event in events:
-            status = _apply_one(event)
-            if status in (apply.APPLIED, apply.WAITING) and event.error is None:
-                outcomes.setdefault(status, []).append(event.id)
-        now = clock.now()
-        for status, ids in outcomes.items():
-            Event.update(
-                status=status, attempts=Event.attempts + 1,
-                applied_at=now if status == apply.APPLIED else None,
-            ).where(Event.id.in_(ids)).execute()
+        applied = [event.id for event in events if _apply_one(event) == apply.APPLIED
+                   and event.error is None]
+        if applied:  # one statement for the common case; the rest were recorded as they happened
+            Event.update(status=apply.APPLIED, attempts=Event.attempts + 1,
+                         applied_at=clock.now()).where(Event.id.in_(applied)).execute()
     return len(events)
 
 
@@ -80,12 +74,14 @@ def _apply_one(event: Event) -> str:
         log.warning("event %s of shop %s failed: %s", event.id, event.shop_id, exc)
         _record(event, "failed", f"{type(exc).__name__}: {exc}")
         return "failed"
-    if event.error is not None:  # applied, with a note (e.g. a clamped reversal)
+    # Waiting is written now, not at the end of the batch: its order, later in this same batch,
+    # may release it. An applied event with a note (a clamped reversal) keeps the note.
+    if status == apply.WAITING or event.error is not None:
         _record(event, status, event.error)
     return status
 
 
-def _record(event: Event, status: str, error: str) -> None:
+def _record(event: Event, status: str, error: str | None) -> None:
     event.error = error
     Event.update(
         status=status, error=error, attempts=Event.attempts + 1,

@@ -22,3 +22,9 @@ def points_for(amount: Decimal, rule: dict) -> int:
         return 0
     exact = amount * Decimal(rule["percent"]) / 100
     return int(exact.to_integral_value(rounding=ROUND_FLOOR))
+
+
+def money(amount: Decimal) -> str:
+    """An amount as people read it: two decimals, more only when the amount has them."""
+    return str(amount.quantize(Decimal("0.01"))) if amount == amount.quantize(Decimal("0.01")) \
+        else str(amount.normalize())

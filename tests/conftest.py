@@ -22,7 +22,8 @@ from webhooks.signatures import shopify_sign
 FIXTURES = Path(__file__).parent / "fixtures"
 BACKENDS = [b for b in os.environ.get("LOYALTY_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
 POSTGRES_URL = os.environ.get("LOYALTY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("LOYALTY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Concurrent test runs on one machine must not share a database or a Redis db.
+REDIS_URL = os.environ.get("LOYALTY_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{1 + os.getpid() % 15}")
 APP_SECRET = "hush"  # the secret of the signed Shopify fixtures
 SHOP_DOMAIN = "example.myshopify.com"
 
@@ -31,7 +32,26 @@ def fixture_json(name: str):
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
-def backend_config(backend: str, tmp_path: Path) -> dict[str, str]:
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A database of this test run's own, created from the server's `test` database and dropped after."""
+    import psycopg2
+
+    name = f"loyalty_test_{os.getpid()}"
+    admin = psycopg2.connect(POSTGRES_URL)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+        cursor.execute(f"CREATE DATABASE {name}")
+    yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    if not database.is_closed():
+        database.close()
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.close()
+
+
+def backend_config(backend: str, tmp_path: Path, postgres_url: str | None = None) -> dict[str, str]:
     base = {
         "LOYALTY_SECRET_KEY": "test-secret-key-0123456789",
         "SHOPIFY_API_KEY": "test-api-key",
@@ -42,7 +62,7 @@ def backend_config(backend: str, tmp_path: Path) -> dict[str, str]:
     if backend == "sqlite":
         return {**base, "LOYALTY_DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}",
                 "LOYALTY_REDIS_URL": ""}
-    return {**base, "LOYALTY_DATABASE_URL": POSTGRES_URL, "LOYALTY_REDIS_URL": REDIS_URL}
+    return {**base, "LOYALTY_DATABASE_URL": postgres_url, "LOYALTY_REDIS_URL": REDIS_URL}
 
 
 def _reset_postgres() -> None:
@@ -57,8 +77,9 @@ def backend(request) -> str:
 
 
 @pytest.fixture
-def app(backend, tmp_path):
-    config = backend_config(backend, tmp_path)
+def app(backend, tmp_path, request):
+    url = request.getfixturevalue("postgres_url") if backend == "postgres" else None
+    config = backend_config(backend, tmp_path, url)
     if backend == "postgres":
         redis.Redis.from_url(REDIS_URL).flushdb()
     app = create_app(config)

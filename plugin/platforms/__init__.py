@@ -1,0 +1,11 @@
+"""Outgoing calls to store platforms: one requests client per platform, one error type for all."""
+
+from __future__ import annotations
+
+from plugin.errors import LoyaltyError
+
+
+class PlatformError(LoyaltyError):
+    """A store platform refused or failed a call; 502 because the fault is upstream of us."""
+
+    status, code = 502, "platform_error"

@@ -1,0 +1,228 @@
+"""Webhook ingest: the plugin's receiver vs a bare Flask endpoint, same gunicorn, same client.
+
+    .venv/bin/python tests/bench/bench_ingest.py [--requests N] [--concurrency C]
+                                                 [--backend postgres|sqlite]
+
+Both servers run under gunicorn with the same settings (default ``-w 2 -k gthread --threads 4``)
+and receive the same N signed orders/paid bodies from C client threads (one requests.Session
+each). With postgres the receiver only verifies, stores the Event and rings Redis (no worker
+runs); with sqlite there is no Redis and the receiver applies the event inline, as the embedded
+default does. See tests/bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import shlex
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import benchlib  # noqa: I001 - first: it puts the repository root on sys.path
+import requests
+
+from webhooks.signatures import shopify_sign
+
+TARGET = 0.60  # the issue: plugin ingest >= 60% of the bare endpoint's rate
+WARMUP_SHOP = "bench-warmup.myshopify.com"
+
+
+def build_requests(bodies: benchlib.Bodies, domain: str, secret: str, count: int, first: int,
+                   tag: str) -> list[tuple[bytes, dict[str, str]]]:
+    """Signed orders/paid deliveries with distinct order ids and webhook ids."""
+    out = []
+    for n in range(first, first + count):
+        raw = benchlib.raw(bodies.order_body(n, n % 1000))
+        out.append((raw, {
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": "orders/paid",
+            "X-Shopify-Shop-Domain": domain,
+            "X-Shopify-Webhook-Id": f"{tag}-{n}",
+            "X-Shopify-Hmac-Sha256": shopify_sign(secret, raw),
+        }))
+    return out
+
+
+def blast(url: str, deliveries: list[tuple[bytes, dict[str, str]]], concurrency: int):
+    """POST every delivery from ``concurrency`` threads; per-request latencies and the wall time."""
+    counter = itertools.count()
+    latencies: list[list[float]] = [[] for _ in range(concurrency)]
+    failures: list[list[str]] = [[] for _ in range(concurrency)]
+    start = threading.Barrier(concurrency + 1)
+
+    def client(index: int) -> None:
+        with requests.Session() as http:
+            start.wait()
+            while (i := next(counter)) < len(deliveries):
+                data, headers = deliveries[i]
+                t0 = time.perf_counter()
+                try:
+                    response = http.post(url, data=data, headers=headers, timeout=30)
+                    code, text = response.status_code, response.text
+                except requests.RequestException as exc:
+                    code, text = 0, repr(exc)
+                latencies[index].append(time.perf_counter() - t0)
+                if code != 200 or '"accepted"' not in text:
+                    failures[index].append(f"{code} {text[:200]}")
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - t0
+    return sorted(x for part in latencies for x in part), wall, [f for part in failures for f in part]
+
+
+def serve_and_measure(name, app, env, gunicorn_args, workdir, warmup, measured, concurrency):
+    port = benchlib.free_port()
+    log_path = workdir / f"{name}.log"
+    proc = None
+    try:
+        proc = benchlib.start_gunicorn(app, port, gunicorn_args, env, log_path)
+        url = f"http://127.0.0.1:{port}/webhooks/shopify"
+        _, _, warm_failures = blast(url, warmup, concurrency)
+        if warm_failures:
+            raise RuntimeError(f"{name}: warm-up failed: {warm_failures[:3]}")
+        latencies, wall, failures = blast(url, measured, concurrency)
+    finally:
+        benchlib.stop(proc)
+    if failures:
+        print(f"!! {name}: {len(failures)} failed requests, e.g. {failures[:3]}")
+        print(log_path.read_text(errors="replace")[-3000:])
+    return {"name": name, "n": len(latencies), "wall": wall, "rate": len(latencies) / wall,
+            "p50": benchlib.percentile(latencies, 50) * 1000,
+            "p99": benchlib.percentile(latencies, 99) * 1000, "failures": len(failures)}
+
+
+def profile_receiver(database_url: str, redis_url: str, deliveries) -> None:
+    """The receiver in-process (Flask test client) under cProfile, every SQL statement timed."""
+    import cProfile
+    import pstats
+
+    from plugin.app import create_app
+
+    app = create_app({"LOYALTY_DATABASE_URL": database_url, "LOYALTY_REDIS_URL": redis_url,
+                      "LOYALTY_SECRET_KEY": benchlib.SECRET_KEY, "SHOPIFY_API_KEY": "",
+                      "SHOPIFY_API_SECRET": "", "LOYALTY_PUBLIC_URL": "http://127.0.0.1"})
+    client = app.test_client()
+    for data, headers in deliveries[:20]:  # warm-up
+        client.post("/webhooks/shopify", data=data, headers=headers)
+    profiler = cProfile.Profile()
+    measured = deliveries[20:]
+    start = time.perf_counter()
+    with benchlib.SqlTimer() as sql:
+        profiler.enable()
+        for data, headers in measured:
+            client.post("/webhooks/shopify", data=data, headers=headers)
+        profiler.disable()
+    wall = time.perf_counter() - start
+    n = len(measured)
+    print(f"\nprofile: {n} deliveries through the receiver in-process (one thread, Flask test "
+          f"client) under cProfile: {wall:.2f} s, {wall / n * 1000:.2f} ms per delivery")
+    print(sql.report(n, "request", wall))
+    stats = pstats.Stats(profiler)
+    print("\ncProfile, top functions by cumulative time (receiver, plugin, webhooks, db, redis):")
+    stats.sort_stats("cumulative").print_stats(r"webhooks/|plugin/|peewee|psycopg2|redis|marshmallow|"
+                                               r"flask|werkzeug", 35)
+    print("cProfile, top functions by own time:")
+    stats.sort_stats("tottime").print_stats(15)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=3000, help="measured requests per server")
+    parser.add_argument("--concurrency", type=int, default=8, help="client threads")
+    parser.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
+    parser.add_argument("--warmup", type=int, default=300, help="warm-up requests per server")
+    parser.add_argument("--gunicorn-args", default="-w 2 -k gthread --threads 4",
+                        help="the same for both servers")
+    parser.add_argument("--profile", action="store_true",
+                        help="also profile the receiver in-process (cProfile + SQL timing)")
+    parser.add_argument("--profile-requests", type=int, default=1000)
+    args = parser.parse_args()
+    if not 1 <= args.requests <= 100_000 or not 1 <= args.concurrency <= 64:
+        parser.error("keep --requests within 1..100000 and --concurrency within 1..64")
+    gunicorn_args = shlex.split(args.gunicorn_args)
+
+    workdir = Path(tempfile.mkdtemp(prefix="loyalty-bench-ingest-"))
+    try:
+        if args.backend == "postgres":
+            database_url, redis_url = benchlib.POSTGRES_URL, benchlib.REDIS_URL
+            benchlib.flush_redis(redis_url)
+        else:
+            database_url, redis_url = f"sqlite:///{workdir / 'bench.db'}", ""
+        benchlib.reset_database(database_url)
+        shop = benchlib.register_shop()
+        warm_shop = benchlib.register_shop(WARMUP_SHOP)
+
+        bodies = benchlib.Bodies()
+        measured = build_requests(bodies, shop.domain, benchlib.webhook_secret(shop.id),
+                                  args.requests, 1, "bench")
+        warmup = build_requests(bodies, warm_shop.domain, benchlib.webhook_secret(warm_shop.id),
+                                args.warmup, 1, "warmup")
+        size = sum(len(data) for data, _ in measured) / len(measured)
+        print(f"{args.requests} signed orders/paid webhooks (~{size / 1024:.1f} KiB each, 3 line "
+              f"items), {args.concurrency} client threads, {args.warmup} warm-up requests per "
+              f"server; gunicorn {' '.join(gunicorn_args)} for both servers")
+        print(f"backend: {args.backend} ({database_url}"
+              + (f", Redis {redis_url}: the receiver stores + enqueues, no worker runs)"
+                 if redis_url else ", no Redis: the receiver applies each event inline)"))
+        print(benchlib.machine_note())
+        print()
+
+        bare = serve_and_measure(
+            "bare Flask endpoint", "bare_app:app", {}, [*gunicorn_args, "--pythonpath", "tests/bench"],
+            workdir, warmup, measured, args.concurrency)
+        plugin_env = {
+            "LOYALTY_DATABASE_URL": database_url, "LOYALTY_REDIS_URL": redis_url,
+            "LOYALTY_SECRET_KEY": benchlib.SECRET_KEY, "LOYALTY_PUBLIC_URL": "http://127.0.0.1",
+            "SHOPIFY_API_KEY": "", "SHOPIFY_API_SECRET": "",
+        }
+        plugin = serve_and_measure(
+            "plugin receiver", "plugin.app:create_app()", plugin_env, gunicorn_args,
+            workdir, warmup, measured, args.concurrency)
+
+        rows = [[r["name"], r["n"], f"{r['wall']:.2f}", f"{r['rate']:.0f}", f"{r['p50']:.1f}",
+                 f"{r['p99']:.1f}", r["failures"]] for r in (bare, plugin)]
+        print(benchlib.table(["server", "requests", "wall s", "webhooks/s", "p50 ms", "p99 ms",
+                              "failed"], rows))
+        ratio = plugin["rate"] / bare["rate"]
+        print(f"\nplugin / bare rate: {ratio:.0%} (target >= {TARGET:.0%}: "
+              f"{'met' if ratio >= TARGET else 'MISSED'})")
+
+        from peewee import fn
+
+        from plugin.db import session
+        from plugin.models import Event
+
+        with session():
+            stored = Event.select().where(Event.shop == shop.id).count()
+            statuses = dict(Event.select(Event.status, fn.COUNT(Event.id)).where(
+                Event.shop == shop.id).group_by(Event.status).tuples())
+        verdict = "exactly N" if stored == args.requests else f"EXPECTED {args.requests}"
+        print(f"events stored for {shop.domain}: {stored} ({verdict}); by status: {statuses}")
+        if redis_url:
+            from plugin import queue
+
+            benchlib.redis_intact(redis_url)
+            queue.configure(redis_url)
+            print(f"apply jobs waiting in Redis: {queue.queue().count} "
+                  f"(one per shop per doorbell TTL: the doorbell de-duplicates the rings)")
+        if args.profile:
+            profile_shop = benchlib.register_shop("bench-profile.myshopify.com")
+            profile_receiver(database_url, redis_url, build_requests(
+                bodies, profile_shop.domain, benchlib.webhook_secret(profile_shop.id),
+                args.profile_requests + 20, 1, "profile"))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

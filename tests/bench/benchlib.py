@@ -1,0 +1,301 @@
+"""Shared pieces of the benchmarks: paths, the databases, realistic bodies, servers, figures.
+
+Not a test module (pytest does not collect tests/bench). The scripts put the repository root on
+sys.path themselves, so ``.venv/bin/python tests/bench/bench_x.py`` works from the repo root.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+if str(BENCH_DIR) not in sys.path:
+    sys.path.insert(0, str(BENCH_DIR))
+
+POSTGRES_URL = os.environ.get("LOYALTY_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("LOYALTY_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+SECRET_KEY = "bench-secret-key-0123456789abcdef"
+SHOP_DOMAIN = "bench.myshopify.com"
+CUSTOMER_BASE = 7_400_000_000_000
+ORDER_BASE = 7_500_000_000_000
+REFUND_BASE = 7_600_000_000_000
+LINE_BASE = 7_700_000_000_000
+
+
+def noop() -> None:
+    """The job RQ's per-job overhead is measured with: it does nothing."""
+
+
+# --- environment ---------------------------------------------------------------------------------
+
+def machine_note() -> str:
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"machine: {os.cpu_count()} CPU core(s), load average {load} at start; client, "
+            f"servers/worker, PostgreSQL and Redis all share them (loopback only), so absolute "
+            f"figures are pessimistic")
+
+
+def reset_database(url: str) -> None:
+    """Bind plugin.db to ``url`` and drop/recreate the plugin's tables (empty database)."""
+    from plugin import db
+    from plugin.models import ALL_MODELS
+
+    db.bind(url)
+    with db.session():
+        db.database.drop_tables(ALL_MODELS, safe=True, cascade=True)
+        db.database.create_tables(ALL_MODELS)
+
+
+SENTINEL = "loyalty-bench:sentinel"
+
+
+def flush_redis(url: str = REDIS_URL) -> None:
+    """Empty the bench's Redis db and leave a sentinel key, see ``redis_intact``."""
+    import redis
+
+    connection = redis.Redis.from_url(url)
+    connection.flushdb()
+    connection.set(SENTINEL, 1)
+
+
+def redis_intact(url: str = REDIS_URL) -> bool:
+    """False (with a warning) when something else flushed the bench's Redis db meanwhile.
+
+    tests/conftest.py gives each test run Redis db 1 + pid % 15, which can be the bench's db and
+    is flushed before every test: then queued jobs vanish and the figures are meaningless.
+    """
+    import redis
+
+    if redis.Redis.from_url(url).exists(SENTINEL):
+        return True
+    print(f"!! Redis {url} was flushed by another process during the run (a concurrent test run "
+          f"uses db 1 + pid % 15): figures are not valid. Rerun with e.g. "
+          f"LOYALTY_BENCH_REDIS_URL=redis://127.0.0.1:6379/0")
+    return False
+
+
+def register_shop(domain: str = SHOP_DOMAIN):
+    from plugin import shops
+    from plugin.db import session
+
+    with session():
+        shop, _ = shops.register("shopify", domain)
+    return shop
+
+
+def webhook_secret(shop_id: int) -> str:
+    from plugin.crypto import Vault
+
+    return Vault(SECRET_KEY).webhook_secret(shop_id)
+
+
+# --- realistic bodies (shaped from plugin/demo_data/deliveries.json) -----------------------------
+
+def _deliveries() -> list[dict]:
+    path = REPO / "plugin" / "demo_data" / "deliveries.json"
+    return json.loads(path.read_text(encoding="utf-8"))["deliveries"]
+
+
+class Bodies:
+    """Builds Shopify webhook bodies with fresh ids from the demo deliveries' real payloads."""
+
+    def __init__(self) -> None:
+        deliveries = _deliveries()
+        paid = [d for d in deliveries if d["topic"] == "orders/paid"
+                and d["body"].get("customer") and len(d["body"]["line_items"]) == 2]
+        self.order = paid[0]["body"]  # Анна's order: 2 coffee/tea lines, RUB, paid
+        self.refund = next(d["body"] for d in deliveries if d["topic"] == "refunds/create")
+        self.customer = next(d["body"] for d in deliveries if d["topic"] == "customers/create")
+        # A third line item, so an order has ~3 lines like a typical basket.
+        extra = copy.deepcopy(self.order["line_items"][0])
+        extra.update(name="Чай улун 250 г", title="Чай улун 250 г", price="890.00", quantity=1,
+                     sku="TEA-250", discount_allocations=[])
+        self.order = copy.deepcopy(self.order)
+        self.order["line_items"].append(extra)
+        self.order["financial_status"] = "paid"
+
+    def order_body(self, n: int, customer_n: int) -> dict:
+        body = copy.deepcopy(self.order)
+        order_id = ORDER_BASE + n
+        body.update(id=order_id, name=f"#B{n}", number=n, order_number=1000 + n,
+                    admin_graphql_api_id=f"gid://shopify/Order/{order_id}",
+                    token=f"bench{n:012d}")
+        body["customer"] = {"id": CUSTOMER_BASE + customer_n,
+                            "email": f"shopper{customer_n}@example.com",
+                            "first_name": "Shopper", "last_name": str(customer_n)}
+        for i, line in enumerate(body["line_items"]):
+            line["id"] = LINE_BASE + n * 10 + i
+            line["quantity"] = 1 + (n + i) % 3
+        return body
+
+    def refund_body(self, n: int, order_n: int) -> dict:
+        body = copy.deepcopy(self.refund)
+        body.update(id=REFUND_BASE + n, order_id=ORDER_BASE + order_n)
+        for item in body["refund_line_items"]:
+            item["line_item_id"] = item["line_item"]["id"] = LINE_BASE + order_n * 10 + 2  # the tea
+            item["line_item"]["price"] = "890.00"
+        return body
+
+    def customer_body(self, customer_n: int) -> dict:
+        body = copy.deepcopy(self.customer)
+        body.update(id=CUSTOMER_BASE + customer_n, email=f"shopper{customer_n}@example.com",
+                    first_name="Shopper", last_name=str(customer_n))
+        return body
+
+
+def raw(body: dict) -> bytes:
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+# --- processes -----------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(app: str, port: int, args: Sequence[str], env: dict[str, str],
+                   log_path: Path) -> subprocess.Popen:
+    """Start gunicorn in its own process group; wait until it accepts connections."""
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    log = open(log_path, "wb")  # noqa: SIM115 - closed with the process in stop()
+    proc = subprocess.Popen(
+        [str(gunicorn), "-b", f"127.0.0.1:{port}", "--log-level", "warning", *args, app],
+        cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    proc.log_file = log  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{app} exited with {proc.returncode}:\n{log_path.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    stop(proc)
+    raise RuntimeError(f"{app} did not start listening on port {port}:\n{log_path.read_text()}")
+
+
+def stop(proc: subprocess.Popen | None) -> None:
+    """Stop a process started above (its own process group only): TERM, then KILL."""
+    if proc is None:
+        return
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(5)
+    log = getattr(proc, "log_file", None)
+    if log is not None:
+        log.close()
+
+
+# --- figures -------------------------------------------------------------------------------------
+
+def percentile(sorted_values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile of an already sorted sequence."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, min(len(sorted_values), round(p / 100 * len(sorted_values) + 0.5)))
+    return sorted_values[rank - 1]
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.rjust(w) if i else c.ljust(w)
+                       for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+             for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+# --- profiling -----------------------------------------------------------------------------------
+
+class SqlTimer:
+    """Times every statement (and COMMIT) the bound peewee database runs, grouped by SQL text."""
+
+    _PARAMS = re.compile(r"\((?:%s|\?)(?:, (?:%s|\?))*\)")
+
+    def __init__(self) -> None:
+        from plugin.db import database
+
+        self.db = database.obj
+        self.stats: dict[str, list[float]] = {}
+
+    def _add(self, key: str, started: float) -> None:
+        entry = self.stats.setdefault(key, [0, 0.0])
+        entry[0] += 1
+        entry[1] += time.perf_counter() - started
+
+    def __enter__(self) -> SqlTimer:
+        execute, commit = self.db.execute_sql, self.db.commit
+        connect, close = self.db._connect, self.db._close
+
+        def timed_execute(sql, params=None, *args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, *args, **kwargs)
+            finally:
+                self._add(self._PARAMS.sub("(…)", sql)[:150], started)
+
+        def timed_commit():
+            started = time.perf_counter()
+            try:
+                return commit()
+            finally:
+                self._add("COMMIT", started)
+
+        def timed_connect():
+            started = time.perf_counter()
+            try:
+                return connect()
+            finally:
+                self._add("CONNECT (new database connection)", started)
+
+        def timed_close(conn):
+            started = time.perf_counter()
+            try:
+                return close(conn)
+            finally:
+                self._add("CLOSE (database connection)", started)
+
+        self.db.execute_sql, self.db.commit = timed_execute, timed_commit
+        self.db._connect, self.db._close = timed_connect, timed_close
+        return self
+
+    def __exit__(self, *exc) -> None:
+        del self.db.execute_sql, self.db.commit, self.db._connect, self.db._close
+
+    def report(self, units: int, unit: str, wall: float, top: int = 16) -> str:
+        total = sum(t for _, t in self.stats.values())
+        count = sum(c for c, _ in self.stats.values())
+        rows = [[sql[:100], c, f"{c / units:.2f}", f"{t:.2f}", f"{t / wall:.0%}"]
+                for sql, (c, t) in sorted(self.stats.items(), key=lambda item: -item[1][1])[:top]]
+        return (f"SQL: {count} statements/connects ({count / units:.1f} per {unit}), {total:.2f} s inside "
+                f"execute/commit ({total / wall:.0%} of the wall time)\n"
+                + table(["statement (normalised)", "count", f"per {unit}", "total s", "share"], rows))

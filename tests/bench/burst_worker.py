@@ -1,0 +1,45 @@
+"""One RQ worker in burst mode, built as plugin/worker.py builds `loyalty worker`'s, timed.
+
+    python tests/bench/burst_worker.py --database-url URL --redis-url URL [--batch-size B] QUEUE...
+
+Started as a fresh process by bench_apply.py so that its forked work horses are as small as a real
+worker's. Prints one JSON line: wall-clock start/end (time.time) and whether jobs were processed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import benchlib  # noqa: F401,I001 - first: it puts the repository root on sys.path
+from rq import Worker
+from rq.serializers import JSONSerializer
+
+from plugin import db, queue
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--redis-url", required=True)
+    parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument("queues", nargs="+")
+    args = parser.parse_args()
+    # As plugin.worker.run: bind the database, point the doorbell at Redis, one Worker (forking).
+    db.bind(args.database_url)
+    queue.configure(args.redis_url, args.batch_size)
+    worker = Worker([queue.queue(name) for name in args.queues], connection=queue.connection(),
+                    serializer=JSONSerializer)
+    start = time.time()
+    worked = worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
+    end = time.time()
+    # The counters live in the work horses; the registries keep finished/failed jobs (result_ttl).
+    finished = sum(q.finished_job_registry.count for q in worker.queues)
+    failed = sum(q.failed_job_registry.count for q in worker.queues)
+    print(json.dumps({"start": start, "end": end, "worked": worked, "successful": finished,
+                      "failed": failed}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""The ledger API and its invariants, with property tests against a simple model."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from plugin import audit, customers, ledger, shops
+from plugin.db import database, session
+from plugin.models import Balance, Lot
+
+RULE = {"program": "test", "rule": "fixed"}
+_domains = itertools.count()
+
+
+def new_customer(platform_id: str = "c1"):
+    shop, _ = shops.register("shopify", f"ledger{next(_domains)}.myshopify.com")
+    return customers.ensure(shop.id, platform_id)
+
+
+def test_grant_writes_entry_lot_and_balance_together(app):
+    with session(), database.atomic():
+        customer = new_customer()
+        lot = ledger.grant(customer, 40, kind="earn", source="order:1", rule=RULE, key="k1")
+        assert lot.remaining == lot.original == 40
+        assert ledger.balances(customer) == {"regular": 40}
+        assert [e.delta for e in ledger.entries(customer)] == [40]
+
+
+def test_replayed_grant_changes_nothing(app):
+    with session(), database.atomic():
+        customer = new_customer()
+        ledger.grant(customer, 40, kind="earn", source="order:1", rule=RULE, key="k1")
+        assert ledger.grant(customer, 40, kind="earn", source="order:1", rule=RULE, key="k1") is None
+        assert ledger.balances(customer) == {"regular": 40}
+
+
+def test_take_back_is_clamped_at_what_the_lot_holds(app):
+    with session(), database.atomic():
+        customer = new_customer()
+        lot = ledger.grant(customer, 10, kind="earn", source="order:1", rule=RULE, key="k1")
+        assert ledger.take_back(lot, 25, kind="reverse", key="r1") == 10
+        assert ledger.take_back(lot, 5, kind="reverse", key="r2") == 0
+        assert ledger.balances(customer) == {"regular": 0}
+
+
+@pytest.mark.parametrize("points", [0, -5, 2.5, "10", True])
+def test_non_positive_or_non_integer_points_are_refused(app, points):
+    with session(), database.atomic():
+        customer = new_customer()
+        lot = ledger.grant(customer, 10, kind="earn", source="s", rule=RULE, key="k")
+        with pytest.raises(ledger.LedgerError):
+            ledger.grant(customer, points if points is not True else 1.0, kind="earn", source="s",
+                         rule=RULE, key="k2")
+        if not isinstance(points, bool):
+            with pytest.raises(ledger.LedgerError):
+                ledger.take_back(lot, points, kind="reverse", key="r")
+
+
+def test_open_lots_come_soonest_to_expire_first(app):
+    from datetime import datetime
+
+    with session(), database.atomic():
+        customer = new_customer()
+        late = ledger.grant(customer, 1, kind="earn", source="a", rule=RULE, key="a",
+                            expires_at=datetime(2031, 1, 1))
+        never = ledger.grant(customer, 1, kind="earn", source="b", rule=RULE, key="b")
+        soon = ledger.grant(customer, 1, kind="earn", source="c", rule=RULE, key="c",
+                            expires_at=datetime(2027, 1, 1))
+        assert [lot.id for lot in ledger.open_lots(customer)] == [soon.id, late.id, never.id]
+
+
+def test_audit_names_the_customer_whose_balance_was_tampered_with(app):
+    with session():
+        customer = new_customer("tampered-7")
+        with database.atomic():
+            ledger.grant(customer, 10, kind="earn", source="s", rule=RULE, key="k")
+        Balance.update(points=99).where(Balance.customer == customer.id).execute()
+        problems = audit.check(customer.shop_id)
+        Balance.update(points=10).where(Balance.customer == customer.id).execute()
+    assert [p.customer for p in problems] == ["tampered-7"]
+    assert "balance 99, ledger sum 10, open lots 10" in problems[0].message
+
+
+def test_audit_catches_a_lot_that_disagrees_with_its_entries(app):
+    with session():
+        customer = new_customer("lot-9")
+        with database.atomic():
+            lot = ledger.grant(customer, 10, kind="earn", source="s", rule=RULE, key="k")
+        Lot.update(remaining=12).where(Lot.id == lot.id).execute()
+        problems = audit.check(customer.shop_id)
+        Lot.update(remaining=10).where(Lot.id == lot.id).execute()
+    assert any("outside 0..10" in p.message for p in problems)
+    assert any("its entries sum to 10" in p.message for p in problems)
+
+
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("grant"), st.integers(0, 2), st.integers(1, 10**12)),
+        st.tuples(st.just("take"), st.integers(0, 20), st.integers(1, 10**12)),
+        st.tuples(st.just("replay"), st.integers(0, 20), st.just(0)),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=operations)
+def test_any_sequence_of_movements_keeps_every_invariant(app, ops):
+    """Grants, clamped take-backs and replays: balances match a model and `audit` stays clean."""
+    with session():
+        people = [new_customer(f"p{i}") for i in range(1)]
+        shop_id = people[0].shop_id
+        people += [customers.ensure(shop_id, f"p{i}") for i in (1, 2)]
+        lots, model, keys = [], {p.id: 0 for p in people}, []
+        with database.atomic():
+            for n, (op, index, points) in enumerate(ops):
+                if op == "grant":
+                    person = people[index]
+                    lots.append([ledger.grant(person, points, kind="earn", source=f"s{n}",
+                                              rule=RULE, key=f"g{n}"), points])
+                    model[person.id] += points
+                    keys.append(("grant", person, points, f"g{n}"))
+                elif op == "take" and lots:
+                    lot, left = lots[index % len(lots)]
+                    taken = ledger.take_back(lot, points, kind="reverse", key=f"t{n}")
+                    assert taken == min(points, left)
+                    lots[index % len(lots)][1] -= taken
+                    model[lot.customer_id] -= taken
+                elif op == "replay" and keys:
+                    _, person, points, key = keys[index % len(keys)]
+                    assert ledger.grant(person, points, kind="earn", source="x", rule=RULE, key=key) is None
+        for person in people:
+            assert sum(ledger.balances(person).values()) == model[person.id]
+        assert audit.check(shop_id) == []
