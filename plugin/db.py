@@ -42,6 +42,14 @@ def session() -> Iterator[None]:
             database.close()
 
 
+def write_transaction():
+    """A transaction that takes the write lock up front on SQLite, so two writers queue on the
+    busy timeout instead of failing on a read-to-write upgrade; PostgreSQL locks rows as it goes."""
+    if isinstance(database.obj, peewee.SqliteDatabase):
+        return database.atomic(lock_type="IMMEDIATE")
+    return database.atomic()
+
+
 def locking(query: peewee.Select) -> peewee.Select:
     """FOR UPDATE where the database has row locks (PostgreSQL); SQLite serialises writers anyway."""
     return query.for_update() if database.for_update else query

@@ -12,7 +12,7 @@ from datetime import timedelta
 import peewee
 
 from plugin import apply, clock
-from plugin.db import claiming, database, session
+from plugin.db import claiming, database, session, write_transaction
 from plugin.models import Event
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def apply_pending(shop_id: int, batch_size: int = 200) -> int:
 
 def apply_batch(shop_id: int, batch_size: int) -> int:
     """Claim up to ``batch_size`` pending events and apply them in one transaction."""
-    with database.atomic():
+    with write_transaction():
         events = list(claiming(
             Event.select()
             .where((Event.shop == shop_id) & (Event.status == "pending"))

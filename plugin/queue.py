@@ -51,10 +51,13 @@ def _doorbell(shop_id: int) -> str:
 
 def ring(shop_id: int, *, force: bool = False) -> None:
     """Have the shop's pending events applied: now (no Redis) or by a worker."""
-    from plugin.jobs import apply_pending
+    from plugin.jobs import INFRASTRUCTURE, apply_pending
 
     if _state.connection is None:
-        apply_pending(shop_id, _state.batch_size)
+        try:
+            apply_pending(shop_id, _state.batch_size)
+        except INFRASTRUCTURE as exc:  # stored all the same; the shop's next event applies it
+            log.warning("could not apply events of shop %s now: %s", shop_id, exc)
         return
     try:
         if force or _state.connection.set(_doorbell(shop_id), 1, nx=True, ex=DOORBELL_TTL):

@@ -100,6 +100,13 @@ def client(app):
     return app.test_client()
 
 
+class DrainWorker(SimpleWorker):
+    """A burst worker without the command channel: its pubsub thread costs a second to stop."""
+
+    def subscribe(self) -> None:
+        self.pubsub_thread = None
+
+
 @pytest.fixture
 def drain(app):
     """Run every queued job to completion (nothing to do when jobs run in-process)."""
@@ -108,7 +115,7 @@ def drain(app):
         conn = queue.connection()
         if conn is None:
             return
-        worker = SimpleWorker([queue.queue(name) for name in queue.QUEUE_NAMES], connection=conn,
+        worker = DrainWorker([queue.queue(name) for name in queue.QUEUE_NAMES], connection=conn,
                               serializer="rq.serializers.JSONSerializer")
         worker.work(burst=True)
 
