@@ -16,6 +16,7 @@ class LoyaltyError(Exception):
 
     status = 400
     code = "bad_request"
+    headers: dict[str, str] = {}
 
     def __init__(self, message: str, *, fields: dict | None = None):
         super().__init__(message)
@@ -57,7 +58,7 @@ def flatten(messages, prefix: str = "") -> dict[str, list[str]]:
 def init_app(app: Flask) -> None:
     @app.errorhandler(LoyaltyError)
     def _loyalty(error: LoyaltyError):
-        return jsonify(body(error.code, error.message, error.fields)), error.status
+        return jsonify(body(error.code, error.message, error.fields)), error.status, error.headers
 
     @app.errorhandler(ValidationError)
     def _validation(error: ValidationError):
@@ -68,7 +69,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         code = (error.name or "error").lower().replace(" ", "_")
-        return jsonify(body(code, error.description or error.name)), error.code
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]  # e.g. Allow
+        return jsonify(body(code, error.description or error.name)), error.code, headers
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

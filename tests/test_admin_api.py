@@ -72,6 +72,7 @@ def test_bad_authorization_is_401_json(client, shop, authorization):
     assert response.status_code == 401
     assert response.is_json
     assert response.get_json()["error"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_key_with_another_shops_id_is_401(app, client, shop, other_shop):
@@ -244,7 +245,6 @@ def test_api_errors_are_json_never_html(client, shop, key, method, path, status)
     assert b"<html" not in response.data.lower()
 
 
-@pytest.mark.xfail(strict=True, reason="errors._http drops HTTPException headers (Allow); see report")
 def test_wrong_method_is_405_naming_the_allowed_methods(client, shop, key):
     response = client.post("/api/v1/shop", headers=bearer(key))
     assert response.status_code == 405

@@ -74,7 +74,8 @@ def test_unknown_shop_is_401_and_writes_nothing(post_webhook, shop):
     assert rows(Event) == 0
 
 
-@pytest.mark.parametrize("raw", [b'{"id": 1, "line_items": [', b"", b"\xff\xfe", b"[1, 2]", b"null"])
+@pytest.mark.parametrize("raw", [b'{"id": 1, "line_items": [', b"", b"\xff\xfe", b"[1, 2]", b"null",
+                                 '{"id": 1}'.encode("utf-16")])
 def test_malformed_json_is_400_and_writes_nothing(post_webhook, shop, raw):
     response = post_webhook("orders/paid", raw)
     assert response.status_code == 400

@@ -48,7 +48,7 @@ def receive():
     if not secret or not signatures.shopify_valid(secret, raw, header("Hmac-Sha256")):
         raise Unauthorized("webhook signature does not match")
     try:
-        body = json.loads(raw, parse_float=Decimal)
+        body = json.loads(raw.decode("utf-8"), parse_float=Decimal)  # stored as text: UTF-8 only
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedBody(f"body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):

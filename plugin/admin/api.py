@@ -13,6 +13,10 @@ from plugin.runtime import runtime
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
 
 
+class BearerRequired(Unauthorized):
+    headers = {"WWW-Authenticate": 'Bearer realm="loyalty"'}
+
+
 class PageArgs(Schema):
     class Meta:
         unknown = RAISE
@@ -71,7 +75,7 @@ def authenticate() -> None:
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     shop = shops.by_api_key(runtime().vault, key.strip()) if scheme.lower() == "bearer" else None
     if shop is None:
-        raise Unauthorized("a valid shop API key is required as 'Authorization: Bearer <key>'")
+        raise BearerRequired("a valid shop API key is required as 'Authorization: Bearer <key>'")
     g.shop = shop
 
 
