@@ -10,10 +10,11 @@ import logging
 from datetime import timedelta
 
 import peewee
+from peewee import fn
 
 from plugin import apply, clock
 from plugin.db import claiming, database, session, write_transaction
-from plugin.models import Event
+from plugin.models import Event, Order
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +91,18 @@ def _record(event: Event, status: str, error: str | None) -> None:
 
 
 def sweep() -> int:
-    """Ring for every shop with events that were stored but never applied (a lost doorbell)."""
+    """Ring for every shop with events that were stored but never applied (a lost doorbell).
+
+    It also releases events still waiting for an order that has since been applied: two workers
+    can apply a refund and its order at the same moment, each unable to see the other's row.
+    """
     from plugin import queue
 
     with session():
+        released = Order.select(Order.id).where(
+            (Order.shop == Event.shop) & (Order.platform_id == Event.subject))
+        Event.update(status="pending").where(
+            (Event.status == apply.WAITING) & fn.EXISTS(released)).execute()
         shop_ids = [row.shop_id for row in Event.select(Event.shop).distinct().where(
             (Event.status == "pending") & (Event.received_at < clock.now() - SWEEP_AGE)
         )]

@@ -138,3 +138,19 @@ def test_refund_ahead_of_its_order_in_one_batch_is_applied_in_that_job(shop):
         jobs.apply_pending(shop.id)
         assert [e.status for e in Event.select().order_by(Event.id)] == ["applied", "applied"]
         assert sum(e.delta for e in LedgerEntry.select()) == 19
+
+
+def test_sweep_releases_a_refund_left_waiting_by_a_concurrent_worker(shop, drain):
+    refund = fixture_json("shopify/rest2025-07_refund_929361472__POST_orders_450789469_refunds.json")
+    store(shop, "orders/paid", fixture_json(ORDER), "d-order")
+    with session():
+        jobs.apply_pending(shop.id)
+    waiting = store(shop, "refunds/create", refund, "d-refund")
+    with session():  # as if judged by a worker that could not yet see the order
+        Event.update(status="waiting").where(Event.id == waiting.id).execute()
+    clock.set_source(lambda: clock.datetime.now(clock.UTC) + timedelta(minutes=5))
+    assert jobs.sweep() == 1
+    drain()
+    with session():
+        assert Event.get_by_id(waiting.id).status == "applied"
+        assert sum(e.delta for e in LedgerEntry.select()) == 19
