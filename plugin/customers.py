@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import peewee
-
-from plugin.db import database
 from plugin.models import Customer
 
 PROFILE_FIELDS = ("email", "first_name", "last_name")
@@ -16,17 +13,31 @@ def find(shop_id: int, platform_id: str) -> Customer | None:
 
 def ensure(shop_id: int, platform_id: str, profile: dict | None = None) -> Customer:
     """The customer row for a platform id, created on first sight; profile fields fill blanks."""
-    profile = {k: v for k, v in (profile or {}).items() if k in PROFILE_FIELDS and v}
-    customer = find(shop_id, platform_id)
-    if customer is None:
-        try:
-            with database.atomic():
-                return Customer.create(shop=shop_id, platform_id=platform_id, **profile)
-        except peewee.IntegrityError:  # created by a concurrent worker a moment ago
-            customer = find(shop_id, platform_id)
-    missing = {k: v for k, v in profile.items() if getattr(customer, k) != v}
-    if missing:
-        Customer.update(**missing).where(Customer.id == customer.id).execute()
-        for name, value in missing.items():
-            setattr(customer, name, value)
-    return customer
+    return ensure_many(shop_id, {platform_id: profile})[platform_id]
+
+
+def ensure_many(shop_id: int, profiles: dict[str, dict | None]) -> dict[str, Customer]:
+    """Customers by platform id, creating the missing ones in one statement (concurrent-safe)."""
+    wanted = {pid: {k: v for k, v in (profile or {}).items() if k in PROFILE_FIELDS and v}
+              for pid, profile in profiles.items()}
+
+    def load() -> dict[str, Customer]:
+        return {c.platform_id: c for c in Customer.select().where(
+            (Customer.shop == shop_id) & Customer.platform_id.in_(list(wanted)))}
+
+    found = load()
+    missing = [pid for pid in wanted if pid not in found]
+    if missing:  # a concurrent worker may create some of them first: ignore, then read back
+        Customer.insert_many([
+            {"shop": shop_id, "platform_id": pid, **{f: wanted[pid].get(f) for f in PROFILE_FIELDS}}
+            for pid in missing
+        ]).on_conflict_ignore().execute()
+        found = load()
+    for pid, profile in wanted.items():
+        customer = found[pid]
+        changed = {k: v for k, v in profile.items() if getattr(customer, k) != v}
+        if changed:
+            Customer.update(**changed).where(Customer.id == customer.id).execute()
+            for name, value in changed.items():
+                setattr(customer, name, value)
+    return found

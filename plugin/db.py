@@ -20,12 +20,17 @@ def bind(url: str) -> peewee.Database:
         db = connect(url, pragmas={"journal_mode": "wal", "busy_timeout": 5000,
                                    "foreign_keys": 1, "synchronous": "normal"})
     else:
-        db = connect(url.replace("postgres://", "postgresql://", 1))
+        # A pool per process: opening a PostgreSQL connection per request (a forked backend and a
+        # cold catalog cache) costs more than everything else the webhook receiver does.
+        db = connect("postgres+pool://" + url.split("://", 1)[1], max_connections=32,
+                     stale_timeout=300)
     database.initialize(db)
     from plugin.models import ALL_MODELS
 
     with session():
         database.create_tables(ALL_MODELS, safe=True)
+    if hasattr(db, "close_all"):
+        db.close_all()  # nothing pooled survives into forked job processes
     return db
 
 

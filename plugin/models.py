@@ -68,6 +68,7 @@ class Lot(BaseModel):
     customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
     point_type = pw.CharField(max_length=32)
     source = pw.CharField(max_length=128)
+    key = pw.CharField(max_length=255)  # the idempotency key of the grant that created it
     original = pw.BigIntegerField()
     remaining = pw.BigIntegerField()
     rule = JSONField()
@@ -75,7 +76,10 @@ class Lot(BaseModel):
     created_at = pw.DateTimeField(default=clock.now)
 
     class Meta:
-        indexes = ((("customer", "point_type", "remaining"), False),)
+        indexes = (
+            (("shop", "key"), True),
+            (("customer", "point_type", "remaining"), False),
+        )
 
 
 class Event(BaseModel):

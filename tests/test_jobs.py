@@ -7,7 +7,7 @@ from datetime import timedelta
 import peewee
 import pytest
 
-from plugin import apply, clock, cron, jobs, queue
+from plugin import clock, cron, jobs, ledger, queue
 from plugin.db import session
 from plugin.models import Event, LedgerEntry
 from tests.conftest import fixture_json
@@ -53,24 +53,36 @@ def test_event_of_unknown_kind_fails_with_its_name(shop):
 def test_database_failure_mid_batch_rolls_back_the_whole_batch(shop, monkeypatch):
     for n, order in enumerate(orders(3)):
         store(shop, "orders/paid", order, f"d-{n}")
-    real, calls = apply.HANDLERS["order.paid"], []
+    real = ledger.grant_many
 
-    def flaky(event):
-        calls.append(event.id)
-        if len(calls) == 2:
-            raise peewee.OperationalError("server closed the connection unexpectedly")
-        return real(event)
+    def dies_after_writing(*args, **kwargs):
+        real(*args, **kwargs)  # the lots and entries are written, then the connection drops
+        raise peewee.OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setitem(apply.HANDLERS, "order.paid", flaky)
+    monkeypatch.setattr(ledger, "grant_many", dies_after_writing)
     with session(), pytest.raises(peewee.OperationalError):
         jobs.apply_pending(shop.id)
     with session():
         assert {e.status for e in Event.select()} == {"pending"}
         assert LedgerEntry.select().count() == 0
-    monkeypatch.setitem(apply.HANDLERS, "order.paid", real)
+    monkeypatch.setattr(ledger, "grant_many", real)
     with session():  # RQ's retry runs the job again: everything lands, once
         assert jobs.apply_pending(shop.id) == 3
         assert LedgerEntry.select().count() == 3
+
+
+def test_a_bulk_failure_falls_back_to_one_by_one_and_records_the_culprit(shop):
+    store(shop, "orders/paid", orders(1)[0], "d-good")
+    with session():  # an order.paid whose stored payload lacks its lines
+        inbox.store(shop, "shopify", "orders/paid", "d-bad", "{}",
+                    Mapped("order.paid", {"order_id": "77", "customer": None, "currency": "USD"}, "k"))
+    store(shop, "orders/paid", orders(2)[1], "d-good-2")
+    with session():
+        jobs.apply_pending(shop.id)
+        events = list(Event.select().order_by(Event.id))
+        assert [e.status for e in events] == ["applied", "failed", "applied"]
+        assert events[1].error == "KeyError: 'lines'"
+        assert LedgerEntry.select().count() == 2
 
 
 def test_a_backlog_is_applied_in_batches_in_arrival_order_by_chained_jobs(shop, monkeypatch, drain):

@@ -136,3 +136,30 @@ def test_any_sequence_of_movements_keeps_every_invariant(app, ops):
         for person in people:
             assert sum(ledger.balances(person).values()) == model[person.id]
         assert audit.check(shop_id) == []
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=st.lists(st.tuples(st.integers(0, 3), st.integers(1, 10**9), st.integers(0, 9)), max_size=25))
+def test_grant_many_equals_the_same_grants_one_by_one(app, items):
+    """Bulk and single grants leave identical balances, lots and keys; used keys are skipped."""
+    with session():
+        bulk, single = new_customer("b0"), new_customer("s0")
+        bulk_people = [bulk] + [customers.ensure(bulk.shop_id, f"b{i}") for i in (1, 2, 3)]
+        single_people = [single] + [customers.ensure(single.shop_id, f"s{i}") for i in (1, 2, 3)]
+        unique = {key: (who, points) for who, points, key in items}  # one grant per key
+        with database.atomic():
+            first = list(unique.items())[: len(unique) // 2]
+            for key, (who, points) in first:  # some keys were already used before the batch
+                ledger.grant(bulk_people[who], points, kind="earn", source=f"o{key}", rule=RULE,
+                             key=f"k{key}")
+            written = ledger.grant_many(bulk.shop_id, [
+                ledger.Grant(bulk_people[who].id, points, f"o{key}", RULE, f"k{key}")
+                for key, (who, points) in unique.items()], kind="earn")
+            for key, (who, points) in unique.items():
+                ledger.grant(single_people[who], points, kind="earn", source=f"o{key}", rule=RULE,
+                             key=f"k{key}")
+        assert set(written) == {f"k{key}" for key, _ in unique.items()} - {f"k{key}" for key, _ in first}
+        for b, s in zip(bulk_people, single_people, strict=True):
+            assert ledger.balances(b) == ledger.balances(s)
+            assert b.__class__.get_by_id(b.id).lifetime_earned == s.__class__.get_by_id(s.id).lifetime_earned
+        assert audit.check(bulk.shop_id) == [] and audit.check(single.shop_id) == []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import peewee
 
-from plugin.db import database
 from plugin.models import Event, Shop
 from webhooks.topics import Mapped
 
@@ -15,13 +14,12 @@ def store(shop: Shop, platform: str, topic: str, delivery_id: str, raw_body: str
     status, note = mapped.status, mapped.note
     if not shop.active and mapped.kind not in (None, "shop.uninstalled"):
         status, note = "ignored", "shop is not active"
-    try:
-        with database.atomic():
-            return Event.create(
-                shop=shop.id, platform=platform, topic=topic, kind=mapped.kind,
-                delivery_id=delivery_id, business_key=mapped.business_key,
-                subject=mapped.subject, payload=mapped.payload, raw_body=raw_body,
-                status=status, error=note,
-            )
+    try:  # one autocommitted INSERT: the unique indexes are the deduplication
+        return Event.create(
+            shop=shop.id, platform=platform, topic=topic, kind=mapped.kind,
+            delivery_id=delivery_id, business_key=mapped.business_key,
+            subject=mapped.subject, payload=mapped.payload, raw_body=raw_body,
+            status=status, error=note,
+        )
     except peewee.IntegrityError:
         return None
