@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import peewee
 
@@ -34,6 +35,31 @@ def normalise_domain(platform: str, domain: str) -> str:
 
 def by_domain(platform: str, domain: str) -> Shop | None:
     return Shop.get_or_none((Shop.platform == platform) & (Shop.domain == domain))
+
+
+#: Webhook receivers look a shop up on every delivery; a few seconds of staleness (an uninstall
+#: or a changed signing mode seen late) is harmless, a query per webhook is not.
+RECEIVER_CACHE_SECONDS = 5.0
+_receiver_cache: dict[tuple[str, str], tuple[float, Shop]] = {}
+
+
+def for_receiver(platform: str, domain: str) -> Shop | None:
+    """``by_domain`` through a short per-process cache (only shops that exist are cached)."""
+    now = time.monotonic()
+    hit = _receiver_cache.get((platform, domain))
+    if hit and hit[0] > now:
+        return hit[1]
+    shop = by_domain(platform, domain)
+    if shop is not None:
+        if len(_receiver_cache) > 10_000:
+            _receiver_cache.clear()
+        _receiver_cache[(platform, domain)] = (now + RECEIVER_CACHE_SECONDS, shop)
+    return shop
+
+
+def forget_cached() -> None:
+    """Drop the receivers' cached shops (tests, and after changing a shop in this process)."""
+    _receiver_cache.clear()
 
 
 def register(platform: str, domain: str, *, own_webhook_secret: bool = True) -> tuple[Shop, bool]:

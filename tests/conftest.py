@@ -13,7 +13,7 @@ import pytest
 import redis
 from rq import SimpleWorker
 
-from plugin import audit, clock, queue
+from plugin import audit, clock, queue, shops
 from plugin.app import create_app
 from plugin.db import database, session
 from plugin.models import ALL_MODELS
@@ -82,6 +82,7 @@ def app(backend, tmp_path, request):
     config = backend_config(backend, tmp_path, url)
     if backend == "postgres":
         redis.Redis.from_url(REDIS_URL).flushdb()
+    shops.forget_cached()
     app = create_app(config)
     if backend == "postgres":
         _reset_postgres()
@@ -125,7 +126,6 @@ def drain(app):
 @pytest.fixture
 def shop(app):
     """An installed Shopify shop signed with the app secret, as after OAuth."""
-    from plugin import shops
 
     with session():
         created, _ = shops.register("shopify", SHOP_DOMAIN, own_webhook_secret=False)

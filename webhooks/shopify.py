@@ -40,7 +40,7 @@ def receive():
     raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before anything is read
     domain = (header("Shop-Domain") or "").strip().lower()
     topic = (header("Topic") or "").strip()
-    shop = shops.by_domain(PLATFORM, domain) if domain else None
+    shop = shops.for_receiver(PLATFORM, domain) if domain else None
     if shop is None:
         raise Unauthorized(f"unknown shop {domain!r}" if domain else "missing shop domain header")
     vault, settings = runtime().vault, runtime().settings
