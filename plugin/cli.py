@@ -87,6 +87,9 @@ def demo(host: str, port: int, serve: bool) -> None:
     results = demo_module.post_deliveries(base_url, runtime, data)
     rows, shop = demo_module.summary(data["shop"])
     click.echo(demo_module.report(base_url, runtime, results, rows, shop))
+    if runtime.settings.uses_redis:
+        click.echo("\n(LOYALTY_REDIS_URL is set: the events wait on Redis until `loyalty worker` "
+                   "applies them; rerun this command to see the balances)")
     if not serve:
         server.shutdown()
         return
