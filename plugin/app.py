@@ -23,6 +23,8 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
         SESSION_COOKIE_SAMESITE="Lax",  # the OAuth state cookie must survive Shopify's redirect back
     )
+    if settings.secret_is_generated:
+        app.logger.warning("LOYALTY_SECRET_KEY is not set: using the development key (SQLite only)")
     app.extensions["loyalty"] = Runtime(settings=settings, vault=Vault(settings.secret_key))
     db.bind(settings.database_url)
     db.init_app(app)

@@ -9,8 +9,9 @@ from importlib import resources
 import requests
 from werkzeug.serving import make_server
 
-from plugin import customers, ledger, shops
+from plugin import ledger, shops
 from plugin.db import session
+from plugin.models import Customer
 from plugin.runtime import Runtime
 from webhooks.signatures import shopify_sign
 
@@ -51,7 +52,7 @@ def summary(domain: str):
     with session():
         shop = shops.by_domain("shopify", domain)
         rows = []
-        for customer in customers.Customer.select().where(customers.Customer.shop == shop.id):
+        for customer in Customer.select().where(Customer.shop == shop.id):
             rows.append({
                 "id": customer.platform_id,
                 "name": " ".join(filter(None, [customer.first_name, customer.last_name])),

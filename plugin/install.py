@@ -95,6 +95,7 @@ def callback():
         shop, _ = shops.register("shopify", domain, own_webhook_secret=False)
         # Shopify signs this shop's webhooks with the app secret from now on.
         _save(shop.id, token, runtime().vault, own_webhook_secret=False)
+    shops.forget_cached()  # this process's receivers must see the new signing mode at once
     topics = ShopifyClient(domain, token.access_token).subscribe_webhooks(
         settings.public_url, subscriptions("shopify"))
     return jsonify(

@@ -139,14 +139,12 @@ class LedgerEntry(BaseModel):
     lot = pw.ForeignKeyField(Lot, null=True, on_delete="SET NULL")
     point_type = pw.CharField(max_length=32)
     delta = pw.BigIntegerField()
-    kind = pw.CharField(max_length=16)
+    kind = pw.CharField(max_length=16)  # earn, bonus, reverse (spend, hold, expire... to come)
     event = pw.ForeignKeyField(Event, null=True, on_delete="SET NULL")
     actor = pw.CharField(max_length=255, null=True)
     reason = pw.TextField(default="")
     idempotency_key = pw.CharField(max_length=255)
     created_at = pw.DateTimeField(default=clock.now)
-
-    KINDS = ("earn", "bonus", "reverse", "spend", "hold", "release", "expire", "adjust", "transfer")
 
     class Meta:
         table_name = "ledger_entry"
