@@ -1,4 +1,4 @@
-"""Turn one canonical event into ledger movements. Plain Python: no HTTP, no queue.
+"""Turn one canonical event into ledger movements under the shop's program. No HTTP, no queue.
 
 Each handler returns the event's new status: ``applied``, or ``waiting`` when it needs an order
 that has not been applied yet (a refund that overtook its order). Replays are harmless: every
@@ -8,10 +8,15 @@ movement carries an idempotency key derived from the business fact, not from the
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
 
-from plugin import clock, customers, ledger, program
+import peewee
+
+from plugin import clock, customers, ledger
 from plugin.db import locking
-from plugin.models import Event, Order, Shop
+from plugin.models import Customer, Event, LedgerEntry, Order, Shop
+from plugin.program import earning, money, timing, versions
 
 APPLIED, WAITING = "applied", "waiting"
 
@@ -33,24 +38,41 @@ def orders_paid(shop_id: int, events: list[Event]) -> None:
     events = [e for e in events if e.payload["order_id"] not in known]
     if not events:
         return
+    version, program = versions.current(shop_id)
     buyers = customers.ensure_many(shop_id, {
         e.payload["customer"]["id"]: e.payload["customer"] for e in events if e.payload.get("customer")})
-    rule, grants, rows = program.EARN_RULE, [], []
+    ids = [c.id for c in buyers.values()]
+    returning = {cid for (cid,) in Order.select(Order.customer).where(
+        Order.customer.in_(ids)).distinct().tuples()} if ids else set()
+    allowance = _allowances(program, ids)
+    now = clock.now()
+    grants, rows = [], []
     for event in events:
         data = event.payload
         customer = buyers[data["customer"]["id"]] if data.get("customer") else None
-        eligible = program.eligible_amount(data["lines"])
-        points = program.points_for(eligible, rule) if customer else 0
+        first = customer is not None and customer.id not in returning
+        result = earning.evaluate(
+            program, data, at=_when(data, now), customer_id=customer.platform_id if customer else None,
+            first_order=first, allowance=allowance.get(customer.id) if customer else None)
         key = f"order:{data['order_id']}:earn"
-        if points:
+        if customer and result.points:
+            returning.add(customer.id)
+            if customer.id in allowance:
+                allowance[customer.id] -= result.points
             grants.append(ledger.Grant(
-                customer_id=customer.id, points=points, source=f"order:{data['order_id']}",
-                rule={**rule, "eligible": str(eligible), "currency": data["currency"]}, key=key,
-                event_id=event.id, reason=f"{rule['percent']}% of {eligible} {data['currency']}",
-            ))
+                customer.id, result.points, source=f"order:{data['order_id']}", key=key,
+                rule={"earned": result.as_dict(), "currency": data["currency"]},
+                point_type=result.point_type, reason=result.reason, event_id=event.id,
+                program_version=version,
+                expires_at=timing.expires_at(program, result.point_type, now),
+                pending_until=timing.pending_until(program["earning"]["pending_days"], now)))
+        elif customer:
+            returning.add(customer.id)
         rows.append({"shop": shop_id, "platform_id": data["order_id"],
                      "customer": customer.id if customer else None, "currency": data["currency"],
-                     "eligible": eligible, "earned": points, "lot": key})
+                     "eligible": result.eligible, "order": data, "refunded_lines": {},
+                     "first_order": first, "program_version": version,
+                     "earned": result.points if customer else 0, "lot": key})
     lots = ledger.grant_many(shop_id, grants, kind="earn")
     for row in rows:
         row["lot"] = lots.get(row["lot"])
@@ -63,17 +85,53 @@ def orders_paid(shop_id: int, events: list[Event]) -> None:
     ).execute()
 
 
+def _when(order: dict, default: datetime) -> datetime:
+    """When the order was placed (campaign windows), as naive UTC; the clock when unknown."""
+    placed = order.get("placed_at")
+    if not placed:
+        return default
+    return earning.naive(datetime.fromisoformat(placed))
+
+
+def _allowances(program: dict, customer_ids: list[int]) -> dict[int, int]:
+    """What each customer may still earn today and this month under the program's limits."""
+    limits = program["earning"]["limits"]
+    if not customer_ids or not (limits["per_day"] is not None or limits["per_month"] is not None):
+        return {}
+    now = clock.now()
+    allowance: dict[int, int] = {}
+    windows = (("per_day", now.replace(hour=0, minute=0, second=0, microsecond=0)),
+               ("per_month", now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)))
+    for name, since in windows:
+        if limits[name] is None:
+            continue
+        earned = dict(LedgerEntry.select(LedgerEntry.customer, peewee.fn.SUM(LedgerEntry.delta))
+                      .where(LedgerEntry.customer.in_(customer_ids) & (LedgerEntry.kind == "earn")
+                             & (LedgerEntry.created_at >= since))
+                      .group_by(LedgerEntry.customer).tuples())
+        for cid in customer_ids:
+            left = max(limits[name] - int(earned.get(cid, 0)), 0)
+            allowance[cid] = min(allowance.get(cid, left), left)
+    return allowance
+
+
 def order_refunded(event: Event) -> str:
     data = event.payload
     order = _order(event.shop_id, data["order_id"])
     if order is None:
         return WAITING
-    refunded = min(order.eligible, order.refunded + program.eligible_amount(data["lines"]))
-    Order.update(refunded=refunded).where(Order.id == order.id).execute()
-    order.refunded = refunded
+    amounts = {line["line_id"]: Decimal(line["amount"]) for line in order.order["lines"]}
+    refunded = dict(order.refunded_lines)
+    for line in data["lines"]:
+        if line["line_id"] in amounts:
+            total = Decimal(refunded.get(line["line_id"], "0")) + Decimal(line["amount"])
+            refunded[line["line_id"]] = str(min(total, amounts[line["line_id"]]))
+    refunded_total = sum((Decimal(v) for v in refunded.values()), Decimal(0))
+    Order.update(refunded_lines=refunded, refunded=refunded_total).where(Order.id == order.id).execute()
+    order.refunded_lines, order.refunded = refunded, refunded_total
     _settle(order, event, key=f"refund:{data['refund_id']}",
-            reason=f"refund {data['refund_id']}: {program.money(refunded)} of "
-                   f"{program.money(order.eligible)} {order.currency} refunded")
+            reason=f"refund {data['refund_id']}: {money(refunded_total)} of "
+                   f"{money(order.eligible)} {order.currency} refunded")
     return APPLIED
 
 
@@ -90,10 +148,15 @@ def order_cancelled(event: Event) -> str:
 def customer_created(event: Event) -> str:
     profile = event.payload["customer"]
     customer = customers.ensure(event.shop_id, profile["id"], profile)
-    rule = program.SIGNUP_RULE
-    ledger.grant(customer, rule["points"], kind="bonus", source=f"signup:{customer.platform_id}",
-                 rule=rule, key=f"signup:{customer.platform_id}", event_id=event.id,
-                 reason="sign-up bonus")
+    version, program = versions.current(event.shop_id)
+    rule = program.get("signup")
+    if rule and rule["points"]:
+        now = clock.now()
+        ledger.grant(customer, rule["points"], kind="bonus", source=f"signup:{customer.platform_id}",
+                     rule={"signup": rule["points"]}, key=f"signup:{customer.platform_id}",
+                     point_type=rule["point_type"], event_id=event.id, reason="sign-up bonus",
+                     program_version=version,
+                     expires_at=timing.expires_at(program, rule["point_type"], now))
     return APPLIED
 
 
@@ -110,24 +173,36 @@ def _order(shop_id: int, platform_id: str) -> Order | None:
 
 
 def _settle(order: Order, event: Event, *, key: str, reason: str) -> None:
-    """Take back what the order earned beyond what its unrefunded amount still earns.
+    """Take back what the order earned beyond what its unrefunded part still earns.
 
-    The target is computed from the lot's own rule snapshot, so a refund months later reverses
-    at the rate the order earned at, and several partial refunds add up with no rounding drift.
+    The order is evaluated again under the program version it earned with (never today's), so a
+    refund months later reverses at the original rate, and partial refunds add up exactly.
+    What cannot be taken (already spent) follows the program's reversal policy.
     """
     if order.lot_id is None:
         return
     lot = order.lot
-    keep = 0 if order.cancelled else program.points_for(order.eligible - order.refunded, lot.rule)
+    program = versions.at(order.shop_id, order.program_version)
+    keep = 0
+    if not order.cancelled:
+        customer = Customer.get_by_id(order.customer_id)
+        keep = min(order.earned, earning.evaluate(
+            program, order.order, at=_when(order.order, order.created_at),
+            customer_id=customer.platform_id, first_order=order.first_order,
+            refunded=order.refunded_lines).points)
     excess = order.earned - order.reversed - keep
     if excess <= 0:
         return
-    taken = ledger.take_back(lot, excess, kind="reverse", key=key, event_id=event.id,
-                             reason=reason)
-    # What could not be taken was already spent; the shortfall stays on the order's record.
+    policy = versions.current(order.shop_id)[1]["reversal_policy"]
+    if policy == "pending_only" and not (lot.pending_until and lot.pending_until > clock.now()):
+        taken = 0
+    else:
+        taken = ledger.debit(lot, excess, kind="reverse", key=key, event_id=event.id, reason=reason,
+                             spill=policy != "pending_only", allow_debt=policy == "negative")
     Order.update(reversed=Order.reversed + excess).where(Order.id == order.id).execute()
     if taken < excess:
-        event.error = f"{excess - taken} points already spent; balance clamped at zero"
+        event.error = (f"{excess - taken} points were no longer there to take back "
+                       f"(reversal policy {policy!r})")
 
 
 HANDLERS: dict[str, Callable[[Event], str]] = {
@@ -137,4 +212,3 @@ HANDLERS: dict[str, Callable[[Event], str]] = {
     "customer.created": customer_created,
     "shop.uninstalled": shop_uninstalled,
 }
-

@@ -1,8 +1,9 @@
 """The ledger invariants of DESIGN.md, checked with a few aggregate queries.
 
 For every customer and point type: balance == sum of ledger entries == sum of open lots; every
-lot holds between 0 and its original points and equals the sum of its own entries; no balance is
-below zero; every entry, lot and balance belongs to its customer's shop.
+lot holds between 0 and its original points (a debt lot: at most 0, the only way a balance goes
+below zero) and equals the sum of its own entries; every entry, lot and balance belongs to its
+customer's shop.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 from peewee import fn
 
+from plugin.ledger import DEBT
 from plugin.models import Balance, Customer, LedgerEntry, Lot
 
 
@@ -50,14 +52,15 @@ def check(shop_id: int | None = None) -> list[Problem]:
         if not balance == entries == lots:
             found[customer_id].append(
                 f"{point_type}: balance {balance}, ledger sum {entries}, open lots {lots}")
-        if balance < 0:
-            found[customer_id].append(f"{point_type}: balance {balance} is below zero")
 
     lot_entries = dict(scoped(LedgerEntry.select(
         LedgerEntry.lot, fn.SUM(LedgerEntry.delta)
     ), LedgerEntry).where(LedgerEntry.lot.is_null(False)).group_by(LedgerEntry.lot).tuples())
-    for lot in scoped(Lot.select(Lot.id, Lot.customer, Lot.original, Lot.remaining), Lot):
-        if not 0 <= lot.remaining <= lot.original:
+    for lot in scoped(Lot.select(Lot.id, Lot.customer, Lot.original, Lot.remaining, Lot.source), Lot):
+        if lot.source == DEBT:  # a negative balance is only ever held by a debt lot
+            if lot.remaining > 0:
+                found[lot.customer_id].append(f"debt lot {lot.id} holds {lot.remaining} points")
+        elif not 0 <= lot.remaining <= lot.original:
             found[lot.customer_id].append(
                 f"lot {lot.id}: remaining {lot.remaining} outside 0..{lot.original}")
         if int(lot_entries.get(lot.id, 0)) != lot.remaining:

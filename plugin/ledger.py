@@ -1,7 +1,8 @@
-"""The only code that moves points: an append-only entry, its lot and the balance, in one transaction.
+"""The only code that moves points: append-only entries, their lots and the balance, together.
 
-Every function here must run inside ``database.atomic()``; the caller's transaction is what
-makes the entry, the lot and the materialized balance land together or not at all.
+Every function here runs inside the caller's ``database.atomic()``: the entries, the lots and the
+materialized balance land together or not at all. Each operation carries an idempotency key
+(unique per shop); replaying it changes nothing.
 """
 
 from __future__ import annotations
@@ -16,76 +17,54 @@ from plugin.db import locking
 from plugin.models import Balance, Customer, LedgerEntry, Lot
 
 REGULAR = "regular"
+DEBT = "debt"  # the source of a lot that holds a negative balance (reversal policy "negative")
 
 
 class LedgerError(ValueError):
     """A movement that would break a ledger invariant."""
 
 
-def already_done(shop_id: int, key: str) -> bool:
-    """True when an operation with this idempotency key has been written for the shop."""
-    return LedgerEntry.select().where(
-        (LedgerEntry.shop == shop_id) & (LedgerEntry.idempotency_key == key)
-    ).exists()
-
-
-def grant(
-    customer: Customer,
-    points: int,
-    *,
-    kind: str,
-    source: str,
-    rule: dict,
-    key: str,
-    point_type: str = REGULAR,
-    event_id: int | None = None,
-    actor: str | None = None,
-    reason: str = "",
-    expires_at: datetime | None = None,
-) -> Lot | None:
-    """Credit a new lot; returns None when the key was already used (a replay changes nothing)."""
-    if not isinstance(points, int) or points <= 0:
-        raise LedgerError(f"a grant must be a positive whole number of points, got {points!r}")
-    if already_done(customer.shop_id, key):
-        return None
-    now = clock.now()
-    lot = Lot.create(
-        shop=customer.shop_id, customer=customer.id, point_type=point_type, source=source, key=key,
-        original=points, remaining=points, rule=rule, expires_at=expires_at, created_at=now,
-    )
-    _write(customer.shop_id, customer.id, lot.id, point_type, points, kind, key, event_id, actor,
-           reason, now)
-    Customer.update(lifetime_earned=Customer.lifetime_earned + points).where(
-        Customer.id == customer.id
-    ).execute()
-    return lot
-
-
 @dataclass(frozen=True)
 class Grant:
-    """One credit of ``grant_many``: regular points with no expiry, for a customer id."""
+    """One credit: a new lot of ``points`` of a type, with the rule and program that made it."""
 
     customer_id: int
     points: int
     source: str
     rule: dict
     key: str
+    point_type: str = REGULAR
     reason: str = ""
     event_id: int | None = None
+    actor: str | None = None
+    expires_at: datetime | None = None
+    pending_until: datetime | None = None
+    program_version: int | None = None
+
+
+def already_done(shop_id: int, key: str) -> bool:
+    """True when an operation with this idempotency key has been written for the shop."""
+    return LedgerEntry.select().where(
+        (LedgerEntry.shop == shop_id) & (LedgerEntry.idempotency_key == key)).exists()
+
+
+def grant(customer: Customer, points: int, *, kind: str, **details) -> Lot | None:
+    """Credit one new lot; None when its key was already used (a replay changes nothing)."""
+    written = grant_many(customer.shop_id, [Grant(customer.id, points, **details)], kind=kind)
+    return Lot.get_by_id(written[details["key"]]) if written else None
 
 
 def grant_many(shop_id: int, grants: list[Grant], *, kind: str) -> dict[str, int]:
-    """``grant`` for many customers in a few statements; returns {key: lot id} of those written.
+    """Credit many lots in a few statements; returns {key: lot id} of those written.
 
-    Keys already used are skipped, as ``grant`` skips them one at a time. This is what lets a
-    worker apply a batch of paid orders at the cost of a handful of round trips.
+    Keys already used are skipped. A customer's debt of the same point type (reversal policy
+    "negative") is paid off first out of the new lot.
     """
     for item in grants:
         if not isinstance(item.points, int) or isinstance(item.points, bool) or item.points <= 0:
             raise LedgerError(f"a grant must be a positive whole number of points, got {item.points!r}")
-    keys = [item.key for item in grants]
     done = {key for (key,) in Lot.select(Lot.key).where(
-        (Lot.shop == shop_id) & Lot.key.in_(keys)).tuples()}
+        (Lot.shop == shop_id) & Lot.key.in_([item.key for item in grants])).tuples()}
     todo = [item for item in grants if item.key not in done]
     if len({item.key for item in todo}) != len(todo):
         raise LedgerError("one idempotency key twice in a batch of grants")
@@ -93,85 +72,138 @@ def grant_many(shop_id: int, grants: list[Grant], *, kind: str) -> dict[str, int
         return {}
     now = clock.now()
     Lot.insert_many([
-        {"shop": shop_id, "customer": item.customer_id, "point_type": REGULAR, "source": item.source,
-         "key": item.key, "original": item.points, "remaining": item.points, "rule": item.rule,
-         "created_at": now} for item in todo
+        {"shop": shop_id, "customer": item.customer_id, "point_type": item.point_type,
+         "source": item.source, "key": item.key, "original": item.points, "remaining": item.points,
+         "rule": item.rule, "program_version": item.program_version,
+         "pending_until": item.pending_until, "expires_at": item.expires_at, "created_at": now}
+        for item in todo
     ]).execute()
     lots = dict(Lot.select(Lot.key, Lot.id).where(
         (Lot.shop == shop_id) & Lot.key.in_([item.key for item in todo])).tuples())
     LedgerEntry.insert_many([
         {"shop": shop_id, "customer": item.customer_id, "lot": lots[item.key],
-         "point_type": REGULAR, "delta": item.points, "kind": kind, "event": item.event_id,
-         "reason": item.reason, "idempotency_key": item.key, "created_at": now} for item in todo
+         "point_type": item.point_type, "delta": item.points, "kind": kind, "event": item.event_id,
+         "actor": item.actor, "reason": item.reason, "idempotency_key": item.key, "created_at": now}
+        for item in todo
     ]).execute()
-    per_customer: dict[int, int] = {}
+    per_balance: dict[tuple[int, str], int] = {}
     for item in todo:
-        per_customer[item.customer_id] = per_customer.get(item.customer_id, 0) + item.points
+        slot = (item.customer_id, item.point_type)
+        per_balance[slot] = per_balance.get(slot, 0) + item.points
     (
         Balance.insert_many([
-            {"shop": shop_id, "customer": cid, "point_type": REGULAR, "points": points}
-            for cid, points in per_customer.items()
+            {"shop": shop_id, "customer": cid, "point_type": ptype, "points": points}
+            for (cid, ptype), points in per_balance.items()
         ])
         .on_conflict(conflict_target=[Balance.customer, Balance.point_type],
                      update={Balance.points: Balance.points + peewee.EXCLUDED.points})
         .execute()
     )
+    per_customer: dict[int, int] = {}
+    for (cid, _), points in per_balance.items():
+        per_customer[cid] = per_customer.get(cid, 0) + points
     Customer.update(
         lifetime_earned=Customer.lifetime_earned + peewee.Case(Customer.id, list(per_customer.items()), 0)
     ).where(Customer.id.in_(list(per_customer))).execute()
+    _pay_debts(shop_id, todo, lots, now)
     return {item.key: lots[item.key] for item in todo}
 
 
-def take_back(
-    lot: Lot,
-    points: int,
-    *,
-    kind: str,
-    key: str,
-    event_id: int | None = None,
-    actor: str | None = None,
-    reason: str = "",
-) -> int:
-    """Debit up to ``points`` from one lot, clamped at what it still holds; returns what was taken.
+def _pay_debts(shop_id: int, grants: list[Grant], lots: dict[str, int], now: datetime) -> None:
+    """Move points from new lots into the same customers' debt lots (no change to the balance)."""
+    debts = list(locking(Lot.select().where(
+        (Lot.shop == shop_id) & (Lot.source == DEBT) & (Lot.remaining < 0)
+        & Lot.customer.in_(list({g.customer_id for g in grants})))))
+    for debt in debts:
+        for item in grants:
+            if (item.customer_id, item.point_type) != (debt.customer_id, debt.point_type):
+                continue
+            paid = min(item.points, -debt.remaining)
+            if paid <= 0:
+                break
+            Lot.update(remaining=Lot.remaining - paid).where(Lot.id == lots[item.key]).execute()
+            Lot.update(remaining=Lot.remaining + paid).where(Lot.id == debt.id).execute()
+            debt.remaining += paid
+            for lot_id, delta, suffix in ((lots[item.key], -paid, "from"), (debt.id, paid, "to")):
+                LedgerEntry.insert(
+                    shop=shop_id, customer=item.customer_id, lot=lot_id, point_type=item.point_type,
+                    delta=delta, kind="settle", event=item.event_id, reason="pays off a negative balance",
+                    idempotency_key=f"{item.key}:settle-{suffix}", created_at=now).execute()
 
-    The lot row is locked first, so two workers reversing the same lot cannot both take its points.
+
+def debit(lot: Lot, points: int, *, kind: str, key: str, spill: bool = False,
+          allow_debt: bool = False, event_id: int | None = None, actor: str | None = None,
+          reason: str = "") -> int:
+    """Take up to ``points``: from ``lot`` first, then (``spill``) from the customer's other open
+    lots of its type, soonest to expire first; with ``allow_debt`` the rest becomes a debt.
+
+    Returns what was taken from lots and debt together. Lots are locked first, so two workers
+    cannot take the same points.
     """
-    if not isinstance(points, int) or points <= 0:
+    if not isinstance(points, int) or isinstance(points, bool) or points <= 0:
         raise LedgerError(f"a debit must be a positive whole number of points, got {points!r}")
     if already_done(lot.shop_id, key):
         return 0
-    current = locking(Lot.select(Lot.remaining).where(Lot.id == lot.id)).get()
-    taken = min(points, current.remaining)
-    if taken == 0:
-        return 0
-    Lot.update(remaining=Lot.remaining - taken).where(Lot.id == lot.id).execute()
-    _write(lot.shop_id, lot.customer_id, lot.id, lot.point_type, -taken, kind, key, event_id,
-           actor, reason, clock.now())
-    return taken
+    query = Lot.select().where((Lot.id == lot.id) & (Lot.remaining > 0))
+    if spill:
+        query = (Lot.select().where((Lot.customer == lot.customer_id) & (Lot.point_type == lot.point_type)
+                                    & (Lot.remaining > 0))
+                 .order_by((Lot.id != lot.id), Lot.expires_at.is_null(), Lot.expires_at, Lot.id))
+    now, left, n = clock.now(), points, 0
+    for source in locking(query):
+        if left == 0:
+            break
+        taken = min(left, source.remaining)
+        Lot.update(remaining=Lot.remaining - taken).where(Lot.id == source.id).execute()
+        _entry(source, -taken, kind, key if n == 0 else f"{key}/{n}", event_id, actor, reason, now)
+        left, n = left - taken, n + 1
+    if left and allow_debt:
+        debt = _debt_lot(lot, now)
+        Lot.update(remaining=Lot.remaining - left).where(Lot.id == debt.id).execute()
+        _entry(debt, -left, kind, key if n == 0 else f"{key}/{n}", event_id, actor,
+               reason + " (negative balance)", now)
+        left = 0
+    return points - left
 
 
-def _write(shop_id, customer_id, lot_id, point_type, delta, kind, key, event_id, actor, reason,
-           now) -> None:
-    """Append the entry and move the materialized balance by the same delta, as SQL increments."""
+def _debt_lot(like: Lot, now: datetime) -> Lot:
+    key = f"debt:{like.customer_id}:{like.point_type}"
+    lot = Lot.get_or_none((Lot.shop == like.shop_id) & (Lot.key == key))
+    if lot is None:
+        lot = Lot.create(shop=like.shop_id, customer=like.customer_id, point_type=like.point_type,
+                         source=DEBT, key=key, original=0, remaining=0, rule={"debt": True},
+                         created_at=now)
+    return lot
+
+
+def _entry(lot: Lot, delta: int, kind: str, key: str, event_id, actor, reason, now) -> None:
     LedgerEntry.insert(
-        shop=shop_id, customer=customer_id, lot=lot_id, point_type=point_type,
-        delta=delta, kind=kind, event=event_id, actor=actor, reason=reason,
-        idempotency_key=key, created_at=now,
-    ).execute()
+        shop=lot.shop_id, customer=lot.customer_id, lot=lot.id, point_type=lot.point_type,
+        delta=delta, kind=kind, event=event_id, actor=actor, reason=reason, idempotency_key=key,
+        created_at=now).execute()
     (
-        Balance.insert(shop=shop_id, customer=customer_id, point_type=point_type, points=delta)
-        .on_conflict(
-            conflict_target=[Balance.customer, Balance.point_type],
-            update={Balance.points: Balance.points + delta},
-        )
+        Balance.insert(shop=lot.shop_id, customer=lot.customer_id, point_type=lot.point_type,
+                       points=delta)
+        .on_conflict(conflict_target=[Balance.customer, Balance.point_type],
+                     update={Balance.points: Balance.points + delta})
         .execute()
     )
 
 
 def balances(customer: Customer) -> dict[str, int]:
-    """Spendable points per point type, from the materialized balance."""
+    """Points per point type (pending included), from the materialized balance."""
     rows = Balance.select(Balance.point_type, Balance.points).where(Balance.customer == customer.id)
     return {row.point_type: row.points for row in rows}
+
+
+def spendable(customer: Customer) -> dict[str, int]:
+    """Points per type that can be spent now: open lots past their pending period."""
+    now = clock.now()
+    rows = (Lot.select(Lot.point_type, peewee.fn.SUM(Lot.remaining))
+            .where((Lot.customer == customer.id) & (Lot.remaining != 0)
+                   & (Lot.pending_until.is_null() | (Lot.pending_until <= now)))
+            .group_by(Lot.point_type).tuples())
+    return {point_type: int(total) for point_type, total in rows}
 
 
 def open_lots(customer: Customer) -> peewee.Select:
@@ -189,4 +221,3 @@ def entries(customer: Customer, *, before: int | None = None, limit: int = 50) -
     if before is not None:
         query = query.where(LedgerEntry.id < before)
     return list(query.order_by(LedgerEntry.id.desc()).limit(limit))
-

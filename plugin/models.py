@@ -36,6 +36,20 @@ class Shop(BaseModel):
         indexes = ((("platform", "domain"), True),)
 
 
+class ProgramVersion(BaseModel):
+    """Every change to a shop's program is a new, immutable version; old ones stay readable."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    number = pw.IntegerField()
+    document = JSONField()
+    author = pw.CharField(max_length=255)
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "program_version"
+        indexes = ((("shop", "number"), True),)
+
+
 class Customer(BaseModel):
     shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
     platform_id = pw.CharField(max_length=64)
@@ -72,6 +86,8 @@ class Lot(BaseModel):
     original = pw.BigIntegerField()
     remaining = pw.BigIntegerField()
     rule = JSONField()
+    program_version = pw.IntegerField(null=True)  # None: the built-in default program
+    pending_until = pw.DateTimeField(null=True)  # not spendable before (the return window)
     expires_at = pw.DateTimeField(null=True)
     created_at = pw.DateTimeField(default=clock.now)
 
@@ -120,6 +136,10 @@ class Order(BaseModel):
     currency = pw.CharField(max_length=3)
     eligible = pw.DecimalField(max_digits=18, decimal_places=4)
     refunded = pw.DecimalField(max_digits=18, decimal_places=4, default=0)
+    order = JSONField()  # the canonical order as earned on, for exact re-evaluation on refunds
+    refunded_lines = JSONField(default=dict)  # line id -> refunded amount
+    first_order = pw.BooleanField(default=False)
+    program_version = pw.IntegerField(null=True)
     earned = pw.BigIntegerField(default=0)
     reversed = pw.BigIntegerField(default=0)
     lot = pw.ForeignKeyField(Lot, null=True, on_delete="SET NULL")
@@ -154,4 +174,4 @@ class LedgerEntry(BaseModel):
         )
 
 
-ALL_MODELS = [Shop, Customer, Balance, Lot, Event, Order, LedgerEntry]
+ALL_MODELS = [Shop, ProgramVersion, Customer, Balance, Lot, Event, Order, LedgerEntry]

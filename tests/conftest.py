@@ -17,6 +17,7 @@ from plugin import audit, clock, queue, shops
 from plugin.app import create_app
 from plugin.db import database, session
 from plugin.models import ALL_MODELS
+from plugin.program import versions
 from webhooks.signatures import shopify_sign
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -83,6 +84,7 @@ def app(backend, tmp_path, request):
     if backend == "postgres":
         redis.Redis.from_url(REDIS_URL).flushdb()
     shops.forget_cached()
+    versions.forget_cached()
     app = create_app(config)
     if backend == "postgres":
         _reset_postgres()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from plugin import program
 from plugin.db import session
 from plugin.models import Customer, Event, LedgerEntry, Order, Shop
+from plugin.program import document, versions
 from tests.conftest import fixture_json
 
 ORDER = "shopify/rest2025-07_order_450789469__GET_orders_450789469.json"
@@ -32,7 +32,7 @@ def test_paid_order_earns_five_percent_of_lines_after_discounts(post_webhook, sh
     assert balance(BOB) == 29
     with session():
         entry = LedgerEntry.get()
-        assert entry.lot.rule["eligible"] == "587.00"
+        assert entry.lot.rule["earned"]["eligible"] == "587.00"
         assert entry.idempotency_key == "order:450789469:earn"
 
 
@@ -62,7 +62,7 @@ def test_customer_created_grants_the_signup_bonus_once(post_webhook, shop, drain
     post_webhook("customers/create", body)
     post_webhook("customers/create", body)  # a second delivery of the same sign-up
     drain()
-    assert balance(str(body["id"])) == program.SIGNUP_RULE["points"] == 100
+    assert balance(str(body["id"])) == document.DEFAULT["signup"]["points"] == 100
     with session():
         assert Customer.get().email == body["email"]
 
@@ -108,10 +108,13 @@ def test_cancellation_takes_back_what_is_left(post_webhook, shop, drain):
     assert kinds == ["earn", "reverse", "reverse"]
 
 
-def test_refund_reverses_at_the_rate_the_order_earned(post_webhook, shop, drain, monkeypatch):
+def test_refund_reverses_at_the_rate_the_order_earned(post_webhook, shop, drain):
     post_webhook("orders/paid", fixture_json(ORDER))
     drain()
-    monkeypatch.setitem(program.EARN_RULE, "percent", "50")  # today's rule is ten times richer
+    richer = {**document.DEFAULT, "earning": {**document.DEFAULT["earning"],
+                                              "rate": {"kind": "percent", "percent": "50"}}}
+    with session():  # today's program is ten times richer
+        versions.save(shop.id, richer, author="owner@example.com")
     post_webhook("refunds/create", fixture_json(REFUND))
     drain()
     assert balance(BOB) == 19  # reversed at the order's 5%, not at 50%

@@ -38,12 +38,12 @@ def test_replayed_grant_changes_nothing(app):
         assert ledger.balances(customer) == {"regular": 40}
 
 
-def test_take_back_is_clamped_at_what_the_lot_holds(app):
+def test_debit_of_one_lot_is_clamped_at_what_it_holds(app):
     with session(), database.atomic():
         customer = new_customer()
         lot = ledger.grant(customer, 10, kind="earn", source="order:1", rule=RULE, key="k1")
-        assert ledger.take_back(lot, 25, kind="reverse", key="r1") == 10
-        assert ledger.take_back(lot, 5, kind="reverse", key="r2") == 0
+        assert ledger.debit(lot, 25, kind="reverse", key="r1") == 10
+        assert ledger.debit(lot, 5, kind="reverse", key="r2") == 0
         assert ledger.balances(customer) == {"regular": 0}
 
 
@@ -57,7 +57,7 @@ def test_non_positive_or_non_integer_points_are_refused(app, points):
                          rule=RULE, key="k2")
         if not isinstance(points, bool):
             with pytest.raises(ledger.LedgerError):
-                ledger.take_back(lot, points, kind="reverse", key="r")
+                ledger.debit(lot, points, kind="reverse", key="r")
 
 
 def test_open_lots_come_soonest_to_expire_first(app):
@@ -126,7 +126,7 @@ def test_any_sequence_of_movements_keeps_every_invariant(app, ops):
                     keys.append(("grant", person, points, f"g{n}"))
                 elif op == "take" and lots:
                     lot, left = lots[index % len(lots)]
-                    taken = ledger.take_back(lot, points, kind="reverse", key=f"t{n}")
+                    taken = ledger.debit(lot, points, kind="reverse", key=f"t{n}")
                     assert taken == min(points, left)
                     lots[index % len(lots)][1] -= taken
                     model[lot.customer_id] -= taken

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from plugin import manifest, program
+from plugin import manifest
+from plugin.program.document import DEFAULT as DEFAULT_PROGRAM
 from webhooks.topics import REGISTRY, SHOPIFY_COMPLIANCE_TOPICS, SHOPIFY_TOPICS
 
 MANIFEST_FILE = Path(__file__).resolve().parents[1] / "manifest.json"
@@ -76,10 +77,10 @@ def _setting(document: dict, key: str) -> dict:
 def test_earn_percent_default_is_the_program_rule(document):
     setting = _setting(document, "earn_percent")
     assert setting["type"] == "decimal"
-    assert Decimal(setting["default"]) == Decimal(program.EARN_RULE["percent"])
+    assert Decimal(setting["default"]) == Decimal(DEFAULT_PROGRAM["earning"]["rate"]["percent"])
 
 
 def test_signup_bonus_default_is_the_program_rule(document):
     setting = _setting(document, "signup_bonus")
     assert setting["type"] == "integer"
-    assert setting["default"] == program.SIGNUP_RULE["points"]
+    assert setting["default"] == DEFAULT_PROGRAM["signup"]["points"]

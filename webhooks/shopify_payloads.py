@@ -33,6 +33,8 @@ class Allocation(_Payload):
 class LineItem(_Payload):
     id = _id(required=True)
     product_id = _id(allow_none=True, load_default=None)
+    sku = fields.String(allow_none=True, load_default=None)
+    vendor = fields.String(allow_none=True, load_default=None)
     quantity = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
     price = _money(required=True, validate=validate.Range(min=0))
     total_discount = _money(load_default=Decimal(0))
@@ -47,12 +49,20 @@ class CustomerRef(_Payload):
     last_name = fields.String(allow_none=True, load_default=None)
 
 
+class ShippingLine(_Payload):
+    price = _money(required=True)
+    discount_allocations = fields.List(fields.Nested(Allocation), load_default=list)
+
+
 class OrderBody(_Payload):
     id = _id(required=True)
     customer = fields.Nested(CustomerRef, allow_none=True, load_default=None)
     currency = fields.String(required=True, validate=validate.Length(equal=3))
     financial_status = fields.String(allow_none=True, load_default=None)
     line_items = fields.List(fields.Nested(LineItem), required=True)
+    shipping_lines = fields.List(fields.Nested(ShippingLine), load_default=list)
+    total_tax = _money(load_default=Decimal(0), allow_none=True)
+    created_at = fields.DateTime(load_default=None, allow_none=True)
 
 
 class RefundLine(_Payload):
@@ -94,10 +104,15 @@ def order(body: dict) -> dict:
         "customer": _customer(data["customer"]),
         "currency": data["currency"].upper(),
         "financial_status": data["financial_status"],
+        "placed_at": data["created_at"].isoformat() if data["created_at"] else None,
+        "shipping": str(sum((s["price"] - sum((a["amount"] for a in s["discount_allocations"]), Decimal(0))
+                             for s in data["shipping_lines"]), Decimal(0))),
+        "tax": str(data["total_tax"] or Decimal(0)),
         "lines": [
             {"line_id": str(line["id"]),
              "product_id": None if line["product_id"] is None else str(line["product_id"]),
-             "quantity": line["quantity"], "amount": str(line_amount(line)),
+             "sku": line["sku"], "vendor": line["vendor"], "product_type": None, "tags": [],
+             "on_sale": False, "quantity": line["quantity"], "amount": str(line_amount(line)),
              "gift_card": bool(line["gift_card"])}
             for line in data["line_items"]
         ],

@@ -1,0 +1,233 @@
+"""The program document: the store's rules as JSON, validated by marshmallow.
+
+Every error names its field by path (``earning.bands.1.points``), and cross references (a point
+type or category that does not exist) are reported on the field that makes them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+ROUNDING = ("down", "nearest", "up")
+REVERSAL_POLICIES = ("pending_only", "clamp", "negative")
+STACKING = ("highest", "multiply", "add")
+EXPIRY_KINDS = ("never", "days", "end_of_month", "end_of_year")
+ACTIVITY_LIMITS = ("once", "per_day", "per_week", "per_month", "per_year", "unlimited")
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _amount(**kwargs) -> fields.Decimal:
+    kwargs.setdefault("validate", validate.Range(min=0))
+    return fields.Decimal(as_string=True, allow_nan=False, **kwargs)
+
+
+def _points(**kwargs) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=10**12), **kwargs)
+
+
+class Expiry(_Strict):
+    kind = fields.String(required=True, validate=validate.OneOf(EXPIRY_KINDS))
+    days = fields.Integer(strict=True, validate=validate.Range(min=1, max=36500), load_default=None)
+
+    @validates_schema
+    def _days(self, data, **kwargs):
+        if data["kind"] == "days" and not data.get("days"):
+            raise ValidationError("required when kind is 'days'", "days")
+
+
+class Cap(_Strict):
+    percent = _amount(required=True, validate=validate.Range(min=0, max=100))
+    category = fields.String(load_default=None)
+
+
+class PointType(_Strict):
+    label = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    expiry = fields.Nested(Expiry, load_default=lambda: {"kind": "never", "days": None})
+    redemption_cap = fields.Nested(Cap, load_default=None, allow_none=True)
+
+
+class Category(_Strict):
+    """A category is matched from what an order line carries: no API call is needed."""
+
+    product_types = fields.List(fields.String(), load_default=list)
+    vendors = fields.List(fields.String(), load_default=list)
+    sku_prefixes = fields.List(fields.String(validate=validate.Length(min=1)), load_default=list)
+    tags = fields.List(fields.String(), load_default=list)
+    product_ids = fields.List(fields.String(), load_default=list)
+
+
+class Band(_Strict):
+    min = _amount(required=True, data_key="from")
+    max = _amount(load_default=None, allow_none=True, data_key="to")
+    points = _points(required=True)
+
+
+class Rate(_Strict):
+    """A percentage, N points per M of currency, or a band table by eligible amount."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(("percent", "per_amount", "bands")))
+    percent = _amount(load_default=None)
+    points = _points(load_default=None)
+    per = _amount(load_default=None, validate=validate.Range(min=Decimal("0.0001")))
+    bands = fields.List(fields.Nested(Band), load_default=None)
+
+    @validates_schema
+    def _complete(self, data, **kwargs):
+        need = {"percent": ("percent",), "per_amount": ("points", "per"), "bands": ("bands",)}
+        for name in need[data["kind"]]:
+            if data.get(name) in (None, []):
+                raise ValidationError(f"required when kind is {data['kind']!r}", name)
+        bands = data.get("bands") or []
+        for n, (a, b) in enumerate(zip(bands, bands[1:], strict=False)):
+            if a["max"] is None or b["min"] < a["max"]:
+                raise ValidationError({n + 1: {"from": ["bands must ascend without overlapping"]}},
+                                      "bands")
+
+
+class CategoryRule(_Strict):
+    category = fields.String(required=True)
+    rate = fields.Nested(Rate, load_default=None)
+    multiplier = _amount(load_default=None)
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if data.get("rate") is None and data.get("multiplier") is None:
+            raise ValidationError("give a rate or a multiplier", "rate")
+        if data.get("rate") and data["rate"]["kind"] == "bands":
+            raise ValidationError("a category rate is a percent or per_amount; bands apply to orders",
+                                  "rate")
+
+
+class Limits(_Strict):
+    per_day = _points(load_default=None, allow_none=True)
+    per_month = _points(load_default=None, allow_none=True)
+
+
+class Earning(_Strict):
+    point_type = fields.String(load_default="regular")
+    rate = fields.Nested(Rate, required=True)
+    rounding = fields.String(load_default="down", validate=validate.OneOf(ROUNDING))
+    category_rules = fields.List(fields.Nested(CategoryRule), load_default=list)
+    exclude_categories = fields.List(fields.String(), load_default=list)
+    exclude_sale_items = fields.Boolean(load_default=False)
+    include_shipping = fields.Boolean(load_default=False)
+    include_tax = fields.Boolean(load_default=False)
+    min_order = _amount(load_default=Decimal(0))
+    first_order_min_points = _points(load_default=0)
+    limits = fields.Nested(Limits, load_default=lambda: {"per_day": None, "per_month": None})
+    pending_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=365), load_default=0)
+
+
+class Grant(_Strict):
+    points = _points(required=True)
+    point_type = fields.String(load_default="regular")
+
+
+class Reviews(Grant):
+    monthly_cap = fields.Integer(strict=True, validate=validate.Range(min=1), load_default=None,
+                                 allow_none=True)
+
+
+class Activity(Grant):
+    limit = fields.String(load_default="once", validate=validate.OneOf(ACTIVITY_LIMITS))
+
+
+class Campaign(_Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True)
+    multiplier = _amount(load_default=None)
+    bonus = _points(load_default=0)
+    categories = fields.List(fields.String(), load_default=list)
+    customers = fields.List(fields.String(), load_default=list)
+
+    @validates_schema
+    def _window(self, data, **kwargs):
+        if data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("must be after starts_at", "ends_at")
+        if data.get("multiplier") is None and not data.get("bonus"):
+            raise ValidationError("give a multiplier or a bonus", "multiplier")
+
+
+class ProgramDocument(_Strict):
+    currency = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=3))
+    point_types = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=32)),
+                              values=fields.Nested(PointType), required=True,
+                              validate=validate.Length(min=1))
+    categories = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=64)),
+                             values=fields.Nested(Category), load_default=dict)
+    earning = fields.Nested(Earning, required=True)
+    reversal_policy = fields.String(load_default="clamp", validate=validate.OneOf(REVERSAL_POLICIES))
+    signup = fields.Nested(Grant, load_default=None, allow_none=True)
+    birthday = fields.Nested(Grant, load_default=None, allow_none=True)
+    reviews = fields.Nested(Reviews, load_default=None, allow_none=True)
+    activities = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[a-z0-9_.-]{1,64}$")),
+                             values=fields.Nested(Activity), load_default=dict)
+    campaigns = fields.List(fields.Nested(Campaign), load_default=list)
+    campaign_stacking = fields.String(load_default="highest", validate=validate.OneOf(STACKING))
+    expiry_warning_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=365),
+                                         load_default=14)
+
+    @validates_schema
+    def _references(self, data, **kwargs):
+        """Point types and categories named anywhere must be defined; errors name the field."""
+        types, cats, errors = data["point_types"], data.get("categories") or {}, {}
+
+        def need(value, known, path, what):
+            if value is not None and value not in known:
+                node = errors
+                for key in path[:-1]:
+                    node = node.setdefault(key, {})
+                node.setdefault(path[-1], []).append(f"unknown {what} {value!r}")
+
+        earning = data["earning"]
+        need(earning["point_type"], types, ["earning", "point_type"], "point type")
+        for n, rule in enumerate(earning["category_rules"]):
+            need(rule["category"], cats, ["earning", "category_rules", n, "category"], "category")
+        for n, name in enumerate(earning["exclude_categories"]):
+            need(name, cats, ["earning", "exclude_categories", n], "category")
+        for section in ("signup", "birthday", "reviews"):
+            if data.get(section):
+                need(data[section]["point_type"], types, [section, "point_type"], "point type")
+        for name, activity in (data.get("activities") or {}).items():
+            need(activity["point_type"], types, ["activities", name, "point_type"], "point type")
+        for name, point_type in types.items():
+            cap = point_type.get("redemption_cap")
+            if cap:
+                need(cap["category"], cats, ["point_types", name, "redemption_cap", "category"],
+                     "category")
+        for n, campaign in enumerate(data.get("campaigns") or []):
+            for m, name in enumerate(campaign["categories"]):
+                need(name, cats, ["campaigns", n, "categories", m], "category")
+        if errors:
+            raise ValidationError(errors)
+
+
+SCHEMA = ProgramDocument()
+
+#: The program a new shop runs until its owner writes one (what issue #2 hard-coded).
+DEFAULT = {
+    "point_types": {"regular": {"expiry": {"kind": "never"}}},
+    "earning": {"point_type": "regular", "rate": {"kind": "percent", "percent": "5"},
+                "rounding": "down"},
+    "reversal_policy": "clamp",
+    "signup": {"points": 100, "point_type": "regular"},
+}
+
+
+def load(document: dict) -> dict:
+    """Validate a program document (raises ValidationError naming each bad field)."""
+    if not isinstance(document, dict):
+        raise ValidationError({"_schema": ["the program must be a JSON object"]})
+    return SCHEMA.load(document)
+
+
+def dump(program: dict) -> dict:
+    """The document as JSON again (Decimals as strings), as stored and served."""
+    return SCHEMA.dump(program)

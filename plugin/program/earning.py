@@ -1,0 +1,179 @@
+"""What an order earns under a program, line by line, with the reason for every point.
+
+The evaluation is exact (Decimal) until one rounding of the order's total, so the breakdown adds
+up and the same order always earns the same points. Reversals evaluate the order again, minus
+what was refunded, under the *same program version*: a refund months later reverses at the rate
+the order earned with, whatever the program says today.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+ROUNDINGS = {"down": ROUND_FLOOR, "nearest": ROUND_HALF_UP, "up": ROUND_CEILING}
+HUNDRED = Decimal(100)
+
+
+@dataclass
+class Line:
+    line_id: str
+    amount: Decimal
+    categories: list[str]
+    excluded: str | None = None
+    rule: str = ""
+    exact: Decimal = Decimal(0)
+
+    def as_dict(self) -> dict:
+        return {"line_id": self.line_id, "amount": str(self.amount), "categories": self.categories,
+                "excluded": self.excluded, "rule": self.rule, "points": str(self.exact)}
+
+
+@dataclass
+class Earned:
+    points: int
+    point_type: str
+    eligible: Decimal
+    lines: list[Line]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        parts = [f"{line.rule} on {line.amount}" for line in self.lines if line.rule and not line.excluded]
+        return "; ".join(parts + self.notes)[:2000]
+
+    def as_dict(self) -> dict:
+        return {"points": self.points, "point_type": self.point_type, "eligible": str(self.eligible),
+                "lines": [line.as_dict() for line in self.lines], "notes": self.notes}
+
+
+def categories_of(program: dict, line: dict) -> list[str]:
+    """The program's categories an order line belongs to, from what the line itself carries."""
+    found = []
+    tags = {t.lower() for t in line.get("tags") or []}
+    for name, rule in program["categories"].items():
+        if ((line.get("product_type") and line["product_type"] in rule["product_types"])
+                or (line.get("vendor") and line["vendor"] in rule["vendors"])
+                or (line.get("sku") and any(line["sku"].startswith(p) for p in rule["sku_prefixes"]))
+                or (tags & {t.lower() for t in rule["tags"]})
+                or (line.get("product_id") and line["product_id"] in rule["product_ids"])):
+            found.append(name)
+    return found
+
+
+def _rate(rate: dict, amount: Decimal) -> tuple[Decimal, str]:
+    if rate["kind"] == "percent":
+        return amount * rate["percent"] / HUNDRED, f"{rate['percent']}%"
+    return amount * rate["points"] / rate["per"], f"{rate['points']} per {rate['per']}"
+
+
+def _band(rate: dict, amount: Decimal) -> int:
+    for band in rate["bands"]:
+        if amount >= band["min"] and (band["max"] is None or amount < band["max"]):
+            return band["points"]
+    return 0
+
+
+def _campaign_factor(program: dict, line: Line, campaigns: list[dict]) -> tuple[Decimal, list[str]]:
+    factors = [(c["multiplier"], c["name"]) for c in campaigns if c.get("multiplier") is not None
+               and (not c["categories"] or set(c["categories"]) & set(line.categories))]
+    if not factors:
+        return Decimal(1), []
+    stacking = program["campaign_stacking"]
+    if stacking == "highest":
+        best = max(factors)
+        return best[0], [best[1]]
+    if stacking == "multiply":
+        total = Decimal(1)
+        for factor, _ in factors:
+            total *= factor
+        return total, [name for _, name in factors]
+    return Decimal(1) + sum((f - 1 for f, _ in factors), Decimal(0)), [name for _, name in factors]
+
+
+def active_campaigns(program: dict, at: datetime, customer_id: str | None) -> list[dict]:
+    return [c for c in program["campaigns"]
+            if naive(c["starts_at"]) <= at < naive(c["ends_at"])
+            and (not c["customers"] or (customer_id is not None and customer_id in c["customers"]))]
+
+
+def naive(moment: datetime) -> datetime:
+    """Program times may carry a zone; the clock is naive UTC."""
+    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def evaluate(program: dict, order: dict, *, at: datetime, customer_id: str | None,
+             first_order: bool = False, allowance: int | None = None,
+             refunded: dict[str, str] | None = None) -> Earned:
+    """Points an order earns: per-line rates and exclusions, bands, campaigns, minimums, limits.
+
+    ``refunded`` (line id -> amount) evaluates what the order still earns after refunds;
+    ``allowance`` is what the customer's earning limits still allow.
+    """
+    earning = program["earning"]
+    refunded = refunded or {}
+    excluded_cats = set(earning["exclude_categories"])
+    lines: list[Line] = []
+    for raw in order["lines"]:
+        amount = Decimal(raw["amount"]) - Decimal(refunded.get(raw["line_id"], "0"))
+        line = Line(raw["line_id"], max(amount, Decimal(0)), categories_of(program, raw))
+        if raw.get("gift_card"):
+            line.excluded = "gift card"
+        elif excluded_cats & set(line.categories):
+            line.excluded = "excluded category " + ", ".join(sorted(excluded_cats & set(line.categories)))
+        elif raw.get("on_sale") and earning["exclude_sale_items"]:
+            line.excluded = "sale item"
+        lines.append(line)
+    for name, flag in (("shipping", "include_shipping"), ("tax", "include_tax")):
+        if earning[flag] and Decimal(order.get(name) or 0) > 0:
+            lines.append(Line(name, Decimal(order[name]), []))
+    counted = [line for line in lines if not line.excluded]
+    eligible = sum((line.amount for line in counted), Decimal(0))
+    notes: list[str] = []
+    if eligible < earning["min_order"] or eligible <= 0:
+        if eligible > 0:
+            notes.append(f"order below the minimum of {earning['min_order']}")
+        return Earned(0, earning["point_type"], eligible, lines, notes)
+
+    rate, banded = earning["rate"], []
+    for line in counted:
+        rule = next((r for r in earning["category_rules"]
+                     if r.get("rate") and r["category"] in line.categories), None)
+        if rule:
+            line.exact, label = _rate(rule["rate"], line.amount)
+            line.rule = f"{label} ({rule['category']})"
+        elif rate["kind"] == "bands":
+            banded.append(line)
+        else:
+            line.exact, line.rule = _rate(rate, line.amount)
+    if banded:  # a band table gives points for the banded lines' total, shared out for the breakdown
+        total = sum((line.amount for line in banded), Decimal(0))
+        band_points = Decimal(_band(rate, total))
+        for line in banded:
+            line.exact = band_points * line.amount / total if total else Decimal(0)
+            line.rule = f"band for {total}: {band_points} points"
+    campaigns = active_campaigns(program, at, customer_id)
+    for line in counted:
+        for rule in earning["category_rules"]:
+            if rule.get("multiplier") is not None and rule["category"] in line.categories:
+                line.exact *= rule["multiplier"]
+                line.rule += f" x{rule['multiplier']} ({rule['category']})"
+        factor, names = _campaign_factor(program, line, campaigns)
+        if names:
+            line.exact *= factor
+            line.rule += f" x{factor} ({', '.join(names)})"
+    exact = sum((line.exact for line in counted), Decimal(0))
+    bonuses = [(c["bonus"], c["name"]) for c in campaigns if c["bonus"]]
+    if bonuses:
+        chosen = [max(bonuses)] if program["campaign_stacking"] == "highest" else bonuses
+        exact += sum(b for b, _ in chosen)
+        notes += [f"+{b} campaign bonus ({name})" for b, name in chosen]
+    points = int(exact.to_integral_value(rounding=ROUNDINGS[earning["rounding"]]))
+    if first_order and points < earning["first_order_min_points"]:
+        notes.append(f"first order: at least {earning['first_order_min_points']} points")
+        points = earning["first_order_min_points"]
+    if allowance is not None and points > allowance:
+        notes.append(f"earning limit: {allowance} of {points} points")
+        points = max(allowance, 0)
+    return Earned(max(points, 0), earning["point_type"], eligible, lines, notes)
