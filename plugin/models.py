@@ -56,6 +56,8 @@ class Customer(BaseModel):
     email = pw.CharField(max_length=320, null=True)
     first_name = pw.CharField(max_length=255, null=True)
     last_name = pw.CharField(max_length=255, null=True)
+    birthday = pw.DateField(null=True)
+    birthday_set_at = pw.DateTimeField(null=True)  # a birthday set < 30 days ago earns nothing yet
     lifetime_earned = pw.BigIntegerField(default=0)
     created_at = pw.DateTimeField(default=clock.now)
 
@@ -174,4 +176,53 @@ class LedgerEntry(BaseModel):
         )
 
 
-ALL_MODELS = [Shop, ProgramVersion, Customer, Balance, Lot, Event, Order, LedgerEntry]
+class ActivationCode(BaseModel):
+    """A single-use code worth points (a partner club card, a discount card carried over)."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    batch = pw.CharField(max_length=64)
+    code = pw.CharField(max_length=64)
+    points = pw.BigIntegerField()
+    point_type = pw.CharField(max_length=32)
+    created_at = pw.DateTimeField(default=clock.now)
+    redeemed_by = pw.ForeignKeyField(Customer, null=True, on_delete="SET NULL")
+    redeemed_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "activation_code"
+        indexes = ((("shop", "code"), True), (("shop", "batch"), False))
+
+
+class Activity(BaseModel):
+    """A custom action the store reported (follow, survey...), idempotent by the store's id."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    activity_id = pw.CharField(max_length=255)
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    name = pw.CharField(max_length=64)
+    points = pw.BigIntegerField(default=0)
+    outcome = pw.CharField(max_length=32)  # granted, limited (over its limit), unknown
+    lot = pw.ForeignKeyField(Lot, null=True, on_delete="SET NULL")
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("shop", "activity_id"), True), (("customer", "name"), False))
+
+
+class Notice(BaseModel):
+    """Something to tell a shopper later (points expiring soon...), for the notifications issue."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    kind = pw.CharField(max_length=64)
+    key = pw.CharField(max_length=255)  # unique per shop: a notice is recorded once
+    data = JSONField()
+    created_at = pw.DateTimeField(default=clock.now)
+    sent_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("shop", "key"), True), (("customer", "kind"), False))
+
+
+ALL_MODELS = [Shop, ProgramVersion, Customer, Balance, Lot, Event, Order, LedgerEntry, ActivationCode,
+              Activity, Notice]

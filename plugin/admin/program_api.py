@@ -1,0 +1,109 @@
+"""The program over the admin API: read, replace (a new version), history, and preview."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import g, jsonify, request
+from marshmallow import RAISE, Schema, fields, validate
+
+from plugin import clock, customers
+from plugin.admin.api import bp
+from plugin.errors import LoyaltyError, NotFound
+from plugin.models import Order, ProgramVersion
+from plugin.program import document, earning, versions
+
+
+class PreviewLine(Schema):
+    class Meta:
+        unknown = RAISE
+
+    line_id = fields.String(load_default=None)
+    product_id = fields.String(load_default=None, allow_none=True)
+    sku = fields.String(load_default=None, allow_none=True)
+    vendor = fields.String(load_default=None, allow_none=True)
+    product_type = fields.String(load_default=None, allow_none=True)
+    tags = fields.List(fields.String(), load_default=list)
+    quantity = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=100_000))
+    price = fields.Decimal(required=True, allow_nan=False, validate=validate.Range(min=0))
+    discount = fields.Decimal(load_default=Decimal(0), allow_nan=False, validate=validate.Range(min=0))
+    on_sale = fields.Boolean(load_default=False)
+    gift_card = fields.Boolean(load_default=False)
+
+
+class PreviewRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    customer_id = fields.String(load_default=None, allow_none=True)
+    lines = fields.List(fields.Nested(PreviewLine), required=True, validate=validate.Length(min=1, max=500))
+    shipping = fields.Decimal(load_default=Decimal(0), allow_nan=False, validate=validate.Range(min=0))
+    tax = fields.Decimal(load_default=Decimal(0), allow_nan=False, validate=validate.Range(min=0))
+
+
+PREVIEW = PreviewRequest()
+
+
+def _version_json(row: ProgramVersion | None, program: dict) -> dict:
+    return {"version": row.number if row else None, "author": row.author if row else None,
+            "created_at": row.created_at.isoformat() if row else None,
+            "program": document.dump(program)}
+
+
+def _row(number: int | None) -> ProgramVersion | None:
+    if number is None:
+        return None
+    return ProgramVersion.get((ProgramVersion.shop == g.shop.id) & (ProgramVersion.number == number))
+
+
+@bp.get("/program")
+def program_current():
+    number, program = versions.current(g.shop.id)
+    return jsonify(_version_json(_row(number), program))
+
+
+@bp.put("/program")
+def program_replace():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise LoyaltyError("the body must be a program document as a JSON object")
+    author = request.headers.get("X-Loyalty-Actor", "").strip()[:255] or "api"
+    row = versions.save(g.shop.id, body, author=author)
+    return jsonify(_version_json(row, versions.at(g.shop.id, row.number))), 201
+
+
+@bp.get("/program/versions")
+def program_versions():
+    rows = (ProgramVersion.select(ProgramVersion.number, ProgramVersion.author, ProgramVersion.created_at)
+            .where(ProgramVersion.shop == g.shop.id).order_by(ProgramVersion.number.desc()))
+    return jsonify(items=[{"version": r.number, "author": r.author,
+                           "created_at": r.created_at.isoformat()} for r in rows])
+
+
+@bp.get("/program/versions/<int:number>")
+def program_version(number: int):
+    row = ProgramVersion.get_or_none((ProgramVersion.shop == g.shop.id) & (ProgramVersion.number == number))
+    if row is None:
+        raise NotFound(f"no program version {number}")
+    return jsonify(_version_json(row, versions.at(g.shop.id, number)))
+
+
+@bp.post("/program/preview")
+def program_preview():
+    """What an order or cart would earn now, per line and per rule (the widget's "earn X")."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise LoyaltyError("the body must be a JSON object with 'lines'")
+    cart = PREVIEW.load(body)
+    number, program = versions.current(g.shop.id)
+    customer = customers.find(g.shop.id, cart["customer_id"]) if cart["customer_id"] else None
+    first = customer is None or not Order.select().where(Order.customer == customer.id).exists()
+    order = {
+        "shipping": str(cart["shipping"]), "tax": str(cart["tax"]),
+        "lines": [{**line, "line_id": line["line_id"] or str(n),
+                   "amount": str(max(line["price"] * line["quantity"] - line["discount"], Decimal(0)))}
+                  for n, line in enumerate(cart["lines"], 1)],
+    }
+    result = earning.evaluate(program, order, at=clock.now(), customer_id=cart["customer_id"],
+                              first_order=first and cart["customer_id"] is not None)
+    return jsonify(version=number, **result.as_dict())
