@@ -7,13 +7,18 @@ from rq.cron import CronJob, CronScheduler
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from plugin import install, jobs
+from plugin import birthdays, expiry, install, jobs
 from plugin.queue import PERIODIC_QUEUE
 
 #: (job, seconds between runs)
 PERIODIC = (
     (jobs.sweep, 60),
     (install.refresh_expiring_tokens, 3600),
+    (expiry.expire_due, 3600),
+    (expiry.warn_expiring, 86400),
+    # Hourly although yearly: the grant's key makes reruns no-ops, and a birthday whose 30-day
+    # waiting period ends during the day (or that a failed run missed) is still granted that day.
+    (birthdays.grant_birthdays, 3600),
 )
 
 

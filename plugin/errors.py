@@ -49,6 +49,10 @@ def flatten(messages, prefix: str = "") -> dict[str, list[str]]:
         if all(isinstance(m, str) for m in messages):
             return {prefix or "_schema": messages}
         messages = dict(enumerate(messages))
+    if prefix and messages and set(messages) <= {"key", "value"}:
+        # a Dict field's entry: its key and value errors both belong to the entry's own path
+        out = flatten(messages.get("key", []), prefix) if "key" in messages else {}
+        return {**out, **flatten(messages["value"], prefix)} if "value" in messages else out
     out: dict[str, list[str]] = {}
     for key, value in messages.items():
         out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))

@@ -166,6 +166,24 @@ def debit(lot: Lot, points: int, *, kind: str, key: str, spill: bool = False,
     return points - left
 
 
+def expire(lot: Lot, *, now: datetime) -> int:
+    """Remove what is left of a lot past its expiry with one "expire" entry; returns the points.
+
+    The lot is locked and read again, so a concurrent spend and the expiry never take the same
+    points; a lot not yet due, already empty, already expired or holding a debt is left alone.
+    """
+    key = f"expire:{lot.id}"
+    current = locking(Lot.select().where(Lot.id == lot.id)).first()
+    if (current is None or current.source == DEBT or current.remaining <= 0
+            or current.expires_at is None or current.expires_at > now
+            or already_done(current.shop_id, key)):
+        return 0
+    Lot.update(remaining=Lot.remaining - current.remaining).where(Lot.id == current.id).execute()
+    _entry(current, -current.remaining, "expire", key, None, None,
+           f"expired on {current.expires_at.isoformat(sep=' ', timespec='minutes')} UTC", now)
+    return current.remaining
+
+
 def _debt_lot(like: Lot, now: datetime) -> Lot:
     key = f"debt:{like.customer_id}:{like.point_type}"
     lot = Lot.get_or_none((Lot.shop == like.shop_id) & (Lot.key == key))

@@ -133,7 +133,9 @@ def test_a_burst_of_webhooks_rings_one_job(redis_only, shop, post_webhook, drain
 def test_cron_jobs_are_json_jobs_our_worker_runs(redis_only, shop, drain):
     scheduler = cron.scheduler(queue.connection())
     names = {job.func_name for job in scheduler.get_jobs()}
-    assert names == {"plugin.jobs.sweep", "plugin.install.refresh_expiring_tokens"}
+    assert names == {"plugin.jobs.sweep", "plugin.install.refresh_expiring_tokens",
+                     "plugin.expiry.expire_due", "plugin.expiry.warn_expiring",
+                     "plugin.birthdays.grant_birthdays"}
     for job in scheduler.get_jobs():
         job.enqueue(queue.connection())
     drain()

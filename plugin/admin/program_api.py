@@ -7,11 +7,11 @@ from decimal import Decimal
 from flask import g, jsonify, request
 from marshmallow import RAISE, Schema, fields, validate
 
-from plugin import clock, customers
+from plugin import clock, customers, ledger
 from plugin.admin.api import bp
 from plugin.errors import LoyaltyError, NotFound
 from plugin.models import Order, ProgramVersion
-from plugin.program import document, earning, versions
+from plugin.program import caps, document, earning, versions
 
 
 class PreviewLine(Schema):
@@ -106,4 +106,5 @@ def program_preview():
     }
     result = earning.evaluate(program, order, at=clock.now(), customer_id=cart["customer_id"],
                               first_order=first and cart["customer_id"] is not None)
-    return jsonify(version=number, **result.as_dict())
+    pays = caps.payable(program, order["lines"], ledger.spendable(customer) if customer else {})
+    return jsonify(version=number, payable=pays, **result.as_dict())

@@ -124,6 +124,14 @@ class Earning(_Strict):
     pending_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=365), load_default=0)
 
 
+class Redemption(_Strict):
+    """How points pay: what one point is worth, and what they may never pay for."""
+
+    point_value = _amount(load_default=Decimal(1), validate=validate.Range(min=Decimal("0.0001")))
+    exclude_categories = fields.List(fields.String(), load_default=list)
+    exclude_sale_items = fields.Boolean(load_default=False)
+
+
 class Grant(_Strict):
     points = _points(required=True)
     point_type = fields.String(load_default="regular")
@@ -164,6 +172,8 @@ class ProgramDocument(_Strict):
                              values=fields.Nested(Category), load_default=dict)
     earning = fields.Nested(Earning, required=True)
     reversal_policy = fields.String(load_default="clamp", validate=validate.OneOf(REVERSAL_POLICIES))
+    redemption = fields.Nested(Redemption, load_default=lambda: {
+        "point_value": Decimal(1), "exclude_categories": [], "exclude_sale_items": False})
     signup = fields.Nested(Grant, load_default=None, allow_none=True)
     birthday = fields.Nested(Grant, load_default=None, allow_none=True)
     reviews = fields.Nested(Reviews, load_default=None, allow_none=True)
@@ -202,6 +212,8 @@ class ProgramDocument(_Strict):
             if cap:
                 need(cap["category"], cats, ["point_types", name, "redemption_cap", "category"],
                      "category")
+        for n, name in enumerate(data["redemption"]["exclude_categories"]):
+            need(name, cats, ["redemption", "exclude_categories", n], "category")
         for n, campaign in enumerate(data.get("campaigns") or []):
             for m, name in enumerate(campaign["categories"]):
                 need(name, cats, ["campaigns", n, "categories", m], "category")

@@ -14,6 +14,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 ROUNDINGS = {"down": ROUND_FLOOR, "nearest": ROUND_HALF_UP, "up": ROUND_CEILING}
 HUNDRED = Decimal(100)
+PRECISION = Decimal("0.000001")
 
 
 @dataclass
@@ -169,6 +170,9 @@ def evaluate(program: dict, order: dict, *, at: datetime, customer_id: str | Non
         chosen = [max(bonuses)] if program["campaign_stacking"] == "highest" else bonuses
         exact += sum(b for b, _ in chosen)
         notes += [f"+{b} campaign bonus ({name})" for b, name in chosen]
+    # Shares (a band split over lines, N per M) are repeating decimals: settle the noise of the
+    # division before the one rounding, or 199.99999... of a 200-point band would floor to 199.
+    exact = exact.quantize(PRECISION)
     points = int(exact.to_integral_value(rounding=ROUNDINGS[earning["rounding"]]))
     if first_order and points < earning["first_order_min_points"]:
         notes.append(f"first order: at least {earning['first_order_min_points']} points")
