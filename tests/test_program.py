@@ -38,7 +38,8 @@ def headers(app, shop, actor: str | None = None) -> dict:
 def document(**changes) -> dict:
     doc = copy.deepcopy(DEFAULT)
     for key, value in changes.items():
-        doc[key] = {**doc.get(key, {}), **value} if isinstance(value, dict) and key != "point_types" else value
+        merge = isinstance(value, dict) and key != "point_types"
+        doc[key] = {**doc.get(key, {}), **value} if merge else value
     return doc
 
 
@@ -60,8 +61,8 @@ def test_a_bad_document_is_422_naming_the_field_and_saves_nothing(app, client, s
 def test_each_change_is_a_new_version_and_old_ones_stay_readable(app, client, shop):
     first = document(earning={"rate": {"kind": "percent", "percent": "7"}})
     second = document(earning={"rate": {"kind": "per_amount", "points": 1, "per": "10"}})
-    assert client.put("/api/v1/program", json=first, headers=headers(app, shop, "anna@shop")).status_code == 201
-    assert client.put("/api/v1/program", json=second, headers=headers(app, shop, "oleg@shop")).status_code == 201
+    for doc, author in ((first, "anna@shop"), (second, "oleg@shop")):
+        assert client.put("/api/v1/program", json=doc, headers=headers(app, shop, author)).status_code == 201
     versions = client.get("/api/v1/program/versions", headers=headers(app, shop)).get_json()["items"]
     assert [(v["version"], v["author"]) for v in versions] == [(2, "oleg@shop"), (1, "anna@shop")]
     old = client.get("/api/v1/program/versions/1", headers=headers(app, shop)).get_json()
@@ -86,7 +87,8 @@ def test_a_key_for_another_shop_sees_only_its_own_program(app, client, shop):
 def test_preview_breaks_points_down_per_line(app, client, shop):
     doc = document(categories={"parts": {"sku_prefixes": ["P-"]}},
                    earning={"rate": {"kind": "percent", "percent": "5"},
-                            "category_rules": [{"category": "parts", "rate": {"kind": "percent", "percent": "12"}}]})
+                            "category_rules": [{"category": "parts",
+                                                "rate": {"kind": "percent", "percent": "12"}}]})
     client.put("/api/v1/program", json=doc, headers=headers(app, shop))
     cart = {"lines": [{"sku": "P-1", "price": "1000.00"}, {"sku": "X-1", "price": "300.00", "quantity": 2},
                       {"sku": "G", "price": "500", "gift_card": True}]}
