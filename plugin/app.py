@@ -32,7 +32,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     errors.init_app(app)
 
     from plugin import install, public
-    from plugin.admin import api, customers_api, program_api  # noqa: F401 - they add routes to api.bp
+    from plugin.admin import activities_api, api, codes_api, customers_api, program_api  # noqa: F401 - they add routes to api.bp
     from webhooks import shopify
 
     app.register_blueprint(public.bp)

@@ -28,7 +28,9 @@ ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are typed f
 RANDOM_LENGTH, GROUP = 12, 4  # 31**12 is about 2**59 codes
 MAX_COUNT, MAX_POINTS = 100_000, 10**9
 BATCH_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+BATCH_RULE = "letters, digits, '.', '_' and '-', at most 64, starting with a letter or digit"
 PREFIX = r"^[A-Za-z0-9]{1,16}$"
+PREFIX_RULE = "1 to 16 letters or digits"
 CSV_HEADER = ("code", "points", "point_type", "redeemed_at", "redeemed_by")
 _CHUNK = 1000
 
@@ -81,9 +83,9 @@ def _check(count: int, points: int, batch: str, prefix: str | None) -> None:
     if not 1 <= points <= MAX_POINTS:
         errors["points"] = [f"must be between 1 and {MAX_POINTS}"]
     if not re.match(BATCH_NAME, batch):
-        errors["batch"] = ["letters, digits, '.', '_' and '-', at most 64, starting with a letter or digit"]
+        errors["batch"] = [BATCH_RULE]
     if prefix is not None and not re.match(PREFIX, prefix):
-        errors["prefix"] = ["1 to 16 letters or digits"]
+        errors["prefix"] = [PREFIX_RULE]
     if errors:
         raise Invalid(f"invalid fields: {', '.join(sorted(errors))}", fields=errors)
 
@@ -101,10 +103,9 @@ def generate(shop_id: int, count: int, points: int, point_type: str | None = Non
                       fields={"point_type": [f"not a point type of the program: {point_type!r}"]})
     with write_transaction():
         locking(Shop.select(Shop.id).where(Shop.id == shop_id)).first()  # one generator per shop
-        existing = next((b for b in batches(shop_id, name) if b["batch"] == name), None)
+        existing = next(iter(batches(shop_id, name)), None)
         if existing:
-            same = (existing["count"], existing["points"], existing["point_type"]) == (count, points, point_type)
-            if not same:
+            if (existing["count"], existing["points"], existing["point_type"]) != (count, points, point_type):
                 raise BatchConflict(f"batch {name!r} already exists with {existing['count']} codes of "
                                     f"{existing['points']} {existing['point_type']} points",
                                     fields={"batch": ["already exists with other values"]})
@@ -162,9 +163,9 @@ def write_csv(shop_id: int, batch: str, out: TextIO) -> int:
     rows = (ActivationCode.select(ActivationCode, Customer.platform_id)
             .join(Customer, peewee.JOIN.LEFT_OUTER, on=(ActivationCode.redeemed_by == Customer.id))
             .where((ActivationCode.shop == shop_id) & (ActivationCode.batch == batch))
-            .order_by(ActivationCode.id).tuples())
+            .order_by(ActivationCode.id))
     writer, n = csv.writer(out, lineterminator="\r\n"), 0
-    for n, row in enumerate(rows.objects(), 1):
+    for n, row in enumerate(rows.iterator(), 1):
         if n == 1:
             writer.writerow(CSV_HEADER)
         redeemed_by = row.redeemed_by.platform_id if row.redeemed_by_id else ""

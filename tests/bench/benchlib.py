@@ -50,9 +50,16 @@ def machine_note() -> str:
 
 def reset_database(url: str) -> None:
     """Bind plugin.db to ``url`` and drop/recreate the plugin's tables (empty database)."""
+    from playhouse.db_url import connect
+
     from plugin import db
     from plugin.models import ALL_MODELS
 
+    if url.startswith("postgres"):  # drop first: an older schema would fail bind()'s create_tables
+        raw = connect(url)
+        for model in ALL_MODELS:
+            raw.execute_sql(f'DROP TABLE IF EXISTS "{model._meta.table_name}" CASCADE')
+        raw.close()
     db.bind(url)
     with db.session():
         db.database.drop_tables(ALL_MODELS, safe=True, cascade=True)

@@ -1,0 +1,69 @@
+"""Custom actions over the admin API: report one (idempotent by the store's id) and list them."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from flask import g, jsonify, request
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from plugin import activities, customers
+from plugin.admin.api import PageArgs, bp
+from plugin.errors import LoyaltyError, NotFound
+
+
+class Identifier(fields.String):
+    """An id the store chose: a string, or a whole number as platforms often send ids."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        value = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not value:
+            raise ValidationError("must not be empty")
+        return value
+
+
+class ActivityIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    activity_id = Identifier(required=True, validate=validate.Length(max=255))
+    customer_id = Identifier(required=True, validate=validate.Length(max=64))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    occurred_at = fields.AwareDateTime(load_default=None, default_timezone=UTC)
+
+
+class ActivityArgs(PageArgs):
+    customer_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+
+
+ACTIVITY_IN, ACTIVITY_ARGS = ActivityIn(), ActivityArgs()
+
+
+def json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise LoyaltyError("the body must be a JSON object")
+    return body
+
+
+@bp.post("/activities")
+def activity_report():
+    """201 with the outcome (granted, or limited with no points); a retry answers the same, 200."""
+    data = ACTIVITY_IN.load(json_body())
+    answer, created = activities.record(g.shop.id, data["activity_id"], data["customer_id"],
+                                        data["name"], data["occurred_at"])
+    return jsonify(answer), 201 if created else 200
+
+
+@bp.get("/activities")
+def activity_list():
+    args = ACTIVITY_ARGS.load(request.args)
+    customer = None
+    if args["customer_id"]:
+        customer = customers.find(g.shop.id, args["customer_id"])
+        if customer is None:
+            raise NotFound(f"no customer {args['customer_id']!r} in this shop")
+    rows = activities.page(g.shop.id, customer, before=args["before"], limit=args["limit"])
+    return jsonify(items=rows, next_before=rows[-1]["id"] if len(rows) == args["limit"] else None)

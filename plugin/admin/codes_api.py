@@ -1,0 +1,64 @@
+"""Activation codes over the admin API: generate a batch, list and export batches, redeem a code."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Response, g, jsonify
+from marshmallow import RAISE, Schema, fields, validate
+
+from plugin import codes
+from plugin.admin.activities_api import Identifier, json_body
+from plugin.admin.api import bp
+
+
+class GenerateIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    count = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=codes.MAX_COUNT))
+    points = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=codes.MAX_POINTS))
+    point_type = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
+    batch = fields.String(load_default=None,
+                          validate=validate.Regexp(codes.BATCH_NAME, error=codes.BATCH_RULE))
+    prefix = fields.String(load_default=None, validate=validate.Regexp(codes.PREFIX, error=codes.PREFIX_RULE))
+
+
+class RedeemIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    code = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    customer_id = Identifier(required=True, validate=validate.Length(max=64))
+
+
+GENERATE_IN, REDEEM_IN = GenerateIn(), RedeemIn()
+
+
+@bp.post("/activation-codes")
+def codes_generate():
+    """201 with the batch name and size; the same named batch again answers 200 (a retry)."""
+    data = GENERATE_IN.load(json_body())
+    batch = codes.generate(g.shop.id, **data)
+    return jsonify(batch.as_dict()), 201 if batch.created else 200
+
+
+@bp.get("/activation-codes")
+def codes_batches():
+    return jsonify(items=codes.batches(g.shop.id))
+
+
+@bp.get("/activation-codes/<batch>.csv")
+def codes_export(batch: str):
+    out = io.StringIO()
+    codes.write_csv(g.shop.id, batch, out)
+    filename = f"activation-codes-{batch}.csv"  # batch names are [A-Za-z0-9_.-]: safe in the header
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.post("/activation-codes/redeem")
+def codes_redeem():
+    """201 with the points granted; a used code is 409 saying when, an unknown one 404."""
+    data = REDEEM_IN.load(json_body())
+    return jsonify(codes.redeem(g.shop.id, data["code"], data["customer_id"])), 201
