@@ -144,10 +144,10 @@ def _reason(row: Activity, limit: str | None, slot: str | None) -> str:
         return f"{row.points} points for {row.name!r} ({words})"
     if row.outcome == GRANTED:
         return f"the program gives no points for {row.name!r}"
-    when = {"once": "already", "per_day": f"already on {slot}", "per_week": f"already in week {slot}",
-            "per_month": f"already in {slot}", "per_year": f"already in {slot}"}.get(limit, "already")
+    when = {"per_day": f" on {slot}", "per_week": f" in week {slot}", "per_month": f" in {slot}",
+            "per_year": f" in {slot}"}.get(limit, "")
     return (f"over its limit: {row.name!r} earns points {words}, and customer "
-            f"{row.customer.platform_id!r} {when} earned them; no points this time")
+            f"{row.customer.platform_id!r} already earned them{when}; no points this time")
 
 
 def page(shop_id: int, customer: Customer | None = None, *, before: int | None = None,

@@ -33,10 +33,12 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
 
     from plugin import install, public
     from plugin.admin import activities_api, api, codes_api, customers_api, program_api  # noqa: F401 - they add routes to api.bp
-    from webhooks import shopify
+    from webhooks import judgeme, reviews, shopify
 
     app.register_blueprint(public.bp)
     app.register_blueprint(install.bp)
     app.register_blueprint(shopify.bp)
+    app.register_blueprint(judgeme.bp)
+    app.register_blueprint(reviews.bp)
     app.register_blueprint(api.bp)
     return app

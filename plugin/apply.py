@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import peewee
 
-from plugin import clock, customers, ledger
+from plugin import clock, customers, ledger, reviews
 from plugin.db import locking
 from plugin.models import Customer, Event, LedgerEntry, Order, Shop
 from plugin.program import earning, money, timing, versions
@@ -211,4 +211,6 @@ HANDLERS: dict[str, Callable[[Event], str]] = {
     "order.cancelled": order_cancelled,
     "customer.created": customer_created,
     "shop.uninstalled": shop_uninstalled,
+    "review.published": reviews.review_published,
+    "review.unpublished": reviews.review_unpublished,
 }

@@ -140,8 +140,7 @@ def debit(lot: Lot, points: int, *, kind: str, key: str, spill: bool = False,
     Returns what was taken from lots and debt together. Lots are locked first, so two workers
     cannot take the same points.
     """
-    if not isinstance(points, int) or isinstance(points, bool) or points <= 0:
-        raise LedgerError(f"a debit must be a positive whole number of points, got {points!r}")
+    _check_debit(points)
     if already_done(lot.shop_id, key):
         return 0
     query = Lot.select().where((Lot.id == lot.id) & (Lot.remaining > 0))
@@ -149,14 +148,8 @@ def debit(lot: Lot, points: int, *, kind: str, key: str, spill: bool = False,
         query = (Lot.select().where((Lot.customer == lot.customer_id) & (Lot.point_type == lot.point_type)
                                     & (Lot.remaining > 0))
                  .order_by((Lot.id != lot.id), Lot.expires_at.is_null(), Lot.expires_at, Lot.id))
-    now, left, n = clock.now(), points, 0
-    for source in locking(query):
-        if left == 0:
-            break
-        taken = min(left, source.remaining)
-        Lot.update(remaining=Lot.remaining - taken).where(Lot.id == source.id).execute()
-        _entry(source, -taken, kind, key if n == 0 else f"{key}/{n}", event_id, actor, reason, now)
-        left, n = left - taken, n + 1
+    now = clock.now()
+    left, n = _take(locking(query), points, kind, key, event_id, actor, reason, now)
     if left and allow_debt:
         debt = _debt_lot(lot, now)
         Lot.update(remaining=Lot.remaining - left).where(Lot.id == debt.id).execute()
@@ -166,22 +159,44 @@ def debit(lot: Lot, points: int, *, kind: str, key: str, spill: bool = False,
     return points - left
 
 
-def expire(lot: Lot, *, now: datetime) -> int:
-    """Remove what is left of a lot past its expiry with one "expire" entry; returns the points.
+def spend(customer: Customer, point_type: str, points: int, *, key: str, kind: str = "spend",
+          actor: str | None = None, reason: str = "") -> bool:
+    """Spend exactly ``points`` of a type, soonest-to-expire lots first, never pending ones.
 
-    The lot is locked and read again, so a concurrent spend and the expiry never take the same
-    points; a lot not yet due, already empty, already expired or holding a debt is left alone.
+    All or nothing: raises LedgerError when fewer points are spendable. False when the key was
+    already used (the spend happened before).
     """
-    key = f"expire:{lot.id}"
-    current = locking(Lot.select().where(Lot.id == lot.id)).first()
-    if (current is None or current.source == DEBT or current.remaining <= 0
-            or current.expires_at is None or current.expires_at > now
-            or already_done(current.shop_id, key)):
-        return 0
-    Lot.update(remaining=Lot.remaining - current.remaining).where(Lot.id == current.id).execute()
-    _entry(current, -current.remaining, "expire", key, None, None,
-           f"expired on {current.expires_at.isoformat(sep=' ', timespec='minutes')} UTC", now)
-    return current.remaining
+    _check_debit(points)
+    if already_done(customer.shop_id, key):
+        return False
+    now = clock.now()
+    lots = list(locking(
+        Lot.select().where((Lot.customer == customer.id) & (Lot.point_type == point_type)
+                           & (Lot.remaining > 0) & (Lot.pending_until.is_null() | (Lot.pending_until <= now)))
+        .order_by(Lot.expires_at.is_null(), Lot.expires_at, Lot.id)))
+    available = sum(lot.remaining for lot in lots)
+    if available < points:
+        raise LedgerError(f"only {available} {point_type} points can be spent, not {points}")
+    _take(lots, points, kind, key, None, actor, reason, now)
+    return True
+
+
+def _check_debit(points) -> None:
+    if not isinstance(points, int) or isinstance(points, bool) or points <= 0:
+        raise LedgerError(f"a debit must be a positive whole number of points, got {points!r}")
+
+
+def _take(lots, points: int, kind: str, key: str, event_id, actor, reason, now) -> tuple[int, int]:
+    """Take from the lots in order; returns (points still to take, entries written)."""
+    left, n = points, 0
+    for source in lots:
+        if left == 0:
+            break
+        taken = min(left, source.remaining)
+        Lot.update(remaining=Lot.remaining - taken).where(Lot.id == source.id).execute()
+        _entry(source, -taken, kind, key if n == 0 else f"{key}/{n}", event_id, actor, reason, now)
+        left, n = left - taken, n + 1
+    return left, n
 
 
 def _debt_lot(like: Lot, now: datetime) -> Lot:

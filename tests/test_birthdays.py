@@ -64,7 +64,8 @@ def test_birthday_earns_premium_points_that_expire_after_90_days(shop, program):
         assert (lot.customer_id, lot.point_type, lot.original, lot.program_version) == (
             customer.id, "premium", 2000, program)
         assert lot.expires_at == ON_THE_DAY + timedelta(days=90)
-        assert (entry.kind, entry.delta, entry.idempotency_key) == ("bonus", 2000, f"birthday:{customer.id}:2026")
+        assert (entry.kind, entry.delta, entry.idempotency_key) == (
+            "bonus", 2000, f"birthday:{customer.id}:2026")
         assert ledger.balances(customer) == {"premium": 2000}
     at(ON_THE_DAY + timedelta(days=90))
     assert expiry.expire_due() == 2000

@@ -163,3 +163,27 @@ def test_grant_many_equals_the_same_grants_one_by_one(app, items):
             assert ledger.balances(b) == ledger.balances(s)
             assert b.__class__.get_by_id(b.id).lifetime_earned == s.__class__.get_by_id(s.id).lifetime_earned
         assert audit.check(bulk.shop_id) == [] and audit.check(single.shop_id) == []
+
+
+def test_spending_takes_the_soonest_to_expire_lots_first_and_never_pending_ones(app):
+    from datetime import datetime, timedelta
+
+    from plugin import clock
+
+    with session(), database.atomic():
+        customer = new_customer()
+        never = ledger.grant(customer, 50, kind="earn", source="a", rule=RULE, key="a")
+        late = ledger.grant(customer, 30, kind="earn", source="b", rule=RULE, key="b",
+                            expires_at=datetime(2031, 1, 1))
+        soon = ledger.grant(customer, 20, kind="earn", source="c", rule=RULE, key="c",
+                            expires_at=datetime(2027, 1, 1))
+        pending = ledger.grant(customer, 500, kind="earn", source="d", rule=RULE, key="d",
+                               pending_until=clock.now() + timedelta(days=10))
+        assert ledger.spend(customer, "regular", 60, key="s1")
+        left = {lot.id: Lot.get_by_id(lot.id).remaining for lot in (never, late, soon, pending)}
+        assert left == {never.id: 40, late.id: 0, soon.id: 0, pending.id: 500}
+        assert not ledger.spend(customer, "regular", 60, key="s1")  # a replay
+        with pytest.raises(ledger.LedgerError):
+            ledger.spend(customer, "regular", 41, key="s2")  # only 40 are spendable
+        assert ledger.balances(customer) == {"regular": 540}
+        assert ledger.spendable(customer) == {"regular": 40}

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from plugin import shops
 from plugin.db import session
-from plugin.program import versions
 from plugin.models import Customer, Event, LedgerEntry
+from plugin.program import versions
 from tests.conftest import fixture_json
 
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")
