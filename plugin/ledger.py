@@ -181,6 +181,23 @@ def spend(customer: Customer, point_type: str, points: int, *, key: str, kind: s
     return True
 
 
+def expire(lot: Lot, *, now: datetime) -> int:
+    """Remove what is left of a lot past its expiry with one "expire" entry; returns the points.
+
+    The lot is locked and read again, so a concurrent spend and the expiry never take the same
+    points; a lot not yet due, already empty, already expired or holding a debt is left alone.
+    """
+    key = f"expire:{lot.id}"
+    current = locking(Lot.select().where(Lot.id == lot.id)).first()
+    if (current is None or current.source == DEBT or current.remaining <= 0
+            or current.expires_at is None or current.expires_at > now
+            or already_done(current.shop_id, key)):
+        return 0
+    reason = f"expired on {current.expires_at.isoformat(sep=' ', timespec='minutes')} UTC"
+    _take([current], current.remaining, "expire", key, None, None, reason, now)
+    return current.remaining
+
+
 def _check_debit(points) -> None:
     if not isinstance(points, int) or isinstance(points, bool) or points <= 0:
         raise LedgerError(f"a debit must be a positive whole number of points, got {points!r}")

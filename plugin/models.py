@@ -97,6 +97,7 @@ class Lot(BaseModel):
         indexes = (
             (("shop", "key"), True),
             (("customer", "point_type", "remaining"), False),
+            (("expires_at",), False),  # the expiry jobs scan by date
         )
 
 

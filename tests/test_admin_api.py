@@ -136,7 +136,7 @@ def test_customer_detail_shows_points_earned_by_an_order(client, shop, key, earn
     data = response.get_json()
     assert (data["id"], data["email"], data["first_name"]) == (ORDER_CUSTOMER,
                                                               "bob.norman@mail.example.com", "Bob")
-    assert data["balance"] == {"total": 29, "by_type": {"regular": 29}}
+    assert data["balance"] == {"total": 29, "by_type": {"regular": 29}, "spendable": {"regular": 29}}
     assert data["lifetime_earned"] == 29
     (lot,) = data["lots"]
     assert (lot["original"], lot["remaining"], lot["source"]) == (29, 29, "order:450789469")

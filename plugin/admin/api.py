@@ -98,7 +98,9 @@ def customer_detail(platform_id: str):
     return jsonify(
         id=customer.platform_id, email=customer.email, first_name=customer.first_name,
         last_name=customer.last_name, lifetime_earned=customer.lifetime_earned,
-        balance={"total": sum(balance.values()), "by_type": balance},
+        birthday=customer.birthday.isoformat() if customer.birthday else None,
+        balance={"total": sum(balance.values()), "by_type": balance,
+                 "spendable": ledger.spendable(customer)},
         lots=LOTS.dump(ledger.open_lots(customer)),
         recent=ENTRIES.dump(ledger.entries(customer, limit=20)),
     )
