@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import peewee
 
-from plugin import clock, customers, ledger, reviews
+from plugin import clock, customers, ledger, reversal, reviews
 from plugin.db import locking
 from plugin.models import Customer, Event, LedgerEntry, Order, Shop
 from plugin.program import earning, money, timing, versions
@@ -193,16 +193,8 @@ def _settle(order: Order, event: Event, *, key: str, reason: str) -> None:
     excess = order.earned - order.reversed - keep
     if excess <= 0:
         return
-    policy = versions.current(order.shop_id)[1]["reversal_policy"]
-    if policy == "pending_only" and not (lot.pending_until and lot.pending_until > clock.now()):
-        taken = 0
-    else:
-        taken = ledger.debit(lot, excess, kind="reverse", key=key, event_id=event.id, reason=reason,
-                             spill=policy != "pending_only", allow_debt=policy == "negative")
+    reversal.take_back(lot, excess, event, key=key, reason=reason, spill=True)
     Order.update(reversed=Order.reversed + excess).where(Order.id == order.id).execute()
-    if taken < excess:
-        event.error = (f"{excess - taken} points were no longer there to take back "
-                       f"(reversal policy {policy!r})")
 
 
 HANDLERS: dict[str, Callable[[Event], str]] = {

@@ -55,7 +55,7 @@ def _state(customer: Customer, product_id: str) -> _State:
 
 
 def _over_cap(customer: Customer, cap: int | None, source: str) -> bool:
-    """True when ``cap`` other reviews already earned this calendar month (re-grants of the
+    """True when ``cap`` other reviews already earned this calendar month, UTC (re-grants of the
     same review after it was unpublished do not take another place)."""
     if cap is None:
         return False

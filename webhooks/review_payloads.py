@@ -43,7 +43,7 @@ class JudgemeReviewer(_Theirs):
 
 class JudgemeReview(_Theirs):
     id = Id(required=True)
-    rating = fields.Integer(strict=True, allow_none=True, load_default=None)
+    rating = fields.Integer(allow_none=True, load_default=None)  # not used to earn: lenient
     product_external_id = Id(allow_none=True, load_default=None)  # None: a review of the store
     reviewer = fields.Nested(JudgemeReviewer, required=True)
     published = fields.Boolean(required=True)
