@@ -84,3 +84,8 @@ def test_signup_bonus_default_is_the_program_rule(document):
     setting = _setting(document, "signup_bonus")
     assert setting["type"] == "integer"
     assert setting["default"] == DEFAULT_PROGRAM["signup"]["points"]
+
+
+@pytest.mark.parametrize("platform", ["judgeme", "reviews"])
+def test_review_platforms_declare_exactly_their_registry(document, platform):
+    assert _topics(document, platform) == Counter(list(REGISTRY[platform]))

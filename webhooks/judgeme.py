@@ -24,14 +24,12 @@ from flask import Blueprint, request
 from plugin.crypto import hmac_sha256, same
 from plugin.errors import Unauthorized
 from plugin.runtime import runtime
-from webhooks import review_payloads
 from webhooks.reviews import accept, parse, shop_for
-from webhooks.topics import unknown
+from webhooks.topics import REGISTRY, unknown
 
 PLATFORM = "judgeme"
 PATH = "/webhooks/judgeme"
 SIGNATURE_HEADER = "JUDGEME-HMAC-SHA256"
-TOPICS = {"review/created": review_payloads.judgeme, "review/updated": review_payloads.judgeme}
 
 bp = Blueprint("judgeme_webhooks", __name__)
 
@@ -57,6 +55,6 @@ def receive():
     if not valid(runtime().vault.webhook_secret(shop.id), raw, request.headers.get(SIGNATURE_HEADER)):
         raise Unauthorized("webhook signature does not match")
     topic = body.get("event") if isinstance(body.get("event"), str) else ""
-    mapper = TOPICS.get(topic)
+    mapper = REGISTRY[PLATFORM].get(topic)
     mapped = mapper(body) if mapper else unknown(topic)  # ValidationError -> 422 naming fields
     return accept(shop, PLATFORM, topic, "sha256:" + hashlib.sha256(raw).hexdigest(), raw, mapped)

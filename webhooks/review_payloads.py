@@ -13,7 +13,7 @@ import re
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from plugin.models import Event
-from webhooks.topics import Mapped
+from webhooks.mapped import Mapped
 
 PUBLISHED, UNPUBLISHED = "review.published", "review.unpublished"
 #: Ids are opaque text; ':' and '#' are kept out because they separate the parts of ledger keys.

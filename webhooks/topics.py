@@ -7,21 +7,10 @@ subscribes what the manifest lists, so the three never drift apart.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from webhooks import review_payloads
 from webhooks import shopify_payloads as shopify
-
-
-@dataclass(frozen=True)
-class Mapped:
-    """A delivery in canonical form: what it means, and the keys that make it apply once."""
-
-    kind: str | None
-    payload: dict | None = None
-    business_key: str | None = None
-    subject: str | None = None  # the order it depends on
-    status: str = "pending"
-    note: str | None = None
+from webhooks.mapped import Mapped, unknown
 
 
 def _paid(body: dict) -> Mapped:
@@ -78,10 +67,20 @@ SHOPIFY_COMPLIANCE_TOPICS: dict[str, Callable[[dict], Mapped]] = {
     "customers/redact": _privacy,
     "shop/redact": _privacy,
 }
+#: Judge.me review webhooks (configured in Judge.me's settings with the plugin's address).
+JUDGEME_TOPICS: dict[str, Callable[[dict], Mapped]] = {
+    "review/created": review_payloads.judgeme,
+    "review/updated": review_payloads.judgeme,
+}
+#: Any review app or custom store, signed with Standard Webhooks; the type is in the body.
+REVIEW_TYPES: dict[str, Callable[[dict], Mapped]] = {
+    review_payloads.PUBLISHED: review_payloads.generic,
+    review_payloads.UNPUBLISHED: review_payloads.generic,
+}
 REGISTRY: dict[str, dict[str, Callable[[dict], Mapped]]] = {
     "shopify": {**SHOPIFY_TOPICS, **SHOPIFY_COMPLIANCE_TOPICS},
+    "judgeme": JUDGEME_TOPICS,
+    "reviews": REVIEW_TYPES,
 }
 
-
-def unknown(topic: str) -> Mapped:
-    return Mapped(None, status="ignored", note=f"topic {topic!r} is not one the plugin handles")
+__all__ = ["REGISTRY", "Mapped", "unknown"]
