@@ -104,8 +104,8 @@ def _record(shop_id: int, activity_id: str, customer_id: str, name: str, occurre
     row = Activity.create(shop=shop_id, activity_id=activity_id, customer=customer.id, name=name,
                           points=0, outcome=LIMITED, created_at=occurred)
     row.customer = customer
-    slot = period(rule["limit"], occurred)
-    if rule["points"] > 0:
+    slot, lot = period(rule["limit"], occurred), None
+    if rule["points"]:
         lot = ledger.grant(
             customer, rule["points"], kind="bonus", source=f"activity:{name}",
             key=f"activity:{name}:{customer.platform_id}:{slot or f'#{row.id}'}",
@@ -113,9 +113,7 @@ def _record(shop_id: int, activity_id: str, customer_id: str, name: str, occurre
             rule={"activity": name, "limit": rule["limit"], "period": slot, "activity_id": activity_id},
             reason=f"{name} ({LIMIT_WORDS[rule['limit']]})",
             expires_at=timing.expires_at(program, rule["point_type"], now))
-    else:
-        lot = None
-    if lot is not None or rule["points"] == 0:
+    if lot is not None or not rule["points"]:  # None: the period's key was taken, it is limited
         row.outcome, row.points, row.lot = GRANTED, lot.original if lot else 0, lot
         Activity.update(outcome=row.outcome, points=row.points, lot=lot.id if lot else None).where(
             Activity.id == row.id).execute()

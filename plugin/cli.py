@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from plugin.codes_cli import codes
 from plugin.config import ConfigError, load_settings
 
 
@@ -158,3 +159,6 @@ def audit(shop_id: int | None) -> None:
     if problems:
         sys.exit(1)
     click.echo("audit: every balance equals its ledger and its open lots")
+
+
+main.add_command(codes)

@@ -19,7 +19,7 @@ from typing import TextIO
 import peewee
 
 from plugin import clock, customers, ledger
-from plugin.db import locking, write_transaction
+from plugin.db import database, locking, write_transaction
 from plugin.errors import Invalid, LoyaltyError, NotFound
 from plugin.models import ActivationCode, Customer, Shop
 from plugin.program import timing, versions
@@ -123,16 +123,27 @@ def _insert(shop_id: int, batch: str, count: int, points: int, point_type: str, 
             fresh.add(prefix + _random_part())
         fresh_list = list(fresh)
         for start in range(0, len(fresh_list), _CHUNK):
-            ActivationCode.insert_many([
-                {"shop": shop_id, "batch": batch, "code": code, "points": points,
-                 "point_type": point_type, "created_at": now}
-                for code in fresh_list[start:start + _CHUNK]
-            ]).on_conflict_ignore().execute()
+            _insert_ignoring_taken([(shop_id, batch, code, points, point_type, now)
+                                    for code in fresh_list[start:start + _CHUNK]])
         made = ActivationCode.select().where(
             (ActivationCode.shop == shop_id) & (ActivationCode.batch == batch)).count()
         if made >= count:
             return
     raise RuntimeError(f"could not draw {count} unique codes for batch {batch!r}")
+
+
+def _insert_ignoring_taken(rows: list[tuple]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING of many codes, written by hand: peewee's query builder
+    costs about 60 µs a row, most of the time of a batch of 100,000 codes."""
+    columns = (ActivationCode.shop, ActivationCode.batch, ActivationCode.code, ActivationCode.points,
+               ActivationCode.point_type, ActivationCode.created_at)
+    left, right = database.quote  # the database's identifier quotes, e.g. '""'
+    one = "(" + ", ".join([database.param] * len(columns)) + ")"
+    sql = (f"INSERT INTO {left}{ActivationCode._meta.table_name}{right} "
+           f"({', '.join(f'{left}{c.column_name}{right}' for c in columns)}) "
+           f"VALUES {', '.join([one] * len(rows))} ON CONFLICT DO NOTHING")
+    database.execute_sql(sql, [field.db_value(value) for row in rows
+                               for field, value in zip(columns, row, strict=True)])
 
 
 def batches(shop_id: int, name: str | None = None) -> list[dict]:
@@ -160,17 +171,17 @@ def _iso(value) -> str | None:
 
 def write_csv(shop_id: int, batch: str, out: TextIO) -> int:
     """Write the batch as CSV (code, points, point_type, redeemed_at, redeemed_by); returns rows."""
-    rows = (ActivationCode.select(ActivationCode, Customer.platform_id)
+    rows = (ActivationCode.select(ActivationCode.code, ActivationCode.points, ActivationCode.point_type,
+                                  ActivationCode.redeemed_at, Customer.platform_id)
             .join(Customer, peewee.JOIN.LEFT_OUTER, on=(ActivationCode.redeemed_by == Customer.id))
             .where((ActivationCode.shop == shop_id) & (ActivationCode.batch == batch))
-            .order_by(ActivationCode.id))
+            .order_by(ActivationCode.id).tuples())
     writer, n = csv.writer(out, lineterminator="\r\n"), 0
-    for n, row in enumerate(rows.iterator(), 1):
+    for n, (code, points, point_type, redeemed_at, redeemed_by) in enumerate(rows.iterator(), 1):
         if n == 1:
             writer.writerow(CSV_HEADER)
-        redeemed_by = row.redeemed_by.platform_id if row.redeemed_by_id else ""
-        writer.writerow((display(row.code), row.points, row.point_type,
-                         row.redeemed_at.isoformat() if row.redeemed_at else "", _cell(redeemed_by)))
+        writer.writerow((display(code), points, point_type,
+                         redeemed_at.isoformat() if redeemed_at else "", _cell(redeemed_by or "")))
     if n == 0:
         raise NotFound(f"no activation code batch {batch!r} in this shop")
     return n
