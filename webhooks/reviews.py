@@ -10,20 +10,19 @@ configures that string in its Standard Webhooks library, which signs with exactl
 from __future__ import annotations
 
 import base64
-import json
-from decimal import Decimal
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, request
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from plugin import queue, shops
+from plugin import shops
 from plugin.errors import Unauthorized
 from plugin.models import Shop
 from plugin.runtime import runtime
-from webhooks import inbox, review_payloads
-from webhooks.shopify import MalformedBody
-from webhooks.topics import Mapped, unknown
+from webhooks import receiving, review_payloads
+from webhooks.mapped import Mapped
+from webhooks.receiving import MalformedBody, parse
+from webhooks.topics import unknown
 
 PLATFORM = "reviews"
 PATH = "/webhooks/reviews/<domain>"
@@ -48,27 +47,10 @@ def shop_for(domain: str | None) -> Shop:
     return shop
 
 
-def parse(raw: bytes) -> dict:
-    """The body as a JSON object (floats as Decimal), else 400."""
-    try:
-        body = json.loads(raw.decode("utf-8"), parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedBody(f"body is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise MalformedBody("body must be a JSON object")
-    return body
-
-
 def accept(shop: Shop, platform: str, topic: str, delivery_id: str, raw: bytes, mapped: Mapped):
-    """Store the review event once (business key per review_payloads.keyed), ring, answer 200."""
-    mapped = review_payloads.keyed(shop.id, mapped, delivery_id)
-    event = inbox.store(shop, platform, topic[:128] or "(none)", delivery_id, raw.decode("utf-8"), mapped)
-    if event is None:
-        return jsonify(status="duplicate"), 200
-    if event.status != "pending":
-        return jsonify(status=event.status, event_id=event.id), 200
-    queue.ring(shop.id)
-    return jsonify(status="accepted", event_id=event.id), 200
+    """Key the review event (review_payloads.keyed: a republished review is a new fact), store it."""
+    return receiving.accept(shop, platform, topic, delivery_id, raw,
+                            review_payloads.keyed(shop.id, mapped, delivery_id))
 
 
 @bp.post(PATH)

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from decimal import Decimal
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, request
 
-from plugin import queue, shops
-from plugin.errors import LoyaltyError, Unauthorized
+from plugin import shops
+from plugin.errors import Unauthorized
 from plugin.runtime import runtime
-from webhooks import inbox, signatures
+from webhooks import receiving, signatures
 from webhooks.topics import REGISTRY, unknown
 
 PLATFORM = "shopify"
 PATH = "/webhooks/shopify"
 
 bp = Blueprint("shopify_webhooks", __name__)
-
-
-class MalformedBody(LoyaltyError):
-    status, code = 400, "malformed_json"
 
 
 def header(name: str) -> str | None:
@@ -47,19 +41,7 @@ def receive():
     secret = vault.webhook_secret(shop.id) if shop.own_webhook_secret else settings.shopify_api_secret
     if not secret or not signatures.shopify_valid(secret, raw, header("Hmac-Sha256")):
         raise Unauthorized("webhook signature does not match")
-    try:
-        body = json.loads(raw.decode("utf-8"), parse_float=Decimal)  # stored as text: UTF-8 only
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedBody(f"body is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise MalformedBody("body must be a JSON object")
+    body = receiving.parse(raw)
     mapper = REGISTRY[PLATFORM].get(topic)
     mapped = mapper(body) if mapper else unknown(topic)  # ValidationError -> 422 naming fields
-    event = inbox.store(shop, PLATFORM, topic or "(none)", delivery_id(raw, topic),
-                        raw.decode("utf-8"), mapped)
-    if event is None:
-        return jsonify(status="duplicate"), 200
-    if event.status != "pending":
-        return jsonify(status=event.status, event_id=event.id), 200
-    queue.ring(shop.id)
-    return jsonify(status="accepted", event_id=event.id), 200
+    return receiving.accept(shop, PLATFORM, topic, delivery_id(raw, topic), raw, mapped)
