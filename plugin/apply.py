@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import peewee
 
-from plugin import clock, customers, ledger, reversal, reviews
+from plugin import clock, customers, ledger, redemption, reversal, reviews
 from plugin.db import locking
 from plugin.models import Customer, Event, LedgerEntry, Order, Shop
 from plugin.program import earning, money, timing, versions
@@ -78,6 +78,8 @@ def orders_paid(shop_id: int, events: list[Event]) -> None:
         row["lot"] = lots.get(row["lot"])
         row["earned"] = row["earned"] if row["lot"] else 0
     Order.insert_many(rows).execute()
+    for event in events:  # the points a discount code used are now spent for good
+        redemption.commit(shop_id, event.payload.get("discount_codes") or [], event.payload["order_id"])
     # Refunds and cancellations that overtook these orders can be applied now.
     Event.update(status="pending").where(
         (Event.shop == shop_id) & (Event.status == WAITING)
@@ -141,6 +143,7 @@ def order_cancelled(event: Event) -> str:
         return WAITING
     Order.update(cancelled=True).where(Order.id == order.id).execute()
     order.cancelled = True
+    redemption.release_for_order(event.shop_id, order.platform_id)
     _settle(order, event, key=f"cancel:{order.platform_id}", reason="order cancelled")
     return APPLIED
 

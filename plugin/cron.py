@@ -7,12 +7,13 @@ from rq.cron import CronJob, CronScheduler
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from plugin import birthdays, expiry, install, jobs
+from plugin import birthdays, expiry, install, jobs, redemption
 from plugin.queue import PERIODIC_QUEUE
 
 #: (job, seconds between runs)
 PERIODIC = (
     (jobs.sweep, 60),
+    (redemption.release_expired, 60),
     (install.refresh_expiring_tokens, 3600),
     (expiry.expire_due, 3600),
     (expiry.warn_expiring, 86400),

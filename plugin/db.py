@@ -22,7 +22,7 @@ def bind(url: str) -> peewee.Database:
     else:
         # A pool per process: opening a PostgreSQL connection per request (a forked backend and a
         # cold catalog cache) costs more than everything else the webhook receiver does.
-        db = connect("postgres+pool://" + url.split("://", 1)[1], max_connections=32,
+        db = connect("postgres+pool://" + url.split("://", 1)[1], max_connections=32, timeout=10,
                      stale_timeout=300)
     database.initialize(db)
     from plugin.models import ALL_MODELS

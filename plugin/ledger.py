@@ -160,15 +160,16 @@ def debit(lot: Lot, points: int, *, kind: str, key: str, spill: bool = False,
 
 
 def spend(customer: Customer, point_type: str, points: int, *, key: str, kind: str = "spend",
-          actor: str | None = None, reason: str = "") -> bool:
+          actor: str | None = None, reason: str = "") -> dict[int, int] | None:
     """Spend exactly ``points`` of a type, soonest-to-expire lots first, never pending ones.
 
-    All or nothing: raises LedgerError when fewer points are spendable. False when the key was
-    already used (the spend happened before).
+    All or nothing: raises LedgerError when fewer points are spendable. Returns {lot id: points
+    taken}, or None when the key was already used (the spend happened before). A redemption's
+    hold is a spend of kind "hold" that ``restore`` can give back to the same lots.
     """
     _check_debit(points)
     if already_done(customer.shop_id, key):
-        return False
+        return None
     now = clock.now()
     lots = list(locking(
         Lot.select().where((Lot.customer == customer.id) & (Lot.point_type == point_type)
@@ -177,7 +178,26 @@ def spend(customer: Customer, point_type: str, points: int, *, key: str, kind: s
     available = sum(lot.remaining for lot in lots)
     if available < points:
         raise LedgerError(f"only {available} {point_type} points can be spent, not {points}")
+    taken: dict[int, int] = {}
+    left = points
+    for lot in lots:
+        if left == 0:
+            break
+        taken[lot.id] = min(left, lot.remaining)
+        left -= taken[lot.id]
     _take(lots, points, kind, key, None, actor, reason, now)
+    return taken
+
+
+def restore(shop_id: int, taken: dict[int, int], *, kind: str, key: str, reason: str = "") -> bool:
+    """Give points back to the lots they were taken from (a released hold); False on a replay."""
+    if already_done(shop_id, key):
+        return False
+    now, amounts = clock.now(), {int(lot_id): int(points) for lot_id, points in taken.items()}  # JSON keys
+    for n, lot in enumerate(locking(Lot.select().where(Lot.id.in_(list(amounts))).order_by(Lot.id))):
+        points = amounts[lot.id]
+        Lot.update(remaining=Lot.remaining + points).where(Lot.id == lot.id).execute()
+        _entry(lot, points, kind, key if n == 0 else f"{key}/{n}", None, None, reason, now)
     return True
 
 

@@ -177,6 +177,34 @@ class LedgerEntry(BaseModel):
         )
 
 
+class Hold(BaseModel):
+    """Points reserved for a discount: held -> committed (the paid order used it) or released."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    point_type = pw.CharField(max_length=32)
+    points = pw.BigIntegerField()
+    lots = JSONField()  # lot id -> points taken from it, so a release returns them where they were
+    code = pw.CharField(max_length=64)
+    amount = pw.DecimalField(max_digits=18, decimal_places=4)
+    currency = pw.CharField(max_length=3, null=True)
+    cart = JSONField(null=True)
+    idempotency_key = pw.CharField(max_length=255)
+    status = pw.CharField(max_length=16, default="held")
+    platform_discount_id = pw.CharField(max_length=255, null=True)
+    order_id = pw.CharField(max_length=64, null=True)
+    expires_at = pw.DateTimeField()
+    created_at = pw.DateTimeField(default=clock.now)
+    closed_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("shop", "idempotency_key"), True),
+            (("shop", "code"), True),
+            (("status", "expires_at"), False),
+        )
+
+
 class ActivationCode(BaseModel):
     """A single-use code worth points (a partner club card, a discount card carried over)."""
 
@@ -225,5 +253,5 @@ class Notice(BaseModel):
         indexes = ((("shop", "key"), True), (("customer", "kind"), False))
 
 
-ALL_MODELS = [Shop, ProgramVersion, Customer, Balance, Lot, Event, Order, LedgerEntry, ActivationCode,
-              Activity, Notice]
+ALL_MODELS = [Shop, ProgramVersion, Customer, Balance, Lot, Event, Order, LedgerEntry, Hold,
+              ActivationCode, Activity, Notice]

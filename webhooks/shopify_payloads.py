@@ -54,6 +54,10 @@ class ShippingLine(_Payload):
     discount_allocations = fields.List(fields.Nested(Allocation), load_default=list)
 
 
+class DiscountCode(_Payload):
+    code = fields.String(required=True)
+
+
 class OrderBody(_Payload):
     id = _id(required=True)
     customer = fields.Nested(CustomerRef, allow_none=True, load_default=None)
@@ -61,6 +65,7 @@ class OrderBody(_Payload):
     financial_status = fields.String(allow_none=True, load_default=None)
     line_items = fields.List(fields.Nested(LineItem), required=True)
     shipping_lines = fields.List(fields.Nested(ShippingLine), load_default=list)
+    discount_codes = fields.List(fields.Nested(DiscountCode), load_default=list)
     total_tax = _money(load_default=Decimal(0), allow_none=True)
     created_at = fields.DateTime(load_default=None, allow_none=True)
 
@@ -108,6 +113,7 @@ def order(body: dict) -> dict:
         "shipping": str(sum((s["price"] - sum((a["amount"] for a in s["discount_allocations"]), Decimal(0))
                              for s in data["shipping_lines"]), Decimal(0))),
         "tax": str(data["total_tax"] or Decimal(0)),
+        "discount_codes": [d["code"] for d in data["discount_codes"]],
         "lines": [
             {"line_id": str(line["id"]),
              "product_id": None if line["product_id"] is None else str(line["product_id"]),

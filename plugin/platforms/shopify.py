@@ -116,6 +116,46 @@ class ShopifyClient:
         return [topic for topic, _ in subscriptions]
 
 
+DISCOUNT_CREATE = """
+mutation discount($discount: DiscountCodeBasicInput!) {
+  discountCodeBasicCreate(basicCodeDiscount: $discount) {
+    codeDiscountNode { id }
+    userErrors { field message }
+  }
+}"""
+DISCOUNT_DELETE = """
+mutation undiscount($id: ID!) {
+  discountCodeDelete(id: $id) { deletedCodeDiscountId userErrors { field message } }
+}"""
+
+
+def discount_input(code: str, amount: str, customer_id: str, starts_at: str, ends_at: str) -> dict:
+    """A single-use amount-off code that only this customer can use, until the hold lapses."""
+    return {
+        "title": f"Loyalty points {code}", "code": code, "startsAt": starts_at, "endsAt": ends_at,
+        "usageLimit": 1, "appliesOncePerCustomer": True,
+        "customerSelection": {"customers": {"add": [f"gid://shopify/Customer/{customer_id}"]}},
+        "customerGets": {"value": {"discountAmount": {"amount": amount, "appliesOnEachItem": False}},
+                         "items": {"all": True}},
+    }
+
+
+def create_discount(client: ShopifyClient, discount: dict) -> str:
+    """Create the discount code; returns its node id (to delete it if the hold is released)."""
+    result = client.graphql(DISCOUNT_CREATE, {"discount": discount})["discountCodeBasicCreate"] or {}
+    if result.get("userErrors"):
+        raise PlatformError("discount code refused: " + "; ".join(
+            str(e.get("message")) for e in result["userErrors"]))
+    return result["codeDiscountNode"]["id"]
+
+
+def delete_discount(client: ShopifyClient, node_id: str) -> None:
+    result = client.graphql(DISCOUNT_DELETE, {"id": node_id})["discountCodeDelete"] or {}
+    if result.get("userErrors"):
+        raise PlatformError("discount code not deleted: " + "; ".join(
+            str(e.get("message")) for e in result["userErrors"]))
+
+
 def oauth_message(params: Mapping[str, str | list[str]]) -> str:
     """Shopify's signed string: sorted key=value pairs, delimiters escaped, 'ids[]' lists as JSON."""
     pairs = []

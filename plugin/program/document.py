@@ -130,6 +130,8 @@ class Redemption(_Strict):
     point_value = _amount(load_default=Decimal(1), validate=validate.Range(min=Decimal("0.0001")))
     exclude_categories = fields.List(fields.String(), load_default=list)
     exclude_sale_items = fields.Boolean(load_default=False)
+    hold_minutes = fields.Integer(strict=True, validate=validate.Range(min=1, max=7 * 24 * 60),
+                                  load_default=30)
 
 
 class Grant(_Strict):
@@ -173,7 +175,8 @@ class ProgramDocument(_Strict):
     earning = fields.Nested(Earning, required=True)
     reversal_policy = fields.String(load_default="clamp", validate=validate.OneOf(REVERSAL_POLICIES))
     redemption = fields.Nested(Redemption, load_default=lambda: {
-        "point_value": Decimal(1), "exclude_categories": [], "exclude_sale_items": False})
+        "point_value": Decimal(1), "exclude_categories": [], "exclude_sale_items": False,
+        "hold_minutes": 30})
     signup = fields.Nested(Grant, load_default=None, allow_none=True)
     birthday = fields.Nested(Grant, load_default=None, allow_none=True)
     reviews = fields.Nested(Reviews, load_default=None, allow_none=True)

@@ -1,0 +1,136 @@
+"""Redeeming points for a discount: reserve -> commit -> release. Plain Python, no HTTP.
+
+A redemption holds the points at once (a "hold" spend, soonest-to-expire lots first, never more
+than is spendable: the lots are locked), creates a single-use discount code, and waits. The paid
+order that used the code commits the hold; a timeout, the shopper, or the order's cancellation
+releases it and the points go back to the very lots they came from.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+
+from plugin import clock, ledger
+from plugin.db import locking, session, write_transaction
+from plugin.errors import LoyaltyError
+from plugin.models import Customer, Hold
+from plugin.program import caps, versions
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+HELD, COMMITTED, RELEASED = "held", "committed", "released"
+
+
+class RedemptionError(LoyaltyError):
+    status, code = 422, "cannot_redeem"
+
+
+class NotEnoughPoints(LoyaltyError):
+    status, code = 409, "not_enough_points"
+
+
+def new_code() -> str:
+    return "LOY-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+
+
+def quote(shop_id: int, customer: Customer | None, lines: list[dict]) -> dict:
+    """What points may pay for this cart, per type, given caps, exclusions and the balance."""
+    _, program = versions.current(shop_id)
+    available = ledger.spendable(customer) if customer else {}
+    value = str(program["redemption"]["point_value"])
+    return {**caps.payable(program, lines, available), "point_value": value}
+
+
+def redeem(customer: Customer, *, points: int, point_type: str, lines: list[dict], key: str,
+           currency: str | None, on_created: Callable[[Hold], str | None] | None = None) -> Hold:
+    """Hold ``points`` for a discount on this cart; a retry with the same key returns the same hold.
+
+    ``on_created`` makes the code on the store platform (after the hold is safely written) and
+    returns the platform's id for it; if it fails, the hold is released and the error raised.
+    """
+    existing = Hold.get_or_none((Hold.shop == customer.shop_id) & (Hold.idempotency_key == key))
+    if existing is not None:
+        return existing
+    _, program = versions.current(customer.shop_id)
+    if point_type not in program["point_types"]:
+        raise RedemptionError(f"unknown point type {point_type!r}", fields={"point_type": ["unknown"]})
+    with write_transaction():
+        allowed = caps.payable(program, lines, ledger.spendable(customer))["by_type"].get(point_type, 0)
+        if points > allowed:
+            raise RedemptionError(f"at most {allowed} {point_type} points can pay for this cart",
+                                  fields={"points": [f"at most {allowed}"]})
+        try:
+            taken = ledger.spend(customer, point_type, points, key=f"hold:{key}", kind="hold",
+                                 reason="held for a discount")
+        except ledger.LedgerError as exc:
+            raise NotEnoughPoints(str(exc)) from None
+        now = clock.now()
+        hold = Hold.create(
+            shop=customer.shop_id, customer=customer.id, point_type=point_type, points=points,
+            lots={str(k): v for k, v in (taken or {}).items()}, code=new_code(),
+            amount=Decimal(points) * program["redemption"]["point_value"], currency=currency,
+            cart={"lines": lines}, idempotency_key=key, created_at=now,
+            expires_at=now + timedelta(minutes=program["redemption"]["hold_minutes"]))
+    if on_created is not None:
+        try:
+            node = on_created(hold)
+        except Exception:
+            release(hold.id, reason="the discount code could not be created")
+            raise
+        if node:
+            Hold.update(platform_discount_id=node).where(Hold.id == hold.id).execute()
+            hold.platform_discount_id = node
+    return hold
+
+
+def release(hold_id: int, *, reason: str) -> bool:
+    """Give a hold's points back (timeout, the shopper cancelled, the order was cancelled)."""
+    with write_transaction():
+        hold = locking(Hold.select().where(Hold.id == hold_id)).first()
+        if hold is None or hold.status == RELEASED:
+            return False
+        ledger.restore(hold.shop_id, hold.lots, kind="release", key=f"release:{hold.id}", reason=reason)
+        Hold.update(status=RELEASED, closed_at=clock.now()).where(Hold.id == hold.id).execute()
+    return True
+
+
+def commit(shop_id: int, codes: list[str], order_id: str) -> int:
+    """The paid order used these codes: their holds become spent for good."""
+    wanted = [code.strip().upper() for code in codes if code]
+    if not wanted:
+        return 0
+    return (Hold.update(status=COMMITTED, order_id=order_id, closed_at=clock.now())
+            .where((Hold.shop == shop_id) & Hold.code.in_(wanted) & (Hold.status == HELD))
+            .execute())
+
+
+def release_for_order(shop_id: int, order_id: str) -> int:
+    """A cancelled order gives back the points its discount used."""
+    holds = [h.id for h in Hold.select(Hold.id).where(
+        (Hold.shop == shop_id) & (Hold.order_id == order_id) & (Hold.status == COMMITTED))]
+    return sum(release(hold_id, reason=f"order {order_id} cancelled") for hold_id in holds)
+
+
+def cancel(hold: Hold, on_cancel: Callable[[Hold], None] | None = None) -> None:
+    """The shopper changed their mind: withdraw the platform's code first, then free the points."""
+    if hold.status != HELD:
+        raise RedemptionError(f"this discount is already {hold.status}")
+    if on_cancel is not None:
+        on_cancel(hold)
+    release(hold.id, reason="cancelled by the shopper")
+
+
+def release_expired(batch_size: int = 200) -> int:
+    """RQ cron job: release holds whose time ran out (the cart was abandoned). The platform's code
+    lapses by itself at the same moment (it was created to end when the hold does)."""
+    released = 0
+    with session():
+        while True:
+            due = [h.id for h in Hold.select(Hold.id).where(
+                (Hold.status == HELD) & (Hold.expires_at <= clock.now())).limit(batch_size)]
+            if not due:
+                return released
+            released += sum(release(hold_id, reason="the discount was not used in time")
+                            for hold_id in due)
