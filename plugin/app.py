@@ -34,6 +34,8 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     from plugin import install, public
     from plugin.admin import activities_api, api, codes_api, customers_api, program_api  # noqa: F401 - they add routes to api.bp
     from webhooks import judgeme, reviews, shopify
+    from widgets import api as widget_api
+    from widgets import redeem_api  # noqa: F401 - adds routes to widget_api.bp
 
     app.register_blueprint(public.bp)
     app.register_blueprint(install.bp)
@@ -41,4 +43,5 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(judgeme.bp)
     app.register_blueprint(reviews.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(widget_api.bp)
     return app

@@ -21,6 +21,7 @@ from plugin.program import caps, versions
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 HELD, COMMITTED, RELEASED = "held", "committed", "released"
+CENT = Decimal("0.01")
 
 
 class RedemptionError(LoyaltyError):
@@ -70,7 +71,7 @@ def redeem(customer: Customer, *, points: int, point_type: str, lines: list[dict
         hold = Hold.create(
             shop=customer.shop_id, customer=customer.id, point_type=point_type, points=points,
             lots={str(k): v for k, v in (taken or {}).items()}, code=new_code(),
-            amount=Decimal(points) * program["redemption"]["point_value"], currency=currency,
+            amount=(Decimal(points) * program["redemption"]["point_value"]).quantize(CENT), currency=currency,
             cart={"lines": lines}, idempotency_key=key, created_at=now,
             expires_at=now + timedelta(minutes=program["redemption"]["hold_minutes"]))
     if on_created is not None:

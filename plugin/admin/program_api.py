@@ -2,46 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import g, jsonify, request
-from marshmallow import RAISE, Schema, fields, validate
 
-from plugin import clock, customers, ledger
+from plugin import carts, clock, customers, ledger
 from plugin.admin.api import bp
 from plugin.errors import LoyaltyError, NotFound
 from plugin.models import Order, ProgramVersion
 from plugin.program import caps, document, earning, versions
-
-
-class PreviewLine(Schema):
-    class Meta:
-        unknown = RAISE
-
-    line_id = fields.String(load_default=None)
-    product_id = fields.String(load_default=None, allow_none=True)
-    sku = fields.String(load_default=None, allow_none=True)
-    vendor = fields.String(load_default=None, allow_none=True)
-    product_type = fields.String(load_default=None, allow_none=True)
-    tags = fields.List(fields.String(), load_default=list)
-    quantity = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=100_000))
-    price = fields.Decimal(required=True, allow_nan=False, validate=validate.Range(min=0))
-    discount = fields.Decimal(load_default=Decimal(0), allow_nan=False, validate=validate.Range(min=0))
-    on_sale = fields.Boolean(load_default=False)
-    gift_card = fields.Boolean(load_default=False)
-
-
-class PreviewRequest(Schema):
-    class Meta:
-        unknown = RAISE
-
-    customer_id = fields.String(load_default=None, allow_none=True)
-    lines = fields.List(fields.Nested(PreviewLine), required=True, validate=validate.Length(min=1, max=500))
-    shipping = fields.Decimal(load_default=Decimal(0), allow_nan=False, validate=validate.Range(min=0))
-    tax = fields.Decimal(load_default=Decimal(0), allow_nan=False, validate=validate.Range(min=0))
-
-
-PREVIEW = PreviewRequest()
 
 
 def _version_json(row: ProgramVersion | None, program: dict) -> dict:
@@ -94,16 +61,11 @@ def program_preview():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise LoyaltyError("the body must be a JSON object with 'lines'")
-    cart = PREVIEW.load(body)
+    cart = carts.CART.load(body)
     number, program = versions.current(g.shop.id)
     customer = customers.find(g.shop.id, cart["customer_id"]) if cart["customer_id"] else None
     first = customer is None or not Order.select().where(Order.customer == customer.id).exists()
-    order = {
-        "shipping": str(cart["shipping"]), "tax": str(cart["tax"]),
-        "lines": [{**line, "line_id": line["line_id"] or str(n),
-                   "amount": str(max(line["price"] * line["quantity"] - line["discount"], Decimal(0)))}
-                  for n, line in enumerate(cart["lines"], 1)],
-    }
+    order = carts.as_order(cart)
     result = earning.evaluate(program, order, at=clock.now(), customer_id=cart["customer_id"],
                               first_order=first and cart["customer_id"] is not None)
     pays = caps.payable(program, order["lines"], ledger.spendable(customer) if customer else {})

@@ -1,0 +1,141 @@
+"""Widget endpoints that spend: quote a cart, redeem points for a discount, cancel, follow up."""
+
+from __future__ import annotations
+
+import re
+
+from flask import g, jsonify, request
+from marshmallow import RAISE, Schema, fields, validate
+
+from plugin import carts, clock, customers, install, redemption
+from plugin.errors import LoyaltyError, NotFound, Unauthorized
+from plugin.models import Hold, Order, Shop
+from plugin.platforms import shopify as shopify_api
+from plugin.program import earning, versions
+from plugin.runtime import runtime
+from widgets.api import bp
+
+IDEMPOTENCY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
+
+
+class QuoteRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    cart = fields.Nested(carts.Cart, required=True)
+
+
+class RedeemRequest(QuoteRequest):
+    points = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=10**9))
+    point_type = fields.String(load_default="regular", validate=validate.Length(min=1, max=32))
+
+
+class RedemptionOut(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    points = fields.Integer()
+    point_type = fields.String()
+    amount = fields.Decimal(as_string=True, places=2)
+    currency = fields.String()
+    status = fields.String()
+    expires_at = fields.DateTime()
+
+
+QUOTE, REDEEM, REDEMPTION = QuoteRequest(), RedeemRequest(), RedemptionOut()
+
+
+def _body(schema: Schema) -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise LoyaltyError("the body must be a JSON object")
+    return schema.load(body)
+
+
+def _signed_in():
+    shopper = g.shopper
+    if not shopper.signed_in:
+        raise Unauthorized("sign in to use your points")
+    return shopper
+
+
+@bp.post("/quote")
+def quote():
+    """What this cart earns and what points may pay for it (the widget's two numbers)."""
+    shopper = g.shopper
+    cart = _body(QUOTE)["cart"]
+    order = carts.as_order(cart)
+    customer = customers.find(shopper.shop.id, shopper.customer_id) if shopper.signed_in else None
+    _, program = versions.current(shopper.shop.id)
+    first = customer is None or not Order.select().where(Order.customer == customer.id).exists()
+    earns = earning.evaluate(program, order, at=clock.now(), customer_id=shopper.customer_id,
+                             first_order=first and shopper.signed_in)
+    return jsonify(payable=redemption.quote(shopper.shop.id, customer, order["lines"]),
+                   earns={"points": earns.points, "point_type": earns.point_type, "notes": earns.notes})
+
+
+def _create_on_platform(shop: Shop, customer_id: str):
+    """Shopify shops get a real single-use code; other stores apply the code they are given."""
+    settings = runtime().settings
+    if shop.platform != "shopify" or not shop.access_token:
+        return None
+
+    def create(hold: Hold) -> str:
+        client = shopify_api.ShopifyClient(shop.domain, install.access_token(shop, runtime().vault, settings))
+        return shopify_api.create_discount(client, shopify_api.discount_input(
+            hold.code, str(hold.amount), customer_id, hold.created_at.isoformat() + "Z",
+            hold.expires_at.isoformat() + "Z"))
+
+    return create
+
+
+def _withdraw_on_platform(shop: Shop):
+    if shop.platform != "shopify" or not shop.access_token:
+        return None
+
+    def withdraw(hold: Hold) -> None:
+        if hold.platform_discount_id:
+            client = shopify_api.ShopifyClient(
+                shop.domain, install.access_token(shop, runtime().vault, runtime().settings))
+            shopify_api.delete_discount(client, hold.platform_discount_id)
+
+    return withdraw
+
+
+@bp.post("/redeem")
+def redeem():
+    """Hold points for a discount on this cart; the same Idempotency-Key returns the same code."""
+    shopper = _signed_in()
+    key = request.headers.get("Idempotency-Key", "")
+    if not IDEMPOTENCY.match(key):
+        raise LoyaltyError("an Idempotency-Key header (8 to 128 letters, digits, _.:-) is required")
+    data = _body(REDEEM)
+    customer = customers.ensure(shopper.shop.id, shopper.customer_id)
+    lines = carts.as_order(data["cart"])["lines"]
+    key = f"widget:{shopper.customer_id}:{key}"  # one shopper's key never answers another's retry
+    existed = Hold.select().where((Hold.shop == shopper.shop.id) & (Hold.idempotency_key == key)).exists()
+    hold = redemption.redeem(customer, points=data["points"], point_type=data["point_type"], lines=lines,
+                             key=key,
+                             currency=data["cart"].get("currency") or shopper.shop.currency,
+                             on_created=_create_on_platform(shopper.shop, shopper.customer_id))
+    return jsonify(redemption=REDEMPTION.dump(hold)), 200 if existed else 201
+
+
+def _own_hold(hold_id: int) -> Hold:
+    shopper = _signed_in()
+    hold = Hold.get_or_none((Hold.id == hold_id) & (Hold.shop == shopper.shop.id))
+    customer = customers.find(shopper.shop.id, shopper.customer_id)
+    if hold is None or customer is None or hold.customer_id != customer.id:
+        raise NotFound("no such redemption")
+    return hold
+
+
+@bp.get("/redemptions/<int:hold_id>")
+def redemption_detail(hold_id: int):
+    return jsonify(redemption=REDEMPTION.dump(_own_hold(hold_id)))
+
+
+@bp.post("/redemptions/<int:hold_id>/cancel")
+def redemption_cancel(hold_id: int):
+    hold = _own_hold(hold_id)
+    redemption.cancel(hold, on_cancel=_withdraw_on_platform(g.shopper.shop))
+    return jsonify(redemption=REDEMPTION.dump(Hold.get_by_id(hold.id)))
