@@ -18,7 +18,7 @@ from webhooks.topics import Mapped
 FIELDS = (Event.shop, Event.platform, Event.topic, Event.kind, Event.delivery_id,
           Event.business_key, Event.subject, Event.payload, Event.raw_body, Event.status,
           Event.error, Event.attempts, Event.received_at)
-_sql: dict[int, str] = {}
+_sql: dict[tuple[str, bool], str] = {}
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,13 @@ class Stored:
 
 def _insert_sql() -> str:
     db = database.obj
-    if id(db) not in _sql:
+    key = (db.param, bool(db.returning_clause))  # never id(db): a freed object's id is reused
+    if key not in _sql:
         columns = ", ".join(f'"{field.column_name}"' for field in FIELDS)
         marks = ", ".join([db.param] * len(FIELDS))
         returning = ' RETURNING "id"' if db.returning_clause else ""
-        _sql[id(db)] = f'INSERT INTO "{Event._meta.table_name}" ({columns}) VALUES ({marks}){returning}'
-    return _sql[id(db)]
+        _sql[key] = f'INSERT INTO "{Event._meta.table_name}" ({columns}) VALUES ({marks}){returning}'
+    return _sql[key]
 
 
 def store(shop: Shop, platform: str, topic: str, delivery_id: str, raw_body: str,

@@ -1,0 +1,104 @@
+"""The widget API the shopper's browser calls: who the shopper is, then their account.
+
+Every request is identified before its view runs (``g.shopper``): a signed app proxy query, a
+customer token with the shop named in X-Loyalty-Shop, or an anonymous visitor of a named shop.
+CORS answers only the shop's own storefront origin and the app's own origin (the demo).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from plugin import clock, customers, ledger
+from plugin.models import Lot, Shop
+from plugin.program import versions
+from plugin.runtime import runtime
+from widgets import identity
+from widgets.schemas import ACCOUNT, ANONYMOUS, program_summary
+
+bp = Blueprint("widget_api", __name__, url_prefix="/widget/v1")
+
+ALLOW_HEADERS = ", ".join(("Authorization", "Content-Type", "Idempotency-Key",
+                           identity.TOKEN_HEADER, identity.SHOP_HEADER))
+ALLOW_METHODS = "GET, POST, DELETE, OPTIONS"
+RECENT_ENTRIES = 10
+
+
+@bp.before_request
+def identify_shopper() -> Response | None:
+    """Answer a CORS preflight; otherwise decide who is asking (raises NotTrusted -> 401)."""
+    if request.method == "OPTIONS":
+        return current_app.response_class(status=204)
+    settings = runtime().settings
+    g.shopper = identity.identify(runtime().vault, settings.shopify_api_secret,
+                                  request.args.to_dict(flat=False), request.headers)
+    return None
+
+
+@bp.after_request
+def cors(response: Response) -> Response:
+    """Allow-Origin only for the shop's own origins; other origins get no CORS header at all."""
+    response.vary.add("Origin")
+    response.headers.setdefault("Cache-Control", "private, no-store")
+    origin = request.headers.get("Origin")
+    if not origin:
+        return response
+    shopper = g.get("shopper")
+    shop = shopper.shop if shopper else None
+    if shop is None and request.method != "OPTIONS":
+        shop = identity.shop_named(identity.named_domain(request.args, request.headers))
+    if not identity.allowed_origin(origin, shop, runtime().settings.public_url):
+        return response
+    if shop is None and request.method != "OPTIONS":  # a request for no known shop: nothing to share
+        return response
+    response.headers["Access-Control-Allow-Origin"] = origin
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = ALLOW_METHODS
+        response.headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+def account_of(shop: Shop, customer_id: str, program: dict) -> dict:
+    """Balance, spendable and pending points per type, points expiring soon and recent history;
+    a shopper the plugin has never seen has zeros (and no row is created for a read)."""
+    customer = customers.find(shop.id, customer_id)
+    types = list(program["point_types"])
+    balance = {name: 0 for name in types}
+    spendable = dict(balance)
+    expiring, recent = [], []
+    if customer is not None:
+        balance.update(ledger.balances(customer))
+        spendable.update({name: 0 for name in balance} | ledger.spendable(customer))
+        days = program["expiry_warning_days"]
+        if days:
+            now = clock.now()
+            expiring = list(ledger.open_lots(customer).where(
+                Lot.expires_at.is_null(False) & (Lot.expires_at > now)
+                & (Lot.expires_at <= now + timedelta(days=days))))
+        recent = ledger.entries(customer, limit=RECENT_ENTRIES)
+    pending = {name: balance[name] - spendable.get(name, 0) for name in balance}
+    return {
+        "signed_in": True,
+        "customer": customer_id,
+        "balance": balance, "spendable": spendable, "pending": pending,
+        "total": {"balance": sum(balance.values()), "spendable": sum(spendable.values()),
+                  "pending": sum(pending.values())},
+        "expiring_soon": [{"point_type": lot.point_type, "points": lot.remaining,
+                           "expires_at": lot.expires_at} for lot in expiring],
+        "recent": recent,
+        "program": program_summary(program, shop.currency),
+        "tier": None,
+    }
+
+
+@bp.get("/account")
+def account():
+    shopper: identity.Shopper = g.shopper
+    _, program = versions.current(shopper.shop.id)
+    if not shopper.signed_in:
+        return jsonify(ANONYMOUS.dump({"signed_in": False,
+                                       "program": program_summary(program, shopper.shop.currency)}))
+    return jsonify(ACCOUNT.dump(account_of(shopper.shop, shopper.customer_id, program)))
