@@ -35,7 +35,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     from plugin.admin import activities_api, api, codes_api, customers_api, program_api  # noqa: F401 - they add routes to api.bp
     from webhooks import judgeme, reviews, shopify
     from widgets import api as widget_api
-    from widgets import redeem_api  # noqa: F401 - adds routes to widget_api.bp
+    from widgets import demo_store, offers_api, redeem_api, static_bp  # noqa: F401 - offers_api, redeem_api add routes to widget_api.bp
 
     app.register_blueprint(public.bp)
     app.register_blueprint(install.bp)
@@ -44,4 +44,6 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(reviews.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(widget_api.bp)
+    app.register_blueprint(static_bp.bp)
+    app.register_blueprint(demo_store.bp)
     return app

@@ -78,6 +78,7 @@ def demo(host: str, port: int, serve: bool) -> None:
     from plugin import demo as demo_module
 
     app = _app()
+    app.config["LOYALTY_DEMO_STORE"] = True  # serve /demo/* (widgets/demo_store.py) in this process only
     runtime = app.extensions["loyalty"]
     try:
         server = demo_module.start_server(app, host, port)

@@ -7,7 +7,7 @@ from rq.cron import CronJob, CronScheduler
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from plugin import birthdays, expiry, install, jobs, redemption
+from plugin import birthdays, copurchase, expiry, install, jobs, redemption
 from plugin.queue import PERIODIC_QUEUE
 
 #: (job, seconds between runs)
@@ -20,6 +20,7 @@ PERIODIC = (
     # Hourly although yearly: the grant's key makes reruns no-ops, and a birthday whose 30-day
     # waiting period ends during the day (or that a failed run missed) is still granted that day.
     (birthdays.grant_birthdays, 3600),
+    (copurchase.update_copurchases, 900),
 )
 
 

@@ -83,5 +83,9 @@ def report(base_url: str, runtime: Runtime, results, rows, shop) -> str:
         f"  {base_url}/healthz",
         f"  curl -H 'Authorization: Bearer {api_key}' {base_url}/api/v1/customers/{customer}",
         f"  curl -H 'Authorization: Bearer {api_key}' '{base_url}/api/v1/events?status=ignored'",
+        "",
+        "The demo storefront (the widget on a product page and a checkout, as each shopper):",
+        *(f"  {base_url}/demo/{page}?customer={row['id']}"
+          for row in rows for page in ("product", "checkout")),
     ]
     return "\n".join(lines)

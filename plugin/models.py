@@ -188,6 +188,7 @@ class Hold(BaseModel):
     code = pw.CharField(max_length=64)
     amount = pw.DecimalField(max_digits=18, decimal_places=4)
     currency = pw.CharField(max_length=3, null=True)
+    reward = pw.CharField(max_length=64, null=True)  # the catalog reward, if not plain points off
     cart = JSONField(null=True)
     idempotency_key = pw.CharField(max_length=255)
     status = pw.CharField(max_length=16, default="held")
@@ -253,5 +254,35 @@ class Notice(BaseModel):
         indexes = ((("shop", "key"), True), (("customer", "kind"), False))
 
 
+class CoPurchase(BaseModel):
+    """How many of the shop's orders held both products (both directions; rebuilt by a job)."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    product_id = pw.CharField(max_length=64)
+    other_product_id = pw.CharField(max_length=64)
+    count = pw.IntegerField()
+
+    class Meta:
+        table_name = "co_purchase"
+        indexes = ((("shop", "product_id", "other_product_id"), True),)
+
+
+class OfferEvent(BaseModel):
+    """An impression, click or redemption of a widget offer, for analytics."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, null=True, on_delete="SET NULL")
+    offer_id = pw.CharField(max_length=128)
+    kind = pw.CharField(max_length=16)  # impression, click, redemption
+    created_at = pw.DateTimeField(default=clock.now)
+
+    KINDS = ("impression", "click", "redemption")
+
+    class Meta:
+        table_name = "offer_event"
+        indexes = ((("shop", "offer_id", "kind"), False),)
+
+
 ALL_MODELS = [Shop, ProgramVersion, Customer, Balance, Lot, Event, Order, LedgerEntry, Hold,
-              ActivationCode, Activity, Notice]
+              ActivationCode, Activity, Notice,
+              CoPurchase, OfferEvent]

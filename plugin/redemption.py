@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -44,10 +45,30 @@ def quote(shop_id: int, customer: Customer | None, lines: list[dict]) -> dict:
     return {**caps.payable(program, lines, available), "point_value": value}
 
 
-def redeem(customer: Customer, *, points: int, point_type: str, lines: list[dict], key: str,
-           currency: str | None, on_created: Callable[[Hold], str | None] | None = None) -> Hold:
-    """Hold ``points`` for a discount on this cart; a retry with the same key returns the same hold.
+@dataclass(frozen=True)
+class Discount:
+    """What a redemption costs and gives: points of a type for an amount off, valid for a while."""
 
+    points: int
+    point_type: str
+    amount: Decimal
+    valid_for: timedelta | None = None  # None: the program's hold_minutes
+    for_this_cart: bool = True  # a coupon is for a later order: the cart's caps do not apply
+    reward: str | None = None
+
+
+def points_off(program: dict, points: int, point_type: str) -> Discount:
+    """Points straight off the order at the program's point value."""
+    amount = Decimal(points) * program["redemption"]["point_value"]
+    return Discount(points, point_type, amount.quantize(CENT))
+
+
+def redeem(customer: Customer, *, points: int | None = None, point_type: str = "regular",
+           discount: Discount | None = None, lines: list[dict], key: str, currency: str | None,
+           on_created: Callable[[Hold], str | None] | None = None) -> Hold:
+    """Hold points for a discount on this cart; a retry with the same key returns the same hold.
+
+    Give ``points`` (points off at the point value) or a ``discount`` (a catalog reward).
     ``on_created`` makes the code on the store platform (after the hold is safely written) and
     returns the platform's id for it; if it fails, the hold is released and the error raised.
     """
@@ -55,12 +76,15 @@ def redeem(customer: Customer, *, points: int, point_type: str, lines: list[dict
     if existing is not None:
         return existing
     _, program = versions.current(customer.shop_id)
-    if point_type not in program["point_types"]:
+    if (discount.point_type if discount else point_type) not in program["point_types"]:
         raise RedemptionError(f"unknown point type {point_type!r}", fields={"point_type": ["unknown"]})
+    discount = discount or points_off(program, points, point_type)
+    point_type, points = discount.point_type, discount.points
     with write_transaction():
         allowed = caps.payable(program, lines, ledger.spendable(customer))["by_type"].get(point_type, 0)
-        if points > allowed:
-            raise RedemptionError(f"at most {allowed} {point_type} points can pay for this cart",
+        worth = allowed * program["redemption"]["point_value"]
+        if discount.for_this_cart and discount.amount > worth:
+            raise RedemptionError(f"points may pay at most {worth.quantize(CENT)} of this cart",
                                   fields={"points": [f"at most {allowed}"]})
         try:
             taken = ledger.spend(customer, point_type, points, key=f"hold:{key}", kind="hold",
@@ -71,9 +95,10 @@ def redeem(customer: Customer, *, points: int, point_type: str, lines: list[dict
         hold = Hold.create(
             shop=customer.shop_id, customer=customer.id, point_type=point_type, points=points,
             lots={str(k): v for k, v in (taken or {}).items()}, code=new_code(),
-            amount=(Decimal(points) * program["redemption"]["point_value"]).quantize(CENT), currency=currency,
+            amount=discount.amount, currency=currency, reward=discount.reward,
             cart={"lines": lines}, idempotency_key=key, created_at=now,
-            expires_at=now + timedelta(minutes=program["redemption"]["hold_minutes"]))
+            expires_at=now + (discount.valid_for or timedelta(minutes=program["redemption"]["hold_minutes"])),
+        )
     if on_created is not None:
         try:
             node = on_created(hold)

@@ -33,5 +33,9 @@ if [ "${LOYALTY_TEST_BACKENDS:-sqlite,postgres}" != sqlite ]; then
   for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
 fi
 
+# The browser tests (tests/e2e) use Debian's Chromium through Playwright, never `playwright install`.
+[ -x /usr/bin/chromium ] || { as_root apt-get update -qq \
+  && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest -p no:cacheprovider "$@"

@@ -7,13 +7,14 @@ import re
 from flask import g, jsonify, request
 from marshmallow import RAISE, Schema, fields, validate
 
-from plugin import carts, clock, customers, install, redemption
+from plugin import carts, clock, customers, install, ledger, redemption, rewards
 from plugin.errors import LoyaltyError, NotFound, Unauthorized
 from plugin.models import Hold, Order, Shop
 from plugin.platforms import shopify as shopify_api
 from plugin.program import earning, versions
 from plugin.runtime import runtime
 from widgets.api import bp
+from widgets.schemas import UtcDateTime
 
 IDEMPOTENCY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
 
@@ -30,6 +31,11 @@ class RedeemRequest(QuoteRequest):
     point_type = fields.String(load_default="regular", validate=validate.Length(min=1, max=32))
 
 
+class RewardRequest(QuoteRequest):
+    steps = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=10**6))
+    lang = fields.String(load_default="en", validate=validate.OneOf(("en", "ru")))
+
+
 class RedemptionOut(Schema):
     id = fields.Integer()
     code = fields.String()
@@ -38,10 +44,11 @@ class RedemptionOut(Schema):
     amount = fields.Decimal(as_string=True, places=2)
     currency = fields.String()
     status = fields.String()
-    expires_at = fields.DateTime()
+    reward = fields.String()
+    expires_at = UtcDateTime()  # naive UTC in the database; without the offset a browser reads local time
 
 
-QUOTE, REDEEM, REDEMPTION = QuoteRequest(), RedeemRequest(), RedemptionOut()
+QUOTE, REDEEM, REWARD, REDEMPTION = QuoteRequest(), RedeemRequest(), RewardRequest(), RedemptionOut()
 
 
 def _body(schema: Schema) -> dict:
@@ -101,23 +108,48 @@ def _withdraw_on_platform(shop: Shop):
     return withdraw
 
 
-@bp.post("/redeem")
-def redeem():
-    """Hold points for a discount on this cart; the same Idempotency-Key returns the same code."""
+def _hold(data: dict, make_discount) -> tuple:
+    """Redeem under the request's Idempotency-Key: (response body, 201 new or 200 a retry)."""
     shopper = _signed_in()
     key = request.headers.get("Idempotency-Key", "")
     if not IDEMPOTENCY.match(key):
         raise LoyaltyError("an Idempotency-Key header (8 to 128 letters, digits, _.:-) is required")
-    data = _body(REDEEM)
     customer = customers.ensure(shopper.shop.id, shopper.customer_id)
-    lines = carts.as_order(data["cart"])["lines"]
+    order = carts.as_order(data["cart"])
     key = f"widget:{shopper.customer_id}:{key}"  # one shopper's key never answers another's retry
     existed = Hold.select().where((Hold.shop == shopper.shop.id) & (Hold.idempotency_key == key)).exists()
-    hold = redemption.redeem(customer, points=data["points"], point_type=data["point_type"], lines=lines,
-                             key=key,
-                             currency=data["cart"].get("currency") or shopper.shop.currency,
+    hold = redemption.redeem(customer, discount=make_discount(customer, order), lines=order["lines"],
+                             key=key, currency=data["cart"].get("currency") or shopper.shop.currency,
                              on_created=_create_on_platform(shopper.shop, shopper.customer_id))
     return jsonify(redemption=REDEMPTION.dump(hold)), 200 if existed else 201
+
+
+@bp.post("/redeem")
+def redeem():
+    """Hold points straight off this cart; the same Idempotency-Key returns the same code."""
+    data = _body(REDEEM)
+    _, program = versions.current(g.shopper.shop.id)
+    return _hold(data, lambda customer, order: redemption.points_off(program, data["points"],
+                                                                      data["point_type"]))
+
+
+@bp.post("/rewards")
+def reward_catalog():
+    """The catalog for this cart: what each reward gives here, or why it cannot apply yet."""
+    shopper = g.shopper
+    data = _body(REWARD)
+    customer = customers.find(shopper.shop.id, shopper.customer_id) if shopper.signed_in else None
+    _, program = versions.current(shopper.shop.id)
+    return jsonify(rewards=rewards.catalog(program, carts.as_order(data["cart"]),
+                                           ledger.spendable(customer) if customer else {}, data["lang"]))
+
+
+@bp.post("/rewards/<reward_id>/redeem")
+def reward_redeem(reward_id: str):
+    data = _body(REWARD)
+    _, program = versions.current(g.shopper.shop.id)
+    return _hold(data, lambda customer, order: rewards.discount_for(
+        program, reward_id, order, ledger.spendable(customer), data["steps"]))
 
 
 def _own_hold(hold_id: int) -> Hold:

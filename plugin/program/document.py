@@ -15,6 +15,7 @@ REVERSAL_POLICIES = ("pending_only", "clamp", "negative")
 STACKING = ("highest", "multiply", "add")
 EXPIRY_KINDS = ("never", "days", "end_of_month", "end_of_year")
 ACTIVITY_LIMITS = ("once", "per_day", "per_week", "per_month", "per_year", "unlimited")
+LANGUAGES = ("en", "ru")  # the languages of the widget's texts
 
 
 class _Strict(Schema):
@@ -28,7 +29,8 @@ def _amount(**kwargs) -> fields.Decimal:
 
 
 def _points(**kwargs) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=0, max=10**12), **kwargs)
+    kwargs.setdefault("validate", validate.Range(min=0, max=10**12))
+    return fields.Integer(strict=True, **kwargs)
 
 
 class Expiry(_Strict):
@@ -134,6 +136,33 @@ class Redemption(_Strict):
                                   load_default=30)
 
 
+REWARD_KINDS = ("amount_off", "fixed_amount", "percentage", "free_shipping", "free_product", "coupon")
+
+
+class Reward(_Strict):
+    """A catalog entry: what it costs in points and what discount it gives."""
+
+    id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_.-]{1,64}$"))
+    kind = fields.String(required=True, validate=validate.OneOf(REWARD_KINDS))
+    title = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    point_type = fields.String(load_default="regular")
+    points = _points(required=True, validate=validate.Range(min=1, max=10**12))  # cost; a step for amount_off
+    amount = _amount(load_default=None)
+    percent = _amount(load_default=None, validate=validate.Range(min=Decimal("0.01"), max=100))
+    product_id = fields.String(load_default=None)
+    valid_days = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=1, max=3650))
+    min_order = _amount(load_default=Decimal(0))
+
+    @validates_schema
+    def _complete(self, data, **kwargs):
+        need = {"fixed_amount": "amount", "coupon": "amount", "percentage": "percent",
+                "free_product": "product_id"}.get(data["kind"])
+        if need and data.get(need) is None:
+            raise ValidationError(f"required for a {data['kind']} reward", need)
+        if data["kind"] == "coupon" and not data.get("valid_days"):
+            raise ValidationError("required for a coupon", "valid_days")
+
+
 class Grant(_Strict):
     points = _points(required=True)
     point_type = fields.String(load_default="regular")
@@ -165,6 +194,31 @@ class Campaign(_Strict):
             raise ValidationError("give a multiplier or a bonus", "multiplier")
 
 
+def _texts(**kwargs) -> fields.Dict:
+    """A text in the widget's languages: {"en": ..., "ru": ...}, at least one of them."""
+    return fields.Dict(keys=fields.String(validate=validate.OneOf(LANGUAGES)),
+                       values=fields.String(validate=validate.Length(min=1, max=500)),
+                       validate=validate.Length(min=1), **kwargs)
+
+
+class CategoryTemplate(_Strict):
+    """The store's own offer for shoppers who often buy in a category ("10% off in Coffee")."""
+
+    category = fields.String(required=True)
+    title = _texts(required=True)
+    text = _texts(required=True)
+
+
+class Offers(_Strict):
+    """What the widget may offer a shopper besides their points (plugin.offers builds them)."""
+
+    category_templates = fields.List(fields.Nested(CategoryTemplate), load_default=list)
+    free_shipping_threshold = _amount(load_default=None, allow_none=True)
+    birthday_month = fields.Boolean(load_default=True)
+    recommendations = fields.Integer(strict=True, validate=validate.Range(min=0, max=20),
+                                     load_default=3)
+
+
 class ProgramDocument(_Strict):
     currency = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=3))
     point_types = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=32)),
@@ -183,9 +237,11 @@ class ProgramDocument(_Strict):
     activities = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[a-z0-9_.-]{1,64}$")),
                              values=fields.Nested(Activity), load_default=dict)
     campaigns = fields.List(fields.Nested(Campaign), load_default=list)
+    rewards = fields.List(fields.Nested(Reward), load_default=list)
     campaign_stacking = fields.String(load_default="highest", validate=validate.OneOf(STACKING))
     expiry_warning_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=365),
                                          load_default=14)
+    offers = fields.Nested(Offers, load_default=None, allow_none=True)
 
     @validates_schema
     def _references(self, data, **kwargs):
@@ -215,11 +271,26 @@ class ProgramDocument(_Strict):
             if cap:
                 need(cap["category"], cats, ["point_types", name, "redemption_cap", "category"],
                      "category")
+        for n, reward in enumerate(data.get("rewards") or []):
+            need(reward["point_type"], types, ["rewards", n, "point_type"], "point type")
+        ids = [reward["id"] for reward in data.get("rewards") or []]
+        for n, reward_id in enumerate(ids):
+            if ids.index(reward_id) != n:
+                errors.setdefault("rewards", {}).setdefault(n, {}).setdefault("id", []).append(
+                    f"{reward_id!r} is used twice")
         for n, name in enumerate(data["redemption"]["exclude_categories"]):
             need(name, cats, ["redemption", "exclude_categories", n], "category")
         for n, campaign in enumerate(data.get("campaigns") or []):
             for m, name in enumerate(campaign["categories"]):
                 need(name, cats, ["campaigns", n, "categories", m], "category")
+        templated = set()
+        for n, template in enumerate((data.get("offers") or {}).get("category_templates") or []):
+            need(template["category"], cats, ["offers", "category_templates", n, "category"],
+                 "category")
+            if template["category"] in templated:
+                errors.setdefault("offers", {}).setdefault("category_templates", {}).setdefault(
+                    n, {}).setdefault("category", []).append("this category has a template already")
+            templated.add(template["category"])
         if errors:
             raise ValidationError(errors)
 

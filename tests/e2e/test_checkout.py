@@ -1,0 +1,107 @@
+"""The demo checkout in headless Chromium: redeem, see the discount, place the order, see it committed;
+a shopper who abandons the cart gets the points back once the hold times out (the clock moved)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from plugin import clock, redemption
+from plugin.db import session
+from plugin.models import Hold, Order
+from tests.e2e.conftest import ARTIFACTS, browser_missing
+
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.skipif(browser_missing() is not None, reason=str(browser_missing()))]
+
+BOB, ANNA = "207119551", "7390000000001"  # 119 and 336 points after the demo deliveries
+
+
+def expect():
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect
+
+
+def test_shopper_redeems_at_checkout_and_the_paid_order_commits_the_hold(demo_store, page):
+    check = expect()
+    page.goto(f"{demo_store.url}/demo/checkout?customer={BOB}")
+    widget = page.locator("[data-loyalty-widget]")
+    check(widget.locator(".loyalty__points")).to_have_text("119 points available")
+    check(widget).to_contain_text("You will earn 13 points with this order")  # 5% of 272.50
+    check(page.locator("#total")).to_have_text("$272.50")
+    height, reserved = widget.evaluate(
+        "el => [el.getBoundingClientRect().height, parseFloat(getComputedStyle(el).minHeight)]")
+    assert height <= reserved, "the loaded widget outgrew the box reserved for it: the page would shift"
+
+    slider = widget.get_by_role("slider", name="Points to spend")
+    slider.focus()
+    page.keyboard.press("End")  # the keyboard reaches the most the cart allows
+    check(widget.get_by_role("spinbutton", name="Points to spend")).to_have_value("119")
+    page.keyboard.press("Home")
+    for _ in range(50):
+        page.keyboard.press("ArrowRight")
+    check(widget.locator(".loyalty__worth")).to_have_text("50 points = $50.00 off")
+    widget.get_by_role("button", name="Apply discount").click()
+
+    check(widget.locator(".loyalty__discount")).to_have_text("Discount $50.00 applied")
+    code = re.search(r"LOY-\w+", widget.locator(".loyalty__code").inner_text()).group(0)
+    check(page.locator("#discount-code")).to_have_text(code)
+    check(page.locator("#discount")).to_have_text("−$50.00")
+    check(page.locator("#total")).to_have_text("$222.50")
+    check(widget.locator(".loyalty__points")).to_have_text("69 points available")  # 50 on hold
+
+    page.get_by_role("button", name="Place order").click()
+    check(page.locator("#hold-status")).to_have_text("Points for the discount: committed")
+    check(page.locator("#order-status")).to_contain_text("$222.50")
+    check(widget.locator(".loyalty__msg")).to_have_text("Your discount was used on your order.")
+    check(widget.locator(".loyalty__points")).to_have_text("80 points available")  # + 5% of 222.50
+    with session():
+        hold = Hold.get(Hold.code == code)
+        order = Order.get(Order.platform_id == hold.order_id)
+    assert (hold.status, hold.points, order.earned) == ("committed", 50, 11)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "checkout.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot: {shot}")  # noqa: T201 - the path is the test's report
+
+
+def test_product_page_shows_what_the_product_earns_and_the_account(demo_store, page):
+    check = expect()
+    page.goto(f"{demo_store.url}/demo/product?customer={BOB}")
+    check(page.locator("[data-mode=product]")).to_have_text("Earn 9 points with this purchase")  # 5% of 199
+    account = page.locator("[data-mode=account]")
+    check(account.locator(".loyalty__points")).to_contain_text("points available")
+    check(account.get_by_role("heading", name="Recent activity")).to_be_visible()
+    check(account).to_contain_text("sign-up bonus")
+
+
+def test_abandoned_hold_gives_the_points_back_after_the_timeout(demo_store, page):
+    check = expect()
+    checkout = f"{demo_store.url}/demo/checkout?customer={ANNA}"
+    page.goto(checkout)
+    widget = page.locator("[data-loyalty-widget]")
+    check(widget.locator(".loyalty__points")).to_have_text("Доступно: 336 баллов")
+    widget.get_by_role("spinbutton", name="Сколько баллов списать").fill("100")
+    widget.get_by_role("button", name="Применить скидку").click()
+    check(widget.locator(".loyalty__discount")).to_contain_text("Скидка")
+    check(widget.locator(".loyalty__points")).to_have_text("Доступно: 236 баллов")
+    check(page.locator("#discount")).to_contain_text("100,00")
+    page.reload()  # the widget remembers its hold and hands the discount to the page again
+    check(widget.locator(".loyalty__discount")).to_contain_text("100,00")
+    check(page.locator("#discount")).to_contain_text("100,00")
+
+    page.goto("about:blank")  # the shopper leaves; nothing cancels the hold
+    later = datetime.now(UTC) + timedelta(minutes=31)
+    clock.set_source(lambda: later)
+    assert redemption.release_expired() == 1
+
+    page.goto(checkout)
+    check(widget.locator(".loyalty__points")).to_have_text("Доступно: 336 баллов")
+    check(widget.locator(".loyalty__msg")).to_have_text("Зарезервированные баллы вернулись.")
+    check(page.locator("#discount")).to_be_hidden()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "checkout_abandoned.png"), full_page=True)

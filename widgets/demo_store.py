@@ -1,0 +1,205 @@
+"""The demo storefront `loyalty demo` serves: a product page and a checkout with the widget.
+
+It stands in for the store: it signs the shopper's widget token server-side, and its "place
+order" turns the cart into a Shopify-shaped paid order delivered as a signed webhook to this
+app's own receiver, as Shopify would. It exists only for the demo shop, and only when the app
+was started with ``LOYALTY_DEMO_STORE`` in its config (`loyalty demo` sets it): a page that signs
+tokens for any customer id must never be reachable on a real deployment.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from datetime import UTC
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+
+from plugin import clock, shops
+from plugin.errors import LoyaltyError
+from plugin.models import Customer, Hold, Shop
+from plugin.runtime import runtime
+from webhooks.signatures import shopify_sign
+from widgets import api as widget_api
+from widgets import identity
+
+bp = Blueprint("demo_store", __name__, url_prefix="/demo", template_folder="templates")
+
+DEMO_SHOP = "demo-store.myshopify.com"
+TOKEN_TTL = 3600
+CUSTOMER_ID = re.compile(r"^[1-9][0-9]{0,17}$")
+CENT = Decimal("0.01")
+#: The demo's shoppers (plugin/demo_data/deliveries.json): each shops in their own currency.
+SHOPPERS = {
+    "207119551": {"name": "Bob Norman", "lang": "en", "currency": "USD",
+                  "email": "bob.norman@mail.example.com"},
+    "7390000000001": {"name": "Анна Иванова", "lang": "ru", "currency": "RUB",
+                      "email": "anna.ivanova@example.ru"},
+}
+DEFAULT_SHOPPER = "207119551"
+CARTS = {  # (line id, product id, sku, title, unit price, quantity)
+    "USD": [(901, 632910392, "IPOD2008GREEN", "iPod Nano - 8gb", "199.00", 1),
+            (902, 632910393, "EARBUDS-W", "Wired earbuds", "29.00", 2),
+            (903, 632910394, "CASE-S", "Travel case", "15.50", 1)],
+    "RUB": [(901, 7390000000301, "COFFEE-1KG", "Кофе в зёрнах 1 кг", "2490.00", 1),
+            (902, 7390000000304, "CEZVE-CU", "Турка медная", "1290.00", 1),
+            (903, 7390000000305, "FILTER-100", "Фильтры бумажные", "190.00", 2)],
+}
+PAGE_TEXTS = {
+    "en": {"store": "Demo store", "checkout": "Checkout", "cart": "Your cart", "item": "Item", "qty": "Qty",
+           "price": "Price", "subtotal": "Subtotal", "discount": "Points discount", "total": "Total",
+           "place": "Place order", "placing": "Placing the order…", "placed": "Order {n} placed: {total}.",
+           "failed": "The order could not be placed:", "hold": "Points for the discount: {s}",
+           "statuses": {"held": "held", "committed": "committed", "released": "released"},
+           "signed_in": "Signed in as", "switch": "Shop as", "product": "Product page",
+           "add": "Go to checkout", "points": "Your points"},
+    "ru": {"store": "Демо-магазин", "checkout": "Оформление заказа", "cart": "Ваша корзина", "item": "Товар",
+           "qty": "Кол-во", "price": "Цена", "subtotal": "Сумма", "discount": "Скидка баллами",
+           "total": "Итого",
+           "place": "Оформить заказ", "placing": "Оформляем заказ…", "placed": "Заказ {n} оформлен: {total}.",
+           "failed": "Не удалось оформить заказ:", "hold": "Баллы за скидку: {s}",
+           "statuses": {"held": "зарезервированы", "committed": "списаны (committed)",
+                        "released": "возвращены"},
+           "signed_in": "Вы вошли как", "switch": "Войти как", "product": "Страница товара",
+           "add": "К оформлению заказа", "points": "Ваши баллы"},
+}
+
+
+class InvalidCode(LoyaltyError):
+    status, code = 422, "invalid_code"
+
+
+def demo_shop() -> Shop:
+    """The registered demo shop, or 404 when the demo store is off or the shop does not exist."""
+    if not current_app.config.get("LOYALTY_DEMO_STORE"):
+        abort(404)
+    shop = shops.by_domain("shopify", DEMO_SHOP)
+    if shop is None or not shop.active:
+        abort(404)
+    return shop
+
+
+def shopper_id() -> str:
+    customer = (request.args.get("customer") or DEFAULT_SHOPPER).strip()
+    if not CUSTOMER_ID.match(customer):
+        abort(404)
+    return customer
+
+
+def shopper(customer: str) -> dict:
+    return SHOPPERS.get(customer, {"name": f"Customer {customer}", "lang": "en", "currency": "USD",
+                                   "email": None})
+
+
+def cart_of(currency: str) -> dict:
+    """The demo cart as the page shows it and the widget quotes it (the widget drops the titles)."""
+    lines = [{"line_id": str(line), "product_id": str(product), "sku": sku, "title": title,
+              "price": price, "quantity": quantity, "total": str(Decimal(price) * quantity)}
+             for line, product, sku, title, price, quantity in CARTS[currency]]
+    subtotal = sum((Decimal(x["price"]) * x["quantity"] for x in lines), Decimal(0))
+    return {"currency": currency, "lines": lines, "shipping": "0", "subtotal": str(subtotal)}
+
+
+def page(template: str, shop: Shop, customer: str):
+    who = shopper(customer)
+    token = identity.issue_token(runtime().vault, shop, customer, TOKEN_TTL)
+    others = [{"id": key, "name": value["name"]} for key, value in SHOPPERS.items() if key != customer]
+    texts = PAGE_TEXTS[who["lang"]]
+    return render_template(template, shop=shop, customer=customer, shopper=who, token=token, t=texts,
+                           cart=cart_of(who["currency"]), others=others, lang=who["lang"],
+                           page_data={"customer": customer, "texts": texts,
+                                      "order_url": url_for("demo_store.place_order"),
+                                      "redemptions_url": f"{widget_api.bp.url_prefix}/redemptions/"})
+
+
+@bp.get("/product")
+def product():
+    shop = demo_shop()
+    return page("demo_product.html", shop, shopper_id())
+
+
+@bp.get("/checkout")
+def checkout():
+    shop = demo_shop()
+    return page("demo_checkout.html", shop, shopper_id())
+
+
+def held_discount(shop: Shop, customer: str, code: str) -> Hold:
+    """The store's own check of the code the shopper applied: held, theirs, not yet used."""
+    hold = (Hold.select().join(Customer, on=(Hold.customer == Customer.id))
+            .where((Hold.shop == shop.id) & (Hold.code == code.strip().upper())
+                   & (Customer.platform_id == customer)).first())
+    if hold is None or hold.status != "held":
+        raise InvalidCode("this discount code is not valid for this shopper")
+    return hold
+
+
+def allocate(discount: Decimal, amounts: list[Decimal]) -> list[Decimal]:
+    """Spread a discount over the lines pro rata, to the cent, the rounding left on the last line."""
+    subtotal = sum(amounts, Decimal(0))
+    shares = [(discount * amount / subtotal).quantize(CENT, ROUND_HALF_UP) for amount in amounts[:-1]]
+    return [*shares, discount - sum(shares, Decimal(0))]
+
+
+def paid_order(customer: str, cart: dict, discount: Decimal, code: str | None) -> dict:
+    """A Shopify-shaped orders/paid body for the demo cart (unique id; the discount allocated)."""
+    who = shopper(customer)
+    order_id = 10**12 + secrets.randbelow(9 * 10**12)
+    lines = cart["lines"]
+    amounts = [Decimal(line["price"]) * line["quantity"] for line in lines]
+    subtotal = sum(amounts, Decimal(0))
+    discount = min(discount, subtotal).quantize(CENT, ROUND_HALF_UP)
+    shares = allocate(discount, amounts) if discount else [Decimal(0)] * len(lines)
+    first, _, last = who["name"].partition(" ")
+    return {
+        "id": order_id, "name": f"#D{order_id % 100000:05d}", "email": who["email"],
+        "created_at": clock.now().replace(tzinfo=UTC).isoformat(), "currency": cart["currency"],
+        "financial_status": "paid", "subtotal_price": str(subtotal - discount),
+        "total_discounts": str(discount), "total_price": str(subtotal - discount), "total_tax": "0.00",
+        "customer": {"id": int(customer), "email": who["email"], "first_name": first, "last_name": last},
+        "discount_codes": [{"code": code, "amount": str(discount), "type": "fixed_amount"}] if code else [],
+        "line_items": [
+            {"id": order_id * 10 + n, "product_id": int(line["product_id"]), "sku": line["sku"],
+             "title": line["title"], "price": line["price"], "quantity": line["quantity"],
+             "gift_card": False, "total_discount": str(share), "discount_allocations":
+                 [{"amount": str(share), "discount_application_index": 0}] if code else []}
+            for n, (line, share) in enumerate(zip(lines, shares, strict=True), 1)
+        ],
+        "shipping_lines": [],
+    }
+
+
+def deliver(shop: Shop, topic: str, body: dict) -> tuple[int, dict]:
+    """POST the order to this app's own Shopify receiver, signed as Shopify signs it."""
+    vault, settings = runtime().vault, runtime().settings
+    secret = vault.webhook_secret(shop.id) if shop.own_webhook_secret else settings.shopify_api_secret
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    response = current_app.test_client().post("/webhooks/shopify", data=raw, headers={
+        "Content-Type": "application/json", "X-Shopify-Topic": topic, "X-Shopify-Shop-Domain": shop.domain,
+        "X-Shopify-Webhook-Id": f"demo-order-{body['id']}",
+        "X-Shopify-Hmac-Sha256": shopify_sign(secret, raw),
+    })
+    return response.status_code, response.get_json(silent=True) or {}
+
+
+@bp.post("/checkout/order")
+def place_order():
+    """The page's "place order": a JSON body {customer, code?} (JSON only: no cross-site form posts)."""
+    shop = demo_shop()
+    body = request.get_json() if request.is_json else abort(415)
+    if not isinstance(body, dict):
+        raise LoyaltyError("the body must be a JSON object")
+    customer = str(body.get("customer") or "")
+    if not CUSTOMER_ID.match(customer):
+        raise LoyaltyError("customer: a platform customer id is required", fields={"customer": ["required"]})
+    cart = cart_of(shopper(customer)["currency"])
+    code = (body.get("code") or "").strip() or None
+    hold = held_discount(shop, customer, code) if code else None
+    order = paid_order(customer, cart, hold.amount if hold else Decimal(0), hold.code if hold else None)
+    status, answer = deliver(shop, "orders/paid", order)  # last: its request closes the connection
+    return jsonify(order={"id": str(order["id"]), "name": order["name"], "currency": order["currency"],
+                          "discount": order["total_discounts"], "total": order["total_price"]},
+                   redemption=hold.id if hold else None,
+                   webhook={"status": status, "outcome": answer.get("status") or answer.get("error")}), 201

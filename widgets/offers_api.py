@@ -1,0 +1,111 @@
+"""Widget offers: the shopper's ranked offers, and the events that measure them.
+
+GET /offers answers without a cart; POST /offers takes {"cart": ..., "lang": ...} (a cart in a
+query string would be awkward). Events are POST /offers/<id>/events {"type": ...}, or several
+offers at once with POST /offers/events {"type": ..., "offer_ids": [...]}; both answer 204.
+"""
+
+from __future__ import annotations
+
+from flask import g, jsonify, request
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from plugin import carts, customers, offers
+from plugin.errors import LoyaltyError
+from plugin.models import OfferEvent
+from plugin.program import versions
+from widgets.api import bp
+
+MAX_EVENTS = 50
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class OffersRequest(_Strict):
+    cart = fields.Nested(carts.Cart, load_default=None, allow_none=True)
+    lang = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=35))
+
+
+class EventRequest(_Strict):
+    type = fields.String(required=True, validate=validate.OneOf(OfferEvent.KINDS))
+
+
+class EventsRequest(EventRequest):
+    offer_ids = fields.List(fields.String(validate=validate.Regexp(offers.OFFER_ID)), required=True,
+                            validate=validate.Length(min=1, max=MAX_EVENTS))
+
+
+class OfferOut(Schema):
+    id = fields.String()
+    kind = fields.String()
+    title = fields.String()
+    text = fields.String()
+    priority = fields.Integer()
+    data = fields.Dict()
+
+
+class OffersOut(Schema):
+    lang = fields.String()
+    offers = fields.List(fields.Nested(OfferOut))
+
+
+OFFERS_IN, EVENT_IN, EVENTS_IN, OFFERS_OUT = OffersRequest(), EventRequest(), EventsRequest(), OffersOut()
+
+
+def _body(schema: Schema) -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise LoyaltyError("the body must be a JSON object")
+    return schema.load(body)
+
+
+def _customer():
+    shopper = g.shopper
+    return customers.find(shopper.shop.id, shopper.customer_id) if shopper.signed_in else None
+
+
+def _answer(cart: dict | None, lang: str | None):
+    shop = g.shopper.shop
+    _, program = versions.current(shop.id)
+    lang = offers.language(lang or request.args.get("lang"))
+    lines = carts.as_order(cart)["lines"] if cart else None
+    found = offers.build(shop, _customer(), program, lines=lines, lang=lang,
+                         currency=(cart or {}).get("currency"))
+    return jsonify(OFFERS_OUT.dump({"lang": lang, "offers": found}))
+
+
+@bp.get("/offers")
+def list_offers():
+    """The shopper's offers without a cart (``?lang=ru``)."""
+    return _answer(None, None)
+
+
+@bp.post("/offers")
+def offers_for_cart():
+    """The shopper's offers for the posted cart."""
+    data = _body(OFFERS_IN)
+    return _answer(data["cart"], data["lang"])
+
+
+@bp.post("/offers/<offer_id>/events")
+def offer_event(offer_id: str):
+    """One impression, click or redemption of an offer."""
+    if not offers.OFFER_ID.fullmatch(offer_id):
+        raise ValidationError({"offer_id": ["not an offer id"]})
+    kind = _body(EVENT_IN)["type"]
+    customer = _customer()
+    offers.record(g.shopper.shop.id, customer.id if customer else None, [offer_id], kind)
+    return "", 204
+
+
+@bp.post("/offers/events")
+def offer_events():
+    """The same event for several offers (the impressions of one render), in one insert."""
+    data = _body(EVENTS_IN)
+    customer = _customer()
+    offers.record(g.shopper.shop.id, customer.id if customer else None,
+                  list(dict.fromkeys(data["offer_ids"])), data["type"])
+    return "", 204
