@@ -11,7 +11,7 @@ from flask import g, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from plugin import carts, customers, offers
-from plugin.errors import LoyaltyError
+from plugin.bodies import json_object
 from plugin.models import OfferEvent
 from plugin.program import versions
 from widgets.api import bp
@@ -55,13 +55,6 @@ class OffersOut(Schema):
 OFFERS_IN, EVENT_IN, EVENTS_IN, OFFERS_OUT = OffersRequest(), EventRequest(), EventsRequest(), OffersOut()
 
 
-def _body(schema: Schema) -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise LoyaltyError("the body must be a JSON object")
-    return schema.load(body)
-
-
 def _customer():
     shopper = g.shopper
     return customers.find(shopper.shop.id, shopper.customer_id) if shopper.signed_in else None
@@ -86,7 +79,7 @@ def list_offers():
 @bp.post("/offers")
 def offers_for_cart():
     """The shopper's offers for the posted cart."""
-    data = _body(OFFERS_IN)
+    data = json_object(OFFERS_IN)
     return _answer(data["cart"], data["lang"])
 
 
@@ -95,7 +88,7 @@ def offer_event(offer_id: str):
     """One impression, click or redemption of an offer."""
     if not offers.OFFER_ID.fullmatch(offer_id):
         raise ValidationError({"offer_id": ["not an offer id"]})
-    kind = _body(EVENT_IN)["type"]
+    kind = json_object(EVENT_IN)["type"]
     customer = _customer()
     offers.record(g.shopper.shop.id, customer.id if customer else None, [offer_id], kind)
     return "", 204
@@ -104,7 +97,7 @@ def offer_event(offer_id: str):
 @bp.post("/offers/events")
 def offer_events():
     """The same event for several offers (the impressions of one render), in one insert."""
-    data = _body(EVENTS_IN)
+    data = json_object(EVENTS_IN)
     customer = _customer()
     offers.record(g.shopper.shop.id, customer.id if customer else None,
                   list(dict.fromkeys(data["offer_ids"])), data["type"])

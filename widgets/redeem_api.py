@@ -8,6 +8,7 @@ from flask import g, jsonify, request
 from marshmallow import RAISE, Schema, fields, validate
 
 from plugin import carts, clock, customers, install, ledger, redemption, rewards
+from plugin.bodies import json_object
 from plugin.errors import LoyaltyError, NotFound, Unauthorized
 from plugin.models import Hold, Order, Shop
 from plugin.platforms import shopify as shopify_api
@@ -51,13 +52,6 @@ class RedemptionOut(Schema):
 QUOTE, REDEEM, REWARD, REDEMPTION = QuoteRequest(), RedeemRequest(), RewardRequest(), RedemptionOut()
 
 
-def _body(schema: Schema) -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise LoyaltyError("the body must be a JSON object")
-    return schema.load(body)
-
-
 def _signed_in():
     shopper = g.shopper
     if not shopper.signed_in:
@@ -69,7 +63,7 @@ def _signed_in():
 def quote():
     """What this cart earns and what points may pay for it (the widget's two numbers)."""
     shopper = g.shopper
-    cart = _body(QUOTE)["cart"]
+    cart = json_object(QUOTE)["cart"]
     order = carts.as_order(cart)
     customer = customers.find(shopper.shop.id, shopper.customer_id) if shopper.signed_in else None
     _, program = versions.current(shopper.shop.id)
@@ -127,7 +121,7 @@ def _hold(data: dict, make_discount) -> tuple:
 @bp.post("/redeem")
 def redeem():
     """Hold points straight off this cart; the same Idempotency-Key returns the same code."""
-    data = _body(REDEEM)
+    data = json_object(REDEEM)
     _, program = versions.current(g.shopper.shop.id)
     return _hold(data, lambda customer, order: redemption.points_off(program, data["points"],
                                                                       data["point_type"]))
@@ -137,7 +131,7 @@ def redeem():
 def reward_catalog():
     """The catalog for this cart: what each reward gives here, or why it cannot apply yet."""
     shopper = g.shopper
-    data = _body(REWARD)
+    data = json_object(REWARD)
     customer = customers.find(shopper.shop.id, shopper.customer_id) if shopper.signed_in else None
     _, program = versions.current(shopper.shop.id)
     return jsonify(rewards=rewards.catalog(program, carts.as_order(data["cart"]),
@@ -146,7 +140,7 @@ def reward_catalog():
 
 @bp.post("/rewards/<reward_id>/redeem")
 def reward_redeem(reward_id: str):
-    data = _body(REWARD)
+    data = json_object(REWARD)
     _, program = versions.current(g.shopper.shop.id)
     return _hold(data, lambda customer, order: rewards.discount_for(
         program, reward_id, order, ledger.spendable(customer), data["steps"]))

@@ -9,7 +9,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from plugin import activities, customers
 from plugin.admin.api import PageArgs, bp
-from plugin.errors import LoyaltyError, NotFound
+from plugin.bodies import json_object
+from plugin.errors import NotFound
 
 
 class Identifier(fields.String):
@@ -41,17 +42,10 @@ class ActivityArgs(PageArgs):
 ACTIVITY_IN, ACTIVITY_ARGS = ActivityIn(), ActivityArgs()
 
 
-def json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise LoyaltyError("the body must be a JSON object")
-    return body
-
-
 @bp.post("/activities")
 def activity_report():
     """201 with the outcome (granted, or limited with no points); a retry answers the same, 200."""
-    data = ACTIVITY_IN.load(json_body())
+    data = json_object(ACTIVITY_IN)
     answer, created = activities.record(g.shop.id, data["activity_id"], data["customer_id"],
                                         data["name"], data["occurred_at"])
     return jsonify(answer), 201 if created else 200

@@ -8,8 +8,9 @@ from flask import Response, g, jsonify
 from marshmallow import RAISE, Schema, fields, validate
 
 from plugin import codes
-from plugin.admin.activities_api import Identifier, json_body
+from plugin.admin.activities_api import Identifier
 from plugin.admin.api import bp
+from plugin.bodies import json_object
 
 
 class GenerateIn(Schema):
@@ -38,7 +39,7 @@ GENERATE_IN, REDEEM_IN = GenerateIn(), RedeemIn()
 @bp.post("/activation-codes")
 def codes_generate():
     """201 with the batch name and size; the same named batch again answers 200 (a retry)."""
-    data = GENERATE_IN.load(json_body())
+    data = json_object(GENERATE_IN)
     batch = codes.generate(g.shop.id, **data)
     return jsonify(batch.as_dict()), 201 if batch.created else 200
 
@@ -60,5 +61,5 @@ def codes_export(batch: str):
 @bp.post("/activation-codes/redeem")
 def codes_redeem():
     """201 with the points granted; a used code is 409 saying when, an unknown one 404."""
-    data = REDEEM_IN.load(json_body())
+    data = json_object(REDEEM_IN)
     return jsonify(codes.redeem(g.shop.id, data["code"], data["customer_id"])), 201

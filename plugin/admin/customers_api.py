@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import g, jsonify, request
+from flask import g, jsonify
 from marshmallow import RAISE, Schema, ValidationError, fields, validates
 
 from plugin import clock, customers
 from plugin.admin.api import bp
-from plugin.errors import LoyaltyError, NotFound
+from plugin.bodies import json_object
+from plugin.errors import NotFound
 from plugin.models import Customer
 
 EARLIEST_BIRTHDAY = date(1900, 1, 1)
@@ -40,10 +41,7 @@ def customer_birthday(platform_id: str):
     customer = customers.find(g.shop.id, platform_id)
     if customer is None:
         raise NotFound(f"no customer {platform_id!r} in this shop")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise LoyaltyError('the body must be a JSON object: {"birthday": "YYYY-MM-DD" or null}')
-    birthday = BIRTHDAY.load(body)["birthday"]
+    birthday = json_object(BIRTHDAY)["birthday"]
     if customer.birthday != birthday:
         customer.birthday, customer.birthday_set_at = birthday, clock.now()
         Customer.update(birthday=birthday, birthday_set_at=customer.birthday_set_at).where(

@@ -6,7 +6,8 @@ from flask import g, jsonify, request
 
 from plugin import carts, clock, customers, ledger
 from plugin.admin.api import bp
-from plugin.errors import LoyaltyError, NotFound
+from plugin.bodies import json_object
+from plugin.errors import NotFound
 from plugin.models import Order, ProgramVersion
 from plugin.program import caps, document, earning, versions
 
@@ -31,9 +32,7 @@ def program_current():
 
 @bp.put("/program")
 def program_replace():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise LoyaltyError("the body must be a program document as a JSON object")
+    body = json_object()
     author = request.headers.get("X-Loyalty-Actor", "").strip()[:255] or "api"
     row = versions.save(g.shop.id, body, author=author)
     return jsonify(_version_json(row, versions.at(g.shop.id, row.number))), 201
@@ -58,10 +57,7 @@ def program_version(number: int):
 @bp.post("/program/preview")
 def program_preview():
     """What an order or cart would earn now, per line and per rule (the widget's "earn X")."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise LoyaltyError("the body must be a JSON object with 'lines'")
-    cart = carts.CART.load(body)
+    cart = json_object(carts.CART)
     number, program = versions.current(g.shop.id)
     customer = customers.find(g.shop.id, cart["customer_id"]) if cart["customer_id"] else None
     first = customer is None or not Order.select().where(Order.customer == customer.id).exists()
