@@ -28,10 +28,45 @@ def bind(url: str) -> peewee.Database:
     from plugin.models import ALL_MODELS
 
     with session():
+        add_missing_columns(ALL_MODELS)
         database.create_tables(ALL_MODELS, safe=True)
     if hasattr(db, "close_all"):
         db.close_all()  # nothing pooled survives into forked job processes
     return db
+
+
+class SchemaError(RuntimeError):
+    """The database holds a table this version cannot bring up to date by itself."""
+
+
+def add_missing_columns(models) -> list[str]:
+    """Bring tables from an earlier version up to date: add the columns it did not have yet.
+
+    New columns are nullable or have a default, so existing rows get a value; a column that has
+    neither cannot be added to rows that exist and is reported instead (a hand migration).
+    """
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    db = database.obj
+    tables, added, operations = set(db.get_tables()), [], []
+    migrator = SchemaMigrator.from_database(db)
+    for model in models:
+        table = model._meta.table_name
+        if table not in tables:
+            continue
+        have = {column.name for column in db.get_columns(table)}
+        for field in model._meta.sorted_fields:
+            if field.column_name in have:
+                continue
+            if not field.null and field.default is None:
+                raise SchemaError(f"{table}.{field.column_name} is new and has no default: "
+                                  "add it by hand before upgrading")
+            operations.append(migrator.add_column(table, field.column_name, field))
+            added.append(f"{table}.{field.column_name}")
+    if operations:
+        with db.atomic():
+            migrate(*operations)
+    return added
 
 
 @contextmanager
