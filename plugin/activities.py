@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import peewee
 
-from plugin import clock, customers, ledger
+from plugin import clock, customers, games, ledger
 from plugin.db import write_transaction
 from plugin.errors import Invalid, LoyaltyError
 from plugin.models import Activity, Customer, Lot
@@ -117,6 +117,7 @@ def _record(shop_id: int, activity_id: str, customer_id: str, name: str, occurre
         row.outcome, row.points, row.lot = GRANTED, lot.original if lot else 0, lot
         Activity.update(outcome=row.outcome, points=row.points, lot=lot.id if lot else None).where(
             Activity.id == row.id).execute()
+    games.on_event("activity", customer, program=program, version=version)
     return describe(row, program), True
 
 

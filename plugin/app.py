@@ -32,10 +32,14 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     errors.init_app(app)
 
     from plugin import install, public
-    from plugin.admin import activities_api, api, codes_api, customers_api, program_api  # noqa: F401 - they add routes to api.bp
+    from plugin.admin import activities_api, api, codes_api, customers_api, program_api, tiers_api  # noqa: F401 - they add routes to api.bp
+    from plugin.admin import games_api as admin_games  # noqa: F401 - adds routes to api.bp
+    from plugin.admin import referrals_api as admin_referrals  # noqa: F401 - adds routes to api.bp
     from webhooks import judgeme, reviews, shopify
     from widgets import api as widget_api
-    from widgets import demo_store, offers_api, redeem_api, static_bp  # noqa: F401 - offers_api, redeem_api add routes to widget_api.bp
+    from widgets import demo_store, offers_api, redeem_api, static_bp, transfers_api  # noqa: F401 - offers_api, redeem_api, transfers_api add routes to widget_api.bp
+    from widgets import games_api as widget_games  # noqa: F401 - adds routes to widget_api.bp
+    from widgets import referrals_api as widget_referrals  # noqa: F401 - adds routes to widget_api.bp
 
     app.register_blueprint(public.bp)
     app.register_blueprint(install.bp)

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import peewee
 
-from plugin import clock, customers, ledger, redemption, reversal, reviews
+from plugin import clock, customers, games, ledger, redemption, referrals, reversal, reviews, tiers
 from plugin.db import locking
 from plugin.models import Customer, Event, LedgerEntry, Order, Shop
 from plugin.program import earning, money, timing, versions
@@ -45,6 +45,7 @@ def orders_paid(shop_id: int, events: list[Event]) -> None:
     returning = {cid for (cid,) in Order.select(Order.customer).where(
         Order.customer.in_(ids)).distinct().tuples()} if ids else set()
     allowance = _allowances(program, ids)
+    factors = tiers.multipliers(program, ids)
     now = clock.now()
     grants, rows = [], []
     for event in events:
@@ -54,6 +55,11 @@ def orders_paid(shop_id: int, events: list[Event]) -> None:
         result = earning.evaluate(
             program, data, at=_when(data, now), customer_id=customer.platform_id if customer else None,
             first_order=first, allowance=allowance.get(customer.id) if customer else None)
+        factor = factors.get(customer.id) if customer else None
+        if factor is not None:  # the tier multiplier, on the rounded points, rounded down again
+            result.points = min(tiers.multiplied(result.points, factor),
+                                allowance.get(customer.id, result.points * factor))
+            result.notes.append(f"x{factor} (tier)")
         key = f"order:{data['order_id']}:earn"
         if customer and result.points:
             returning.add(customer.id)
@@ -61,7 +67,8 @@ def orders_paid(shop_id: int, events: list[Event]) -> None:
                 allowance[customer.id] -= result.points
             grants.append(ledger.Grant(
                 customer.id, result.points, source=f"order:{data['order_id']}", key=key,
-                rule={"earned": result.as_dict(), "currency": data["currency"]},
+                rule={"earned": result.as_dict(), "currency": data["currency"],
+                      **({"tier_multiplier": str(factor)} if factor is not None else {})},
                 point_type=result.point_type, reason=result.reason, event_id=event.id,
                 program_version=version,
                 expires_at=timing.expires_at(program, result.point_type, now),
@@ -78,6 +85,7 @@ def orders_paid(shop_id: int, events: list[Event]) -> None:
         row["lot"] = lots.get(row["lot"])
         row["earned"] = row["earned"] if row["lot"] else 0
     Order.insert_many(rows).execute()
+    referrals.on_orders(shop_id, program, version, rows, {e.payload["order_id"]: e.id for e in events})
     for event in events:  # the points a discount code used are now spent for good
         redemption.commit(shop_id, event.payload.get("discount_codes") or [], event.payload["order_id"])
     # Refunds and cancellations that overtook these orders can be applied now.
@@ -85,6 +93,9 @@ def orders_paid(shop_id: int, events: list[Event]) -> None:
         (Event.shop == shop_id) & (Event.status == WAITING)
         & Event.subject.in_([row["platform_id"] for row in rows])
     ).execute()
+    tiers.evaluate_many(shop_id, ids, now=now, current=(version, program))  # upgrades at once
+    for customer in buyers.values():  # badges, challenges and quests count the same orders
+        games.on_event("order.paid", customer, program=program, version=version)
 
 
 def _when(order: dict, default: datetime) -> datetime:
@@ -160,6 +171,7 @@ def customer_created(event: Event) -> str:
                      point_type=rule["point_type"], event_id=event.id, reason="sign-up bonus",
                      program_version=version,
                      expires_at=timing.expires_at(program, rule["point_type"], now))
+    referrals.on_signup(customer, profile, program, version, event.id)
     return APPLIED
 
 
@@ -189,10 +201,10 @@ def _settle(order: Order, event: Event, *, key: str, reason: str) -> None:
     keep = 0
     if not order.cancelled:
         customer = Customer.get_by_id(order.customer_id)
-        keep = min(order.earned, earning.evaluate(
+        keep = min(order.earned, tiers.multiplied(earning.evaluate(
             program, order.order, at=_when(order.order, order.created_at),
             customer_id=customer.platform_id, first_order=order.first_order,
-            refunded=order.refunded_lines).points)
+            refunded=order.refunded_lines).points, (lot.rule or {}).get("tier_multiplier")))
     excess = order.earned - order.reversed - keep
     if excess <= 0:
         return

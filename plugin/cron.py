@@ -7,7 +7,7 @@ from rq.cron import CronJob, CronScheduler
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from plugin import birthdays, copurchase, expiry, install, jobs, redemption
+from plugin import birthdays, copurchase, expiry, install, jobs, redemption, referrals, tiers
 from plugin.queue import PERIODIC_QUEUE
 
 #: (job, seconds between runs)
@@ -21,6 +21,8 @@ PERIODIC = (
     # waiting period ends during the day (or that a failed run missed) is still granted that day.
     (birthdays.grant_birthdays, 3600),
     (copurchase.update_copurchases, 900),
+    (referrals.reward_due, 3600),  # the pending window is days long: hourly is on time
+    (tiers.reevaluate_all, 86400),  # grace periods end and rolling windows age by the day
 )
 
 

@@ -283,6 +283,145 @@ class OfferEvent(BaseModel):
         indexes = ((("shop", "offer_id", "kind"), False),)
 
 
+class CustomerTier(BaseModel):
+    """A customer's tier (plugin.tiers); ``assigned`` by the store means evaluation never moves it."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE", unique=True)
+    tier_id = pw.CharField(max_length=64)
+    assigned = pw.BooleanField(default=False)
+    since = pw.DateTimeField(default=clock.now)
+    downgrade_warned_at = pw.DateTimeField(null=True)
+    downgrade_due = pw.DateTimeField(null=True)  # below the tier since the warning: down on this date
+
+    class Meta:
+        table_name = "customer_tier"
+        indexes = ((("shop", "tier_id"), False),)
+
+
+class TierChange(BaseModel):
+    """Tier history: every move of a customer, with why."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    from_tier = pw.CharField(max_length=64, null=True)
+    to_tier = pw.CharField(max_length=64)
+    reason = pw.CharField(max_length=255)
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "tier_change"
+        indexes = ((("customer", "id"), False),)
+
+
+class TierRun(BaseModel):
+    """One re-evaluation of a shop's tiers (a background job): its progress, kept in the database."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    status = pw.CharField(max_length=16, default="queued")  # queued, running, done, failed
+    total = pw.IntegerField(default=0)
+    done = pw.IntegerField(default=0)
+    changed = pw.IntegerField(default=0)
+    program_version = pw.IntegerField(null=True)
+    created_at = pw.DateTimeField(default=clock.now)
+    started_at = pw.DateTimeField(null=True)
+    finished_at = pw.DateTimeField(null=True)
+    error = pw.TextField(null=True)
+
+    class Meta:
+        table_name = "tier_run"
+        indexes = ((("shop", "id"), False),)
+
+
+class Badge(BaseModel):
+    """A badge a customer earned (plugin.games); once per badge id."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    badge_id = pw.CharField(max_length=64)
+    earned_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("customer", "badge_id"), True),)
+
+
+class ChallengeProgress(BaseModel):
+    """How far a customer is in a time-boxed challenge (recomputed from orders, reviews)."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    challenge_id = pw.CharField(max_length=64)
+    progress = pw.DecimalField(max_digits=18, decimal_places=4, default=0)
+    completed_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "challenge_progress"
+        indexes = ((("customer", "challenge_id"), True),)
+
+
+class QuestProgress(BaseModel):
+    """The number of a quest's ordered steps a customer has done."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    quest_id = pw.CharField(max_length=64)
+    step = pw.IntegerField(default=0)
+    completed_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "quest_progress"
+        indexes = ((("customer", "quest_id"), True),)
+
+
+class LeaderboardEntry(BaseModel):
+    """A shopper's opt-in to the leaderboard, under the display name they chose (never an email)."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE", unique=True)
+    display_name = pw.CharField(max_length=40)
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "leaderboard_entry"
+
+
+class ReferralCode(BaseModel):
+    """A customer's own referral code (plugin.referrals), shared as ``?ref=<code>`` or at checkout."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE", unique=True)
+    code = pw.CharField(max_length=32)
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "referral_code"
+        indexes = ((("shop", "code"), True),)
+
+
+class Referral(BaseModel):
+    """A friend attributed to a referrer: pending -> rewarded, or blocked by its risk until approved."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    referrer = pw.ForeignKeyField(Customer, on_delete="CASCADE", backref="referrals_made")
+    friend = pw.ForeignKeyField(Customer, on_delete="CASCADE", backref="+")
+    code = pw.CharField(max_length=32)
+    attributed_via = pw.CharField(max_length=32)  # signup_code, order_discount_code, landing_param
+    status = pw.CharField(max_length=16, default="pending")
+    risk_score = pw.IntegerField(default=0)
+    reasons = JSONField(default=list)
+    friend_order_id = pw.CharField(max_length=64, null=True)
+    created_at = pw.DateTimeField(default=clock.now)
+    decided_at = pw.DateTimeField(null=True)
+
+    STATUSES = ("pending", "blocked", "approved", "rewarded", "void")
+
+    class Meta:
+        indexes = ((("shop", "friend"), True), (("referrer", "created_at"), False),
+                   (("shop", "status", "id"), False))
+
+
 ALL_MODELS = [Shop, ProgramVersion, Customer, Balance, Lot, Event, Order, LedgerEntry, Hold,
               ActivationCode, Activity, Notice,
-              CoPurchase, OfferEvent]
+              CoPurchase, OfferEvent, CustomerTier, TierChange, TierRun,
+              Badge, ChallengeProgress, QuestProgress, LeaderboardEntry,
+              ReferralCode, Referral]

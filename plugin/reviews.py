@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from peewee import fn
 
-from plugin import clock, customers, ledger, reversal
+from plugin import clock, customers, games, ledger, reversal
 from plugin.models import Customer, Event, LedgerEntry, Lot
 from plugin.program import timing, versions
 
@@ -100,6 +100,7 @@ def review_published(event: Event) -> str:
                  point_type=rule["point_type"], event_id=event.id, program_version=version,
                  reason=f"review {review_id} of product {product_id} published",
                  expires_at=timing.expires_at(program, rule["point_type"], now))
+    games.on_event("review.published", customer, program=program, version=version)
     return APPLIED
 
 

@@ -104,3 +104,16 @@ def test_preview_rejects_a_bad_cart_naming_the_field(app, client, shop):
                            headers=headers(app, shop))
     assert response.status_code == 422
     assert "lines.0.price" in response.get_json()["fields"]
+
+
+def test_changing_tier_rules_starts_a_reevaluation_and_other_changes_do_not(app, client, shop):
+    tiers = {"metric": "orders", "window": "lifetime",
+             "tiers": [{"id": "novice", "threshold": 0, "title": {"en": "Novice"}},
+                       {"id": "gold", "threshold": 3, "title": {"en": "Gold"}}]}
+    with_tiers = client.put("/api/v1/program", json=document(tiers=tiers), headers=headers(app, shop))
+    assert with_tiers.get_json()["tier_reevaluation"] is not None
+    progress = client.get("/api/v1/tiers/reevaluate", headers=headers(app, shop)).get_json()
+    assert progress["run"]["id"] == with_tiers.get_json()["tier_reevaluation"]
+    same_tiers = client.put("/api/v1/program", json=document(tiers=tiers, reversal_policy="negative"),
+                            headers=headers(app, shop))
+    assert same_tiers.get_json()["tier_reevaluation"] is None

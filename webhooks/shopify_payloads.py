@@ -6,6 +6,7 @@ a declared field of the wrong type is a ValidationError whose messages name it b
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, fields, validate
@@ -49,6 +50,21 @@ class CustomerRef(_Payload):
     last_name = fields.String(allow_none=True, load_default=None)
 
 
+class CustomerBody(CustomerRef):
+    """A sign-up: the note or a ``ref:<code>`` tag may carry a referral code (plugin.referrals)."""
+
+    note = fields.String(allow_none=True, load_default=None)
+    tags = fields.String(allow_none=True, load_default=None)
+    phone = fields.String(allow_none=True, load_default=None)
+    default_address = fields.Dict(allow_none=True, load_default=None)
+    addresses = fields.List(fields.Dict(), allow_none=True, load_default=None)
+
+
+class NoteAttribute(_Payload):
+    name = fields.String(required=True)
+    value = fields.Raw(allow_none=True, load_default=None)
+
+
 class ShippingLine(_Payload):
     price = _money(required=True)
     discount_allocations = fields.List(fields.Nested(Allocation), load_default=list)
@@ -68,6 +84,13 @@ class OrderBody(_Payload):
     discount_codes = fields.List(fields.Nested(DiscountCode), load_default=list)
     total_tax = _money(load_default=Decimal(0), allow_none=True)
     created_at = fields.DateTime(load_default=None, allow_none=True)
+    # What referral attribution and its fraud checks read (plugin.referrals).
+    email = fields.String(allow_none=True, load_default=None)
+    phone = fields.String(allow_none=True, load_default=None)
+    browser_ip = fields.String(allow_none=True, load_default=None)
+    landing_site = fields.String(allow_none=True, load_default=None)
+    note_attributes = fields.List(fields.Nested(NoteAttribute), load_default=list, allow_none=True)
+    shipping_address = fields.Dict(allow_none=True, load_default=None)
 
 
 class RefundLine(_Payload):
@@ -85,7 +108,7 @@ class CancelBody(_Payload):
     id = _id(required=True)
 
 
-ORDER, REFUND, CANCEL, CUSTOMER = OrderBody(), RefundBody(), CancelBody(), CustomerRef()
+ORDER, REFUND, CANCEL, CUSTOMER = OrderBody(), RefundBody(), CancelBody(), CustomerBody()
 
 
 def line_amount(line: dict) -> Decimal:
@@ -94,6 +117,20 @@ def line_amount(line: dict) -> Decimal:
     discount = (sum((a["amount"] for a in allocations), Decimal(0)) if allocations is not None
                 else line["total_discount"])
     return max(Decimal(0), line["price"] * line["quantity"] - discount)
+
+
+def digest(value: str | None) -> str | None:
+    """A one-way fingerprint (IP, address): fraud checks compare these, never the raw value."""
+    return hashlib.sha256(b"loyalty/fingerprint\0" + value.encode()).hexdigest()[:32] if value else None
+
+
+def address_key(address: dict | None) -> str | None:
+    """The fingerprint of a postal address: street, zip and country, case and spacing ignored."""
+    if not address:
+        return None
+    parts = [str(address.get(k) or "") for k in ("address1", "address2", "zip", "country_code")]
+    text = " ".join(" ".join(parts).lower().split())
+    return digest(text) if text else None
 
 
 def _customer(data: dict | None) -> dict | None:
@@ -114,6 +151,10 @@ def order(body: dict) -> dict:
                              for s in data["shipping_lines"]), Decimal(0))),
         "tax": str(data["total_tax"] or Decimal(0)),
         "discount_codes": [d["code"] for d in data["discount_codes"]],
+        "email": data["email"], "phone": data["phone"], "landing_site": data["landing_site"],
+        "note_attributes": {a["name"]: str(a["value"]) for a in data["note_attributes"] or []
+                            if a["value"] is not None},
+        "ip_hash": digest(data["browser_ip"]), "address_hash": address_key(data["shipping_address"]),
         "lines": [
             {"line_id": str(line["id"]),
              "product_id": None if line["product_id"] is None else str(line["product_id"]),
@@ -142,4 +183,7 @@ def cancellation(body: dict) -> dict:
 
 
 def customer(body: dict) -> dict:
-    return {"customer": _customer(CUSTOMER.load(body))}
+    data = CUSTOMER.load(body)
+    address = data.pop("default_address") or next(iter(data.pop("addresses") or []), None)
+    data.pop("addresses", None)
+    return {"customer": {**_customer(data), "address_hash": address_key(address)}}

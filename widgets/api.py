@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from plugin import clock, customers, ledger
+from plugin import clock, customers, ledger, tiers
 from plugin.models import Lot, Shop
 from plugin.program import versions
 from plugin.runtime import runtime
@@ -94,7 +94,7 @@ def account_of(shop: Shop, customer_id: str, program: dict) -> dict:
                            "expires_at": lot.expires_at} for lot in expiring],
         "recent": recent,
         "program": program_summary(program, shop.currency),
-        "tier": None,
+        "tier": tiers.progress(program, customer),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-from plugin import carts, clock, customers, ledger
+from plugin import carts, clock, customers, ledger, tiers
 from plugin.admin.api import bp
 from plugin.bodies import json_object
 from plugin.errors import NotFound
@@ -34,8 +34,12 @@ def program_current():
 def program_replace():
     body = json_object()
     author = request.headers.get("X-Loyalty-Actor", "").strip()[:255] or "api"
+    tiers_before = versions.current(g.shop.id)[1].get("tiers")
     row = versions.save(g.shop.id, body, author=author)
-    return jsonify(_version_json(row, versions.at(g.shop.id, row.number))), 201
+    program = versions.at(g.shop.id, row.number)
+    # New tier rules apply to everyone at once: a background re-evaluation, the program running on.
+    run = tiers.start_reevaluation(g.shop.id) if program.get("tiers") != tiers_before else None
+    return jsonify({**_version_json(row, program), "tier_reevaluation": run.id if run else None}), 201
 
 
 @bp.get("/program/versions")

@@ -219,6 +219,171 @@ class Offers(_Strict):
                                      load_default=3)
 
 
+TIER_METRICS = ("points_earned", "amount_spent", "orders")
+TIER_WINDOWS = ("lifetime", "rolling_12_months", "calendar_year")
+
+
+class Tier(_Strict):
+    """A level entered at ``threshold`` of the metric; a hidden tier is only assigned by the store."""
+
+    id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_.-]{1,64}$"))
+    title = _texts(load_default=dict)
+    threshold = _amount(required=True)
+    earn_multiplier = _amount(load_default=Decimal(1))
+    discount_percent = _amount(load_default=Decimal(0), validate=validate.Range(min=0, max=100))
+    free_shipping_threshold = _amount(load_default=None, allow_none=True)
+    entry_bonus = _points(load_default=0)
+    hidden = fields.Boolean(load_default=False)
+
+
+class Tiers(_Strict):
+    """Tiers by a metric over a window (plugin.tiers): up at once, down after the grace period."""
+
+    metric = fields.String(required=True, validate=validate.OneOf(TIER_METRICS))
+    window = fields.String(load_default="lifetime", validate=validate.OneOf(TIER_WINDOWS))
+    grace_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=3650), load_default=30)
+    tiers = fields.List(fields.Nested(Tier), required=True, validate=validate.Length(min=1))
+
+    @validates_schema
+    def _ladder(self, data, **kwargs):
+        """Ids are unique; visible thresholds ascend from 0 (a hidden tier's threshold is unused)."""
+        errors: dict = {}
+        ids = [tier["id"] for tier in data["tiers"]]
+        visible = [(n, tier) for n, tier in enumerate(data["tiers"]) if not tier["hidden"]]
+        for n, tier_id in enumerate(ids):
+            if ids.index(tier_id) != n:
+                errors.setdefault(n, {}).setdefault("id", []).append(f"{tier_id!r} is used twice")
+        if not visible:
+            errors.setdefault(0, {}).setdefault("hidden", []).append("at least one tier must be visible")
+        elif visible[0][1]["threshold"] != 0:
+            errors.setdefault(visible[0][0], {}).setdefault("threshold", []).append(
+                "the first tier starts at 0")
+        for (_, a), (m, b) in zip(visible, visible[1:], strict=False):
+            if b["threshold"] <= a["threshold"]:
+                errors.setdefault(m, {}).setdefault("threshold", []).append("thresholds must ascend")
+        if errors:
+            raise ValidationError(errors, "tiers")
+
+
+class Transfers(_Strict):
+    """Shoppers giving points to shoppers of the same store (plugin.transfers); off by default."""
+
+    enabled = fields.Boolean(load_default=False)
+    min_points = _points(load_default=1, validate=validate.Range(min=1, max=10**12))
+    max_per_transfer = _points(load_default=None, allow_none=True, validate=validate.Range(min=1, max=10**12))
+    max_per_day = _points(load_default=None, allow_none=True, validate=validate.Range(min=1, max=10**12))
+
+    @validates_schema
+    def _limits(self, data, **kwargs):
+        for name in ("max_per_transfer", "max_per_day"):
+            if data.get(name) is not None and data[name] < data["min_points"]:
+                raise ValidationError("must not be below min_points", name)
+
+
+GAME_ID = r"^[a-z0-9_.-]{1,64}$"
+BADGE_WHEN = ("first_purchase", "first_review", "orders", "tier_reached", "custom")
+CHALLENGE_GOALS = ("spend", "orders", "reviews")
+QUEST_GOALS = ("order", "review", "activity")
+
+
+def _unique_ids(items: list[dict], section: str) -> None:
+    ids = [item["id"] for item in items]
+    errors = {n: {"id": [f"{item_id!r} is used twice"]}
+              for n, item_id in enumerate(ids) if ids.index(item_id) != n}
+    if errors:
+        raise ValidationError(errors, section)
+
+
+class GameBadge(_Strict):
+    """A badge (plugin.games): earned on a fact of the shopper's history, or given by the store."""
+
+    id = fields.String(required=True, validate=validate.Regexp(GAME_ID))
+    title = _texts(required=True)
+    when = fields.String(required=True, validate=validate.OneOf(BADGE_WHEN))
+    count = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=1, max=10**6))
+    tier = fields.String(load_default=None)
+    points = _points(load_default=0)
+
+    @validates_schema
+    def _complete(self, data, **kwargs):
+        need = {"orders": "count", "tier_reached": "tier"}.get(data["when"])
+        if need and data.get(need) is None:
+            raise ValidationError(f"required when 'when' is {data['when']!r}", need)
+
+
+class Challenge(_Strict):
+    """A goal within a window: "spend 3000 this week -> 300 points"."""
+
+    id = fields.String(required=True, validate=validate.Regexp(GAME_ID))
+    title = _texts(required=True)
+    goal = fields.String(required=True, validate=validate.OneOf(CHALLENGE_GOALS))
+    target = _amount(required=True, validate=validate.Range(min=Decimal("0.0001")))
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True)
+    points = _points(load_default=0)
+
+    @validates_schema
+    def _window(self, data, **kwargs):
+        if data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("must be after starts_at", "ends_at")
+
+
+class QuestStep(_Strict):
+    goal = fields.String(required=True, validate=validate.OneOf(QUEST_GOALS))
+    name = fields.String(load_default=None, validate=validate.Regexp(GAME_ID))  # an activity's name
+
+    @validates_schema
+    def _name(self, data, **kwargs):
+        if data.get("name") is not None and data["goal"] != "activity":
+            raise ValidationError("only an activity step names an action", "name")
+
+
+class Quest(_Strict):
+    """Ordered steps with a final reward: a step counts only after the previous one."""
+
+    id = fields.String(required=True, validate=validate.Regexp(GAME_ID))
+    title = _texts(required=True)
+    steps = fields.List(fields.Nested(QuestStep), required=True, validate=validate.Length(min=1, max=20))
+    points = _points(load_default=0)
+
+
+class Leaderboard(_Strict):
+    """An opt-in leaderboard: only shoppers who chose a display name appear, under that name."""
+
+    enabled = fields.Boolean(load_default=False)
+    metric = fields.String(load_default="points_earned", validate=validate.OneOf(("points_earned",)))
+    window = fields.String(load_default="month", validate=validate.OneOf(("month", "lifetime")))
+    size = fields.Integer(strict=True, load_default=10, validate=validate.Range(min=1, max=100))
+
+
+class Games(_Strict):
+    badges = fields.List(fields.Nested(GameBadge), load_default=list)
+    challenges = fields.List(fields.Nested(Challenge), load_default=list)
+    quests = fields.List(fields.Nested(Quest), load_default=list)
+    leaderboard = fields.Nested(Leaderboard, load_default=None, allow_none=True)
+
+    @validates_schema
+    def _ids(self, data, **kwargs):
+        for section in ("badges", "challenges", "quests"):
+            _unique_ids(data.get(section) or [], section)
+
+
+REFERRAL_REWARD_ON = ("signup", "first_order")
+
+
+class Referrals(_Strict):
+    """Invite a friend (plugin.referrals): the friend's welcome reward and the referrer's, paid
+    once the friend's first order is past ``pending_days``; risky referrals wait for the owner."""
+
+    referrer_points = _points(required=True)
+    friend_points = _points(required=True)
+    friend_reward_on = fields.String(load_default="first_order", validate=validate.OneOf(REFERRAL_REWARD_ON))
+    point_type = fields.String(load_default="regular")
+    pending_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=365), load_default=14)
+    max_per_week = fields.Integer(strict=True, validate=validate.Range(min=1, max=10000), load_default=10)
+    block_score = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000), load_default=50)
+
+
 class ProgramDocument(_Strict):
     currency = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=3))
     point_types = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=32)),
@@ -242,6 +407,10 @@ class ProgramDocument(_Strict):
     expiry_warning_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=365),
                                          load_default=14)
     offers = fields.Nested(Offers, load_default=None, allow_none=True)
+    games = fields.Nested(Games, load_default=None, allow_none=True)
+    transfers = fields.Nested(Transfers, load_default=None, allow_none=True)
+    tiers = fields.Nested(Tiers, load_default=None, allow_none=True)
+    referrals = fields.Nested(Referrals, load_default=None, allow_none=True)
 
     @validates_schema
     def _references(self, data, **kwargs):
@@ -261,7 +430,7 @@ class ProgramDocument(_Strict):
             need(rule["category"], cats, ["earning", "category_rules", n, "category"], "category")
         for n, name in enumerate(earning["exclude_categories"]):
             need(name, cats, ["earning", "exclude_categories", n], "category")
-        for section in ("signup", "birthday", "reviews"):
+        for section in ("signup", "birthday", "reviews", "referrals"):
             if data.get(section):
                 need(data[section]["point_type"], types, [section, "point_type"], "point type")
         for name, activity in (data.get("activities") or {}).items():
@@ -294,6 +463,22 @@ class ProgramDocument(_Strict):
         if errors:
             raise ValidationError(errors)
 
+
+    @validates_schema
+    def _game_references(self, data, **kwargs):
+        """A tier_reached badge names one of the program's tiers, an activity step its action."""
+        games, errors = data.get("games") or {}, {}
+        tiers = {tier["id"] for tier in (data.get("tiers") or {}).get("tiers") or []}
+        for n, badge in enumerate(games.get("badges") or []):
+            if badge["when"] == "tier_reached" and badge["tier"] not in tiers:
+                errors.setdefault("badges", {})[n] = {"tier": [f"unknown tier {badge['tier']!r}"]}
+        for n, quest in enumerate(games.get("quests") or []):
+            for m, step in enumerate(quest["steps"]):
+                if step.get("name") is not None and step["name"] not in (data.get("activities") or {}):
+                    errors.setdefault("quests", {}).setdefault(n, {}).setdefault("steps", {})[m] = {
+                        "name": [f"unknown action {step['name']!r}"]}
+        if errors:
+            raise ValidationError({"games": errors})
 
 SCHEMA = ProgramDocument()
 

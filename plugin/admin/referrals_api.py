@@ -1,0 +1,51 @@
+"""The owner's referral review: list referrals (blocked ones first to look at) and approve one."""
+
+from __future__ import annotations
+
+from flask import g, jsonify, request
+from marshmallow import Schema, fields, validate
+
+from plugin import referrals
+from plugin.admin.api import PageArgs, bp
+from plugin.models import Customer, Referral
+
+
+class ReferralArgs(PageArgs):
+    status = fields.String(load_default=None, validate=validate.OneOf(Referral.STATUSES))
+
+
+class ReferralOut(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    attributed_via = fields.String()
+    status = fields.String()
+    risk_score = fields.Integer()
+    reasons = fields.List(fields.String())
+    friend_order_id = fields.String()
+    created_at = fields.DateTime()
+    decided_at = fields.DateTime()
+
+
+ARGS, MANY = ReferralArgs(), ReferralOut(many=True)
+
+
+def _dump(rows: list[Referral]) -> list[dict]:
+    """Referrals with the referrer's and friend's platform ids (one query for the whole page)."""
+    ids = {r.referrer_id for r in rows} | {r.friend_id for r in rows}
+    platform = dict(Customer.select(Customer.id, Customer.platform_id).where(Customer.id.in_(list(ids)))
+                    .tuples()) if ids else {}
+    return [{**item, "referrer": platform[row.referrer_id], "friend": platform[row.friend_id]}
+            for item, row in zip(MANY.dump(rows), rows, strict=True)]
+
+
+@bp.get("/referrals")
+def referral_list():
+    args = ARGS.load(request.args)
+    rows = referrals.page(g.shop.id, status=args["status"], before=args["before"], limit=args["limit"])
+    return jsonify(items=_dump(rows), next_before=rows[-1].id if len(rows) == args["limit"] else None)
+
+
+@bp.post("/referrals/<int:referral_id>/approve")
+def referral_approve(referral_id: int):
+    """Pays the friend now and the referrer once the friend's order is past the window; idempotent."""
+    return jsonify(referral=_dump([referrals.approve(g.shop.id, referral_id, actor="owner")])[0])

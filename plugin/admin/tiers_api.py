@@ -1,0 +1,71 @@
+"""Tiers over the admin API: re-evaluate the shop (a background job, with progress) and assign
+a customer's tier (a hidden tier, or any tier held regardless of the rules)."""
+
+from __future__ import annotations
+
+from flask import g, jsonify, request
+from marshmallow import RAISE, Schema, fields, validate
+
+from plugin import customers, tiers
+from plugin.admin.api import bp
+from plugin.bodies import json_object
+from plugin.errors import Invalid, NotFound
+from plugin.models import TierRun
+from plugin.program import versions
+
+
+class ReevaluateIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    batch_size = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=10000))
+
+
+class AssignIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    tier = fields.String(required=True, allow_none=True)  # None: back to evaluation
+
+
+REEVALUATE, ASSIGN = ReevaluateIn(), AssignIn()
+
+
+def _run(run: TierRun | None) -> dict:
+    if run is None:
+        return {"run": None}
+    return {"run": {
+        "id": run.id, "status": run.status, "total": run.total, "done": run.done,
+        "changed": run.changed, "program_version": run.program_version, "error": run.error,
+        "created_at": run.created_at.isoformat(),
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }}
+
+
+@bp.post("/tiers/reevaluate")
+def tiers_reevaluate():
+    """Start re-evaluating every customer (202); the GET reports how far it is."""
+    args = json_object(REEVALUATE) if request.get_data() else REEVALUATE.load({})
+    return jsonify(_run(tiers.start_reevaluation(g.shop.id, args["batch_size"]))), 202
+
+
+@bp.get("/tiers/reevaluate")
+def tiers_reevaluate_progress():
+    return jsonify(_run(tiers.latest_run(g.shop.id)))
+
+
+@bp.put("/customers/<platform_id>/tier")
+def customer_tier(platform_id: str):
+    """Assign a tier the evaluation will not move; {"tier": null} hands it back to evaluation."""
+    customer = customers.find(g.shop.id, platform_id)
+    if customer is None:
+        raise NotFound(f"no customer {platform_id!r} in this shop")
+    tier_id = json_object(ASSIGN)["tier"]
+    try:
+        row = tiers.assign(customer, tier_id)
+    except KeyError:
+        raise Invalid(f"no tier {tier_id!r} in the program", fields={"tier": ["unknown tier"]}) from None
+    _, program = versions.current(g.shop.id)
+    return jsonify(id=customer.platform_id, tier=row.tier_id if row else None,
+                   assigned=bool(row and row.assigned), progress=tiers.progress(program, customer))
