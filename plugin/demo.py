@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
 from importlib import resources
 
 import requests
 from werkzeug.serving import make_server
 
-from plugin import ledger, shops
+from plugin import clock, ledger, shops
 from plugin.db import session
-from plugin.models import Customer
+from plugin.models import Customer, ProgramVersion
+from plugin.program import versions
 from plugin.runtime import Runtime
 from webhooks.signatures import shopify_sign
 
@@ -27,10 +29,55 @@ def start_server(app, host: str, port: int):
     return server
 
 
+def demo_program() -> dict:
+    """The demo shop's program: the default earning (5%, +100 at sign-up, so the printed balances
+    stay as computed) plus tiers, referrals, transfers, a badge, a challenge and a quest, so the
+    storefront's account page has something to show. No extra points: multipliers 1, rewards 0."""
+    now = clock.now().replace(microsecond=0)
+    return {
+        "point_types": {"regular": {"expiry": {"kind": "never"}}},
+        "earning": {"point_type": "regular", "rate": {"kind": "percent", "percent": "5"}, "rounding": "down"},
+        "reversal_policy": "clamp",
+        "signup": {"points": 100, "point_type": "regular"},
+        "tiers": {"metric": "orders", "window": "lifetime", "tiers": [
+            {"id": "novice", "title": {"en": "Novice", "ru": "Новичок"}, "threshold": "0"},
+            {"id": "bronze", "title": {"en": "Bronze", "ru": "Бронза"}, "threshold": "2"},
+            {"id": "silver", "title": {"en": "Silver", "ru": "Серебро"}, "threshold": "5"},
+        ]},
+        "referrals": {"referrer_points": 200, "friend_points": 100},
+        "transfers": {"enabled": True, "max_per_day": 1000},
+        "games": {
+            "badges": [
+                {"id": "first-order", "title": {"en": "First order", "ru": "Первый заказ"},
+                 "when": "first_purchase"},
+                {"id": "regular", "title": {"en": "Regular customer", "ru": "Постоянный покупатель"},
+                 "when": "orders", "count": 5},
+            ],
+            "challenges": [
+                {"id": "three-orders",
+                 "title": {"en": "Three orders this month", "ru": "Три заказа за месяц"},
+                 "goal": "orders", "target": "3", "starts_at": (now - timedelta(days=1)).isoformat(),
+                 "ends_at": (now + timedelta(days=30)).isoformat()},
+            ],
+            "quests": [
+                {"id": "getting-started", "title": {"en": "Getting started", "ru": "Первые шаги"},
+                 "steps": [{"goal": "order"}, {"goal": "review"}, {"goal": "order"}]},
+            ],
+        },
+    }
+
+
+def configure_program(shop_id: int) -> None:
+    """Give the demo shop its demo program once: a rerun (or an owner's own version) keeps what is there."""
+    if not ProgramVersion.select().where(ProgramVersion.shop == shop_id).exists():
+        versions.save(shop_id, demo_program(), "loyalty demo")
+
+
 def post_deliveries(base_url: str, runtime: Runtime, data: dict) -> list[tuple[dict, int, dict]]:
     """Sign each demo delivery with the demo shop's webhook secret and POST it to the receiver."""
     with session():
         shop, _ = shops.register("shopify", data["shop"])
+        configure_program(shop.id)
     secret = runtime.vault.webhook_secret(shop.id)
     results = []
     with requests.Session() as http:
@@ -84,8 +131,9 @@ def report(base_url: str, runtime: Runtime, results, rows, shop) -> str:
         f"  curl -H 'Authorization: Bearer {api_key}' {base_url}/api/v1/customers/{customer}",
         f"  curl -H 'Authorization: Bearer {api_key}' '{base_url}/api/v1/events?status=ignored'",
         "",
-        "The demo storefront (the widget on a product page and a checkout, as each shopper):",
+        "The demo storefront (the widget on a product page, a checkout and an account page, as each"
+        " shopper):",
         *(f"  {base_url}/demo/{page}?customer={row['id']}"
-          for row in rows for page in ("product", "checkout")),
+          for row in rows for page in ("product", "checkout", "account")),
     ]
     return "\n".join(lines)

@@ -14,7 +14,8 @@ from plugin import demo, shops
 from plugin.cli import main
 from plugin.db import session
 from plugin.manifest import manifest
-from plugin.models import Hold, Order
+from plugin.models import Hold, Order, ProgramVersion
+from plugin.program import versions
 from tests.test_cli import UNSET
 from widgets import demo_store, identity, static_bp
 
@@ -117,7 +118,7 @@ def redeem(app, client, shop, points: int, customer: str = BOB) -> dict:
     return response.get_json()["redemption"]
 
 
-@pytest.mark.parametrize("path", ["/demo/checkout", "/demo/product"])
+@pytest.mark.parametrize("path", ["/demo/checkout", "/demo/product", "/demo/account"])
 def test_demo_pages_are_404_when_the_demo_store_is_off(app, client, demo_shop, path):
     app.config["LOYALTY_DEMO_STORE"] = False
     assert client.get(path).status_code == 404
@@ -139,6 +140,23 @@ def test_demo_checkout_passes_a_signed_token_in_data_attributes_only(app, client
         assert "src=" in attributes or 'type="application/json"' in attributes
         assert token not in body
     assert 'data-mode="checkout"' in html and 'lang="en"' in html
+
+
+def test_demo_account_page_mounts_the_account_widget(app, client, demo_shop):
+    html = client.get(f"/demo/account?customer={BOB}").get_data(as_text=True)
+    assert 'data-mode="account"' in html and "data-token=" in html and "My account" in html
+
+
+def test_demo_program_is_saved_once_with_tiers_referrals_transfers_and_games(demo_shop):
+    with session():
+        demo.configure_program(demo_shop.id)
+        demo.configure_program(demo_shop.id)  # a rerun keeps the version there
+        assert ProgramVersion.select().where(ProgramVersion.shop == demo_shop.id).count() == 1
+        _, program = versions.current(demo_shop.id)
+    assert [t["id"] for t in program["tiers"]["tiers"]] == ["novice", "bronze", "silver"]
+    assert program["transfers"]["enabled"] and program["referrals"]["friend_points"]
+    assert program["games"]["badges"] and program["games"]["challenges"]
+    assert program["signup"]["points"] == 100 and program["earning"]["rate"]["percent"] == 5
 
 
 def test_demo_checkout_of_anna_is_in_russian_and_roubles(client, demo_shop):
@@ -209,7 +227,7 @@ def test_demo_command_prints_the_storefront_urls(tmp_path):
     result = CliRunner().invoke(main, ["demo", "--no-serve", "--port", "0"], env=env)
     assert result.exit_code == 0, result.output
     for customer in (BOB, "7390000000001"):
-        for page in ("product", "checkout"):
+        for page in ("product", "checkout", "account"):
             assert f"/demo/{page}?customer={customer}" in result.output
     assert re.search(r"^  http://127\.0\.0\.1:[1-9]\d*/demo/checkout\?customer=207119551$", result.output,
                      re.MULTILINE)

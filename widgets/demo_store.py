@@ -1,4 +1,5 @@
-"""The demo storefront `loyalty demo` serves: a product page and a checkout with the widget.
+"""The demo storefront `loyalty demo` serves: a product page, a checkout and an account page with
+the widget.
 
 It stands in for the store: it signs the shopper's widget token server-side, and its "place
 order" turns the cart into a Shopify-shaped paid order delivered as a signed webhook to this
@@ -54,7 +55,8 @@ PAGE_TEXTS = {
            "failed": "The order could not be placed:", "hold": "Points for the discount: {s}",
            "statuses": {"held": "held", "committed": "committed", "released": "released"},
            "signed_in": "Signed in as", "switch": "Shop as", "product": "Product page",
-           "add": "Go to checkout", "points": "Your points"},
+           "add": "Go to checkout", "points": "Your points", "account": "My account",
+           "account_intro": "Your points, tier, invitations and badges."},
     "ru": {"store": "Демо-магазин", "checkout": "Оформление заказа", "cart": "Ваша корзина", "item": "Товар",
            "qty": "Кол-во", "price": "Цена", "subtotal": "Сумма", "discount": "Скидка баллами",
            "total": "Итого",
@@ -63,7 +65,8 @@ PAGE_TEXTS = {
            "statuses": {"held": "зарезервированы", "committed": "списаны (committed)",
                         "released": "возвращены"},
            "signed_in": "Вы вошли как", "switch": "Войти как", "product": "Страница товара",
-           "add": "К оформлению заказа", "points": "Ваши баллы"},
+           "add": "К оформлению заказа", "points": "Ваши баллы", "account": "Личный кабинет",
+           "account_intro": "Ваши баллы, уровень, приглашения и значки."},
 }
 
 
@@ -124,6 +127,12 @@ def product():
 def checkout():
     shop = demo_shop()
     return page("demo_checkout.html", shop, shopper_id())
+
+
+@bp.get("/account")
+def account():
+    shop = demo_shop()
+    return page("demo_account.html", shop, shopper_id())
 
 
 def held_discount(shop: Shop, customer: str, code: str) -> Hold:

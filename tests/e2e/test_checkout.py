@@ -105,3 +105,37 @@ def test_abandoned_hold_gives_the_points_back_after_the_timeout(demo_store, page
     check(page.locator("#discount")).to_be_hidden()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "checkout_abandoned.png"), full_page=True)
+
+
+def test_account_page_shows_tier_referral_badges_and_gives_points_to_a_friend(demo_store, page):
+    check = expect()
+    page.goto(f"{demo_store.url}/demo/account?customer={BOB}")
+    widget = page.locator("[data-loyalty-widget]")
+    points = widget.locator(".loyalty__points")
+    check(points).to_contain_text("points available")
+    # Novice 0 / Bronze 2 orders / Silver 5 orders: Bob has one or two orders by now (the first test)
+    check(widget.locator(".loyalty__tier")).to_have_text(re.compile(r"^Tier: (Novice|Bronze)$"))
+    bar = widget.get_by_role("progressbar").first
+    check(bar).to_have_attribute("aria-valuemax", re.compile(r"^[25]$"))
+    check(bar).to_have_attribute("aria-valuetext", re.compile(r"^\d orders? to (Bronze|Silver)$"))
+    check(widget.locator(".loyalty__progress").first).to_have_text(re.compile(r"orders? to (Bronze|Silver)"))
+    height, reserved = widget.evaluate(
+        "el => [el.getBoundingClientRect().height, parseFloat(getComputedStyle(el).minHeight)]")
+    assert height <= reserved, "the loaded account widget outgrew the box reserved for it"
+
+    widget.get_by_text("Invite friends").click()
+    check(widget.get_by_label("Your link")).to_have_value(re.compile(r"^https://demo-store\.myshopify\.com/\?ref=\w+$"))
+    widget.get_by_text("Badges").click()
+    check(widget.locator(".loyalty__badges")).to_contain_text("First order")
+    check(widget.locator(".loyalty__badges")).to_contain_text("not yet")
+
+    before = int(re.search(r"\d+", points.inner_text()).group(0))
+    widget.get_by_text("Give points to a friend").press("Enter")  # the keyboard opens the section
+    widget.get_by_label("Email or customer ID").fill("anna.ivanova@example.ru")
+    widget.get_by_label("Points", exact=True).fill("10")
+    widget.get_by_role("button", name="Send points").click()
+    sent = widget.locator(".loyalty__give .loyalty__msg")
+    check(sent).to_have_text("10 points sent to anna.ivanova@example.ru")
+    check(points).to_have_text(f"{before - 10} points available")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "account.png"), full_page=True)

@@ -20,6 +20,12 @@
       back: "Your held points are back.", error: "Something went wrong. Please try again.",
       auth: "Please sign in again.", not_enough_points: "You do not have that many points.",
       cannot_redeem: "These points cannot pay for this cart.",
+      tier: "Tier: {n}", next: "{v} to {n}", top: "Top tier", invite: "Invite friends",
+      inviteText: "A friend gets {f}, you get {r}", link: "Your link", copy: "Copy", copied: "Link copied",
+      share: "Share", email: "Email", give: "Give points to a friend", to: "Email or customer ID",
+      amount: "Points", send: "Send points", sent: "{p} sent to {to}", badges: "Badges", earned: "earned",
+      notYet: "not yet", challenges: "Challenges", until: "until {d}", quests: "Quests",
+      order: "Place an order", review: "Write a review", done: "done",
     },
     ru: {
       title: "Ваши баллы", loading: "Загрузка…", available: "Доступно: {p}", pending: "Ожидают начисления: {p}",
@@ -33,9 +39,16 @@
       back: "Зарезервированные баллы вернулись.", error: "Что-то пошло не так. Попробуйте ещё раз.",
       auth: "Войдите снова.", not_enough_points: "У вас нет столько баллов.",
       cannot_redeem: "Эти баллы нельзя списать для этой корзины.",
+      tier: "Уровень: {n}", next: "До уровня «{n}»: {v}", top: "Высший уровень", invite: "Пригласить друзей",
+      inviteText: "Друг получит {f}, вы — {r}", link: "Ваша ссылка", copy: "Копировать",
+      copied: "Ссылка скопирована", share: "Поделиться", email: "Эл. почта", give: "Подарить баллы другу",
+      to: "Email или ID покупателя", amount: "Баллы", send: "Отправить баллы", sent: "{p} отправлено: {to}",
+      badges: "Значки", earned: "получен", notYet: "ещё нет", challenges: "Задания", until: "до {d}",
+      quests: "Квесты", order: "Сделать заказ", review: "Написать отзыв", done: "выполнено",
     },
   };
   const WORDS = {en: {one: "point", other: "points"}, ru: {one: "балл", few: "балла", many: "баллов", other: "балла"}};
+  const ORDERS = {en: {one: "order", other: "orders"}, ru: {one: "заказ", few: "заказа", many: "заказов", other: "заказа"}};
   const LINE_KEYS = ["line_id", "product_id", "sku", "vendor", "product_type", "tags", "quantity", "price",
     "discount", "on_sale", "gift_card"];
   let seq = 0;
@@ -60,6 +73,7 @@
       this.api = (d.api || (SRC ? new URL(SRC).origin : location.origin)).replace(/\/+$/, "") + "/widget/v1";
       this.id = "loyalty-" + ++seq;
       this.seen = new Set();
+      this.opened = {};
       this.note = "";
       root.classList.add("loyalty", "loyalty--" + this.mode);
       root.addEventListener("loyalty:refresh", () => this.load());
@@ -73,8 +87,8 @@
       return s;
     }
 
-    pts(n) {
-      const w = WORDS[this.lang];
+    pts(n, words) {
+      const w = (words || WORDS)[this.lang];
       return new Intl.NumberFormat(this.lang).format(n) + " " + (w[new Intl.PluralRules(this.lang).select(n)] || w.other);
     }
 
@@ -131,12 +145,16 @@
         const cart = this.cart();
         this.currency = (cart && cart.currency) || this.d.currency;
         const product = this.mode === "product";
-        const [acct, quote, offers] = await Promise.all([
+        const more = this.mode === "account" ? (path) => this.call("GET", path).catch(() => null) : () => null;
+        const [acct, quote, offers, ref, games] = await Promise.all([
           product ? null : this.call("GET", "/account"),
           cart ? this.call("POST", "/quote", {cart}).catch((e) => (product ? null : Promise.reject(e))) : null,
           product ? null : (cart ? this.call("POST", "/offers", {cart, lang: this.lang})
             : this.call("GET", "/offers?lang=" + this.lang)).catch(() => null),
+          more("/referral"), more("/games"),
         ]);
+        this.ref = ref && ref.enabled ? ref : null;
+        this.games = games;
         this.acct = acct;
         this.quote = quote;
         this.offers = ((offers && offers.offers) || []).slice(0, 3);
@@ -243,7 +261,12 @@
       for (const lot of a.expiring_soon || []) {
         box.append(node("p", "loyalty__muted", this.t("expiring", {p: this.pts(lot.points), d: date.format(new Date(lot.expires_at))})));
       }
-      if (this.mode !== "account" || !(a.recent || []).length) return;
+      if (a.tier) this.tier(box, a.tier);
+      if (this.mode !== "account") return;
+      this.referral(box);
+      this.transfer(box, a);
+      this.gameList(box);
+      if (!(a.recent || []).length) return;
       box.append(node("h3", "loyalty__sub", this.t("history")));
       const list = node("ul", "loyalty__list");
       for (const e of a.recent) {
@@ -253,6 +276,149 @@
         list.append(li);
       }
       box.append(list);
+    }
+
+    name(o) {
+      return (o && (o[this.lang] || o.en || Object.values(o)[0])) || "";
+    }
+
+    bar(now, max, label, min) {
+      const id = this.id + "-b" + ++seq;
+      const wrap = node("div", "loyalty__progress");
+      const bar = node("div", "loyalty__bar", null, {role: "progressbar", "aria-valuemin": min || 0,
+        "aria-valuemax": max, "aria-valuenow": now, "aria-valuetext": label, "aria-labelledby": id});
+      const fill = node("span");
+      fill.style.width = Math.max(0, Math.min(100, ((now - (min || 0)) / ((max - (min || 0)) || 1)) * 100)) + "%";
+      bar.append(fill);
+      wrap.append(node("span", "loyalty__muted", label, {id}), bar);
+      return wrap;
+    }
+
+    tier(box, p) {
+      const nxt = p.next, line = node("p", "loyalty__tier");
+      line.append(node("strong", null, this.t("tier", {n: this.name(p.tier.title) || p.tier.id})));
+      const v = Number(p.to_next), metric = p.metric;
+      const left = nxt && this.t("next", {n: this.name(nxt.title) || nxt.id, v: metric === "orders"
+        ? this.pts(v, ORDERS) : metric === "amount_spent" ? this.money(v) : this.pts(v)});
+      if (this.mode !== "account" || !nxt) {
+        line.append(node("span", "loyalty__muted", " · " + (left || this.t("top"))));
+        return box.append(line);
+      }
+      box.append(line, this.bar(Number(p.value), Number(nxt.threshold), left, Number(p.tier.threshold)));
+    }
+
+    fold(key, title) {
+      const d = node("details", "loyalty__more");
+      d.open = !!this.opened[key];
+      d.addEventListener("toggle", () => (this.opened[key] = d.open));
+      d.append(node("summary", "loyalty__sub", title));
+      return d;
+    }
+
+    referral(box) {
+      const r = this.ref;
+      if (!r) return;
+      const d = this.fold("ref", this.t("invite")), id = this.id + "-ref";
+      const text = r.share[this.lang] || r.share.en || r.link, status = node("p", "loyalty__muted", null, {role: "status"});
+      const input = node("input", "loyalty__number loyalty__link", null, {id, readonly: "", value: r.link});
+      const copy = node("button", "loyalty__btn loyalty__btn--ghost", this.t("copy"), {type: "button"});
+      copy.addEventListener("click", () => {
+        input.select();
+        const done = () => (status.textContent = this.t("copied"));
+        if (navigator.clipboard) navigator.clipboard.writeText(r.link).then(done, () => document.execCommand("copy") && done());
+        else if (document.execCommand("copy")) done();
+      });
+      const row = node("div", "loyalty__row");
+      row.append(input, copy);
+      const share = node("p", "loyalty__share");
+      if (navigator.share) {
+        const b = node("button", "loyalty__btn", this.t("share"), {type: "button"});
+        b.addEventListener("click", () => navigator.share({text, url: r.link}).catch(() => {}));
+        share.append(b);
+      } else {
+        const u = encodeURIComponent(r.link), x = encodeURIComponent(text);
+        for (const [label, href] of [["Telegram", "https://t.me/share/url?url=" + u + "&text=" + x],
+          ["WhatsApp", "https://wa.me/?text=" + x], ["VK", "https://vk.com/share.php?url=" + u],
+          [this.t("email"), "mailto:?subject=" + encodeURIComponent(this.t("invite")) + "&body=" + x]]) {
+          share.append(node("a", null, label, {href, target: "_blank", rel: "noopener noreferrer"}), " ");
+        }
+      }
+      d.append(node("p", null, this.t("inviteText", {f: this.pts(r.friend_points), r: this.pts(r.referrer_points)})),
+        node("label", "loyalty__label", this.t("link"), {for: id}), row, share, status);
+      box.append(d);
+    }
+
+    transfer(box, a) {
+      const rule = a.program && a.program.transfers;
+      if (this.noTransfer || (rule && !rule.enabled)) return;
+      const d = this.fold("give", this.t("give")), id = this.id + "-g";
+      const form = node("form", "loyalty__give");
+      const to = node("input", "loyalty__number", null, {id: id + "t", required: "", autocomplete: "off"});
+      const pts = node("input", "loyalty__number", null, {id: id + "p", type: "number", min: 1, step: 1,
+        required: "", inputmode: "numeric"});
+      const btn = node("button", "loyalty__btn", this.t("send"), {type: "submit"});
+      const msg = node("p", "loyalty__msg", this.tnote || "", {role: "status", "aria-live": "polite"});
+      this.tnote = "";
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        btn.disabled = true;
+        this.tkey = this.tkey || this.newKey();
+        try {
+          const r = await this.call("POST", "/transfers", {to: to.value.trim(), points: Number(pts.value)},
+            {"Idempotency-Key": this.tkey});
+          this.tkey = null;
+          this.tnote = this.t("sent", {p: this.pts(r.transfer.points), to: r.transfer.to});
+          await this.load();
+        } catch (e) {
+          if (e.status) this.tkey = null;
+          btn.disabled = false;
+          if (e.status === 403 || e.status === 404) {
+            this.noTransfer = true;
+            return this.render();
+          }
+          msg.className = "loyalty__msg loyalty__msg--error";
+          msg.textContent = e.code === "not_enough_points" ? this.t(e.code)
+            : e.status === 422 && this.lang === "en" ? e.message : this.t("error");
+        }
+      });
+      form.append(node("label", "loyalty__label", this.t("to"), {for: id + "t"}), to,
+        node("label", "loyalty__label", this.t("amount"), {for: id + "p"}), pts, node("br"), btn, msg);
+      d.append(form);
+      box.append(d);
+    }
+
+    gameList(box) {
+      const g = this.games;
+      if (!g) return;
+      const date = new Intl.DateTimeFormat(this.lang, {dateStyle: "medium"});
+      const badges = g.badges || [], live = (g.challenges || []).filter((c) => c.status !== "ended"), quests = g.quests || [];
+      if (badges.length) {
+        const d = this.fold("badges", this.t("badges")), list = node("ul", "loyalty__list loyalty__badges");
+        for (const b of badges) {
+          const li = node("li", b.earned ? "loyalty__earned" : "loyalty__locked");
+          li.append(node("span", null, (b.earned ? "★ " : "☆ ") + this.name(b.title) + " "),
+            node("span", "loyalty__muted", this.t(b.earned ? "earned" : "notYet")));
+          list.append(li);
+        }
+        d.append(list);
+        box.append(d);
+      }
+      if (!live.length && !quests.length) return;
+      const d = this.fold("games", this.t(live.length ? "challenges" : "quests"));
+      for (const c of live) {
+        const now = Number(c.progress), max = Number(c.target);
+        const fmt = (n) => (c.goal === "spend" ? this.money(n) : new Intl.NumberFormat(this.lang).format(n));
+        d.append(node("p", null, this.name(c.title)), this.bar(Math.min(now, max), max, fmt(now) + " / " + fmt(max)
+          + (c.status === "completed" ? " · " + this.t("done") : " · " + this.t("until", {d: date.format(new Date(c.ends_at))}))));
+      }
+      for (const q of quests) {
+        d.append(node("p", null, this.name(q.title)));
+        const list = node("ol", "loyalty__steps");
+        q.steps.forEach((s, n) => list.append(node("li", n < q.step ? "loyalty__earned" : "loyalty__locked",
+          (n < q.step ? "✓ " : "") + (s.goal === "activity" ? s.name : this.t(s.goal)))));
+        d.append(list);
+      }
+      box.append(d);
     }
 
     offerList(box) {
