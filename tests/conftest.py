@@ -153,3 +153,23 @@ def post_webhook(client):
         return client.post("/webhooks/shopify", data=raw, headers=sent)
 
     return post
+
+
+def admin_headers(app, shop, **extra: str) -> dict:
+    """The admin API's Authorization header for a shop (its derived API key), plus any extra."""
+    key = app.extensions["loyalty"].vault.api_key(shop.id, shop.key_version)
+    return {"Authorization": f"Bearer {key}", **extra}
+
+
+def shopper_headers(app, shop, customer_id: str | None, key: str | None = None) -> dict:
+    """The widget API's headers: the shop, a signed customer token (None: anonymous), an
+    Idempotency-Key when given."""
+    from widgets import identity
+
+    out = {identity.SHOP_HEADER: shop.domain}
+    if customer_id:
+        token = identity.issue_token(app.extensions["loyalty"].vault, shop, customer_id, 3600)
+        out["Authorization"] = f"Bearer {token}"
+    if key:
+        out["Idempotency-Key"] = key
+    return out

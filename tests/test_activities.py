@@ -11,6 +11,7 @@ from plugin import activities, clock, customers, shops
 from plugin.db import session
 from plugin.models import Activity, Balance, Customer, LedgerEntry, Lot
 from plugin.program import versions
+from tests.conftest import admin_headers
 
 PROGRAM = {
     "point_types": {"regular": {}, "partner": {"expiry": {"kind": "days", "days": 365}}},
@@ -28,7 +29,7 @@ NOW = datetime(2024, 5, 3, 10, 0, tzinfo=UTC)  # a Friday
 
 
 def bearer(app, shop) -> dict:
-    return {"Authorization": f"Bearer {app.extensions['loyalty'].vault.api_key(shop.id, shop.key_version)}"}
+    return admin_headers(app, shop)
 
 
 @pytest.fixture

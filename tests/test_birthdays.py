@@ -11,6 +11,7 @@ from plugin import birthdays, clock, customers, expiry, ledger, shops
 from plugin.db import session
 from plugin.models import Customer, LedgerEntry, Lot, Shop
 from plugin.program import document, versions
+from tests.conftest import admin_headers
 
 BIRTHDAY = date(1990, 6, 15)
 ON_THE_DAY = datetime(2026, 6, 15, 9, 0)
@@ -31,7 +32,7 @@ def premium_program() -> dict:
 
 
 def headers(app, shop: Shop) -> dict:
-    return {"Authorization": f"Bearer {app.extensions['loyalty'].vault.api_key(shop.id, shop.key_version)}"}
+    return admin_headers(app, shop)
 
 
 def person(shop: Shop, platform_id: str = "c1", birthday: date | None = BIRTHDAY,

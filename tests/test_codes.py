@@ -17,6 +17,7 @@ from plugin.cli import main
 from plugin.db import session
 from plugin.models import ActivationCode, Balance, Customer, LedgerEntry, Lot
 from plugin.program import versions
+from tests.conftest import admin_headers
 
 PROGRAM = {
     "point_types": {"regular": {}, "partner": {"expiry": {"kind": "days", "days": 365}}},
@@ -27,7 +28,7 @@ CODE = re.compile(r"^([A-Z0-9]+-)?[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}-[A-HJKMN
 
 
 def bearer(app, shop) -> dict:
-    return {"Authorization": f"Bearer {app.extensions['loyalty'].vault.api_key(shop.id, shop.key_version)}"}
+    return admin_headers(app, shop)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from plugin import clock, games
 from plugin.db import session
 from plugin.models import Badge, ChallengeProgress, Customer, LedgerEntry, Lot, QuestProgress
 from plugin.program import document, versions
-from tests.conftest import SHOP_DOMAIN, fixture_json
+from tests.conftest import SHOP_DOMAIN, admin_headers, fixture_json
 from webhooks.reviews import standard_secret
 from widgets import identity
 
@@ -45,7 +45,7 @@ def configure(shop, **games_section) -> None:
 
 
 def bearer(app, shop) -> dict:
-    return {"Authorization": f"Bearer {app.extensions['loyalty'].vault.api_key(shop.id, shop.key_version)}"}
+    return admin_headers(app, shop)
 
 
 def shopper(app, shop, customer: str) -> dict:

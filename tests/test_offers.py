@@ -14,7 +14,7 @@ from plugin.db import session
 from plugin.models import Customer, OfferEvent
 from plugin.program import document, versions
 from plugin.program.document import DEFAULT
-from tests.conftest import SHOP_DOMAIN, fixture_json
+from tests.conftest import SHOP_DOMAIN, fixture_json, shopper_headers
 from widgets import identity
 
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")
@@ -60,11 +60,7 @@ def paid(post_webhook, drain):
 
 
 def headers(app, shop, customer: str | None = BOB) -> dict:
-    sent = {"X-Loyalty-Shop": SHOP_DOMAIN}
-    if customer is not None:
-        vault = app.extensions["loyalty"].vault
-        sent["Authorization"] = f"Bearer {identity.issue_token(vault, shop, customer, ttl=3600)}"
-    return sent
+    return shopper_headers(app, shop, customer)
 
 
 def offers_of(app, client, shop, *, customer: str | None = BOB, cart=None, lang=None) -> list[dict]:

@@ -7,6 +7,7 @@ import copy
 import pytest
 
 from plugin.program.document import DEFAULT
+from tests.conftest import admin_headers
 
 BAD = [
     ({"earning": {"rate": {"kind": "percent"}}}, "earning.rate.percent"),
@@ -28,11 +29,7 @@ BAD = [
 
 
 def headers(app, shop, actor: str | None = None) -> dict:
-    key = app.extensions["loyalty"].vault.api_key(shop.id, shop.key_version)
-    out = {"Authorization": f"Bearer {key}"}
-    if actor:
-        out["X-Loyalty-Actor"] = actor
-    return out
+    return admin_headers(app, shop, **({"X-Loyalty-Actor": actor} if actor else {}))
 
 
 def document(**changes) -> dict:

@@ -15,7 +15,7 @@ from plugin import clock, customers, ledger, tiers
 from plugin.db import database, session
 from plugin.models import Customer, CustomerTier, LedgerEntry, Notice, Order, Shop, TierChange
 from plugin.program import document, versions
-from tests.conftest import fixture_json
+from tests.conftest import admin_headers, fixture_json
 from widgets.api import account_of
 
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")
@@ -70,7 +70,7 @@ def refund_line(body: dict, n: int, refund_id: int) -> dict:
 
 
 def headers(app, shop: Shop) -> dict:
-    return {"Authorization": f"Bearer {app.extensions['loyalty'].vault.api_key(shop.id, shop.key_version)}"}
+    return admin_headers(app, shop)
 
 
 def bob() -> Customer:

@@ -14,7 +14,7 @@ from plugin import audit, clock, customers, ledger, shops
 from plugin.db import database, session
 from plugin.models import LedgerEntry, Lot
 from plugin.program import document, versions
-from widgets import identity
+from tests.conftest import shopper_headers
 
 ALICE, BOB = "207119551", "bob-1"
 SOON, LATER = datetime(2027, 1, 31), datetime(2027, 6, 30)
@@ -27,13 +27,7 @@ def at(moment: datetime) -> None:
 
 
 def headers(app, shop, customer_id: str | None = ALICE, key: str | None = "transfer-0001") -> dict:
-    out = {identity.SHOP_HEADER: shop.domain}
-    if customer_id:
-        token = identity.issue_token(app.extensions["loyalty"].vault, shop, customer_id, 3600)
-        out["Authorization"] = f"Bearer {token}"
-    if key:
-        out["Idempotency-Key"] = key
-    return out
+    return shopper_headers(app, shop, customer_id, key)
 
 
 def give(client, app, shop, to=BOB, points=50, point_type="regular", key="transfer-0001", sender=ALICE):

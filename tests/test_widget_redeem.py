@@ -10,20 +10,14 @@ import responses
 from plugin import customers, ledger
 from plugin.db import database, session
 from plugin.models import Hold, Shop
-from widgets import identity
+from tests.conftest import shopper_headers
 
 CART = {"currency": "USD", "lines": [{"sku": "A", "price": "500.00", "quantity": 2}]}
 GRAPHQL = "https://example.myshopify.com/admin/api/2025-07/graphql.json"
 
 
 def headers(app, shop, customer_id: str | None = "207119551", key: str | None = None) -> dict:
-    out = {identity.SHOP_HEADER: shop.domain}
-    if customer_id:
-        token = identity.issue_token(app.extensions["loyalty"].vault, shop, customer_id, 3600)
-        out["Authorization"] = f"Bearer {token}"
-    if key:
-        out["Idempotency-Key"] = key
-    return out
+    return shopper_headers(app, shop, customer_id, key)
 
 
 @pytest.fixture
