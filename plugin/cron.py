@@ -7,7 +7,7 @@ from rq.cron import CronJob, CronScheduler
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from plugin import birthdays, copurchase, expiry, install, jobs, redemption, referrals, tiers
+from plugin import birthdays, copurchase, expiry, install, jobs, redemption, referrals, tier_sync, tiers
 from plugin.queue import PERIODIC_QUEUE
 
 #: (job, seconds between runs)
@@ -23,6 +23,7 @@ PERIODIC = (
     (copurchase.update_copurchases, 900),
     (referrals.reward_due, 3600),  # the pending window is days long: hourly is on time
     (tiers.reevaluate_all, 86400),  # grace periods end and rolling windows age by the day
+    (tier_sync.sync_all, 60),  # Shopify's tier tags and discounts follow tier moves within a minute
 )
 
 

@@ -41,8 +41,10 @@ def demo_program() -> dict:
         "signup": {"points": 100, "point_type": "regular"},
         "tiers": {"metric": "orders", "window": "lifetime", "tiers": [
             {"id": "novice", "title": {"en": "Novice", "ru": "Новичок"}, "threshold": "0"},
-            {"id": "bronze", "title": {"en": "Bronze", "ru": "Бронза"}, "threshold": "2"},
-            {"id": "silver", "title": {"en": "Silver", "ru": "Серебро"}, "threshold": "5"},
+            {"id": "bronze", "title": {"en": "Bronze", "ru": "Бронза"}, "threshold": "2",
+             "discount_percent": "3"},
+            {"id": "silver", "title": {"en": "Silver", "ru": "Серебро"}, "threshold": "5",
+             "discount_percent": "5", "free_shipping_threshold": "3000"},
         ]},
         "referrals": {"referrer_points": 200, "friend_points": 100},
         "transfers": {"enabled": True, "max_per_day": 1000},

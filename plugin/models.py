@@ -293,10 +293,29 @@ class CustomerTier(BaseModel):
     since = pw.DateTimeField(default=clock.now)
     downgrade_warned_at = pw.DateTimeField(null=True)
     downgrade_due = pw.DateTimeField(null=True)  # below the tier since the warning: down on this date
+    synced_tier = pw.CharField(max_length=64, null=True)  # the tier tag the store has (plugin.tier_sync)
 
     class Meta:
         table_name = "customer_tier"
         indexes = ((("shop", "tier_id"), False),)
+
+
+class TierDiscount(BaseModel):
+    """What a Shopify shop holds for one tier's benefits (plugin.tier_sync): the segment of the
+    tier's customer tag and the automatic discounts made for it, with the values they were made with."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    tier_id = pw.CharField(max_length=64)
+    segment_id = pw.CharField(max_length=255, null=True)
+    percent_id = pw.CharField(max_length=255, null=True)
+    percent = pw.DecimalField(max_digits=7, decimal_places=4, null=True)
+    shipping_id = pw.CharField(max_length=255, null=True)
+    threshold = pw.DecimalField(max_digits=14, decimal_places=4, null=True)
+    synced_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "tier_discount"
+        indexes = ((("shop", "tier_id"), True),)
 
 
 class TierChange(BaseModel):
@@ -422,6 +441,6 @@ class Referral(BaseModel):
 
 ALL_MODELS = [Shop, ProgramVersion, Customer, Balance, Lot, Event, Order, LedgerEntry, Hold,
               ActivationCode, Activity, Notice,
-              CoPurchase, OfferEvent, CustomerTier, TierChange, TierRun,
+              CoPurchase, OfferEvent, CustomerTier, TierChange, TierRun, TierDiscount,
               Badge, ChallengeProgress, QuestProgress, LeaderboardEntry,
               ReferralCode, Referral]

@@ -35,8 +35,19 @@ def _value(reward: dict, order: dict, payable_amount: Decimal) -> tuple[Decimal,
     return Decimal(line["amount"]) / max(line.get("quantity") or 1, 1), None
 
 
-def catalog(program: dict, order: dict, spendable: dict[str, int], lang: str = "en") -> list[dict]:
-    """Each reward with what it gives on this cart and, when it cannot apply, the reason."""
+def _tiers_only(program: dict, reward: dict, tier_id: str | None, lang: str) -> str | None:
+    """Why a tier-only reward is closed to a shopper of another tier (None: open to them)."""
+    if not reward["tiers"] or tier_id in reward["tiers"]:
+        return None
+    titles = {tier["id"]: tier["title"].get(lang) or tier["title"].get("en") or tier["id"]
+              for tier in (program.get("tiers") or {}).get("tiers", [])}
+    return "for " + ", ".join(titles.get(t, t) for t in reward["tiers"]) + " members"
+
+
+def catalog(program: dict, order: dict, spendable: dict[str, int], lang: str = "en",
+            tier_id: str | None = None) -> list[dict]:
+    """Each reward with what it gives on this cart and, when it cannot apply, the reason. A
+    tier-only reward is listed to everyone (it shows what the next tiers open), closed to others."""
     value = program["redemption"]["point_value"]
     pays = caps.payable(program, order["lines"], spendable)
     payable_amount = Decimal(pays["amount"])
@@ -44,6 +55,7 @@ def catalog(program: dict, order: dict, spendable: dict[str, int], lang: str = "
     for reward in program["rewards"]:
         reward = {**reward, "amount_per_step": Decimal(reward["points"]) * value}
         amount, why = _value(reward, order, payable_amount)
+        why = _tiers_only(program, reward, tier_id, lang) or why
         have = spendable.get(reward["point_type"], 0)
         cap = pays["by_type"].get(reward["point_type"], 0) * value
         if why is None and have < reward["points"]:
@@ -55,17 +67,21 @@ def catalog(program: dict, order: dict, spendable: dict[str, int], lang: str = "
         out.append({"id": reward["id"], "kind": reward["kind"], "title": _title(reward, lang),
                     "points": reward["points"], "point_type": reward["point_type"],
                     "amount": str(amount.quantize(CENT)), "valid_days": reward["valid_days"],
+                    "tiers": reward["tiers"],
                     "available": why is None, "why": why})
     return out
 
 
 def discount_for(program: dict, reward_id: str, order: dict, spendable: dict[str, int],
-                 steps: int = 1) -> Discount:
+                 steps: int = 1, tier_id: str | None = None) -> Discount:
     """The discount a reward gives on this cart; RedemptionError saying why when it cannot."""
     reward = next((r for r in program["rewards"] if r["id"] == reward_id), None)
     if reward is None:
         raise RedemptionError(f"no reward {reward_id!r}", fields={"reward": ["unknown"]})
-    entry = next(e for e in catalog(program, order, spendable) if e["id"] == reward_id)
+    entry = next(e for e in catalog(program, order, spendable, tier_id=tier_id) if e["id"] == reward_id)
+    closed = _tiers_only(program, reward, tier_id, "en")
+    if closed:
+        raise RedemptionError(closed, fields={"reward": [closed]})
     if reward["kind"] == "amount_off":
         amount = Decimal(steps) * reward["points"] * program["redemption"]["point_value"]
         return Discount(steps * reward["points"], reward["point_type"], amount.quantize(CENT),

@@ -135,6 +135,18 @@ def shop(app):
 
 
 @pytest.fixture
+def job_env(app, monkeypatch):
+    """The worker reads its settings from the environment: give it the test app's."""
+    settings = app.extensions["loyalty"].settings
+    for name, value in {"LOYALTY_DATABASE_URL": settings.database_url,
+                        "LOYALTY_REDIS_URL": settings.redis_url or "",
+                        "LOYALTY_SECRET_KEY": settings.secret_key,
+                        "SHOPIFY_API_KEY": settings.shopify_api_key,
+                        "SHOPIFY_API_SECRET": settings.shopify_api_secret}.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
 def post_webhook(client):
     """POST a Shopify webhook signed like Shopify signs it; body may be a dict or raw bytes."""
     counter = iter(range(1, 10**9))

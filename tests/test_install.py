@@ -33,7 +33,7 @@ def token_url(domain: str = DOMAIN) -> str:
 
 
 def graphql_url(domain: str = DOMAIN) -> str:
-    return f"https://{domain}/admin/api/2025-07/graphql.json"
+    return f"https://{domain}/admin/api/2025-10/graphql.json"
 
 
 def signed(params: dict, secret: str = SECRET) -> dict:
@@ -257,18 +257,6 @@ def with_token(app, domain: str, expires_in: timedelta, **fields) -> Shop:
                     refresh_token=vault.encrypt(f"shprt_old_{domain}"),
                     token_expires_at=NAIVE_NOW + expires_in, **fields).where(Shop.id == shop.id).execute()
         return Shop.get_by_id(shop.id)
-
-
-@pytest.fixture
-def job_env(app, monkeypatch):
-    """The worker reads its settings from the environment: give it the test app's."""
-    settings = app.extensions["loyalty"].settings
-    for name, value in {"LOYALTY_DATABASE_URL": settings.database_url,
-                        "LOYALTY_REDIS_URL": settings.redis_url or "",
-                        "LOYALTY_SECRET_KEY": settings.secret_key,
-                        "SHOPIFY_API_KEY": settings.shopify_api_key,
-                        "SHOPIFY_API_SECRET": settings.shopify_api_secret}.items():
-        monkeypatch.setenv(name, value)
 
 
 def test_refresh_job_renews_only_the_expiring_shop(app, job_env, mocked):

@@ -137,7 +137,8 @@ def test_cron_jobs_are_json_jobs_our_worker_runs(redis_only, shop, drain):
                      "plugin.expiry.expire_due", "plugin.expiry.warn_expiring",
                      "plugin.birthdays.grant_birthdays", "plugin.redemption.release_expired",
                      "plugin.copurchase.update_copurchases",
-                     "plugin.referrals.reward_due", "plugin.tiers.reevaluate_all"}
+                     "plugin.referrals.reward_due", "plugin.tiers.reevaluate_all",
+                     "plugin.tier_sync.sync_all"}
     for job in scheduler.get_jobs():
         job.enqueue(queue.connection())
     drain()

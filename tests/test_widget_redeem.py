@@ -13,7 +13,7 @@ from plugin.models import Hold, Shop
 from tests.conftest import shopper_headers
 
 CART = {"currency": "USD", "lines": [{"sku": "A", "price": "500.00", "quantity": 2}]}
-GRAPHQL = "https://example.myshopify.com/admin/api/2025-07/graphql.json"
+GRAPHQL = "https://example.myshopify.com/admin/api/2025-10/graphql.json"
 
 
 def headers(app, shop, customer_id: str | None = "207119551", key: str | None = None) -> dict:
@@ -99,7 +99,7 @@ def test_a_shopify_shop_gets_a_single_use_code_for_this_customer_and_cancel_dele
         sent = json.loads(mock.calls[0].request.body)["variables"]["discount"]
         deleted = json.loads(mock.calls[1].request.body)["variables"]
     assert sent["code"] == held["code"] and sent["usageLimit"] == 1
-    assert sent["customerSelection"]["customers"]["add"] == ["gid://shopify/Customer/207119551"]
+    assert sent["context"]["customers"]["add"] == ["gid://shopify/Customer/207119551"]
     assert sent["customerGets"]["value"]["discountAmount"]["amount"] == "100.00"
     assert deleted == {"id": "gid://shopify/DiscountCodeNode/1"}
 

@@ -7,7 +7,7 @@ import re
 from flask import g, jsonify, request
 from marshmallow import RAISE, Schema, fields, validate
 
-from plugin import carts, clock, customers, install, ledger, redemption, rewards
+from plugin import carts, clock, customers, install, ledger, redemption, rewards, tier_perks
 from plugin.bodies import json_object
 from plugin.errors import LoyaltyError, NotFound, Unauthorized
 from plugin.models import Hold, Order, Shop
@@ -61,17 +61,22 @@ def _signed_in():
 
 @bp.post("/quote")
 def quote():
-    """What this cart earns and what points may pay for it (the widget's two numbers)."""
+    """What this cart earns, what points may pay for it and what the shopper's tier takes off:
+    priced after the tier's standing discount, as the order will be."""
     shopper = g.shopper
     cart = json_object(QUOTE)["cart"]
     order = carts.as_order(cart)
     customer = customers.find(shopper.shop.id, shopper.customer_id) if shopper.signed_in else None
     _, program = versions.current(shopper.shop.id)
+    tier = tier_perks.tier_of(program, customer)
+    paid = tier_perks.discounted(order, tier)
     first = customer is None or not Order.select().where(Order.customer == customer.id).exists()
-    earns = earning.evaluate(program, order, at=clock.now(), customer_id=shopper.customer_id,
+    earns = earning.evaluate(program, paid, at=clock.now(), customer_id=shopper.customer_id,
                              first_order=first and shopper.signed_in)
-    return jsonify(payable=redemption.quote(shopper.shop.id, customer, order["lines"]),
-                   earns={"points": earns.points, "point_type": earns.point_type, "notes": earns.notes})
+    benefits = tier_perks.for_cart(tier, order) if tier and tier_perks.has_benefits(tier) else None
+    return jsonify(payable=redemption.quote(shopper.shop.id, customer, paid["lines"]),
+                   earns={"points": earns.points, "point_type": earns.point_type, "notes": earns.notes},
+                   tier_benefits=benefits)
 
 
 def _create_on_platform(shop: Shop, customer_id: str):
@@ -109,7 +114,8 @@ def _hold(data: dict, make_discount) -> tuple:
     if not IDEMPOTENCY.match(key):
         raise LoyaltyError("an Idempotency-Key header (8 to 128 letters, digits, _.:-) is required")
     customer = customers.ensure(shopper.shop.id, shopper.customer_id)
-    order = carts.as_order(data["cart"])
+    _, program = versions.current(shopper.shop.id)
+    order = tier_perks.discounted(carts.as_order(data["cart"]), tier_perks.tier_of(program, customer))
     key = f"widget:{shopper.customer_id}:{key}"  # one shopper's key never answers another's retry
     existed = Hold.select().where((Hold.shop == shopper.shop.id) & (Hold.idempotency_key == key)).exists()
     hold = redemption.redeem(customer, discount=make_discount(customer, order), lines=order["lines"],
@@ -134,8 +140,10 @@ def reward_catalog():
     data = json_object(REWARD)
     customer = customers.find(shopper.shop.id, shopper.customer_id) if shopper.signed_in else None
     _, program = versions.current(shopper.shop.id)
-    return jsonify(rewards=rewards.catalog(program, carts.as_order(data["cart"]),
-                                           ledger.spendable(customer) if customer else {}, data["lang"]))
+    tier = tier_perks.tier_of(program, customer)
+    order = tier_perks.discounted(carts.as_order(data["cart"]), tier)
+    return jsonify(rewards=rewards.catalog(program, order, ledger.spendable(customer) if customer else {},
+                                           data["lang"], tier_id=tier and tier["id"]))
 
 
 @bp.post("/rewards/<reward_id>/redeem")
@@ -143,7 +151,8 @@ def reward_redeem(reward_id: str):
     data = json_object(REWARD)
     _, program = versions.current(g.shopper.shop.id)
     return _hold(data, lambda customer, order: rewards.discount_for(
-        program, reward_id, order, ledger.spendable(customer), data["steps"]))
+        program, reward_id, order, ledger.spendable(customer), data["steps"],
+        tier_id=(tier_perks.tier_of(program, customer) or {}).get("id")))
 
 
 def _own_hold(hold_id: int) -> Hold:

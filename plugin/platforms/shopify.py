@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import requests
 
@@ -13,11 +14,12 @@ from plugin import clock
 from plugin.crypto import hmac_sha256, same
 from plugin.platforms import PlatformError
 
-API_VERSION = "2025-07"
+API_VERSION = "2025-10"  # automatic discounts for a customer segment (`context`) start here
 TIMEOUT = 10  # seconds, for every call: a slow store must not hold a web process or a worker
 TOKEN_PATH = "/admin/oauth/access_token"
 GRAPHQL_PATH = f"/admin/api/{API_VERSION}/graphql.json"
 UNSIGNED = ("hmac", "signature")
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -129,12 +131,20 @@ mutation undiscount($id: ID!) {
 }"""
 
 
+#: Points codes and tier discounts stack with each other and with the store's own discounts.
+COMBINES = {"orderDiscounts": True, "productDiscounts": True, "shippingDiscounts": True}
+
+
+def customer_gid(customer_id: str) -> str:
+    return f"gid://shopify/Customer/{customer_id}"
+
+
 def discount_input(code: str, amount: str, customer_id: str, starts_at: str, ends_at: str) -> dict:
     """A single-use amount-off code that only this customer can use, until the hold lapses."""
     return {
         "title": f"Loyalty points {code}", "code": code, "startsAt": starts_at, "endsAt": ends_at,
-        "usageLimit": 1, "appliesOncePerCustomer": True,
-        "customerSelection": {"customers": {"add": [f"gid://shopify/Customer/{customer_id}"]}},
+        "usageLimit": 1, "appliesOncePerCustomer": True, "combinesWith": COMBINES,
+        "context": {"customers": {"add": [customer_gid(customer_id)]}},
         "customerGets": {"value": {"discountAmount": {"amount": amount, "appliesOnEachItem": False}},
                          "items": {"all": True}},
     }
@@ -142,18 +152,104 @@ def discount_input(code: str, amount: str, customer_id: str, starts_at: str, end
 
 def create_discount(client: ShopifyClient, discount: dict) -> str:
     """Create the discount code; returns its node id (to delete it if the hold is released)."""
-    result = client.graphql(DISCOUNT_CREATE, {"discount": discount})["discountCodeBasicCreate"] or {}
-    if result.get("userErrors"):
-        raise PlatformError("discount code refused: " + "; ".join(
-            str(e.get("message")) for e in result["userErrors"]))
+    result = _user_errors(client.graphql(DISCOUNT_CREATE, {"discount": discount})["discountCodeBasicCreate"],
+                          "discount code refused")
     return result["codeDiscountNode"]["id"]
 
 
 def delete_discount(client: ShopifyClient, node_id: str) -> None:
-    result = client.graphql(DISCOUNT_DELETE, {"id": node_id})["discountCodeDelete"] or {}
+    _user_errors(client.graphql(DISCOUNT_DELETE, {"id": node_id})["discountCodeDelete"],
+                 "discount code not deleted")
+
+
+def _user_errors(result: dict | None, what: str) -> dict:
+    """The mutation's payload; its userErrors fail the call as a PlatformError naming ``what``."""
+    result = result or {}
     if result.get("userErrors"):
-        raise PlatformError("discount code not deleted: " + "; ".join(
-            str(e.get("message")) for e in result["userErrors"]))
+        raise PlatformError(f"{what}: " + "; ".join(str(e.get("message")) for e in result["userErrors"]))
+    return result
+
+
+SEGMENT_CREATE = """
+mutation segment($name: String!, $query: String!) {
+  segmentCreate(name: $name, query: $query) { segment { id } userErrors { field message } }
+}"""
+SEGMENT_DELETE = """
+mutation unsegment($id: ID!) { segmentDelete(id: $id) { deletedSegmentId userErrors { field message } } }"""
+AUTOMATIC_CREATE = {
+    "percent": """
+mutation tierDiscount($discount: DiscountAutomaticBasicInput!) {
+  discountAutomaticBasicCreate(automaticBasicDiscount: $discount) {
+    automaticDiscountNode { id } userErrors { field message } } }""",
+    "shipping": """
+mutation tierShipping($discount: DiscountAutomaticFreeShippingInput!) {
+  discountAutomaticFreeShippingCreate(freeShippingAutomaticDiscount: $discount) {
+    automaticDiscountNode { id } userErrors { field message } } }""",
+}
+AUTOMATIC_DELETE = """
+mutation untier($id: ID!) {
+  discountAutomaticDelete(id: $id) { deletedAutomaticDiscountId userErrors { field message } } }"""
+
+
+def create_segment(client: ShopifyClient, name: str, tag: str) -> str:
+    """A customer segment of the customers carrying ``tag``; returns its id."""
+    result = _user_errors(client.graphql(SEGMENT_CREATE, {
+        "name": name, "query": f"customer_tags CONTAINS '{tag}'"})["segmentCreate"], "segment refused")
+    return result["segment"]["id"]
+
+
+def delete_segment(client: ShopifyClient, segment_id: str) -> None:
+    _user_errors(client.graphql(SEGMENT_DELETE, {"id": segment_id})["segmentDelete"], "segment not deleted")
+
+
+def tier_discount_input(kind: str, title: str, segment_id: str, starts_at: str, *,
+                        percent: Decimal | None = None, threshold: Decimal | None = None) -> dict:
+    """An automatic discount for one segment: ``percent`` off every item, or free shipping from a
+    subtotal of ``threshold`` (0: always)."""
+    common = {"title": title, "startsAt": starts_at, "combinesWith": COMBINES,
+              "context": {"customerSegments": {"add": [segment_id]}}}
+    if kind == "percent":
+        return {**common, "customerGets": {"value": {"percentage": float(percent / 100)},
+                                           "items": {"all": True}}}
+    minimum = str(threshold.quantize(CENT)) if threshold else None
+    return {**common, "destination": {"all": True},
+            "minimumRequirement": minimum and {"subtotal": {"greaterThanOrEqualToSubtotal": minimum}}}
+
+
+def create_tier_discount(client: ShopifyClient, kind: str, discount: dict) -> str:
+    field = {"percent": "discountAutomaticBasicCreate",
+             "shipping": "discountAutomaticFreeShippingCreate"}[kind]
+    result = _user_errors(client.graphql(AUTOMATIC_CREATE[kind], {"discount": discount})[field],
+                          "tier discount refused")
+    return result["automaticDiscountNode"]["id"]
+
+
+def delete_tier_discount(client: ShopifyClient, node_id: str) -> None:
+    _user_errors(client.graphql(AUTOMATIC_DELETE, {"id": node_id})["discountAutomaticDelete"],
+                 "tier discount not deleted")
+
+
+def retag_customers(client: ShopifyClient, moves: list[tuple[str, list[str], list[str]]]) -> None:
+    """Tag changes for several customers in one request: (customer id, tags to add, to remove)."""
+    declared, parts, variables = [], [], {}
+    for i, (customer_id, add, remove) in enumerate(moves):
+        if not add and not remove:
+            continue
+        declared.append(f"$id{i}: ID!")
+        variables[f"id{i}"] = customer_gid(customer_id)
+        for verb, tags in (("Add", add), ("Remove", remove)):
+            if tags:
+                declared.append(f"${verb}{i}: [String!]!")
+                variables[f"{verb}{i}"] = tags
+                parts.append(f"{verb.lower()}{i}: tags{verb}(id: $id{i}, tags: ${verb}{i}) "
+                             "{ userErrors { field message } }")
+    if not parts:
+        return
+    data = client.graphql(f"mutation retag({', '.join(declared)}) {{ {' '.join(parts)} }}", variables)
+    failed = [str(error.get("message")) for result in data.values() for error in
+              (result or {}).get("userErrors") or []]
+    if failed:
+        raise PlatformError("customer tags not changed: " + "; ".join(failed))
 
 
 def oauth_message(params: Mapping[str, str | list[str]]) -> str:

@@ -152,6 +152,7 @@ class Reward(_Strict):
     product_id = fields.String(load_default=None)
     valid_days = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=1, max=3650))
     min_order = _amount(load_default=Decimal(0))
+    tiers = fields.List(fields.String(), load_default=list)  # only these tiers may redeem it; [] = all
 
     @validates_schema
     def _complete(self, data, **kwargs):
@@ -479,6 +480,15 @@ class ProgramDocument(_Strict):
                         "name": [f"unknown action {step['name']!r}"]}
         if errors:
             raise ValidationError({"games": errors})
+
+    @validates_schema
+    def _reward_tiers(self, data, **kwargs):
+        """A tier-only reward names tiers the program has."""
+        tiers = {tier["id"] for tier in (data.get("tiers") or {}).get("tiers") or []}
+        errors = {n: {"tiers": [f"unknown tier {t!r}" for t in reward["tiers"] if t not in tiers]}
+                  for n, reward in enumerate(data.get("rewards") or []) if set(reward["tiers"]) - tiers}
+        if errors:
+            raise ValidationError({"rewards": errors})
 
 SCHEMA = ProgramDocument()
 

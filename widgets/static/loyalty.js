@@ -26,6 +26,7 @@
       amount: "Points", send: "Send points", sent: "{p} sent to {to}", badges: "Badges", earned: "earned",
       notYet: "not yet", challenges: "Challenges", until: "until {d}", quests: "Quests",
       order: "Place an order", review: "Write a review", done: "done",
+      perk: "{n} price: −{d}% ({m})", ship: "Free shipping for you", shipFrom: "Free shipping: {m} to go",
     },
     ru: {
       title: "Ваши баллы", loading: "Загрузка…", available: "Доступно: {p}", pending: "Ожидают начисления: {p}",
@@ -45,6 +46,8 @@
       to: "Email или ID покупателя", amount: "Баллы", send: "Отправить баллы", sent: "{p} отправлено: {to}",
       badges: "Значки", earned: "получен", notYet: "ещё нет", challenges: "Задания", until: "до {d}",
       quests: "Квесты", order: "Сделать заказ", review: "Написать отзыв", done: "выполнено",
+      perk: "Цена уровня «{n}»: −{d}% ({m})", ship: "Доставка для вас бесплатна",
+      shipFrom: "До бесплатной доставки: {m}",
     },
   };
   const WORDS = {en: {one: "point", other: "points"}, ru: {one: "балл", few: "балла", many: "баллов", other: "балла"}};
@@ -233,11 +236,21 @@
       if (!a.signed_in) this.anonymous(box, a.program);
       else this.account(box, a);
       if (earns) box.append(node("p", "loyalty__earn", this.t("earn", {p: this.pts(earns)})));
+      if (q && q.tier_benefits) this.perks(box, q.tier_benefits);
       this.offerList(box);
       if (a.signed_in && this.mode === "checkout") box.append(this.hold ? this.applied() : this.control());
       box.append(node("p", "loyalty__msg", this.note, {role: "status", "aria-live": "polite"}));
       this.note = "";
       this.root.replaceChildren(box);
+    }
+
+    perks(box, p) {
+      const n = this.name(p.title) || p.tier;
+      if (Number(p.discount_percent)) {
+        box.append(node("p", "loyalty__perk", this.t("perk", {n, d: p.discount_percent, m: this.money(Number(p.discount))})));
+      }
+      if (p.free_shipping) box.append(node("p", "loyalty__perk", this.t("ship")));
+      else if (p.to_free_shipping) box.append(node("p", "loyalty__muted", this.t("shipFrom", {m: this.money(Number(p.to_free_shipping))})));
     }
 
     anonymous(box, program) {
