@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from plugin import db, errors, queue
+from plugin import converters, db, errors, queue
 from plugin.config import load_settings
 from plugin.crypto import Vault
 from plugin.runtime import Runtime
@@ -17,23 +17,33 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     """Build the app from the environment; ``test_config`` overrides environment variables."""
     settings = load_settings({**os.environ, **(test_config or {})})
     app = Flask(__name__)
+    https = settings.public_url.startswith("https://")
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
-        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
-        SESSION_COOKIE_SAMESITE="Lax",  # the OAuth state cookie must survive Shopify's redirect back
+        SESSION_COOKIE_SECURE=https,
+        # The dashboard runs in the Shopify admin's iframe: a cross-site, partitioned cookie over
+        # https. Lax over plain http (browsers drop SameSite=None without Secure); either way the
+        # OAuth state cookie survives Shopify's top-level redirect back.
+        SESSION_COOKIE_SAMESITE="None" if https else "Lax",
+        SESSION_COOKIE_PARTITIONED=https,
     )
     if settings.secret_is_generated:
         app.logger.warning("LOYALTY_SECRET_KEY is not set: using the development key (SQLite only)")
+    converters.init_app(app)
     app.extensions["loyalty"] = Runtime(settings=settings, vault=Vault(settings.secret_key))
     db.bind(settings.database_url)
     db.init_app(app)
     queue.configure(settings.redis_url, settings.batch_size)
     errors.init_app(app)
 
-    from plugin import install, public
-    from plugin.admin import activities_api, api, codes_api, customers_api, program_api, tiers_api  # noqa: F401 - they add routes to api.bp
+    from plugin import dashboard, install, public
+    from plugin.admin import activities_api, api, codes_api, customers_api, openapi, program_api, tiers_api  # noqa: F401 - they add routes to api.bp
+    from plugin.admin import adjustments_api as admin_adjustments  # noqa: F401 - adds routes to api.bp
+    from plugin.admin import analytics_api as admin_analytics  # noqa: F401 - adds routes to api.bp
     from plugin.admin import games_api as admin_games  # noqa: F401 - adds routes to api.bp
+    from plugin.admin import imports_api as admin_imports  # noqa: F401 - adds routes to api.bp
+    from plugin.admin import privacy_api as admin_privacy  # noqa: F401 - adds routes to api.bp
     from plugin.admin import referrals_api as admin_referrals  # noqa: F401 - adds routes to api.bp
     from webhooks import judgeme, reviews, shopify
     from widgets import api as widget_api
@@ -47,7 +57,9 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(judgeme.bp)
     app.register_blueprint(reviews.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(widget_api.bp)
     app.register_blueprint(static_bp.bp)
     app.register_blueprint(demo_store.bp)
+    dashboard.init_app(app)
     return app

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import peewee
 
-from plugin import clock, customers, games, ledger, redemption, referrals, reversal, reviews, tiers
+from plugin import clock, customers, games, ledger, privacy, redemption, referrals, reversal, reviews, tiers
 from plugin.db import locking
 from plugin.models import Customer, Event, LedgerEntry, Order, Shop
 from plugin.program import earning, money, timing, versions
@@ -220,4 +220,7 @@ HANDLERS: dict[str, Callable[[Event], str]] = {
     "shop.uninstalled": shop_uninstalled,
     "review.published": reviews.review_published,
     "review.unpublished": reviews.review_unpublished,
+    "privacy.data_request": privacy.data_request,
+    "privacy.customer_redact": privacy.customer_redact,
+    "privacy.shop_redact": privacy.shop_redact,
 }

@@ -6,7 +6,9 @@ from decimal import Decimal
 
 from marshmallow import RAISE, Schema, fields, validate
 
-_money = {"allow_nan": False, "validate": validate.Range(min=0)}
+# A bound keeps the earning arithmetic within Decimal's 28 digits (1e308 prices were a 500).
+MAX_AMOUNT = Decimal(10**9)
+_money = {"allow_nan": False, "validate": validate.Range(min=0, max=MAX_AMOUNT)}
 
 
 class CartLine(Schema):

@@ -9,6 +9,7 @@ import click
 
 from plugin.codes_cli import codes
 from plugin.config import ConfigError, load_settings
+from plugin.imports_cli import export_command, import_command
 
 
 def _settings():
@@ -163,3 +164,5 @@ def audit(shop_id: int | None) -> None:
 
 
 main.add_command(codes)
+main.add_command(import_command)
+main.add_command(export_command)

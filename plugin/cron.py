@@ -9,6 +9,7 @@ from rq.serializers import JSONSerializer
 
 from plugin import birthdays, copurchase, expiry, install, jobs, redemption, referrals, tier_sync, tiers
 from plugin.queue import PERIODIC_QUEUE
+from plugin.rollups import roll_up_recent
 
 #: (job, seconds between runs)
 PERIODIC = (
@@ -24,6 +25,7 @@ PERIODIC = (
     (referrals.reward_due, 3600),  # the pending window is days long: hourly is on time
     (tiers.reevaluate_all, 86400),  # grace periods end and rolling windows age by the day
     (tier_sync.sync_all, 60),  # Shopify's tier tags and discounts follow tier moves within a minute
+    (roll_up_recent, 3600),  # analytics compute today live: hourly keeps the stored days fresh
 )
 
 

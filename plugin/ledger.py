@@ -189,7 +189,8 @@ def spend(customer: Customer, point_type: str, points: int, *, key: str, kind: s
     return taken
 
 
-def restore(shop_id: int, taken: dict[int, int], *, kind: str, key: str, reason: str = "") -> bool:
+def restore(shop_id: int, taken: dict[int, int], *, kind: str, key: str, reason: str = "",
+            actor: str | None = None) -> bool:
     """Give points back to the lots they were taken from (a released hold); False on a replay."""
     if already_done(shop_id, key):
         return False
@@ -197,7 +198,7 @@ def restore(shop_id: int, taken: dict[int, int], *, kind: str, key: str, reason:
     for n, lot in enumerate(locking(Lot.select().where(Lot.id.in_(list(amounts))).order_by(Lot.id))):
         points = amounts[lot.id]
         Lot.update(remaining=Lot.remaining + points).where(Lot.id == lot.id).execute()
-        _entry(lot, points, kind, key if n == 0 else f"{key}/{n}", None, None, reason, now)
+        _entry(lot, points, kind, key if n == 0 else f"{key}/{n}", None, actor, reason, now)
     return True
 
 

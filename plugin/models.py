@@ -60,6 +60,7 @@ class Customer(BaseModel):
     birthday_set_at = pw.DateTimeField(null=True)  # a birthday set < 30 days ago earns nothing yet
     lifetime_earned = pw.BigIntegerField(default=0)
     created_at = pw.DateTimeField(default=clock.now)
+    redacted_at = pw.DateTimeField(null=True)  # personal data removed (plugin.privacy); points kept
 
     class Meta:
         indexes = ((("shop", "platform_id"), True),)
@@ -98,6 +99,7 @@ class Lot(BaseModel):
             (("shop", "key"), True),
             (("customer", "point_type", "remaining"), False),
             (("expires_at",), False),  # the expiry jobs scan by date
+            (("shop", "created_at"), False),  # campaign rollups read by date
         )
 
 
@@ -151,7 +153,7 @@ class Order(BaseModel):
 
     class Meta:
         table_name = "orders"
-        indexes = ((("shop", "platform_id"), True),)
+        indexes = ((("shop", "platform_id"), True), (("shop", "created_at"), False))
 
 
 class LedgerEntry(BaseModel):
@@ -174,6 +176,7 @@ class LedgerEntry(BaseModel):
         indexes = (
             (("shop", "idempotency_key"), True),
             (("customer", "id"), False),
+            (("shop", "created_at"), False),  # daily rollups (plugin.rollups) read by date
         )
 
 
@@ -280,7 +283,7 @@ class OfferEvent(BaseModel):
 
     class Meta:
         table_name = "offer_event"
-        indexes = ((("shop", "offer_id", "kind"), False),)
+        indexes = ((("shop", "offer_id", "kind"), False), (("shop", "created_at"), False))
 
 
 class CustomerTier(BaseModel):
@@ -439,8 +442,94 @@ class Referral(BaseModel):
                    (("shop", "status", "id"), False))
 
 
+class AdjustmentBatch(BaseModel):
+    """Bulk adjustments from one CSV file (plugin.bulk_adjustments): applied in one transaction,
+    undone at most once and only within a day; its ledger keys are ``batch:<id>:<line>``."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    key = pw.CharField(max_length=128)  # the apply request's Idempotency-Key
+    file_hash = pw.CharField(max_length=64)  # sha256 of the file: a retry must send the same one
+    actor = pw.CharField(max_length=255)
+    rows = pw.IntegerField(default=0)  # rows applied
+    lines = JSONField(default=list)  # the file's line numbers that were applied
+    totals = JSONField(default=dict)  # {"added": {type: points}, "removed": {type: points}}
+    rejected = JSONField(default=list)  # [{"line": n, "reason": text}] of rows left out
+    status = pw.CharField(max_length=16, default="applied")  # applied, undone
+    created_at = pw.DateTimeField(default=clock.now)
+    undone_at = pw.DateTimeField(null=True)
+    undone_by = pw.CharField(max_length=255, null=True)
+
+    class Meta:
+        table_name = "adjustment_batch"
+        indexes = ((("shop", "key"), True), (("shop", "id"), False))
+
+
+class ImportRun(BaseModel):
+    """One import of customers and balances from CSV (plugin.imports): progress and report, so any
+    web process can show them while a worker imports."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    status = pw.CharField(max_length=16, default="queued")  # queued, running, done, failed
+    dry_run = pw.BooleanField(default=False)
+    filename = pw.CharField(max_length=255, default="")
+    file_hash = pw.CharField(max_length=64)
+    body = pw.TextField(default="")  # the CSV until the run finishes (the worker reads it here)
+    actor = pw.CharField(max_length=255, null=True)
+    total = pw.IntegerField(default=0)
+    done = pw.IntegerField(default=0)
+    report = JSONField(null=True)  # counts, rejected rows and warnings (plugin.imports.Report)
+    error = pw.TextField(null=True)
+    created_at = pw.DateTimeField(default=clock.now)
+    started_at = pw.DateTimeField(null=True)
+    finished_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "import_run"
+        indexes = ((("shop", "id"), False),)
+
+
+class PrivacyRequest(BaseModel):
+    """A privacy webhook as applied (plugin.privacy): what was asked, what was done, the export."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    event = pw.ForeignKeyField(Event, null=True, unique=True, on_delete="SET NULL")  # applied once
+    topic = pw.CharField(max_length=64)  # customers/data_request, customers/redact, shop/redact
+    customer_platform_id = pw.CharField(max_length=64, null=True)
+    email = pw.CharField(max_length=320, null=True)  # data requests only; cleared by a later redact
+    status = pw.CharField(max_length=16)  # completed, skipped
+    requested_at = pw.DateTimeField()
+    completed_at = pw.DateTimeField(null=True)
+    export = JSONField(null=True)  # the customer's data, for a data request
+    log = JSONField(default=dict)  # rows touched per table, or why it was skipped
+
+    class Meta:
+        table_name = "privacy_request"
+        indexes = ((("shop", "id"), False),)
+
+
+class DailyFigure(BaseModel):
+    """One figure of one UTC day of a shop (plugin.rollups): recomputed whole, never edited by hand.
+
+    ``metric`` names the figure (issued, member_orders, offer_clicks...), ``key`` what it is of
+    (a point type, an offer id, a campaign name; "" for none). Points are whole numbers, money
+    is in the shop's currency.
+    """
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    day = pw.DateField()
+    metric = pw.CharField(max_length=32)
+    key = pw.CharField(max_length=255, default="")
+    value = pw.DecimalField(max_digits=20, decimal_places=4)
+    computed_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "daily_figure"
+        indexes = ((("shop", "day", "metric", "key"), True),)
+
+
 ALL_MODELS = [Shop, ProgramVersion, Customer, Balance, Lot, Event, Order, LedgerEntry, Hold,
               ActivationCode, Activity, Notice,
               CoPurchase, OfferEvent, CustomerTier, TierChange, TierRun, TierDiscount,
               Badge, ChallengeProgress, QuestProgress, LeaderboardEntry,
-              ReferralCode, Referral]
+              ReferralCode, Referral,
+              AdjustmentBatch, ImportRun, PrivacyRequest, DailyFigure]

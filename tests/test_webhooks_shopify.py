@@ -8,7 +8,7 @@ import json
 import pytest
 
 from plugin.db import session
-from plugin.models import Event, LedgerEntry
+from plugin.models import Event, LedgerEntry, PrivacyRequest
 from tests.conftest import APP_SECRET, FIXTURES, SHOP_DOMAIN, fixture_json
 from webhooks.signatures import shopify_sign, shopify_valid
 
@@ -121,18 +121,20 @@ def test_unknown_topic_is_acknowledged_and_recorded(post_webhook, shop, topic):
     assert rows(LedgerEntry) == 0
 
 
-@pytest.mark.parametrize("name", ["compliance_customers_data_request.json",
-                                  "compliance_customers_redact.json", "compliance_shop_redact.json"])
-def test_privacy_topics_are_acknowledged_and_recorded(post_webhook, shop, name):
-    topic = {"compliance_customers_data_request.json": "customers/data_request",
-             "compliance_customers_redact.json": "customers/redact",
-             "compliance_shop_redact.json": "shop/redact"}[name]
+@pytest.mark.parametrize(("name", "topic", "kind"), [
+    ("compliance_customers_data_request.json", "customers/data_request", "privacy.data_request"),
+    ("compliance_customers_redact.json", "customers/redact", "privacy.customer_redact"),
+    ("compliance_shop_redact.json", "shop/redact", "privacy.shop_redact"),
+])
+def test_privacy_topics_are_stored_and_applied(post_webhook, shop, drain, name, topic, kind):
     response = post_webhook(topic, fixture_json(f"shopify/{name}"))
-    assert response.status_code == 200
+    assert response.get_json()["status"] == "accepted"
+    drain()
     with session():
         event = Event.get()
-    assert (event.topic, event.status) == (topic, "ignored")
-    assert json.loads(event.raw_body) == fixture_json(f"shopify/{name}")
+        request = PrivacyRequest.get()  # what was done: tests/test_privacy.py
+    assert (event.topic, event.kind, event.status) == (topic, kind, "applied")
+    assert (request.topic, request.event_id) == (topic, event.id)
 
 
 def test_same_delivery_twice_is_stored_once(post_webhook, shop, drain):

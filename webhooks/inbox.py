@@ -13,6 +13,7 @@ import peewee
 from plugin import clock
 from plugin.db import database
 from plugin.models import Event, Shop
+from webhooks import privacy_payloads
 from webhooks.topics import Mapped
 
 FIELDS = (Event.shop, Event.platform, Event.topic, Event.kind, Event.delivery_id,
@@ -43,7 +44,7 @@ def store(shop: Shop, platform: str, topic: str, delivery_id: str, raw_body: str
     """Insert the event (outside a transaction); None when its delivery id or business key was
     seen before: the unique indexes are the deduplication."""
     status, note = mapped.status, mapped.note
-    if not shop.active and mapped.kind not in (None, "shop.uninstalled"):
+    if not shop.active and mapped.kind not in (None, "shop.uninstalled", *privacy_payloads.KINDS):
         status, note = "ignored", "shop is not active"
     values = (shop.id, platform, topic, mapped.kind, delivery_id, mapped.business_key,
               mapped.subject, mapped.payload, raw_body, status, note, 0, clock.now())

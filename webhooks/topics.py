@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from webhooks import review_payloads
+from webhooks import privacy_payloads, review_payloads
 from webhooks import shopify_payloads as shopify
 from webhooks.mapped import Mapped, unknown
 
@@ -47,11 +47,6 @@ def _uninstalled(body: dict) -> Mapped:
     return Mapped("shop.uninstalled", {})
 
 
-def _privacy(body: dict) -> Mapped:
-    return Mapped(None, status="ignored",
-                  note="privacy request recorded; its data work comes with the dashboard issue")
-
-
 #: Topics a Shopify shop is subscribed to by the install flow (API subscriptions).
 SHOPIFY_TOPICS: dict[str, Callable[[dict], Mapped]] = {
     "orders/create": _created,
@@ -62,10 +57,11 @@ SHOPIFY_TOPICS: dict[str, Callable[[dict], Mapped]] = {
     "app/uninstalled": _uninstalled,
 }
 #: Mandatory privacy topics: declared in the app's configuration, not subscribed over the API.
+#: Stored like any event and applied by plugin.privacy (an export, a redaction, a shop wipe).
 SHOPIFY_COMPLIANCE_TOPICS: dict[str, Callable[[dict], Mapped]] = {
-    "customers/data_request": _privacy,
-    "customers/redact": _privacy,
-    "shop/redact": _privacy,
+    "customers/data_request": privacy_payloads.data_request,
+    "customers/redact": privacy_payloads.customer_redact,
+    "shop/redact": privacy_payloads.shop_redact,
 }
 #: Judge.me review webhooks (configured in Judge.me's settings with the plugin's address).
 JUDGEME_TOPICS: dict[str, Callable[[dict], Mapped]] = {

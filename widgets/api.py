@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 
 from plugin import clock, customers, ledger, tiers
 from plugin.models import Lot, Shop
@@ -61,7 +61,12 @@ def cors(response: Response) -> Response:
     return response
 
 
-def account_of(shop: Shop, customer_id: str, program: dict) -> dict:
+def rules_url(shop: Shop) -> str:
+    """The shop's public rules page; the widget adds ?lang= for the shopper's language."""
+    return runtime().settings.public_url + url_for("rules.rules", domain=shop.domain)
+
+
+def account_of(shop: Shop, customer_id: str, program: dict, rules: str | None = None) -> dict:
     """Balance, spendable and pending points per type, points expiring soon and recent history;
     a shopper the plugin has never seen has zeros (and no row is created for a read)."""
     customer = customers.find(shop.id, customer_id)
@@ -93,7 +98,7 @@ def account_of(shop: Shop, customer_id: str, program: dict) -> dict:
         "expiring_soon": [{"point_type": lot.point_type, "points": lot.remaining,
                            "expires_at": lot.expires_at} for lot in expiring],
         "recent": recent,
-        "program": program_summary(program, shop.currency),
+        "program": program_summary(program, shop.currency, rules),
         "tier": tiers.progress(program, customer),
     }
 
@@ -104,5 +109,7 @@ def account():
     _, program = versions.current(shopper.shop.id)
     if not shopper.signed_in:
         return jsonify(ANONYMOUS.dump({"signed_in": False,
-                                       "program": program_summary(program, shopper.shop.currency)}))
-    return jsonify(ACCOUNT.dump(account_of(shopper.shop, shopper.customer_id, program)))
+                                       "program": program_summary(program, shopper.shop.currency,
+                                                                  rules_url(shopper.shop))}))
+    return jsonify(ACCOUNT.dump(account_of(shopper.shop, shopper.customer_id, program,
+                                           rules_url(shopper.shop))))

@@ -44,6 +44,7 @@ class ProgramOut(Schema):
     point_value = fields.String()
     signup_points = fields.Integer(allow_none=True)
     expiry_warning_days = fields.Integer()
+    rules_url = fields.String(allow_none=True)  # the public rules page (plugin.dashboard.rules_page)
 
 
 class ExpiringOut(Schema):
@@ -112,7 +113,7 @@ def _rate_json(rate: dict) -> dict:
     return out
 
 
-def program_summary(program: dict, shop_currency: str) -> dict:
+def program_summary(program: dict, shop_currency: str, rules_url: str | None = None) -> dict:
     """How the program works, for anyone: point types, how points are earned, what one is worth."""
     currency = program.get("currency") or shop_currency
     earning = program["earning"]
@@ -126,4 +127,5 @@ def program_summary(program: dict, shop_currency: str) -> dict:
         "point_value": money(program["redemption"]["point_value"]),
         "signup_points": program["signup"]["points"] if program.get("signup") else None,
         "expiry_warning_days": program["expiry_warning_days"],
+        "rules_url": rules_url,
     }

@@ -8,7 +8,8 @@ from flask import g, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from plugin import activities, customers
-from plugin.admin.api import PageArgs, bp
+from plugin.admin.api import Page, PageArgs, bp
+from plugin.admin.openapi import documented
 from plugin.bodies import json_object
 from plugin.errors import NotFound
 
@@ -39,10 +40,32 @@ class ActivityArgs(PageArgs):
     customer_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
 
 
+class ActivityOut(Schema):
+    activity_id = fields.String(required=True)
+    customer_id = fields.String(required=True)
+    name = fields.String(required=True)
+    outcome = fields.String(required=True)
+    points = fields.Integer(required=True)
+    point_type = fields.String(required=True, allow_none=True)
+    lot = fields.Integer(required=True, allow_none=True)
+    occurred_at = fields.DateTime(required=True)
+    reason = fields.String(required=True)
+
+
+class ActivityRow(ActivityOut):
+    id = fields.Integer(required=True)
+
+
+class ActivityPage(Page):
+    items = fields.List(fields.Nested(ActivityRow), required=True)
+
+
 ACTIVITY_IN, ACTIVITY_ARGS = ActivityIn(), ActivityArgs()
 
 
 @bp.post("/activities")
+@documented("Report a custom action of a customer", body=ActivityIn, response=ActivityOut, status=201,
+            also=(200,), errors=(409,))
 def activity_report():
     """201 with the outcome (granted, or limited with no points); a retry answers the same, 200."""
     data = json_object(ACTIVITY_IN)
@@ -52,6 +75,7 @@ def activity_report():
 
 
 @bp.get("/activities")
+@documented("Recorded actions, newest first", query=ActivityArgs, response=ActivityPage, errors=(404,))
 def activity_list():
     args = ACTIVITY_ARGS.load(request.args)
     customer = None

@@ -6,6 +6,8 @@ from flask import Blueprint, g, jsonify, request
 from marshmallow import RAISE, Schema, fields, validate
 
 from plugin import customers, ledger, shops
+from plugin.admin.openapi import documented
+from plugin.converters import MAX_ID
 from plugin.errors import NotFound, Unauthorized
 from plugin.models import Event, Shop
 from plugin.runtime import runtime
@@ -22,7 +24,7 @@ class PageArgs(Schema):
         unknown = RAISE
 
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    before = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    before = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
 
 
 class EventArgs(PageArgs):
@@ -34,9 +36,9 @@ class EntryOut(Schema):
     delta = fields.Integer()
     point_type = fields.String()
     kind = fields.String()
-    lot_id = fields.Integer(data_key="lot")
-    event_id = fields.Integer(data_key="event")
-    actor = fields.String()
+    lot_id = fields.Integer(data_key="lot", allow_none=True)
+    event_id = fields.Integer(data_key="event", allow_none=True)
+    actor = fields.String(allow_none=True)
     reason = fields.String()
     idempotency_key = fields.String()
     created_at = fields.DateTime()
@@ -49,21 +51,60 @@ class LotOut(Schema):
     original = fields.Integer()
     remaining = fields.Integer()
     rule = fields.Dict()
-    expires_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
 
 
 class EventOut(Schema):
     id = fields.Integer()
     topic = fields.String()
-    kind = fields.String()
+    kind = fields.String(allow_none=True)
     delivery_id = fields.String()
-    business_key = fields.String()
+    business_key = fields.String(allow_none=True)
     status = fields.String()
-    error = fields.String()
+    error = fields.String(allow_none=True)
     attempts = fields.Integer()
     received_at = fields.DateTime()
-    applied_at = fields.DateTime()
+    applied_at = fields.DateTime(allow_none=True)
+
+
+class Page(Schema):
+    """A newest-first page; pass ``next_before`` as ``before`` for the next one (null: the last)."""
+
+    next_before = fields.Integer(required=True, allow_none=True)
+
+
+class EntryPage(Page):
+    items = fields.List(fields.Nested(EntryOut), required=True)
+
+
+class EventPage(Page):
+    items = fields.List(fields.Nested(EventOut), required=True)
+
+
+class BalanceOut(Schema):
+    total = fields.Integer(required=True)
+    by_type = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    spendable = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+class CustomerOut(Schema):
+    id = fields.String(required=True)
+    email = fields.String(required=True, allow_none=True)
+    first_name = fields.String(required=True, allow_none=True)
+    last_name = fields.String(required=True, allow_none=True)
+    lifetime_earned = fields.Integer(required=True)
+    birthday = fields.Date(required=True, allow_none=True)
+    balance = fields.Nested(BalanceOut, required=True)
+    lots = fields.List(fields.Nested(LotOut), required=True)
+    recent = fields.List(fields.Nested(EntryOut), required=True)
+
+
+class ShopOut(Schema):
+    id = fields.Integer(required=True)
+    platform = fields.String(required=True)
+    domain = fields.String(required=True)
+    active = fields.Boolean(required=True)
 
 
 PAGE, EVENT_ARGS = PageArgs(), EventArgs()
@@ -91,7 +132,16 @@ def _page(rows: list, schema: Schema, limit: int) -> dict:
             "next_before": rows[-1].id if len(rows) == limit else None}
 
 
+def newest_first(query, schema: Schema, args: dict) -> dict:
+    """One page of a shop-scoped query, newest first, older than the ``before`` cursor."""
+    model = query.model
+    if args["before"]:
+        query = query.where(model.id < args["before"])
+    return _page(list(query.order_by(model.id.desc()).limit(args["limit"])), schema, args["limit"])
+
+
 @bp.get("/customers/<platform_id>")
+@documented("A customer: balance by type, open lots, recent ledger entries", response=CustomerOut)
 def customer_detail(platform_id: str):
     customer = _customer(platform_id)
     balance = ledger.balances(customer)
@@ -107,6 +157,7 @@ def customer_detail(platform_id: str):
 
 
 @bp.get("/customers/<platform_id>/ledger")
+@documented("A customer's ledger, newest first", query=PageArgs, response=EntryPage)
 def customer_ledger(platform_id: str):
     args = PAGE.load(request.args)
     customer = _customer(platform_id)
@@ -115,18 +166,17 @@ def customer_ledger(platform_id: str):
 
 
 @bp.get("/events")
+@documented("The shop's inbound events, newest first", query=EventArgs, response=EventPage)
 def events():
     args = EVENT_ARGS.load(request.args)
     query = Event.select().where(Event.shop == g.shop.id)
     if args["status"]:
         query = query.where(Event.status == args["status"])
-    if args["before"]:
-        query = query.where(Event.id < args["before"])
-    rows = list(query.order_by(Event.id.desc()).limit(args["limit"]))
-    return jsonify(_page(rows, EVENTS, args["limit"]))
+    return jsonify(newest_first(query, EVENTS, args))
 
 
 @bp.get("/shop")
+@documented("The shop of the API key", response=ShopOut)
 def shop_detail():
     shop: Shop = g.shop
     return jsonify(id=shop.id, platform=shop.platform, domain=shop.domain, active=shop.active)

@@ -10,6 +10,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from plugin import codes
 from plugin.admin.activities_api import Identifier
 from plugin.admin.api import bp
+from plugin.admin.openapi import documented
 from plugin.bodies import json_object
 
 
@@ -33,10 +34,38 @@ class RedeemIn(Schema):
     customer_id = Identifier(required=True, validate=validate.Length(max=64))
 
 
+class BatchOut(Schema):
+    batch = fields.String(required=True)
+    count = fields.Integer(required=True)
+    points = fields.Integer(required=True)
+    point_type = fields.String(required=True)
+
+
+class BatchRow(BatchOut):
+    redeemed = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True, allow_none=True)
+
+
+class BatchList(Schema):
+    items = fields.List(fields.Nested(BatchRow), required=True)
+
+
+class RedeemOut(Schema):
+    code = fields.String(required=True)
+    batch = fields.String(required=True)
+    customer_id = fields.String(required=True)
+    points = fields.Integer(required=True)
+    point_type = fields.String(required=True)
+    lot = fields.Integer(required=True)
+    redeemed_at = fields.DateTime(required=True)
+
+
 GENERATE_IN, REDEEM_IN = GenerateIn(), RedeemIn()
 
 
 @bp.post("/activation-codes")
+@documented("Generate a batch of activation codes", body=GenerateIn, response=BatchOut, status=201,
+            also=(200,), errors=(409,))
 def codes_generate():
     """201 with the batch name and size; the same named batch again answers 200 (a retry)."""
     data = json_object(GENERATE_IN)
@@ -45,11 +74,13 @@ def codes_generate():
 
 
 @bp.get("/activation-codes")
+@documented("Batches of activation codes with how many were used", response=BatchList)
 def codes_batches():
     return jsonify(items=codes.batches(g.shop.id))
 
 
 @bp.get("/activation-codes/<batch>.csv")
+@documented("A batch's codes as CSV", content="text/csv")
 def codes_export(batch: str):
     out = io.StringIO()
     codes.write_csv(g.shop.id, batch, out)
@@ -59,6 +90,8 @@ def codes_export(batch: str):
 
 
 @bp.post("/activation-codes/redeem")
+@documented("Redeem an activation code for a customer", body=RedeemIn, response=RedeemOut, status=201,
+            errors=(404, 409))
 def codes_redeem():
     """201 with the points granted; a used code is 409 saying when, an unknown one 404."""
     data = json_object(REDEEM_IN)

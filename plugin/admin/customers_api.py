@@ -9,6 +9,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validates
 
 from plugin import clock, customers
 from plugin.admin.api import bp
+from plugin.admin.openapi import documented
 from plugin.bodies import json_object
 from plugin.errors import NotFound
 from plugin.models import Customer
@@ -32,10 +33,17 @@ class BirthdayIn(Schema):
             raise ValidationError(f"must not be before {EARLIEST_BIRTHDAY.isoformat()}")
 
 
+class BirthdayOut(Schema):
+    id = fields.String(required=True)
+    birthday = fields.Date(required=True, allow_none=True)
+    birthday_set_at = fields.DateTime(required=True, allow_none=True)
+
+
 BIRTHDAY = BirthdayIn()
 
 
 @bp.put("/customers/<platform_id>/birthday")
+@documented("Set or clear a customer's birthday", body=BirthdayIn, response=BirthdayOut)
 def customer_birthday(platform_id: str):
     """Set or clear a birthday; a change restarts the waiting period before it earns."""
     customer = customers.find(g.shop.id, platform_id)

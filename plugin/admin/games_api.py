@@ -7,6 +7,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from plugin import games
 from plugin.admin.api import _customer, bp
+from plugin.admin.openapi import documented
 from plugin.bodies import json_object
 from plugin.db import write_transaction
 
@@ -18,10 +19,24 @@ class BadgeIn(Schema):
     badge = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 
+class BadgeOut(Schema):
+    badge = fields.String(required=True)
+    earned_at = fields.DateTime(required=True)
+
+
+class BadgeGiven(BadgeOut):
+    points = fields.Integer(required=True)
+
+
+class BadgeList(Schema):
+    items = fields.List(fields.Nested(BadgeOut), required=True)
+
+
 BADGE_IN = BadgeIn()
 
 
 @bp.post("/customers/<platform_id>/badges")
+@documented("Give a customer a custom badge", body=BadgeIn, response=BadgeGiven, status=201, also=(200,))
 def badge_give(platform_id: str):
     """201 when the custom badge is given now (with its points), 200 when the customer had it."""
     data = json_object(BADGE_IN)
@@ -31,6 +46,7 @@ def badge_give(platform_id: str):
 
 
 @bp.get("/customers/<platform_id>/badges")
+@documented("A customer's badges, in the order earned", response=BadgeList)
 def badge_list(platform_id: str):
     earned = games.earned_badges(_customer(platform_id))
     return jsonify(items=[{"badge": badge_id, "earned_at": at.isoformat()}

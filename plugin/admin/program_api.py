@@ -3,13 +3,65 @@
 from __future__ import annotations
 
 from flask import g, jsonify, request
+from marshmallow import Schema, fields
 
-from plugin import carts, clock, customers, ledger, tiers
+from plugin import carts, clock, customers, ledger
 from plugin.admin.api import bp
+from plugin.admin.openapi import documented
 from plugin.bodies import json_object
 from plugin.errors import NotFound
 from plugin.models import Order, ProgramVersion
-from plugin.program import caps, document, earning, versions
+from plugin.program import caps, changes, document, earning, versions
+
+
+class VersionRow(Schema):
+    version = fields.Integer(required=True)
+    author = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class VersionList(Schema):
+    items = fields.List(fields.Nested(VersionRow), required=True)
+
+
+class VersionOut(Schema):
+    """A program version; version, author and created_at are null for the built-in default."""
+
+    version = fields.Integer(required=True, allow_none=True)
+    author = fields.String(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True, allow_none=True)
+    program = fields.Nested(document.ProgramDocument, required=True)
+
+
+class PublishedOut(VersionOut):
+    tier_reevaluation = fields.Integer(required=True, allow_none=True,
+                                       metadata={"description": "the tier run started by changed tier rules"})
+
+
+class PayableOut(Schema):
+    amount = fields.Decimal(as_string=True, required=True)
+    by_type = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    total = fields.Integer(required=True)
+
+
+class LineOut(Schema):
+    line_id = fields.String(required=True)
+    amount = fields.Decimal(as_string=True, required=True)
+    categories = fields.List(fields.String(), required=True)
+    excluded = fields.String(required=True, allow_none=True)
+    rule = fields.String(required=True)
+    points = fields.Decimal(as_string=True, required=True)
+
+
+class PreviewOut(Schema):
+    version = fields.Integer(required=True, allow_none=True)
+    payable = fields.Nested(PayableOut, required=True)
+    points = fields.Integer(required=True)
+    point_type = fields.String(required=True)
+    eligible = fields.Decimal(as_string=True, required=True)
+    lines = fields.List(fields.Nested(LineOut), required=True)
+    notes = fields.List(fields.String(), required=True)
+    campaigns = fields.List(fields.String(), metadata={"description": "the campaigns that raised it"})
 
 
 def _version_json(row: ProgramVersion | None, program: dict) -> dict:
@@ -25,24 +77,24 @@ def _row(number: int | None) -> ProgramVersion | None:
 
 
 @bp.get("/program")
+@documented("The running program (the built-in default before the first version)", response=VersionOut)
 def program_current():
     number, program = versions.current(g.shop.id)
     return jsonify(_version_json(_row(number), program))
 
 
 @bp.put("/program")
+@documented("Publish a new program version (header X-Loyalty-Actor: its author)",
+            body=document.ProgramDocument, response=PublishedOut, status=201)
 def program_replace():
     body = json_object()
     author = request.headers.get("X-Loyalty-Actor", "").strip()[:255] or "api"
-    tiers_before = versions.current(g.shop.id)[1].get("tiers")
-    row = versions.save(g.shop.id, body, author=author)
-    program = versions.at(g.shop.id, row.number)
-    # New tier rules apply to everyone at once: a background re-evaluation, the program running on.
-    run = tiers.start_reevaluation(g.shop.id) if program.get("tiers") != tiers_before else None
+    row, program, run = changes.publish(g.shop.id, body, author=author)
     return jsonify({**_version_json(row, program), "tier_reevaluation": run.id if run else None}), 201
 
 
 @bp.get("/program/versions")
+@documented("Every program version, newest first", response=VersionList)
 def program_versions():
     rows = (ProgramVersion.select(ProgramVersion.number, ProgramVersion.author, ProgramVersion.created_at)
             .where(ProgramVersion.shop == g.shop.id).order_by(ProgramVersion.number.desc()))
@@ -51,6 +103,7 @@ def program_versions():
 
 
 @bp.get("/program/versions/<int:number>")
+@documented("One program version", response=VersionOut)
 def program_version(number: int):
     row = ProgramVersion.get_or_none((ProgramVersion.shop == g.shop.id) & (ProgramVersion.number == number))
     if row is None:
@@ -59,6 +112,8 @@ def program_version(number: int):
 
 
 @bp.post("/program/preview")
+@documented("What a cart would earn and what points may pay for, under the running program",
+            body=carts.Cart, response=PreviewOut)
 def program_preview():
     """What an order or cart would earn now, per line and per rule (the widget's "earn X")."""
     cart = json_object(carts.CART)

@@ -6,7 +6,8 @@ from flask import g, jsonify, request
 from marshmallow import Schema, fields, validate
 
 from plugin import referrals
-from plugin.admin.api import PageArgs, bp
+from plugin.admin.api import Page, PageArgs, bp
+from plugin.admin.openapi import documented
 from plugin.models import Customer, Referral
 
 
@@ -21,9 +22,22 @@ class ReferralOut(Schema):
     status = fields.String()
     risk_score = fields.Integer()
     reasons = fields.List(fields.String())
-    friend_order_id = fields.String()
+    friend_order_id = fields.String(allow_none=True)
     created_at = fields.DateTime()
-    decided_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+
+
+class ReferralRow(ReferralOut):
+    referrer = fields.String(required=True, metadata={"description": "the referrer's platform id"})
+    friend = fields.String(required=True, metadata={"description": "the friend's platform id"})
+
+
+class ReferralPage(Page):
+    items = fields.List(fields.Nested(ReferralRow), required=True)
+
+
+class ApprovedOut(Schema):
+    referral = fields.Nested(ReferralRow, required=True)
 
 
 ARGS, MANY = ReferralArgs(), ReferralOut(many=True)
@@ -39,6 +53,8 @@ def _dump(rows: list[Referral]) -> list[dict]:
 
 
 @bp.get("/referrals")
+@documented("Referrals, newest first (filter by status to review blocked ones)", query=ReferralArgs,
+            response=ReferralPage)
 def referral_list():
     args = ARGS.load(request.args)
     rows = referrals.page(g.shop.id, status=args["status"], before=args["before"], limit=args["limit"])
@@ -46,6 +62,7 @@ def referral_list():
 
 
 @bp.post("/referrals/<int:referral_id>/approve")
+@documented("Approve a referral", response=ApprovedOut, errors=(422,))
 def referral_approve(referral_id: int):
     """Pays the friend now and the referrer once the friend's order is past the window; idempotent."""
     return jsonify(referral=_dump([referrals.approve(g.shop.id, referral_id, actor="owner")])[0])

@@ -8,6 +8,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from plugin import customers, tiers
 from plugin.admin.api import bp
+from plugin.admin.openapi import documented
 from plugin.bodies import json_object
 from plugin.errors import Invalid, NotFound
 from plugin.models import TierRun
@@ -28,6 +29,31 @@ class AssignIn(Schema):
     tier = fields.String(required=True, allow_none=True)  # None: back to evaluation
 
 
+class TierRunOut(Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(required=True)
+    total = fields.Integer(required=True)
+    done = fields.Integer(required=True)
+    changed = fields.Integer(required=True)
+    program_version = fields.Integer(required=True, allow_none=True)
+    error = fields.String(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+    started_at = fields.DateTime(required=True, allow_none=True)
+    finished_at = fields.DateTime(required=True, allow_none=True)
+
+
+class RunOut(Schema):
+    run = fields.Nested(TierRunOut, required=True, allow_none=True)
+
+
+class AssignedOut(Schema):
+    id = fields.String(required=True)
+    tier = fields.String(required=True, allow_none=True)
+    assigned = fields.Boolean(required=True)
+    progress = fields.Dict(required=True, allow_none=True,
+                           metadata={"description": "the tier, the next one and how far it is"})
+
+
 REEVALUATE, ASSIGN = ReevaluateIn(), AssignIn()
 
 
@@ -44,6 +70,8 @@ def _run(run: TierRun | None) -> dict:
 
 
 @bp.post("/tiers/reevaluate")
+@documented("Start re-evaluating every customer's tier", body=ReevaluateIn, body_required=False,
+            response=RunOut, status=202)
 def tiers_reevaluate():
     """Start re-evaluating every customer (202); the GET reports how far it is."""
     args = json_object(REEVALUATE) if request.get_data() else REEVALUATE.load({})
@@ -51,11 +79,13 @@ def tiers_reevaluate():
 
 
 @bp.get("/tiers/reevaluate")
+@documented("How far the latest re-evaluation is", response=RunOut)
 def tiers_reevaluate_progress():
     return jsonify(_run(tiers.latest_run(g.shop.id)))
 
 
 @bp.put("/customers/<platform_id>/tier")
+@documented("Assign a customer's tier (null: back to evaluation)", body=AssignIn, response=AssignedOut)
 def customer_tier(platform_id: str):
     """Assign a tier the evaluation will not move; {"tier": null} hands it back to evaluation."""
     customer = customers.find(g.shop.id, platform_id)

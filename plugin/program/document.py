@@ -196,10 +196,11 @@ class Campaign(_Strict):
 
 
 def _texts(**kwargs) -> fields.Dict:
-    """A text in the widget's languages: {"en": ..., "ru": ...}, at least one of them."""
+    """A text in the widget's languages: {"en": ..., "ru": ...}, at least one of them when it is
+    required; an optional one may be {} (its default), so a stored document loads again."""
     return fields.Dict(keys=fields.String(validate=validate.OneOf(LANGUAGES)),
                        values=fields.String(validate=validate.Length(min=1, max=500)),
-                       validate=validate.Length(min=1), **kwargs)
+                       validate=validate.Length(min=1 if kwargs.get("required") else 0), **kwargs)
 
 
 class CategoryTemplate(_Strict):

@@ -38,6 +38,7 @@ class Earned:
     eligible: Decimal
     lines: list[Line]
     notes: list[str] = field(default_factory=list)
+    campaigns: list[str] = field(default_factory=list)  # names that raised it (analytics counts them)
 
     @property
     def reason(self) -> str:
@@ -46,7 +47,8 @@ class Earned:
 
     def as_dict(self) -> dict:
         return {"points": self.points, "point_type": self.point_type, "eligible": str(self.eligible),
-                "lines": [line.as_dict() for line in self.lines], "notes": self.notes}
+                "lines": [line.as_dict() for line in self.lines], "notes": self.notes,
+                "campaigns": self.campaigns}
 
 
 def categories_of(program: dict, line: dict) -> list[str]:
@@ -154,7 +156,7 @@ def evaluate(program: dict, order: dict, *, at: datetime, customer_id: str | Non
         for line in banded:
             line.exact = band_points * line.amount / total if total else Decimal(0)
             line.rule = f"band for {total}: {band_points} points"
-    campaigns = active_campaigns(program, at, customer_id)
+    campaigns, applied = active_campaigns(program, at, customer_id), []
     for line in counted:
         for rule in earning["category_rules"]:
             if rule.get("multiplier") is not None and rule["category"] in line.categories:
@@ -164,12 +166,14 @@ def evaluate(program: dict, order: dict, *, at: datetime, customer_id: str | Non
         if names:
             line.exact *= factor
             line.rule += f" x{factor} ({', '.join(names)})"
+            applied += [name for name in names if name not in applied]
     exact = sum((line.exact for line in counted), Decimal(0))
     bonuses = [(c["bonus"], c["name"]) for c in campaigns if c["bonus"]]
     if bonuses:
         chosen = [max(bonuses)] if program["campaign_stacking"] == "highest" else bonuses
         exact += sum(b for b, _ in chosen)
         notes += [f"+{b} campaign bonus ({name})" for b, name in chosen]
+        applied += [name for _, name in chosen if name not in applied]
     # Shares (a band split over lines, N per M) are repeating decimals: settle the noise of the
     # division before the one rounding, or 199.99999... of a 200-point band would floor to 199.
     exact = exact.quantize(PRECISION)
@@ -180,4 +184,4 @@ def evaluate(program: dict, order: dict, *, at: datetime, customer_id: str | Non
     if allowance is not None and points > allowance:
         notes.append(f"earning limit: {allowance} of {points} points")
         points = max(allowance, 0)
-    return Earned(max(points, 0), earning["point_type"], eligible, lines, notes)
+    return Earned(max(points, 0), earning["point_type"], eligible, lines, notes, applied)

@@ -25,7 +25,7 @@
       share: "Share", email: "Email", give: "Give points to a friend", to: "Email or customer ID",
       amount: "Points", send: "Send points", sent: "{p} sent to {to}", badges: "Badges", earned: "earned",
       notYet: "not yet", challenges: "Challenges", until: "until {d}", quests: "Quests",
-      order: "Place an order", review: "Write a review", done: "done",
+      order: "Place an order", review: "Write a review", done: "done", rules: "Program rules",
       perk: "{n} price: −{d}% ({m})", ship: "Free shipping for you", shipFrom: "Free shipping: {m} to go",
     },
     ru: {
@@ -46,6 +46,7 @@
       to: "Email или ID покупателя", amount: "Баллы", send: "Отправить баллы", sent: "{p} отправлено: {to}",
       badges: "Значки", earned: "получен", notYet: "ещё нет", challenges: "Задания", until: "до {d}",
       quests: "Квесты", order: "Сделать заказ", review: "Написать отзыв", done: "выполнено",
+      rules: "Правила программы",
       perk: "Цена уровня «{n}»: −{d}% ({m})", ship: "Доставка для вас бесплатна",
       shipFrom: "До бесплатной доставки: {m}",
     },
@@ -232,7 +233,10 @@
         return this.root.replaceChildren(earns ? node("p", "loyalty__earn", this.t("earnProduct", {p: this.pts(earns)})) : "");
       }
       const box = node("section", "loyalty__box", null, {"aria-labelledby": this.id + "-t"});
-      box.append(node("h2", "loyalty__title", this.t(a.signed_in ? "title" : "join"), {id: this.id + "-t"}));
+      const head = node("div", "loyalty__head"), rules = a.program && a.program.rules_url;
+      head.append(node("h2", "loyalty__title", this.t(a.signed_in ? "title" : "join"), {id: this.id + "-t"}));
+      if (rules) head.append(node("a", "loyalty__rules", this.t("rules"), {href: rules + "?lang=" + this.lang, target: "_blank", rel: "noopener"}));
+      box.append(head);
       if (!a.signed_in) this.anonymous(box, a.program);
       else this.account(box, a);
       if (earns) box.append(node("p", "loyalty__earn", this.t("earn", {p: this.pts(earns)})));

@@ -1,0 +1,161 @@
+"""Who is using the dashboard: a signed session cookie for one shop, with a CSRF token for forms.
+
+A session opens from a Shopify admin load (signed query and/or App Bridge session token) or
+from the shop's API key typed into the sign-in form (custom stores). It names one shop and the
+staff member (the actor recorded on what they change); every page reads ``g.shop`` from it and
+scopes its queries by it. A session ends after MAX_AGE, on sign-out, when the shop is
+uninstalled, or (API key sessions) when the shop's key is rotated.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+
+from flask import g, redirect, render_template, request, session, url_for
+
+from plugin import clock, csvfile, shops
+from plugin.crypto import same
+from plugin.dashboard import bp
+from plugin.dashboard.i18n import language
+from plugin.dashboard.shopify_auth import NotVerified, session_token_shop, signed_query_shop
+from plugin.errors import LoyaltyError, Unauthorized
+from plugin.install import NotConfigured
+from plugin.models import Shop
+from plugin.runtime import runtime
+
+log = logging.getLogger(__name__)
+
+SESSION_KEY = "dashboard"
+CSRF_KEY = "dashboard_csrf"
+CSRF_FIELD = "csrf_token"
+MAX_AGE = timedelta(hours=12)
+MAX_NAME = 100
+PUBLIC_ENDPOINTS = {"dashboard.entry", "dashboard.sign_in_form", "dashboard.sign_in", "dashboard.static"}
+#: Forms that carry a CSV file (or its text): their body may be as large as an export, so the
+#: limit is raised before the CSRF check reads the form.
+FILE_ENDPOINTS = {"dashboard.bulk_preview", "dashboard.bulk_apply", "dashboard.import_start"}
+
+
+class CsrfRejected(LoyaltyError):
+    status, code = 403, "csrf_rejected"
+
+
+@dataclass(frozen=True)
+class Staff:
+    shop: Shop
+    actor: str
+    via: str  # "shopify" (an admin load) or "api_key" (the sign-in form)
+
+
+def _now() -> int:
+    return int(clock.now().replace(tzinfo=UTC).timestamp())
+
+
+def csrf_token() -> str:
+    """The session's CSRF token, made on first use (the sign-in form needs one before a session)."""
+    if not session.get(CSRF_KEY):
+        session[CSRF_KEY] = secrets.token_urlsafe(32)
+    return session[CSRF_KEY]
+
+
+def open_session(shop: Shop, actor: str, via: str) -> None:
+    """Sign in for ``shop`` (replacing any other shop's session) with a fresh CSRF token."""
+    session[SESSION_KEY] = {"shop": shop.id, "actor": actor, "via": via, "at": _now(),
+                            "key": shop.key_version}
+    session[CSRF_KEY] = secrets.token_urlsafe(32)
+
+
+def current_staff() -> Staff | None:
+    data = session.get(SESSION_KEY)
+    if not isinstance(data, dict) or not isinstance(data.get("at"), int):
+        return None
+    if not 0 <= _now() - data["at"] <= MAX_AGE.total_seconds():
+        return None
+    shop = Shop.get_or_none((Shop.id == data.get("shop")) & Shop.active)
+    if shop is None or (data.get("via") == "api_key" and data.get("key") != shop.key_version):
+        return None
+    return Staff(shop=shop, actor=str(data.get("actor") or ""), via=str(data.get("via")))
+
+
+@bp.before_request
+def authenticate():
+    """Language first (every page, sign-in included, is translated), then CSRF, then the shop."""
+    g.lang = language(remember=True)
+    if request.method == "POST":
+        if request.endpoint in FILE_ENDPOINTS:
+            request.max_content_length = request.max_form_memory_size = csvfile.MAX_FILE_BYTES
+        expected, given = session.get(CSRF_KEY), request.form.get(CSRF_FIELD, "")
+        if not expected or not same(expected, given):
+            raise CsrfRejected("the form is stale or was not sent by this dashboard; reload the page")
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    staff = current_staff()
+    if staff is None:
+        if request.method == "GET":
+            return redirect(url_for("dashboard.sign_in_form"))
+        raise Unauthorized("sign in to the dashboard first")
+    g.staff, g.shop = staff, staff.shop
+    return None
+
+
+@bp.get("")
+def entry():
+    """The app URL: a Shopify admin load signs in; otherwise the overview or the sign-in form."""
+    if "hmac" in request.args or "id_token" in request.args:
+        return _shopify_load()
+    return redirect(url_for("dashboard.overview" if current_staff() else "dashboard.sign_in_form"))
+
+
+def _shopify_load():
+    settings = runtime().settings
+    if not (settings.shopify_api_key and settings.shopify_api_secret):
+        raise NotConfigured("this app is not configured for Shopify: "
+                            "set SHOPIFY_API_KEY and SHOPIFY_API_SECRET")
+    args = request.args
+    params = {key: args.getlist(key) if key.endswith("[]") else args[key] for key in args}
+    user = None
+    try:
+        domain = signed_query_shop(params, settings.shopify_api_secret) if "hmac" in params else None
+        if params.get("id_token"):
+            token_domain, user = session_token_shop(params["id_token"], settings.shopify_api_key,
+                                                    settings.shopify_api_secret)
+            if domain is not None and token_domain != domain:
+                raise NotVerified("the session token is for another shop than the query")
+            domain = token_domain
+    except NotVerified as exc:
+        log.info("refused a Shopify admin load: %s", exc)
+        raise Unauthorized(f"open this page from your Shopify admin ({exc})") from None
+    shop = shops.by_domain("shopify", domain)
+    if shop is None or not shop.active:
+        g.frame_shop = domain
+        return render_template("dashboard/not_installed.html", domain=domain,
+                               install_url=url_for("install.install", shop=domain)), 404
+    open_session(shop, f"Shopify staff {user}" if user else "Shopify staff", via="shopify")
+    return redirect(url_for("dashboard.overview"))
+
+
+@bp.get("/sign-in")
+def sign_in_form():
+    return render_template("dashboard/sign_in.html", name="", error=None)
+
+
+@bp.post("/sign-in")
+def sign_in():
+    """The shop's API key and the staff member's name (recorded as the actor of their changes)."""
+    name = " ".join(request.form.get("name", "").split())[:MAX_NAME]
+    shop = shops.by_api_key(runtime().vault, request.form.get("api_key", "").strip())
+    error = "sign_in.bad_key" if shop is None else "sign_in.need_name" if not name else None
+    if error:
+        return render_template("dashboard/sign_in.html", name=name, error=error), 401 if shop is None else 422
+    open_session(shop, name, via="api_key")
+    return redirect(url_for("dashboard.overview"))
+
+
+@bp.post("/sign-out")
+def sign_out():
+    session.pop(SESSION_KEY, None)
+    session[CSRF_KEY] = secrets.token_urlsafe(32)
+    return redirect(url_for("dashboard.sign_in_form"))

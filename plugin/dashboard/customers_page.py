@@ -1,0 +1,113 @@
+"""Customers: search by email, name or platform id; one customer's balance explained line by line."""
+
+from __future__ import annotations
+
+from flask import g, render_template, request
+from peewee import JOIN, fn
+
+from plugin import customers, ledger, tiers
+from plugin.dashboard import bp
+from plugin.dashboard.paging import cursor
+from plugin.errors import NotFound
+from plugin.models import Balance, Customer, CustomerTier, Event, Lot, Referral, TierChange
+from plugin.program import versions
+
+PAGE_SIZE = 50
+MAX_TERMS = 5
+HISTORY = 20
+
+
+def search(shop_id: int, text: str, before: int | None) -> list[Customer]:
+    """Newest first; every word must match the email, a name (contains) or the platform id (equal)."""
+    query = Customer.select().where(Customer.shop == shop_id)
+    for term in text.split()[:MAX_TERMS]:
+        query = query.where(Customer.email.contains(term) | Customer.first_name.contains(term)
+                            | Customer.last_name.contains(term) | (Customer.platform_id == term))
+    if before:
+        query = query.where(Customer.id < before)
+    return list(query.order_by(Customer.id.desc()).limit(PAGE_SIZE + 1))
+
+
+@bp.get("/customers", endpoint="customers")
+def customers_list():
+    text = (request.args.get("q") or "").strip()[:200]
+    rows = search(g.shop.id, text, cursor(request.args.get("before")))
+    page = rows[:PAGE_SIZE]
+    ids = [c.id for c in page]
+    totals = dict(Balance.select(Balance.customer, fn.SUM(Balance.points))
+                  .where(Balance.customer.in_(ids)).group_by(Balance.customer).tuples()) if ids else {}
+    held = dict(CustomerTier.select(CustomerTier.customer, CustomerTier.tier_id)
+                .where(CustomerTier.customer.in_(ids)).tuples()) if ids else {}
+    return render_template("dashboard/customers.html", section="customers", q=text, customers=page,
+                           totals={k: int(v) for k, v in totals.items()}, tiers=held,
+                           next_before=page[-1].id if len(rows) > PAGE_SIZE else None)
+
+
+def rule_text(lot: Lot | None) -> str:
+    """The rule behind a lot, from its snapshot: per-line rate and amount, then the notes."""
+    if lot is None or not lot.rule:
+        return ""
+    earned = lot.rule.get("earned")
+    if isinstance(earned, dict):
+        currency = lot.rule.get("currency", "")
+        parts = [f"{line['rule']} · {line['amount']} {currency}".strip()
+                 for line in earned.get("lines", []) if line.get("rule") and not line.get("excluded")]
+        return "; ".join(parts + [str(note) for note in earned.get("notes", [])])
+    return ", ".join(f"{key}: {value}" for key, value in lot.rule.items()
+                     if not isinstance(value, dict | list))
+
+
+@bp.get("/customers/<platform_id>")
+def customer(platform_id: str):
+    return customer_page(find(platform_id))
+
+
+def find(platform_id: str) -> Customer:
+    """The signed-in shop's customer, or 404 (another shop's customer is not found either)."""
+    found = customers.find(g.shop.id, platform_id)
+    if found is None:
+        raise NotFound(f"no customer {platform_id!r} in this shop")
+    return found
+
+
+def customer_page(found: Customer, **extra) -> str:
+    """The customer page; ``extra`` reaches the template (the adjustment form's values and errors)."""
+    shop_id = g.shop.id
+    before = cursor(request.args.get("before"))
+    entries = ledger.entries(found, before=before, limit=PAGE_SIZE + 1)
+    page = entries[:PAGE_SIZE]
+    lot_ids = {e.lot_id for e in page if e.lot_id}
+    lots = ({lot.id: lot for lot in Lot.select().where((Lot.shop == shop_id) & Lot.id.in_(lot_ids))}
+            if lot_ids else {})
+    event_ids = {e.event_id for e in page if e.event_id}
+    topics = dict(Event.select(Event.id, Event.topic).where(
+        (Event.shop == shop_id) & Event.id.in_(event_ids)).tuples()) if event_ids else {}
+    _, program = versions.current(shop_id)
+    return render_template(
+        "dashboard/customer.html", section="customers", customer=found,
+        balances=ledger.balances(found), spendable=ledger.spendable(found),
+        open_lots=[(lot, rule_text(lot)) for lot in ledger.open_lots(found)],
+        entries=[(e, lots.get(e.lot_id), rule_text(lots.get(e.lot_id)), topics.get(e.event_id))
+                 for e in page],
+        next_before=page[-1].id if len(entries) > PAGE_SIZE else None,
+        tier=tiers.progress(program, found),
+        tier_titles={tier["id"]: tier["title"] for tier in (program.get("tiers") or {}).get("tiers", [])},
+        tier_history=list(TierChange.select().where(
+            (TierChange.shop == shop_id) & (TierChange.customer == found.id))
+            .order_by(TierChange.id.desc()).limit(HISTORY)),
+        referrals=_referrals(shop_id, found), **extra)
+
+
+def _referrals(shop_id: int, customer: Customer) -> list[dict]:
+    """Friends this customer invited, and who invited them, with the other side's platform id."""
+    other = Customer.alias()
+    rows = (Referral.select(Referral, other.platform_id.alias("other_id"))
+            .join(other, JOIN.INNER, on=(
+                ((Referral.referrer == customer.id) & (other.id == Referral.friend))
+                | ((Referral.friend == customer.id) & (other.id == Referral.referrer))))
+            .where((Referral.shop == shop_id)
+                   & ((Referral.referrer == customer.id) | (Referral.friend == customer.id)))
+            .order_by(Referral.id.desc()).limit(HISTORY).objects())
+    return [{"role": "invited" if ref.referrer_id == customer.id else "invited_by",
+             "other": ref.other_id, "status": ref.status, "created_at": ref.created_at,
+             "risk_score": ref.risk_score} for ref in rows]

@@ -1,0 +1,30 @@
+"""Failed inbox events, each with its error and a retry button (plugin.event_retry)."""
+
+from __future__ import annotations
+
+from flask import g, redirect, render_template, request, url_for
+
+from plugin import event_retry
+from plugin.dashboard import bp
+from plugin.dashboard.paging import cursor
+from plugin.models import Event
+
+PAGE_SIZE = 50
+
+
+@bp.get("/events")
+def events():
+    before = cursor(request.args.get("before"))
+    query = Event.select().where((Event.shop == g.shop.id) & (Event.status == "failed"))
+    if before:
+        query = query.where(Event.id < before)
+    rows = list(query.order_by(Event.id.desc()).limit(PAGE_SIZE + 1))
+    return render_template("dashboard/events.html", section="events", events=rows[:PAGE_SIZE],
+                           next_before=rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
+                           retried=request.args.get("retried", type=int))
+
+
+@bp.post("/events/<int:event_id>/retry")
+def retry_event(event_id: int):
+    event_retry.retry(g.shop.id, event_id)
+    return redirect(url_for("dashboard.events", retried=event_id), 303)

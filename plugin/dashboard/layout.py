@@ -1,0 +1,66 @@
+"""What every dashboard page shares: the navigation, template helpers, headers and error pages."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from flask import g, render_template, request, url_for
+
+from plugin.dashboard import bp
+from plugin.dashboard.auth import CSRF_FIELD, csrf_token
+from plugin.dashboard.i18n import DEFAULT, LANGUAGES, day, moment, money, number, percent, term, translate
+from plugin.errors import LoyaltyError
+
+#: (label key, endpoint) in menu order. The manual adjustments page (plugin/adjustments.py) goes
+#: after "customers" and the analytics page (plugin/analytics.py) after "overview": each appends
+#: its entry here with ``NAV.insert`` when its routes are added.
+NAV: list[tuple[str, str]] = [
+    ("nav.overview", "dashboard.overview"),
+    ("nav.customers", "dashboard.customers"),
+    ("nav.program", "dashboard.program"),
+    ("nav.codes", "dashboard.codes"),
+    ("nav.events", "dashboard.events"),
+]
+SHOPIFY_ADMIN = "https://admin.shopify.com"
+
+
+def lang_url(lang: str) -> str:
+    """This page in another language (the query kept)."""
+    args = {**request.args.to_dict(), "lang": lang}
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def helpers(lang: str) -> dict:
+    """Translation and formatting bound to one language (the rules page uses them too)."""
+    return {"lang": lang, "languages": LANGUAGES, "t": partial(translate, lang),
+            "term": partial(term, lang),
+            "num": partial(number, lang=lang), "money": partial(money, lang=lang),
+            "percent": partial(percent, lang=lang),
+            "day": partial(day, lang=lang), "moment": partial(moment, lang=lang), "lang_url": lang_url}
+
+
+@bp.context_processor
+def page_context() -> dict:
+    return {**helpers(g.get("lang", DEFAULT)), "nav": NAV, "staff": g.get("staff"),
+            "csrf_field": CSRF_FIELD, "csrf_token": csrf_token}
+
+
+@bp.after_request
+def headers(response):
+    """Never cached; framed only by the Shopify admin of the signed-in Shopify shop."""
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    staff = g.get("staff")
+    shop = g.get("frame_shop") or (staff.shop.domain if staff and staff.via == "shopify" else None)
+    ancestors = f"https://{shop} {SHOPIFY_ADMIN}" if shop else "'none'"
+    response.headers["Content-Security-Policy"] = (
+        f"frame-ancestors {ancestors}; script-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'")
+    return response
+
+
+@bp.errorhandler(LoyaltyError)
+def error_page(error: LoyaltyError):
+    """Errors of dashboard pages are pages too, with the same status the API would give."""
+    return render_template("dashboard/error.html", error=error), error.status
