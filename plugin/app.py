@@ -11,6 +11,7 @@ from plugin import converters, db, errors, queue
 from plugin.config import load_settings
 from plugin.crypto import Vault
 from plugin.runtime import Runtime
+from webhooks import shopify_payloads
 
 
 def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
@@ -31,7 +32,9 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     if settings.secret_is_generated:
         app.logger.warning("LOYALTY_SECRET_KEY is not set: using the development key (SQLite only)")
     converters.init_app(app)
-    app.extensions["loyalty"] = Runtime(settings=settings, vault=Vault(settings.secret_key))
+    vault = Vault(settings.secret_key)
+    app.extensions["loyalty"] = Runtime(settings=settings, vault=vault)
+    shopify_payloads.use_fingerprint_key(vault.derive("fingerprint", 0).encode())
     db.bind(settings.database_url)
     db.init_app(app)
     queue.configure(settings.redis_url, settings.batch_size)

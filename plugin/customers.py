@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from plugin.db import insert_rows
 from plugin.models import Customer
 
 PROFILE_FIELDS = ("email", "first_name", "last_name")
@@ -28,10 +29,10 @@ def ensure_many(shop_id: int, profiles: dict[str, dict | None]) -> dict[str, Cus
     found = load()
     missing = [pid for pid in wanted if pid not in found]
     if missing:  # a concurrent worker may create some of them first: ignore, then read back
-        Customer.insert_many([
+        insert_rows(Customer, [
             {"shop": shop_id, "platform_id": pid, **{f: wanted[pid].get(f) for f in PROFILE_FIELDS}}
             for pid in missing
-        ]).on_conflict_ignore().execute()
+        ], ignore_conflicts=True)
         found = load()
     for pid, profile in wanted.items():
         customer = found[pid]

@@ -100,6 +100,35 @@ def claiming(query: peewee.Select) -> peewee.Select:
     return query.for_update(skip_locked=True) if database.for_update else query
 
 
+INSERT_CHUNK = 500  # rows per statement: under SQLite's and PostgreSQL's bound-parameter limits
+
+
+def insert_rows(model: type[peewee.Model], rows: list[dict], *, ignore_conflicts: bool = False) -> None:
+    """INSERT many rows (all with the same keys: field names) in statements written by hand.
+
+    peewee's query builder costs about 60 µs a row, most of the time of a large batch; the values
+    still go through each field's ``db_value`` (JSON, dates, decimals) and fields left out get
+    their model defaults, as peewee would send them.
+    """
+    if not rows:
+        return
+    defaults = {name: field.default for name, field in model._meta.fields.items()
+                if name not in rows[0] and field.default is not None}
+    if defaults:
+        rows = [{**row, **{name: value() if callable(value) else value for name, value in defaults.items()}}
+                for row in rows]
+    fields = [model._meta.fields[name] for name in rows[0]]
+    left, right = database.quote  # the database's identifier quotes, e.g. '""'
+    one = "(" + ", ".join([database.param] * len(fields)) + ")"
+    head = (f"INSERT INTO {left}{model._meta.table_name}{right} "
+            f"({', '.join(f'{left}{field.column_name}{right}' for field in fields)}) VALUES ")
+    tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    for start in range(0, len(rows), INSERT_CHUNK):
+        chunk = rows[start:start + INSERT_CHUNK]
+        database.execute_sql(head + ", ".join([one] * len(chunk)) + tail,
+                             [field.db_value(row[field.name]) for row in chunk for field in fields])
+
+
 def init_app(app) -> None:
     """Connect per request, close on teardown (never after_request: errors would leak it)."""
 

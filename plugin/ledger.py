@@ -13,7 +13,7 @@ from datetime import datetime
 import peewee
 
 from plugin import clock
-from plugin.db import locking
+from plugin.db import insert_rows, locking
 from plugin.models import Balance, Customer, LedgerEntry, Lot
 
 REGULAR = "regular"
@@ -71,21 +71,21 @@ def grant_many(shop_id: int, grants: list[Grant], *, kind: str) -> dict[str, int
     if not todo:
         return {}
     now = clock.now()
-    Lot.insert_many([
+    insert_rows(Lot, [
         {"shop": shop_id, "customer": item.customer_id, "point_type": item.point_type,
          "source": item.source, "key": item.key, "original": item.points, "remaining": item.points,
          "rule": item.rule, "program_version": item.program_version,
          "pending_until": item.pending_until, "expires_at": item.expires_at, "created_at": now}
         for item in todo
-    ]).execute()
+    ])
     lots = dict(Lot.select(Lot.key, Lot.id).where(
         (Lot.shop == shop_id) & Lot.key.in_([item.key for item in todo])).tuples())
-    LedgerEntry.insert_many([
+    insert_rows(LedgerEntry, [
         {"shop": shop_id, "customer": item.customer_id, "lot": lots[item.key],
          "point_type": item.point_type, "delta": item.points, "kind": kind, "event": item.event_id,
          "actor": item.actor, "reason": item.reason, "idempotency_key": item.key, "created_at": now}
         for item in todo
-    ]).execute()
+    ])
     per_balance: dict[tuple[int, str], int] = {}
     for item in todo:
         slot = (item.customer_id, item.point_type)

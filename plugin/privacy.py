@@ -14,7 +14,6 @@ from plugin import clock, customers
 from plugin.models import ALL_MODELS, Event, Order, PrivacyRequest, Shop
 from plugin.privacy_export import build
 from plugin.privacy_redact import redact_customer, redact_events, redact_orders, token
-from plugin.program import versions
 
 APPLIED = "applied"
 DATA_REQUEST, CUSTOMER_REDACT, SHOP_REDACT = "customers/data_request", "customers/redact", "shop/redact"
@@ -78,7 +77,6 @@ def shop_redact(event: Event) -> str:
     Shop.update(name="", access_token=None, token_expires_at=None, refresh_token=None,
                 refresh_token_expires_at=None, scopes="", key_version=Shop.key_version + 1).where(
         Shop.id == shop.id).execute()
-    versions.forget_cached()  # this process; version numbers restart if the shop comes back
     _log(event, SHOP_REDACT, None, "completed", counts)
     return APPLIED
 

@@ -36,10 +36,18 @@ def _merchandise(order: dict) -> Decimal:
                Decimal(0))
 
 
+def _line_paid(amount: Decimal, percent: Decimal) -> Decimal:
+    """A line less the standing discount, rounded down per line: Shopify's automatic discount
+    takes the percentage off every item, so the order's discount is the sum of the lines'."""
+    return (amount * (100 - percent) / 100).quantize(CENT, rounding=ROUND_FLOOR)
+
+
 def for_cart(tier: dict, order: dict) -> dict:
     """What the tier gives on this cart: the amount off, and whether shipping is free."""
     subtotal = _merchandise(order)
-    off = (subtotal * tier["discount_percent"] / 100).quantize(CENT, rounding=ROUND_FLOOR)
+    paid = sum((_line_paid(Decimal(line["amount"]), tier["discount_percent"])
+                for line in order["lines"] if not line.get("gift_card")), Decimal(0))
+    off = (subtotal - paid).quantize(CENT)
     threshold = tier["free_shipping_threshold"]
     free = threshold is not None and subtotal >= threshold
     shipping = Decimal(order.get("shipping") or 0) if free else Decimal(0)
@@ -60,10 +68,8 @@ def discounted(order: dict, tier: dict | None) -> dict:
     as the store prorates it), and no shipping when the tier makes it free."""
     if tier is None or not has_benefits(tier):
         return order
-    percent = tier["discount_percent"]
     lines = [line if line.get("gift_card") else
-             {**line, "amount": str((Decimal(line["amount"]) * (100 - percent) / 100)
-                                    .quantize(CENT, rounding=ROUND_FLOOR))}
+             {**line, "amount": str(_line_paid(Decimal(line["amount"]), tier["discount_percent"]))}
              for line in order["lines"]]
     free = for_cart(tier, order)["free_shipping"]
     return {**order, "lines": lines, "shipping": "0" if free else order.get("shipping", "0")}

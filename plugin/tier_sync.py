@@ -35,6 +35,15 @@ def tag(tier_id: str) -> str:
     return TAG_PREFIX + tier_id
 
 
+def title(tier: dict) -> str:
+    """The name of the tier's segment and, with the benefit, of its discounts (orders show it)."""
+    return f"Loyalty: {tier['title'].get('en') or tier['title'].get('ru') or tier['id']}"
+
+
+def benefit_title(tier: dict, kind: str) -> str:
+    return f"{title(tier)} ({'discount' if kind == 'percent' else 'free shipping'})"
+
+
 def _wanted(program: dict) -> dict[str, dict]:
     return {tier["id"]: tier for tier in (program.get("tiers") or {}).get("tiers", []) if has_benefits(tier)}
 
@@ -55,18 +64,17 @@ def sync_discounts(client: shopify_api.ShopifyClient, shop_id: int, program: dic
     starts = clock.now().isoformat() + "Z"
     for tier_id, tier in wanted.items():
         row, _ = TierDiscount.get_or_create(shop=shop_id, tier_id=tier_id)
-        title = f"Loyalty: {tier['title'].get('en') or tier['title'].get('ru') or tier_id}"
         if not row.segment_id:
-            row.segment_id = shopify_api.create_segment(client, title, tag(tier_id))
+            row.segment_id = shopify_api.create_segment(client, title(tier), tag(tier_id))
             row.save()
         for kind, (node_field, value_field) in BENEFITS.items():
             value = tier["discount_percent"] or None if kind == "percent" else tier["free_shipping_threshold"]
             if getattr(row, value_field) != value or (value is not None and not getattr(row, node_field)):
-                _replace(client, row, kind, value, title, starts)
+                _replace(client, row, kind, value, benefit_title(tier, kind), starts)
 
 
 def _replace(client: shopify_api.ShopifyClient, row: TierDiscount, kind: str, value: Decimal | None,
-             title: str, starts: str) -> None:
+             name: str, starts: str) -> None:
     """Swap one benefit's discount for one with the new value (none when the value is gone)."""
     node_field, value_field = BENEFITS[kind]
     if getattr(row, node_field):
@@ -75,7 +83,7 @@ def _replace(client: shopify_api.ShopifyClient, row: TierDiscount, kind: str, va
         row.save()
     if value is not None:
         discount = shopify_api.tier_discount_input(
-            kind, f"{title} ({'discount' if kind == 'percent' else 'free shipping'})", row.segment_id, starts,
+            kind, name, row.segment_id, starts,
             percent=value if kind == "percent" else None, threshold=value if kind == "shipping" else None)
         setattr(row, node_field, shopify_api.create_tier_discount(client, kind, discount))
     setattr(row, value_field, value)

@@ -6,6 +6,9 @@ import copy
 
 import pytest
 
+from plugin.db import session
+from plugin.models import ProgramVersion
+from plugin.program import versions
 from plugin.program.document import DEFAULT
 from tests.conftest import admin_headers
 
@@ -114,3 +117,15 @@ def test_changing_tier_rules_starts_a_reevaluation_and_other_changes_do_not(app,
     same_tiers = client.put("/api/v1/program", json=document(tiers=tiers, reversal_policy="negative"),
                             headers=headers(app, shop))
     assert same_tiers.get_json()["tier_reevaluation"] is None
+
+
+def test_a_version_number_used_again_after_a_shop_wipe_is_not_served_from_the_cache(shop):
+    first, second = copy.deepcopy(DEFAULT), copy.deepcopy(DEFAULT)
+    second["signup"] = {"points": 7, "point_type": "regular"}
+    with session():
+        versions.save(shop.id, first, author="test")
+        assert versions.current(shop.id)[1]["signup"]["points"] == 100
+        ProgramVersion.delete().where(ProgramVersion.shop == shop.id).execute()  # as shop/redact does
+        versions.save(shop.id, second, author="test")
+        assert versions.current(shop.id)[0] == 1
+        assert versions.current(shop.id)[1]["signup"]["points"] == 7

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from plugin.models import Customer, LedgerEntry, Referral
 from plugin.program import versions
 from plugin.program.document import DEFAULT
 from tests.conftest import SHOP_DOMAIN, fixture_json
+from webhooks import shopify_payloads
 from widgets import identity
 
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")
@@ -223,3 +225,16 @@ def test_without_a_referral_program_codes_do_nothing(app, client, shop, post_web
     friend_orders(post_webhook, drain, landing="/?ref=ABCDEFGH")
     with session():
         assert Referral.select().count() == 0
+
+
+def test_ip_and_address_fingerprints_are_keyed_with_the_apps_secret(app):
+    ip, own_key = "203.0.113.7", app.extensions["loyalty"].vault.derive("fingerprint", 0).encode()
+    mine = shopify_payloads.digest(ip)
+    try:
+        shopify_payloads.use_fingerprint_key(b"another app's secret")
+        theirs = shopify_payloads.digest(ip)
+    finally:
+        shopify_payloads.use_fingerprint_key(own_key)
+    assert mine == shopify_payloads.digest(ip) and mine != theirs
+    assert mine not in (hashlib.sha256(ip.encode()).hexdigest()[:32],
+                        hashlib.sha256(b"loyalty/fingerprint\0" + ip.encode()).hexdigest()[:32])

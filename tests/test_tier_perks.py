@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from decimal import Decimal
 
 import pytest
 import responses
@@ -68,6 +69,14 @@ def test_the_cart_benefits_of_a_tier_leave_gift_cards_out():
         "50.00", False, "2000.00")
     paid = tier_perks.discounted(order, gold)
     assert [line["amount"] for line in paid["lines"]] == ["920.00", "100"] and paid["shipping"] == "0"
+
+
+def test_the_tiers_discount_is_the_sum_of_its_lines_as_the_order_pays_them():
+    bronze = {**document.load(program())["tiers"]["tiers"][1], "discount_percent": Decimal(3)}
+    order = {"lines": [{"amount": "199.00"}, {"amount": "58.00"}, {"amount": "15.50"}]}
+    paid = sum(Decimal(line["amount"]) for line in tier_perks.discounted(order, bronze)["lines"])
+    # 3% of each line rounded down (5.97 + 1.74 + 0.47), not 3% of 272.50 rounded down (8.17)
+    assert tier_perks.for_cart(bronze, order)["discount"] == str(Decimal("272.50") - paid) == "8.18"
 
 
 def test_the_quote_shows_the_tiers_price_and_earns_and_pays_on_it(app, client, tiered):

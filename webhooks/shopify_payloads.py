@@ -7,6 +7,7 @@ a declared field of the wrong type is a ValidationError whose messages name it b
 from __future__ import annotations
 
 import hashlib
+import hmac
 from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, fields, validate
@@ -119,9 +120,19 @@ def line_amount(line: dict) -> Decimal:
     return max(Decimal(0), line["price"] * line["quantity"] - discount)
 
 
+_fingerprint_key = b"loyalty/fingerprint"  # create_app puts a key derived from LOYALTY_SECRET_KEY here
+
+
+def use_fingerprint_key(key: bytes) -> None:
+    """Key the fingerprints with the app's secret: an unkeyed hash of an IP address is found again
+    by hashing all four billion of them."""
+    global _fingerprint_key
+    _fingerprint_key = key
+
+
 def digest(value: str | None) -> str | None:
     """A one-way fingerprint (IP, address): fraud checks compare these, never the raw value."""
-    return hashlib.sha256(b"loyalty/fingerprint\0" + value.encode()).hexdigest()[:32] if value else None
+    return hmac.new(_fingerprint_key, value.encode(), hashlib.sha256).hexdigest()[:32] if value else None
 
 
 def address_key(address: dict | None) -> str | None:

@@ -1,7 +1,8 @@
 """The demo storefront `loyalty demo` serves: a product page, a checkout and an account page with
 the widget.
 
-It stands in for the store: it signs the shopper's widget token server-side, and its "place
+It stands in for the store: it signs the shopper's widget token server-side, prices the cart as
+Shopify would (the shopper's tier price is an automatic discount, plugin.tier_sync), and its "place
 order" turns the cart into a Shopify-shaped paid order delivered as a signed webhook to this
 app's own receiver, as Shopify would. It exists only for the demo shop, and only when the app
 was started with ``LOYALTY_DEMO_STORE`` in its config (`loyalty demo` sets it): a page that signs
@@ -18,9 +19,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 
-from plugin import clock, shops
+from plugin import clock, customers, shops, tier_perks, tier_sync
+from plugin.db import session
 from plugin.errors import LoyaltyError
 from plugin.models import Customer, Hold, Shop
+from plugin.program import versions
 from plugin.runtime import runtime
 from webhooks.signatures import shopify_sign
 from widgets import api as widget_api
@@ -50,7 +53,8 @@ CARTS = {  # (line id, product id, sku, title, unit price, quantity)
 }
 PAGE_TEXTS = {
     "en": {"store": "Demo store", "checkout": "Checkout", "cart": "Your cart", "item": "Item", "qty": "Qty",
-           "price": "Price", "subtotal": "Subtotal", "discount": "Points discount", "total": "Total",
+           "price": "Price", "subtotal": "Subtotal", "tier_price": "{n} price −{d}%",
+           "discount": "Points discount", "total": "Total",
            "place": "Place order", "placing": "Placing the order…", "placed": "Order {n} placed: {total}.",
            "failed": "The order could not be placed:", "hold": "Points for the discount: {s}",
            "statuses": {"held": "held", "committed": "committed", "released": "released"},
@@ -58,7 +62,8 @@ PAGE_TEXTS = {
            "add": "Go to checkout", "points": "Your points", "account": "My account",
            "account_intro": "Your points, tier, invitations and badges."},
     "ru": {"store": "Демо-магазин", "checkout": "Оформление заказа", "cart": "Ваша корзина", "item": "Товар",
-           "qty": "Кол-во", "price": "Цена", "subtotal": "Сумма", "discount": "Скидка баллами",
+           "qty": "Кол-во", "price": "Цена", "subtotal": "Сумма", "tier_price": "Цена уровня «{n}» −{d}%",
+           "discount": "Скидка баллами",
            "total": "Итого",
            "place": "Оформить заказ", "placing": "Оформляем заказ…", "placed": "Заказ {n} оформлен: {total}.",
            "failed": "Не удалось оформить заказ:", "hold": "Баллы за скидку: {s}",
@@ -105,14 +110,44 @@ def cart_of(currency: str) -> dict:
     return {"currency": currency, "lines": lines, "shipping": "0", "subtotal": str(subtotal)}
 
 
-def page(template: str, shop: Shop, customer: str):
+def tier_price(shop: Shop, customer: str, cart: dict) -> dict | None:
+    """The shopper's tier price on the cart as Shopify's automatic discount takes it: the figures
+    of plugin.tier_perks (the widget's quote shows the same), each line's share, the label."""
+    _, program = versions.current(shop.id)
+    tier = tier_perks.tier_of(program, customers.find(shop.id, customer))
+    if tier is None or not tier["discount_percent"]:
+        return None
+    order = {"shipping": cart["shipping"],
+             "lines": [{"line_id": line["line_id"], "amount": line["total"]} for line in cart["lines"]]}
+    paid = tier_perks.discounted(order, tier)["lines"]
+    benefits = tier_perks.for_cart(tier, order)
+    lang = shopper(customer)["lang"]
+    name = tier["title"].get(lang) or tier["title"].get("en") or tier["id"]
+    return {"percent": benefits["discount_percent"], "amount": benefits["discount"],
+            "label": PAGE_TEXTS[lang]["tier_price"].format(n=name, d=benefits["discount_percent"]),
+            "title": tier_sync.benefit_title(tier, "percent"),
+            "shares": [str(Decimal(line["amount"]) - Decimal(after["amount"]))
+                       for line, after in zip(order["lines"], paid, strict=True)]}
+
+
+def totals(cart: dict, tier: dict | None) -> dict:
+    """The checkout's figures before points; the page takes the points discount off the total."""
+    off = Decimal(tier["amount"]) if tier else Decimal(0)
+    return {"subtotal": cart["subtotal"], "total": str(Decimal(cart["subtotal"]) - off),
+            "tier": tier and {"label": tier["label"], "amount": tier["amount"]}}
+
+
+def page(template: str, shop: Shop, customer: str, priced: bool = False):
+    """A storefront page as ``customer``; ``priced``: with the checkout's figures for them."""
     who = shopper(customer)
     token = identity.issue_token(runtime().vault, shop, customer, TOKEN_TTL)
     others = [{"id": key, "name": value["name"]} for key, value in SHOPPERS.items() if key != customer]
     texts = PAGE_TEXTS[who["lang"]]
+    cart = cart_of(who["currency"])
+    figures = totals(cart, tier_price(shop, customer, cart)) if priced else None
     return render_template(template, shop=shop, customer=customer, shopper=who, token=token, t=texts,
-                           cart=cart_of(who["currency"]), others=others, lang=who["lang"],
-                           page_data={"customer": customer, "texts": texts,
+                           cart=cart, totals=figures, others=others, lang=who["lang"],
+                           page_data={"customer": customer, "texts": texts, "totals": figures,
                                       "order_url": url_for("demo_store.place_order"),
                                       "redemptions_url": f"{widget_api.bp.url_prefix}/redemptions/"})
 
@@ -126,7 +161,7 @@ def product():
 @bp.get("/checkout")
 def checkout():
     shop = demo_shop()
-    return page("demo_checkout.html", shop, shopper_id())
+    return page("demo_checkout.html", shop, shopper_id(), priced=True)
 
 
 @bp.get("/account")
@@ -152,30 +187,56 @@ def allocate(discount: Decimal, amounts: list[Decimal]) -> list[Decimal]:
     return [*shares, discount - sum(shares, Decimal(0))]
 
 
-def paid_order(customer: str, cart: dict, discount: Decimal, code: str | None) -> dict:
-    """A Shopify-shaped orders/paid body for the demo cart (unique id; the discount allocated)."""
+def applications(tier: dict | None, code: str | None, discount: Decimal) -> list[dict]:
+    """The order's discount_applications as Shopify lists them: the tier's automatic discount
+    first (the points were priced after it), then the points code."""
+    across = {"allocation_method": "across", "target_selection": "all", "target_type": "line_item"}
+    found = []
+    if tier:
+        found.append({"type": "automatic", "title": tier["title"], "description": tier["title"],
+                      "value": tier["percent"], "value_type": "percentage", **across})
+    if code:
+        found.append({"type": "discount_code", "code": code, "value": str(discount),
+                      "value_type": "fixed_amount", **across})
+    return found
+
+
+def line_item(item_id: int, line: dict, shares: list[Decimal]) -> dict:
+    """A Shopify line item; ``shares[i]`` is its part of discount application ``i``."""
+    return {"id": item_id, "product_id": int(line["product_id"]), "sku": line["sku"], "title": line["title"],
+            "price": line["price"], "quantity": line["quantity"], "gift_card": False,
+            "total_discount": str(sum(shares, Decimal(0))),
+            "discount_allocations": [{"amount": str(share), "discount_application_index": index}
+                                     for index, share in enumerate(shares)]}
+
+
+def paid_order(customer: str, cart: dict, tier: dict | None, discount: Decimal, code: str | None) -> dict:
+    """A Shopify-shaped orders/paid body for the demo cart (unique id): each line carries its share
+    of the tier discount and of the points discount in ``discount_allocations``, which is what the
+    earning engine reads (webhooks.shopify_payloads.line_amount)."""
     who = shopper(customer)
     order_id = 10**12 + secrets.randbelow(9 * 10**12)
     lines = cart["lines"]
-    amounts = [Decimal(line["price"]) * line["quantity"] for line in lines]
+    amounts = [Decimal(line["total"]) for line in lines]
+    tier_shares = [Decimal(share) for share in tier["shares"]] if tier else [Decimal(0)] * len(lines)
+    after_tier = [amount - share for amount, share in zip(amounts, tier_shares, strict=True)]
+    discount = min(discount, sum(after_tier, Decimal(0))).quantize(CENT, ROUND_HALF_UP)
+    code_shares = allocate(discount, after_tier) if discount else [Decimal(0)] * len(lines)
+    by_application = ([tier_shares] if tier else []) + ([code_shares] if code else [])
     subtotal = sum(amounts, Decimal(0))
-    discount = min(discount, subtotal).quantize(CENT, ROUND_HALF_UP)
-    shares = allocate(discount, amounts) if discount else [Decimal(0)] * len(lines)
+    off = sum(tier_shares, Decimal(0)) + discount
     first, _, last = who["name"].partition(" ")
     return {
         "id": order_id, "name": f"#D{order_id % 100000:05d}", "email": who["email"],
         "created_at": clock.now().replace(tzinfo=UTC).isoformat(), "currency": cart["currency"],
-        "financial_status": "paid", "subtotal_price": str(subtotal - discount),
-        "total_discounts": str(discount), "total_price": str(subtotal - discount), "total_tax": "0.00",
+        "financial_status": "paid", "total_line_items_price": str(subtotal),
+        "subtotal_price": str(subtotal - off), "total_discounts": str(off),
+        "total_price": str(subtotal - off), "total_tax": "0.00",
         "customer": {"id": int(customer), "email": who["email"], "first_name": first, "last_name": last},
+        "discount_applications": applications(tier, code, discount),
         "discount_codes": [{"code": code, "amount": str(discount), "type": "fixed_amount"}] if code else [],
-        "line_items": [
-            {"id": order_id * 10 + n, "product_id": int(line["product_id"]), "sku": line["sku"],
-             "title": line["title"], "price": line["price"], "quantity": line["quantity"],
-             "gift_card": False, "total_discount": str(share), "discount_allocations":
-                 [{"amount": str(share), "discount_application_index": 0}] if code else []}
-            for n, (line, share) in enumerate(zip(lines, shares, strict=True), 1)
-        ],
+        "line_items": [line_item(order_id * 10 + n, line, [shares[n - 1] for shares in by_application])
+                       for n, line in enumerate(lines, 1)],
         "shipping_lines": [],
     }
 
@@ -206,9 +267,12 @@ def place_order():
     cart = cart_of(shopper(customer)["currency"])
     code = (body.get("code") or "").strip() or None
     hold = held_discount(shop, customer, code) if code else None
-    order = paid_order(customer, cart, hold.amount if hold else Decimal(0), hold.code if hold else None)
-    status, answer = deliver(shop, "orders/paid", order)  # last: its request closes the connection
+    order = paid_order(customer, cart, tier_price(shop, customer, cart), hold.amount if hold else Decimal(0),
+                       hold.code if hold else None)
+    status, answer = deliver(shop, "orders/paid", order)  # its request closes the connection
+    with session():  # the next cart, at the tier the order reached once applied (at once without Redis)
+        after = totals(cart, tier_price(shop, customer, cart))
     return jsonify(order={"id": str(order["id"]), "name": order["name"], "currency": order["currency"],
                           "discount": order["total_discounts"], "total": order["total_price"]},
-                   redemption=hold.id if hold else None,
+                   totals=after, redemption=hold.id if hold else None,
                    webhook={"status": status, "outcome": answer.get("status") or answer.get("error")}), 201

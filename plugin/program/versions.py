@@ -9,15 +9,22 @@ from plugin.db import database
 from plugin.models import ProgramVersion
 from plugin.program import document
 
-_cache: dict[tuple[int, int | None], dict] = {}
+#: (shop, version number) -> ((the version row's id, its time), its loaded program)
+_cache: dict[tuple[int, int | None], tuple[tuple | None, dict]] = {}
 
 
 def current(shop_id: int) -> tuple[int | None, dict]:
-    """(version number, loaded program) of the shop's running program; None for the default."""
-    row = (ProgramVersion.select(ProgramVersion.number)
+    """(version number, loaded program) of the shop's running program; None for the default.
+
+    The cached program is checked against the row's id and time: a shop whose data was wiped
+    (shop/redact) and that installed again numbers its versions from 1 again."""
+    row = (ProgramVersion.select(ProgramVersion.id, ProgramVersion.number, ProgramVersion.created_at)
            .where(ProgramVersion.shop == shop_id)
            .order_by(ProgramVersion.number.desc()).first())
     number = row.number if row else None
+    cached = _cache.get((shop_id, number))
+    if cached is not None and cached[0] != (_identity(row) if row else None):
+        del _cache[(shop_id, number)]
     return number, at(shop_id, number)
 
 
@@ -25,12 +32,17 @@ def at(shop_id: int, number: int | None) -> dict:
     """The loaded program of one version (versions never change, so they are cached)."""
     if (shop_id, number) not in _cache:
         if number is None:
-            raw = document.DEFAULT
+            identity, raw = None, document.DEFAULT
         else:
-            raw = ProgramVersion.get((ProgramVersion.shop == shop_id)
-                                     & (ProgramVersion.number == number)).document
-        _cache[(shop_id, number)] = document.load(raw)
-    return _cache[(shop_id, number)]
+            row = ProgramVersion.get((ProgramVersion.shop == shop_id) & (ProgramVersion.number == number))
+            identity, raw = _identity(row), row.document
+        _cache[(shop_id, number)] = (identity, document.load(raw))
+    return _cache[(shop_id, number)][1]
+
+
+def _identity(row: ProgramVersion) -> tuple:
+    """What tells two versions of one number apart (SQLite may reuse a deleted row's id)."""
+    return row.id, row.created_at
 
 
 def save(shop_id: int, raw: dict, author: str) -> ProgramVersion:

@@ -1,5 +1,6 @@
-"""The demo checkout in headless Chromium: redeem, see the discount, place the order, see it committed;
-a shopper who abandons the cart gets the points back once the hold times out (the clock moved)."""
+"""The demo checkout in headless Chromium: redeem, see the discount, place the order, see it committed
+and the next cart priced at the tier the order reached; a shopper who abandons the cart gets the
+points back once the hold times out (the clock moved)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def test_shopper_redeems_at_checkout_and_the_paid_order_commits_the_hold(demo_st
     check(widget.locator(".loyalty__points")).to_have_text("119 points available")
     check(widget).to_contain_text("You will earn 13 points with this order")  # 5% of 272.50
     check(page.locator("#total")).to_have_text("$272.50")
+    check(page.locator("#tier-label")).to_be_hidden()  # a Novice (one order) has no tier price
     height, reserved = widget.evaluate(
         "el => [el.getBoundingClientRect().height, parseFloat(getComputedStyle(el).minHeight)]")
     assert height <= reserved, "the loaded widget outgrew the box reserved for it: the page would shift"
@@ -63,6 +65,16 @@ def test_shopper_redeems_at_checkout_and_the_paid_order_commits_the_hold(demo_st
         order = Order.get(Order.platform_id == hold.order_id)
     assert (hold.status, hold.points, order.earned) == ("committed", 50, 11)
 
+    # The second order made Bob Bronze: the page shows the same cart at the tier's price, as the widget does.
+    check(page.locator("#tier-label")).to_have_text("Bronze price −3%")
+    check(page.locator("#tier-discount")).to_have_text("−$8.18")  # 3% of each line: 5.97 + 1.74 + 0.47
+    check(page.locator("#discount")).to_be_hidden()
+    check(page.locator("#total")).to_have_text("$264.32")
+    check(widget.locator(".loyalty__perk")).to_have_text("Bronze price: −3% ($8.18)")
+    check(widget).to_contain_text("You will earn 13 points with this order")  # 5% of 264.32
+    check(page.locator("#order-status")).to_contain_text("$222.50")  # what the placed order cost
+    check(page.get_by_role("button", name="Place order")).to_be_enabled()
+
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "checkout.png"
     page.screenshot(path=str(shot), full_page=True)
@@ -85,11 +97,15 @@ def test_abandoned_hold_gives_the_points_back_after_the_timeout(demo_store, page
     page.goto(checkout)
     widget = page.locator("[data-loyalty-widget]")
     check(widget.locator(".loyalty__points")).to_have_text("Доступно: 336 баллов")
+    check(page.locator("#tier-label")).to_have_text("Цена уровня «Бронза» −3%")  # two orders: Bronze
+    check(page.locator("#tier-discount")).to_contain_text("124,80")
     widget.get_by_role("spinbutton", name="Сколько баллов списать").fill("100")
     widget.get_by_role("button", name="Применить скидку").click()
     check(widget.locator(".loyalty__discount")).to_contain_text("Скидка")
     check(widget.locator(".loyalty__points")).to_have_text("Доступно: 236 баллов")
     check(page.locator("#discount")).to_contain_text("100,00")
+    # 4160 − 124,80 (the Bronze price) − 100 (the points)
+    check(page.locator("#total")).to_have_text(re.compile(r"^3\s935,20\s₽$"))
     page.reload()  # the widget remembers its hold and hands the discount to the page again
     check(widget.locator(".loyalty__discount")).to_contain_text("100,00")
     check(page.locator("#discount")).to_contain_text("100,00")

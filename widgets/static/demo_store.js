@@ -1,5 +1,6 @@
 /* The demo storefront's own page script (not part of the widget): it formats the cart, applies the
- * widget's loyalty:discount to the total, places the order and follows the hold until committed. */
+ * widget's loyalty:discount to the total the server priced (after the tier's discount), places the
+ * order, follows the hold until committed and shows the next cart as the server prices it then. */
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
@@ -16,22 +17,25 @@
   const button = $("place-order");
   if (!widget || !button) return;
 
+  let totals = data.totals; // {subtotal, tier: {label, amount} | null, total}: the server's figures
   let discount = null;
-  let placed = false;
   const show = () => {
-    const subtotal = cents(cart.subtotal);
-    const off = discount ? Math.min(cents(discount.amount), subtotal) : 0;
+    const due = cents(totals.total);
+    const off = discount ? Math.min(cents(discount.amount), due) : 0;
+    $("subtotal").textContent = money(cents(totals.subtotal));
+    $("tier-label").hidden = $("tier-discount").hidden = !totals.tier;
+    $("tier-label").textContent = totals.tier ? totals.tier.label : "";
+    $("tier-discount").textContent = totals.tier ? "−" + money(cents(totals.tier.amount)) : "";
     $("discount-label").hidden = $("discount").hidden = !discount;
     $("discount-code").textContent = discount ? discount.code : "";
     $("discount").textContent = discount ? "−" + money(off) : "";
-    $("total").textContent = money(subtotal - off);
+    $("total").textContent = money(due - off);
   };
   widget.addEventListener("loyalty:discount", (event) => {
     discount = event.detail;
     show();
   });
   widget.addEventListener("loyalty:discount-removed", () => {
-    if (placed) return;
     discount = null;
     show();
   });
@@ -59,14 +63,16 @@
         body: JSON.stringify({customer: data.customer, code: discount ? discount.code : null})});
       const body = await response.json();
       if (!response.ok) throw new Error(body.message || response.statusText);
-      placed = true;
       status.textContent = fill(t.placed, {n: body.order.name, total: money(cents(body.order.total))});
+      totals = body.totals; // the same cart again, at the tier this order may have reached
+      discount = null; // the code was used
+      show();
       if (body.redemption) await follow(body.redemption);
       else widget.dispatchEvent(new CustomEvent("loyalty:refresh"));
     } catch (error) {
       status.textContent = t.failed + " " + error.message;
-      button.disabled = false;
     }
+    button.disabled = false;
   });
   show();
 })();
