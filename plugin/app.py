@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from plugin import converters, db, errors, queue
+from plugin import bodies, converters, db, errors, queue
 from plugin.config import load_settings
 from plugin.crypto import Vault
 from plugin.runtime import Runtime
@@ -39,6 +39,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     db.init_app(app)
     queue.configure(settings.redis_url, settings.batch_size)
     errors.init_app(app)
+    app.before_request(bodies.refuse_nul_in_url)
 
     from plugin import dashboard, install, public
     from plugin.admin import activities_api, api, codes_api, customers_api, openapi, program_api, tiers_api  # noqa: F401 - they add routes to api.bp
@@ -46,6 +47,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     from plugin.admin import analytics_api as admin_analytics  # noqa: F401 - adds routes to api.bp
     from plugin.admin import games_api as admin_games  # noqa: F401 - adds routes to api.bp
     from plugin.admin import imports_api as admin_imports  # noqa: F401 - adds routes to api.bp
+    from plugin.admin import overview_api as admin_overview  # noqa: F401 - adds routes to api.bp
     from plugin.admin import privacy_api as admin_privacy  # noqa: F401 - adds routes to api.bp
     from plugin.admin import referrals_api as admin_referrals  # noqa: F401 - adds routes to api.bp
     from webhooks import judgeme, reviews, shopify

@@ -43,12 +43,18 @@ def uploaded() -> str:
 
 
 def decode(raw: bytes) -> str:
-    """UTF-8 text (a byte order mark is dropped); anything else is a clear 422."""
+    """UTF-8 text (a byte order mark is dropped); anything else is a clear 422. A NUL character
+    (no database text can hold one) is refused too: a UTF-16 file has one in every character."""
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise Invalid(f"the file must be UTF-8 text (byte {exc.start} is not)",
                       fields={"file": ["not UTF-8"]}) from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise Invalid(f"the file holds a NUL character (line {line}); save it as UTF-8 text",
+                      fields={"file": ["NUL character"]})
+    return text
 
 
 @dataclass

@@ -1,15 +1,46 @@
-"""Finding and creating a shop's customers by their platform id."""
+"""Finding, searching and creating a shop's customers by their platform id."""
 
 from __future__ import annotations
 
+from peewee import fn
+
 from plugin.db import insert_rows
-from plugin.models import Customer
+from plugin.models import Balance, Customer, CustomerTier
 
 PROFILE_FIELDS = ("email", "first_name", "last_name")
+MAX_TERMS = 5
 
 
 def find(shop_id: int, platform_id: str) -> Customer | None:
     return Customer.get_or_none((Customer.shop == shop_id) & (Customer.platform_id == platform_id))
+
+
+def search(shop_id: int, text: str, before: int | None, limit: int) -> list[Customer]:
+    """Newest first; every word must match the email, a name (contains) or the platform id (equal)."""
+    query = Customer.select().where(Customer.shop == shop_id)
+    for term in text.split()[:MAX_TERMS]:
+        query = query.where(Customer.email.contains(term) | Customer.first_name.contains(term)
+                            | Customer.last_name.contains(term) | (Customer.platform_id == term))
+    if before:
+        query = query.where(Customer.id < before)
+    return list(query.order_by(Customer.id.desc()).limit(limit))
+
+
+def balance_totals(shop_id: int, ids: list[int]) -> dict[int, int]:
+    """Each listed customer's balance over every point type (absent: no balance row yet)."""
+    if not ids:
+        return {}
+    rows = (Balance.select(Balance.customer, fn.SUM(Balance.points))
+            .where((Balance.shop == shop_id) & Balance.customer.in_(ids)).group_by(Balance.customer).tuples())
+    return {customer_id: int(total) for customer_id, total in rows}
+
+
+def tiers_held(shop_id: int, ids: list[int]) -> dict[int, str]:
+    """The tier id each listed customer holds (absent: none yet)."""
+    if not ids:
+        return {}
+    return dict(CustomerTier.select(CustomerTier.customer, CustomerTier.tier_id)
+                .where((CustomerTier.shop == shop_id) & CustomerTier.customer.in_(ids)).tuples())
 
 
 def ensure(shop_id: int, platform_id: str, profile: dict | None = None) -> Customer:

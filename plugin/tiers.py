@@ -269,6 +269,13 @@ def progress(program: dict, customer: Customer | None) -> dict | None:
     }
 
 
+def history(customer: Customer, limit: int = 20) -> list[TierChange]:
+    """The customer's latest tier moves, newest first, with why."""
+    return list(TierChange.select().where((TierChange.shop == customer.shop_id)
+                                          & (TierChange.customer == customer.id))
+                .order_by(TierChange.id.desc()).limit(limit))
+
+
 def reevaluate_shop(shop_id: int, batch_size: int = 1000, run_id: int | None = None) -> int:
     """RQ job: re-evaluate every customer of a shop in batches (one transaction each), recording
     progress on a TierRun row; returns the run's id. The program keeps running meanwhile."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 from marshmallow import RAISE, Schema, fields, validate
 
-from plugin import customers, ledger, shops
+from plugin import customers, event_retry, ledger, shops
 from plugin.admin.openapi import documented
 from plugin.converters import MAX_ID
 from plugin.errors import NotFound, Unauthorized
@@ -82,24 +82,6 @@ class EventPage(Page):
     items = fields.List(fields.Nested(EventOut), required=True)
 
 
-class BalanceOut(Schema):
-    total = fields.Integer(required=True)
-    by_type = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
-    spendable = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
-
-
-class CustomerOut(Schema):
-    id = fields.String(required=True)
-    email = fields.String(required=True, allow_none=True)
-    first_name = fields.String(required=True, allow_none=True)
-    last_name = fields.String(required=True, allow_none=True)
-    lifetime_earned = fields.Integer(required=True)
-    birthday = fields.Date(required=True, allow_none=True)
-    balance = fields.Nested(BalanceOut, required=True)
-    lots = fields.List(fields.Nested(LotOut), required=True)
-    recent = fields.List(fields.Nested(EntryOut), required=True)
-
-
 class ShopOut(Schema):
     id = fields.Integer(required=True)
     platform = fields.String(required=True)
@@ -109,6 +91,7 @@ class ShopOut(Schema):
 
 PAGE, EVENT_ARGS = PageArgs(), EventArgs()
 ENTRIES, LOTS, EVENTS = EntryOut(many=True), LotOut(many=True), EventOut(many=True)
+EVENT = EventOut()
 
 
 @bp.before_request
@@ -140,22 +123,6 @@ def newest_first(query, schema: Schema, args: dict) -> dict:
     return _page(list(query.order_by(model.id.desc()).limit(args["limit"])), schema, args["limit"])
 
 
-@bp.get("/customers/<platform_id>")
-@documented("A customer: balance by type, open lots, recent ledger entries", response=CustomerOut)
-def customer_detail(platform_id: str):
-    customer = _customer(platform_id)
-    balance = ledger.balances(customer)
-    return jsonify(
-        id=customer.platform_id, email=customer.email, first_name=customer.first_name,
-        last_name=customer.last_name, lifetime_earned=customer.lifetime_earned,
-        birthday=customer.birthday.isoformat() if customer.birthday else None,
-        balance={"total": sum(balance.values()), "by_type": balance,
-                 "spendable": ledger.spendable(customer)},
-        lots=LOTS.dump(ledger.open_lots(customer)),
-        recent=ENTRIES.dump(ledger.entries(customer, limit=20)),
-    )
-
-
 @bp.get("/customers/<platform_id>/ledger")
 @documented("A customer's ledger, newest first", query=PageArgs, response=EntryPage)
 def customer_ledger(platform_id: str):
@@ -173,6 +140,15 @@ def events():
     if args["status"]:
         query = query.where(Event.status == args["status"])
     return jsonify(newest_first(query, EVENTS, args))
+
+
+@bp.post("/events/<int:event_id>/retry")
+@documented("Retry a failed event", response=EventOut, status=202, errors=(409,))
+def retry_event(event_id: int):
+    """Back to pending and queued (202, with the event as it is now: already applied when jobs
+    run in-process); 409 unless the event is failed, so it is applied once."""
+    event_retry.retry(g.shop.id, event_id)
+    return jsonify(EVENT.dump(Event.get((Event.id == event_id) & (Event.shop == g.shop.id)))), 202
 
 
 @bp.get("/shop")

@@ -28,7 +28,7 @@ _RULE_PARAM = re.compile(r"<(?:\w+(?:\([^)]*\))?:)?(?P<name>\w+)>")
 DECIMAL = r"^-?\d+(\.\d+)?([eE][+-]?\d+)?$"  # str(Decimal): "12.50", "1E+3"
 TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$"
 _ERRORS = {
-    400: "The body is not a JSON object.",
+    400: "The body is not a JSON object, or a text (path, query, body) holds a NUL character.",
     401: "No valid shop API key in `Authorization: Bearer <key>`.",
     404: "No such resource in this shop.",
     409: "Conflicts with what was done before (the message says what).",
@@ -141,8 +141,8 @@ def _responses(op: Operation, has_path_params: bool) -> dict:
         body = {}
     out = {code: {"description": HTTPStatus(code).phrase + ".", **body} for code in (op.status, *op.also)}
     has_body = op.body is not None or op.accepts != JSON
-    implied = {401} | ({404} if has_path_params else set()) | ({422} if op.query or has_body else set())
-    implied |= ({400} if op.body else set()) | ({422} if op.headers else set())
+    implied = {400, 401} | ({404} if has_path_params else set()) | ({422} if op.query or has_body else set())
+    implied |= {422} if op.headers else set()  # 400 for all: any path or query may hold a NUL
     for status in sorted(implied | set(op.errors)):
         out[status] = {"description": _ERRORS[status],
                        "content": {JSON: {"schema": ErrorOut}}}

@@ -17,6 +17,7 @@ from datetime import UTC, timedelta
 from flask import g, redirect, render_template, request, session, url_for
 
 from plugin import clock, csvfile, shops
+from plugin.bodies import refuse_nul
 from plugin.crypto import same
 from plugin.dashboard import bp
 from plugin.dashboard.i18n import language
@@ -87,6 +88,7 @@ def authenticate():
     if request.method == "POST":
         if request.endpoint in FILE_ENDPOINTS:
             request.max_content_length = request.max_form_memory_size = csvfile.MAX_FILE_BYTES
+        refuse_nul(value for _, value in request.form.items(multi=True))
         expected, given = session.get(CSRF_KEY), request.form.get(CSRF_FIELD, "")
         if not expected or not same(expected, given):
             raise CsrfRejected("the form is stale or was not sent by this dashboard; reload the page")

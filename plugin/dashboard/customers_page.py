@@ -3,43 +3,26 @@
 from __future__ import annotations
 
 from flask import g, render_template, request
-from peewee import JOIN, fn
 
-from plugin import customers, ledger, tiers
+from plugin import customers, ledger, referrals, tiers
 from plugin.dashboard import bp
 from plugin.dashboard.paging import cursor
 from plugin.errors import NotFound
-from plugin.models import Balance, Customer, CustomerTier, Event, Lot, Referral, TierChange
+from plugin.models import Customer, Event, Lot
 from plugin.program import versions
 
 PAGE_SIZE = 50
-MAX_TERMS = 5
-HISTORY = 20
-
-
-def search(shop_id: int, text: str, before: int | None) -> list[Customer]:
-    """Newest first; every word must match the email, a name (contains) or the platform id (equal)."""
-    query = Customer.select().where(Customer.shop == shop_id)
-    for term in text.split()[:MAX_TERMS]:
-        query = query.where(Customer.email.contains(term) | Customer.first_name.contains(term)
-                            | Customer.last_name.contains(term) | (Customer.platform_id == term))
-    if before:
-        query = query.where(Customer.id < before)
-    return list(query.order_by(Customer.id.desc()).limit(PAGE_SIZE + 1))
 
 
 @bp.get("/customers", endpoint="customers")
 def customers_list():
     text = (request.args.get("q") or "").strip()[:200]
-    rows = search(g.shop.id, text, cursor(request.args.get("before")))
+    rows = customers.search(g.shop.id, text, cursor(request.args.get("before")), PAGE_SIZE + 1)
     page = rows[:PAGE_SIZE]
     ids = [c.id for c in page]
-    totals = dict(Balance.select(Balance.customer, fn.SUM(Balance.points))
-                  .where(Balance.customer.in_(ids)).group_by(Balance.customer).tuples()) if ids else {}
-    held = dict(CustomerTier.select(CustomerTier.customer, CustomerTier.tier_id)
-                .where(CustomerTier.customer.in_(ids)).tuples()) if ids else {}
     return render_template("dashboard/customers.html", section="customers", q=text, customers=page,
-                           totals={k: int(v) for k, v in totals.items()}, tiers=held,
+                           totals=customers.balance_totals(g.shop.id, ids),
+                           tiers=customers.tiers_held(g.shop.id, ids),
                            next_before=page[-1].id if len(rows) > PAGE_SIZE else None)
 
 
@@ -92,22 +75,5 @@ def customer_page(found: Customer, **extra) -> str:
         next_before=page[-1].id if len(entries) > PAGE_SIZE else None,
         tier=tiers.progress(program, found),
         tier_titles={tier["id"]: tier["title"] for tier in (program.get("tiers") or {}).get("tiers", [])},
-        tier_history=list(TierChange.select().where(
-            (TierChange.shop == shop_id) & (TierChange.customer == found.id))
-            .order_by(TierChange.id.desc()).limit(HISTORY)),
-        referrals=_referrals(shop_id, found), **extra)
+        tier_history=tiers.history(found), referrals=referrals.of_customer(found), **extra)
 
-
-def _referrals(shop_id: int, customer: Customer) -> list[dict]:
-    """Friends this customer invited, and who invited them, with the other side's platform id."""
-    other = Customer.alias()
-    rows = (Referral.select(Referral, other.platform_id.alias("other_id"))
-            .join(other, JOIN.INNER, on=(
-                ((Referral.referrer == customer.id) & (other.id == Referral.friend))
-                | ((Referral.friend == customer.id) & (other.id == Referral.referrer))))
-            .where((Referral.shop == shop_id)
-                   & ((Referral.referrer == customer.id) | (Referral.friend == customer.id)))
-            .order_by(Referral.id.desc()).limit(HISTORY).objects())
-    return [{"role": "invited" if ref.referrer_id == customer.id else "invited_by",
-             "other": ref.other_id, "status": ref.status, "created_at": ref.created_at,
-             "risk_score": ref.risk_score} for ref in rows]
