@@ -42,6 +42,10 @@ def _line_paid(amount: Decimal, percent: Decimal) -> Decimal:
     return (amount * (100 - percent) / 100).quantize(CENT, rounding=ROUND_FLOOR)
 
 
+def _ships_free(tier: dict, subtotal: Decimal) -> bool:
+    return tier["free_shipping_threshold"] is not None and subtotal >= tier["free_shipping_threshold"]
+
+
 def for_cart(tier: dict, order: dict) -> dict:
     """What the tier gives on this cart: the amount off, and whether shipping is free."""
     subtotal = _merchandise(order)
@@ -49,7 +53,7 @@ def for_cart(tier: dict, order: dict) -> dict:
                 for line in order["lines"] if not line.get("gift_card")), Decimal(0))
     off = (subtotal - paid).quantize(CENT)
     threshold = tier["free_shipping_threshold"]
-    free = threshold is not None and subtotal >= threshold
+    free = _ships_free(tier, subtotal)
     shipping = Decimal(order.get("shipping") or 0) if free else Decimal(0)
     return {
         "tier": tier["id"], "title": tier["title"],
@@ -71,5 +75,5 @@ def discounted(order: dict, tier: dict | None) -> dict:
     lines = [line if line.get("gift_card") else
              {**line, "amount": str(_line_paid(Decimal(line["amount"]), tier["discount_percent"]))}
              for line in order["lines"]]
-    free = for_cart(tier, order)["free_shipping"]
+    free = _ships_free(tier, _merchandise(order))
     return {**order, "lines": lines, "shipping": "0" if free else order.get("shipping", "0")}

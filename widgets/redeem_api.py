@@ -108,17 +108,19 @@ def _withdraw_on_platform(shop: Shop):
 
 
 def _hold(data: dict, make_discount) -> tuple:
-    """Redeem under the request's Idempotency-Key: (response body, 201 new or 200 a retry)."""
+    """Redeem under the request's Idempotency-Key: (response body, 201 new or 200 a retry).
+    ``make_discount(customer, order, tier)`` gets the order priced after the shopper's tier."""
     shopper = _signed_in()
     key = request.headers.get("Idempotency-Key", "")
     if not IDEMPOTENCY.match(key):
         raise LoyaltyError("an Idempotency-Key header (8 to 128 letters, digits, _.:-) is required")
     customer = customers.ensure(shopper.shop.id, shopper.customer_id)
     _, program = versions.current(shopper.shop.id)
-    order = tier_perks.discounted(carts.as_order(data["cart"]), tier_perks.tier_of(program, customer))
+    tier = tier_perks.tier_of(program, customer)
+    order = tier_perks.discounted(carts.as_order(data["cart"]), tier)
     key = f"widget:{shopper.customer_id}:{key}"  # one shopper's key never answers another's retry
     existed = Hold.select().where((Hold.shop == shopper.shop.id) & (Hold.idempotency_key == key)).exists()
-    hold = redemption.redeem(customer, discount=make_discount(customer, order), lines=order["lines"],
+    hold = redemption.redeem(customer, discount=make_discount(customer, order, tier), lines=order["lines"],
                              key=key, currency=data["cart"].get("currency") or shopper.shop.currency,
                              on_created=_create_on_platform(shopper.shop, shopper.customer_id))
     return jsonify(redemption=REDEMPTION.dump(hold)), 200 if existed else 201
@@ -129,8 +131,8 @@ def redeem():
     """Hold points straight off this cart; the same Idempotency-Key returns the same code."""
     data = json_object(REDEEM)
     _, program = versions.current(g.shopper.shop.id)
-    return _hold(data, lambda customer, order: redemption.points_off(program, data["points"],
-                                                                      data["point_type"]))
+    return _hold(data, lambda customer, order, tier: redemption.points_off(program, data["points"],
+                                                                            data["point_type"]))
 
 
 @bp.post("/rewards")
@@ -150,9 +152,8 @@ def reward_catalog():
 def reward_redeem(reward_id: str):
     data = json_object(REWARD)
     _, program = versions.current(g.shopper.shop.id)
-    return _hold(data, lambda customer, order: rewards.discount_for(
-        program, reward_id, order, ledger.spendable(customer), data["steps"],
-        tier_id=(tier_perks.tier_of(program, customer) or {}).get("id")))
+    return _hold(data, lambda customer, order, tier: rewards.discount_for(
+        program, reward_id, order, ledger.spendable(customer), data["steps"], tier_id=tier and tier["id"]))
 
 
 def _own_hold(hold_id: int) -> Hold:
