@@ -132,6 +132,10 @@ def report(base_url: str, runtime: Runtime, results, rows, shop) -> str:
         f"  {base_url}/healthz",
         f"  curl -H 'Authorization: Bearer {api_key}' {base_url}/api/v1/customers/{customer}",
         f"  curl -H 'Authorization: Bearer {api_key}' '{base_url}/api/v1/events?status=ignored'",
+        f"  {base_url}/api/openapi.json",
+        "",
+        f"The owner's dashboard: {base_url}/admin/sign-in with the API key above and your name;"
+        f" the program's rules as shoppers read them: {base_url}/rules/{shop.domain}?lang=ru",
         "",
         "The demo storefront (the widget on a product page, a checkout and an account page, as each"
         " shopper):",
