@@ -536,6 +536,7 @@ class DashboardSession(BaseModel):
     actor = pw.CharField(max_length=255)
     via = pw.CharField(max_length=16)  # "shopify" or "api_key"
     key_version = pw.IntegerField()  # an api_key session ends when the shop's key is rotated
+    installed_at = pw.DateTimeField()  # the shop's install it was opened in: a reinstall ends it
     created_at = pw.DateTimeField(default=clock.now)
     expires_at = pw.DateTimeField()
 

@@ -77,7 +77,8 @@ def open_session(shop: Shop, actor: str, via: str) -> None:
     DashboardSession.delete().where((DashboardSession.shop == shop.id)
                                     & (DashboardSession.expires_at <= now)).execute()
     DashboardSession.create(shop=shop.id, id_hash=_hash(session_id), actor=actor[:255], via=via,
-                            key_version=shop.key_version, created_at=now, expires_at=now + MAX_AGE)
+                            key_version=shop.key_version, installed_at=shop.installed_at,
+                            created_at=now, expires_at=now + MAX_AGE)
     session[SESSION_KEY] = {"id": session_id}
     session[CSRF_KEY] = secrets.token_urlsafe(32)
 
@@ -99,7 +100,9 @@ def current_staff() -> Staff | None:
     if row is None or row.expires_at <= clock.now():
         return None
     shop = row.shop
-    if row.created_at < shop.installed_at or (row.via == "api_key" and row.key_version != shop.key_version):
+    if row.installed_at != shop.installed_at:  # uninstalled and installed again since
+        return None
+    if row.via == "api_key" and row.key_version != shop.key_version:
         return None
     return Staff(shop=shop, actor=row.actor, via=row.via)
 
