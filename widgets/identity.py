@@ -2,7 +2,8 @@
 
 Plain functions over a query and headers (the blueprint extracts them from the request), so the
 rules are tested without HTTP. Every way a credential can fail is the same 401 with the same
-message: a caller learns nothing about the customer, the shop or which check failed.
+message: a caller learns nothing about the customer, the shop or which check failed. The one
+exception is a token correctly signed by the shop that lives too long: its 401 says so.
 """
 
 from __future__ import annotations
@@ -190,8 +191,8 @@ def read_token(vault: Vault, shop: Shop, token: str | None, *, now: datetime | N
         raise NotTrusted()
     # The lifetime counts from the earlier of "iat" and now: a token stamped in the future (or
     # with no "iat") cannot outlive the maximum from today.
-    days = max_lifetime_days(shop)
-    if exp - min(moment, moment if issued is None else issued) > days * 86400:
+    start, days = moment if issued is None else min(issued, moment), max_lifetime_days(shop)
+    if exp - start > days * 86400:
         raise TokenTooLong(days)
     return customer
 
