@@ -40,7 +40,9 @@ def serve(host: str, port: int) -> None:
     """Run the web app (threaded; use gunicorn in production, see README)."""
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, _app(), threaded=True)
+    from plugin.serving import RequestHandler
+
+    run_simple(host, port, _app(), threaded=True, request_handler=RequestHandler)
 
 
 @main.command()

@@ -9,7 +9,6 @@ conditional UPDATE (``WHERE redeemed_at IS NULL``) and grants its points under t
 
 from __future__ import annotations
 
-import csv
 import re
 import secrets
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import TextIO
 
 import peewee
 
-from plugin import clock, customers, ledger
+from plugin import clock, csvfile, customers, ledger
 from plugin.db import insert_rows, locking, write_transaction
 from plugin.errors import Invalid, LoyaltyError, NotFound
 from plugin.models import ActivationCode, Customer, Shop
@@ -163,20 +162,15 @@ def write_csv(shop_id: int, batch: str, out: TextIO) -> int:
             .join(Customer, peewee.JOIN.LEFT_OUTER, on=(ActivationCode.redeemed_by == Customer.id))
             .where((ActivationCode.shop == shop_id) & (ActivationCode.batch == batch))
             .order_by(ActivationCode.id).tuples())
-    writer, n = csv.writer(out, lineterminator="\r\n"), 0
+    n = 0
     for n, (code, points, point_type, redeemed_at, redeemed_by) in enumerate(rows.iterator(), 1):
         if n == 1:
-            writer.writerow(CSV_HEADER)
-        writer.writerow((display(code), points, point_type,
-                         redeemed_at.isoformat() if redeemed_at else "", _cell(redeemed_by or "")))
+            out.writelines(csvfile.lines([CSV_HEADER]))
+        out.writelines(csvfile.lines([(display(code), points, point_type,
+                                       redeemed_at.isoformat() if redeemed_at else "", redeemed_by or "")]))
     if n == 0:
         raise NotFound(f"no activation code batch {batch!r} in this shop")
     return n
-
-
-def _cell(text: str) -> str:
-    """Keep spreadsheets from running a value as a formula (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def redeem(shop_id: int, typed: str, customer_id: str) -> dict:

@@ -23,6 +23,7 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 _PARENS = re.compile(r"\([^)]*\)")
 _PUNCTUATION = re.compile(r"[^a-z0-9]+")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 def canonical(header: str) -> str:
@@ -126,17 +127,26 @@ def _rows(reader, width: int, columns: dict[str, int]) -> Iterator[Row]:
         yield Row(line, {name: cells[n].strip() for name, n in columns.items()})
 
 
-def safe(text: str) -> str:
-    """Keep a spreadsheet from running a cell as a formula (CSV injection)."""
-    return "'" + text if text[:1] in _FORMULA_START else text
+def safe(value: object) -> object:
+    """The one guard against CSV injection, applied by ``lines`` to every cell it writes.
+
+    Text starting with = + - @ tab or CR would run as a formula in a spreadsheet: it gets a
+    leading apostrophe. Numbers stay numbers, and so does text that is a plain decimal number
+    (a delta of -50, a refund of "-12.50"): a spreadsheet reads those as numbers, never formulas.
+    """
+    if isinstance(value, str) and value[:1] in _FORMULA_START and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def lines(rows: Iterable[Iterable[object]]) -> Iterator[str]:
-    """CSV text, one row at a time (for streamed responses and files written as they are read)."""
+    """CSV text, one row at a time (for streamed responses and files written as they are read).
+
+    Every CSV the plugin writes goes through here, so every cell goes through ``safe``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     for row in rows:
-        writer.writerow(row)
+        writer.writerow([safe(value) for value in row])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

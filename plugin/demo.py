@@ -15,6 +15,7 @@ from plugin.db import session
 from plugin.models import Customer, ProgramVersion
 from plugin.program import versions
 from plugin.runtime import Runtime
+from plugin.serving import RequestHandler
 from webhooks.signatures import shopify_sign
 
 
@@ -24,7 +25,7 @@ def deliveries() -> dict:
 
 def start_server(app, host: str, port: int):
     """Serve the app from a background thread; returns the server (its port may have been 0)."""
-    server = make_server(host, port, app, threaded=True)
+    server = make_server(host, port, app, threaded=True, request_handler=RequestHandler)
     threading.Thread(target=server.serve_forever, name="loyalty-http", daemon=True).start()
     return server
 

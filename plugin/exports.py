@@ -19,7 +19,7 @@ LEDGER_COLUMNS = ("id", "created_at", "customer_id", "point_type", "delta", "kin
 
 
 def _text(value) -> str:
-    return csvfile.safe(value or "")
+    return value or ""
 
 
 def customers_csv(shop_id: int, page: int = PAGE) -> Iterator[str]:

@@ -527,9 +527,28 @@ class DailyFigure(BaseModel):
         indexes = ((("shop", "day", "metric", "key"), True),)
 
 
+class DashboardSession(BaseModel):
+    """A signed-in dashboard session. The cookie carries only its random id (the row keeps a
+    hash of it), so signing out deletes the row and a copied cookie opens nothing any more."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    id_hash = pw.CharField(max_length=64, unique=True)
+    actor = pw.CharField(max_length=255)
+    via = pw.CharField(max_length=16)  # "shopify" or "api_key"
+    key_version = pw.IntegerField()  # an api_key session ends when the shop's key is rotated
+    installed_at = pw.DateTimeField()  # the shop's install it was opened in: a reinstall ends it
+    created_at = pw.DateTimeField(default=clock.now)
+    expires_at = pw.DateTimeField()
+
+    class Meta:
+        table_name = "dashboard_session"
+        indexes = ((("shop", "expires_at"), False),)
+
+
 ALL_MODELS = [Shop, ProgramVersion, Customer, Balance, Lot, Event, Order, LedgerEntry, Hold,
               ActivationCode, Activity, Notice,
               CoPurchase, OfferEvent, CustomerTier, TierChange, TierRun, TierDiscount,
               Badge, ChallengeProgress, QuestProgress, LeaderboardEntry,
               ReferralCode, Referral,
-              AdjustmentBatch, ImportRun, PrivacyRequest, DailyFigure]
+              AdjustmentBatch, ImportRun, PrivacyRequest, DailyFigure,
+              DashboardSession]

@@ -11,10 +11,11 @@ import io
 import json
 import re
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from plugin import apply, customers, ledger, shops
+from plugin import apply, clock, customers, ledger, shops
 from plugin.dashboard import customers_page
 from plugin.dashboard.i18n import day, money, number, translate
 from plugin.dashboard.messages import MESSAGES
@@ -121,6 +122,54 @@ def test_sign_out_ends_the_session(app, client, shop):
     sign_in(app, client, shop)
     response = post_form(client, "/admin/sign-out", {})
     assert response.status_code == 302 and response.headers["Location"] == "/admin/sign-in"
+    assert client.get("/admin/overview").status_code == 302
+
+
+def test_a_cookie_copied_before_sign_out_no_longer_signs_in(app, client, shop):
+    sign_in(app, client, shop)
+    copied = app.test_client()
+    copied.set_cookie("session", client.get_cookie("session").value, domain="localhost")
+    assert copied.get("/admin/overview").status_code == 200
+    post_form(client, "/admin/sign-out", {})
+    response = copied.get("/admin/overview")
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/sign-in"
+
+
+def test_a_copied_cookie_posting_after_sign_out_is_401_and_changes_nothing(app, client, shop):
+    sign_in(app, client, shop)
+    token = csrf_of(client.get("/admin/codes").get_data(as_text=True))
+    copied = app.test_client()
+    copied.set_cookie("session", client.get_cookie("session").value, domain="localhost")
+    post_form(client, "/admin/sign-out", {})
+    response = copied.post("/admin/codes", data={"csrf_token": token, "count": "5", "points": "10"})
+    assert response.status_code == 401
+    with session():
+        assert not ActivationCode.select().exists()
+
+
+def test_signing_in_again_ends_the_sessions_cookie_had_before(app, client, shop):
+    sign_in(app, client, shop)
+    copied = app.test_client()
+    copied.set_cookie("session", client.get_cookie("session").value, domain="localhost")
+    sign_in(app, client, shop, name="Ivan")
+    assert client.get("/admin/overview").status_code == 200
+    assert copied.get("/admin/overview").status_code == 302
+
+
+def test_a_session_ends_after_twelve_hours(app, client, shop):
+    sign_in(app, client, shop)
+    clock.set_source(lambda: datetime.now(UTC) + timedelta(hours=12, seconds=1))
+    assert client.get("/admin/overview").status_code == 302
+
+
+def test_reinstalling_a_shop_does_not_revive_the_sessions_of_before(app, client, shop):
+    sign_in(app, client, shop)
+    with session():
+        Shop.update(active=False).where(Shop.id == shop.id).execute()
+    assert client.get("/admin/overview").status_code == 302
+    clock.set_source(lambda: datetime.now(UTC) + timedelta(seconds=1))
+    with session():
+        shops.register("shopify", SHOP_DOMAIN, own_webhook_secret=False)
     assert client.get("/admin/overview").status_code == 302
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode
 
 import pytest
+from marshmallow import ValidationError
 
 from plugin import clock, shops
 from plugin.crypto import hmac_sha256
 from plugin.db import session
 from plugin.models import Shop
+from plugin.program import document, versions
+from plugin.program.document import DEFAULT
 from tests.conftest import APP_SECRET, SHOP_DOMAIN, fixture_json
 from widgets import identity
 
@@ -137,16 +141,90 @@ def test_expired_token_is_401(client, shop, vault):
 @pytest.mark.parametrize("make", [
     lambda vault, shop: identity.issue_token(vault, shop, BOB, 600)[:-2] + "AA",
     lambda vault, shop: signed(vault, shop, {"shop": "other.myshopify.com", "customer": BOB, "exp": 2**40}),
-    lambda vault, shop: signed(vault, shop, {"shop": SHOP_DOMAIN, "customer": BOB}),
     lambda vault, shop: signed(vault, shop, {"shop": SHOP_DOMAIN, "customer": "", "exp": 2**40}),
     lambda vault, shop: signed(vault, shop, [SHOP_DOMAIN, BOB]),
     lambda vault, shop: "not a token",
     lambda vault, shop: "a.b.c",
     lambda vault, shop: "x" * 5000,
-], ids=["forged", "payload-of-another-shop", "no-expiry", "empty-customer", "not-an-object",
+], ids=["forged", "payload-of-another-shop", "empty-customer", "not-an-object",
         "garbage", "three-parts", "huge"])
 def test_bad_tokens_are_401(client, shop, vault, make):
     assert_reveals_nothing(with_token(client, make(vault, shop)))
+
+
+def assert_too_long(response, days: int = 30) -> None:
+    assert response.status_code == 401
+    assert response.get_json()["message"] == (
+        f"the customer token must expire ('exp') within {days} days of being issued ('iat'); "
+        "this shop allows no longer: sign a shorter one")
+    assert BOB not in response.get_data(as_text=True)
+
+
+def with_max_days(shop, days: int) -> None:
+    with session():
+        versions.save(shop.id, {**copy.deepcopy(DEFAULT), "customer_token_max_days": days}, author="t")
+
+
+def test_token_living_exactly_the_default_maximum_of_30_days_is_accepted(client, shop, vault):
+    at(NOW)
+    token = signed(vault, shop, {"shop": SHOP_DOMAIN, "customer": BOB, "iat": unix(NOW),
+                                 "exp": unix(NOW + timedelta(days=30))})
+    assert with_token(client, token).status_code == 200
+
+
+def test_token_living_longer_than_the_default_maximum_is_401_saying_so(client, shop, vault):
+    at(NOW)
+    token = signed(vault, shop, {"shop": SHOP_DOMAIN, "customer": BOB, "iat": unix(NOW),
+                                 "exp": unix(NOW + timedelta(days=30, seconds=1))})
+    assert_too_long(with_token(client, token))
+
+
+def test_token_without_expiry_is_401_saying_so(client, shop, vault):
+    assert_too_long(with_token(client, signed(vault, shop, {"shop": SHOP_DOMAIN, "customer": BOB})))
+
+
+def test_token_without_issue_time_may_not_outlive_the_maximum_from_now(client, shop, vault):
+    at(NOW)
+    token = signed(vault, shop, {"shop": SHOP_DOMAIN, "customer": BOB, "exp": unix(NOW + timedelta(days=31))})
+    assert_too_long(with_token(client, token))
+
+
+def test_token_stamped_in_the_future_may_not_outlive_the_maximum_from_now(client, shop, vault):
+    at(NOW)
+    token = signed(vault, shop, {"shop": SHOP_DOMAIN, "customer": BOB, "iat": unix(NOW + timedelta(days=300)),
+                                 "exp": unix(NOW + timedelta(days=310))})
+    assert_too_long(with_token(client, token))
+
+
+def test_the_shops_setting_changes_the_maximum_lifetime(client, shop, vault):
+    at(NOW)
+    with_max_days(shop, 90)
+    token = signed(vault, shop, {"shop": SHOP_DOMAIN, "customer": BOB, "iat": unix(NOW),
+                                 "exp": unix(NOW + timedelta(days=60))})
+    assert with_token(client, token).status_code == 200
+    with_max_days(shop, 7)
+    assert_too_long(with_token(client, token), days=7)
+
+
+@pytest.mark.parametrize("days", [1, 365])
+def test_a_maximum_token_lifetime_of_a_day_to_a_year_is_the_shops_setting(days):
+    loaded = document.load({**copy.deepcopy(DEFAULT), "customer_token_max_days": days})
+    assert loaded["customer_token_max_days"] == days
+    assert document.load(copy.deepcopy(DEFAULT))["customer_token_max_days"] == 30
+
+
+@pytest.mark.parametrize("days", [0, 366, "30"])
+def test_a_maximum_token_lifetime_beyond_a_year_or_below_a_day_is_refused_by_name(days):
+    with pytest.raises(ValidationError) as raised:
+        document.load({**copy.deepcopy(DEFAULT), "customer_token_max_days": days})
+    assert "customer_token_max_days" in raised.value.messages
+
+
+def test_issuing_a_token_beyond_the_shops_maximum_raises(app, shop, vault):
+    with pytest.raises(ValueError, match="at most 30 days"):
+        identity.issue_token(vault, shop, BOB, ttl=timedelta(days=31))
+    token = identity.issue_token(vault, shop, BOB, ttl=timedelta(days=30))
+    assert identity.read_token(vault, shop, token) == BOB
 
 
 def test_token_of_another_shop_is_401_for_this_shop(client, shop, other_shop, vault):

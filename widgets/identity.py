@@ -2,7 +2,8 @@
 
 Plain functions over a query and headers (the blueprint extracts them from the request), so the
 rules are tested without HTTP. Every way a credential can fail is the same 401 with the same
-message: a caller learns nothing about the customer, the shop or which check failed.
+message: a caller learns nothing about the customer, the shop or which check failed. The one
+exception is a token correctly signed by the shop that lives too long: its 401 says so.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from plugin import clock, shops
 from plugin.crypto import Vault, hmac_sha256, same
 from plugin.errors import LoyaltyError, NotFound, Unauthorized
 from plugin.models import Shop
+from plugin.program import versions
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,19 @@ class NotTrusted(Unauthorized):
 
     def __init__(self) -> None:
         super().__init__("the sign-in is not valid; sign in again")
+
+
+class TokenTooLong(Unauthorized):
+    """A token signed by the shop that lives longer than the shop allows (or never expires).
+
+    Only a holder of the shop's widget secret can make one, so saying why tells a forger nothing
+    and tells the store's developer what to fix."""
+
+    headers = NotTrusted.headers
+
+    def __init__(self, days: int) -> None:
+        super().__init__(f"the customer token must expire ('exp') within {days} days of being "
+                         f"issued ('iat'); this shop allows no longer: sign a shorter one")
 
 
 class ShopRequired(LoyaltyError):
@@ -126,14 +141,24 @@ def _unix(moment: datetime) -> int:
     return int(moment.replace(tzinfo=UTC).timestamp())
 
 
+def max_lifetime_days(shop: Shop) -> int:
+    """The longest a customer token of this shop may live (the program's customer_token_max_days)."""
+    return versions.current(shop.id)[1]["customer_token_max_days"]
+
+
 def issue_token(vault: Vault, shop: Shop, customer_id: str, ttl: int | timedelta) -> str:
     """A customer token the store's backend puts in the widget's ``data-`` attribute.
 
     ``base64url(json payload).base64url(hmac-sha256 of the first part)``, payload
-    ``{"shop": domain, "customer": platform id, "exp": unix seconds}``.
+    ``{"shop": domain, "customer": platform id, "iat": unix seconds, "exp": unix seconds}``; a
+    ``ttl`` beyond the shop's maximum lifetime raises ValueError (such a token would be refused).
     """
     seconds = int(ttl.total_seconds()) if isinstance(ttl, timedelta) else int(ttl)
-    payload = {"shop": shop.domain, "customer": str(customer_id), "exp": _unix(clock.now()) + seconds}
+    days = max_lifetime_days(shop)
+    if seconds > days * 86400:
+        raise ValueError(f"a customer token of this shop lives at most {days} days")
+    issued = _unix(clock.now())
+    payload = {"shop": shop.domain, "customer": str(customer_id), "iat": issued, "exp": issued + seconds}
     body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
     return f"{body}.{_b64(hmac_sha256(widget_secret(vault, shop), body.encode()))}"
 
@@ -153,15 +178,27 @@ def read_token(vault: Vault, shop: Shop, token: str | None, *, now: datetime | N
         raise NotTrusted() from None
     if not isinstance(payload, dict):
         raise NotTrusted()
-    customer, exp = payload.get("customer"), payload.get("exp")
+    customer, exp, issued = payload.get("customer"), payload.get("exp"), payload.get("iat")
     if isinstance(customer, int) and not isinstance(customer, bool):
         customer = str(customer)  # a store backend may send its numeric ids as numbers
+    moment = _unix(now or clock.now())
     if (payload.get("shop") != shop.domain or not isinstance(customer, str)
-            or not 0 < len(customer) <= MAX_CUSTOMER_ID
-            or not isinstance(exp, int) or isinstance(exp, bool)
-            or exp <= _unix(now or clock.now())):
+            or not 0 < len(customer) <= MAX_CUSTOMER_ID):
         raise NotTrusted()
+    if not _whole(exp) or (issued is not None and not _whole(issued)):
+        raise TokenTooLong(max_lifetime_days(shop))
+    if exp <= moment:
+        raise NotTrusted()
+    # The lifetime counts from the earlier of "iat" and now: a token stamped in the future (or
+    # with no "iat") cannot outlive the maximum from today.
+    start, days = moment if issued is None else min(issued, moment), max_lifetime_days(shop)
+    if exp - start > days * 86400:
+        raise TokenTooLong(days)
     return customer
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def token_from_headers(headers: Mapping[str, str]) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, g, jsonify, request
 from marshmallow import RAISE, Schema, fields, validate
 
@@ -94,8 +96,22 @@ ENTRIES, LOTS, EVENTS = EntryOut(many=True), LotOut(many=True), EventOut(many=Tr
 EVENT = EventOut()
 
 
+#: Query parameters a client might put a key in; a key-shaped value in any parameter counts too.
+KEY_PARAMETERS = {"api_key", "apikey", "key", "access_token", "token"}
+KEY_SHAPE = re.compile(r"lk_[0-9]+_")
+
+
+def _key_in_query() -> bool:
+    return any(name.lower() in KEY_PARAMETERS or KEY_SHAPE.search(value)
+               for name, value in request.args.items(multi=True))
+
+
 @bp.before_request
 def authenticate() -> None:
+    """Only ``Authorization: Bearer``: a key in a URL ends up in access logs, proxies and history."""
+    if _key_in_query():
+        raise BearerRequired("an API key in the query string is never accepted (URLs are logged): send "
+                             "it as 'Authorization: Bearer <key>', and rotate a key that was sent in one")
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     shop = shops.by_api_key(runtime().vault, key.strip()) if scheme.lower() == "bearer" else None
     if shop is None:

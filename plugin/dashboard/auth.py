@@ -3,16 +3,18 @@
 A session opens from a Shopify admin load (signed query and/or App Bridge session token) or
 from the shop's API key typed into the sign-in form (custom stores). It names one shop and the
 staff member (the actor recorded on what they change); every page reads ``g.shop`` from it and
-scopes its queries by it. A session ends after MAX_AGE, on sign-out, when the shop is
-uninstalled, or (API key sessions) when the shop's key is rotated.
+scopes its queries by it. The cookie carries only the session's random id; the session itself is
+a DashboardSession row, so it ends for every copy of the cookie after MAX_AGE, on sign-out, when
+the shop is uninstalled (or installed again), or (API key sessions) when the shop's key is rotated.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from flask import g, redirect, render_template, request, session, url_for
 
@@ -24,7 +26,7 @@ from plugin.dashboard.i18n import language
 from plugin.dashboard.shopify_auth import NotVerified, session_token_shop, signed_query_shop
 from plugin.errors import LoyaltyError, Unauthorized
 from plugin.install import NotConfigured
-from plugin.models import Shop
+from plugin.models import DashboardSession, Shop
 from plugin.runtime import runtime
 
 log = logging.getLogger(__name__)
@@ -51,10 +53,6 @@ class Staff:
     via: str  # "shopify" (an admin load) or "api_key" (the sign-in form)
 
 
-def _now() -> int:
-    return int(clock.now().replace(tzinfo=UTC).timestamp())
-
-
 def csrf_token() -> str:
     """The session's CSRF token, made on first use (the sign-in form needs one before a session)."""
     if not session.get(CSRF_KEY):
@@ -62,23 +60,51 @@ def csrf_token() -> str:
     return session[CSRF_KEY]
 
 
+def _hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def _cookie_hash() -> str | None:
+    data = session.get(SESSION_KEY)
+    session_id = data.get("id") if isinstance(data, dict) else None
+    return _hash(session_id) if isinstance(session_id, str) and session_id else None
+
+
 def open_session(shop: Shop, actor: str, via: str) -> None:
-    """Sign in for ``shop`` (replacing any other shop's session) with a fresh CSRF token."""
-    session[SESSION_KEY] = {"shop": shop.id, "actor": actor, "via": via, "at": _now(),
-                            "key": shop.key_version}
+    """Sign in for ``shop`` (ending the session this cookie had) with a fresh CSRF token."""
+    now, session_id = clock.now(), secrets.token_urlsafe(32)
+    end_session()
+    DashboardSession.delete().where((DashboardSession.shop == shop.id)
+                                    & (DashboardSession.expires_at <= now)).execute()
+    DashboardSession.create(shop=shop.id, id_hash=_hash(session_id), actor=actor[:255], via=via,
+                            key_version=shop.key_version, installed_at=shop.installed_at,
+                            created_at=now, expires_at=now + MAX_AGE)
+    session[SESSION_KEY] = {"id": session_id}
     session[CSRF_KEY] = secrets.token_urlsafe(32)
 
 
+def end_session() -> None:
+    """Delete this cookie's session row, so no copy of the cookie signs in again."""
+    id_hash = _cookie_hash()
+    if id_hash is not None:
+        DashboardSession.delete().where(DashboardSession.id_hash == id_hash).execute()
+    session.pop(SESSION_KEY, None)
+
+
 def current_staff() -> Staff | None:
-    data = session.get(SESSION_KEY)
-    if not isinstance(data, dict) or not isinstance(data.get("at"), int):
+    id_hash = _cookie_hash()
+    if id_hash is None:
         return None
-    if not 0 <= _now() - data["at"] <= MAX_AGE.total_seconds():
+    row = (DashboardSession.select(DashboardSession, Shop).join(Shop)
+           .where((DashboardSession.id_hash == id_hash) & Shop.active).first())
+    if row is None or row.expires_at <= clock.now():
         return None
-    shop = Shop.get_or_none((Shop.id == data.get("shop")) & Shop.active)
-    if shop is None or (data.get("via") == "api_key" and data.get("key") != shop.key_version):
+    shop = row.shop
+    if row.installed_at != shop.installed_at:  # uninstalled and installed again since
         return None
-    return Staff(shop=shop, actor=str(data.get("actor") or ""), via=str(data.get("via")))
+    if row.via == "api_key" and row.key_version != shop.key_version:
+        return None
+    return Staff(shop=shop, actor=row.actor, via=row.via)
 
 
 @bp.before_request
@@ -158,6 +184,6 @@ def sign_in():
 
 @bp.post("/sign-out")
 def sign_out():
-    session.pop(SESSION_KEY, None)
+    end_session()
     session[CSRF_KEY] = secrets.token_urlsafe(32)
     return redirect(url_for("dashboard.sign_in_form"))

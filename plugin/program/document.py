@@ -408,6 +408,9 @@ class ProgramDocument(_Strict):
     campaign_stacking = fields.String(load_default="highest", validate=validate.OneOf(STACKING))
     expiry_warning_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=365),
                                          load_default=14)
+    # the longest a customer token the store's backend signs may live (widgets.identity)
+    customer_token_max_days = fields.Integer(strict=True, validate=validate.Range(min=1, max=365),
+                                             load_default=30)
     offers = fields.Nested(Offers, load_default=None, allow_none=True)
     games = fields.Nested(Games, load_default=None, allow_none=True)
     transfers = fields.Nested(Transfers, load_default=None, allow_none=True)
