@@ -21,6 +21,7 @@ from plugin.errors import Invalid, LoyaltyError
 HEADER, REPLAYED = idempotency.HEADER, "Idempotent-Replayed"
 KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
 RULE = "8 to 128 letters, digits, '_', '.', ':' or '-'"
+UNREAD = (400, 413)  # a body we could not read (malformed, NUL, too large): nothing started
 
 
 def for_shop() -> tuple[int, str]:
@@ -36,8 +37,9 @@ def for_shopper() -> tuple[int, str] | None:
     return shopper.shop.id, f"{request.endpoint}:{shopper.customer_id}"
 
 
-def idempotent(owner: Callable[[], tuple[int, str] | None]):
-    """Run the view once per Idempotency-Key; every retry gets the first answer (status and body)."""
+def idempotent(owner: Callable[[], tuple[int, str] | None], *, max_bytes: int | None = None):
+    """Run the view once per Idempotency-Key; every retry gets the first answer (status and body).
+    ``max_bytes``: the body limit of a view that accepts more than the app's (file uploads)."""
 
     def wrap(view):
         @wraps(view)
@@ -48,6 +50,8 @@ def idempotent(owner: Callable[[], tuple[int, str] | None]):
                 return view(*args, **kwargs)
             if not KEY.match(key):
                 raise Invalid(f"{HEADER}: {RULE}", fields={HEADER: [RULE]})
+            if max_bytes is not None:
+                request.max_content_length = max_bytes
             print_ = idempotency.fingerprint(request.method, request.path, request.get_data())
             claim = idempotency.claim(*scope, key, print_)
             if isinstance(claim, idempotency.Stored):
@@ -61,8 +65,9 @@ def idempotent(owner: Callable[[], tuple[int, str] | None]):
 
 
 def _run_once(claim: int, view, args, kwargs) -> Response:
-    """Run the view and store its answer, a 4xx included. A 5xx, or a body that failed its
-    schema (nothing started), drops the claim instead, so a retry runs, as Stripe does."""
+    """Run the view and store its answer, a refusal (4xx) included. A 5xx, or a body we could
+    not read or that failed its schema (nothing started), drops the claim instead, so a retry
+    runs, as Stripe does."""
     try:
         response = current_app.make_response(view(*args, **kwargs))
     except ValidationError:
@@ -73,7 +78,7 @@ def _run_once(claim: int, view, args, kwargs) -> Response:
     except BaseException:
         idempotency.drop(claim)
         raise
-    if response.status_code >= 500:
+    if response.status_code >= 500 or response.status_code in UNREAD:
         idempotency.drop(claim)
     else:
         idempotency.finish(claim, response.status_code, response.get_data(as_text=True))

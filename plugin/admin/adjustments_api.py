@@ -101,7 +101,7 @@ def adjustments_preview():
 @bp.post("/adjustments/batches")
 @documented("Apply a CSV file of adjustments as one batch", accepts=CSV, status=201, also=(200,),
             errors=(409,), headers={ACTOR_HEADER: ACTOR, KEY_HEADER: IDEMPOTENCY})
-@idempotent(for_shop)
+@idempotent(for_shop, max_bytes=csvfile.MAX_FILE_BYTES)
 def adjustments_apply():
     """Apply a CSV file as one batch (201), or answer a retry of the same key and file (200)."""
     actor, key = _actor(), _key()
