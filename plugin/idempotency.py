@@ -73,15 +73,14 @@ def claim(shop_id: int, scope: str, key: str, print_: str) -> int | Stored:
              & (IdempotentRequest.key == key))
     while True:
         now = clock.now()
-        try:
-            with write_transaction():
-                return IdempotentRequest.insert(shop=shop_id, scope=scope, key=key, fingerprint=print_,
-                                                status=IN_PROGRESS, created_at=now).execute()
-        except peewee.IntegrityError:
-            pass
-        row = IdempotentRequest.get_or_none(where)
+        row = IdempotentRequest.get_or_none(where)  # read first: waiting retries take no write lock
         if row is None:
-            continue  # the first request failed and dropped its claim: claim it now
+            try:
+                with write_transaction():
+                    return IdempotentRequest.insert(shop=shop_id, scope=scope, key=key, fingerprint=print_,
+                                                    status=IN_PROGRESS, created_at=now).execute()
+            except peewee.IntegrityError:
+                continue  # a concurrent request claimed it first: read its claim
         expired = row.created_at <= now - KEEP
         if expired or (row.status == IN_PROGRESS and row.created_at <= now - STALE):
             if _take_over(row, print_, now):

@@ -225,3 +225,16 @@ def test_purge_forgets_answers_older_than_24_hours_and_runs_hourly(app, shop):
     with session():
         assert [r.key for r in IdempotentRequest.select()] == ["new-key-0001"]
     assert idempotency.purge_expired in [job for job, _ in cron.PERIODIC]
+
+
+def test_a_claim_left_in_progress_by_a_dead_process_is_taken_over(app, client, shop, alice):
+    raw = json.dumps({"to": BOB, "points": 50}).encode()
+    with session():
+        IdempotentRequest.create(shop=shop.id, scope=f"widget_api.transfer:{ALICE}", key=KEY,
+                                 fingerprint=idempotency.fingerprint("POST", "/widget/v1/transfers", raw),
+                                 created_at=NOW.replace(tzinfo=None))
+    at(NOW + idempotency.STALE + timedelta(seconds=1))
+    response = client.post("/widget/v1/transfers", data=raw, headers=widget(app, shop))
+    assert response.status_code == 201
+    with session():
+        assert ledger.balances(alice) == {"regular": 250}
