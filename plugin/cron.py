@@ -8,6 +8,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from plugin import birthdays, copurchase, expiry, install, jobs, redemption, referrals, tier_sync, tiers
+from plugin.idempotency import purge_expired
 from plugin.queue import PERIODIC_QUEUE
 from plugin.rollups import roll_up_recent
 
@@ -26,6 +27,7 @@ PERIODIC = (
     (tiers.reevaluate_all, 86400),  # grace periods end and rolling windows age by the day
     (tier_sync.sync_all, 60),  # Shopify's tier tags and discounts follow tier moves within a minute
     (roll_up_recent, 3600),  # analytics compute today live: hourly keeps the stored days fresh
+    (purge_expired, 3600),  # stored answers to Idempotency-Keys live 24 h
 )
 
 

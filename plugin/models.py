@@ -545,10 +545,27 @@ class DashboardSession(BaseModel):
         indexes = ((("shop", "expires_at"), False),)
 
 
+class IdempotentRequest(BaseModel):
+    """A client's Idempotency-Key: claimed before the work, then the answer every retry gets (24 h)."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    scope = pw.CharField(max_length=255)  # the endpoint, and the shopper for widget calls
+    key = pw.CharField(max_length=255)
+    fingerprint = pw.CharField(max_length=64)  # sha256 of method, path and body
+    status = pw.CharField(max_length=16, default="in_progress")
+    response_status = pw.IntegerField(null=True)
+    response_body = pw.TextField(null=True)
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "idempotent_request"
+        indexes = ((("shop", "scope", "key"), True), (("created_at",), False))
+
+
 ALL_MODELS = [Shop, ProgramVersion, Customer, Balance, Lot, Event, Order, LedgerEntry, Hold,
               ActivationCode, Activity, Notice,
               CoPurchase, OfferEvent, CustomerTier, TierChange, TierRun, TierDiscount,
               Badge, ChallengeProgress, QuestProgress, LeaderboardEntry,
               ReferralCode, Referral,
               AdjustmentBatch, ImportRun, PrivacyRequest, DailyFigure,
-              DashboardSession]
+              DashboardSession, IdempotentRequest]

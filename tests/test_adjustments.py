@@ -83,17 +83,17 @@ def test_same_key_returns_the_same_entry_once(app, client, shop, alice):
     body = {"points": 40, "reason": "late parcel"}
     first = post_adjust(client, app, shop, body)
     again = post_adjust(client, app, shop, body)
-    assert (first.status_code, again.status_code) == (201, 200)
+    assert (first.status_code, again.status_code) == (201, 201)
     assert again.get_json()["entries"] == first.get_json()["entries"]
     assert balance(alice) == 190
 
 
 @pytest.mark.parametrize("changed", [{"points": 41}, {"reason": "other"}, {"point_type": "premium"}])
-def test_same_key_with_another_body_is_409(app, client, shop, alice, changed):
+def test_same_key_with_another_body_is_422_naming_the_key(app, client, shop, alice, changed):
     assert post_adjust(client, app, shop, {"points": 40, "reason": "late parcel"}).status_code == 201
     response = post_adjust(client, app, shop, {"points": 40, "reason": "late parcel", **changed})
-    assert response.status_code == 409
-    assert response.get_json()["error"] == "conflict"
+    assert response.status_code == 422
+    assert list(response.get_json()["fields"]) == ["Idempotency-Key"]
     assert balance(alice) == 190
 
 
@@ -105,7 +105,7 @@ def test_negative_adjustment_takes_soonest_expiring_first(app, client, shop, ali
     assert [e["idempotency_key"] for e in entries] == ["adjust:key-000001", "adjust:key-000001/1"]
     assert balance(alice) == 80
     again = post_adjust(client, app, shop, {"points": -70, "reason": "double credit"})
-    assert (again.status_code, again.get_json()["points"], balance(alice)) == (200, -70, 80)
+    assert (again.status_code, again.get_json()["points"], balance(alice)) == (201, -70, 80)
 
 
 def test_negative_adjustment_beyond_balance_is_refused_whole(app, client, shop, alice):
@@ -213,9 +213,9 @@ def test_apply_writes_the_batch_once_per_key(app, client, shop, alice, bob):
     assert [r["line"] for r in batch["rejected"]] == [5, 6, 7, 8, 9, 10]
     assert (balance(alice), balance(bob, "premium")) == (50, 30)
     again = bulk(client, app, shop, "/batches", BULK, key="batch-0001")
-    assert (again.status_code, again.get_json()["batch"]["id"]) == (200, batch["id"])
+    assert (again.status_code, again.get_json()["batch"]["id"]) == (201, batch["id"])
     other = bulk(client, app, shop, "/batches", BULK + "c-bob,,1,,more\n", key="batch-0001")
-    assert other.status_code == 409
+    assert other.status_code == 422
     assert (balance(alice), balance(bob, "premium")) == (50, 30)
     listed = client.get("/api/v1/adjustments/batches", headers=headers(app, shop)).get_json()
     assert [b["id"] for b in listed["items"]] == [batch["id"]]

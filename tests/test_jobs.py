@@ -138,7 +138,8 @@ def test_cron_jobs_are_json_jobs_our_worker_runs(redis_only, shop, drain):
                      "plugin.birthdays.grant_birthdays", "plugin.redemption.release_expired",
                      "plugin.copurchase.update_copurchases",
                      "plugin.referrals.reward_due", "plugin.tiers.reevaluate_all",
-                     "plugin.tier_sync.sync_all", "plugin.rollups.roll_up_recent"}
+                     "plugin.tier_sync.sync_all", "plugin.rollups.roll_up_recent",
+                     "plugin.idempotency.purge_expired"}
     for job in scheduler.get_jobs():
         job.enqueue(queue.connection())
     drain()

@@ -10,6 +10,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from plugin import carts, clock, customers, install, ledger, redemption, rewards, tier_perks
 from plugin.bodies import json_object
 from plugin.errors import LoyaltyError, NotFound, Unauthorized
+from plugin.idempotency_http import for_shopper, idempotent
 from plugin.models import Hold, Order, Shop
 from plugin.platforms import shopify as shopify_api
 from plugin.program import earning, versions
@@ -127,6 +128,7 @@ def _hold(data: dict, make_discount) -> tuple:
 
 
 @bp.post("/redeem")
+@idempotent(for_shopper)
 def redeem():
     """Hold points straight off this cart; the same Idempotency-Key returns the same code."""
     data = json_object(REDEEM)
@@ -149,6 +151,7 @@ def reward_catalog():
 
 
 @bp.post("/rewards/<reward_id>/redeem")
+@idempotent(for_shopper)
 def reward_redeem(reward_id: str):
     data = json_object(REWARD)
     _, program = versions.current(g.shopper.shop.id)
@@ -171,6 +174,7 @@ def redemption_detail(hold_id: int):
 
 
 @bp.post("/redemptions/<int:hold_id>/cancel")
+@idempotent(for_shopper)
 def redemption_cancel(hold_id: int):
     hold = _own_hold(hold_id)
     redemption.cancel(hold, on_cancel=_withdraw_on_platform(g.shopper.shop))

@@ -8,6 +8,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from plugin import transfers
 from plugin.bodies import json_object
 from plugin.errors import LoyaltyError, Unauthorized
+from plugin.idempotency_http import for_shopper, idempotent
 from widgets.api import bp
 from widgets.redeem_api import IDEMPOTENCY
 
@@ -25,6 +26,7 @@ TRANSFER = TransferRequest()
 
 
 @bp.post("/transfers")
+@idempotent(for_shopper)
 def transfer():
     """Give points; the same Idempotency-Key answers a retry with the first transfer (200)."""
     shopper = g.shopper

@@ -12,6 +12,7 @@ from plugin.admin.api import Page, PageArgs, bp
 from plugin.admin.openapi import documented
 from plugin.bodies import json_object
 from plugin.errors import NotFound
+from plugin.idempotency_http import for_shop, idempotent
 
 
 class Identifier(fields.String):
@@ -66,6 +67,7 @@ ACTIVITY_IN, ACTIVITY_ARGS = ActivityIn(), ActivityArgs()
 @bp.post("/activities")
 @documented("Report a custom action of a customer", body=ActivityIn, response=ActivityOut, status=201,
             also=(200,), errors=(409,))
+@idempotent(for_shop)
 def activity_report():
     """201 with the outcome (granted, or limited with no points); a retry answers the same, 200."""
     data = json_object(ACTIVITY_IN)

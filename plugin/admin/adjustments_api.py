@@ -12,6 +12,7 @@ from plugin.admin.api import ENTRIES, EntryOut, PageArgs, bp
 from plugin.admin.openapi import documented
 from plugin.bodies import json_object
 from plugin.errors import Invalid, NotFound
+from plugin.idempotency_http import for_shop, idempotent
 from plugin.models import LedgerEntry
 from plugin.program import versions
 
@@ -70,6 +71,7 @@ def _key() -> str:
 @bp.post("/customers/<platform_id>/adjustments")
 @documented("Add or take a customer's points with a reason", body=AdjustIn, response=AdjustedOut,
             status=201, also=(200,), errors=(409,), headers={ACTOR_HEADER: ACTOR, KEY_HEADER: IDEMPOTENCY})
+@idempotent(for_shop)
 def customer_adjust(platform_id: str):
     """Add or take points with a reason: 201, or 200 with the same answer for a retried key."""
     actor, key = _actor(), _key()
@@ -99,6 +101,7 @@ def adjustments_preview():
 @bp.post("/adjustments/batches")
 @documented("Apply a CSV file of adjustments as one batch", accepts=CSV, status=201, also=(200,),
             errors=(409,), headers={ACTOR_HEADER: ACTOR, KEY_HEADER: IDEMPOTENCY})
+@idempotent(for_shop, max_bytes=csvfile.MAX_FILE_BYTES)
 def adjustments_apply():
     """Apply a CSV file as one batch (201), or answer a retry of the same key and file (200)."""
     actor, key = _actor(), _key()

@@ -12,6 +12,7 @@ from plugin.admin.activities_api import Identifier
 from plugin.admin.api import bp
 from plugin.admin.openapi import documented
 from plugin.bodies import json_object
+from plugin.idempotency_http import for_shop, idempotent
 
 
 class GenerateIn(Schema):
@@ -92,6 +93,7 @@ def codes_export(batch: str):
 @bp.post("/activation-codes/redeem")
 @documented("Redeem an activation code for a customer", body=RedeemIn, response=RedeemOut, status=201,
             errors=(404, 409))
+@idempotent(for_shop)
 def codes_redeem():
     """201 with the points granted; a used code is 409 saying when, an unknown one 404."""
     data = json_object(REDEEM_IN)

@@ -387,7 +387,7 @@
           this.tnote = this.t("sent", {p: this.pts(r.transfer.points), to: r.transfer.to});
           await this.load();
         } catch (e) {
-          if (e.status) this.tkey = null;
+          if (e.status && e.code !== "idempotency_in_progress") this.tkey = null; // still running: same key
           btn.disabled = false;
           if (e.status === 403 || e.status === 404) {
             this.noTransfer = true;
@@ -510,7 +510,7 @@
         this.fire();
         await this.load();
       } catch (e) {
-        if (e.status) this.key = null;
+        if (e.status && e.code !== "idempotency_in_progress") this.key = null; // still running: same key
         btn.disabled = false;
         this.fail(e);
       }
