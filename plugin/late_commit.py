@@ -9,14 +9,16 @@ money the customer's points did not cover is recorded on the order (``uncovered_
 
 from __future__ import annotations
 
+import json
 import logging
 from decimal import Decimal
 
+from marshmallow import Schema, fields
 from peewee import fn
 
 from plugin import clock, ledger
 from plugin.db import locking
-from plugin.models import Event, Hold, Lot, Order
+from plugin.models import Event, Hold, LedgerEntry, Lot, Order
 from plugin.program import versions
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,23 @@ def charge(shop_id: int, code: str, order_id: str, *, event_id: int | None = Non
     return covered
 
 
+def give_back(shop_id: int, order_id: str, codes: list[str]) -> int:
+    """A cancelled order returns what late commits charged for it on codes whose hold another
+    order keeps (the hold's own charge goes back with the hold); returns the points."""
+    returned = 0
+    for hold in Hold.select().where((Hold.shop == shop_id) & Hold.code.in_(
+            [code.strip().upper() for code in codes if code]) & (Hold.order_id != order_id)):
+        key = f"{KIND}:{hold.id}:{order_id}"
+        taken: dict[int, int] = {}
+        for entry in LedgerEntry.select().where((LedgerEntry.shop == shop_id) & (LedgerEntry.kind == KIND) & (
+                (LedgerEntry.idempotency_key == key) | LedgerEntry.idempotency_key.startswith(key + "/"))):
+            taken[entry.lot_id] = taken.get(entry.lot_id, 0) - entry.delta
+        if taken and ledger.restore(shop_id, taken, kind="release", key=f"release:{hold.id}:{order_id}",
+                                    reason=f"order {order_id} cancelled"):
+            returned += sum(taken.values())
+    return returned
+
+
 def uncovered_money(amount: Decimal, points: int, covered: int) -> Decimal:
     """The part of ``amount`` the ``covered`` points of ``points`` did not pay for, in cents; the
     covered part and this add up to the amount exactly."""
@@ -81,3 +100,36 @@ def _note(shop_id: int, order_id: str, event_id: int | None, uncovered: Decimal 
             (Order.shop == shop_id) & (Order.platform_id == order_id)).execute()
     if event_id is not None:
         Event.update(error=note).where(Event.id == event_id).execute()
+
+
+class UncoveredOut(Schema):
+    order = fields.String(required=True)
+    amount = fields.Decimal(as_string=True, places=2, required=True)
+    currency = fields.String(required=True)
+
+
+UNCOVERED = UncoveredOut()
+
+
+def uncovered_orders(shop_id: int):
+    """The shop's orders with a discount not covered by points, newest first."""
+    return (Order.select().where((Order.shop == shop_id) & Order.uncovered_discount.is_null(False))
+            .order_by(Order.id.desc()))
+
+
+def annotate(shop_id: int, items: list[dict]) -> None:
+    """Put the uncovered discount of each paid-order event's order on its dumped item."""
+    paid = [item["id"] for item in items if item.get("kind") == "order.paid"]
+    orders = {}
+    for event_id, payload in Event.select(Event.id, Event.payload).where(Event.id.in_(paid)).tuples():
+        if isinstance(payload, str):
+            payload = json.loads(payload)
+        if payload and payload.get("order_id"):
+            orders[str(payload["order_id"])] = event_id
+    found = {orders[o.platform_id]: o for o in uncovered_orders(shop_id).where(
+        Order.platform_id.in_(list(orders)))} if orders else {}
+    for item in items:
+        order = found.get(item["id"])
+        item["uncovered_discount"] = UNCOVERED.dump({
+            "order": order.platform_id, "amount": order.uncovered_discount,
+            "currency": order.currency}) if order else None

@@ -20,7 +20,7 @@ from decimal import Decimal
 from plugin import clock, late_commit, ledger
 from plugin.db import locking, session, write_transaction
 from plugin.errors import LoyaltyError
-from plugin.models import Customer, Hold
+from plugin.models import Customer, Hold, Order
 from plugin.platforms import PlatformError, hold_codes
 from plugin.program import caps, versions
 
@@ -181,6 +181,9 @@ def commit(shop_id: int, codes: list[str], order_id: str, *, event_id: int | Non
 def release_for_order(shop_id: int, order_id: str) -> int:
     """A cancelled order gives back the points its discount used (a platform code is withdrawn
     first, by ``retry_releasing``: this runs inside the worker's transaction)."""
+    order = Order.get_or_none((Order.shop == shop_id) & (Order.platform_id == order_id))
+    if order is not None:
+        late_commit.give_back(shop_id, order_id, order.order.get("discount_codes") or [])
     holds = [h.id for h in Hold.select(Hold.id).where(
         (Hold.shop == shop_id) & (Hold.order_id == order_id) & (Hold.status == COMMITTED))]
     return sum(release(hold_id, reason=f"order {order_id} cancelled", closing=(COMMITTED,), defer=True)
