@@ -157,13 +157,14 @@ def _give_back(hold: Hold, reason: str) -> None:
     Hold.update(status=RELEASED, closed_at=clock.now()).where(Hold.id == hold.id).execute()
 
 
-def commit(shop_id: int, codes: list[str], order_id: str, *, event_id: int | None = None) -> int:
+def commit(shop_id: int, codes: list[str], order_id: str, *, event_id: int | None = None,
+           amounts: dict[str, str] | None = None) -> int:
     """The paid order used these codes: their holds become spent for good.
 
     A hold still ``held`` or ``releasing`` (its points are still taken) is committed by a
     conditional update, so a release racing it either finished first or sees it committed.
     A code whose points were given back (or one of ours the hold table does not know) is
-    charged again: see plugin.late_commit.
+    charged again: see plugin.late_commit (``amounts``: code -> money the platform took off).
     """
     wanted = [code.strip().upper() for code in codes if code]
     committed = 0
@@ -174,7 +175,9 @@ def commit(shop_id: int, codes: list[str], order_id: str, *, event_id: int | Non
         if done:
             committed += done
         else:
-            late_commit.charge(shop_id, code, order_id, event_id=event_id)
+            amount = (amounts or {}).get(code)
+            late_commit.charge(shop_id, code, order_id, event_id=event_id,
+                               amount=Decimal(amount) if amount else None)
     return committed
 
 

@@ -98,7 +98,7 @@ def test_a_late_commit_short_of_points_records_the_uncovered_money(
         assert Order.get().uncovered_discount == Decimal("41.00")
     events = client.get("/api/v1/events", headers=admin_headers(app, shop)).get_json()["items"]
     assert events[0]["uncovered_discount"] == {"order": "450789469", "amount": "41.00", "currency": "USD"}
-    assert "79 of 120 points charged again" in events[0]["error"]
+    assert "79 of 120 points charged" in events[0]["error"]
 
 
 def test_the_events_page_shows_the_uncovered_discount(app, client, shop, rich, post_webhook, drain):
@@ -112,6 +112,23 @@ def test_the_events_page_shows_the_uncovered_discount(app, client, shop, rich, p
     sign_in(app, client, shop)
     page = client.get("/admin/events?lang=ru").get_data(as_text=True)
     assert "Скидки, не оплаченные баллами" in page and "41,00 USD" in page and "450789469" in page
+
+
+def test_a_code_of_ours_no_hold_knows_charges_the_order_customer_and_its_cancellation_returns_it(
+        rich, post_webhook, drain):
+    order = copy.deepcopy(ORDER)
+    order["discount_codes"] = [{"code": "LOY-ABCDEFGHJK", "amount": "50.00", "type": "fixed_amount"}]
+    post_webhook("orders/paid", order)
+    drain()
+    assert late_charged() == 50 and balance(rich) == 300 + EARNED - 50
+    post_webhook("orders/cancelled", order)
+    drain()
+    assert balance(rich) == 300
+
+
+def test_a_store_code_that_is_not_ours_charges_nothing(rich, post_webhook, drain):
+    pay_with(post_webhook, drain, "SUMMER10")
+    assert late_charged() == 0 and balance(rich) == 300 + EARNED
 
 
 def test_a_releasing_hold_is_committed_by_the_paid_order_and_charged_once(rich, shop):
