@@ -87,7 +87,8 @@ def orders_paid(shop_id: int, events: list[Event]) -> None:
     Order.insert_many(rows).execute()
     referrals.on_orders(shop_id, program, version, rows, {e.payload["order_id"]: e.id for e in events})
     for event in events:  # the points a discount code used are now spent for good
-        redemption.commit(shop_id, event.payload.get("discount_codes") or [], event.payload["order_id"])
+        redemption.commit(shop_id, event.payload.get("discount_codes") or [], event.payload["order_id"],
+                          event_id=event.id, amounts=event.payload.get("discount_amounts"))
     # Refunds and cancellations that overtook these orders can be applied now.
     Event.update(status="pending").where(
         (Event.shop == shop_id) & (Event.status == WAITING)

@@ -16,6 +16,7 @@ from plugin.rollups import roll_up_recent
 PERIODIC = (
     (jobs.sweep, 60),
     (redemption.release_expired, 60),
+    (redemption.retry_releasing, 60),  # holds whose code could not be withdrawn yet
     (install.refresh_expiring_tokens, 3600),
     (expiry.expire_due, 3600),
     (expiry.warn_expiring, 86400),

@@ -202,6 +202,35 @@ def restore(shop_id: int, taken: dict[int, int], *, kind: str, key: str, reason:
     return True
 
 
+def charge(customer_id: int, shop_id: int, point_type: str, points: int, *, key: str, kind: str,
+           reason: str = "", allow_debt: bool = False, event_id: int | None = None) -> dict[int, int] | None:
+    """Take up to ``points`` of the customer's spendable points, soonest to expire first; with
+    ``allow_debt`` the rest becomes a debt. Returns {lot id: points taken} (the debt lot too), or
+    None when the key was already used. A late-paid redemption is charged this way."""
+    _check_debit(points)
+    if already_done(shop_id, key):
+        return None
+    now = clock.now()
+    lots = list(locking(
+        Lot.select().where((Lot.customer == customer_id) & (Lot.point_type == point_type)
+                           & (Lot.remaining > 0) & (Lot.pending_until.is_null() | (Lot.pending_until <= now)))
+        .order_by(Lot.expires_at.is_null(), Lot.expires_at, Lot.id)))
+    taken, left = {}, points
+    for lot in lots:
+        if left == 0:
+            break
+        taken[lot.id] = min(left, lot.remaining)
+        left -= taken[lot.id]
+    _, n = _take(lots, points, kind, key, event_id, None, reason, now)
+    if left and allow_debt:
+        debt = _debt_lot(Lot(shop=shop_id, customer=customer_id, point_type=point_type), now)
+        Lot.update(remaining=Lot.remaining - left).where(Lot.id == debt.id).execute()
+        _entry(debt, -left, kind, key if n == 0 else f"{key}/{n}", event_id, None,
+               reason + " (negative balance)", now)
+        taken[debt.id] = left
+    return taken
+
+
 class ShortOfPoints(LedgerError):
     """Fewer spendable points than a movement needs; nothing was moved."""
 

@@ -150,6 +150,9 @@ class Order(BaseModel):
     lot = pw.ForeignKeyField(Lot, null=True, on_delete="SET NULL")
     cancelled = pw.BooleanField(default=False)
     created_at = pw.DateTimeField(default=clock.now)
+    # Money of a discount the customer's points did not pay for (a code used after its hold was
+    # released, charged again short: plugin.late_commit), in the shop currency.
+    uncovered_discount = pw.DecimalField(max_digits=18, decimal_places=4, null=True)
 
     class Meta:
         table_name = "orders"
@@ -181,7 +184,8 @@ class LedgerEntry(BaseModel):
 
 
 class Hold(BaseModel):
-    """Points reserved for a discount: held -> committed (the paid order used it) or released."""
+    """Points reserved for a discount: held -> committed (the paid order used it) or released
+    (``releasing`` while its platform code is being withdrawn: the points are still held)."""
 
     shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
     customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")

@@ -3,25 +3,31 @@
 A redemption holds the points at once (a "hold" spend, soonest-to-expire lots first, never more
 than is spendable: the lots are locked), creates a single-use discount code, and waits. The paid
 order that used the code commits the hold; a timeout, the shopper, or the order's cancellation
-releases it and the points go back to the very lots they came from.
+releases it: its platform code is killed first (the hold is ``releasing`` until then), then the
+points go back to the very lots they came from. A paid order that used a code whose points were
+given back charges them again (plugin.late_commit): a discount is never given without its points.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from plugin import clock, ledger
+from plugin import clock, late_commit, ledger
 from plugin.db import locking, session, write_transaction
 from plugin.errors import LoyaltyError
-from plugin.models import Customer, Hold
+from plugin.models import Customer, Hold, Order
+from plugin.platforms import PlatformError, hold_codes
 from plugin.program import caps, versions
 
+log = logging.getLogger(__name__)
+
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-HELD, COMMITTED, RELEASED = "held", "committed", "released"
+HELD, COMMITTED, RELEASED, RELEASING = "held", "committed", "released", "releasing"
 CENT = Decimal("0.01")
 
 
@@ -111,52 +117,111 @@ def redeem(customer: Customer, *, points: int | None = None, point_type: str = "
     return hold
 
 
-def release(hold_id: int, *, reason: str) -> bool:
-    """Give a hold's points back (timeout, the shopper cancelled, the order was cancelled)."""
+def release(hold_id: int, *, reason: str, kill: Callable[[Hold], None] | None = None,
+            closing: tuple[str, ...] = (HELD,), defer: bool = False) -> bool:
+    """Give a hold's points back (timeout, the shopper cancelled, the order was cancelled), once
+    its code can no longer be used: a platform code is killed first (``kill``), and while that
+    fails the hold stays ``releasing`` with its points held. True when the points came back.
+
+    ``closing`` are the statuses this caller may release from; ``defer`` (inside a worker's
+    transaction: no network) leaves the platform call to ``retry_releasing``.
+    """
     with write_transaction():
         hold = locking(Hold.select().where(Hold.id == hold_id)).first()
-        if hold is None or hold.status == RELEASED:
+        if hold is None or hold.status not in (*closing, RELEASING):
             return False
-        ledger.restore(hold.shop_id, hold.lots, kind="release", key=f"release:{hold.id}", reason=reason)
-        Hold.update(status=RELEASED, closed_at=clock.now()).where(Hold.id == hold.id).execute()
+        if not hold_codes.has_platform_code(hold):
+            _give_back(hold, reason)
+            return True
+        if hold.status != RELEASING:
+            Hold.update(status=RELEASING).where(Hold.id == hold.id).execute()
+    if defer:
+        return False
+    try:
+        (kill or hold_codes.killer())(hold)
+    except PlatformError as exc:
+        log.warning("hold %s stays releasing: its code could not be withdrawn: %s", hold_id, exc.message)
+        return False
+    with write_transaction():  # a paid order may have committed it meanwhile: then it stays spent
+        hold = locking(Hold.select().where(Hold.id == hold_id)).first()
+        if hold.status != RELEASING:
+            return False
+        _give_back(hold, reason)
     return True
 
 
-def commit(shop_id: int, codes: list[str], order_id: str) -> int:
-    """The paid order used these codes: their holds become spent for good."""
+def _give_back(hold: Hold, reason: str) -> None:
+    """Return the points to the lots they came from; one key per hold and order it was paid by."""
+    key = f"release:{hold.id}" + (f":{hold.order_id}" if hold.order_id else "")
+    ledger.restore(hold.shop_id, hold.lots, kind="release", key=key, reason=reason)
+    Hold.update(status=RELEASED, closed_at=clock.now()).where(Hold.id == hold.id).execute()
+
+
+def commit(shop_id: int, codes: list[str], order_id: str, *, event_id: int | None = None,
+           amounts: dict[str, str] | None = None) -> int:
+    """The paid order used these codes: their holds become spent for good.
+
+    A hold still ``held`` or ``releasing`` (its points are still taken) is committed by a
+    conditional update, so a release racing it either finished first or sees it committed.
+    A code whose points were given back (or one of ours the hold table does not know) is
+    charged again: see plugin.late_commit (``amounts``: code -> money the platform took off).
+    """
     wanted = [code.strip().upper() for code in codes if code]
-    if not wanted:
-        return 0
-    return (Hold.update(status=COMMITTED, order_id=order_id, closed_at=clock.now())
-            .where((Hold.shop == shop_id) & Hold.code.in_(wanted) & (Hold.status == HELD))
-            .execute())
+    committed = 0
+    for code in dict.fromkeys(wanted):
+        done = (Hold.update(status=COMMITTED, order_id=order_id, closed_at=clock.now())
+                .where((Hold.shop == shop_id) & (Hold.code == code) & Hold.status.in_((HELD, RELEASING)))
+                .execute())
+        if done:
+            committed += done
+        else:
+            amount = (amounts or {}).get(code)
+            late_commit.charge(shop_id, code, order_id, event_id=event_id,
+                               amount=Decimal(amount) if amount else None)
+    return committed
 
 
 def release_for_order(shop_id: int, order_id: str) -> int:
-    """A cancelled order gives back the points its discount used."""
+    """A cancelled order gives back the points its discount used (a platform code is withdrawn
+    first, by ``retry_releasing``: this runs inside the worker's transaction)."""
+    order = Order.get_or_none((Order.shop == shop_id) & (Order.platform_id == order_id))
+    if order is not None:
+        late_commit.give_back(shop_id, order_id, order.order.get("discount_codes") or [])
     holds = [h.id for h in Hold.select(Hold.id).where(
         (Hold.shop == shop_id) & (Hold.order_id == order_id) & (Hold.status == COMMITTED))]
-    return sum(release(hold_id, reason=f"order {order_id} cancelled") for hold_id in holds)
+    return sum(release(hold_id, reason=f"order {order_id} cancelled", closing=(COMMITTED,), defer=True)
+               for hold_id in holds)
 
 
-def cancel(hold: Hold, on_cancel: Callable[[Hold], None] | None = None) -> None:
-    """The shopper changed their mind: withdraw the platform's code first, then free the points."""
-    if hold.status != HELD:
+def cancel(hold: Hold, kill: Callable[[Hold], None] | None = None) -> bool:
+    """The shopper changed their mind: withdraw the platform's code first, then free the points.
+    False when the code could not be withdrawn yet (the hold is ``releasing``)."""
+    if hold.status not in (HELD, RELEASING):
         raise RedemptionError(f"this discount is already {hold.status}")
-    if on_cancel is not None:
-        on_cancel(hold)
-    release(hold.id, reason="cancelled by the shopper")
+    return release(hold.id, reason="cancelled by the shopper", kill=kill)
 
 
 def release_expired(batch_size: int = 200) -> int:
     """RQ cron job: release holds whose time ran out (the cart was abandoned). The platform's code
-    lapses by itself at the same moment (it was created to end when the hold does)."""
-    released = 0
+    was made to end with the hold, but it is withdrawn all the same before the points go back."""
+    return _release_all((Hold.status == HELD) & (Hold.expires_at <= clock.now()),
+                        "the discount was not used in time", batch_size)
+
+
+def retry_releasing(batch_size: int = 200) -> int:
+    """RQ cron job: withdraw the codes of holds left ``releasing`` and give their points back."""
+    return _release_all(Hold.status == RELEASING, "released once its code was withdrawn", batch_size)
+
+
+def _release_all(where, reason: str, batch_size: int) -> int:
+    """Release every hold matching ``where``, a batch at a time; one that stays ``releasing`` is
+    left for the next run (the batch after it starts past it)."""
+    released, after, kill = 0, 0, hold_codes.killer()
     with session():
         while True:
-            due = [h.id for h in Hold.select(Hold.id).where(
-                (Hold.status == HELD) & (Hold.expires_at <= clock.now())).limit(batch_size)]
+            due = [h.id for h in Hold.select(Hold.id).where(where & (Hold.id > after))
+                   .order_by(Hold.id).limit(batch_size)]
             if not due:
                 return released
-            released += sum(release(hold_id, reason="the discount was not used in time")
-                            for hold_id in due)
+            released += sum(release(hold_id, reason=reason, kill=kill) for hold_id in due)
+            after = due[-1]

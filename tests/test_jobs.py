@@ -136,6 +136,7 @@ def test_cron_jobs_are_json_jobs_our_worker_runs(redis_only, shop, drain):
     assert names == {"plugin.jobs.sweep", "plugin.install.refresh_expiring_tokens",
                      "plugin.expiry.expire_due", "plugin.expiry.warn_expiring",
                      "plugin.birthdays.grant_birthdays", "plugin.redemption.release_expired",
+                     "plugin.redemption.retry_releasing",
                      "plugin.copurchase.update_copurchases",
                      "plugin.referrals.reward_due", "plugin.tiers.reevaluate_all",
                      "plugin.tier_sync.sync_all", "plugin.rollups.roll_up_recent",

@@ -73,6 +73,7 @@ class ShippingLine(_Payload):
 
 class DiscountCode(_Payload):
     code = fields.String(required=True)
+    amount = _money(load_default=None, allow_none=True)  # charged for a code of ours no hold knows
 
 
 class OrderBody(_Payload):
@@ -162,6 +163,8 @@ def order(body: dict) -> dict:
                              for s in data["shipping_lines"]), Decimal(0))),
         "tax": str(data["total_tax"] or Decimal(0)),
         "discount_codes": [d["code"] for d in data["discount_codes"]],
+        "discount_amounts": {d["code"].strip().upper(): str(d["amount"]) for d in data["discount_codes"]
+                             if d["amount"] is not None},
         "email": data["email"], "phone": data["phone"], "landing_site": data["landing_site"],
         "note_attributes": {a["name"]: str(a["value"]) for a in data["note_attributes"] or []
                             if a["value"] is not None},

@@ -12,6 +12,7 @@ from plugin.bodies import json_object
 from plugin.errors import LoyaltyError, NotFound, Unauthorized
 from plugin.idempotency_http import for_shopper, idempotent
 from plugin.models import Hold, Order, Shop
+from plugin.platforms import hold_codes
 from plugin.platforms import shopify as shopify_api
 from plugin.program import earning, versions
 from plugin.runtime import runtime
@@ -95,19 +96,6 @@ def _create_on_platform(shop: Shop, customer_id: str):
     return create
 
 
-def _withdraw_on_platform(shop: Shop):
-    if shop.platform != "shopify" or not shop.access_token:
-        return None
-
-    def withdraw(hold: Hold) -> None:
-        if hold.platform_discount_id:
-            client = shopify_api.ShopifyClient(
-                shop.domain, install.access_token(shop, runtime().vault, runtime().settings))
-            shopify_api.delete_discount(client, hold.platform_discount_id)
-
-    return withdraw
-
-
 def _hold(data: dict, make_discount) -> tuple:
     """Redeem under the request's Idempotency-Key: (response body, 201 new or 200 a retry).
     ``make_discount(customer, order, tier)`` gets the order priced after the shopper's tier."""
@@ -176,6 +164,8 @@ def redemption_detail(hold_id: int):
 @bp.post("/redemptions/<int:hold_id>/cancel")
 @idempotent(for_shopper)
 def redemption_cancel(hold_id: int):
+    """Withdraw the code, then free the points; ``releasing`` while the platform cannot be reached
+    (a job retries, and the points come back once the code is dead)."""
     hold = _own_hold(hold_id)
-    redemption.cancel(hold, on_cancel=_withdraw_on_platform(g.shopper.shop))
+    redemption.cancel(hold, kill=hold_codes.killer(runtime().settings, runtime().vault))
     return jsonify(redemption=REDEMPTION.dump(Hold.get_by_id(hold.id)))

@@ -7,7 +7,7 @@ import re
 from flask import Blueprint, g, jsonify, request
 from marshmallow import RAISE, Schema, fields, validate
 
-from plugin import customers, event_retry, ledger, shops
+from plugin import customers, event_retry, late_commit, ledger, shops
 from plugin.admin.openapi import documented
 from plugin.converters import MAX_ID
 from plugin.errors import NotFound, Unauthorized
@@ -68,6 +68,10 @@ class EventOut(Schema):
     attempts = fields.Integer()
     received_at = fields.DateTime()
     applied_at = fields.DateTime(allow_none=True)
+    uncovered_discount = fields.Nested(
+        late_commit.UncoveredOut, allow_none=True, dump_default=None,
+        metadata={"description": "a paid order's discount its customer's points did not pay for "
+                                 "(its code was used after the hold was released)"})
 
 
 class Page(Schema):
@@ -155,7 +159,9 @@ def events():
     query = Event.select().where(Event.shop == g.shop.id)
     if args["status"]:
         query = query.where(Event.status == args["status"])
-    return jsonify(newest_first(query, EVENTS, args))
+    page = newest_first(query, EVENTS, args)
+    late_commit.annotate(g.shop.id, page["items"])
+    return jsonify(page)
 
 
 @bp.post("/events/<int:event_id>/retry")

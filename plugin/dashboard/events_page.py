@@ -1,10 +1,11 @@
-"""Failed inbox events, each with its error and a retry button (plugin.event_retry)."""
+"""Failed inbox events, each with its error and a retry button (plugin.event_retry); the latest
+orders whose discount code was used after its points were given back and not fully charged."""
 
 from __future__ import annotations
 
 from flask import g, redirect, render_template, request, url_for
 
-from plugin import event_retry
+from plugin import event_retry, late_commit
 from plugin.dashboard import bp
 from plugin.dashboard.paging import cursor
 from plugin.models import Event
@@ -21,7 +22,8 @@ def events():
     rows = list(query.order_by(Event.id.desc()).limit(PAGE_SIZE + 1))
     return render_template("dashboard/events.html", section="events", events=rows[:PAGE_SIZE],
                            next_before=rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
-                           retried=request.args.get("retried", type=int))
+                           retried=request.args.get("retried", type=int),
+                           uncovered=list(late_commit.uncovered_orders(g.shop.id).limit(PAGE_SIZE)))
 
 
 @bp.post("/events/<int:event_id>/retry")

@@ -88,6 +88,11 @@ EN: dict[str, str | tuple[str, ...]] = {
     "events.intro": "Events that could not be applied, with the reason. A retry applies an event once.",
     "events.none": "No failed events.", "events.retry": "Retry",
     "events.retried": "Event {n} is queued again.",
+    "events.uncovered": "Discounts not paid for by points",
+    "events.uncovered_intro": "Orders that used a points discount code after its points had been given back "
+                              "(the shopper cancelled or the hold timed out). The points were charged again; "
+                              "this is the part of the discount the customer's points did not cover.",
+    "col.order": "Order", "col.uncovered": "Not covered",
     "rules.title": "{shop}: loyalty program rules",
     "rules.intro": "These are the rules the points are counted by.", "rules.since": "In force since {date}.",
     "rules.earning": "Earning points",
@@ -360,6 +365,11 @@ RU: dict[str, str | tuple[str, ...]] = {
     "events.intro": "События, которые не удалось применить, с причиной. Повтор применяет событие один раз.",
     "events.none": "Событий с ошибками нет.", "events.retry": "Повторить",
     "events.retried": "Событие {n} снова в очереди.",
+    "events.uncovered": "Скидки, не оплаченные баллами",
+    "events.uncovered_intro": "Заказы, в которых код скидки за баллы применили после того, как баллы вернули "
+                              "(покупатель отменил списание или истёк срок). Баллы списаны повторно; "
+                              "здесь часть скидки, которую баллы покупателя не покрыли.",
+    "col.order": "Заказ", "col.uncovered": "Не покрыто",
     "rules.title": "{shop}: правила программы лояльности",
     "rules.intro": "По этим правилам начисляются и списываются баллы.", "rules.since": "Действуют с {date}.",
     "rules.earning": "Как начисляются баллы",

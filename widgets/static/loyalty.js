@@ -17,7 +17,8 @@
       signin: "Sign in to earn and spend points.", rate: "{p} for every {m} spent",
       signup: "+{p} for joining", expiring: "{p} expire on {d}", offers: "For you",
       history: "Recent activity", used: "Your discount was used on your order.",
-      back: "Your held points are back.", error: "Something went wrong. Please try again.",
+      back: "Your held points are back.",
+      returning: "The code is being withdrawn; your points come back once it is.", error: "Something went wrong. Please try again.",
       auth: "Please sign in again.", not_enough_points: "You do not have that many points.",
       cannot_redeem: "These points cannot pay for this cart.",
       tier: "Tier: {n}", next: "{v} to {n}", top: "Top tier", invite: "Invite friends",
@@ -37,7 +38,8 @@
       join: "Вступайте в программу лояльности", signin: "Войдите, чтобы копить и тратить баллы.",
       rate: "{p} за каждые {m}", signup: "+{p} за регистрацию", expiring: "{p} сгорят {d}",
       offers: "Для вас", history: "История", used: "Скидка использована в заказе.",
-      back: "Зарезервированные баллы вернулись.", error: "Что-то пошло не так. Попробуйте ещё раз.",
+      back: "Зарезервированные баллы вернулись.",
+      returning: "Код отзывается; баллы вернутся, как только он перестанет действовать.", error: "Что-то пошло не так. Попробуйте ещё раз.",
       auth: "Войдите снова.", not_enough_points: "У вас нет столько баллов.",
       cannot_redeem: "Эти баллы нельзя списать для этой корзины.",
       tier: "Уровень: {n}", next: "До уровня «{n}»: {v}", top: "Высший уровень", invite: "Пригласить друзей",
@@ -201,7 +203,7 @@
       try {
         sessionStorage.removeItem(this.storeKey);
       } catch (e) { /* nothing stored */ }
-      this.note = this.t(status === "committed" ? "used" : "back");
+      this.note = this.t({committed: "used", releasing: "returning"}[status] || "back");
       this.root.dispatchEvent(new CustomEvent("loyalty:discount-removed", {bubbles: true,
         detail: {redemption: id, status}}));
     }
