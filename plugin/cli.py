@@ -1,4 +1,4 @@
-"""The `loyalty` command: serve, worker, cron, demo, shops, audit."""
+"""The `loyalty` command: serve, worker, cron, run-due, demo, shops, audit."""
 
 from __future__ import annotations
 
@@ -40,7 +40,27 @@ def serve(host: str, port: int) -> None:
     """Run the web app (threaded; use gunicorn in production, see README)."""
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, _app(), threaded=True)
+    app = _app()
+    _embedded_scheduler(app)
+    run_simple(host, port, app, threaded=True)
+
+
+def _embedded_scheduler(app) -> None:
+    """Without Redis there is no rq cron: the periodic jobs run in a thread of this process."""
+    from plugin import scheduler
+
+    if not app.extensions["loyalty"].settings.uses_redis:
+        scheduler.start()
+
+
+@main.command("run-due")
+def run_due() -> None:
+    """Run the periodic jobs that are due, once (for system cron, e.g. every minute)."""
+    from plugin import scheduler
+
+    _app()
+    for name in scheduler.run_due():
+        click.echo(name)
 
 
 @main.command()
@@ -85,6 +105,7 @@ def demo(host: str, port: int, serve: bool) -> None:
         server = demo_module.start_server(app, host, port)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port} ({exc}); try --port") from None
+    _embedded_scheduler(app)
     base_url = f"http://{host}:{server.server_port}"
     data = demo_module.deliveries()
     results = demo_module.post_deliveries(base_url, runtime, data)

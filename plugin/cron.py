@@ -13,7 +13,7 @@ from plugin.rollups import roll_up_recent
 
 #: (job, seconds between runs)
 PERIODIC = (
-    (jobs.sweep, 60),
+    (jobs.sweep, 5),  # re-rings a shop whose job died with its worker: seconds, not minutes
     (redemption.release_expired, 60),
     (install.refresh_expiring_tokens, 3600),
     (expiry.expire_due, 3600),
