@@ -195,13 +195,14 @@ def test_a_worker_survives_redis_killed_and_restarted_and_applies_every_event(
             assert post_webhook("orders/paid", order(n)).status_code == 200
         wait_for(lambda: applied() == 3, "events applied before the outage")
         own_redis.kill()
-        for n in range(3, 6):  # their rings fail: only the sweep can find them
+        for n in range(3, 6):  # their rings fail: only the sweep of the worker's cron finds them
             assert post_webhook("orders/paid", order(n)).status_code == 200
         time.sleep(6)  # the worker and its cron meet the outage (not an assertion on time)
-        own_redis.start()
+        own_redis.start()  # empty: every queued job and doorbell is gone
+        wait_for(lambda: applied() == 6, "the events of the outage applied after Redis came back")
         for n in range(6, 9):
             assert post_webhook("orders/paid", order(n)).status_code == 200
-        wait_for(lambda: applied() == 9, "every event applied after Redis came back")
+        wait_for(lambda: applied() == 9, "new events applied after the outage")
         assert worker.poll() is None, "the worker process exited"
     finally:
         stop(worker)
@@ -210,8 +211,9 @@ def test_a_worker_survives_redis_killed_and_restarted_and_applies_every_event(
 
 def test_a_frozen_redis_does_not_delay_the_webhook_answer(app, shop, post_webhook, own_redis):
     own_redis.process.send_signal(signal.SIGSTOP)
-    thaw = threading.Timer(8, own_redis.process.send_signal, (signal.SIGCONT,))
-    thaw.start()  # a ring that waits on Redis would come back only after this
+    # A ring that waits on Redis (2 s before the fix) comes back only after this thaw.
+    thaw = threading.Timer(1.5, own_redis.process.send_signal, (signal.SIGCONT,))
+    thaw.start()
     try:
         response = post_webhook("orders/paid", order(1))
         answered_while_frozen = own_redis.frozen()
