@@ -105,7 +105,6 @@ def demo(host: str, port: int, serve: bool) -> None:
         server = demo_module.start_server(app, host, port)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port} ({exc}); try --port") from None
-    _embedded_scheduler(app)
     base_url = f"http://{host}:{server.server_port}"
     data = demo_module.deliveries()
     results = demo_module.post_deliveries(base_url, runtime, data)
@@ -118,6 +117,7 @@ def demo(host: str, port: int, serve: bool) -> None:
         server.shutdown()
         return
     click.echo(f"\nServing on {base_url} (Ctrl-C to stop)")
+    _embedded_scheduler(app)
     try:
         server.serve_forever()  # the background thread is already serving; this just waits
     except KeyboardInterrupt:
