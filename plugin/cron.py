@@ -14,7 +14,7 @@ from plugin.rollups import roll_up_recent
 #: (job, seconds between runs)
 PERIODIC = (
     (jobs.sweep, 5),  # re-rings a shop whose job died with its worker: seconds, not minutes
-    (redemption.release_expired, 60),
+    (redemption.release_expired, 15),  # a timed-out hold's points are back within seconds
     (install.refresh_expiring_tokens, 3600),
     (expiry.expire_due, 3600),
     (expiry.warn_expiring, 86400),

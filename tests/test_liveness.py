@@ -199,7 +199,10 @@ def test_a_worker_survives_redis_killed_and_restarted_and_applies_every_event(
             assert post_webhook("orders/paid", order(n)).status_code == 200
         time.sleep(6)  # the worker and its cron meet the outage (not an assertion on time)
         own_redis.start()  # empty: every queued job and doorbell is gone
+        restarted_at = time.monotonic()
         wait_for(lambda: applied() == 6, "the events of the outage applied after Redis came back")
+        print(f"\nevents of a Redis outage applied {time.monotonic() - restarted_at:.1f} s "  # noqa: T201
+              "after Redis came back")
         for n in range(6, 9):
             assert post_webhook("orders/paid", order(n)).status_code == 200
         wait_for(lambda: applied() == 9, "new events applied after the outage")
@@ -215,11 +218,14 @@ def test_a_frozen_redis_does_not_delay_the_webhook_answer(app, shop, post_webhoo
     thaw = threading.Timer(1.5, own_redis.process.send_signal, (signal.SIGCONT,))
     thaw.start()
     try:
+        started = time.monotonic()
         response = post_webhook("orders/paid", order(1))
+        took = time.monotonic() - started
         answered_while_frozen = own_redis.frozen()
     finally:
         thaw.cancel()
         own_redis.process.send_signal(signal.SIGCONT)
+    print(f"\nwebhook answered in {took * 1000:.0f} ms with Redis frozen")  # noqa: T201
     assert response.status_code == 200
     assert answered_while_frozen, "the ring waited for Redis to thaw"
     with session():
