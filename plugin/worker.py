@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 
 import redis
-from rq import Worker
+from rq import Queue, Worker
 from rq.exceptions import StopRequested
 from rq.serializers import JSONSerializer
 
@@ -104,8 +104,10 @@ def work(connection: redis.Redis, *, burst: bool = False) -> None:
                 return
             continue
         backoff = pauses()
-        worker = LoyaltyWorker([queue.queue(name) for name in queue.QUEUE_NAMES], connection=connection,
-                               serializer=JSONSerializer, maintenance_interval=MAINTENANCE_INTERVAL)
+        queues = [Queue(name, connection=connection, serializer=JSONSerializer)
+                  for name in queue.QUEUE_NAMES]  # not the doorbell's 100 ms connection
+        worker = LoyaltyWorker(queues, connection=connection, serializer=JSONSerializer,
+                               maintenance_interval=MAINTENANCE_INTERVAL)
         try:
             worker.work(with_scheduler=True, burst=burst)
         except redis.RedisError as exc:  # raised where rq's loop does not catch (start, teardown)
