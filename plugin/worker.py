@@ -48,6 +48,14 @@ class LoyaltyWorker(Worker):
         self.stop_requested = True
         super().request_stop(signum, frame)
 
+    def subscribe(self) -> None:
+        """rq's command channel, polled every second: rq's 60 s poll made every stop (a deploy's
+        SIGTERM, a restart after an outage) wait up to a minute for the pubsub thread to end."""
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler)
+
 
 class _Stop:
     """A signal handler for the pauses between two workers: remember, and let the pause end."""
