@@ -28,8 +28,6 @@ from webhooks.topics import REGISTRY
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")
 BOUND = 60  # seconds a test waits for progress before it calls the pipeline stalled
 KILLS = 10
-LOGS = Path(os.environ.get("LOYALTY_TEST_LOGS", "/tmp/loyalty-liveness-logs"))
-LOGS.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture(autouse=True)
@@ -104,14 +102,15 @@ def own_redis(app, tmp_path):
         server.kill()
 
 
-def loyalty(app, *args: str, redis_url: str | None = None, batch_size: int = 200) -> subprocess.Popen:
-    """Start `loyalty ...` in a process group of its own (so a SIGKILL takes its job too)."""
+def loyalty(app, *args: str, redis: RedisServer, batch_size: int = 200) -> subprocess.Popen:
+    """Start `loyalty ...` on the test's own Redis (other test runs share the shared server's
+    dbs), its output in a log file beside that server's directory, to read when a test fails."""
     settings = app.extensions["loyalty"].settings
-    env = {**os.environ, "LOYALTY_DATABASE_URL": settings.database_url,
-           "LOYALTY_REDIS_URL": redis_url or settings.redis_url, "LOYALTY_SECRET_KEY": settings.secret_key,
+    env = {**os.environ, "LOYALTY_DATABASE_URL": settings.database_url, "LOYALTY_REDIS_URL": redis.url,
+           "LOYALTY_SECRET_KEY": settings.secret_key,
            "LOYALTY_BATCH_SIZE": str(batch_size), "SHOPIFY_API_KEY": "", "SHOPIFY_API_SECRET": ""}
     command = [str(Path(sys.executable).with_name("loyalty")), *args]
-    with open(LOGS / f"{args[0]}-{time.monotonic_ns()}.log", "wb") as log:  # read them when one fails
+    with open(redis.directory / f"{args[0]}-{time.monotonic_ns()}.log", "wb") as log:
         return subprocess.Popen(command, env=env, start_new_session=True, stdout=log, stderr=log)
 
 
@@ -144,7 +143,7 @@ def assert_applied_exactly_once(count: int) -> None:
     assert len(keys) == len(set(keys)) == count
 
 
-def test_a_worker_killed_mid_batch_ten_times_stalls_nothing(app, shop, postgres_url):
+def test_a_worker_killed_mid_batch_ten_times_stalls_nothing(app, shop, postgres_url, own_redis):
     events = 600
     with session():
         for n in range(events):
@@ -152,12 +151,12 @@ def test_a_worker_killed_mid_batch_ten_times_stalls_nothing(app, shop, postgres_
                         REGISTRY["shopify"]["orders/paid"](order(n)))
         jobs.apply_batch(shop.id, 1)  # the customer exists now: every batch updates its row
         customer_id = Customer.get().id
-    cron = loyalty(app, "cron")
+    cron = loyalty(app, "cron", redis=own_redis)
     blocker, watcher = psycopg2.connect(postgres_url), psycopg2.connect(postgres_url)
     watcher.autocommit = True  # pg_stat_activity is a snapshot per transaction
     waits = []
     try:
-        worker = loyalty(app, "worker", "--no-cron", batch_size=10)
+        worker = loyalty(app, "worker", "--no-cron", redis=own_redis, batch_size=10)
         for _ in range(KILLS):
             with blocker.cursor() as cursor:  # the next batch waits on this lock: mid-batch
                 cursor.execute("SELECT id FROM customer WHERE id = %s FOR UPDATE",
@@ -166,7 +165,7 @@ def test_a_worker_killed_mid_batch_ten_times_stalls_nothing(app, shop, postgres_
             stop(worker)
             killed_at, done = time.monotonic(), applied()
             blocker.rollback()
-            worker = loyalty(app, "worker", "--no-cron", batch_size=10)
+            worker = loyalty(app, "worker", "--no-cron", redis=own_redis, batch_size=10)
             wait_for(lambda: applied() > done, "applying after a worker was killed")  # noqa: B023
             waits.append(time.monotonic() - killed_at)
         wait_for(lambda: applied() == events, "every event applied")
@@ -189,7 +188,7 @@ def _waiting_on_a_lock(connection) -> bool:
 
 def test_a_worker_survives_redis_killed_and_restarted_and_applies_every_event(
         app, shop, post_webhook, own_redis):
-    worker = loyalty(app, "worker", redis_url=own_redis.url)
+    worker = loyalty(app, "worker", redis=own_redis)
     try:
         for n in range(3):
             assert post_webhook("orders/paid", order(n)).status_code == 200
