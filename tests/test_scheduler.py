@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -92,12 +93,18 @@ def test_a_failing_periodic_job_is_logged_and_the_others_still_run(app, monkeypa
     assert "broken failed" in caplog.text and "RuntimeError: boom" in caplog.text
 
 
-def test_loyalty_run_due_runs_the_due_jobs_once_and_not_again_until_due(app):
+def loyalty_env(app) -> dict[str, str]:
     settings = app.extensions["loyalty"].settings
-    env = {**os.environ, "LOYALTY_DATABASE_URL": settings.database_url,
-           "LOYALTY_REDIS_URL": settings.redis_url or "", "LOYALTY_SECRET_KEY": settings.secret_key,
-           "SHOPIFY_API_KEY": "", "SHOPIFY_API_SECRET": ""}
-    command = [str(Path(sys.executable).with_name("loyalty")), "run-due"]
+    return {**os.environ, "LOYALTY_DATABASE_URL": settings.database_url,
+            "LOYALTY_REDIS_URL": settings.redis_url or "", "LOYALTY_SECRET_KEY": settings.secret_key,
+            "SHOPIFY_API_KEY": "", "SHOPIFY_API_SECRET": ""}
+
+
+LOYALTY = str(Path(sys.executable).with_name("loyalty"))
+
+
+def test_loyalty_run_due_runs_the_due_jobs_once_and_not_again_until_due(app):
+    command, env = [LOYALTY, "run-due"], loyalty_env(app)
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert first.returncode == again.returncode == 0, first.stderr + again.stderr
@@ -107,3 +114,26 @@ def test_loyalty_run_due_runs_the_due_jobs_once_and_not_again_until_due(app):
     with session():
         assert PeriodicRun.select().where(PeriodicRun.last_run_at.is_null(False)).count() \
             == len(cron.PERIODIC)
+
+
+def test_loyalty_serve_without_redis_runs_the_periodic_jobs(app, backend):
+    if backend != "sqlite":
+        pytest.skip("with Redis the periodic jobs are rq cron's")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([LOYALTY, "serve", "--port", str(port)], env=loyalty_env(app),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and _runs() < len(cron.PERIODIC):
+            time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert _runs() == len(cron.PERIODIC)
+
+
+def _runs() -> int:
+    with session():
+        return PeriodicRun.select().where(PeriodicRun.last_run_at.is_null(False)).count()
