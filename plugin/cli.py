@@ -1,4 +1,4 @@
-"""The `loyalty` command: serve, worker, cron, demo, shops, audit."""
+"""The `loyalty` command: serve, worker, cron, run-due, demo, shops, audit."""
 
 from __future__ import annotations
 
@@ -42,7 +42,27 @@ def serve(host: str, port: int) -> None:
 
     from plugin.serving import RequestHandler
 
-    run_simple(host, port, _app(), threaded=True, request_handler=RequestHandler)
+    app = _app()
+    _embedded_scheduler(app)
+    run_simple(host, port, app, threaded=True, request_handler=RequestHandler)
+
+
+def _embedded_scheduler(app) -> None:
+    """Without Redis there is no rq cron: the periodic jobs run in a thread of this process."""
+    from plugin import scheduler
+
+    if not app.extensions["loyalty"].settings.uses_redis:
+        scheduler.start()
+
+
+@main.command("run-due")
+def run_due() -> None:
+    """Run the periodic jobs that are due, once (for system cron, e.g. every minute)."""
+    from plugin import scheduler
+
+    _app()
+    for name in scheduler.run_due():
+        click.echo(name)
 
 
 @main.command()
@@ -99,6 +119,7 @@ def demo(host: str, port: int, serve: bool) -> None:
         server.shutdown()
         return
     click.echo(f"\nServing on {base_url} (Ctrl-C to stop)")
+    _embedded_scheduler(app)
     try:
         server.serve_forever()  # the background thread is already serving; this just waits
     except KeyboardInterrupt:

@@ -14,8 +14,8 @@ from plugin.rollups import roll_up_recent
 
 #: (job, seconds between runs)
 PERIODIC = (
-    (jobs.sweep, 60),
-    (redemption.release_expired, 60),
+    (jobs.sweep, 5),  # re-rings a shop whose job died with its worker: seconds, not minutes
+    (redemption.release_expired, 15),  # a timed-out hold's points are back within seconds
     (redemption.retry_releasing, 60),  # holds whose code could not be withdrawn yet
     (install.refresh_expiring_tokens, 3600),
     (expiry.expire_due, 3600),

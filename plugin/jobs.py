@@ -21,8 +21,9 @@ log = logging.getLogger(__name__)
 #: A job applies at most this many batches before handing over to a fresh job, so one busy shop
 #: cannot hold a worker forever.
 MAX_BATCHES_PER_JOB = 50
-#: Pending events older than this are picked up by the sweep (their doorbell was lost).
-SWEEP_AGE = timedelta(seconds=30)
+#: Pending events older than this are picked up by the sweep (their doorbell was lost, or the
+#: job that had them died with its worker); a live job applies an event within milliseconds.
+SWEEP_AGE = timedelta(seconds=5)
 
 #: Errors that mean the database itself is unwell: the job fails and RQ retries it.
 INFRASTRUCTURE = (peewee.OperationalError, peewee.InterfaceError)
@@ -109,7 +110,8 @@ def _record(event: Event, status: str, error: str | None) -> None:
 
 
 def sweep() -> int:
-    """Ring for every shop with events that were stored but never applied (a lost doorbell).
+    """Ring for every shop with events that were stored but never applied (a lost doorbell, a job
+    killed with its worker); a shop whose job is still waiting in the queue is left alone.
 
     It also releases events still waiting for an order that has since been applied: two workers
     can apply a refund and its order at the same moment, each unable to see the other's row.
@@ -125,5 +127,5 @@ def sweep() -> int:
             (Event.status == "pending") & (Event.received_at < clock.now() - SWEEP_AGE)
         )]
     for shop_id in shop_ids:
-        queue.ring(shop_id, force=True)
+        queue.ring_unless_waiting(shop_id)
     return len(shop_ids)

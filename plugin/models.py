@@ -129,6 +129,7 @@ class Event(BaseModel):
             (("shop", "business_key"), True),
             (("shop", "status", "id"), False),
             (("shop", "subject"), False),
+            (("status", "received_at"), False),  # the sweep, every few seconds
         )
 
 
@@ -566,10 +567,22 @@ class IdempotentRequest(BaseModel):
         indexes = ((("shop", "scope", "key"), True), (("created_at",), False))
 
 
+class PeriodicRun(BaseModel):
+    """When each periodic job last started (plugin.scheduler), so the in-process scheduler of
+    several web processes and ``loyalty run-due`` from system cron run it once per interval.
+    The one table that belongs to no shop: a periodic job covers every shop."""
+
+    name = pw.CharField(max_length=200, primary_key=True)  # module.function
+    last_run_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "periodic_run"
+
+
 ALL_MODELS = [Shop, ProgramVersion, Customer, Balance, Lot, Event, Order, LedgerEntry, Hold,
               ActivationCode, Activity, Notice,
               CoPurchase, OfferEvent, CustomerTier, TierChange, TierRun, TierDiscount,
               Badge, ChallengeProgress, QuestProgress, LeaderboardEntry,
               ReferralCode, Referral,
               AdjustmentBatch, ImportRun, PrivacyRequest, DailyFigure,
-              DashboardSession, IdempotentRequest]
+              DashboardSession, IdempotentRequest, PeriodicRun]

@@ -1,24 +1,32 @@
 """The doorbell: tell a worker that a shop has events to apply.
 
-With Redis, ringing enqueues ``apply_pending`` on RQ (at most one waiting job per shop, thanks to
-a short-lived flag). Without Redis (the embedded default) the job runs right here, synchronously.
-Redis is only a doorbell: if it is down the events are safe in the database and the sweep rings
-again later, so a Redis error is logged and never fails the caller.
+With Redis, ringing enqueues ``apply_pending`` on RQ (at most one waiting job per shop: the
+doorbell key names the waiting job until it starts). Without Redis (the embedded default) the job
+runs right here, synchronously. Redis is only a doorbell: if it is down or frozen the events are
+safe in the database and the sweep rings again, so a Redis call gives up within RING_TIMEOUT, is
+logged and never fails (or delays) the caller.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from uuid import uuid4
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry as RedisRetry
 from rq import Queue, Retry
 
 log = logging.getLogger(__name__)
 
 QUEUE_NAMES = ("loyalty-events", "loyalty-periodic")
 EVENTS_QUEUE, PERIODIC_QUEUE = QUEUE_NAMES
-DOORBELL_TTL = 60
+#: A backstop only: the sweep re-rings a shop whose doorbell names a job no longer waiting.
+DOORBELL_TTL = 600
+#: Seconds a webhook's ring may wait on Redis (connect and each reply), with no retry: a frozen
+#: Redis must not delay the 2xx, and the sweep finds an event whose ring gave up.
+RING_TIMEOUT = 0.1
 RETRY = Retry(max=5, interval=[5, 30, 120, 600, 1800])
 
 
@@ -33,8 +41,18 @@ _state = _State()
 
 def configure(redis_url: str | None, batch_size: int = 200) -> None:
     """Point the doorbell at Redis (or at in-process execution when ``redis_url`` is None)."""
-    _state.connection = redis.Redis.from_url(redis_url, socket_timeout=2) if redis_url else None
+    _state.connection = None
+    if redis_url:
+        _state.connection = redis.Redis.from_url(
+            redis_url, socket_timeout=RING_TIMEOUT, socket_connect_timeout=RING_TIMEOUT,
+            retry=RedisRetry(NoBackoff(), 0))
     _state.batch_size = batch_size
+
+
+def worker_connection(redis_url: str) -> redis.Redis:
+    """A connection of its own for a worker or cron process, which may wait on Redis (rq sets
+    the worker's read timeout itself); the doorbell's stays short."""
+    return redis.Redis.from_url(redis_url, socket_connect_timeout=5, health_check_interval=30)
 
 
 def connection() -> redis.Redis | None:
@@ -59,12 +77,27 @@ def ring(shop_id: int, *, force: bool = False) -> None:
         except INFRASTRUCTURE as exc:  # stored all the same; the shop's next event applies it
             log.warning("could not apply events of shop %s now: %s", shop_id, exc)
         return
+    job_id = uuid4().hex
     try:
-        if force or _state.connection.set(_doorbell(shop_id), 1, nx=True, ex=DOORBELL_TTL):
-            queue().enqueue(apply_pending, shop_id, _state.batch_size, retry=RETRY,
+        if _state.connection.set(_doorbell(shop_id), job_id, nx=not force, ex=DOORBELL_TTL):
+            queue().enqueue(apply_pending, shop_id, _state.batch_size, retry=RETRY, job_id=job_id,
                             job_timeout=600, result_ttl=60, failure_ttl=7 * 86400)
     except redis.RedisError as exc:
         log.warning("could not ring for shop %s (the sweep will): %s", shop_id, exc)
+
+
+def ring_unless_waiting(shop_id: int) -> None:
+    """The sweep's ring: skip a shop whose doorbell names a job still in the queue, ring anew when
+    that job was taken by a worker that died, was lost with Redis, or never got enqueued."""
+    if _state.connection is not None:
+        try:
+            job_id = _state.connection.get(_doorbell(shop_id))
+            if job_id is not None and _state.connection.lpos(queue().key, job_id) is not None:
+                return
+        except redis.RedisError as exc:
+            log.warning("could not check the doorbell of shop %s: %s", shop_id, exc)
+            return
+    ring(shop_id, force=True)
 
 
 def clear_doorbell(shop_id: int) -> None:

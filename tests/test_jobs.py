@@ -173,3 +173,24 @@ def test_sweep_releases_a_refund_left_waiting_by_a_concurrent_worker(shop, drain
     with session():
         assert Event.get_by_id(waiting.id).status == "applied"
         assert sum(e.delta for e in LedgerEntry.select()) == 19
+
+
+def test_the_sweep_rings_once_for_a_shop_whose_job_is_still_waiting(redis_only, shop):
+    store(shop, "orders/paid", orders(1)[0], "d-1")  # stored, never rung
+    clock.set_source(lambda: clock.datetime.now(clock.UTC) + timedelta(minutes=1))
+    jobs.sweep()
+    jobs.sweep()
+    assert queue.queue().count == 1
+
+
+def test_the_sweep_rings_again_when_the_doorbell_names_a_job_that_is_gone(redis_only, shop,
+                                                                          post_webhook, drain):
+    assert post_webhook("orders/paid", orders(1)[0]).status_code == 200
+    taken = queue.queue().get_job_ids()
+    queue.queue().remove(taken[0])  # as if a worker took the job and died with it
+    clock.set_source(lambda: clock.datetime.now(clock.UTC) + timedelta(minutes=1))
+    jobs.sweep()
+    assert queue.queue().get_job_ids() not in ([], taken)
+    drain()
+    with session():
+        assert Event.get().status == "applied"
