@@ -1,4 +1,4 @@
-"""Failed inbox events, each with its error and a retry button (plugin.event_retry)."""
+"""Failed and invalid inbox events, each with its error and a retry button (plugin.event_retry)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,16 @@ PAGE_SIZE = 50
 @bp.get("/events")
 def events():
     before = cursor(request.args.get("before"))
-    query = Event.select().where((Event.shop == g.shop.id) & (Event.status == "failed"))
+    query = Event.select().where((Event.shop == g.shop.id) & Event.status.in_(event_retry.RETRYABLE))
     if before:
         query = query.where(Event.id < before)
     rows = list(query.order_by(Event.id.desc()).limit(PAGE_SIZE + 1))
+    retried = request.args.get("retried", type=int)
+    again = retried and Event.get_or_none((Event.id == retried) & (Event.shop == g.shop.id))
     return render_template("dashboard/events.html", section="events", events=rows[:PAGE_SIZE],
                            next_before=rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
-                           retried=request.args.get("retried", type=int))
+                           retried=retried, still_invalid=again if again and again.status == "invalid"
+                           else None)
 
 
 @bp.post("/events/<int:event_id>/retry")
