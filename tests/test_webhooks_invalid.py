@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from plugin.db import session
 from plugin.models import Customer, Event, LedgerEntry, Order
 from tests.conftest import admin_headers, fixture_json
+from tests.test_dashboard import post_form, sign_in
 from webhooks import topics
 
 ORDER = "shopify/rest2025-07_order_450789469__GET_orders_450789469.json"
@@ -201,3 +202,19 @@ def test_invalid_events_are_listed_by_the_admin_api(app, client, shop, post_webh
     response = client.get("/api/v1/events?status=invalid", headers=admin_headers(app, shop))
     (item,) = response.get_json()["items"]
     assert item["status"] == "invalid" and item["error"].startswith("body")
+
+
+def test_events_page_shows_an_invalid_event_with_its_reason_in_russian(app, client, shop, post_webhook,
+                                                                      drain):
+    order = paid_order()
+    order["line_items"][0]["quantity"] = 10**7
+    post_webhook("orders/paid", order)
+    drain()
+    event = only_event()
+    sign_in(app, client, shop)
+    page = client.get("/admin/events", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert "line_items.0.quantity" in page and "не по схеме" in page
+    assert f"/admin/events/{event.id}/retry" in page
+    retried = post_form(client, f"/admin/events/{event.id}/retry", {}, page="/admin/events")
+    page = client.get(retried.headers["Location"], headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert f"Событие {event.id} всё ещё не по схеме" in page

@@ -21,7 +21,7 @@ def body_of(raw: bytes) -> dict | Mapped:
     try:
         return parse(raw)
     except MalformedBody as exc:
-        return invalid(f"body: {exc.message}")
+        return invalid(f"body: {exc.message.removeprefix('body ')}")
 
 
 def keys(platform: str, topic: str, body: Any) -> Mapped:
