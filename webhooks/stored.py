@@ -22,6 +22,8 @@ def body_of(raw: bytes) -> dict | Mapped:
         return parse(raw)
     except MalformedBody as exc:
         return invalid(f"body: {exc.message.removeprefix('body ')}")
+    except RecursionError:  # nested too deep for the parser (parse() may bound the depth itself)
+        return invalid("body: nested too deep")
 
 
 def keys(platform: str, topic: str, body: Any) -> Mapped:
