@@ -5,6 +5,7 @@ retry after a fix reads exactly what the platform sent.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from marshmallow import ValidationError
@@ -56,10 +57,17 @@ def mapped(platform: str, topic: str, raw_body: str) -> Mapped:
     except ValidationError as exc:
         return invalid("; ".join(f"{path}: {' '.join(map(str, reasons))}"
                                  for path, reasons in flatten(exc.messages).items()))
-    if result.status == INVALID or not _unstorable(result.payload):
+    if result.status == INVALID or not _may_be_unstorable(result.payload) or not _unstorable(result.payload):
         return result
     paths = sorted(_unstorable(body))
     return invalid(f"{', '.join(paths[:5]) or 'body'}: text holds a NUL or a lone surrogate")
+
+
+def _may_be_unstorable(payload: dict | None) -> bool:
+    """One C-speed pass for the common clean payload: JSON spells NUL as an escape and keeps
+    surrogates (ensure_ascii off); only a hit costs the walk that names the paths."""
+    text = json.dumps(payload, ensure_ascii=False, default=str)
+    return "\\u0000" in text or UNSTORABLE.search(text) is not None
 
 
 def _unstorable(value: Any, path: str = "") -> list[str]:
