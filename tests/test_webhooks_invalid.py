@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from plugin.db import session
@@ -218,3 +220,41 @@ def test_events_page_shows_an_invalid_event_with_its_reason_in_russian(app, clie
     retried = post_form(client, f"/admin/events/{event.id}/retry", {}, page="/admin/events")
     page = client.get(retried.headers["Location"], headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert f"Событие {event.id} всё ещё не по схеме" in page
+
+
+def _paths(value, prefix=()):
+    """Every path into a JSON value, so a property test can put anything anywhere."""
+    yield prefix
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        yield from _paths(item, (*prefix, key))
+
+
+ORDER_PATHS = [path for path in _paths(fixture_json(ORDER)) if path]
+LEAVES = (st.none() | st.booleans() | st.integers(min_value=-2**80, max_value=2**80)
+          | st.text(max_size=12) | st.sampled_from(["1e999999999", "NaN", "-0", "\u0000", "\ud800", "10.00"]))
+VALUES = st.recursive(LEAVES, lambda inner: st.lists(inner, max_size=3)
+                      | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
+ORDER_IDS = iter(range(10**9, 2 * 10**9))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.sampled_from(ORDER_PATHS), value=VALUES)
+def test_any_value_anywhere_in_a_signed_order_is_2xx_and_applies_whole_or_not_at_all(
+        post_webhook, shop, drain, path, value):
+    order = {**paid_order(), "id": next(ORDER_IDS)}
+    target = order
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    response = post_webhook("orders/paid", order)
+    drain()
+    assert response.status_code == 200
+    event_id = response.get_json().get("event_id")
+    if event_id is None:
+        return  # a duplicate of an earlier example's order id
+    with session():
+        event = Event.get_by_id(event_id)
+        entries = LedgerEntry.select().where(LedgerEntry.event == event_id).count()
+    assert event.status in ("applied", "invalid"), event.error
+    assert event.status == "applied" or (entries == 0 and event.error)
