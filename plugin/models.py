@@ -121,7 +121,9 @@ class Event(BaseModel):
     received_at = pw.DateTimeField(default=clock.now)
     applied_at = pw.DateTimeField(null=True)
 
-    STATUSES = ("pending", "applied", "waiting", "failed", "ignored")
+    #: ``invalid``: correctly signed, but does not fit our schema (the field path and reason in
+    #: ``error``); kept with its raw body so the owner can retry it after a fix.
+    STATUSES = ("pending", "applied", "waiting", "failed", "ignored", "invalid")
 
     class Meta:
         indexes = (

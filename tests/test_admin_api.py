@@ -366,7 +366,8 @@ def test_overview_counts_only_the_keys_shop(app, client, shop, key, other_shop, 
     assert response.status_code == 200
     data = response.get_json()
     assert (data["members"], data["outstanding"]) == (2, {"regular": 25})
-    assert data["statuses"] == {"pending": 0, "applied": 0, "waiting": 0, "failed": 0, "ignored": 0}
+    assert data["statuses"] == {"pending": 0, "applied": 0, "waiting": 0, "failed": 0, "ignored": 0,
+                                "invalid": 0}
     assert [(e["customer"], e["delta"], e["kind"]) for e in data["entries"]] == [("2", 15, "bonus"),
                                                                                  ("1", 10, "bonus")]
     assert data["events"] == []

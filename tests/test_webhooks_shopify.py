@@ -76,11 +76,15 @@ def test_unknown_shop_is_401_and_writes_nothing(post_webhook, shop):
 
 @pytest.mark.parametrize("raw", [b'{"id": 1, "line_items": [', b"", b"\xff\xfe", b"[1, 2]", b"null",
                                  '{"id": 1}'.encode("utf-16")])
-def test_malformed_json_is_400_and_writes_nothing(post_webhook, shop, raw):
+def test_signed_malformed_json_is_200_and_stored_invalid(post_webhook, shop, raw):
+    """Signed, so never a 4xx (Shopify would retry it, then drop the subscription)."""
     response = post_webhook("orders/paid", raw)
-    assert response.status_code == 400
-    assert response.get_json()["error"] == "malformed_json"
-    assert rows(Event) == 0
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "invalid"
+    with session():
+        event = Event.get()
+    assert event.status == "invalid" and event.error.startswith("body: ")
+    assert rows(LedgerEntry) == 0
 
 
 def test_two_megabyte_body_is_413_and_writes_nothing(post_webhook, shop):
@@ -100,13 +104,16 @@ def test_two_megabyte_body_is_413_and_writes_nothing(post_webhook, shop):
     (lambda o: o["line_items"][0]["discount_allocations"][0].update(amount=None),
      "line_items.0.discount_allocations.0.amount"),
 ])
-def test_wrong_field_is_422_naming_it_and_writes_nothing(post_webhook, shop, mutate, field):
+def test_wrong_field_is_200_and_stored_invalid_naming_it(post_webhook, shop, drain, mutate, field):
     order = fixture_json(ORDER)
     mutate(order)
     response = post_webhook("orders/paid", order)
-    assert response.status_code == 422
-    assert field in response.get_json()["fields"]
-    assert rows(Event) == 0
+    drain()
+    assert response.status_code == 200
+    with session():
+        event = Event.get()
+    assert event.status == "invalid" and event.error.startswith(field + ":")
+    assert rows(LedgerEntry) == 0
 
 
 @pytest.mark.parametrize("topic", ["products/update", "orders/fulfilled", ""])

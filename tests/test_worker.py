@@ -12,6 +12,7 @@ import pytest
 from plugin.db import session
 from plugin.models import Event, LedgerEntry
 from tests.conftest import fixture_json
+from webhooks import shopify_payloads
 
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")
 REFUND = fixture_json("shopify/rest2025-07_refund_929361472__POST_orders_450789469_refunds.json")
@@ -40,6 +41,17 @@ def test_worker_process_applies_queued_events_and_audit_passes(app, backend, sho
         assert sum(e.delta for e in LedgerEntry.select()) == 19
     audit = loyalty(app, "audit")
     assert audit.returncode == 0 and "every balance equals" in audit.stdout
+
+
+def test_worker_process_keys_fingerprints_with_the_apps_secret(app, backend, shop, post_webhook):
+    """The worker maps raw bodies now: its IP fingerprints must be the web app's, keyed alike."""
+    if backend == "sqlite":
+        pytest.skip("the embedded default has no Redis: jobs run in the web process")
+    post_webhook("orders/paid", {**ORDER, "browser_ip": "203.0.113.7"})
+    done = loyalty(app, "worker", "--burst", "--no-cron")
+    assert done.returncode == 0, done.stderr
+    with session():
+        assert Event.get().payload["ip_hash"] == shopify_payloads.digest("203.0.113.7")
 
 
 def test_worker_without_redis_explains_why_it_is_not_needed(app, backend):

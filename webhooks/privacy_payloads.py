@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from webhooks.mapped import Mapped
+from webhooks.mapped import MAX_ID, Mapped
 
 DATA_REQUEST, CUSTOMER_REDACT = "privacy.data_request", "privacy.customer_redact"
 SHOP_REDACT = "privacy.shop_redact"
@@ -22,7 +22,7 @@ class _Payload(Schema):
 
 
 def _id(**kwargs) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=1), **kwargs)
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class Customer(_Payload):

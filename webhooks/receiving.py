@@ -12,6 +12,7 @@ from plugin.errors import LoyaltyError
 from plugin.models import Shop
 from webhooks import inbox
 from webhooks.mapped import Mapped
+from webhooks.readers import UNSTORABLE
 
 
 class MalformedBody(LoyaltyError):
@@ -29,11 +30,21 @@ def parse(raw: bytes) -> dict:
     return body
 
 
+def storable(raw: bytes) -> str:
+    """The raw body as text a database stores: exact for any UTF-8 body (JSON spells NUL and
+    surrogates as ASCII escapes); bytes that are not UTF-8, or a literal NUL, which only a body
+    that is not JSON holds (so it stays invalid), become U+FFFD."""
+    return UNSTORABLE.sub("\ufffd", raw.decode("utf-8", "replace"))
+
+
 def accept(shop: Shop, platform: str, topic: str, delivery_id: str, raw: bytes, mapped: Mapped):
     """Store the delivery in the inbox once, ring the shop's doorbell, and answer 200."""
-    event = inbox.store(shop, platform, topic[:128] or "(none)", delivery_id, raw.decode("utf-8"), mapped)
+    topic = UNSTORABLE.sub("\ufffd", topic)[:128] or "(none)"  # a body's topic may be anything
+    event = inbox.store(shop, platform, topic, delivery_id, storable(raw), mapped)
     if event is None:
         return jsonify(status="duplicate"), 200
+    if event.status == "invalid":  # signed, so 2xx: the owner sees it and can retry it after a fix
+        return jsonify(status=event.status, event_id=event.id, error=mapped.note), 200
     if event.status != "pending":
         return jsonify(status=event.status, event_id=event.id), 200
     queue.ring(shop.id)

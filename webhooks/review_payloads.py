@@ -8,27 +8,26 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from plugin.models import Event
+from webhooks import readers
 from webhooks.mapped import Mapped
 
 PUBLISHED, UNPUBLISHED = "review.published", "review.unpublished"
-#: Ids are opaque text; ':' and '#' are kept out because they separate the parts of ledger keys.
-ID_PATTERN = re.compile(r"^[^\s:#]{1,56}$")
 
 
 class Id(fields.Field):
     """A platform id given as a whole number or as text; loaded as text (exact beyond 2**53)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        if readers.whole_id(value):
             return str(value)
-        if isinstance(value, str) and ID_PATTERN.match(value):
+        if isinstance(value, str) and readers.TEXT_ID.match(value):
             return value
-        raise ValidationError("must be a positive whole number or 1-56 characters without spaces, ':' or '#'")
+        raise ValidationError("must be a whole number from 1 to 2^63-1 or 1-56 characters without "
+                              "spaces, ':', '#' or NUL")
 
 
 class _Theirs(Schema):
@@ -38,7 +37,7 @@ class _Theirs(Schema):
 
 class JudgemeReviewer(_Theirs):
     external_id = Id(allow_none=True, load_default=None)  # the store's customer id; None: a guest
-    email = fields.String(allow_none=True, load_default=None)
+    email = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=320))
 
 
 class JudgemeReview(_Theirs):
@@ -102,8 +101,8 @@ def keyed(shop_id: int, mapped: Mapped, delivery_id: str) -> Mapped:
     """
     if mapped.kind not in (PUBLISHED, UNPUBLISHED):
         return mapped
-    review_id = mapped.payload["review_id"]
-    subject = f"review:{review_id}"
+    subject = mapped.subject or f"review:{mapped.payload['review_id']}"
+    review_id = subject.removeprefix("review:")
     if mapped.kind == UNPUBLISHED:
         if len(delivery_id) > 128:  # keep the key within its column without merging deliveries
             delivery_id = "sha256:" + hashlib.sha256(delivery_id.encode()).hexdigest()

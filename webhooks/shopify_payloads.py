@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from webhooks.mapped import MAX_AMOUNT, MAX_ID, MAX_QUANTITY
+
 CENT = Decimal("0.0001")
 
 
@@ -21,11 +23,14 @@ class _Payload(Schema):
 
 
 def _id(**kwargs) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=1), **kwargs)
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 def _money(**kwargs) -> fields.Decimal:
-    return fields.Decimal(allow_nan=False, **kwargs)
+    """An amount within +-10^12 (beyond is no real order, and would not fit our columns)."""
+    extra = kwargs.pop("validate", None)
+    bounds = [validate.Range(min=-MAX_AMOUNT, max=MAX_AMOUNT), *([extra] if extra else [])]
+    return fields.Decimal(allow_nan=False, validate=bounds, **kwargs)
 
 
 class Allocation(_Payload):
@@ -37,7 +42,7 @@ class LineItem(_Payload):
     product_id = _id(allow_none=True, load_default=None)
     sku = fields.String(allow_none=True, load_default=None)
     vendor = fields.String(allow_none=True, load_default=None)
-    quantity = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
+    quantity = fields.Integer(strict=True, required=True, validate=validate.Range(min=0, max=MAX_QUANTITY))
     price = _money(required=True, validate=validate.Range(min=0))
     total_discount = _money(load_default=Decimal(0))
     discount_allocations = fields.List(fields.Nested(Allocation), load_default=None)
@@ -46,9 +51,9 @@ class LineItem(_Payload):
 
 class CustomerRef(_Payload):
     id = _id(required=True)
-    email = fields.String(allow_none=True, load_default=None)
-    first_name = fields.String(allow_none=True, load_default=None)
-    last_name = fields.String(allow_none=True, load_default=None)
+    email = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=320))
+    first_name = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=255))
+    last_name = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=255))
 
 
 class CustomerBody(CustomerRef):
@@ -96,7 +101,7 @@ class OrderBody(_Payload):
 
 
 class RefundLine(_Payload):
-    quantity = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
+    quantity = fields.Integer(strict=True, required=True, validate=validate.Range(min=0, max=MAX_QUANTITY))
     line_item = fields.Nested(LineItem, required=True)
 
 

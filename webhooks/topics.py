@@ -1,29 +1,68 @@
 """The topic registry: the one list of what each platform sends us and what it becomes.
 
-manifest.json's subscriptions are checked against this registry by a test, and the install flow
-subscribes what the manifest lists, so the three never drift apart.
+Each topic pairs a tolerant reader (on the request: the few keys that store the delivery once)
+with its mapper (in the worker: the stored raw body -> the canonical payload). manifest.json's
+subscriptions are checked against this registry by a test, and the install flow subscribes what
+the manifest lists, so the three never drift apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import ValidationError, fields
 
 from webhooks import privacy_payloads, review_payloads
 from webhooks import shopify_payloads as shopify
-from webhooks.mapped import Mapped, unknown
+from webhooks.mapped import MAX_AMOUNT, Mapped, unknown
+from webhooks.readers import Unreadable, field, opaque_id, platform_id, shown
+
+
+@dataclass(frozen=True)
+class Topic:
+    """``read``: any JSON -> the keys (raises Unreadable); ``map``: the body -> the payload
+    (raises ValidationError naming fields). Calling a topic maps."""
+
+    read: Callable[[Any], Mapped]
+    map: Callable[[dict], Mapped]
+
+    def __call__(self, body: dict) -> Mapped:
+        return self.map(body)
+
+
+def _order(body: dict) -> dict:
+    data = shopify.order(body)
+    for index, line in enumerate(data["lines"]):  # price x quantity must still fit our columns
+        if Decimal(line["amount"]) > MAX_AMOUNT:
+            raise ValidationError({"line_items": {index: {"price": [f"line total exceeds {MAX_AMOUNT}"]}}})
+    return data
 
 
 def _paid(body: dict) -> Mapped:
-    data = shopify.order(body)
+    data = _order(body)
     return Mapped("order.paid", data, f"order.paid:{data['order_id']}")
+
+
+def _paid_keys(body: Any) -> Mapped:
+    return Mapped("order.paid", business_key=f"order.paid:{platform_id(body, 'id')}")
 
 
 def _created(body: dict) -> Mapped:
     """orders/create earns only when the order was created already paid."""
-    data = shopify.order(body)
+    data = _order(body)
     if data["financial_status"] != "paid":
         return Mapped(None, status="ignored", note=f"order created {data['financial_status']}")
     return Mapped("order.paid", data, f"order.paid:{data['order_id']}")
+
+
+def _created_keys(body: Any) -> Mapped:
+    status = field(body, "financial_status")
+    if status != "paid":
+        return Mapped(None, status="ignored", note=f"order created {shown(status)}")
+    return _paid_keys(body)
 
 
 def _cancelled(body: dict) -> Mapped:
@@ -32,10 +71,20 @@ def _cancelled(body: dict) -> Mapped:
                   subject=data["order_id"])
 
 
+def _cancelled_keys(body: Any) -> Mapped:
+    order_id = platform_id(body, "id")
+    return Mapped("order.cancelled", business_key=f"order.cancelled:{order_id}", subject=order_id)
+
+
 def _refund(body: dict) -> Mapped:
     data = shopify.refund(body)
     return Mapped("order.refunded", data, f"order.refunded:{data['refund_id']}",
                   subject=data["order_id"])
+
+
+def _refund_keys(body: Any) -> Mapped:
+    return Mapped("order.refunded", business_key=f"order.refunded:{platform_id(body, 'id')}",
+                  subject=platform_id(body, "order_id"))
 
 
 def _customer(body: dict) -> Mapped:
@@ -43,40 +92,86 @@ def _customer(body: dict) -> Mapped:
     return Mapped("customer.created", data, f"customer.created:{data['customer']['id']}")
 
 
+def _customer_keys(body: Any) -> Mapped:
+    return Mapped("customer.created", business_key=f"customer.created:{platform_id(body, 'id')}")
+
+
 def _uninstalled(body: dict) -> Mapped:
     return Mapped("shop.uninstalled", {})
 
 
+def _kind_only(kind: str) -> Callable[[Any], Mapped]:
+    def read(body: Any) -> Mapped:
+        field(body, "id")  # an object, at least
+        return Mapped(kind)
+    return read
+
+
+def _data_request_keys(body: Any) -> Mapped:
+    """Once per Shopify data request id, as the mapper keys it."""
+    if field(body, "data_request") is None:
+        return Mapped(privacy_payloads.DATA_REQUEST)
+    request_id = platform_id(body, "data_request.id")
+    return Mapped(privacy_payloads.DATA_REQUEST,
+                  business_key=f"{privacy_payloads.DATA_REQUEST}:{request_id}")
+
+
+_FLAG = fields.Boolean(allow_none=True)
+
+
+def _flag(body: Any, path: str) -> bool | None:
+    try:
+        return _FLAG.deserialize(field(body, path))
+    except ValidationError:
+        raise Unreadable(path, "must be true or false") from None
+
+
+def _judgeme_keys(body: Any) -> Mapped:
+    """Published and not hidden -> published, else unpublished; guests and store reviews ignored."""
+    review_id = opaque_id(body, "review.id")
+    if field(body, "review.product_external_id") is None:
+        return Mapped(None, status="ignored", note="a review of the store, not of a product")
+    if field(body, "review.reviewer.external_id") is None:
+        return Mapped(None, status="ignored", note="the reviewer is not one of the store's customers")
+    published = _flag(body, "review.published") and not _flag(body, "review.hidden")
+    kind = review_payloads.PUBLISHED if published else review_payloads.UNPUBLISHED
+    return Mapped(kind, subject=f"review:{review_id}")
+
+
+def _generic_keys(body: Any) -> Mapped:
+    return Mapped(field(body, "type"), subject=f"review:{opaque_id(body, 'review_id')}")
+
+
 #: Topics a Shopify shop is subscribed to by the install flow (API subscriptions).
-SHOPIFY_TOPICS: dict[str, Callable[[dict], Mapped]] = {
-    "orders/create": _created,
-    "orders/paid": _paid,
-    "orders/cancelled": _cancelled,
-    "refunds/create": _refund,
-    "customers/create": _customer,
-    "app/uninstalled": _uninstalled,
+SHOPIFY_TOPICS: dict[str, Topic] = {
+    "orders/create": Topic(_created_keys, _created),
+    "orders/paid": Topic(_paid_keys, _paid),
+    "orders/cancelled": Topic(_cancelled_keys, _cancelled),
+    "refunds/create": Topic(_refund_keys, _refund),
+    "customers/create": Topic(_customer_keys, _customer),
+    "app/uninstalled": Topic(lambda body: Mapped("shop.uninstalled"), _uninstalled),
 }
 #: Mandatory privacy topics: declared in the app's configuration, not subscribed over the API.
 #: Stored like any event and applied by plugin.privacy (an export, a redaction, a shop wipe).
-SHOPIFY_COMPLIANCE_TOPICS: dict[str, Callable[[dict], Mapped]] = {
-    "customers/data_request": privacy_payloads.data_request,
-    "customers/redact": privacy_payloads.customer_redact,
-    "shop/redact": privacy_payloads.shop_redact,
+SHOPIFY_COMPLIANCE_TOPICS: dict[str, Topic] = {
+    "customers/data_request": Topic(_data_request_keys, privacy_payloads.data_request),
+    "customers/redact": Topic(_kind_only(privacy_payloads.CUSTOMER_REDACT), privacy_payloads.customer_redact),
+    "shop/redact": Topic(_kind_only(privacy_payloads.SHOP_REDACT), privacy_payloads.shop_redact),
 }
 #: Judge.me review webhooks (configured in Judge.me's settings with the plugin's address).
-JUDGEME_TOPICS: dict[str, Callable[[dict], Mapped]] = {
-    "review/created": review_payloads.judgeme,
-    "review/updated": review_payloads.judgeme,
+JUDGEME_TOPICS: dict[str, Topic] = {
+    "review/created": Topic(_judgeme_keys, review_payloads.judgeme),
+    "review/updated": Topic(_judgeme_keys, review_payloads.judgeme),
 }
 #: Any review app or custom store, signed with Standard Webhooks; the type is in the body.
-REVIEW_TYPES: dict[str, Callable[[dict], Mapped]] = {
-    review_payloads.PUBLISHED: review_payloads.generic,
-    review_payloads.UNPUBLISHED: review_payloads.generic,
+REVIEW_TYPES: dict[str, Topic] = {
+    review_payloads.PUBLISHED: Topic(_generic_keys, review_payloads.generic),
+    review_payloads.UNPUBLISHED: Topic(_generic_keys, review_payloads.generic),
 }
-REGISTRY: dict[str, dict[str, Callable[[dict], Mapped]]] = {
+REGISTRY: dict[str, dict[str, Topic]] = {
     "shopify": {**SHOPIFY_TOPICS, **SHOPIFY_COMPLIANCE_TOPICS},
     "judgeme": JUDGEME_TOPICS,
     "reviews": REVIEW_TYPES,
 }
 
-__all__ = ["REGISTRY", "Mapped", "unknown"]
+__all__ = ["REGISTRY", "Mapped", "Topic", "Unreadable", "unknown"]

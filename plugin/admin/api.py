@@ -165,10 +165,11 @@ def events():
 
 
 @bp.post("/events/<int:event_id>/retry")
-@documented("Retry a failed event", response=EventOut, status=202, errors=(409,))
+@documented("Retry a failed or invalid event", response=EventOut, status=202, errors=(409,))
 def retry_event(event_id: int):
     """Back to pending and queued (202, with the event as it is now: already applied when jobs
-    run in-process); 409 unless the event is failed, so it is applied once."""
+    run in-process; an invalid one read again from its raw body, still ``invalid`` with the new
+    reason if it does not fit yet); 409 unless the event is failed or invalid, so it applies once."""
     event_retry.retry(g.shop.id, event_id)
     return jsonify(EVENT.dump(Event.get((Event.id == event_id) & (Event.shop == g.shop.id)))), 202
 

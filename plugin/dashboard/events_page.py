@@ -1,5 +1,6 @@
-"""Failed inbox events, each with its error and a retry button (plugin.event_retry); the latest
-orders whose discount code was used after its points were given back and not fully charged."""
+"""Failed and invalid inbox events, each with its error and a retry button (plugin.event_retry);
+the latest orders whose discount code was used after its points were given back and not fully
+charged."""
 
 from __future__ import annotations
 
@@ -16,13 +17,16 @@ PAGE_SIZE = 50
 @bp.get("/events")
 def events():
     before = cursor(request.args.get("before"))
-    query = Event.select().where((Event.shop == g.shop.id) & (Event.status == "failed"))
+    query = Event.select().where((Event.shop == g.shop.id) & Event.status.in_(event_retry.RETRYABLE))
     if before:
         query = query.where(Event.id < before)
     rows = list(query.order_by(Event.id.desc()).limit(PAGE_SIZE + 1))
+    retried = request.args.get("retried", type=int)
+    again = retried and Event.get_or_none((Event.id == retried) & (Event.shop == g.shop.id))
     return render_template("dashboard/events.html", section="events", events=rows[:PAGE_SIZE],
                            next_before=rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
-                           retried=request.args.get("retried", type=int),
+                           retried=retried, still_invalid=again if again and again.status == "invalid"
+                           else None,
                            uncovered=list(late_commit.uncovered_orders(g.shop.id).limit(PAGE_SIZE)))
 
 

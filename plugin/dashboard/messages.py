@@ -11,7 +11,7 @@ EN: dict[str, str | tuple[str, ...]] = {
     "points": ("{n} point", "{n} points"),
     "orders": ("{n} order", "{n} orders"),
     "nav.label": "Dashboard sections", "nav.overview": "Overview", "nav.customers": "Customers",
-    "nav.program": "Program", "nav.codes": "Activation codes", "nav.events": "Failed events",
+    "nav.program": "Program", "nav.codes": "Activation codes", "nav.events": "Failed and invalid events",
     "signed_in_as": "signed in as {name}", "sign_out": "Sign out",
     "sign_in.title": "Sign in to the loyalty dashboard",
     "sign_in.intro": "Custom stores sign in with the shop's API key (printed by `loyalty shops add`).",
@@ -62,7 +62,7 @@ EN: dict[str, str | tuple[str, ...]] = {
     "kind.hold": "held for a discount", "kind.release": "hold released", "kind.expire": "expired",
     "kind.adjust": "adjustment", "kind.transfer": "transfer", "kind.settle": "debt paid off",
     "status.pending": "pending", "status.applied": "applied", "status.waiting": "waiting for its order",
-    "status.failed": "failed", "status.ignored": "ignored",
+    "status.failed": "failed", "status.ignored": "ignored", "status.invalid": "invalid",
     "metric.points_earned": "points earned", "metric.amount_spent": "amount spent", "metric.orders": "orders",
     "referral.pending": "pending", "referral.blocked": "blocked for review", "referral.approved": "approved",
     "referral.rewarded": "rewarded", "referral.void": "void",
@@ -86,13 +86,17 @@ EN: dict[str, str | tuple[str, ...]] = {
     "codes.generate": "Generate codes", "codes.csv": "CSV",
     "codes.created": "Batch {batch} is ready.", "codes.download": "Download CSV",
     "events.intro": "Events that could not be applied, with the reason. A retry applies an event once.",
-    "events.none": "No failed events.", "events.retry": "Retry",
+    "events.none": "No failed or invalid events.", "events.retry": "Retry",
     "events.retried": "Event {n} is queued again.",
     "events.uncovered": "Discounts not paid for by points",
     "events.uncovered_intro": "Orders that used a points discount code after its points had been given back "
                               "(the shopper cancelled or the hold timed out). The points were charged again; "
                               "this is the part of the discount the customer's points did not cover.",
     "col.order": "Order", "col.uncovered": "Not covered",
+    "events.invalid": "Invalid: the store sent it correctly signed, but it does not fit what the plugin "
+                      "reads (the field and the reason are shown). It was accepted, so the store does "
+                      "not resend it; after a fix, a retry reads it again from what the store sent.",
+    "events.still_invalid": "Event {n} is still invalid: {reason}",
     "rules.title": "{shop}: loyalty program rules",
     "rules.intro": "These are the rules the points are counted by.", "rules.since": "In force since {date}.",
     "rules.earning": "Earning points",
@@ -337,7 +341,7 @@ RU: dict[str, str | tuple[str, ...]] = {
     "kind.expire": "сгорело", "kind.adjust": "корректировка", "kind.transfer": "перевод",
     "kind.settle": "погашен долг",
     "status.pending": "ожидает", "status.applied": "применено", "status.waiting": "ждёт свой заказ",
-    "status.failed": "ошибка", "status.ignored": "пропущено",
+    "status.failed": "ошибка", "status.ignored": "пропущено", "status.invalid": "не по схеме",
     "metric.points_earned": "начислено баллов", "metric.amount_spent": "потрачено",
     "metric.orders": "заказов",
     "referral.pending": "ожидает", "referral.blocked": "на проверке", "referral.approved": "одобрено",
@@ -370,6 +374,10 @@ RU: dict[str, str | tuple[str, ...]] = {
                               "(покупатель отменил списание или истёк срок). Баллы списаны повторно; "
                               "здесь часть скидки, которую баллы покупателя не покрыли.",
     "col.order": "Заказ", "col.uncovered": "Не покрыто",
+    "events.invalid": "Не по схеме: магазин прислал событие с верной подписью, но в нём нет того, что "
+                      "читает плагин (поле и причина указаны). Оно принято, поэтому магазин не пришлёт "
+                      "его снова; после исправления повтор заново прочтёт то, что прислал магазин.",
+    "events.still_invalid": "Событие {n} всё ещё не по схеме: {reason}",
     "rules.title": "{shop}: правила программы лояльности",
     "rules.intro": "По этим правилам начисляются и списываются баллы.", "rules.since": "Действуют с {date}.",
     "rules.earning": "Как начисляются баллы",

@@ -1,0 +1,86 @@
+"""A stored delivery's two readings: its keys (on the request) and its canonical payload (in the
+worker, and again when the owner retries an invalid one). Both come from the raw body alone, so a
+retry after a fix reads exactly what the platform sent.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from marshmallow import ValidationError
+
+from plugin.errors import flatten
+from webhooks.mapped import INVALID, Mapped, invalid, unknown
+from webhooks.readers import UNSTORABLE, Unreadable
+from webhooks.receiving import MalformedBody, parse
+from webhooks.topics import REGISTRY
+
+
+def body_of(raw: bytes) -> dict | Mapped:
+    """The parsed body, or an invalid reading saying why it is not a JSON object."""
+    try:
+        return parse(raw)
+    except MalformedBody as exc:
+        return invalid(f"body: {exc.message.removeprefix('body ')}")
+    except RecursionError:  # nested too deep for the parser (parse() may bound the depth itself)
+        return invalid("body: nested too deep")
+
+
+def keys(platform: str, topic: str, body: Any) -> Mapped:
+    """What stores the delivery once (kind, business key, subject), read tolerantly; an unknown
+    topic is ignored, unreadable keys make it invalid."""
+    entry = REGISTRY[platform].get(topic)
+    if entry is None:
+        return unknown(topic)
+    try:
+        return entry.read(body)
+    except Unreadable as exc:
+        return invalid(str(exc))
+
+
+def read(platform: str, topic: str, raw: bytes) -> Mapped:
+    body = body_of(raw)
+    return body if isinstance(body, Mapped) else keys(platform, topic, body)
+
+
+def mapped(platform: str, topic: str, raw_body: str) -> Mapped:
+    """The stored raw body mapped to its canonical payload, or invalid with the field paths."""
+    body = body_of(raw_body.encode("utf-8"))
+    if isinstance(body, Mapped):
+        return body
+    entry = REGISTRY[platform].get(topic)
+    if entry is None:
+        return unknown(topic)
+    try:
+        result = entry.map(body)
+    except ValidationError as exc:
+        return invalid("; ".join(f"{path}: {' '.join(map(str, reasons))}"
+                                 for path, reasons in flatten(exc.messages).items()))
+    if result.status == INVALID or not _may_be_unstorable(result.payload) or not _unstorable(result.payload):
+        return result
+    paths = sorted(_unstorable(body))
+    return invalid(f"{', '.join(paths[:5]) or 'body'}: text holds a NUL or a lone surrogate")
+
+
+def _may_be_unstorable(payload: dict | None) -> bool:
+    """One C-speed pass for the common clean payload: JSON spells NUL as an escape and keeps
+    surrogates (ensure_ascii off); only a hit costs the walk that names the paths."""
+    text = json.dumps(payload, ensure_ascii=False, default=str)
+    return "\\u0000" in text or UNSTORABLE.search(text) is not None
+
+
+def _unstorable(value: Any, path: str = "") -> list[str]:
+    """Paths of strings (values or keys) that text columns cannot hold: NUL, lone surrogates."""
+    if isinstance(value, dict):
+        found = [path or "body" for key in value if isinstance(key, str) and _bad(key)]
+        for key, item in value.items():
+            found += _unstorable(item, f"{path}.{key}" if path else str(key))
+        return found
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value) for p in _unstorable(item, f"{path}.{index}")]
+    return [path] if isinstance(value, str) and _bad(value) else []
+
+
+def _bad(text: str) -> bool:
+    return UNSTORABLE.search(text) is not None
