@@ -15,7 +15,6 @@ from marshmallow import ValidationError
 from plugin import jsonbody
 from plugin.dashboard import bp
 from plugin.errors import flatten
-from plugin.jsonbody import MalformedJson
 from plugin.models import ProgramVersion
 from plugin.program import changes, document, versions
 
@@ -31,7 +30,7 @@ def check(text: str) -> tuple[dict | None, dict[str, list[str]]]:
     """(loaded program, {}) or (None, {field path: messages}); bad JSON is reported on its line."""
     try:
         raw = jsonbody.loads_object(text)  # nested at most 64 deep, storable text
-    except MalformedJson as exc:
+    except jsonbody.MalformedJson as exc:
         return None, exc.fields or {"document": [exc.message]}
     try:
         return document.load(raw), {}
