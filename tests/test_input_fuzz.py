@@ -134,12 +134,15 @@ def _mutated(example):
         lambda pair: _replaced(example, pair[0], pair[1]))
 
 
+def _nested(inner):
+    return st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+
+
 def _bodies(schemas: list[Schema], seeds: list):
     """Mostly JSON (shaped by the route's schemas, or a seed with one part replaced), else bytes."""
     shaped = [_instance(schema) for schema in dict.fromkeys(schemas)]
     shaped += [_mutated(seed) for seed in seeds] + [st.sampled_from(seeds)] * bool(seeds)
-    anything = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
-                            | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=8)
+    anything = st.recursive(scalars, _nested, max_leaves=8)
     as_json = st.one_of(*shaped, anything).map(lambda value: json.dumps(value).encode())  # ASCII: \ud800 too
     return st.one_of(*[as_json] * 5, st.binary(max_size=40), st.sampled_from(NESTED))
 
