@@ -1,4 +1,5 @@
-"""Reading request input the one way every endpoint does: a JSON object, else a clear 400; no NUL.
+"""Reading request input the one way every endpoint does: a JSON object (plugin.jsonbody: nested at
+most 64 deep, storable text), else a clear 400; no NUL.
 
 PostgreSQL cannot store a NUL character in text (SQLite would keep it), so text holding one is
 refused at the door with a 400, the same on every backend, before anything is written.
@@ -9,25 +10,7 @@ from __future__ import annotations
 from flask import request
 from marshmallow import Schema
 
-from plugin.errors import LoyaltyError
-
-NUL = "\x00"
-REFUSED = "text may not contain NUL (\\u0000) characters"
-
-
-class NulCharacter(LoyaltyError):
-    code = "nul_character"
-
-
-def holds_nul(value) -> bool:
-    """True when a string anywhere in a parsed JSON value (keys included) holds a NUL."""
-    if isinstance(value, str):
-        return NUL in value
-    if isinstance(value, dict):
-        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(holds_nul(item) for item in value)
-    return False
+from plugin.jsonbody import NUL, REFUSED, MalformedJson, NulCharacter, loads_object
 
 
 def refuse_nul(values) -> None:
@@ -43,9 +26,7 @@ def refuse_nul_in_url() -> None:
 
 def json_object(schema: Schema | None = None) -> dict:
     """The body as a JSON object, loaded by ``schema`` when given (422 naming bad fields)."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise LoyaltyError("the body must be a JSON object")
-    if holds_nul(body):
-        raise NulCharacter(REFUSED)
+    if not request.is_json:
+        raise MalformedJson("the body must be a JSON object (Content-Type: application/json)")
+    body = loads_object(request.get_data(), nul=True)
     return schema.load(body) if schema is not None else body

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 from flask import jsonify
 
-from plugin import queue
+from plugin import jsonbody, queue
 from plugin.errors import LoyaltyError
 from plugin.models import Shop
 from webhooks import inbox
@@ -20,14 +19,9 @@ class MalformedBody(LoyaltyError):
 
 
 def parse(raw: bytes) -> dict:
-    """The body as a JSON object (floats as Decimal, never float; stored as text: UTF-8 only)."""
-    try:
-        body = json.loads(raw.decode("utf-8"), parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MalformedBody(f"body is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise MalformedBody("body must be a JSON object")
-    return body
+    """The body as a JSON object (floats as Decimal, never float; stored as text: UTF-8 only),
+    nested at most jsonbody.MAX_DEPTH deep: else a 400, before any signature check that needs it."""
+    return jsonbody.loads_object(raw, parse_float=Decimal)
 
 
 def storable(raw: bytes) -> str:

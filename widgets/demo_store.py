@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 
 from plugin import clock, customers, shops, tier_perks, tier_sync
+from plugin.bodies import json_object
 from plugin.db import session
 from plugin.errors import LoyaltyError
 from plugin.models import Customer, Hold, Shop
@@ -258,9 +259,7 @@ def deliver(shop: Shop, topic: str, body: dict) -> tuple[int, dict]:
 def place_order():
     """The page's "place order": a JSON body {customer, code?} (JSON only: no cross-site form posts)."""
     shop = demo_shop()
-    body = request.get_json() if request.is_json else abort(415)
-    if not isinstance(body, dict):
-        raise LoyaltyError("the body must be a JSON object")
+    body = json_object() if request.is_json else abort(415)
     customer = str(body.get("customer") or "")
     if not CUSTOMER_ID.match(customer):
         raise LoyaltyError("customer: a platform customer id is required", fields={"customer": ["required"]})

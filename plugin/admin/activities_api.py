@@ -7,7 +7,7 @@ from datetime import UTC
 from flask import g, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from plugin import activities, customers
+from plugin import activities, customers, limits
 from plugin.admin.api import Page, PageArgs, bp
 from plugin.admin.openapi import documented
 from plugin.bodies import json_object
@@ -34,7 +34,7 @@ class ActivityIn(Schema):
     activity_id = Identifier(required=True, validate=validate.Length(max=255))
     customer_id = Identifier(required=True, validate=validate.Length(max=64))
     name = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    occurred_at = fields.AwareDateTime(load_default=None, default_timezone=UTC)
+    occurred_at = limits.AwareMoment(load_default=None, default_timezone=UTC)
 
 
 class ActivityArgs(PageArgs):

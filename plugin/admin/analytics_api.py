@@ -11,9 +11,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import Response, g, jsonify, request
-from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, validates_schema
 
-from plugin import analytics, charts, clock, csvfile
+from plugin import analytics, charts, clock, csvfile, limits
 from plugin.admin.api import bp
 from plugin.admin.openapi import documented
 from plugin.errors import NotFound
@@ -26,8 +26,8 @@ class RangeArgs(Schema):
     class Meta:
         unknown = RAISE
 
-    start = fields.Date(data_key="from", load_default=None, format="%Y-%m-%d")
-    end = fields.Date(data_key="to", load_default=None, format="%Y-%m-%d")
+    start = limits.Day(data_key="from", load_default=None, format="%Y-%m-%d")
+    end = limits.Day(data_key="to", load_default=None, format="%Y-%m-%d")
 
     @validates_schema
     def _order(self, data, **kwargs):

@@ -12,6 +12,7 @@ import json
 from flask import g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
+from plugin import jsonbody
 from plugin.dashboard import bp
 from plugin.errors import flatten
 from plugin.models import ProgramVersion
@@ -28,9 +29,9 @@ def pretty(program: dict) -> str:
 def check(text: str) -> tuple[dict | None, dict[str, list[str]]]:
     """(loaded program, {}) or (None, {field path: messages}); bad JSON is reported on its line."""
     try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return None, {f"line {exc.lineno}, column {exc.colno}": [exc.msg]}
+        raw = jsonbody.loads_object(text)  # nested at most 64 deep, storable text
+    except jsonbody.MalformedJson as exc:
+        return None, exc.fields or {"document": [exc.message]}
     try:
         return document.load(raw), {}
     except ValidationError as exc:
@@ -75,5 +76,5 @@ def program_submit():
     stale = request.form.get("base", type=int) != (number or 0)
     if request.form.get("action") != "save" or stale:
         return _page(text, changes=lines, stale=stale and request.form.get("action") == "save")
-    row, _, run = changes.publish(g.shop.id, json.loads(text), author=g.staff.actor)
+    row, _, run = changes.publish(g.shop.id, jsonbody.loads_object(text), author=g.staff.actor)
     return redirect(url_for("dashboard.program", saved=row.number, tier_run=run.id if run else None), 303)

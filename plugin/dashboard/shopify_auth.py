@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from plugin import clock, shops
 from plugin.crypto import hmac_sha256, same
 from plugin.install import MAX_AGE
+from plugin.jsonbody import MalformedJson, loads_object
 from plugin.platforms.shopify import oauth_query_valid
 
 LEEWAY_SECONDS = 10  # clock skew allowed on a session token's exp and nbf
@@ -40,12 +40,12 @@ def session_token_shop(token: str, api_key: str, secret: str) -> tuple[str, str 
     """(shop domain, Shopify user id) of a valid session token; NotVerified otherwise."""
     try:
         header_part, payload_part, signature_part = token.split(".")
-        header = json.loads(_b64url(header_part))
-        payload = json.loads(_b64url(payload_part))
+        header = loads_object(_b64url(header_part))  # bounded depth: read before the signature check
+        payload = loads_object(_b64url(payload_part))
         signature = _b64url(signature_part)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, MalformedJson):
         raise NotVerified("the session token is not a JWT") from None
-    if not isinstance(header, dict) or not isinstance(payload, dict) or header.get("alg") != "HS256":
+    if header.get("alg") != "HS256":
         raise NotVerified("the session token is not an HS256 JWT")
     if not same(hmac_sha256(secret, f"{header_part}.{payload_part}".encode()), signature):
         raise NotVerified("the session token's signature does not match")

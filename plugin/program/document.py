@@ -10,6 +10,8 @@ from decimal import Decimal
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from plugin import limits
+
 ROUNDING = ("down", "nearest", "up")
 REVERSAL_POLICIES = ("pending_only", "clamp", "negative")
 STACKING = ("highest", "multiply", "add")
@@ -23,9 +25,7 @@ class _Strict(Schema):
         unknown = RAISE
 
 
-def _amount(**kwargs) -> fields.Decimal:
-    kwargs.setdefault("validate", validate.Range(min=0))
-    return fields.Decimal(as_string=True, allow_nan=False, **kwargs)
+_amount = limits.amount  # 0..10^12: beyond it Decimal's 28 digits overflow in the earning arithmetic
 
 
 def _points(**kwargs) -> fields.Integer:
@@ -95,7 +95,7 @@ class Rate(_Strict):
 class CategoryRule(_Strict):
     category = fields.String(required=True)
     rate = fields.Nested(Rate, load_default=None)
-    multiplier = _amount(load_default=None)
+    multiplier = limits.multiplier(load_default=None)
 
     @validates_schema
     def _something(self, data, **kwargs):
@@ -180,9 +180,9 @@ class Activity(Grant):
 
 class Campaign(_Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    starts_at = fields.DateTime(required=True)
-    ends_at = fields.DateTime(required=True)
-    multiplier = _amount(load_default=None)
+    starts_at = limits.Moment(required=True)
+    ends_at = limits.Moment(required=True)
+    multiplier = limits.multiplier(load_default=None)
     bonus = _points(load_default=0)
     categories = fields.List(fields.String(), load_default=list)
     customers = fields.List(fields.String(), load_default=list)
@@ -231,7 +231,7 @@ class Tier(_Strict):
     id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_.-]{1,64}$"))
     title = _texts(load_default=dict)
     threshold = _amount(required=True)
-    earn_multiplier = _amount(load_default=Decimal(1))
+    earn_multiplier = limits.multiplier(load_default=Decimal(1))
     discount_percent = _amount(load_default=Decimal(0), validate=validate.Range(min=0, max=100))
     free_shipping_threshold = _amount(load_default=None, allow_none=True)
     entry_bonus = _points(load_default=0)
@@ -320,8 +320,8 @@ class Challenge(_Strict):
     title = _texts(required=True)
     goal = fields.String(required=True, validate=validate.OneOf(CHALLENGE_GOALS))
     target = _amount(required=True, validate=validate.Range(min=Decimal("0.0001")))
-    starts_at = fields.DateTime(required=True)
-    ends_at = fields.DateTime(required=True)
+    starts_at = limits.Moment(required=True)
+    ends_at = limits.Moment(required=True)
     points = _points(load_default=0)
 
     @validates_schema
