@@ -65,8 +65,11 @@ def bad_text(value, path: str = "", *, nul: bool = False) -> tuple[str, str] | N
     return None
 
 
-def loads_object(raw: bytes | str, *, parse_float: Callable = float, nul: bool = False) -> dict:
-    """The text as a JSON object, else MalformedJson (400); with ``nul``, a NUL anywhere is a 400 too."""
+def loads_object(raw: bytes | str, *, parse_float: Callable = float, nul: bool = False,
+                 surrogates: bool = False) -> dict:
+    """The text as a JSON object, else MalformedJson (400); with ``nul``, a NUL anywhere is a 400 too.
+    ``surrogates`` lets lone surrogates through, for a caller that names them by field where it maps
+    (a signed webhook is stored and marked invalid, never refused)."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as exc:
@@ -82,7 +85,7 @@ def loads_object(raw: bytes | str, *, parse_float: Callable = float, nul: bool =
         raise MalformedJson(f"body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise MalformedJson("body must be a JSON object")
-    found = bad_text(body, nul=nul) if nul or _SURROGATE_ESCAPE.search(text) else None
+    found = bad_text(body, nul=nul) if nul or (not surrogates and _SURROGATE_ESCAPE.search(text)) else None
     if found and found[1] == "nul":
         raise NulCharacter(REFUSED, fields={found[0]: ["NUL"]})
     if found:

@@ -7,21 +7,16 @@ from decimal import Decimal
 from flask import jsonify
 
 from plugin import jsonbody, queue
-from plugin.errors import LoyaltyError
 from plugin.models import Shop
 from webhooks import inbox
 from webhooks.mapped import Mapped
 from webhooks.readers import UNSTORABLE
 
 
-class MalformedBody(LoyaltyError):
-    status, code = 400, "malformed_json"
-
-
 def parse(raw: bytes) -> dict:
     """The body as a JSON object (floats as Decimal, never float; stored as text: UTF-8 only),
     nested at most jsonbody.MAX_DEPTH deep: else a 400, before any signature check that needs it."""
-    return jsonbody.loads_object(raw, parse_float=Decimal)
+    return jsonbody.loads_object(raw, parse_float=Decimal, surrogates=True)
 
 
 def storable(raw: bytes) -> str:

@@ -20,11 +20,12 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from plugin import shops
 from plugin.errors import Unauthorized
+from plugin.jsonbody import MalformedJson
 from plugin.models import Shop
 from plugin.runtime import runtime
 from webhooks import receiving, review_payloads, stored
 from webhooks.mapped import Mapped
-from webhooks.receiving import MalformedBody, parse
+from webhooks.receiving import parse
 
 PLATFORM = "reviews"
 PATH = "/webhooks/reviews/<domain>"
@@ -64,7 +65,7 @@ def receive(domain: str):
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise MalformedBody("body is not UTF-8") from None
+        raise MalformedJson("body is not UTF-8") from None
     try:  # a malformed signature list raises ValueError inside the library
         Webhook(standard_secret(runtime().vault.webhook_secret(shop.id))).verify(
             text, headers, json_parse=False)

@@ -11,9 +11,10 @@ from typing import Any
 from marshmallow import ValidationError
 
 from plugin.errors import flatten
+from plugin.jsonbody import MalformedJson
 from webhooks.mapped import INVALID, Mapped, invalid, unknown
 from webhooks.readers import UNSTORABLE, Unreadable
-from webhooks.receiving import MalformedBody, parse
+from webhooks.receiving import parse
 from webhooks.topics import REGISTRY
 
 
@@ -21,10 +22,8 @@ def body_of(raw: bytes) -> dict | Mapped:
     """The parsed body, or an invalid reading saying why it is not a JSON object."""
     try:
         return parse(raw)
-    except MalformedBody as exc:
+    except MalformedJson as exc:
         return invalid(f"body: {exc.message.removeprefix('body ')}")
-    except RecursionError:  # nested too deep for the parser (parse() may bound the depth itself)
-        return invalid("body: nested too deep")
 
 
 def keys(platform: str, topic: str, body: Any) -> Mapped:
@@ -57,7 +56,10 @@ def mapped(platform: str, topic: str, raw_body: str) -> Mapped:
     except ValidationError as exc:
         return invalid("; ".join(f"{path}: {' '.join(map(str, reasons))}"
                                  for path, reasons in flatten(exc.messages).items()))
-    if result.status == INVALID or not _may_be_unstorable(result.payload) or not _unstorable(result.payload):
+    except UnicodeEncodeError:  # a lone surrogate reached a mapper that encodes (hashing an IP)
+        result = None
+    if result is not None and (result.status == INVALID or not _may_be_unstorable(result.payload)
+                               or not _unstorable(result.payload)):
         return result
     paths = sorted(_unstorable(body))
     return invalid(f"{', '.join(paths[:5]) or 'body'}: text holds a NUL or a lone surrogate")
