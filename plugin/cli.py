@@ -114,7 +114,10 @@ def shops() -> None:
 @click.option("--app-signed", is_flag=True,
               help="Webhooks are signed with the Shopify app secret (as after OAuth), "
                    "not with a secret of the shop's own.")
-def shops_add(platform: str, domain: str, app_signed: bool) -> None:
+@click.option("--currency", default=None,
+              help="The shop's currency (ISO 4217: RUB, EUR, USD...): its orders, point values and "
+                   "reports are in it. Required for a new shop; a shop that has one keeps it.")
+def shops_add(platform: str, domain: str, app_signed: bool, currency: str | None) -> None:
     """Register a shop without OAuth; prints its id and API key as JSON. Idempotent."""
     from plugin import shops as shop_module
     from plugin.db import session
@@ -122,12 +125,21 @@ def shops_add(platform: str, domain: str, app_signed: bool) -> None:
     app = _app()
     vault = app.extensions["loyalty"].vault
     try:
+        code = shop_module.normalise_currency(currency) if currency is not None else None
         with session():
+            if code is None and shop_module.by_domain(
+                    platform, shop_module.normalise_domain(platform, domain)) is None:
+                # No default: a shop in roubles shown in dollars is worse than a question.
+                raise click.UsageError("--currency is required for a new shop: the currency its "
+                                       "prices and orders are in, e.g. --currency RUB")
             shop, created = shop_module.register(platform, domain, own_webhook_secret=not app_signed)
+            if code is not None:
+                shop_module.set_currency(shop, code)
     except shop_module.ShopError as exc:
         raise click.ClickException(str(exc)) from None
     out = {"shop_id": shop.id, "platform": shop.platform, "domain": shop.domain,
-           "created": created, "api_key": vault.api_key(shop.id, shop.key_version)}
+           "currency": shop.currency, "created": created,
+           "api_key": vault.api_key(shop.id, shop.key_version)}
     if shop.own_webhook_secret:
         out["webhook_secret"] = vault.webhook_secret(shop.id)
     click.echo(json.dumps(out, indent=2))
@@ -143,7 +155,8 @@ def shops_list() -> None:
     with session():
         for shop in Shop.select().order_by(Shop.id):
             click.echo(json.dumps({"shop_id": shop.id, "platform": shop.platform,
-                                   "domain": shop.domain, "active": shop.active}))
+                                   "domain": shop.domain, "currency": shop.currency,
+                                   "active": shop.active}))
 
 
 @main.command()

@@ -44,8 +44,9 @@ def run(env: dict, *args: str):
     return CliRunner().invoke(main, list(args), env=env)
 
 
-def add_shop(env: dict, domain: str = DOMAIN) -> dict:
-    result = run(env, "shops", "add", "--platform", "shopify", "--domain", domain)
+def add_shop(env: dict, domain: str = DOMAIN, *more: str) -> dict:
+    result = run(env, "shops", "add", "--platform", "shopify", "--domain", domain,
+                 *(more or ("--currency", "RUB")))
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -59,6 +60,33 @@ def test_shops_add_prints_new_shop_as_json(sqlite_env):
     with session():
         shop = Shop.get_by_id(out["shop_id"])
         assert (shop.domain, shop.own_webhook_secret, shop.active) == (DOMAIN, True, True)
+
+
+def test_shops_add_new_shop_without_currency_exits_non_zero_naming_it(sqlite_env):
+    result = run(sqlite_env, "shops", "add", "--platform", "shopify", "--domain", DOMAIN)
+    assert result.exit_code != 0
+    assert "--currency is required" in result.output
+    with session():
+        assert not Shop.select().exists()
+
+
+def test_shops_add_stores_the_currency_upper_case(sqlite_env):
+    out = add_shop(sqlite_env, DOMAIN, "--currency", "rub")
+    assert out["currency"] == "RUB"
+    with session():
+        assert Shop.get_by_id(out["shop_id"]).currency == "RUB"
+
+
+def test_shops_add_again_without_currency_keeps_the_shops_currency(sqlite_env):
+    add_shop(sqlite_env, DOMAIN, "--currency", "EUR")
+    assert add_shop(sqlite_env, DOMAIN, "--app-signed")["currency"] == "EUR"
+
+
+@pytest.mark.parametrize("code", ["RUBLES", "R1B", ""])
+def test_shops_add_with_a_malformed_currency_exits_non_zero(sqlite_env, code):
+    result = run(sqlite_env, "shops", "add", "--platform", "shopify", "--domain", DOMAIN, "--currency", code)
+    assert result.exit_code != 0
+    assert "ISO 4217" in result.output
 
 
 def test_shops_add_twice_prints_same_shop_and_key_not_created(sqlite_env):

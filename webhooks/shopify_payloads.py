@@ -10,7 +10,7 @@ import hashlib
 import hmac
 from decimal import Decimal
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 CENT = Decimal("0.0001")
 
@@ -28,8 +28,24 @@ def _money(**kwargs) -> fields.Decimal:
     return fields.Decimal(allow_nan=False, **kwargs)
 
 
+class Money(_Payload):
+    amount = _money(required=True)
+    currency_code = fields.String(required=True, validate=validate.Length(equal=3))
+
+
+class MoneyBag(_Payload):
+    """Shopify's ``*_set``: the amount in the shop's currency and in the one the buyer saw."""
+
+    shop_money = fields.Nested(Money, required=True)
+
+
+def _bag() -> fields.Nested:
+    return fields.Nested(MoneyBag, load_default=None, allow_none=True)
+
+
 class Allocation(_Payload):
     amount = _money(required=True)
+    amount_set = _bag()
 
 
 class LineItem(_Payload):
@@ -41,6 +57,8 @@ class LineItem(_Payload):
     price = _money(required=True, validate=validate.Range(min=0))
     total_discount = _money(load_default=Decimal(0))
     discount_allocations = fields.List(fields.Nested(Allocation), load_default=None)
+    price_set = _bag()
+    total_discount_set = _bag()
     gift_card = fields.Boolean(load_default=False, allow_none=True)
 
 
@@ -68,6 +86,7 @@ class NoteAttribute(_Payload):
 
 class ShippingLine(_Payload):
     price = _money(required=True)
+    price_set = _bag()
     discount_allocations = fields.List(fields.Nested(Allocation), load_default=list)
 
 
@@ -78,12 +97,14 @@ class DiscountCode(_Payload):
 class OrderBody(_Payload):
     id = _id(required=True)
     customer = fields.Nested(CustomerRef, allow_none=True, load_default=None)
-    currency = fields.String(required=True, validate=validate.Length(equal=3))
+    currency = fields.String(required=True, validate=validate.Length(equal=3))  # the shop's currency
+    presentment_currency = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=3))
     financial_status = fields.String(allow_none=True, load_default=None)
     line_items = fields.List(fields.Nested(LineItem), required=True)
     shipping_lines = fields.List(fields.Nested(ShippingLine), load_default=list)
     discount_codes = fields.List(fields.Nested(DiscountCode), load_default=list)
     total_tax = _money(load_default=Decimal(0), allow_none=True)
+    total_tax_set = _bag()
     created_at = fields.DateTime(load_default=None, allow_none=True)
     # What referral attribution and its fraud checks read (plugin.referrals).
     email = fields.String(allow_none=True, load_default=None)
@@ -110,6 +131,46 @@ class CancelBody(_Payload):
 
 
 ORDER, REFUND, CANCEL, CUSTOMER = OrderBody(), RefundBody(), CancelBody(), CustomerBody()
+
+
+class ShopMoney:
+    """Amounts in the shop's currency only: each ``*_set``'s ``shop_money``, or the plain field when
+    the buyer paid in the shop's currency. A converted and an unconverted amount are never mixed:
+    an order in another currency without the ``shop_money`` of an amount is refused, naming it."""
+
+    def __init__(self, currency: str | None, presentment: str | None):
+        self.currency = currency.upper() if currency else None
+        self.converted = bool(presentment and currency and presentment.upper() != self.currency)
+
+    def pick(self, plain: Decimal | None, bag: dict | None, path: str) -> Decimal:
+        if bag is not None:
+            money = bag["shop_money"]
+            if self.currency and money["currency_code"].upper() != self.currency:
+                raise ValidationError([f"shop_money is in {money['currency_code']}, "
+                                       f"the order in {self.currency}"], f"{path}_set")
+            return money["amount"]
+        if self.converted:
+            raise ValidationError(["the order is in another currency than the shop's and this "
+                                   "amount has no shop_money"], f"{path}_set")
+        return plain or Decimal(0)
+
+    def line(self, line: dict, path: str) -> dict:
+        """The line with its price, discount and allocations in the shop's currency."""
+        allocations = line["discount_allocations"]
+        return {**line, "price": self.pick(line["price"], line["price_set"], f"{path}.price"),
+                "total_discount": self.pick(line["total_discount"], line["total_discount_set"],
+                                            f"{path}.total_discount"),
+                "discount_allocations": None if allocations is None else [
+                    {"amount": self.pick(a["amount"], a["amount_set"],
+                                         f"{path}.discount_allocations.{n}.amount")}
+                    for n, a in enumerate(allocations)]}
+
+    def shipping(self, lines: list[dict]) -> Decimal:
+        return sum((self.pick(s["price"], s["price_set"], f"shipping_lines.{n}.price")
+                    - sum((self.pick(a["amount"], a["amount_set"],
+                                     f"shipping_lines.{n}.discount_allocations.{k}.amount")
+                           for k, a in enumerate(s["discount_allocations"])), Decimal(0))
+                    for n, s in enumerate(lines)), Decimal(0))
 
 
 def line_amount(line: dict) -> Decimal:
@@ -152,15 +213,16 @@ def _customer(data: dict | None) -> dict | None:
 
 def order(body: dict) -> dict:
     data = ORDER.load(body)
+    shop_money = ShopMoney(data["currency"], data["presentment_currency"])
+    data["line_items"] = [shop_money.line(line, f"line_items.{n}") for n, line in enumerate(data["line_items"])]
     return {
         "order_id": str(data["id"]),
         "customer": _customer(data["customer"]),
         "currency": data["currency"].upper(),
         "financial_status": data["financial_status"],
         "placed_at": data["created_at"].isoformat() if data["created_at"] else None,
-        "shipping": str(sum((s["price"] - sum((a["amount"] for a in s["discount_allocations"]), Decimal(0))
-                             for s in data["shipping_lines"]), Decimal(0))),
-        "tax": str(data["total_tax"] or Decimal(0)),
+        "shipping": str(shop_money.shipping(data["shipping_lines"])),
+        "tax": str(shop_money.pick(data["total_tax"], data["total_tax_set"], "total_tax")),
         "discount_codes": [d["code"] for d in data["discount_codes"]],
         "email": data["email"], "phone": data["phone"], "landing_site": data["landing_site"],
         "note_attributes": {a["name"]: str(a["value"]) for a in data["note_attributes"] or []
@@ -179,9 +241,10 @@ def order(body: dict) -> dict:
 
 def refund(body: dict) -> dict:
     data = REFUND.load(body)
+    shop_money = ShopMoney(None, None)  # a refund names no currency: shop_money where it is given
     lines = []
-    for refunded in data["refund_line_items"]:
-        line = refunded["line_item"]
+    for n, refunded in enumerate(data["refund_line_items"]):
+        line = shop_money.line(refunded["line_item"], f"refund_line_items.{n}.line_item")
         share = (line_amount(line) * refunded["quantity"] / line["quantity"]
                  if line["quantity"] else Decimal(0))
         lines.append({"line_id": str(line["id"]), "quantity": refunded["quantity"],
