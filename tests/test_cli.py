@@ -160,12 +160,14 @@ def test_audit_of_other_shop_ignores_the_tampered_one(app_env, shop, post_webhoo
     assert result.exit_code == 0, result.output
 
 
-# Computed by hand from plugin/demo_data/deliveries.json (5% of eligible, rounded down; +100 sign-up):
+# Computed by hand from plugin/demo_data/deliveries.json (a RUB shop; 5% of eligible, rounded down;
+# +100 sign-up):
 # Анна: 100 + 236 (2 x 2490.00 - 249.00 = 4731.00; the gift card earns nothing)
 #       + 124 - 124 (order 7390000000102, 2490.00, cancelled); the repeated orders/paid earns nothing.
-# Bob: 100 + 29 (3 x 199.00 less 10.00 allocated = 587.00) - 10 (refund of 195.67 leaves 391.33,
-#      which earns 19). The guest order earns nobody anything.
-DEMO_BALANCES = {"Анна Иванова (customer 7390000000001)": 336, "Bob Norman (customer 207119551)": 119}
+# Bob pays in USD; his order's shop_money is RUB at 80: 100 + 2348 (3 x 15920.00 less 800.00
+#      allocated = 46960.00) - 783 (refund of 15653.60 leaves 31306.40, which earns 1565).
+#      The guest order earns nobody anything.
+DEMO_BALANCES = {"Анна Иванова (customer 7390000000001)": 336, "Bob Norman (customer 207119551)": 1665}
 DEMO_DELIVERIES = 10
 
 
@@ -198,7 +200,7 @@ def test_demo_prints_each_shoppers_balance(demo_env):
     output = run_demo(demo_env)
     for shopper, points in DEMO_BALANCES.items():
         assert f"{shopper}: {points} points" in output
-    assert balances() == {"7390000000001": 336, "207119551": 119}
+    assert balances() == {"7390000000001": 336, "207119551": 1665}
 
 
 def test_demo_reports_each_delivery_outcome(demo_env):
@@ -234,6 +236,6 @@ def test_demo_second_run_is_all_duplicates_with_same_balances(demo_env):
     assert [outcome for _, _, outcome in lines] == ["duplicate"] * DEMO_DELIVERIES
     for shopper, points in DEMO_BALANCES.items():
         assert f"{shopper}: {points} points" in output
-    assert balances() == {"7390000000001": 336, "207119551": 119}
+    assert balances() == {"7390000000001": 336, "207119551": 1665}
     with session():
         assert LedgerEntry.select().count() == entries

@@ -96,6 +96,7 @@ def demo_shop(app, post_webhook, drain):
     app.config["LOYALTY_DEMO_STORE"] = True
     with session():
         shop, _ = shops.register("shopify", demo_store.DEMO_SHOP)
+        shops.set_currency(shop, demo.DEMO_CURRENCY)
     signup = next(d for d in demo.deliveries()["deliveries"] if d["body"].get("id") == int(BOB))
     secret = app.extensions["loyalty"].vault.webhook_secret(shop.id)
     response = post_webhook("customers/create", signup["body"], domain=shop.domain, secret=secret)

@@ -98,7 +98,8 @@ class OrderBody(_Payload):
     id = _id(required=True)
     customer = fields.Nested(CustomerRef, allow_none=True, load_default=None)
     currency = fields.String(required=True, validate=validate.Length(equal=3))  # the shop's currency
-    presentment_currency = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=3))
+    presentment_currency = fields.String(load_default=None, allow_none=True,
+                                         validate=validate.Length(equal=3))
     financial_status = fields.String(allow_none=True, load_default=None)
     line_items = fields.List(fields.Nested(LineItem), required=True)
     shipping_lines = fields.List(fields.Nested(ShippingLine), load_default=list)
@@ -214,7 +215,8 @@ def _customer(data: dict | None) -> dict | None:
 def order(body: dict) -> dict:
     data = ORDER.load(body)
     shop_money = ShopMoney(data["currency"], data["presentment_currency"])
-    data["line_items"] = [shop_money.line(line, f"line_items.{n}") for n, line in enumerate(data["line_items"])]
+    data["line_items"] = [shop_money.line(line, f"line_items.{n}")
+                          for n, line in enumerate(data["line_items"])]
     return {
         "order_id": str(data["id"]),
         "customer": _customer(data["customer"]),
