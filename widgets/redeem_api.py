@@ -7,12 +7,12 @@ import re
 from flask import g, jsonify, request
 from marshmallow import RAISE, Schema, fields, validate
 
-from plugin import carts, clock, customers, install, ledger, redemption, rewards, tier_perks
+from plugin import carts, customers, install, ledger, order_points, redemption, rewards, tier_perks
 from plugin.bodies import json_object
 from plugin.errors import LoyaltyError, NotFound, Unauthorized
-from plugin.models import Hold, Order, Shop
+from plugin.models import Hold, Shop
 from plugin.platforms import shopify as shopify_api
-from plugin.program import earning, versions
+from plugin.program import versions
 from plugin.runtime import runtime
 from widgets.api import bp
 from widgets.schemas import UtcDateTime
@@ -62,7 +62,7 @@ def _signed_in():
 @bp.post("/quote")
 def quote():
     """What this cart earns, what points may pay for it and what the shopper's tier takes off:
-    priced after the tier's standing discount, as the order will be."""
+    priced after the tier's standing discount and the points discount held, as the order will be."""
     shopper = g.shopper
     cart = json_object(QUOTE)["cart"]
     order = carts.as_order(cart)
@@ -70,9 +70,8 @@ def quote():
     _, program = versions.current(shopper.shop.id)
     tier = tier_perks.tier_of(program, customer)
     paid = tier_perks.discounted(order, tier)
-    first = customer is None or not Order.select().where(Order.customer == customer.id).exists()
-    earns = earning.evaluate(program, paid, at=clock.now(), customer_id=shopper.customer_id,
-                             first_order=first and shopper.signed_in)
+    # What the worker will credit for this cart placed now, after the points discount held for it.
+    earns = order_points.quote(program, customer, shopper.customer_id if shopper.signed_in else None, paid)
     benefits = tier_perks.for_cart(tier, order) if tier and tier_perks.has_benefits(tier) else None
     return jsonify(payable=redemption.quote(shopper.shop.id, customer, paid["lines"]),
                    earns={"points": earns.points, "point_type": earns.point_type, "notes": earns.notes},
