@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import sys
 
 import click
@@ -28,6 +30,16 @@ def _app():
         raise click.ClickException(f"configuration: {exc}") from None
 
 
+def use_served_url(app, url: str) -> None:
+    """Without LOYALTY_PUBLIC_URL, the links the app builds (the widget's rules link, the install
+    callback) point where this process really serves, not at a fixed port."""
+    if os.environ.get("LOYALTY_PUBLIC_URL", "").strip():
+        return
+    loyalty = app.extensions["loyalty"]
+    app.extensions["loyalty"] = dataclasses.replace(
+        loyalty, settings=dataclasses.replace(loyalty.settings, public_url=url.rstrip("/")))
+
+
 @click.group()
 def main() -> None:
     """Loyalty plugin: points ledger, webhooks and workers."""
@@ -40,7 +52,9 @@ def serve(host: str, port: int) -> None:
     """Run the web app (threaded; use gunicorn in production, see README)."""
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, _app(), threaded=True)
+    app = _app()
+    use_served_url(app, f"http://{host}:{port}")
+    run_simple(host, port, app, threaded=True)
 
 
 @main.command()
@@ -86,6 +100,8 @@ def demo(host: str, port: int, serve: bool) -> None:
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port} ({exc}); try --port") from None
     base_url = f"http://{host}:{server.server_port}"
+    use_served_url(app, base_url)
+    runtime = app.extensions["loyalty"]
     data = demo_module.deliveries()
     results = demo_module.post_deliveries(base_url, runtime, data)
     rows, shop = demo_module.summary(data["shop"])

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from plugin.app import create_app
-from plugin.cli import main
+from plugin.cli import main, use_served_url
 from plugin.db import session
 from plugin.models import Balance, Customer, Event, LedgerEntry, Shop
 from tests.conftest import fixture_json
@@ -60,6 +60,25 @@ def test_shops_add_prints_new_shop_as_json(sqlite_env):
     with session():
         shop = Shop.get_by_id(out["shop_id"])
         assert (shop.domain, shop.own_webhook_secret, shop.active) == (DOMAIN, True, True)
+
+
+def rules_link(app, shop) -> str:
+    from tests.conftest import shopper_headers
+
+    response = app.test_client().get("/widget/v1/account", headers=shopper_headers(app, shop, None))
+    return response.get_json()["program"]["rules_url"]
+
+
+def test_without_public_url_the_widget_rules_link_is_where_the_app_serves(app, shop, monkeypatch):
+    monkeypatch.delenv("LOYALTY_PUBLIC_URL", raising=False)
+    use_served_url(app, "http://127.0.0.1:8123")
+    assert rules_link(app, shop) == f"http://127.0.0.1:8123/rules/{shop.domain}"
+
+
+def test_the_widget_rules_link_is_built_from_loyalty_public_url(app, shop, monkeypatch):
+    monkeypatch.setenv("LOYALTY_PUBLIC_URL", "https://loyalty.example.test")
+    use_served_url(app, "http://127.0.0.1:8123")
+    assert rules_link(app, shop) == f"https://loyalty.example.test/rules/{shop.domain}"
 
 
 def test_shops_add_new_shop_without_currency_exits_non_zero_naming_it(sqlite_env):

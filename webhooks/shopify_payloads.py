@@ -37,6 +37,13 @@ class MoneyBag(_Payload):
     """Shopify's ``*_set``: the amount in the shop's currency and in the one the buyer saw."""
 
     shop_money = fields.Nested(Money, required=True)
+    presentment_money = fields.Nested(Money, load_default=None, allow_none=True)
+
+
+def _converted(bags: list[dict | None]) -> bool:
+    """Whether any of these amounts was converted (its two currencies differ)."""
+    return any(bag and bag["presentment_money"] and bag["presentment_money"]["currency_code"].upper()
+               != bag["shop_money"]["currency_code"].upper() for bag in bags)
 
 
 def _bag() -> fields.Nested:
@@ -135,25 +142,26 @@ ORDER, REFUND, CANCEL, CUSTOMER = OrderBody(), RefundBody(), CancelBody(), Custo
 
 
 class ShopMoney:
-    """Amounts in the shop's currency only: each ``*_set``'s ``shop_money``, or the plain field when
-    the buyer paid in the shop's currency. A converted and an unconverted amount are never mixed:
-    an order in another currency without the ``shop_money`` of an amount is refused, naming it."""
+    """Amounts in the shop's currency only. An order paid in the shop's currency has one amount per
+    field; one paid in another takes every amount from its ``*_set``'s ``shop_money`` (Shopify's
+    plain discount amounts are in the buyer's currency there), and an amount without it is refused,
+    naming it: a converted and an unconverted amount are never mixed."""
 
-    def __init__(self, currency: str | None, presentment: str | None):
+    def __init__(self, currency: str | None, converted: bool):
         self.currency = currency.upper() if currency else None
-        self.converted = bool(presentment and currency and presentment.upper() != self.currency)
+        self.converted = converted
 
     def pick(self, plain: Decimal | None, bag: dict | None, path: str) -> Decimal:
-        if bag is not None:
-            money = bag["shop_money"]
-            if self.currency and money["currency_code"].upper() != self.currency:
-                raise ValidationError([f"shop_money is in {money['currency_code']}, "
-                                       f"the order in {self.currency}"], f"{path}_set")
-            return money["amount"]
-        if self.converted:
+        if not self.converted:
+            return plain if plain is not None else (bag["shop_money"]["amount"] if bag else Decimal(0))
+        if bag is None:
             raise ValidationError(["the order is in another currency than the shop's and this "
                                    "amount has no shop_money"], f"{path}_set")
-        return plain or Decimal(0)
+        money = bag["shop_money"]
+        if self.currency and money["currency_code"].upper() != self.currency:
+            raise ValidationError([f"shop_money is in {money['currency_code']}, "
+                                   f"the order in {self.currency}"], f"{path}_set")
+        return money["amount"]
 
     def line(self, line: dict, path: str) -> dict:
         """The line with its price, discount and allocations in the shop's currency."""
@@ -214,7 +222,8 @@ def _customer(data: dict | None) -> dict | None:
 
 def order(body: dict) -> dict:
     data = ORDER.load(body)
-    shop_money = ShopMoney(data["currency"], data["presentment_currency"])
+    presentment = (data["presentment_currency"] or data["currency"]).upper()
+    shop_money = ShopMoney(data["currency"], presentment != data["currency"].upper())
     data["line_items"] = [shop_money.line(line, f"line_items.{n}")
                           for n, line in enumerate(data["line_items"])]
     return {
@@ -243,7 +252,11 @@ def order(body: dict) -> dict:
 
 def refund(body: dict) -> dict:
     data = REFUND.load(body)
-    shop_money = ShopMoney(None, None)  # a refund names no currency: shop_money where it is given
+    items = [refunded["line_item"] for refunded in data["refund_line_items"]]
+    # A refund names no currency: its amounts say whether the order's were converted.
+    shop_money = ShopMoney(None, _converted([bag for line in items for bag in (
+        line["price_set"], line["total_discount_set"],
+        *(a["amount_set"] for a in line["discount_allocations"] or []))]))
     lines = []
     for n, refunded in enumerate(data["refund_line_items"]):
         line = shop_money.line(refunded["line_item"], f"refund_line_items.{n}.line_item")
