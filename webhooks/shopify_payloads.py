@@ -155,12 +155,12 @@ class ShopMoney:
         if not self.converted:
             return plain if plain is not None else (bag["shop_money"]["amount"] if bag else Decimal(0))
         if bag is None:
-            raise ValidationError(["the order is in another currency than the shop's and this "
-                                   "amount has no shop_money"], f"{path}_set")
+            raise ValidationError({f"{path}_set": ["the order is in another currency than the "
+                                                   "shop's and this amount has no shop_money"]})
         money = bag["shop_money"]
         if self.currency and money["currency_code"].upper() != self.currency:
-            raise ValidationError([f"shop_money is in {money['currency_code']}, "
-                                   f"the order in {self.currency}"], f"{path}_set")
+            raise ValidationError({f"{path}_set": [f"shop_money is in {money['currency_code']}, "
+                                                   f"the order in {self.currency}"]})
         return money["amount"]
 
     def line(self, line: dict, path: str) -> dict:
