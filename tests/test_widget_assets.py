@@ -111,7 +111,8 @@ def widget_headers(app, shop, customer: str = BOB) -> dict:
 
 
 def redeem(app, client, shop, points: int, customer: str = BOB) -> dict:
-    cart = {key: value for key, value in demo_store.cart_of("USD").items() if key != "subtotal"}
+    shown = demo_store.cart_of(demo_store.shopper(customer))
+    cart = {key: value for key, value in shown.items() if key != "subtotal"}
     cart["lines"] = [{k: v for k, v in line.items() if k not in ("title", "total")} for line in cart["lines"]]
     headers = {**widget_headers(app, shop, customer), "Idempotency-Key": "demo-test-0001"}
     response = client.post("/widget/v1/redeem", json={"points": points, "cart": cart}, headers=headers)
