@@ -114,3 +114,14 @@ def test_a_rouble_shop_reports_liability_and_revenue_in_roubles(app, client, sho
     assert summary["currency"] == "RUB"
     assert summary["orders"]["members"]["revenue"] == "4980.00"
     assert summary["orders"]["other_currency_orders"] == 0
+
+
+@pytest.mark.parametrize("lang, text", [("en", "currency RUB"), ("ru", "валюта RUB")])
+def test_the_dashboard_shows_the_shops_currency(app, client, shop, lang, text):
+    from tests.test_dashboard import sign_in
+
+    with session():
+        shops.set_currency(shop, "RUB")
+    sign_in(app, client, shop)
+    html = client.get(f"/admin/overview?lang={lang}").get_data(as_text=True)
+    assert f'<span class="currency">{text}</span>' in html
