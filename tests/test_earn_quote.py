@@ -97,3 +97,9 @@ def test_quote_after_a_points_discount_without_a_multiplier_is_what_the_ledger_c
 
 def test_quote_without_a_hold_counts_the_tier_multiplier(app, client, shop, gold):
     assert quoted(app, client, shop) == 198  # 5% of 2643.25 = 132, x1.5
+
+
+def test_a_cart_in_another_currency_than_the_shops_gets_no_earn_figure(app, client, shop, gold):
+    response = client.post("/widget/v1/quote", json={"cart": {**CART, "currency": "EUR"}},
+                           headers=shopper_headers(app, shop, BOB))
+    assert response.status_code == 200 and response.get_json()["earns"] is None
