@@ -55,6 +55,7 @@ def test_shopper_redeems_at_checkout_and_the_paid_order_commits_the_hold(demo_st
     check(page.locator("#discount")).to_have_text(f"−{RUB}50.00")
     check(page.locator("#total")).to_have_text(RUB + "222.50")
     check(widget.locator(".loyalty__points")).to_have_text("1,615 points available")  # 50 on hold
+    check(widget).to_contain_text("You will earn 11 points with this order")  # 5% of 222.50, as credited
 
     page.get_by_role("button", name="Place order").click()
     check(page.locator("#hold-status")).to_have_text("Points for the discount: committed")
