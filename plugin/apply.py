@@ -11,11 +11,10 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
-import peewee
-
 from plugin import clock, customers, games, ledger, privacy, redemption, referrals, reversal, reviews, tiers
 from plugin.db import locking
-from plugin.models import Customer, Event, LedgerEntry, Order, Shop
+from plugin.models import Customer, Event, Order, Shop
+from plugin.order_points import allowances, earned
 from plugin.program import earning, money, timing, versions
 
 APPLIED, WAITING = "applied", "waiting"
@@ -44,7 +43,7 @@ def orders_paid(shop_id: int, events: list[Event]) -> None:
     ids = [c.id for c in buyers.values()]
     returning = {cid for (cid,) in Order.select(Order.customer).where(
         Order.customer.in_(ids)).distinct().tuples()} if ids else set()
-    allowance = _allowances(program, ids)
+    allowance = allowances(program, ids)
     factors = tiers.multipliers(program, ids)
     now = clock.now()
     grants, rows = [], []
@@ -52,14 +51,10 @@ def orders_paid(shop_id: int, events: list[Event]) -> None:
         data = event.payload
         customer = buyers[data["customer"]["id"]] if data.get("customer") else None
         first = customer is not None and customer.id not in returning
-        result = earning.evaluate(
-            program, data, at=_when(data, now), customer_id=customer.platform_id if customer else None,
-            first_order=first, allowance=allowance.get(customer.id) if customer else None)
         factor = factors.get(customer.id) if customer else None
-        if factor is not None:  # the tier multiplier, on the rounded points, rounded down again
-            result.points = min(tiers.multiplied(result.points, factor),
-                                allowance.get(customer.id, result.points * factor))
-            result.notes.append(f"x{factor} (tier)")
+        result = earned(
+            program, data, at=_when(data, now), customer_id=customer.platform_id if customer else None,
+            first_order=first, allowance=allowance.get(customer.id) if customer else None, factor=factor)
         key = f"order:{data['order_id']}:earn"
         if customer and result.points:
             returning.add(customer.id)
@@ -105,28 +100,6 @@ def _when(order: dict, default: datetime) -> datetime:
     if not placed:
         return default
     return earning.naive(datetime.fromisoformat(placed))
-
-
-def _allowances(program: dict, customer_ids: list[int]) -> dict[int, int]:
-    """What each customer may still earn today and this month under the program's limits."""
-    limits = program["earning"]["limits"]
-    if not customer_ids or not (limits["per_day"] is not None or limits["per_month"] is not None):
-        return {}
-    now = clock.now()
-    allowance: dict[int, int] = {}
-    windows = (("per_day", now.replace(hour=0, minute=0, second=0, microsecond=0)),
-               ("per_month", now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)))
-    for name, since in windows:
-        if limits[name] is None:
-            continue
-        earned = dict(LedgerEntry.select(LedgerEntry.customer, peewee.fn.SUM(LedgerEntry.delta))
-                      .where(LedgerEntry.customer.in_(customer_ids) & (LedgerEntry.kind == "earn")
-                             & (LedgerEntry.created_at >= since))
-                      .group_by(LedgerEntry.customer).tuples())
-        for cid in customer_ids:
-            left = max(limits[name] - int(earned.get(cid, 0)), 0)
-            allowance[cid] = min(allowance.get(cid, left), left)
-    return allowance
 
 
 def order_refunded(event: Event) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import sys
 
 import click
@@ -28,6 +30,16 @@ def _app():
         raise click.ClickException(f"configuration: {exc}") from None
 
 
+def use_served_url(app, url: str) -> None:
+    """Without LOYALTY_PUBLIC_URL, the links the app builds (the widget's rules link, the install
+    callback) point where this process really serves, not at a fixed port."""
+    if os.environ.get("LOYALTY_PUBLIC_URL", "").strip():
+        return
+    loyalty = app.extensions["loyalty"]
+    app.extensions["loyalty"] = dataclasses.replace(
+        loyalty, settings=dataclasses.replace(loyalty.settings, public_url=url.rstrip("/")))
+
+
 @click.group()
 def main() -> None:
     """Loyalty plugin: points ledger, webhooks and workers."""
@@ -43,6 +55,7 @@ def serve(host: str, port: int) -> None:
     from plugin.serving import RequestHandler
 
     app = _app()
+    use_served_url(app, f"http://{host}:{port}")
     _embedded_scheduler(app)
     run_simple(host, port, app, threaded=True, request_handler=RequestHandler)
 
@@ -108,6 +121,8 @@ def demo(host: str, port: int, serve: bool) -> None:
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port} ({exc}); try --port") from None
     base_url = f"http://{host}:{server.server_port}"
+    use_served_url(app, base_url)
+    runtime = app.extensions["loyalty"]
     data = demo_module.deliveries()
     results = demo_module.post_deliveries(base_url, runtime, data)
     rows, shop = demo_module.summary(data["shop"])
@@ -137,7 +152,10 @@ def shops() -> None:
 @click.option("--app-signed", is_flag=True,
               help="Webhooks are signed with the Shopify app secret (as after OAuth), "
                    "not with a secret of the shop's own.")
-def shops_add(platform: str, domain: str, app_signed: bool) -> None:
+@click.option("--currency", default=None,
+              help="The shop's currency (ISO 4217: RUB, EUR, USD...): its orders, point values and "
+                   "reports are in it. Required for a new shop; a shop that has one keeps it.")
+def shops_add(platform: str, domain: str, app_signed: bool, currency: str | None) -> None:
     """Register a shop without OAuth; prints its id and API key as JSON. Idempotent."""
     from plugin import shops as shop_module
     from plugin.db import session
@@ -145,12 +163,21 @@ def shops_add(platform: str, domain: str, app_signed: bool) -> None:
     app = _app()
     vault = app.extensions["loyalty"].vault
     try:
+        code = shop_module.normalise_currency(currency) if currency is not None else None
         with session():
+            if code is None and shop_module.by_domain(
+                    platform, shop_module.normalise_domain(platform, domain)) is None:
+                # No default: a shop in roubles shown in dollars is worse than a question.
+                raise click.UsageError("--currency is required for a new shop: the currency its "
+                                       "prices and orders are in, e.g. --currency RUB")
             shop, created = shop_module.register(platform, domain, own_webhook_secret=not app_signed)
+            if code is not None:
+                shop_module.set_currency(shop, code)
     except shop_module.ShopError as exc:
         raise click.ClickException(str(exc)) from None
     out = {"shop_id": shop.id, "platform": shop.platform, "domain": shop.domain,
-           "created": created, "api_key": vault.api_key(shop.id, shop.key_version)}
+           "currency": shop.currency, "created": created,
+           "api_key": vault.api_key(shop.id, shop.key_version)}
     if shop.own_webhook_secret:
         out["webhook_secret"] = vault.webhook_secret(shop.id)
     click.echo(json.dumps(out, indent=2))
@@ -166,7 +193,8 @@ def shops_list() -> None:
     with session():
         for shop in Shop.select().order_by(Shop.id):
             click.echo(json.dumps({"shop_id": shop.id, "platform": shop.platform,
-                                   "domain": shop.domain, "active": shop.active}))
+                                   "domain": shop.domain, "currency": shop.currency,
+                                   "active": shop.active}))
 
 
 @main.command()

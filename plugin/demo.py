@@ -18,6 +18,9 @@ from plugin.runtime import Runtime
 from plugin.serving import RequestHandler
 from webhooks.signatures import shopify_sign
 
+#: The demo shop's one currency: its program's figures (3000 for free shipping) are roubles.
+DEMO_CURRENCY = "RUB"
+
 
 def deliveries() -> dict:
     return json.loads(resources.files("plugin").joinpath("demo_data/deliveries.json").read_text("utf-8"))
@@ -36,6 +39,7 @@ def demo_program() -> dict:
     storefront's account page has something to show. No extra points: multipliers 1, rewards 0."""
     now = clock.now().replace(microsecond=0)
     return {
+        "currency": DEMO_CURRENCY,
         "point_types": {"regular": {"expiry": {"kind": "never"}}},
         "earning": {"point_type": "regular", "rate": {"kind": "percent", "percent": "5"}, "rounding": "down"},
         "reversal_policy": "clamp",
@@ -79,7 +83,9 @@ def configure_program(shop_id: int) -> None:
 def post_deliveries(base_url: str, runtime: Runtime, data: dict) -> list[tuple[dict, int, dict]]:
     """Sign each demo delivery with the demo shop's webhook secret and POST it to the receiver."""
     with session():
-        shop, _ = shops.register("shopify", data["shop"])
+        shop, created = shops.register("shopify", data["shop"])
+        if created:
+            shops.set_currency(shop, DEMO_CURRENCY)
         configure_program(shop.id)
     secret = runtime.vault.webhook_secret(shop.id)
     results = []

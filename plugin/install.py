@@ -16,7 +16,7 @@ from plugin.errors import LoyaltyError, Unauthorized
 from plugin.manifest import manifest, subscriptions
 from plugin.models import Shop
 from plugin.platforms import PlatformError
-from plugin.platforms.shopify import ShopifyClient, Token, oauth_query_valid
+from plugin.platforms.shopify import ShopifyClient, Token, oauth_query_valid, shop_currency
 from plugin.runtime import runtime
 
 log = logging.getLogger(__name__)
@@ -91,10 +91,12 @@ def callback():
         raise LoyaltyError("the install callback has no code")
     token = ShopifyClient(domain).exchange_code(settings.shopify_api_key,
                                                 settings.shopify_api_secret, params["code"])
+    # Points, caps and analytics are in the shop's currency: read it now, never assume one.
+    currency = shop_currency(ShopifyClient(domain, token.access_token))
     with db.database.atomic():
         shop, _ = shops.register("shopify", domain, own_webhook_secret=False)
         # Shopify signs this shop's webhooks with the app secret from now on.
-        _save(shop.id, token, runtime().vault, own_webhook_secret=False)
+        _save(shop.id, token, runtime().vault, own_webhook_secret=False, currency=currency)
     shops.forget_cached()  # this process's receivers must see the new signing mode at once
     topics = ShopifyClient(domain, token.access_token).subscribe_webhooks(
         settings.public_url, subscriptions("shopify"))

@@ -28,7 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from peewee import fn
 
 from plugin import clock, ledger
-from plugin.models import CoPurchase, Customer, Lot, OfferEvent, Order, Shop
+from plugin.models import CoPurchase, Customer, Hold, Lot, OfferEvent, Order, Shop
 from plugin.program.caps import payable
 from plugin.program.document import LANGUAGES
 from plugin.program.earning import categories_of
@@ -152,23 +152,31 @@ def _offer(kind: str, subject, lang: str, priority: float, data: dict, *, text_k
 def build(shop: Shop, customer: Customer | None, program: dict, *, lines: list[dict] | None = None,
           lang: str = "en", now: datetime | None = None, currency: str | None = None) -> list[dict]:
     """The shopper's offers, ranked (see the module docstring); ``lines`` is the cart, if any,
-    and ``currency`` the cart's own (a shop may sell in several)."""
+    and ``currency`` the cart's own. Amounts are the shop's currency: a cart priced in another is
+    not compared with them (converted and unconverted amounts are never mixed)."""
     now, lang = now or clock.now(), language(lang)
     settings = {**DEFAULTS, **(program.get("offers") or {})}
-    currency = currency or program.get("currency") or shop.currency
-    found = _free_shipping(settings, lines, currency, lang)
+    priced = lines if not currency or currency.upper() == shop.currency else None
+    currency = shop.currency
+    found = _free_shipping(settings, priced, currency, lang)
     if customer is not None:
         spendable = ledger.spendable(customer)
         orders = [order for (order,) in Order.select(Order.order).where(
             (Order.shop == shop.id) & (Order.customer == customer.id) & ~Order.cancelled
         ).order_by(Order.id.desc()).limit(RECENT_ORDERS).tuples()]
-        found += _cart_cover(program, lines, spendable, currency, lang)
+        if not _holding(customer, now):  # a discount is already held: no second "spend N points"
+            found += _cart_cover(program, priced, spendable, currency, lang)
         found += _reward_progress(program, spendable, lang)
         found += _expiring(program, customer, now, lang)
         found += _category(program, settings, orders, lang)
         found += _birthday(program, settings, customer, now, lang)
         found += _recommendations(shop, settings, orders, lines, lang)
     return sorted(found, key=lambda offer: (-offer["priority"], offer["id"]))
+
+
+def _holding(customer: Customer, now: datetime) -> bool:
+    return Hold.select().where((Hold.customer == customer.id) & (Hold.status == "held")
+                               & (Hold.expires_at > now)).exists()
 
 
 def _subtotal(lines: list[dict]) -> Decimal:

@@ -19,7 +19,7 @@ from peewee import fn
 
 from plugin import clock, ledger
 from plugin.db import database, locking, session, write_transaction
-from plugin.models import Customer, CustomerTier, LedgerEntry, Notice, Order, Shop, TierChange, TierRun
+from plugin.models import Customer, CustomerTier, Notice, Order, Shop, TierChange, TierRun
 from plugin.program import timing, versions
 
 log = logging.getLogger(__name__)
@@ -54,17 +54,17 @@ def metrics(shop_id: int, program: dict, customer_ids: list[int], now: datetime)
     """The tier metric of each customer over the window, in one grouped query.
 
     amount_spent: eligible minus refunded of non-cancelled orders; orders: non-cancelled orders;
-    points_earned: the sum of "earn" entries (reversals do not lower it).
+    points_earned: what orders earned less what their refunds and cancellations took back (a fully
+    refunded order no longer counts), whether or not the points could still be taken.
     """
     rules = program["tiers"]
     since = window_start(rules["window"], now)
     if rules["metric"] == "points_earned":
-        query = (LedgerEntry.select(LedgerEntry.customer, fn.SUM(LedgerEntry.delta))
-                 .where((LedgerEntry.shop == shop_id) & LedgerEntry.customer.in_(customer_ids)
-                        & (LedgerEntry.kind == "earn")))
+        query = (Order.select(Order.customer, fn.SUM(Order.earned - Order.reversed))
+                 .where((Order.shop == shop_id) & Order.customer.in_(customer_ids)))
         if since is not None:
-            query = query.where(LedgerEntry.created_at >= since)
-        query = query.group_by(LedgerEntry.customer)
+            query = query.where(Order.created_at >= since)
+        query = query.group_by(Order.customer)
     else:
         total = (fn.SUM(Order.eligible - Order.refunded) if rules["metric"] == "amount_spent"
                  else fn.COUNT(Order.id))

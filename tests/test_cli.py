@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from plugin.app import create_app
-from plugin.cli import main
+from plugin.cli import main, use_served_url
 from plugin.db import session
 from plugin.models import Balance, Customer, Event, LedgerEntry, Shop
 from tests.conftest import fixture_json
@@ -44,8 +44,9 @@ def run(env: dict, *args: str):
     return CliRunner().invoke(main, list(args), env=env)
 
 
-def add_shop(env: dict, domain: str = DOMAIN) -> dict:
-    result = run(env, "shops", "add", "--platform", "shopify", "--domain", domain)
+def add_shop(env: dict, domain: str = DOMAIN, *more: str) -> dict:
+    result = run(env, "shops", "add", "--platform", "shopify", "--domain", domain,
+                 *(more or ("--currency", "RUB")))
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -59,6 +60,52 @@ def test_shops_add_prints_new_shop_as_json(sqlite_env):
     with session():
         shop = Shop.get_by_id(out["shop_id"])
         assert (shop.domain, shop.own_webhook_secret, shop.active) == (DOMAIN, True, True)
+
+
+def rules_link(app, shop) -> str:
+    from tests.conftest import shopper_headers
+
+    response = app.test_client().get("/widget/v1/account", headers=shopper_headers(app, shop, None))
+    return response.get_json()["program"]["rules_url"]
+
+
+def test_without_public_url_the_widget_rules_link_is_where_the_app_serves(app, shop, monkeypatch):
+    monkeypatch.delenv("LOYALTY_PUBLIC_URL", raising=False)
+    use_served_url(app, "http://127.0.0.1:8123")
+    assert rules_link(app, shop) == f"http://127.0.0.1:8123/rules/{shop.domain}"
+
+
+def test_the_widget_rules_link_is_built_from_loyalty_public_url(app, shop, monkeypatch):
+    monkeypatch.setenv("LOYALTY_PUBLIC_URL", "https://loyalty.example.test")
+    use_served_url(app, "http://127.0.0.1:8123")
+    assert rules_link(app, shop) == f"https://loyalty.example.test/rules/{shop.domain}"
+
+
+def test_shops_add_new_shop_without_currency_exits_non_zero_naming_it(sqlite_env):
+    result = run(sqlite_env, "shops", "add", "--platform", "shopify", "--domain", DOMAIN)
+    assert result.exit_code != 0
+    assert "--currency is required" in result.output
+    with session():
+        assert not Shop.select().exists()
+
+
+def test_shops_add_stores_the_currency_upper_case(sqlite_env):
+    out = add_shop(sqlite_env, DOMAIN, "--currency", "rub")
+    assert out["currency"] == "RUB"
+    with session():
+        assert Shop.get_by_id(out["shop_id"]).currency == "RUB"
+
+
+def test_shops_add_again_without_currency_keeps_the_shops_currency(sqlite_env):
+    add_shop(sqlite_env, DOMAIN, "--currency", "EUR")
+    assert add_shop(sqlite_env, DOMAIN, "--app-signed")["currency"] == "EUR"
+
+
+@pytest.mark.parametrize("code", ["RUBLES", "R1B", ""])
+def test_shops_add_with_a_malformed_currency_exits_non_zero(sqlite_env, code):
+    result = run(sqlite_env, "shops", "add", "--platform", "shopify", "--domain", DOMAIN, "--currency", code)
+    assert result.exit_code != 0
+    assert "ISO 4217" in result.output
 
 
 def test_shops_add_twice_prints_same_shop_and_key_not_created(sqlite_env):
@@ -132,12 +179,14 @@ def test_audit_of_other_shop_ignores_the_tampered_one(app_env, shop, post_webhoo
     assert result.exit_code == 0, result.output
 
 
-# Computed by hand from plugin/demo_data/deliveries.json (5% of eligible, rounded down; +100 sign-up):
+# Computed by hand from plugin/demo_data/deliveries.json (a RUB shop; 5% of eligible, rounded down;
+# +100 sign-up):
 # Анна: 100 + 236 (2 x 2490.00 - 249.00 = 4731.00; the gift card earns nothing)
 #       + 124 - 124 (order 7390000000102, 2490.00, cancelled); the repeated orders/paid earns nothing.
-# Bob: 100 + 29 (3 x 199.00 less 10.00 allocated = 587.00) - 10 (refund of 195.67 leaves 391.33,
-#      which earns 19). The guest order earns nobody anything.
-DEMO_BALANCES = {"Анна Иванова (customer 7390000000001)": 336, "Bob Norman (customer 207119551)": 119}
+# Bob pays in USD; his order's shop_money is RUB at 80: 100 + 2348 (3 x 15920.00 less 800.00
+#      allocated = 46960.00) - 783 (refund of 15653.60 leaves 31306.40, which earns 1565).
+#      The guest order earns nobody anything.
+DEMO_BALANCES = {"Анна Иванова (customer 7390000000001)": 336, "Bob Norman (customer 207119551)": 1665}
 DEMO_DELIVERIES = 10
 
 
@@ -170,7 +219,7 @@ def test_demo_prints_each_shoppers_balance(demo_env):
     output = run_demo(demo_env)
     for shopper, points in DEMO_BALANCES.items():
         assert f"{shopper}: {points} points" in output
-    assert balances() == {"7390000000001": 336, "207119551": 119}
+    assert balances() == {"7390000000001": 336, "207119551": 1665}
 
 
 def test_demo_reports_each_delivery_outcome(demo_env):
@@ -206,6 +255,6 @@ def test_demo_second_run_is_all_duplicates_with_same_balances(demo_env):
     assert [outcome for _, _, outcome in lines] == ["duplicate"] * DEMO_DELIVERIES
     for shopper, points in DEMO_BALANCES.items():
         assert f"{shopper}: {points} points" in output
-    assert balances() == {"7390000000001": 336, "207119551": 119}
+    assert balances() == {"7390000000001": 336, "207119551": 1665}
     with session():
         assert LedgerEntry.select().count() == entries

@@ -81,8 +81,13 @@ def shop_row(domain: str = DOMAIN) -> Shop | None:
         return Shop.get_or_none(Shop.domain == domain)
 
 
-def install_ok(client, mocked, user_errors: list | None = None):
+def shop_currency_body(code: str = "RUB") -> dict:
+    return {"data": {"shop": {"currencyCode": code}}}
+
+
+def install_ok(client, mocked, user_errors: list | None = None, currency: str = "RUB"):
     mocked.post(token_url(), json=token_body())
+    mocked.post(graphql_url(), json=shop_currency_body(currency))
     mocked.post(graphql_url(), json=subscribed(user_errors))
     return client.get("/auth/callback", query_string=callback_query())
 
@@ -132,6 +137,27 @@ def test_callback_stores_shop_with_encrypted_tokens(app, seeded, mocked):
                                                                    False, True)
 
 
+@pytest.mark.parametrize("currency", ["RUB", "EUR"])
+def test_callback_stores_the_shop_currency_shopify_names(seeded, mocked, currency):
+    install_ok(seeded, mocked, currency=currency)
+    asked = json.loads(mocked.calls[1].request.body)
+    assert "shop { currencyCode }" in asked["query"]
+    assert shop_row().currency == currency
+
+
+def test_callback_reads_the_currency_with_the_new_token(seeded, mocked):
+    install_ok(seeded, mocked)
+    assert mocked.calls[1].request.headers["X-Shopify-Access-Token"] == "shpat_installed"
+
+
+def test_callback_without_a_shop_currency_is_502_and_writes_nothing(seeded, mocked):
+    mocked.post(token_url(), json=token_body())
+    mocked.post(graphql_url(), json={"data": {"shop": {"currencyCode": None}}})
+    response = seeded.get("/auth/callback", query_string=callback_query())
+    assert response.status_code == 502
+    assert shop_row() is None
+
+
 def test_callback_response_does_not_reveal_the_api_key(app, seeded, mocked):
     body = install_ok(seeded, mocked).get_data(as_text=True)
     shop = shop_row()
@@ -147,7 +173,7 @@ def test_callback_sends_code_and_secret_in_token_exchange(seeded, mocked):
 
 def test_callback_subscribes_exactly_the_manifest_topics(seeded, mocked):
     install_ok(seeded, mocked)
-    request = mocked.calls[1].request
+    request = mocked.calls[2].request
     variables = json.loads(request.body)["variables"]
     declared = subscriptions("shopify")
     sent = sorted(zip((variables[f"topic{i}"] for i in range(len(declared))),

@@ -166,6 +166,30 @@ def test_points_cover_part_of_the_cart_only_when_a_cart_is_given(app, client, sh
     assert "cart_cover" not in by_kind(offers_of(app, client, shop))
 
 
+def test_no_spend_points_offer_while_the_shopper_holds_a_discount(app, client, shop, paid):
+    paid(order(1, [11, 12, 13]))
+    redeemed = client.post("/widget/v1/redeem", json={"points": 10, "cart": CART},
+                           headers={**headers(app, shop), "Idempotency-Key": "offer-hold-0001"})
+    assert redeemed.status_code == 201
+    assert "cart_cover" not in by_kind(offers_of(app, client, shop, cart=CART))
+
+
+def test_the_spend_points_offer_returns_once_the_hold_is_released(app, client, shop, paid):
+    paid(order(1, [11, 12, 13]))
+    hold = client.post("/widget/v1/redeem", json={"points": 10, "cart": CART},
+                       headers={**headers(app, shop), "Idempotency-Key": "offer-hold-0002"}).get_json()
+    client.post(f"/widget/v1/redemptions/{hold['redemption']['id']}/cancel", headers=headers(app, shop))
+    assert "cart_cover" in by_kind(offers_of(app, client, shop, cart=CART))
+
+
+def test_a_cart_in_another_currency_is_not_compared_with_the_shops_amounts(app, client, shop, paid):
+    program(shop, {"free_shipping_threshold": "150"})
+    paid(order(1, [11, 12, 13]))
+    found = by_kind(offers_of(app, client, shop, cart={**CART, "currency": "EUR"}))
+    assert "cart_cover" not in found
+    assert found["free_shipping"]["data"] == {"threshold": "150", "currency": "USD", "missing": None}
+
+
 def test_a_shopper_without_points_or_history_gets_no_personal_offer(app, client, shop, paid):
     program(shop, {"free_shipping_threshold": "150"})
     paid(order(1, [11, 12, 13]))

@@ -11,7 +11,7 @@ import pytest
 import responses
 from marshmallow import ValidationError
 
-from plugin import customers, ledger, tier_perks, tier_sync, tiers
+from plugin import customers, ledger, shops, tier_perks, tier_sync, tiers
 from plugin.db import database, session
 from plugin.models import CustomerTier, Shop, TierDiscount
 from plugin.platforms import shopify as shopify_api
@@ -39,6 +39,13 @@ def program(ladder=LADDER, rewards=(GIFT,)) -> dict:
         doc["tiers"] = {"metric": "amount_spent", "tiers": ladder}
     doc["rewards"] = list(rewards)
     return doc
+
+
+@pytest.fixture(autouse=True)
+def roubles(shop):
+    """The carts below are in roubles: so is the shop."""
+    with session():
+        shops.set_currency(shop, "RUB")
 
 
 @pytest.fixture

@@ -147,14 +147,31 @@ def test_every_metric_counts_only_its_window(shop, program, metric, window, valu
             at(moment)
             Order.create(shop=shop.id, platform_id=str(n), customer=customer.id, currency="USD",
                          eligible=Decimal(eligible), refunded=Decimal(refunded), order={},
-                         created_at=moment)
+                         created_at=moment, earned=points)
             if points:
                 ledger.grant(customer, points, kind="earn", source=f"o{n}", rule={}, key=f"earn-{n}")
         Order.create(shop=shop.id, platform_id="x", customer=customer.id, currency="USD",
-                     eligible=Decimal(700), order={}, cancelled=True, created_at=datetime(2026, 2, 1))
+                     eligible=Decimal(700), order={}, cancelled=True, created_at=datetime(2026, 2, 1),
+                     earned=7, reversed=7)
         ledger.grant(customer, 1000, kind="bonus", source="gift", rule={}, key="gift")
         at(T0)
         assert tiers.progress(loaded, customer)["value"] == value
+
+
+def test_points_earned_no_longer_counts_a_fully_refunded_order(shop, program, post_webhook, drain):
+    loaded = program(metric="points_earned")
+    at(T0)
+    body = order(1, "300.00")
+    post_webhook("orders/paid", order(2, "100.00"))
+    post_webhook("orders/paid", body)
+    drain()
+    customer = bob()
+    with session():
+        assert tiers.progress(loaded, customer)["value"] == "20"  # 5% of 300 and of 100
+    post_webhook("refunds/create", refund_line(body, 0, 901))
+    drain()
+    with session():
+        assert tiers.progress(loaded, customer)["value"] == "5"
 
 
 def test_rolling_window_lets_old_spend_fall_out_then_downgrades_after_grace(shop, program, post_webhook,

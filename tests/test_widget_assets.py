@@ -96,6 +96,7 @@ def demo_shop(app, post_webhook, drain):
     app.config["LOYALTY_DEMO_STORE"] = True
     with session():
         shop, _ = shops.register("shopify", demo_store.DEMO_SHOP)
+        shops.set_currency(shop, demo.DEMO_CURRENCY)
     signup = next(d for d in demo.deliveries()["deliveries"] if d["body"].get("id") == int(BOB))
     secret = app.extensions["loyalty"].vault.webhook_secret(shop.id)
     response = post_webhook("customers/create", signup["body"], domain=shop.domain, secret=secret)
@@ -110,7 +111,8 @@ def widget_headers(app, shop, customer: str = BOB) -> dict:
 
 
 def redeem(app, client, shop, points: int, customer: str = BOB) -> dict:
-    cart = {key: value for key, value in demo_store.cart_of("USD").items() if key != "subtotal"}
+    shown = demo_store.cart_of(demo_store.shopper(customer))
+    cart = {key: value for key, value in shown.items() if key != "subtotal"}
     cart["lines"] = [{k: v for k, v in line.items() if k not in ("title", "total")} for line in cart["lines"]]
     headers = {**widget_headers(app, shop, customer), "Idempotency-Key": "demo-test-0001"}
     response = client.post("/widget/v1/redeem", json={"points": points, "cart": cart}, headers=headers)

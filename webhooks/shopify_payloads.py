@@ -10,7 +10,7 @@ import hashlib
 import hmac
 from decimal import Decimal
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from webhooks.mapped import MAX_AMOUNT, MAX_ID, MAX_QUANTITY
 
@@ -33,8 +33,31 @@ def _money(**kwargs) -> fields.Decimal:
     return fields.Decimal(allow_nan=False, validate=bounds, **kwargs)
 
 
+class Money(_Payload):
+    amount = _money(required=True)
+    currency_code = fields.String(required=True, validate=validate.Length(equal=3))
+
+
+class MoneyBag(_Payload):
+    """Shopify's ``*_set``: the amount in the shop's currency and in the one the buyer saw."""
+
+    shop_money = fields.Nested(Money, required=True)
+    presentment_money = fields.Nested(Money, load_default=None, allow_none=True)
+
+
+def _converted(bags: list[dict | None]) -> bool:
+    """Whether any of these amounts was converted (its two currencies differ)."""
+    return any(bag and bag["presentment_money"] and bag["presentment_money"]["currency_code"].upper()
+               != bag["shop_money"]["currency_code"].upper() for bag in bags)
+
+
+def _bag() -> fields.Nested:
+    return fields.Nested(MoneyBag, load_default=None, allow_none=True)
+
+
 class Allocation(_Payload):
     amount = _money(required=True)
+    amount_set = _bag()
 
 
 class LineItem(_Payload):
@@ -46,6 +69,8 @@ class LineItem(_Payload):
     price = _money(required=True, validate=validate.Range(min=0))
     total_discount = _money(load_default=Decimal(0))
     discount_allocations = fields.List(fields.Nested(Allocation), load_default=None)
+    price_set = _bag()
+    total_discount_set = _bag()
     gift_card = fields.Boolean(load_default=False, allow_none=True)
 
 
@@ -73,6 +98,7 @@ class NoteAttribute(_Payload):
 
 class ShippingLine(_Payload):
     price = _money(required=True)
+    price_set = _bag()
     discount_allocations = fields.List(fields.Nested(Allocation), load_default=list)
 
 
@@ -84,12 +110,15 @@ class DiscountCode(_Payload):
 class OrderBody(_Payload):
     id = _id(required=True)
     customer = fields.Nested(CustomerRef, allow_none=True, load_default=None)
-    currency = fields.String(required=True, validate=validate.Length(equal=3))
+    currency = fields.String(required=True, validate=validate.Length(equal=3))  # the shop's currency
+    presentment_currency = fields.String(load_default=None, allow_none=True,
+                                         validate=validate.Length(equal=3))
     financial_status = fields.String(allow_none=True, load_default=None)
     line_items = fields.List(fields.Nested(LineItem), required=True)
     shipping_lines = fields.List(fields.Nested(ShippingLine), load_default=list)
     discount_codes = fields.List(fields.Nested(DiscountCode), load_default=list)
     total_tax = _money(load_default=Decimal(0), allow_none=True)
+    total_tax_set = _bag()
     created_at = fields.DateTime(load_default=None, allow_none=True)
     # What referral attribution and its fraud checks read (plugin.referrals).
     email = fields.String(allow_none=True, load_default=None)
@@ -116,6 +145,47 @@ class CancelBody(_Payload):
 
 
 ORDER, REFUND, CANCEL, CUSTOMER = OrderBody(), RefundBody(), CancelBody(), CustomerBody()
+
+
+class ShopMoney:
+    """Amounts in the shop's currency only. An order paid in the shop's currency has one amount per
+    field; one paid in another takes every amount from its ``*_set``'s ``shop_money`` (Shopify's
+    plain discount amounts are in the buyer's currency there), and an amount without it is refused,
+    naming it: a converted and an unconverted amount are never mixed."""
+
+    def __init__(self, currency: str | None, converted: bool):
+        self.currency = currency.upper() if currency else None
+        self.converted = converted
+
+    def pick(self, plain: Decimal | None, bag: dict | None, path: str) -> Decimal:
+        if not self.converted:
+            return plain if plain is not None else (bag["shop_money"]["amount"] if bag else Decimal(0))
+        if bag is None:
+            raise ValidationError({f"{path}_set": ["the order is in another currency than the "
+                                                   "shop's and this amount has no shop_money"]})
+        money = bag["shop_money"]
+        if self.currency and money["currency_code"].upper() != self.currency:
+            raise ValidationError({f"{path}_set": [f"shop_money is in {money['currency_code']}, "
+                                                   f"the order in {self.currency}"]})
+        return money["amount"]
+
+    def line(self, line: dict, path: str) -> dict:
+        """The line with its price, discount and allocations in the shop's currency."""
+        allocations = line["discount_allocations"]
+        return {**line, "price": self.pick(line["price"], line["price_set"], f"{path}.price"),
+                "total_discount": self.pick(line["total_discount"], line["total_discount_set"],
+                                            f"{path}.total_discount"),
+                "discount_allocations": None if allocations is None else [
+                    {"amount": self.pick(a["amount"], a["amount_set"],
+                                         f"{path}.discount_allocations.{n}.amount")}
+                    for n, a in enumerate(allocations)]}
+
+    def shipping(self, lines: list[dict]) -> Decimal:
+        return sum((self.pick(s["price"], s["price_set"], f"shipping_lines.{n}.price")
+                    - sum((self.pick(a["amount"], a["amount_set"],
+                                     f"shipping_lines.{n}.discount_allocations.{k}.amount")
+                           for k, a in enumerate(s["discount_allocations"])), Decimal(0))
+                    for n, s in enumerate(lines)), Decimal(0))
 
 
 def line_amount(line: dict) -> Decimal:
@@ -158,15 +228,18 @@ def _customer(data: dict | None) -> dict | None:
 
 def order(body: dict) -> dict:
     data = ORDER.load(body)
+    presentment = (data["presentment_currency"] or data["currency"]).upper()
+    shop_money = ShopMoney(data["currency"], presentment != data["currency"].upper())
+    data["line_items"] = [shop_money.line(line, f"line_items.{n}")
+                          for n, line in enumerate(data["line_items"])]
     return {
         "order_id": str(data["id"]),
         "customer": _customer(data["customer"]),
         "currency": data["currency"].upper(),
         "financial_status": data["financial_status"],
         "placed_at": data["created_at"].isoformat() if data["created_at"] else None,
-        "shipping": str(sum((s["price"] - sum((a["amount"] for a in s["discount_allocations"]), Decimal(0))
-                             for s in data["shipping_lines"]), Decimal(0))),
-        "tax": str(data["total_tax"] or Decimal(0)),
+        "shipping": str(shop_money.shipping(data["shipping_lines"])),
+        "tax": str(shop_money.pick(data["total_tax"], data["total_tax_set"], "total_tax")),
         "discount_codes": [d["code"] for d in data["discount_codes"]],
         "discount_amounts": {d["code"].strip().upper(): str(d["amount"]) for d in data["discount_codes"]
                              if d["amount"] is not None},
@@ -187,9 +260,14 @@ def order(body: dict) -> dict:
 
 def refund(body: dict) -> dict:
     data = REFUND.load(body)
+    items = [refunded["line_item"] for refunded in data["refund_line_items"]]
+    # A refund names no currency: its amounts say whether the order's were converted.
+    shop_money = ShopMoney(None, _converted([bag for line in items for bag in (
+        line["price_set"], line["total_discount_set"],
+        *(a["amount_set"] for a in line["discount_allocations"] or []))]))
     lines = []
-    for refunded in data["refund_line_items"]:
-        line = refunded["line_item"]
+    for n, refunded in enumerate(data["refund_line_items"]):
+        line = shop_money.line(refunded["line_item"], f"refund_line_items.{n}.line_item")
         share = (line_amount(line) * refunded["quantity"] / line["quantity"]
                  if line["quantity"] else Decimal(0))
         lines.append({"line_id": str(line["id"]), "quantity": refunded["quantity"],

@@ -36,21 +36,22 @@ DEMO_SHOP = "demo-store.myshopify.com"
 TOKEN_TTL = 3600
 CUSTOMER_ID = re.compile(r"^[1-9][0-9]{0,17}$")
 CENT = Decimal("0.01")
-#: The demo's shoppers (plugin/demo_data/deliveries.json): each shops in their own currency.
+#: The demo's shoppers (plugin/demo_data/deliveries.json). The demo shop sells in its one currency,
+#: roubles (plugin.demo.DEMO_CURRENCY); Bob reads English, Анна Russian, and each has a cart.
 SHOPPERS = {
-    "207119551": {"name": "Bob Norman", "lang": "en", "currency": "USD",
+    "207119551": {"name": "Bob Norman", "lang": "en", "currency": "RUB", "cart": "gifts",
                   "email": "bob.norman@mail.example.com"},
-    "7390000000001": {"name": "Анна Иванова", "lang": "ru", "currency": "RUB",
+    "7390000000001": {"name": "Анна Иванова", "lang": "ru", "currency": "RUB", "cart": "coffee",
                       "email": "anna.ivanova@example.ru"},
 }
 DEFAULT_SHOPPER = "207119551"
 CARTS = {  # (line id, product id, sku, title, unit price, quantity)
-    "USD": [(901, 632910392, "IPOD2008GREEN", "iPod Nano - 8gb", "199.00", 1),
-            (902, 632910393, "EARBUDS-W", "Wired earbuds", "29.00", 2),
-            (903, 632910394, "CASE-S", "Travel case", "15.50", 1)],
-    "RUB": [(901, 7390000000301, "COFFEE-1KG", "Кофе в зёрнах 1 кг", "2490.00", 1),
-            (902, 7390000000304, "CEZVE-CU", "Турка медная", "1290.00", 1),
-            (903, 7390000000305, "FILTER-100", "Фильтры бумажные", "190.00", 2)],
+    "gifts": [(901, 632910392, "STICKERS-8", "Sticker pack, 8 pieces", "199.00", 1),
+              (902, 632910393, "BADGE-W", "Enamel badge", "29.00", 2),
+              (903, 632910394, "CARD-S", "Postcard", "15.50", 1)],
+    "coffee": [(901, 7390000000301, "COFFEE-1KG", "Кофе в зёрнах 1 кг", "2490.00", 1),
+               (902, 7390000000304, "CEZVE-CU", "Турка медная", "1290.00", 1),
+               (903, 7390000000305, "FILTER-100", "Фильтры бумажные", "190.00", 2)],
 }
 PAGE_TEXTS = {
     "en": {"store": "Demo store", "checkout": "Checkout", "cart": "Your cart", "item": "Item", "qty": "Qty",
@@ -98,15 +99,17 @@ def shopper_id() -> str:
 
 
 def shopper(customer: str) -> dict:
-    return SHOPPERS.get(customer, {"name": f"Customer {customer}", "lang": "en", "currency": "USD",
-                                   "email": None})
+    return SHOPPERS.get(customer, {"name": f"Customer {customer}", "lang": "en", "currency": "RUB",
+                                   "cart": "gifts", "email": None})
 
 
-def cart_of(currency: str) -> dict:
-    """The demo cart as the page shows it and the widget quotes it (the widget drops the titles)."""
+def cart_of(who: dict) -> dict:
+    """The shopper's demo cart as the page shows it and the widget quotes it (the widget drops the
+    titles), in the shop's currency."""
+    currency = who["currency"]
     lines = [{"line_id": str(line), "product_id": str(product), "sku": sku, "title": title,
               "price": price, "quantity": quantity, "total": str(Decimal(price) * quantity)}
-             for line, product, sku, title, price, quantity in CARTS[currency]]
+             for line, product, sku, title, price, quantity in CARTS[who["cart"]]]
     subtotal = sum((Decimal(x["price"]) * x["quantity"] for x in lines), Decimal(0))
     return {"currency": currency, "lines": lines, "shipping": "0", "subtotal": str(subtotal)}
 
@@ -144,7 +147,7 @@ def page(template: str, shop: Shop, customer: str, priced: bool = False):
     token = identity.issue_token(runtime().vault, shop, customer, TOKEN_TTL)
     others = [{"id": key, "name": value["name"]} for key, value in SHOPPERS.items() if key != customer]
     texts = PAGE_TEXTS[who["lang"]]
-    cart = cart_of(who["currency"])
+    cart = cart_of(who)
     figures = totals(cart, tier_price(shop, customer, cart)) if priced else None
     return render_template(template, shop=shop, customer=customer, shopper=who, token=token, t=texts,
                            cart=cart, totals=figures, others=others, lang=who["lang"],
@@ -263,7 +266,7 @@ def place_order():
     customer = str(body.get("customer") or "")
     if not CUSTOMER_ID.match(customer):
         raise LoyaltyError("customer: a platform customer id is required", fields={"customer": ["required"]})
-    cart = cart_of(shopper(customer)["currency"])
+    cart = cart_of(shopper(customer))
     code = (body.get("code") or "").strip() or None
     hold = held_discount(shop, customer, code) if code else None
     order = paid_order(customer, cart, tier_price(shop, customer, cart), hold.amount if hold else Decimal(0),

@@ -7,14 +7,14 @@ import re
 from flask import g, jsonify, request
 from marshmallow import RAISE, Schema, fields, validate
 
-from plugin import carts, clock, customers, install, ledger, redemption, rewards, tier_perks
+from plugin import carts, customers, install, ledger, order_points, redemption, rewards, tier_perks
 from plugin.bodies import json_object
 from plugin.errors import LoyaltyError, NotFound, Unauthorized
 from plugin.idempotency_http import for_shopper, idempotent
-from plugin.models import Hold, Order, Shop
+from plugin.models import Hold, Shop
 from plugin.platforms import hold_codes
 from plugin.platforms import shopify as shopify_api
-from plugin.program import earning, versions
+from plugin.program import versions
 from plugin.runtime import runtime
 from widgets.api import bp
 from widgets.schemas import UtcDateTime
@@ -64,7 +64,7 @@ def _signed_in():
 @bp.post("/quote")
 def quote():
     """What this cart earns, what points may pay for it and what the shopper's tier takes off:
-    priced after the tier's standing discount, as the order will be."""
+    priced after the tier's standing discount and the points discount held, as the order will be."""
     shopper = g.shopper
     cart = json_object(QUOTE)["cart"]
     order = carts.as_order(cart)
@@ -72,12 +72,16 @@ def quote():
     _, program = versions.current(shopper.shop.id)
     tier = tier_perks.tier_of(program, customer)
     paid = tier_perks.discounted(order, tier)
-    first = customer is None or not Order.select().where(Order.customer == customer.id).exists()
-    earns = earning.evaluate(program, paid, at=clock.now(), customer_id=shopper.customer_id,
-                             first_order=first and shopper.signed_in)
+    # What the worker will credit for this cart placed now, after the points discount held for it.
+    # A cart priced in another currency than the shop's earns on amounts only the store converts:
+    # no figure rather than one in the wrong currency.
+    foreign = bool(cart.get("currency")) and cart["currency"].upper() != shopper.shop.currency
+    earns = None if foreign else order_points.quote(
+        program, customer, shopper.customer_id if shopper.signed_in else None, paid)
     benefits = tier_perks.for_cart(tier, order) if tier and tier_perks.has_benefits(tier) else None
     return jsonify(payable=redemption.quote(shopper.shop.id, customer, paid["lines"]),
-                   earns={"points": earns.points, "point_type": earns.point_type, "notes": earns.notes},
+                   earns=earns and {"points": earns.points, "point_type": earns.point_type,
+                                    "notes": earns.notes},
                    tier_benefits=benefits)
 
 

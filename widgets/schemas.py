@@ -115,7 +115,7 @@ def _rate_json(rate: dict) -> dict:
 
 def program_summary(program: dict, shop_currency: str, rules_url: str | None = None) -> dict:
     """How the program works, for anyone: point types, how points are earned, what one is worth."""
-    currency = program.get("currency") or shop_currency
+    currency = shop_currency  # the shop's one currency (a program names no other)
     earning = program["earning"]
     return {
         "currency": currency,

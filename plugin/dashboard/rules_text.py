@@ -51,7 +51,7 @@ class Words:
 
 def describe(program: dict, lang: str, shop_currency: str, now: datetime) -> list[Section]:
     """The sections of the rules page, in order, each with its sentences; empty ones are left out."""
-    w = Words(lang, program.get("currency") or shop_currency, program)
+    w = Words(lang, shop_currency, program)  # the shop's one currency (a program names no other)
     sections = [_earning(w), _point_types(w), _redemption(w), _rewards(w), _tiers(w),
                 _bonuses(w), _referrals(w), _campaigns(w, now), _transfers(w)]
     return [section for section in sections if section.lines]

@@ -135,6 +135,17 @@ mutation undiscount($id: ID!) {
 COMBINES = {"orderDiscounts": True, "productDiscounts": True, "shippingDiscounts": True}
 
 
+SHOP_CURRENCY = "query shopCurrency { shop { currencyCode } }"
+
+
+def shop_currency(client: ShopifyClient) -> str:
+    """The shop's own currency (ISO 4217): what its orders' ``shop_money`` amounts are in."""
+    code = ((client.graphql(SHOP_CURRENCY).get("shop") or {}).get("currencyCode") or "")
+    if not (isinstance(code, str) and len(code) == 3 and code.isalpha()):
+        raise PlatformError(f"{client.domain} named no shop currency: {code!r}")
+    return code.upper()
+
+
 def customer_gid(customer_id: str) -> str:
     return f"gid://shopify/Customer/{customer_id}"
 

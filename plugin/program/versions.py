@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import peewee
+from marshmallow import ValidationError
 
 from plugin import clock
 from plugin.db import database
-from plugin.models import ProgramVersion
+from plugin.models import ProgramVersion, Shop
 from plugin.program import document
 
 #: (shop, version number) -> ((the version row's id, its time), its loaded program)
@@ -48,6 +49,10 @@ def _identity(row: ProgramVersion) -> tuple:
 def save(shop_id: int, raw: dict, author: str) -> ProgramVersion:
     """Validate and store a new version; raises ValidationError naming each bad field."""
     program = document.load(raw)
+    shop_currency = Shop.select(Shop.currency).where(Shop.id == shop_id).scalar()
+    if program.get("currency") and program["currency"].upper() != shop_currency:
+        raise ValidationError({"currency": [f"the shop's currency is {shop_currency}: a program "
+                                            "names no other (or none)"]})
     for _ in range(3):  # two owners saving at once: the loser takes the next number
         latest = (ProgramVersion.select(peewee.fn.MAX(ProgramVersion.number))
                   .where(ProgramVersion.shop == shop_id).scalar()) or 0

@@ -17,7 +17,8 @@ from tests.e2e.conftest import ARTIFACTS, browser_missing
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(browser_missing() is not None, reason=str(browser_missing()))]
 
-BOB, ANNA = "207119551", "7390000000001"  # 119 and 336 points after the demo deliveries
+BOB, ANNA = "207119551", "7390000000001"  # 1665 and 336 points after the demo deliveries
+RUB = "RUB\u00a0"  # how Chromium writes roubles in English
 
 
 def expect():
@@ -30,9 +31,9 @@ def test_shopper_redeems_at_checkout_and_the_paid_order_commits_the_hold(demo_st
     check = expect()
     page.goto(f"{demo_store.url}/demo/checkout?customer={BOB}")
     widget = page.locator("[data-loyalty-widget]")
-    check(widget.locator(".loyalty__points")).to_have_text("119 points available")
+    check(widget.locator(".loyalty__points")).to_have_text("1,665 points available")
     check(widget).to_contain_text("You will earn 13 points with this order")  # 5% of 272.50
-    check(page.locator("#total")).to_have_text("$272.50")
+    check(page.locator("#total")).to_have_text(RUB + "272.50")
     check(page.locator("#tier-label")).to_be_hidden()  # a Novice (one order) has no tier price
     height, reserved = widget.evaluate(
         "el => [el.getBoundingClientRect().height, parseFloat(getComputedStyle(el).minHeight)]")
@@ -40,26 +41,27 @@ def test_shopper_redeems_at_checkout_and_the_paid_order_commits_the_hold(demo_st
 
     slider = widget.get_by_role("slider", name="Points to spend")
     slider.focus()
-    page.keyboard.press("End")  # the keyboard reaches the most the cart allows
-    check(widget.get_by_role("spinbutton", name="Points to spend")).to_have_value("119")
+    page.keyboard.press("End")  # the keyboard reaches the most the cart allows (272.50: 272 points)
+    check(widget.get_by_role("spinbutton", name="Points to spend")).to_have_value("272")
     page.keyboard.press("Home")
     for _ in range(50):
         page.keyboard.press("ArrowRight")
-    check(widget.locator(".loyalty__worth")).to_have_text("50 points = $50.00 off")
+    check(widget.locator(".loyalty__worth")).to_have_text(f"50 points = {RUB}50.00 off")
     widget.get_by_role("button", name="Apply discount").click()
 
-    check(widget.locator(".loyalty__discount")).to_have_text("Discount $50.00 applied")
+    check(widget.locator(".loyalty__discount")).to_have_text(f"Discount {RUB}50.00 applied")
     code = re.search(r"LOY-\w+", widget.locator(".loyalty__code").inner_text()).group(0)
     check(page.locator("#discount-code")).to_have_text(code)
-    check(page.locator("#discount")).to_have_text("−$50.00")
-    check(page.locator("#total")).to_have_text("$222.50")
-    check(widget.locator(".loyalty__points")).to_have_text("69 points available")  # 50 on hold
+    check(page.locator("#discount")).to_have_text(f"−{RUB}50.00")
+    check(page.locator("#total")).to_have_text(RUB + "222.50")
+    check(widget.locator(".loyalty__points")).to_have_text("1,615 points available")  # 50 on hold
+    check(widget).to_contain_text("You will earn 11 points with this order")  # 5% of 222.50, as credited
 
     page.get_by_role("button", name="Place order").click()
     check(page.locator("#hold-status")).to_have_text("Points for the discount: committed")
-    check(page.locator("#order-status")).to_contain_text("$222.50")
+    check(page.locator("#order-status")).to_contain_text(RUB + "222.50")
     check(widget.locator(".loyalty__msg")).to_have_text("Your discount was used on your order.")
-    check(widget.locator(".loyalty__points")).to_have_text("80 points available")  # + 5% of 222.50
+    check(widget.locator(".loyalty__points")).to_have_text("1,626 points available")  # + 5% of 222.50
     with session():
         hold = Hold.get(Hold.code == code)
         order = Order.get(Order.platform_id == hold.order_id)
@@ -67,12 +69,12 @@ def test_shopper_redeems_at_checkout_and_the_paid_order_commits_the_hold(demo_st
 
     # The second order made Bob Bronze: the page shows the same cart at the tier's price, as the widget does.
     check(page.locator("#tier-label")).to_have_text("Bronze price −3%")
-    check(page.locator("#tier-discount")).to_have_text("−$8.18")  # 3% of each line: 5.97 + 1.74 + 0.47
+    check(page.locator("#tier-discount")).to_have_text(f"−{RUB}8.18")  # 3% of each line: 5.97 + 1.74 + 0.47
     check(page.locator("#discount")).to_be_hidden()
-    check(page.locator("#total")).to_have_text("$264.32")
-    check(widget.locator(".loyalty__perk")).to_have_text("Bronze price: −3% ($8.18)")
+    check(page.locator("#total")).to_have_text(RUB + "264.32")
+    check(widget.locator(".loyalty__perk")).to_have_text(f"Bronze price: −3% ({RUB}8.18)")
     check(widget).to_contain_text("You will earn 13 points with this order")  # 5% of 264.32
-    check(page.locator("#order-status")).to_contain_text("$222.50")  # what the placed order cost
+    check(page.locator("#order-status")).to_contain_text(RUB + "222.50")  # what the placed order cost
     check(page.get_by_role("button", name="Place order")).to_be_enabled()
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -145,13 +147,13 @@ def test_account_page_shows_tier_referral_badges_and_gives_points_to_a_friend(de
     check(widget.locator(".loyalty__badges")).to_contain_text("First order")
     check(widget.locator(".loyalty__badges")).to_contain_text("not yet")
 
-    before = int(re.search(r"\d+", points.inner_text()).group(0))
+    before = int(re.search(r"[\d,]+", points.inner_text()).group(0).replace(",", ""))
     widget.get_by_text("Give points to a friend").press("Enter")  # the keyboard opens the section
     widget.get_by_label("Email or customer ID").fill("anna.ivanova@example.ru")
     widget.get_by_label("Points", exact=True).fill("10")
     widget.get_by_role("button", name="Send points").click()
     sent = widget.locator(".loyalty__give .loyalty__msg")
     check(sent).to_have_text("10 points sent to anna.ivanova@example.ru")
-    check(points).to_have_text(f"{before - 10} points available")
+    check(points).to_have_text(f"{before - 10:,} points available")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "account.png"), full_page=True)
