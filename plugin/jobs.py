@@ -12,7 +12,7 @@ from datetime import timedelta
 import peewee
 from peewee import fn
 
-from plugin import apply, clock
+from plugin import apply, catalog, clock
 from plugin.db import claiming, database, session, write_transaction
 from plugin.models import Event, Order
 
@@ -46,6 +46,7 @@ def apply_pending(shop_id: int, batch_size: int = 200) -> int:
 
 def apply_batch(shop_id: int, batch_size: int) -> int:
     """Claim up to ``batch_size`` pending events and apply them in one transaction."""
+    catalog.prepare(shop_id, batch_size)  # Admin API lookups, outside the transaction
     with write_transaction():
         events = list(claiming(
             Event.select()

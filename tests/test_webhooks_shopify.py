@@ -109,7 +109,7 @@ def test_wrong_field_is_422_naming_it_and_writes_nothing(post_webhook, shop, mut
     assert rows(Event) == 0
 
 
-@pytest.mark.parametrize("topic", ["products/update", "orders/fulfilled", ""])
+@pytest.mark.parametrize("topic", ["collections/update", "orders/fulfilled", ""])
 def test_unknown_topic_is_acknowledged_and_recorded(post_webhook, shop, topic):
     response = post_webhook(topic, {"id": 1})
     assert response.status_code == 200

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from webhooks import privacy_payloads, review_payloads
+from webhooks import privacy_payloads, product_payloads, review_payloads
 from webhooks import shopify_payloads as shopify
 from webhooks.mapped import Mapped, unknown
 
@@ -55,6 +55,10 @@ SHOPIFY_TOPICS: dict[str, Callable[[dict], Mapped]] = {
     "refunds/create": _refund,
     "customers/create": _customer,
     "app/uninstalled": _uninstalled,
+    # Tags, type and compare-at prices for the rules (plugin.catalog); they never move points.
+    "products/create": product_payloads.updated,
+    "products/update": product_payloads.updated,
+    "products/delete": product_payloads.deleted,
 }
 #: Mandatory privacy topics: declared in the app's configuration, not subscribed over the API.
 #: Stored like any event and applied by plugin.privacy (an export, a redaction, a shop wipe).

@@ -1,0 +1,183 @@
+"""What the rules need to know about a shop's products: tags, type, vendor, sale prices.
+
+Shopify's order webhooks carry none of them, so "promotional items earn nothing" or "sale items
+cannot be paid with points" would never match a real order. The products webhooks keep a
+per-shop cache (``CatalogProduct``); a product the cache has never seen is looked up through the
+Admin API when its first order is applied, in one call for the whole batch, made before the
+batch's write transaction (no lock is held while Shopify answers). The worker then copies the
+facts onto the order's lines before the earning rules and caps read them.
+
+If the lookup fails the order is applied all the same, with what is known, and its breakdown
+says which products earned without their tags, type and sale price: retrying instead would hold
+the shop's whole inbox (events apply in arrival order) on a third party's outage.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from plugin import clock, install
+from plugin.config import load_settings
+from plugin.crypto import Vault
+from plugin.db import claiming, locking, write_transaction
+from plugin.models import CatalogProduct, Event, Shop
+from plugin.platforms import PlatformError
+from plugin.platforms import shopify as shopify_api
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "shopify"
+ORDER_TOPICS = ("orders/paid", "orders/create")
+PRODUCT_TOPICS = ("products/create", "products/update", "products/delete")
+APPLIED = "applied"
+
+
+def prepare(shop_id: int, limit: int) -> None:
+    """Before a batch's transaction: apply the products webhooks among the next ``limit`` pending
+    events, then look up the products their orders name that the cache does not know."""
+    events = list(Event.select(Event.id, Event.shop, Event.platform, Event.topic, Event.payload).where(
+        (Event.shop == shop_id) & (Event.status == "pending") & (Event.platform == PLATFORM)
+        & Event.topic.in_(ORDER_TOPICS + PRODUCT_TOPICS)).order_by(Event.id).limit(limit))
+    if not events:
+        return
+    _apply_product_events(shop_id, [e for e in events if e.topic in PRODUCT_TOPICS])
+    wanted = {(line.get("product_id"), line.get("variant_id"))
+              for e in events if e.topic in ORDER_TOPICS
+              for line in (_payload(e) or {}).get("lines") or [] if line.get("product_id")}
+    if wanted:
+        lookup(shop_id, wanted)
+
+
+def lookup(shop_id: int, wanted: set[tuple[str, str | None]]) -> None:
+    """Ask Shopify once for the (product, variant) pairs the cache lacks and cache the answers.
+    A failure is logged and left to the orders' breakdown; the next batch asks again."""
+    known = {row.product_id: row.variants for row in CatalogProduct.select(
+        CatalogProduct.product_id, CatalogProduct.variants).where(
+        (CatalogProduct.shop == shop_id) & CatalogProduct.product_id.in_([p for p, _ in wanted]))}
+    variants = sorted({v for p, v in wanted if v and (p not in known or v not in known[p])})
+    products = sorted({p for p, v in wanted if not v and p not in known})
+    if not variants and not products:
+        return
+    shop = Shop.get_by_id(shop_id)
+    if shop.platform != PLATFORM or not shop.access_token:
+        return
+    try:
+        settings = load_settings()
+        client = shopify_api.ShopifyClient(shop.domain, install.access_token(shop, Vault(settings.secret_key),
+                                                                            settings))
+        found = shopify_api.catalog_facts(client, variants, products)
+    except (PlatformError, ValueError) as exc:  # ConfigError and an undecryptable token are ValueErrors
+        log.warning("shop %s: product lookup for %s lines failed, orders apply without it: %s",
+                    shop_id, len(variants) + len(products), exc)
+        return
+    with write_transaction():
+        for product_id, facts in found.items():
+            _store(shop_id, product_id, facts, merge=True)
+
+
+def onto_orders(shop_id: int, events: list[Event]) -> None:
+    """Copy the cached facts onto the lines of Shopify paid orders; a line whose product the
+    cache does not know keeps none, and the order's breakdown says so."""
+    orders = [e.payload for e in events if e.platform == PLATFORM and e.payload]
+    ids = {line["product_id"] for order in orders for line in order["lines"] if line.get("product_id")}
+    if not ids:
+        return
+    rows = {row.product_id: row for row in CatalogProduct.select().where(
+        (CatalogProduct.shop == shop_id) & CatalogProduct.product_id.in_(list(ids)))}
+    for order in orders:
+        unknown = []
+        for line in order["lines"]:
+            row = rows.get(line.get("product_id"))
+            if row is not None:
+                onto_line(line, row)
+            elif line.get("product_id") and line["product_id"] not in unknown:
+                unknown.append(line["product_id"])
+        if unknown:
+            note = (f"product {', '.join(unknown)} not in the catalog: "
+                    "earned without its tags, type and sale price")
+            order["notes"] = [n for n in order.get("notes") or [] if n != note] + [note]
+
+
+def onto_line(line: dict, row: CatalogProduct) -> None:
+    line["tags"], line["product_type"] = list(row.tags or []), row.product_type
+    line["vendor"] = line.get("vendor") or row.vendor
+    line["on_sale"] = on_sale((row.variants or {}).get(line.get("variant_id") or ""))
+
+
+def on_sale(variant: dict | None) -> bool:
+    """Shopify's sale: a compare-at price above the price."""
+    if not variant or variant.get("price") is None or variant.get("compare_at_price") is None:
+        return False
+    try:
+        return Decimal(variant["compare_at_price"]) > Decimal(variant["price"])
+    except InvalidOperation:
+        return False
+
+
+def product_updated(event: Event) -> str:
+    """products/create and products/update: the cache takes the newer facts; no points move."""
+    data = event.payload
+    _store(event.shop_id, data["product_id"], data, merge=False)
+    return APPLIED
+
+
+def product_deleted(event: Event) -> str:
+    CatalogProduct.delete().where((CatalogProduct.shop == event.shop_id)
+                                  & (CatalogProduct.product_id == event.payload["product_id"])).execute()
+    return APPLIED
+
+
+def _apply_product_events(shop_id: int, events: list[Event]) -> None:
+    """Products webhooks ahead of the batch's orders, so an order sees the tag added before it;
+    each is marked applied here, once (skip-locked, conditional), and the batch never sees it."""
+    if not events:
+        return
+    with write_transaction():
+        for event in claiming(Event.select().where(Event.id.in_([e.id for e in events])
+                                                   & (Event.status == "pending")).order_by(Event.id)):
+            event.payload = _payload(event)
+            if event.payload is None:
+                continue  # does not fit: the batch applies it and records why
+            (product_deleted if event.topic == "products/delete" else product_updated)(event)
+            Event.update(status=APPLIED, attempts=Event.attempts + 1, applied_at=clock.now()).where(
+                (Event.id == event.id) & (Event.status == "pending")).execute()
+
+
+def _payload(event: Event) -> dict | None:
+    """The mapped payload; mapped here from the raw body where the receiver left it unmapped."""
+    if event.payload is not None:
+        return event.payload
+    from marshmallow import ValidationError
+
+    from webhooks.topics import REGISTRY
+
+    mapper = REGISTRY[PLATFORM].get(event.topic)
+    raw = Event.select(Event.raw_body).where(Event.id == event.id).scalar()
+    try:
+        return mapper(json.loads(raw, parse_float=Decimal)).payload if mapper and raw else None
+    except (ValidationError, ValueError):
+        return None
+
+
+def _store(shop_id: int, product_id: str, facts: dict, *, merge: bool) -> None:
+    """Upsert one product. A webhook replaces its variants; a lookup adds the ones it asked for.
+    The product's own facts change only for an update at least as new as the one cached."""
+    row = locking(CatalogProduct.select().where(
+        (CatalogProduct.shop == shop_id) & (CatalogProduct.product_id == product_id))).first()
+    updated_at = datetime.fromisoformat(facts["updated_at"]) if facts.get("updated_at") else None
+    product = {"tags": facts["tags"], "product_type": facts["product_type"], "vendor": facts["vendor"],
+               "updated_at": updated_at}
+    if row is None:
+        CatalogProduct.insert(shop=shop_id, product_id=product_id, variants=facts["variants"],
+                              fetched_at=clock.now(), **product).on_conflict_ignore().execute()
+        return
+    newer = updated_at is None or row.updated_at is None or updated_at >= row.updated_at
+    if not newer and not merge:
+        return  # a late delivery of an older version
+    changes = {"fetched_at": clock.now(),
+               "variants": {**(row.variants or {}), **facts["variants"]} if merge else facts["variants"],
+               **(product if newer else {})}
+    CatalogProduct.update(**changes).where(CatalogProduct.id == row.id).execute()
