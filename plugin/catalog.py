@@ -101,10 +101,28 @@ def onto_orders(shop_id: int, events: list[Event]) -> None:
             order["notes"] = [n for n in order.get("notes") or [] if n != note] + [note]
 
 
+def onto_cart(shop_id: int, order: dict) -> dict:
+    """A widget cart's lines take the facts the catalog has for their products, as the paid order
+    will: what the storefront sent is only a claim (anyone can edit it); unknown products keep it.
+    A cart line names no variant, so its sale flag stays the storefront's."""
+    ids = {line["product_id"] for line in order["lines"] if line.get("product_id")}
+    if ids:
+        rows = {row.product_id: row for row in CatalogProduct.select().where(
+            (CatalogProduct.shop == shop_id) & CatalogProduct.product_id.in_(list(ids)))}
+        for line in order["lines"]:
+            row = rows.get(line.get("product_id"))
+            if row is not None:
+                _describe(line, row)
+    return order
+
 def onto_line(line: dict, row: CatalogProduct) -> None:
+    _describe(line, row)
+    line["on_sale"] = on_sale((row.variants or {}).get(line.get("variant_id") or ""))
+
+
+def _describe(line: dict, row: CatalogProduct) -> None:
     line["tags"], line["product_type"] = list(row.tags or []), row.product_type
     line["vendor"] = line.get("vendor") or row.vendor
-    line["on_sale"] = on_sale((row.variants or {}).get(line.get("variant_id") or ""))
 
 
 def on_sale(variant: dict | None) -> bool:

@@ -14,7 +14,7 @@ from plugin.db import session
 from plugin.models import CatalogProduct, Customer, Event, LedgerEntry, Order, Shop
 from plugin.platforms.shopify import API_VERSION
 from plugin.program import caps, versions
-from tests.conftest import SHOP_DOMAIN, fixture_json
+from tests.conftest import SHOP_DOMAIN, fixture_json, shopper_headers
 
 ORDER = "shopify/rest2025-07_order_450789469__GET_orders_450789469.json"  # 3 variants of 632910392
 PRODUCT = "shopify/rest2025-07_product_632910392__GET_products.json"
@@ -195,3 +195,14 @@ def test_failing_lookup_applies_the_order_and_says_so_in_its_breakdown(
         assert [e.status for e in Event.select()] == ["applied"]
     assert balance() == 29  # earned on what was known: no tags, no sale prices
     assert any("632910392 not in the catalog" in note for note in earned(1001)["rule"]["notes"])
+
+
+def test_widget_quote_takes_the_catalogs_tags_over_the_storefronts(app, client, store, post_webhook, drain):
+    post_webhook("products/update", product("promo"))
+    drain()
+    cart = {"lines": [{"product_id": "632910392", "tags": [], "price": "199.00"},
+                      {"product_id": "921728736", "tags": [], "price": "100.00"}]}
+    body = client.post("/widget/v1/quote", json={"cart": cart},
+                       headers=shopper_headers(app, store, None)).get_json()
+    assert body["payable"]["amount"] == "100.00"  # the promo iPod cannot be paid with points
+    assert body["earns"]["points"] == 5  # nor does it earn

@@ -9,6 +9,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from plugin import carts, clock, customers, install, ledger, redemption, rewards, tier_perks
 from plugin.bodies import json_object
+from plugin.catalog import onto_cart
 from plugin.errors import LoyaltyError, NotFound, Unauthorized
 from plugin.models import Hold, Order, Shop
 from plugin.platforms import shopify as shopify_api
@@ -65,7 +66,7 @@ def quote():
     priced after the tier's standing discount, as the order will be."""
     shopper = g.shopper
     cart = json_object(QUOTE)["cart"]
-    order = carts.as_order(cart)
+    order = onto_cart(shopper.shop.id, carts.as_order(cart))
     customer = customers.find(shopper.shop.id, shopper.customer_id) if shopper.signed_in else None
     _, program = versions.current(shopper.shop.id)
     tier = tier_perks.tier_of(program, customer)
@@ -117,7 +118,7 @@ def _hold(data: dict, make_discount) -> tuple:
     customer = customers.ensure(shopper.shop.id, shopper.customer_id)
     _, program = versions.current(shopper.shop.id)
     tier = tier_perks.tier_of(program, customer)
-    order = tier_perks.discounted(carts.as_order(data["cart"]), tier)
+    order = tier_perks.discounted(onto_cart(shopper.shop.id, carts.as_order(data["cart"])), tier)
     key = f"widget:{shopper.customer_id}:{key}"  # one shopper's key never answers another's retry
     existed = Hold.select().where((Hold.shop == shopper.shop.id) & (Hold.idempotency_key == key)).exists()
     hold = redemption.redeem(customer, discount=make_discount(customer, order, tier), lines=order["lines"],
@@ -143,7 +144,7 @@ def reward_catalog():
     customer = customers.find(shopper.shop.id, shopper.customer_id) if shopper.signed_in else None
     _, program = versions.current(shopper.shop.id)
     tier = tier_perks.tier_of(program, customer)
-    order = tier_perks.discounted(carts.as_order(data["cart"]), tier)
+    order = tier_perks.discounted(onto_cart(shopper.shop.id, carts.as_order(data["cart"])), tier)
     return jsonify(rewards=rewards.catalog(program, order, ledger.spendable(customer) if customer else {},
                                            data["lang"], tier_id=tier and tier["id"]))
 
