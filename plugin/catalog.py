@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from plugin import clock, install
@@ -33,6 +33,10 @@ PLATFORM = "shopify"
 ORDER_TOPICS = ("orders/paid", "orders/create")
 PRODUCT_TOPICS = ("products/create", "products/update", "products/delete")
 APPLIED = "applied"
+#: After a failed lookup a shop's orders apply without one for a while: a Shopify outage then costs
+#: each worker one timeout a minute instead of one per batch. Only a throttle: losing it is harmless.
+BACKOFF = timedelta(seconds=60)
+_failed_at: dict[int, datetime] = {}
 
 
 def prepare(shop_id: int, limit: int) -> None:
@@ -62,7 +66,8 @@ def lookup(shop_id: int, wanted: set[tuple[str, str | None]]) -> None:
     if not variants and not products:
         return
     shop = Shop.get_by_id(shop_id)
-    if shop.platform != PLATFORM or not shop.access_token:
+    if shop.platform != PLATFORM or not shop.access_token or (
+            shop_id in _failed_at and clock.now() < _failed_at[shop_id] + BACKOFF):
         return
     try:
         settings = load_settings()
@@ -72,7 +77,9 @@ def lookup(shop_id: int, wanted: set[tuple[str, str | None]]) -> None:
     except (PlatformError, ValueError) as exc:  # ConfigError and an undecryptable token are ValueErrors
         log.warning("shop %s: product lookup for %s lines failed, orders apply without it: %s",
                     shop_id, len(variants) + len(products), exc)
+        _failed_at[shop_id] = clock.now()
         return
+    _failed_at.pop(shop_id, None)
     with write_transaction():
         for product_id, facts in found.items():
             _store(shop_id, product_id, facts, merge=True)

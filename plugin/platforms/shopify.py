@@ -293,9 +293,10 @@ def catalog_facts(client: ShopifyClient, variant_ids: list[str], product_ids: li
             if not product.get("id"):
                 continue
             facts = found.setdefault(_numeric(product["id"]), {
-                "tags": list(product.get("tags") or []), "product_type": product.get("productType") or None,
-                "vendor": product.get("vendor") or None, "updated_at": _utc(product.get("updatedAt")),
-                "variants": {}})
+                "tags": [str(tag)[:255] for tag in product.get("tags") or []],
+                "product_type": (product.get("productType") or "")[:255] or None,
+                "vendor": (product.get("vendor") or "")[:255] or None,
+                "updated_at": _utc(product.get("updatedAt")), "variants": {}})
             if node is not product:
                 facts["variants"][_numeric(node["id"])] = {
                     "price": node.get("price"), "compare_at_price": node.get("compareAtPrice")}
