@@ -57,7 +57,7 @@ def prepare(shop_id: int, limit: int) -> None:
 
 def lookup(shop_id: int, wanted: set[tuple[str, str | None]]) -> None:
     """Ask Shopify once for the (product, variant) pairs the cache lacks and cache the answers.
-    A failure is logged and left to the orders' breakdown; the next batch asks again."""
+    A failure is logged and left to the orders' breakdown; a batch after the backoff asks again."""
     known = {row.product_id: row.variants for row in CatalogProduct.select(
         CatalogProduct.product_id, CatalogProduct.variants).where(
         (CatalogProduct.shop == shop_id) & CatalogProduct.product_id.in_([p for p, _ in wanted]))}
