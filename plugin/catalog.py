@@ -33,6 +33,7 @@ PLATFORM = "shopify"
 ORDER_TOPICS = ("orders/paid", "orders/create")
 PRODUCT_TOPICS = ("products/create", "products/update", "products/delete")
 APPLIED = "applied"
+READ_PRODUCTS = {"read_products", "write_products"}  # either scope reads products
 #: After a failed lookup a shop's orders apply without one for a while: a Shopify outage then costs
 #: each worker one timeout a minute instead of one per batch. Only a throttle: losing it is harmless.
 BACKOFF = timedelta(seconds=60)
@@ -66,9 +67,10 @@ def lookup(shop_id: int, wanted: set[tuple[str, str | None]]) -> None:
     if not variants and not products:
         return
     shop = Shop.get_by_id(shop_id)
-    if shop.platform != PLATFORM or not shop.access_token or (
+    granted = set((shop.scopes or "").replace(" ", "").split(","))
+    if shop.platform != PLATFORM or not shop.access_token or not granted & READ_PRODUCTS or (
             shop_id in _failed_at and clock.now() < _failed_at[shop_id] + BACKOFF):
-        return
+        return  # not installed with the scope (yet), or Shopify failed a moment ago
     try:
         settings = load_settings()
         client = shopify_api.ShopifyClient(shop.domain, install.access_token(shop, Vault(settings.secret_key),

@@ -33,8 +33,8 @@ PROGRAM = {  # promotional items earn nothing and cannot be paid with points; no
 def store(app, shop, job_env):
     """The shop as after install (an access token) running the promo program."""
     with session():
-        Shop.update(access_token=app.extensions["loyalty"].vault.encrypt("shpat_test")).where(
-            Shop.id == shop.id).execute()
+        Shop.update(access_token=app.extensions["loyalty"].vault.encrypt("shpat_test"),
+                    scopes="read_orders,read_products").where(Shop.id == shop.id).execute()
         versions.save(shop.id, PROGRAM, author="test")
     return shop
 
@@ -240,3 +240,11 @@ def test_after_a_failed_lookup_the_shops_next_orders_wait_for_no_call(store, pos
     assert len(admin_api.calls) == 1
     with session():
         assert [e.status for e in Event.select()] == ["applied", "applied"]
+
+
+def test_shop_installed_without_read_products_is_not_asked(store, post_webhook, drain, admin_api):
+    with session():
+        Shop.update(scopes="read_orders").where(Shop.id == store.id).execute()
+    post_webhook("orders/paid", order(1001))
+    drain()
+    assert len(admin_api.calls) == 0 and balance() == 29
