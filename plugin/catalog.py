@@ -26,6 +26,7 @@ from plugin.db import claiming, locking, write_transaction
 from plugin.models import CatalogProduct, Event, Shop
 from plugin.platforms import PlatformError
 from plugin.platforms import shopify as shopify_api
+from plugin.program import versions
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +90,14 @@ def lookup(shop_id: int, wanted: set[tuple[str, str | None]]) -> None:
 
 def onto_orders(shop_id: int, events: list[Event]) -> None:
     """Copy the cached facts onto the lines of Shopify paid orders; a line whose product the
-    cache does not know keeps none, and the order's breakdown says so."""
+    cache does not know keeps none, and the order's breakdown says so if the program cares."""
     orders = [e.payload for e in events if e.platform == PLATFORM and e.payload]
     ids = {line["product_id"] for order in orders for line in order["lines"] if line.get("product_id")}
     if not ids:
         return
     rows = {row.product_id: row for row in CatalogProduct.select().where(
         (CatalogProduct.shop == shop_id) & CatalogProduct.product_id.in_(list(ids)))}
+    says = reads_catalog(versions.current(shop_id)[1])
     for order in orders:
         unknown = []
         for line in order["lines"]:
@@ -104,10 +106,16 @@ def onto_orders(shop_id: int, events: list[Event]) -> None:
                 onto_line(line, row)
             elif line.get("product_id") and line["product_id"] not in unknown:
                 unknown.append(line["product_id"])
-        if unknown:
+        if unknown and says:
             note = (f"product {', '.join(unknown)} not in the catalog: "
                     "earned without its tags, type and sale price")
             order["notes"] = [n for n in order.get("notes") or [] if n != note] + [note]
+
+
+def reads_catalog(program: dict) -> bool:
+    """Whether a rule of the program turns on facts only the catalog has (vendor is on the line)."""
+    return bool(any(c["tags"] or c["product_types"] for c in program["categories"].values())
+                or program["earning"]["exclude_sale_items"] or program["redemption"]["exclude_sale_items"])
 
 
 def onto_cart(shop_id: int, order: dict) -> dict:

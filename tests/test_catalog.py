@@ -248,3 +248,9 @@ def test_shop_installed_without_read_products_is_not_asked(store, post_webhook, 
     post_webhook("orders/paid", order(1001))
     drain()
     assert len(admin_api.calls) == 0 and balance() == 29
+
+
+def test_order_of_a_program_without_catalog_rules_carries_no_catalog_note(shop, post_webhook, drain):
+    post_webhook("orders/paid", order(1001))
+    drain()
+    assert earned(1001)["rule"]["notes"] == []
