@@ -302,6 +302,7 @@ def catalog_facts(client: ShopifyClient, variant_ids: list[str], product_ids: li
                     "price": node.get("price"), "compare_at_price": node.get("compareAtPrice")}
     return found
 
+
 def oauth_message(params: Mapping[str, str | list[str]]) -> str:
     """Shopify's signed string: sorted key=value pairs, delimiters escaped, 'ids[]' lists as JSON."""
     pairs = []
