@@ -5,7 +5,9 @@ cannot be paid with points" would never match a real order. The products webhook
 per-shop cache (``CatalogProduct``); a product the cache has never seen is looked up through the
 Admin API when its first order is applied, in one call for the whole batch, made before the
 batch's write transaction (no lock is held while Shopify answers). The worker then copies the
-facts onto the order's lines before the earning rules and caps read them.
+facts onto the order's lines before the earning rules and caps read them: the rules see the
+catalog as it is when the order is applied (products webhooks waiting in the same batch first),
+and the order keeps those facts, so its refunds reverse on them.
 
 If the lookup fails the order is applied all the same, with what is known, and its breakdown
 says which products earned without their tags, type and sale price: retrying instead would hold
