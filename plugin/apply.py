@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from plugin import clock, customers, games, ledger, privacy, redemption, referrals, reversal, reviews, tiers
+from plugin.catalog import onto_orders, product_deleted, product_updated
 from plugin.db import locking
 from plugin.models import Customer, Event, Order, Shop
 from plugin.order_points import allowances, earned
@@ -37,6 +38,7 @@ def orders_paid(shop_id: int, events: list[Event]) -> None:
     events = [e for e in events if e.payload["order_id"] not in known]
     if not events:
         return
+    onto_orders(shop_id, events)  # tags, type and sale prices the webhooks do not carry
     version, program = versions.current(shop_id)
     buyers = customers.ensure_many(shop_id, {
         e.payload["customer"]["id"]: e.payload["customer"] for e in events if e.payload.get("customer")})
@@ -192,6 +194,8 @@ HANDLERS: dict[str, Callable[[Event], str]] = {
     "order.cancelled": order_cancelled,
     "customer.created": customer_created,
     "shop.uninstalled": shop_uninstalled,
+    "product.updated": product_updated,
+    "product.deleted": product_deleted,
     "review.published": reviews.review_published,
     "review.unpublished": reviews.review_unpublished,
     "privacy.data_request": privacy.data_request,

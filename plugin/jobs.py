@@ -12,7 +12,7 @@ from datetime import timedelta
 import peewee
 from peewee import Case, fn
 
-from plugin import apply, clock
+from plugin import apply, catalog, clock
 from plugin.db import claiming, database, session, write_transaction
 from plugin.models import Event, Order
 
@@ -47,6 +47,11 @@ def apply_pending(shop_id: int, batch_size: int = 200) -> int:
 
 def apply_batch(shop_id: int, batch_size: int) -> int:
     """Claim up to ``batch_size`` pending events and apply them in one transaction."""
+    with write_transaction():  # first mapped: the catalog lookup reads the orders' product ids
+        _map(list(claiming(Event.select().where(
+            (Event.shop == shop_id) & (Event.status == "pending") & Event.payload.is_null())
+            .order_by(Event.id).limit(batch_size))))
+    catalog.prepare(shop_id, batch_size)  # Admin API lookups, outside the transaction
     with write_transaction():
         events = list(claiming(
             Event.select()

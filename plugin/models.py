@@ -581,10 +581,28 @@ class PeriodicRun(BaseModel):
         table_name = "periodic_run"
 
 
+class CatalogProduct(BaseModel):
+    """What the rules need to know about one of a shop's products, which order webhooks do not
+    carry (plugin.catalog): tags, type, vendor, and per variant its price and compare-at price."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    product_id = pw.CharField(max_length=64)  # Shopify's numeric id, as order lines carry it
+    tags = JSONField(default=list)
+    product_type = pw.CharField(max_length=255, null=True)
+    vendor = pw.CharField(max_length=255, null=True)
+    variants = JSONField(default=dict)  # variant id -> {"price": "9.00", "compare_at_price": "12.00"|None}
+    updated_at = pw.DateTimeField(null=True)  # the platform's; an older update never overwrites a newer
+    fetched_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "catalog_product"
+        indexes = ((("shop", "product_id"), True),)
+
+
 ALL_MODELS = [Shop, ProgramVersion, Customer, Balance, Lot, Event, Order, LedgerEntry, Hold,
               ActivationCode, Activity, Notice,
               CoPurchase, OfferEvent, CustomerTier, TierChange, TierRun, TierDiscount,
               Badge, ChallengeProgress, QuestProgress, LeaderboardEntry,
               ReferralCode, Referral,
-              AdjustmentBatch, ImportRun, PrivacyRequest, DailyFigure,
+              AdjustmentBatch, ImportRun, PrivacyRequest, DailyFigure, CatalogProduct,
               DashboardSession, IdempotentRequest, PeriodicRun]

@@ -218,19 +218,19 @@ def test_failed_event_is_listed_with_its_error(client, shop, key):
 
 def test_unknown_topic_is_listed_as_ignored(client, shop, key, post_webhook, earn):
     earn()
-    answer = post_webhook("products/update", {"id": 1}).get_json()
+    answer = post_webhook("collections/update", {"id": 1}).get_json()
     assert answer["status"] == "ignored"
     response = client.get("/api/v1/events?status=ignored", headers=bearer(key))
     (item,) = response.get_json()["items"]
-    assert (item["id"], item["topic"], item["kind"]) == (answer["event_id"], "products/update", None)
-    assert "products/update" in item["error"]
+    assert (item["id"], item["topic"], item["kind"]) == (answer["event_id"], "collections/update", None)
+    assert "collections/update" in item["error"]
     with session():
         assert Event.select().count() == 2
 
 
 def test_events_without_status_list_all_newest_first(client, shop, key, post_webhook, earn):
     earn()
-    post_webhook("products/update", {"id": 1})
+    post_webhook("collections/update", {"id": 1})
     items = client.get("/api/v1/events", headers=bearer(key)).get_json()["items"]
     assert [item["status"] for item in items] == ["ignored", "applied"]
 

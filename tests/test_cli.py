@@ -228,7 +228,7 @@ def test_demo_reports_each_delivery_outcome(demo_env):
     assert {code for code, _, _ in lines} == {"200"}
     outcomes = [outcome for _, _, outcome in lines]
     assert outcomes.count("duplicate") == 1  # orders/paid after orders/create of the same order
-    assert lines[-1][1:] == ["products/update", "ignored"]
+    assert lines[-1][1:] == ["collections/update", "ignored"]
     with session():
         assert Event.select().count() == DEMO_DELIVERIES - 1
         assert not Event.select().where(Event.status.in_(["pending", "waiting", "failed"])).exists()

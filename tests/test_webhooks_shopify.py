@@ -116,7 +116,7 @@ def test_wrong_field_is_200_and_stored_invalid_naming_it(post_webhook, shop, dra
     assert rows(LedgerEntry) == 0
 
 
-@pytest.mark.parametrize("topic", ["products/update", "orders/fulfilled", ""])
+@pytest.mark.parametrize("topic", ["collections/update", "orders/fulfilled", ""])
 def test_unknown_topic_is_acknowledged_and_recorded(post_webhook, shop, topic):
     response = post_webhook(topic, {"id": 1})
     assert response.status_code == 200

@@ -63,6 +63,7 @@ class Allocation(_Payload):
 class LineItem(_Payload):
     id = _id(required=True)
     product_id = _id(allow_none=True, load_default=None)
+    variant_id = _id(allow_none=True, load_default=None)
     sku = fields.String(allow_none=True, load_default=None)
     vendor = fields.String(allow_none=True, load_default=None)
     quantity = fields.Integer(strict=True, required=True, validate=validate.Range(min=0, max=MAX_QUANTITY))
@@ -250,6 +251,8 @@ def order(body: dict) -> dict:
         "lines": [
             {"line_id": str(line["id"]),
              "product_id": None if line["product_id"] is None else str(line["product_id"]),
+             "variant_id": None if line["variant_id"] is None else str(line["variant_id"]),
+             # Not in the webhook: the worker fills them from the shop's catalog (plugin.catalog).
              "sku": line["sku"], "vendor": line["vendor"], "product_type": None, "tags": [],
              "on_sale": False, "quantity": line["quantity"], "amount": str(line_amount(line)),
              "gift_card": bool(line["gift_card"])}

@@ -15,7 +15,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields
 
-from webhooks import privacy_payloads, review_payloads
+from webhooks import privacy_payloads, product_payloads, review_payloads
 from webhooks import shopify_payloads as shopify
 from webhooks.mapped import MAX_AMOUNT, Mapped, unknown
 from webhooks.readers import Unreadable, field, opaque_id, platform_id, shown
@@ -150,6 +150,10 @@ SHOPIFY_TOPICS: dict[str, Topic] = {
     "refunds/create": Topic(_refund_keys, _refund),
     "customers/create": Topic(_customer_keys, _customer),
     "app/uninstalled": Topic(lambda body: Mapped("shop.uninstalled"), _uninstalled),
+    # Tags, type and compare-at prices for the rules (plugin.catalog); they never move points.
+    "products/create": Topic(_kind_only(product_payloads.UPDATED), product_payloads.updated),
+    "products/update": Topic(_kind_only(product_payloads.UPDATED), product_payloads.updated),
+    "products/delete": Topic(_kind_only(product_payloads.DELETED), product_payloads.deleted),
 }
 #: Mandatory privacy topics: declared in the app's configuration, not subscribed over the API.
 #: Stored like any event and applied by plugin.privacy (an export, a redaction, a shop wipe).

@@ -12,6 +12,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from plugin import carts, customers, offers
 from plugin.bodies import json_object
+from plugin.catalog import onto_cart
 from plugin.models import OfferEvent
 from plugin.program import versions
 from widgets.api import bp
@@ -64,7 +65,7 @@ def _answer(cart: dict | None, lang: str | None):
     shop = g.shopper.shop
     _, program = versions.current(shop.id)
     lang = offers.language(lang or request.args.get("lang"))
-    lines = carts.as_order(cart)["lines"] if cart else None
+    lines = onto_cart(shop.id, carts.as_order(cart))["lines"] if cart else None
     found = offers.build(shop, _customer(), program, lines=lines, lang=lang,
                          currency=(cart or {}).get("currency"))
     return jsonify(OFFERS_OUT.dump({"lang": lang, "offers": found}))

@@ -9,6 +9,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from plugin import carts, customers, install, ledger, order_points, redemption, rewards, tier_perks
 from plugin.bodies import json_object
+from plugin.catalog import onto_cart
 from plugin.errors import LoyaltyError, NotFound, Unauthorized
 from plugin.idempotency_http import for_shopper, idempotent
 from plugin.models import Hold, Shop
@@ -67,7 +68,7 @@ def quote():
     priced after the tier's standing discount and the points discount held, as the order will be."""
     shopper = g.shopper
     cart = json_object(QUOTE)["cart"]
-    order = carts.as_order(cart)
+    order = onto_cart(shopper.shop.id, carts.as_order(cart))
     customer = customers.find(shopper.shop.id, shopper.customer_id) if shopper.signed_in else None
     _, program = versions.current(shopper.shop.id)
     tier = tier_perks.tier_of(program, customer)
@@ -110,7 +111,7 @@ def _hold(data: dict, make_discount) -> tuple:
     customer = customers.ensure(shopper.shop.id, shopper.customer_id)
     _, program = versions.current(shopper.shop.id)
     tier = tier_perks.tier_of(program, customer)
-    order = tier_perks.discounted(carts.as_order(data["cart"]), tier)
+    order = tier_perks.discounted(onto_cart(shopper.shop.id, carts.as_order(data["cart"])), tier)
     key = f"widget:{shopper.customer_id}:{key}"  # one shopper's key never answers another's retry
     existed = Hold.select().where((Hold.shop == shopper.shop.id) & (Hold.idempotency_key == key)).exists()
     hold = redemption.redeem(customer, discount=make_discount(customer, order, tier), lines=order["lines"],
@@ -137,7 +138,7 @@ def reward_catalog():
     customer = customers.find(shopper.shop.id, shopper.customer_id) if shopper.signed_in else None
     _, program = versions.current(shopper.shop.id)
     tier = tier_perks.tier_of(program, customer)
-    order = tier_perks.discounted(carts.as_order(data["cart"]), tier)
+    order = tier_perks.discounted(onto_cart(shopper.shop.id, carts.as_order(data["cart"])), tier)
     return jsonify(rewards=rewards.catalog(program, order, ledger.spendable(customer) if customer else {},
                                            data["lang"], tier_id=tier and tier["id"]))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import requests
@@ -261,6 +261,57 @@ def retag_customers(client: ShopifyClient, moves: list[tuple[str, list[str], lis
               (result or {}).get("userErrors") or []]
     if failed:
         raise PlatformError("customer tags not changed: " + "; ".join(failed))
+
+
+CATALOG_QUERY = """
+query catalog($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    ... on ProductVariant { id price compareAtPrice product { id tags productType vendor updatedAt } }
+    ... on Product { id tags productType vendor updatedAt }
+  }
+}"""
+#: ``nodes`` takes at most 250 ids; a variant with its product costs 2 points of the 1000 a query may.
+NODES_PER_CALL = 250
+
+
+def _numeric(gid: str) -> str:
+    return str(gid).rsplit("/", 1)[-1]
+
+
+def _utc(moment: str | None) -> str | None:
+    if not moment:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(moment).replace("Z", "+00:00"))
+    except ValueError:
+        return None  # unknown: the cached facts are taken as the newest
+    return (parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed).isoformat()
+
+
+def catalog_facts(client: ShopifyClient, variant_ids: list[str], product_ids: list[str]) -> dict[str, dict]:
+    """Tags, type, vendor and variant prices, asked by variant (and by product for lines without
+    one): product id -> facts. Variants, not products with all their variants, because a
+    product's ``variants(first: N)`` costs N points and a query may cost 1000: 250 lines per call."""
+    ids = ([f"gid://shopify/ProductVariant/{v}" for v in variant_ids]
+           + [f"gid://shopify/Product/{p}" for p in product_ids])
+    found: dict[str, dict] = {}
+    for start in range(0, len(ids), NODES_PER_CALL):
+        nodes = client.graphql(CATALOG_QUERY, {"ids": ids[start:start + NODES_PER_CALL]}).get("nodes") or []
+        for node in nodes:
+            if not isinstance(node, dict) or not node.get("id"):
+                continue  # deleted since the order, or not ours to read
+            product = node.get("product") or node
+            if not product.get("id"):
+                continue
+            facts = found.setdefault(_numeric(product["id"]), {
+                "tags": [str(tag)[:255] for tag in product.get("tags") or []],
+                "product_type": (product.get("productType") or "")[:255] or None,
+                "vendor": (product.get("vendor") or "")[:255] or None,
+                "updated_at": _utc(product.get("updatedAt")), "variants": {}})
+            if node is not product:
+                facts["variants"][_numeric(node["id"])] = {
+                    "price": node.get("price"), "compare_at_price": node.get("compareAtPrice")}
+    return found
 
 
 def oauth_message(params: Mapping[str, str | list[str]]) -> str:

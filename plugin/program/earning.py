@@ -133,7 +133,7 @@ def evaluate(program: dict, order: dict, *, at: datetime, customer_id: str | Non
             lines.append(Line(name, Decimal(order[name]), []))
     counted = [line for line in lines if not line.excluded]
     eligible = sum((line.amount for line in counted), Decimal(0))
-    notes: list[str] = []
+    notes: list[str] = list(order.get("notes") or [])  # what the order's mapping could not know
     if eligible < earning["min_order"] or eligible <= 0:
         if eligible > 0:
             notes.append(f"order below the minimum of {earning['min_order']}")
