@@ -16,7 +16,7 @@ from rq import SimpleWorker
 from plugin import audit, clock, queue, shops
 from plugin.app import create_app
 from plugin.db import database, session
-from plugin.models import ALL_MODELS
+from plugin.models import ALL_MODELS, Shop
 from plugin.program import versions
 from webhooks.signatures import shopify_sign
 
@@ -132,6 +132,15 @@ def shop(app):
     with session():
         created, _ = shops.register("shopify", SHOP_DOMAIN, own_webhook_secret=False)
     return created
+
+
+@pytest.fixture
+def installed(app, shop):
+    """The shop has a Shopify token, so redemptions create real discount codes."""
+    vault = app.extensions["loyalty"].vault
+    with session():
+        Shop.update(access_token=vault.encrypt("shpat_test")).where(Shop.id == shop.id).execute()
+        return Shop.get_by_id(shop.id)
 
 
 @pytest.fixture

@@ -150,15 +150,6 @@ def test_a_releasing_hold_is_committed_by_the_paid_order_and_charged_once(rich, 
     assert balance(rich) == 180 and late_charged() == 0
 
 
-@pytest.fixture
-def installed(app, shop):
-    """The shop has a Shopify token, so redemptions create real discount codes."""
-    vault = app.extensions["loyalty"].vault
-    with session():
-        Shop.update(access_token=vault.encrypt("shpat_test")).where(Shop.id == shop.id).execute()
-        return Shop.get_by_id(shop.id)
-
-
 def widget_redeem(client, app, shop) -> dict:
     with responses.RequestsMock() as mock:
         mock.post(GRAPHQL, json=CREATED)

@@ -9,7 +9,7 @@ import responses
 
 from plugin import customers, ledger
 from plugin.db import database, session
-from plugin.models import Hold, Shop
+from plugin.models import Hold
 from tests.conftest import shopper_headers
 
 CART = {"currency": "USD", "lines": [{"sku": "A", "price": "500.00", "quantity": 2}]}
@@ -76,15 +76,6 @@ def test_cancel_releases_and_another_shopper_cannot_see_it(app, client, shop, po
     assert again.status_code == 422
     with session():
         assert ledger.balances(points) == {"regular": 300}
-
-
-@pytest.fixture
-def installed(app, shop):
-    """The shop has a Shopify token, so redemptions create real discount codes."""
-    vault = app.extensions["loyalty"].vault
-    with session():
-        Shop.update(access_token=vault.encrypt("shpat_test")).where(Shop.id == shop.id).execute()
-        return Shop.get_by_id(shop.id)
 
 
 def test_a_shopify_shop_gets_a_single_use_code_for_this_customer_and_cancel_deletes_it(
