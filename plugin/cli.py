@@ -6,6 +6,8 @@ import dataclasses
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -56,16 +58,22 @@ def serve(host: str, port: int) -> None:
 
     app = _app()
     use_served_url(app, f"http://{host}:{port}")
-    _embedded_scheduler(app)
-    run_simple(host, port, app, threaded=True, request_handler=RequestHandler)
+    with _embedded_scheduler(app):
+        run_simple(host, port, app, threaded=True, request_handler=RequestHandler)
 
 
-def _embedded_scheduler(app) -> None:
-    """Without Redis there is no rq cron: the periodic jobs run in a thread of this process."""
+@contextmanager
+def _embedded_scheduler(app) -> Iterator[None]:
+    """Without Redis there is no rq cron: the periodic jobs run in a thread of this process while
+    it serves, and stop with the server (never outliving it, in a test or an embedding host)."""
     from plugin import scheduler
 
-    if not app.extensions["loyalty"].settings.uses_redis:
-        scheduler.start()
+    thread = None if app.extensions["loyalty"].settings.uses_redis else scheduler.start()
+    try:
+        yield
+    finally:
+        if thread is not None:
+            thread.stop()
 
 
 @main.command("run-due")
@@ -134,11 +142,11 @@ def demo(host: str, port: int, serve: bool) -> None:
         server.shutdown()
         return
     click.echo(f"\nServing on {base_url} (Ctrl-C to stop)")
-    _embedded_scheduler(app)
-    try:
-        server.serve_forever()  # the background thread is already serving; this just waits
-    except KeyboardInterrupt:
-        server.shutdown()
+    with _embedded_scheduler(app):
+        try:
+            server.serve_forever()  # the background thread is already serving; this just waits
+        except KeyboardInterrupt:
+            server.shutdown()
 
 
 @main.group()

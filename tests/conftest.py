@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,14 @@ def _reset_postgres() -> None:
     with session():
         database.drop_tables(ALL_MODELS, safe=True, cascade=True)
         database.create_tables(ALL_MODELS)
+
+
+@pytest.fixture(autouse=True)
+def no_scheduler_left_running():
+    """A scheduler thread that outlives its test runs periodic jobs on the next tests' databases."""
+    yield
+    left = [t for t in threading.enumerate() if t.name == "loyalty-scheduler" and t.is_alive()]
+    assert not left, "a test left the embedded scheduler running"
 
 
 @pytest.fixture(params=BACKENDS)
