@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from itertools import accumulate
 
 from plugin.errors import LoyaltyError
@@ -45,24 +45,29 @@ def _not_json(constant: str):
     raise ValueError(f"{constant} is not a JSON number")
 
 
-def bad_text(value, path: str = "", *, nul: bool = False) -> tuple[str, str] | None:
-    """(path, reason) of the first string (key or value) that cannot be stored, else None."""
+def bad_texts(value, path: str = "", *, nul: bool = False) -> Iterator[tuple[str, str]]:
+    """(path, reason) of every string (key or value) that cannot be stored as text: a lone
+    surrogate, and with ``nul`` a NUL (PostgreSQL text has none)."""
     if isinstance(value, str):
         if nul and NUL in value:
-            return path, "nul"
+            yield path, "nul"
+            return
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            return path, "surrogate"
-        return None
+            yield path, "surrogate"
+        return
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
         where = f"{path}.{key}" if path else str(key)
-        found = bad_text(key, where, nul=nul) if isinstance(key, str) else None
-        found = found or bad_text(item, where, nul=nul)
-        if found:
-            return found
-    return None
+        if isinstance(key, str):
+            yield from bad_texts(key, where, nul=nul)
+        yield from bad_texts(item, where, nul=nul)
+
+
+def bad_text(value, path: str = "", *, nul: bool = False) -> tuple[str, str] | None:
+    """The first of ``bad_texts``, else None."""
+    return next(bad_texts(value, path, nul=nul), None)
 
 
 def loads_object(raw: bytes | str, *, parse_float: Callable = float, nul: bool = False,

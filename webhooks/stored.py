@@ -11,7 +11,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from plugin.errors import flatten
-from plugin.jsonbody import MalformedJson
+from plugin.jsonbody import MalformedJson, bad_text, bad_texts
 from webhooks.mapped import INVALID, Mapped, invalid, unknown
 from webhooks.readers import UNSTORABLE, Unreadable
 from webhooks.receiving import parse
@@ -59,9 +59,9 @@ def mapped(platform: str, topic: str, raw_body: str) -> Mapped:
     except UnicodeEncodeError:  # a lone surrogate reached a mapper that encodes (hashing an IP)
         result = None
     if result is not None and (result.status == INVALID or not _may_be_unstorable(result.payload)
-                               or not _unstorable(result.payload)):
+                               or not bad_text(result.payload, nul=True)):
         return result
-    paths = sorted(_unstorable(body))
+    paths = sorted(dict.fromkeys(path for path, _ in bad_texts(body, nul=True)))
     return invalid(f"{', '.join(paths[:5]) or 'body'}: text holds a NUL or a lone surrogate")
 
 
@@ -71,18 +71,3 @@ def _may_be_unstorable(payload: dict | None) -> bool:
     text = json.dumps(payload, ensure_ascii=False, default=str)
     return "\\u0000" in text or UNSTORABLE.search(text) is not None
 
-
-def _unstorable(value: Any, path: str = "") -> list[str]:
-    """Paths of strings (values or keys) that text columns cannot hold: NUL, lone surrogates."""
-    if isinstance(value, dict):
-        found = [path or "body" for key in value if isinstance(key, str) and _bad(key)]
-        for key, item in value.items():
-            found += _unstorable(item, f"{path}.{key}" if path else str(key))
-        return found
-    if isinstance(value, list):
-        return [p for index, item in enumerate(value) for p in _unstorable(item, f"{path}.{index}")]
-    return [path] if isinstance(value, str) and _bad(value) else []
-
-
-def _bad(text: str) -> bool:
-    return UNSTORABLE.search(text) is not None
