@@ -34,7 +34,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     converters.init_app(app)
     vault = Vault(settings.secret_key)
     app.extensions["loyalty"] = Runtime(settings=settings, vault=vault)
-    shopify_payloads.use_fingerprint_key(vault.derive("fingerprint", 0).encode())
+    shopify_payloads.key_fingerprints(vault)
     db.bind(settings.database_url)
     db.init_app(app)
     queue.configure(settings.redis_url, settings.batch_size)

@@ -161,8 +161,7 @@ def run(settings: Settings, *, burst: bool = False, with_cron: bool = True) -> N
     """Work the events and periodic queues until stopped (or until empty, with ``burst``)."""
     db.bind(settings.database_url)
     queue.configure(settings.redis_url, settings.batch_size)
-    # Jobs map raw bodies now: key the IP and address fingerprints as the web app does.
-    shopify_payloads.use_fingerprint_key(Vault(settings.secret_key).derive("fingerprint", 0).encode())
+    shopify_payloads.key_fingerprints(Vault(settings.secret_key))  # jobs map raw order bodies
     cron = None
     if with_cron:
         cron = multiprocessing.Process(target=_run_cron, args=(settings,), name="loyalty-cron",

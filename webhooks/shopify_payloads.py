@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from plugin.crypto import Vault
 from webhooks.mapped import MAX_AMOUNT, MAX_ID, MAX_QUANTITY
 
 CENT = Decimal("0.0001")
@@ -197,7 +198,12 @@ def line_amount(line: dict) -> Decimal:
     return max(Decimal(0), line["price"] * line["quantity"] - discount)
 
 
-_fingerprint_key = b"loyalty/fingerprint"  # create_app puts a key derived from LOYALTY_SECRET_KEY here
+_fingerprint_key = b"loyalty/fingerprint"  # key_fingerprints puts one derived from LOYALTY_SECRET_KEY here
+
+
+def key_fingerprints(vault: Vault) -> None:
+    """Every process that maps orders (the web app, a worker) keys fingerprints the same way."""
+    use_fingerprint_key(vault.derive("fingerprint", 0).encode())
 
 
 def use_fingerprint_key(key: bytes) -> None:
