@@ -13,7 +13,7 @@ from html import escape
 
 Number = int | Decimal
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2")
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 40, 56
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 52, 56
 TICKS = 5
 MAX_X_LABELS = 7
 
@@ -57,12 +57,13 @@ def _y_axis(top: float, width: int, height: int) -> list[str]:
     return parts
 
 
-def _legend(names: list[str], width: int) -> list[str]:
-    parts, x = ['<g class="legend">'], width - RIGHT
-    for n, name in reversed(list(enumerate(names))):
-        x -= 16 + 7 * len(name)
-        parts.append(f'<rect x="{x}" y="10" width="10" height="10" fill="{PALETTE[n % len(PALETTE)]}"/>'
-                     f'<text x="{x + 14}" y="19">{escape(name)}</text>')
+def _legend(names: list[str]) -> list[str]:
+    """A row under the title, left to right: a long title (Russian) never runs into it."""
+    parts, x = ['<g class="legend">'], LEFT
+    for n, name in enumerate(names):
+        parts.append(f'<rect x="{x}" y="29" width="10" height="10" fill="{PALETTE[n % len(PALETTE)]}"/>'
+                     f'<text x="{x + 14}" y="38">{escape(name)}</text>')
+        x += 30 + 7 * len(name)
     return parts + ["</g>"]
 
 
@@ -108,7 +109,7 @@ def line_chart(series: dict[str, list[tuple[date, Number]]], *, title: str, widt
                   f"<title>{escape(name)} {day.isoformat()}: {escape(_label(value))}</title></circle>"
                   for day, value in points]
         parts.append("</g>")
-    parts += _legend(list(series), width)
+    parts += _legend(list(series))
     return "".join(parts) + "</svg>"
 
 

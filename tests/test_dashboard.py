@@ -27,6 +27,7 @@ from tests.conftest import APP_SECRET, SHOP_DOMAIN, fixture_json
 
 SIGNUP = "shopify/rest2025-07_customer_created__POST_customers.json"  # customer 1073339458, +100
 SIGNUP_CUSTOMER = "1073339458"
+ORDER_FIXTURE = "shopify/rest2025-07_order_450789469__GET_orders_450789469.json"
 OTHER_DOMAIN = "other.example.com"
 TEMPLATES = customers_page.__file__.rsplit("/", 1)[0] + "/templates/dashboard"
 
@@ -315,8 +316,7 @@ def test_a_bad_cursor_is_400(app, client, shop):
 
 def test_customer_page_explains_each_ledger_line_with_rule_actor_and_reason(app, client, shop, post_webhook,
                                                                            drain):
-    assert post_webhook("orders/paid", fixture_json(
-        "shopify/rest2025-07_order_450789469__GET_orders_450789469.json")).status_code == 200
+    assert post_webhook("orders/paid", fixture_json(ORDER_FIXTURE)).status_code == 200
     drain()
     grant(shop, "207119551", 50, "goodwill:1", actor="Olga Petrova", reason="late delivery")
     sign_in(app, client, shop)
@@ -482,6 +482,19 @@ def test_overview_counts_members_points_and_failed_events(app, client, shop, oth
     html = client.get("/admin/overview").get_data(as_text=True)
     figures = re.findall(r'class="figure"[^>]*>([^<]+)<', html)
     assert figures[:2] == ["2", "25"]
+
+
+def test_overview_counts_invalid_events_with_the_failed_ones_it_links_to(app, client, shop, post_webhook,
+                                                                         drain):
+    """The card links to the events page, which lists both: its figure counts both."""
+    bad = fixture_json(ORDER_FIXTURE)
+    bad["line_items"][0]["quantity"] = 10**7
+    assert post_webhook("orders/paid", bad).status_code == 200
+    drain()
+    sign_in(app, client, shop)
+    html = client.get("/admin/overview?lang=en").get_data(as_text=True)
+    assert re.search(r'class="card warn"><a class="figure"[^>]*>1</a><span class="muted">failed or invalid',
+                     html)
 
 
 # --- languages -------------------------------------------------------------------------------

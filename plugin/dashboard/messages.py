@@ -41,7 +41,7 @@ EN: dict[str, str | tuple[str, ...]] = {
     "col.error": "Error",
     "overview.figures": "Key figures", "overview.members": "members",
     "overview.outstanding": "{type} points outstanding", "overview.outstanding_none": "points outstanding",
-    "overview.queued": "events waiting to be applied", "overview.failed": "failed events",
+    "overview.queued": "events waiting to be applied", "overview.failed": "failed or invalid events",
     "overview.recent_ledger": "Latest points movements", "overview.recent_events": "Latest events",
     "overview.no_ledger": "No points have moved yet.", "overview.no_events": "No events received yet.",
     "customers.search": "Search", "customers.placeholder": "email, name or customer ID",
