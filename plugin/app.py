@@ -7,10 +7,12 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from plugin import bodies, converters, db, errors, queue
 from plugin.config import load_settings
-from plugin.crypto import Vault
-from plugin.runtime import Runtime
+from plugin.core import db, errors
+from plugin.core.crypto import Vault
+from plugin.http import bodies, converters
+from plugin.http.runtime import Runtime
+from plugin.pipeline import queue
 from webhooks import shopify_payloads
 
 
@@ -41,7 +43,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     errors.init_app(app)
     app.before_request(bodies.refuse_nul_in_url)
 
-    from plugin import dashboard, install, public
+    from plugin import dashboard
     from plugin.admin import activities_api, api, codes_api, customers_api, openapi, program_api, tiers_api  # noqa: F401 - they add routes to api.bp
     from plugin.admin import adjustments_api as admin_adjustments  # noqa: F401 - adds routes to api.bp
     from plugin.admin import analytics_api as admin_analytics  # noqa: F401 - adds routes to api.bp
@@ -50,6 +52,8 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     from plugin.admin import overview_api as admin_overview  # noqa: F401 - adds routes to api.bp
     from plugin.admin import privacy_api as admin_privacy  # noqa: F401 - adds routes to api.bp
     from plugin.admin import referrals_api as admin_referrals  # noqa: F401 - adds routes to api.bp
+    from plugin.http import public
+    from plugin.platforms.shopify import install
     from webhooks import judgeme, reviews, shopify
     from widgets import api as widget_api
     from widgets import demo_store, offers_api, redeem_api, static_bp, transfers_api  # noqa: F401 - offers_api, redeem_api, transfers_api add routes to widget_api.bp

@@ -14,10 +14,13 @@ import pytest
 import redis
 from rq import SimpleWorker
 
-from plugin import audit, clock, queue, shops
 from plugin.app import create_app
-from plugin.db import database, session
-from plugin.models import ALL_MODELS, Shop
+from plugin.core import clock
+from plugin.core.db import database, session
+from plugin.core.models import ALL_MODELS, Shop
+from plugin.customers import shops
+from plugin.ledger import audit
+from plugin.pipeline import queue
 from plugin.program import versions
 from webhooks.signatures import shopify_sign
 

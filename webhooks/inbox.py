@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import peewee
 
-from plugin import clock
-from plugin.db import database
-from plugin.models import Event, Shop
+from plugin.core import clock
+from plugin.core.db import database
+from plugin.core.models import Event, Shop
 from webhooks import privacy_payloads
 from webhooks.topics import Mapped
 

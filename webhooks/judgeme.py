@@ -22,9 +22,9 @@ import hashlib
 
 from flask import Blueprint, request
 
-from plugin.crypto import hmac_sha256, same
-from plugin.errors import Unauthorized
-from plugin.runtime import runtime
+from plugin.core.crypto import hmac_sha256, same
+from plugin.core.errors import Unauthorized
+from plugin.http.runtime import runtime
 from webhooks import stored
 from webhooks.reviews import accept, parse, shop_for
 

@@ -1,4 +1,4 @@
-"""Shopify's products/* webhooks -> the catalog facts the rules read (applied by plugin.catalog).
+"""Shopify's products/* webhooks -> the catalog facts the rules read (applied by plugin.program.catalog).
 
 Order webhooks carry no tags, product type or compare-at price; these deliveries keep a per-shop
 cache of them. The body is the REST product (tags as one comma-separated string).

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from flask import jsonify
 
-from plugin import jsonbody, queue
-from plugin.models import Shop
+from plugin.core import jsonbody
+from plugin.core.models import Shop
+from plugin.pipeline import queue
 from webhooks import inbox
 from webhooks.mapped import Mapped
 from webhooks.readers import UNSTORABLE

@@ -11,7 +11,7 @@ import hashlib
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
-from plugin.models import Event
+from plugin.core.models import Event
 from webhooks import readers
 from webhooks.mapped import Mapped
 

@@ -18,11 +18,11 @@ from flask import Blueprint, request
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from plugin import shops
-from plugin.errors import Unauthorized
-from plugin.jsonbody import MalformedJson
-from plugin.models import Shop
-from plugin.runtime import runtime
+from plugin.core.errors import Unauthorized
+from plugin.core.jsonbody import MalformedJson
+from plugin.core.models import Shop
+from plugin.customers import shops
+from plugin.http.runtime import runtime
 from webhooks import receiving, review_payloads, stored
 from webhooks.mapped import Mapped
 from webhooks.receiving import parse

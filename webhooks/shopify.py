@@ -11,9 +11,9 @@ import hashlib
 
 from flask import Blueprint, request
 
-from plugin import shops
-from plugin.errors import Unauthorized
-from plugin.runtime import runtime
+from plugin.core.errors import Unauthorized
+from plugin.customers import shops
+from plugin.http.runtime import runtime
 from webhooks import receiving, signatures, stored
 
 PLATFORM = "shopify"

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from plugin.crypto import Vault
+from plugin.core.crypto import Vault
 from webhooks.mapped import MAX_AMOUNT, MAX_ID, MAX_QUANTITY
 
 CENT = Decimal("0.0001")
@@ -84,7 +84,7 @@ class CustomerRef(_Payload):
 
 
 class CustomerBody(CustomerRef):
-    """A sign-up: the note or a ``ref:<code>`` tag may carry a referral code (plugin.referrals)."""
+    """A sign-up: the note or a ``ref:<code>`` tag may carry a referral code (plugin.earn.referrals)."""
 
     note = fields.String(allow_none=True, load_default=None)
     tags = fields.String(allow_none=True, load_default=None)
@@ -122,7 +122,7 @@ class OrderBody(_Payload):
     total_tax = _money(load_default=Decimal(0), allow_none=True)
     total_tax_set = _bag()
     created_at = fields.DateTime(load_default=None, allow_none=True)
-    # What referral attribution and its fraud checks read (plugin.referrals).
+    # What referral attribution and its fraud checks read (plugin.earn.referrals).
     email = fields.String(allow_none=True, load_default=None)
     phone = fields.String(allow_none=True, load_default=None)
     browser_ip = fields.String(allow_none=True, load_default=None)
@@ -258,7 +258,7 @@ def order(body: dict) -> dict:
             {"line_id": str(line["id"]),
              "product_id": None if line["product_id"] is None else str(line["product_id"]),
              "variant_id": None if line["variant_id"] is None else str(line["variant_id"]),
-             # Not in the webhook: the worker fills them from the shop's catalog (plugin.catalog).
+             # Not in the webhook: the worker fills them from the shop's catalog (plugin.program.catalog).
              "sku": line["sku"], "vendor": line["vendor"], "product_type": None, "tags": [],
              "on_sale": False, "quantity": line["quantity"], "amount": str(line_amount(line)),
              "gift_card": bool(line["gift_card"])}

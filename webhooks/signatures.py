@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from plugin.crypto import hmac_sha256, same
+from plugin.core.crypto import hmac_sha256, same
 
 
 def shopify_valid(secret: str, raw_body: bytes, header: str | None) -> bool:

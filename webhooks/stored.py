@@ -10,8 +10,8 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from plugin.errors import flatten
-from plugin.jsonbody import MalformedJson, bad_text, bad_texts
+from plugin.core.errors import flatten
+from plugin.core.jsonbody import MalformedJson, bad_text, bad_texts
 from webhooks.mapped import INVALID, Mapped, invalid, unknown
 from webhooks.readers import UNSTORABLE, Unreadable
 from webhooks.receiving import parse

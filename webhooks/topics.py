@@ -150,7 +150,7 @@ SHOPIFY_TOPICS: dict[str, Topic] = {
     "refunds/create": Topic(_refund_keys, _refund),
     "customers/create": Topic(_customer_keys, _customer),
     "app/uninstalled": Topic(lambda body: Mapped("shop.uninstalled"), _uninstalled),
-    # Tags, type and compare-at prices for the rules (plugin.catalog); they never move points.
+    # Tags, type and compare-at prices for the rules (plugin.program.catalog); they never move points.
     "products/create": Topic(_kind_only(product_payloads.UPDATED), product_payloads.updated),
     "products/update": Topic(_kind_only(product_payloads.UPDATED), product_payloads.updated),
     "products/delete": Topic(_kind_only(product_payloads.DELETED), product_payloads.deleted),

@@ -11,10 +11,11 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 
-from plugin import clock, customers, ledger, tiers
-from plugin.models import Lot, Shop
+from plugin import customers, ledger, tiers
+from plugin.core import clock
+from plugin.core.models import Lot, Shop
+from plugin.http.runtime import runtime
 from plugin.program import versions
-from plugin.runtime import runtime
 from widgets import identity
 from widgets.schemas import ACCOUNT, ANONYMOUS, program_summary
 

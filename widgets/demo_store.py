@@ -2,7 +2,7 @@
 the widget.
 
 It stands in for the store: it signs the shopper's widget token server-side, prices the cart as
-Shopify would (the shopper's tier price is an automatic discount, plugin.tier_sync), and its "place
+Shopify would (the shopper's tier price is an automatic discount, plugin.tiers.sync), and its "place
 order" turns the cart into a Shopify-shaped paid order delivered as a signed webhook to this
 app's own receiver, as Shopify would. It exists only for the demo shop, and only when the app
 was started with ``LOYALTY_DEMO_STORE`` in its config (`loyalty demo` sets it): a page that signs
@@ -19,13 +19,17 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 
-from plugin import clock, customers, shops, tier_perks, tier_sync
-from plugin.bodies import json_object
-from plugin.db import session
-from plugin.errors import LoyaltyError
-from plugin.models import Customer, Hold, Shop
+from plugin import customers
+from plugin.core import clock
+from plugin.core.db import session
+from plugin.core.errors import LoyaltyError
+from plugin.core.models import Customer, Hold, Shop
+from plugin.customers import shops
+from plugin.http.bodies import json_object
+from plugin.http.runtime import runtime
 from plugin.program import versions
-from plugin.runtime import runtime
+from plugin.tiers import perks as tier_perks
+from plugin.tiers import sync as tier_sync
 from webhooks.signatures import shopify_sign
 from widgets import api as widget_api
 from widgets import identity
@@ -36,8 +40,8 @@ DEMO_SHOP = "demo-store.myshopify.com"
 TOKEN_TTL = 3600
 CUSTOMER_ID = re.compile(r"^[1-9][0-9]{0,17}$")
 CENT = Decimal("0.01")
-#: The demo's shoppers (plugin/demo_data/deliveries.json). The demo shop sells in its one currency,
-#: roubles (plugin.demo.DEMO_CURRENCY); Bob reads English, Анна Russian, and each has a cart.
+#: The demo's shoppers (plugin/cli/demo_data/deliveries.json). The demo shop sells in its one currency,
+#: roubles (plugin.cli.demo.DEMO_CURRENCY); Bob reads English, Анна Russian, and each has a cart.
 SHOPPERS = {
     "207119551": {"name": "Bob Norman", "lang": "en", "currency": "RUB", "cart": "gifts",
                   "email": "bob.norman@mail.example.com"},
@@ -116,7 +120,7 @@ def cart_of(who: dict) -> dict:
 
 def tier_price(shop: Shop, customer: str, cart: dict) -> dict | None:
     """The shopper's tier price on the cart as Shopify's automatic discount takes it: the figures
-    of plugin.tier_perks (the widget's quote shows the same), each line's share, the label."""
+    of plugin.tiers.perks (the widget's quote shows the same), each line's share, the label."""
     _, program = versions.current(shop.id)
     tier = tier_perks.tier_of(program, customers.find(shop.id, customer))
     if tier is None or not tier["discount_percent"]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from flask import g, jsonify
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from plugin import customers, games
-from plugin.bodies import json_object
-from plugin.db import write_transaction
-from plugin.errors import Unauthorized
+from plugin import customers
+from plugin.core.db import write_transaction
+from plugin.core.errors import Unauthorized
+from plugin.earn import games
+from plugin.http.bodies import json_object
 from plugin.program import versions
 from widgets.api import bp
 

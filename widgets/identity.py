@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from plugin import clock, shops
-from plugin.crypto import Vault, hmac_sha256, same
-from plugin.errors import LoyaltyError, NotFound, Unauthorized
-from plugin.models import Shop
+from plugin.core import clock
+from plugin.core.crypto import Vault, hmac_sha256, same
+from plugin.core.errors import LoyaltyError, NotFound, Unauthorized
+from plugin.core.models import Shop
+from plugin.customers import shops
 from plugin.program import versions
 
 log = logging.getLogger(__name__)

@@ -10,11 +10,12 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from plugin import carts, customers, offers
-from plugin.bodies import json_object
-from plugin.catalog import onto_cart
-from plugin.models import OfferEvent
+from plugin import customers
+from plugin.core.models import OfferEvent
+from plugin.http.bodies import json_object
 from plugin.program import versions
+from plugin.program.catalog import onto_cart
+from plugin.spend import carts, offers
 from widgets.api import bp
 
 MAX_EVENTS = 50

@@ -7,16 +7,19 @@ import re
 from flask import g, jsonify, request
 from marshmallow import RAISE, Schema, fields, validate
 
-from plugin import carts, customers, install, ledger, order_points, redemption, rewards, tier_perks
-from plugin.bodies import json_object
-from plugin.catalog import onto_cart
-from plugin.errors import LoyaltyError, NotFound, Unauthorized
-from plugin.idempotency_http import for_shopper, idempotent
-from plugin.models import Hold, Shop
+from plugin import customers, ledger
+from plugin.core.errors import LoyaltyError, NotFound, Unauthorized
+from plugin.core.models import Hold, Shop
+from plugin.http.bodies import json_object
+from plugin.http.idempotency import for_shopper, idempotent
+from plugin.http.runtime import runtime
 from plugin.platforms import hold_codes
 from plugin.platforms import shopify as shopify_api
-from plugin.program import versions
-from plugin.runtime import runtime
+from plugin.platforms.shopify import install
+from plugin.program import order_points, versions
+from plugin.program.catalog import onto_cart
+from plugin.spend import carts, redemption, rewards
+from plugin.tiers import perks as tier_perks
 from widgets.api import bp
 from widgets.schemas import UtcDateTime
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from marshmallow import RAISE, Schema, fields, validate
 
-from plugin import transfers
-from plugin.bodies import json_object
-from plugin.errors import LoyaltyError, Unauthorized
-from plugin.idempotency_http import for_shopper, idempotent
+from plugin.core.errors import LoyaltyError, Unauthorized
+from plugin.http.bodies import json_object
+from plugin.http.idempotency import for_shopper, idempotent
+from plugin.ledger import transfers
 from widgets.api import bp
 from widgets.redeem_api import IDEMPOTENCY
 

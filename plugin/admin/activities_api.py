@@ -7,12 +7,14 @@ from datetime import UTC
 from flask import g, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from plugin import activities, customers, limits
+from plugin import customers
 from plugin.admin.api import Page, PageArgs, bp
 from plugin.admin.openapi import documented
-from plugin.bodies import json_object
-from plugin.errors import NotFound
-from plugin.idempotency_http import for_shop, idempotent
+from plugin.core import limits
+from plugin.core.errors import NotFound
+from plugin.earn import activities
+from plugin.http.bodies import json_object
+from plugin.http.idempotency import for_shop, idempotent
 
 
 class Identifier(fields.String):

@@ -7,13 +7,15 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from marshmallow import RAISE, Schema, fields, validate
 
-from plugin import adjustments, bulk_adjustments, csvfile, customers, ledger
+from plugin import customers, ledger
 from plugin.admin.api import ENTRIES, EntryOut, PageArgs, bp
 from plugin.admin.openapi import documented
-from plugin.bodies import json_object
-from plugin.errors import Invalid, NotFound
-from plugin.idempotency_http import for_shop, idempotent
-from plugin.models import LedgerEntry
+from plugin.core import csvfile
+from plugin.core.errors import Invalid, NotFound
+from plugin.core.models import LedgerEntry
+from plugin.http.bodies import json_object
+from plugin.http.idempotency import for_shop, idempotent
+from plugin.ledger import adjustments, bulk_adjustments
 from plugin.program import versions
 
 ACTOR_HEADER, KEY_HEADER = "X-Loyalty-Actor", "Idempotency-Key"

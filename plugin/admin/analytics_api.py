@@ -13,10 +13,11 @@ from decimal import Decimal
 from flask import Response, g, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, validates_schema
 
-from plugin import analytics, charts, clock, csvfile, limits
 from plugin.admin.api import bp
 from plugin.admin.openapi import documented
-from plugin.errors import NotFound
+from plugin.core import clock, csvfile, limits
+from plugin.core.errors import NotFound
+from plugin.reports import analytics, charts
 
 MAX_DAYS = 3 * 366
 DEFAULT_DAYS = 30

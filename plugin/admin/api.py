@@ -7,12 +7,15 @@ import re
 from flask import Blueprint, g, jsonify, request
 from marshmallow import RAISE, Schema, fields, validate
 
-from plugin import customers, event_retry, late_commit, ledger, shops
+from plugin import customers, ledger
 from plugin.admin.openapi import documented
-from plugin.converters import MAX_ID
-from plugin.errors import NotFound, Unauthorized
-from plugin.models import Event, Shop
-from plugin.runtime import runtime
+from plugin.core.errors import NotFound, Unauthorized
+from plugin.core.models import Event, Shop
+from plugin.customers import shops
+from plugin.http.converters import MAX_ID
+from plugin.http.runtime import runtime
+from plugin.pipeline import event_retry
+from plugin.spend import late_commit
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
 

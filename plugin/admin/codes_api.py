@@ -7,12 +7,12 @@ import io
 from flask import Response, g, jsonify
 from marshmallow import RAISE, Schema, fields, validate
 
-from plugin import codes
 from plugin.admin.activities_api import Identifier
 from plugin.admin.api import bp
 from plugin.admin.openapi import documented
-from plugin.bodies import json_object
-from plugin.idempotency_http import for_shop, idempotent
+from plugin.earn import codes
+from plugin.http.bodies import json_object
+from plugin.http.idempotency import for_shop, idempotent
 
 
 class GenerateIn(Schema):

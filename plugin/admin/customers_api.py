@@ -8,11 +8,13 @@ from datetime import date
 from flask import g, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
-from plugin import clock, customers, ledger, referrals, tiers
+from plugin import customers, ledger, tiers
 from plugin.admin.api import ENTRIES, LOTS, EntryOut, LotOut, Page, PageArgs, _customer, bp
 from plugin.admin.openapi import DECIMAL, documented
-from plugin.bodies import json_object
-from plugin.models import Customer, Referral
+from plugin.core import clock
+from plugin.core.models import Customer, Referral
+from plugin.earn import referrals
+from plugin.http.bodies import json_object
 from plugin.program import versions
 
 EARLIEST_BIRTHDAY = date(1900, 1, 1)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import jsonify
 from marshmallow import RAISE, Schema, fields, validate
 
-from plugin import games
 from plugin.admin.api import _customer, bp
 from plugin.admin.openapi import documented
-from plugin.bodies import json_object
-from plugin.db import write_transaction
+from plugin.core.db import write_transaction
+from plugin.earn import games
+from plugin.http.bodies import json_object
 
 
 class BadgeIn(Schema):

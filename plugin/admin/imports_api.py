@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask import Response, g, jsonify, request, stream_with_context
 from marshmallow import RAISE, Schema, fields, validate
 
-from plugin import csvfile, exports, import_runs
 from plugin.admin.api import bp
 from plugin.admin.openapi import documented
+from plugin.core import csvfile
+from plugin.dataio import exports, import_runs
 
 
 class ImportArgs(Schema):

@@ -37,7 +37,7 @@ _ERRORS = {
 
 
 class ErrorOut(Schema):
-    """The one error shape of every JSON endpoint (plugin/errors.py)."""
+    """The one error shape of every JSON endpoint (plugin/core/errors.py)."""
 
     error = fields.String(required=True)
     message = fields.String(required=True)
@@ -116,7 +116,7 @@ def _decimal_as_string(self, field, ret: dict, **kwargs) -> dict:
 
 
 def _utc_timestamps(self, field, ret: dict, **kwargs) -> dict:
-    """Stored times are UTC without a zone (plugin/clock.py), so answers carry no offset:
+    """Stored times are UTC without a zone (plugin/core/clock.py), so answers carry no offset:
     "date-time" (which requires one) would be untrue; aware inputs keep it."""
     if not isinstance(field, fields.DateTime) or isinstance(field, fields.AwareDateTime):
         return {}

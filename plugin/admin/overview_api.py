@@ -1,14 +1,14 @@
-"""The dashboard's overview over the admin API: the same live counts (plugin.shop_status)."""
+"""The dashboard's overview over the admin API: the same live counts (plugin.reports.shop_status)."""
 
 from __future__ import annotations
 
 from flask import g, jsonify
 from marshmallow import Schema, fields
 
-from plugin import shop_status
 from plugin.admin.api import EntryOut, bp
 from plugin.admin.openapi import documented
-from plugin.models import Event
+from plugin.core.models import Event
+from plugin.reports import shop_status
 
 
 class RecentEntryOut(EntryOut):

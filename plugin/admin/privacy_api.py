@@ -11,9 +11,9 @@ from marshmallow import Schema, fields, validate
 
 from plugin.admin.api import Page, PageArgs, bp, newest_first
 from plugin.admin.openapi import documented
-from plugin.errors import NotFound
-from plugin.models import PrivacyRequest
-from plugin.privacy import CUSTOMER_REDACT, DATA_REQUEST, SHOP_REDACT
+from plugin.core.errors import NotFound
+from plugin.core.models import PrivacyRequest
+from plugin.privacy.requests import CUSTOMER_REDACT, DATA_REQUEST, SHOP_REDACT
 
 
 class PrivacyArgs(PageArgs):

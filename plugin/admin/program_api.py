@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from marshmallow import Schema, fields
 
-from plugin import carts, clock, customers, ledger
+from plugin import customers, ledger
 from plugin.admin.api import bp
 from plugin.admin.openapi import documented
-from plugin.bodies import json_object
-from plugin.errors import NotFound
-from plugin.models import Order, ProgramVersion
+from plugin.core import clock
+from plugin.core.errors import NotFound
+from plugin.core.models import Order, ProgramVersion
+from plugin.http.bodies import json_object
 from plugin.program import caps, changes, document, earning, versions
+from plugin.spend import carts
 
 
 class VersionRow(Schema):

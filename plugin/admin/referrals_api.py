@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from marshmallow import Schema, fields, validate
 
-from plugin import referrals
 from plugin.admin.api import Page, PageArgs, bp
 from plugin.admin.openapi import documented
-from plugin.models import Customer, Referral
+from plugin.core.models import Customer, Referral
+from plugin.earn import referrals
 
 
 class ReferralArgs(PageArgs):

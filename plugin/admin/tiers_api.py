@@ -9,9 +9,9 @@ from marshmallow import RAISE, Schema, fields, validate
 from plugin import customers, tiers
 from plugin.admin.api import bp
 from plugin.admin.openapi import documented
-from plugin.bodies import json_object
-from plugin.errors import Invalid, NotFound
-from plugin.models import TierRun
+from plugin.core.errors import Invalid, NotFound
+from plugin.core.models import TierRun
+from plugin.http.bodies import json_object
 from plugin.program import versions
 
 

@@ -1,4 +1,4 @@
-"""The manual adjustment form of the customer page (plugin.adjustments does the work).
+"""The manual adjustment form of the customer page (plugin.ledger.adjustments does the work).
 
 Each render of the form carries a fresh idempotency key, so a double submit applies once; the
 staff member of the session is the actor. Errors come back next to their field, nothing written.
@@ -11,12 +11,12 @@ import secrets
 
 from flask import g, redirect, request, url_for
 
-from plugin import adjustments
+from plugin.core.errors import LoyaltyError
+from plugin.core.models import Customer, LedgerEntry
 from plugin.dashboard import bp
 from plugin.dashboard.customers_page import customer_page, find
 from plugin.dashboard.i18n import translate
-from plugin.errors import LoyaltyError
-from plugin.models import Customer, LedgerEntry
+from plugin.ledger import adjustments
 from plugin.program import versions
 
 POINTS = re.compile(r"^[+-]?[0-9]{1,10}$")

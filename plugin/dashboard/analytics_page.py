@@ -1,5 +1,5 @@
-"""Analytics: the figures of plugin.analytics for a date range, with server-side SVG charts
-(plugin.charts) and a CSV download of every table; a small version on the overview.
+"""Analytics: the figures of plugin.reports.analytics for a date range, with server-side SVG charts
+(plugin.reports.charts) and a CSV download of every table; a small version on the overview.
 
 The range is read like the admin API reads it (the last 30 days by default).
 """
@@ -12,13 +12,14 @@ from decimal import Decimal
 from flask import g, render_template, request
 from marshmallow import EXCLUDE, ValidationError
 
-from plugin import analytics, charts, clock
 from plugin.admin.analytics_api import DEFAULT_DAYS, TABLES, RangeArgs, date_range, table_csv
+from plugin.core import clock
+from plugin.core.errors import Invalid, NotFound
 from plugin.dashboard import bp
 from plugin.dashboard.i18n import translate
 from plugin.dashboard.layout import NAV
-from plugin.errors import Invalid, NotFound
 from plugin.program import versions
+from plugin.reports import analytics, charts
 
 RANGE = RangeArgs(unknown=EXCLUDE)  # the page's query also carries ?lang=
 POINT_SERIES = ("issued", "redeemed", "expired")

@@ -18,16 +18,17 @@ from datetime import timedelta
 
 from flask import g, redirect, render_template, request, session, url_for
 
-from plugin import clock, csvfile, shops
-from plugin.bodies import refuse_nul
-from plugin.crypto import same
+from plugin.core import clock, csvfile
+from plugin.core.crypto import same
+from plugin.core.errors import LoyaltyError, Unauthorized
+from plugin.core.models import DashboardSession, Shop
+from plugin.customers import shops
 from plugin.dashboard import bp
 from plugin.dashboard.i18n import language
 from plugin.dashboard.shopify_auth import NotVerified, session_token_shop, signed_query_shop
-from plugin.errors import LoyaltyError, Unauthorized
-from plugin.install import NotConfigured
-from plugin.models import DashboardSession, Shop
-from plugin.runtime import runtime
+from plugin.http.bodies import refuse_nul
+from plugin.http.runtime import runtime
+from plugin.platforms.shopify.install import NotConfigured
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Bulk adjustments from a CSV file: upload, preview, apply as a batch, undo within a day.
 
-plugin.bulk_adjustments does every step; this page only carries the file between them. The
+plugin.ledger.bulk_adjustments does every step; this page only carries the file between them. The
 preview sends the file's text back with the confirm form (with a key made for that preview, so a
 double click applies once); applying plans the file again, inside its transaction.
 """
@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from flask import g, redirect, render_template, request, url_for
 
-from plugin import bulk_adjustments
-from plugin.adjustments import Conflict
+from plugin.core.errors import Invalid, LoyaltyError
 from plugin.dashboard import bp
 from plugin.dashboard.adjust_page import fresh_key
 from plugin.dashboard.i18n import translate
 from plugin.dashboard.layout import NAV
 from plugin.dashboard.paging import cursor
 from plugin.dashboard.upload import csv_text, file_error
-from plugin.errors import Invalid, LoyaltyError
+from plugin.ledger import bulk_adjustments
+from plugin.ledger.adjustments import Conflict
 
 PAGE_SIZE = 50
 SHOWN_ROWS = 500  # preview rows listed on the page; the totals count them all

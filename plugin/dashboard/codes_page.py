@@ -1,4 +1,4 @@
-"""Activation codes: the shop's batches, a form to generate one, and each batch as CSV (plugin.codes)."""
+"""Activation codes: the shop's batches, a form to generate one, and each batch as CSV (plugin.earn.codes)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import io
 
 from flask import Response, g, redirect, render_template, request, url_for
 
-from plugin import codes
+from plugin.core.errors import LoyaltyError
 from plugin.dashboard import bp
-from plugin.errors import LoyaltyError
+from plugin.earn import codes
 from plugin.program import versions
 
 FIELDS = ("count", "points", "point_type", "batch", "prefix")

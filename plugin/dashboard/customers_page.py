@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import g, render_template, request
 
-from plugin import customers, ledger, referrals, tiers
+from plugin import customers, ledger, tiers
+from plugin.core.errors import NotFound
+from plugin.core.models import Customer, Event, Lot
 from plugin.dashboard import bp
 from plugin.dashboard.paging import cursor
-from plugin.errors import NotFound
-from plugin.models import Customer, Event, Lot
+from plugin.earn import referrals
 from plugin.program import versions
 
 PAGE_SIZE = 50

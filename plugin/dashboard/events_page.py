@@ -1,4 +1,4 @@
-"""Failed and invalid inbox events, each with its error and a retry button (plugin.event_retry);
+"""Failed and invalid inbox events, each with its error and a retry button (plugin.pipeline.event_retry);
 the latest orders whose discount code was used after its points were given back and not fully
 charged."""
 
@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from flask import g, redirect, render_template, request, url_for
 
-from plugin import event_retry, late_commit
+from plugin.core.models import Event
 from plugin.dashboard import bp
 from plugin.dashboard.paging import cursor
-from plugin.models import Event
+from plugin.pipeline import event_retry
+from plugin.spend import late_commit
 
 PAGE_SIZE = 50
 

@@ -1,20 +1,20 @@
 """Import customers and balances from CSV, watch the run's progress, read its report; export CSV.
 
-plugin.import_runs records and runs the import (an RQ job with Redis, in-process without); the
+plugin.dataio.import_runs records and runs the import (an RQ job with Redis, in-process without); the
 run's page shows a <progress> bar that refreshes itself (a meta refresh without JavaScript, a
-small poll of ``/imports/<id>.json`` with it). Exports stream plugin.exports page by page.
+small poll of ``/imports/<id>.json`` with it). Exports stream plugin.dataio.exports page by page.
 """
 
 from __future__ import annotations
 
 from flask import Response, g, jsonify, redirect, render_template, request, stream_with_context, url_for
 
-from plugin import exports, import_runs
+from plugin.core.errors import Invalid
+from plugin.core.models import ImportRun
 from plugin.dashboard import bp
 from plugin.dashboard.layout import NAV
 from plugin.dashboard.upload import csv_text, file_error
-from plugin.errors import Invalid
-from plugin.models import ImportRun
+from plugin.dataio import exports, import_runs
 
 RECENT = 20
 SHOWN_ROWS = 500  # rejected rows and warnings listed on the page (the stored report keeps 1000)

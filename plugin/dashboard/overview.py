@@ -1,11 +1,11 @@
-"""The overview: live counts of the shop (plugin.shop_status); the analytics slot adds charts."""
+"""The overview: live counts of the shop (plugin.reports.shop_status); the analytics slot adds charts."""
 
 from __future__ import annotations
 
 from flask import g, render_template
 
-from plugin import shop_status
 from plugin.dashboard import bp
+from plugin.reports import shop_status
 
 
 @bp.get("/overview")

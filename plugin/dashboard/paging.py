@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from plugin.errors import LoyaltyError
+from plugin.core.errors import LoyaltyError
 
 
 def cursor(value: str | None) -> int | None:

@@ -7,11 +7,11 @@ import json
 
 from flask import Response, g, render_template, request
 
+from plugin.core.errors import NotFound
+from plugin.core.models import PrivacyRequest
 from plugin.dashboard import bp
 from plugin.dashboard.layout import NAV
 from plugin.dashboard.paging import cursor
-from plugin.errors import NotFound
-from plugin.models import PrivacyRequest
 
 PAGE_SIZE = 50
 

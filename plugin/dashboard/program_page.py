@@ -12,10 +12,10 @@ import json
 from flask import g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from plugin import jsonbody
+from plugin.core import jsonbody
+from plugin.core.errors import flatten
+from plugin.core.models import ProgramVersion
 from plugin.dashboard import bp
-from plugin.errors import flatten
-from plugin.models import ProgramVersion
 from plugin.program import changes, document, versions
 
 HISTORY = 20

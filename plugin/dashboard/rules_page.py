@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from plugin import clock
+from plugin.core import clock
+from plugin.core.errors import NotFound
+from plugin.core.models import ProgramVersion, Shop
 from plugin.dashboard.i18n import language
 from plugin.dashboard.layout import helpers
 from plugin.dashboard.rules_text import describe
-from plugin.errors import NotFound
-from plugin.models import ProgramVersion, Shop
 from plugin.program import versions
 
 bp = Blueprint("rules", __name__)

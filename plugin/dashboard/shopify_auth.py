@@ -12,11 +12,12 @@ import binascii
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from plugin import clock, shops
-from plugin.crypto import hmac_sha256, same
-from plugin.install import MAX_AGE
-from plugin.jsonbody import MalformedJson, loads_object
-from plugin.platforms.shopify import oauth_query_valid
+from plugin.core import clock
+from plugin.core.crypto import hmac_sha256, same
+from plugin.core.jsonbody import MalformedJson, loads_object
+from plugin.customers import shops
+from plugin.platforms.shopify.client import oauth_query_valid
+from plugin.platforms.shopify.install import MAX_AGE
 
 LEEWAY_SECONDS = 10  # clock skew allowed on a session token's exp and nbf
 

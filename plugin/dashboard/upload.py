@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import g, request
 
-from plugin import csvfile
+from plugin.core import csvfile
+from plugin.core.errors import Invalid
 from plugin.dashboard.i18n import translate
-from plugin.errors import Invalid
 
 
 def csv_text(field: str = "file") -> str:

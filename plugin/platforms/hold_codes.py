@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from plugin.config import Settings, load_settings
-from plugin.crypto import Vault
-from plugin.models import Hold, Shop
+from plugin.core.crypto import Vault
+from plugin.core.models import Hold, Shop
 from plugin.platforms import PlatformError
 from plugin.platforms import shopify as shopify_api
 
@@ -31,7 +31,7 @@ def killer(settings: Settings | None = None, vault: Vault | None = None) -> Call
     """A function that deletes a hold's code; settings from the environment unless given (jobs)."""
 
     def kill(hold: Hold) -> None:
-        from plugin import install  # the token renewal lives with the OAuth views
+        from plugin.platforms.shopify import install  # the token renewal lives with the OAuth views
 
         if not has_platform_code(hold):
             return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from plugin import tiers
-from plugin.models import ProgramVersion, TierRun
+from plugin.core.models import ProgramVersion, TierRun
 from plugin.program import versions
 
 

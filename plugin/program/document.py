@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from plugin import limits
+from plugin.core import limits
 
 ROUNDING = ("down", "nearest", "up")
 REVERSAL_POLICIES = ("pending_only", "clamp", "negative")
@@ -212,7 +212,7 @@ class CategoryTemplate(_Strict):
 
 
 class Offers(_Strict):
-    """What the widget may offer a shopper besides their points (plugin.offers builds them)."""
+    """What the widget may offer a shopper besides their points (plugin.spend.offers builds them)."""
 
     category_templates = fields.List(fields.Nested(CategoryTemplate), load_default=list)
     free_shipping_threshold = _amount(load_default=None, allow_none=True)
@@ -268,7 +268,7 @@ class Tiers(_Strict):
 
 
 class Transfers(_Strict):
-    """Shoppers giving points to shoppers of the same store (plugin.transfers); off by default."""
+    """Shoppers giving points to shoppers of the same store (plugin.ledger.transfers); off by default."""
 
     enabled = fields.Boolean(load_default=False)
     min_points = _points(load_default=1, validate=validate.Range(min=1, max=10**12))
@@ -297,7 +297,7 @@ def _unique_ids(items: list[dict], section: str) -> None:
 
 
 class GameBadge(_Strict):
-    """A badge (plugin.games): earned on a fact of the shopper's history, or given by the store."""
+    """A badge (plugin.earn.games): earned on a fact of the shopper's history, or given by the store."""
 
     id = fields.String(required=True, validate=validate.Regexp(GAME_ID))
     title = _texts(required=True)
@@ -374,7 +374,7 @@ REFERRAL_REWARD_ON = ("signup", "first_order")
 
 
 class Referrals(_Strict):
-    """Invite a friend (plugin.referrals): the friend's welcome reward and the referrer's, paid
+    """Invite a friend (plugin.earn.referrals): the friend's welcome reward and the referrer's, paid
     once the friend's first order is past ``pending_days``; risky referrals wait for the owner."""
 
     referrer_points = _points(required=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import peewee
 from marshmallow import ValidationError
 
-from plugin import clock
-from plugin.db import database
-from plugin.models import ProgramVersion, Shop
+from plugin.core import clock
+from plugin.core.db import database
+from plugin.core.models import ProgramVersion, Shop
 from plugin.program import document
 
 #: (shop, version number) -> ((the version row's id, its time), its loaded program)

@@ -22,9 +22,10 @@ from decimal import Decimal
 
 import benchlib  # noqa: I001 - first: it puts the repository root on sys.path
 
-from plugin import analytics, clock, rollups
-from plugin.db import database, session
-from plugin.models import Balance, Customer, DailyFigure, Hold, LedgerEntry, OfferEvent, Order
+from plugin.core import clock
+from plugin.core.db import database, session
+from plugin.core.models import Balance, Customer, DailyFigure, Hold, LedgerEntry, OfferEvent, Order
+from plugin.reports import analytics, rollups
 
 CHUNK = 5000
 KINDS = ["earn"] * 50 + ["bonus"] * 8 + ["review"] * 4 + ["adjust"] * 2 + ["reverse"] * 6 + \

@@ -36,9 +36,10 @@ from peewee import fn
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from plugin import audit, jobs, queue
-from plugin.db import database, session
-from plugin.models import Event, LedgerEntry, Order
+from plugin.core.db import database, session
+from plugin.core.models import Event, LedgerEntry, Order
+from plugin.ledger import audit
+from plugin.pipeline import jobs, queue
 from webhooks.topics import REGISTRY
 
 TARGET = 10.0  # the issue: application >= 10x RQ's no-op job rate
@@ -91,7 +92,7 @@ def load_events(database_url: str, rows: list[dict]) -> int:
     if database_url.startswith("postgres"):
         benchlib.reset_database(database_url)
     else:
-        from plugin import db
+        from plugin.core import db
 
         db.bind(database_url)
     shop = benchlib.register_shop()

@@ -6,10 +6,10 @@
 Generates a file the way another loyalty app exports one (``customer_id, email, first_name,
 last_name, points_balance, vip_tier, referral_code, date_of_birth``; F of the rows name a tier, half
 a birthday) with ONE malformed row (a points balance of ``12x``) at a random line, then runs
-``plugin.imports.import_csv`` in-process, as ``loyalty import FILE`` does, drawing its progress bar
+``plugin.dataio.imports.import_csv`` in-process, as ``loyalty import FILE`` does, drawing its progress bar
 on stderr. Printed: rows, time, rows/s, the counts of the report and the line it rejected, which
 must be the malformed row's. The same file is then imported again (it must change nothing) and
-``plugin.audit.check(shop)`` must be clean. Nothing here asserts a time.
+``plugin.ledger.audit.check(shop)`` must be clean. Nothing here asserts a time.
 
 PostgreSQL by default (wiped, see tests/bench/README.md); ``--backend sqlite`` uses a temp file.
 """
@@ -27,10 +27,12 @@ from pathlib import Path
 
 import benchlib
 
-from plugin import audit, clock, csvfile, db, imports
-from plugin.db import database, session
-from plugin.imports_cli import _bar
-from plugin.models import Customer, LedgerEntry
+from plugin.cli.imports import _bar
+from plugin.core import clock, csvfile, db
+from plugin.core.db import database, session
+from plugin.core.models import Customer, LedgerEntry
+from plugin.dataio import imports
+from plugin.ledger import audit
 from plugin.program import document, versions
 
 LADDER = [
@@ -119,7 +121,7 @@ def main() -> None:
             problems = audit.check(shop.id)
             audit_time = time.perf_counter() - audit_started
         print(f"re-import changed {'nothing' if after == before else f'rows: {before} -> {after}'}; "
-              f"plugin.audit.check(shop): {'clean' if not problems else f'{len(problems)} PROBLEMS'} "
+              f"plugin.ledger.audit.check(shop): {'clean' if not problems else f'{len(problems)} PROBLEMS'} "
               f"({audit_time:.2f} s)")
         print()
         print(benchlib.table(["run", "rows", "s", "rows/s", "customers created", "balances granted"], [

@@ -199,8 +199,8 @@ def main() -> None:
 
         from peewee import fn
 
-        from plugin.db import session
-        from plugin.models import Event
+        from plugin.core.db import session
+        from plugin.core.models import Event
 
         with session():
             stored = Event.select().where(Event.shop == shop.id).count()
@@ -209,7 +209,7 @@ def main() -> None:
         verdict = "exactly N" if stored == args.requests else f"EXPECTED {args.requests}"
         print(f"events stored for {shop.domain}: {stored} ({verdict}); by status: {statuses}")
         if redis_url:
-            from plugin import queue
+            from plugin.pipeline import queue
 
             benchlib.redis_intact(redis_url)
             queue.configure(redis_url)

@@ -14,7 +14,7 @@ progress:
 
 1. the initial placement under those rules (everyone gets a tier and the bonuses up to it);
 2. after a rule change (a new program version: other thresholds and a new top tier): the figure
-   the issue asks for; then ``plugin.audit.check(shop)`` must be clean;
+   the issue asks for; then ``plugin.ledger.audit.check(shop)`` must be clean;
 3. the same again with nothing to change.
 
 PostgreSQL and Redis only (both wiped, see tests/bench/README.md).
@@ -42,9 +42,12 @@ from pathlib import Path
 import benchlib  # noqa: I001 - first: it puts the repository root on sys.path
 from peewee import fn
 
-from plugin import audit, clock, queue, tiers
-from plugin.db import database, session
-from plugin.models import Customer, CustomerTier, LedgerEntry, Notice, Order, TierChange, TierRun
+from plugin import tiers
+from plugin.core import clock
+from plugin.core.db import database, session
+from plugin.core.models import Customer, CustomerTier, LedgerEntry, Notice, Order, TierChange, TierRun
+from plugin.ledger import audit
+from plugin.pipeline import queue
 from plugin.program import document, versions
 
 CHUNK = 5000  # rows per INSERT
@@ -321,7 +324,7 @@ def main() -> None:
         results.append(reevaluate(shop_id, "rule change", args.batch_size, args.timeout, workdir))
         report(results[-1])
         problems, audit_time = timed_audit(shop_id)
-        print(f"[rule change] plugin.audit.check(shop): "
+        print(f"[rule change] plugin.ledger.audit.check(shop): "
               f"{'clean' if not problems else f'{len(problems)} PROBLEMS'} ({audit_time:.2f} s)"
               + ("" if not problems else f", e.g. {[str(p) for p in problems[:3]]}"))
 
@@ -329,7 +332,7 @@ def main() -> None:
         results.append(reevaluate(shop_id, "nothing to change", args.batch_size, args.timeout, workdir))
         report(results[-1])
         problems_again, audit_again = timed_audit(shop_id)
-        print(f"[nothing to change] plugin.audit.check(shop): "
+        print(f"[nothing to change] plugin.ledger.audit.check(shop): "
               f"{'clean' if not problems_again else f'{len(problems_again)} PROBLEMS'} ({audit_again:.2f} s)")
 
         print()

@@ -25,8 +25,8 @@ import requests
 def seed(customers: int) -> tuple[object, list[str]]:
     """The bench shop with ``customers`` shoppers, each with three lots and some history."""
     from plugin import ledger
-    from plugin.db import database, session
-    from plugin.models import Customer
+    from plugin.core.db import database, session
+    from plugin.core.models import Customer
 
     shop = benchlib.register_shop()
     ids = [str(benchlib.CUSTOMER_BASE + n) for n in range(customers)]
@@ -49,7 +49,7 @@ def main() -> None:
     if not 1 <= args.requests <= 100_000 or not 1 <= args.concurrency <= 64:
         parser.error("keep --requests within 1..100000 and --concurrency within 1..64")
 
-    from plugin.crypto import Vault
+    from plugin.core.crypto import Vault
     from widgets import identity
 
     workdir = Path(tempfile.mkdtemp(prefix="loyalty-bench-widget-"))

@@ -49,11 +49,11 @@ def machine_note() -> str:
 
 
 def reset_database(url: str) -> None:
-    """Bind plugin.db to ``url`` and drop/recreate the plugin's tables (empty database)."""
+    """Bind plugin.core.db to ``url`` and drop/recreate the plugin's tables (empty database)."""
     from playhouse.db_url import connect
 
-    from plugin import db
-    from plugin.models import ALL_MODELS
+    from plugin.core import db
+    from plugin.core.models import ALL_MODELS
 
     if url.startswith("postgres"):  # drop first: an older schema would fail bind()'s create_tables
         raw = connect(url)
@@ -95,8 +95,8 @@ def redis_intact(url: str = REDIS_URL) -> bool:
 
 
 def register_shop(domain: str = SHOP_DOMAIN):
-    from plugin import shops
-    from plugin.db import session
+    from plugin.core.db import session
+    from plugin.customers import shops
 
     with session():
         shop, _ = shops.register("shopify", domain)
@@ -104,7 +104,7 @@ def register_shop(domain: str = SHOP_DOMAIN):
 
 
 def webhook_secret(shop_id: int) -> str:
-    from plugin.crypto import Vault
+    from plugin.core.crypto import Vault
 
     return Vault(SECRET_KEY).webhook_secret(shop_id)
 
@@ -249,7 +249,7 @@ class SqlTimer:
     _PARAMS = re.compile(r"\((?:%s|\?)(?:, (?:%s|\?))*\)")
 
     def __init__(self) -> None:
-        from plugin.db import database
+        from plugin.core.db import database
 
         self.db = database.obj
         self.stats: dict[str, list[float]] = {}

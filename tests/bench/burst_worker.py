@@ -1,4 +1,4 @@
-"""One RQ worker in burst mode, built as plugin/worker.py builds `loyalty worker`'s, timed.
+"""One RQ worker in burst mode, built as plugin/pipeline/worker.py builds `loyalty worker`'s, timed.
 
     python tests/bench/burst_worker.py --database-url URL --redis-url URL [--batch-size B] QUEUE...
 
@@ -16,7 +16,8 @@ import benchlib  # noqa: F401,I001 - first: it puts the repository root on sys.p
 from rq import Worker
 from rq.serializers import JSONSerializer
 
-from plugin import db, queue
+from plugin.core import db
+from plugin.pipeline import queue
 
 
 def main() -> None:
@@ -26,7 +27,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=200)
     parser.add_argument("queues", nargs="+")
     args = parser.parse_args()
-    # As plugin.worker.run: bind the database, point the doorbell at Redis, one Worker (forking).
+    # As plugin.pipeline.worker.run: bind the database, point the doorbell at Redis, one Worker (forking).
     db.bind(args.database_url)
     queue.configure(args.redis_url, args.batch_size)
     worker = Worker([queue.queue(name) for name in args.queues], connection=queue.connection(),

@@ -12,9 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from plugin import audit, clock, demo, shops
 from plugin.app import create_app
-from plugin.db import database, session
+from plugin.cli import demo
+from plugin.core import clock
+from plugin.core.db import database, session
+from plugin.customers import shops
+from plugin.ledger import audit
 from plugin.program import versions
 
 CHROMIUM = Path("/usr/bin/chromium")

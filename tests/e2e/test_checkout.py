@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from plugin import clock, redemption
-from plugin.db import session
-from plugin.models import Hold, Order
+from plugin.core import clock
+from plugin.core.db import session
+from plugin.core.models import Hold, Order
+from plugin.spend import redemption
 from tests.e2e.conftest import ARTIFACTS, browser_missing
 
 pytestmark = [pytest.mark.e2e,

@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from plugin import clock, demo, shops
-from plugin.db import session
+from plugin.cli import demo
+from plugin.core import clock
+from plugin.core.db import session
+from plugin.customers import shops
 from tests.e2e.conftest import ARTIFACTS, browser_missing
 from widgets.demo_store import DEMO_SHOP
 

@@ -1,0 +1,1 @@
+"""The `loyalty` command: serve, worker, cron, run-due, demo, shops, codes, import and export."""

@@ -1,0 +1,154 @@
+"""`loyalty demo`: a demo shop, real signed webhooks over HTTP, and what they earned."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+from importlib import resources
+
+import requests
+from werkzeug.serving import make_server
+
+from plugin import ledger
+from plugin.core import clock
+from plugin.core.db import session
+from plugin.core.models import Customer, ProgramVersion
+from plugin.customers import shops
+from plugin.http.runtime import Runtime
+from plugin.http.serving import RequestHandler
+from plugin.program import versions
+from webhooks.signatures import shopify_sign
+
+#: The demo shop's one currency: its program's figures (3000 for free shipping) are roubles.
+DEMO_CURRENCY = "RUB"
+
+
+def deliveries() -> dict:
+    return json.loads(resources.files("plugin.cli").joinpath("demo_data/deliveries.json").read_text("utf-8"))
+
+
+def start_server(app, host: str, port: int):
+    """Serve the app from a background thread; returns the server (its port may have been 0)."""
+    server = make_server(host, port, app, threaded=True, request_handler=RequestHandler)
+    threading.Thread(target=server.serve_forever, name="loyalty-http", daemon=True).start()
+    return server
+
+
+def demo_program() -> dict:
+    """The demo shop's program: the default earning (5%, +100 at sign-up, so the printed balances
+    stay as computed) plus tiers, referrals, transfers, a badge, a challenge and a quest, so the
+    storefront's account page has something to show. No extra points: multipliers 1, rewards 0."""
+    now = clock.now().replace(microsecond=0)
+    return {
+        "currency": DEMO_CURRENCY,
+        "point_types": {"regular": {"expiry": {"kind": "never"}}},
+        "earning": {"point_type": "regular", "rate": {"kind": "percent", "percent": "5"}, "rounding": "down"},
+        "reversal_policy": "clamp",
+        "signup": {"points": 100, "point_type": "regular"},
+        "tiers": {"metric": "orders", "window": "lifetime", "tiers": [
+            {"id": "novice", "title": {"en": "Novice", "ru": "Новичок"}, "threshold": "0"},
+            {"id": "bronze", "title": {"en": "Bronze", "ru": "Бронза"}, "threshold": "2",
+             "discount_percent": "3"},
+            {"id": "silver", "title": {"en": "Silver", "ru": "Серебро"}, "threshold": "5",
+             "discount_percent": "5", "free_shipping_threshold": "3000"},
+        ]},
+        "referrals": {"referrer_points": 200, "friend_points": 100},
+        "transfers": {"enabled": True, "max_per_day": 1000},
+        "games": {
+            "badges": [
+                {"id": "first-order", "title": {"en": "First order", "ru": "Первый заказ"},
+                 "when": "first_purchase"},
+                {"id": "regular", "title": {"en": "Regular customer", "ru": "Постоянный покупатель"},
+                 "when": "orders", "count": 5},
+            ],
+            "challenges": [
+                {"id": "three-orders",
+                 "title": {"en": "Three orders this month", "ru": "Три заказа за месяц"},
+                 "goal": "orders", "target": "3", "starts_at": (now - timedelta(days=1)).isoformat(),
+                 "ends_at": (now + timedelta(days=30)).isoformat()},
+            ],
+            "quests": [
+                {"id": "getting-started", "title": {"en": "Getting started", "ru": "Первые шаги"},
+                 "steps": [{"goal": "order"}, {"goal": "review"}, {"goal": "order"}]},
+            ],
+        },
+    }
+
+
+def configure_program(shop_id: int) -> None:
+    """Give the demo shop its demo program once: a rerun (or an owner's own version) keeps what is there."""
+    if not ProgramVersion.select().where(ProgramVersion.shop == shop_id).exists():
+        versions.save(shop_id, demo_program(), "loyalty demo")
+
+
+def post_deliveries(base_url: str, runtime: Runtime, data: dict) -> list[tuple[dict, int, dict]]:
+    """Sign each demo delivery with the demo shop's webhook secret and POST it to the receiver."""
+    with session():
+        shop, created = shops.register("shopify", data["shop"])
+        if created:
+            shops.set_currency(shop, DEMO_CURRENCY)
+        configure_program(shop.id)
+    secret = runtime.vault.webhook_secret(shop.id)
+    results = []
+    with requests.Session() as http:
+        for delivery in data["deliveries"]:
+            raw = json.dumps(delivery["body"], ensure_ascii=False).encode()
+            response = http.post(f"{base_url}/webhooks/shopify", data=raw, timeout=30, headers={
+                "Content-Type": "application/json",
+                "X-Shopify-Topic": delivery["topic"],
+                "X-Shopify-Shop-Domain": shop.domain,
+                "X-Shopify-Webhook-Id": delivery["delivery_id"],
+                "X-Shopify-Hmac-Sha256": shopify_sign(secret, raw),
+            })
+            results.append((delivery, response.status_code, response.json()))
+    return results
+
+
+def summary(domain: str):
+    """The demo shop and each of its shoppers' balance and ledger, oldest line first."""
+    with session():
+        shop = shops.by_domain("shopify", domain)
+        rows = []
+        for customer in Customer.select().where(Customer.shop == shop.id):
+            rows.append({
+                "id": customer.platform_id,
+                "name": " ".join(filter(None, [customer.first_name, customer.last_name])),
+                "balance": sum(ledger.balances(customer).values()),
+                "ledger": [(e.delta, e.kind, e.reason) for e in reversed(ledger.entries(customer))],
+            })
+        return rows, shop
+
+
+def report(base_url: str, runtime: Runtime, results, rows, shop) -> str:
+    """What happened, in words, and the URLs and commands to try next."""
+    lines = ["Demo webhooks, signed and posted to the running plugin:"]
+    for delivery, code, answer in results:
+        outcome = answer.get("status") or answer.get("error")
+        lines.append(f"  {code} {delivery['topic']:<17} {outcome:<9} {delivery['note']}")
+    lines.append("")
+    lines.append("Who earned what:")
+    for row in rows:
+        lines.append(f"  {row['name'] or row['id']} (customer {row['id']}): {row['balance']} points")
+        for delta, kind, reason in row["ledger"]:
+            lines.append(f"      {delta:+6d}  {kind:<8} {reason}")
+    api_key = runtime.vault.api_key(shop.id, shop.key_version)
+    customer = rows[0]["id"] if rows else "<id>"
+    lines += [
+        "",
+        "Try it:",
+        f"  {base_url}/manifest.json",
+        f"  {base_url}/healthz",
+        f"  curl -H 'Authorization: Bearer {api_key}' {base_url}/api/v1/customers/{customer}",
+        f"  curl -H 'Authorization: Bearer {api_key}' '{base_url}/api/v1/events?status=ignored'",
+        f"  {base_url}/api/openapi.json",
+        "",
+        f"The owner's dashboard: {base_url}/admin/sign-in with the API key above and your name;"
+        f" the program's rules as shoppers read them: {base_url}/rules/{shop.domain}?lang=ru",
+        "",
+        "The demo storefront (the widget on a product page, a checkout and an account page, as each"
+        " shopper):",
+        *(f"  {base_url}/demo/{page}?customer={row['id']}"
+          for row in rows for page in ("product", "checkout", "account")),
+    ]
+    return "\n".join(lines)

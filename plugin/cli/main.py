@@ -1,0 +1,227 @@
+"""The `loyalty` command: serve, worker, cron, run-due, demo, shops, audit."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from plugin.cli.codes import codes
+from plugin.cli.imports import export_command, import_command
+from plugin.config import ConfigError, load_settings
+
+
+def _settings():
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
+
+
+def _app():
+    from plugin.app import create_app
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
+
+
+def use_served_url(app, url: str) -> None:
+    """Without LOYALTY_PUBLIC_URL, the links the app builds (the widget's rules link, the install
+    callback) point where this process really serves, not at a fixed port."""
+    if os.environ.get("LOYALTY_PUBLIC_URL", "").strip():
+        return
+    loyalty = app.extensions["loyalty"]
+    app.extensions["loyalty"] = dataclasses.replace(
+        loyalty, settings=dataclasses.replace(loyalty.settings, public_url=url.rstrip("/")))
+
+
+@click.group()
+def main() -> None:
+    """Loyalty plugin: points ledger, webhooks and workers."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the web app (threaded; use gunicorn in production, see README)."""
+    from werkzeug.serving import run_simple
+
+    from plugin.http.serving import RequestHandler
+
+    app = _app()
+    use_served_url(app, f"http://{host}:{port}")
+    with _embedded_scheduler(app):
+        run_simple(host, port, app, threaded=True, request_handler=RequestHandler)
+
+
+@contextmanager
+def _embedded_scheduler(app) -> Iterator[None]:
+    """Without Redis there is no rq cron: the periodic jobs run in a thread of this process while
+    it serves, and stop with the server (never outliving it, in a test or an embedding host)."""
+    from plugin.pipeline import scheduler
+
+    thread = None if app.extensions["loyalty"].settings.uses_redis else scheduler.start()
+    try:
+        yield
+    finally:
+        if thread is not None:
+            thread.stop()
+
+
+@main.command("run-due")
+def run_due() -> None:
+    """Run the periodic jobs that are due, once (for system cron, e.g. every minute)."""
+    from plugin.pipeline import scheduler
+
+    _app()
+    for name in scheduler.run_due():
+        click.echo(name)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--cron/--no-cron", default=True, show_default=True,
+              help="Run the periodic jobs' scheduler beside the worker (one per deployment is enough).")
+def worker(burst: bool, cron: bool) -> None:
+    """Run an RQ worker on the loyalty queues (needs LOYALTY_REDIS_URL)."""
+    from plugin.pipeline import worker as worker_module
+
+    settings = _settings()
+    if not settings.uses_redis:
+        raise click.ClickException("LOYALTY_REDIS_URL: the worker needs Redis; without it, "
+                                   "jobs already run inside the web process")
+    worker_module.run(settings, burst=burst, with_cron=cron)
+
+
+@main.command("cron")
+def cron_command() -> None:
+    """Run only the periodic jobs' scheduler (rq cron), for a worker started with --no-cron."""
+    from plugin.pipeline import worker as worker_module
+
+    settings = _settings()
+    if not settings.uses_redis:
+        raise click.ClickException("LOYALTY_REDIS_URL: the cron scheduler needs Redis")
+    worker_module.run_cron(settings)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--serve/--no-serve", default=True, show_default=True,
+              help="Keep serving after the demo webhooks (Ctrl-C to stop).")
+def demo(host: str, port: int, serve: bool) -> None:
+    """Run the plugin with a demo shop and post signed demo webhooks to it."""
+    from plugin.cli import demo as demo_module
+
+    app = _app()
+    app.config["LOYALTY_DEMO_STORE"] = True  # serve /demo/* (widgets/demo_store.py) in this process only
+    runtime = app.extensions["loyalty"]
+    try:
+        server = demo_module.start_server(app, host, port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port} ({exc}); try --port") from None
+    base_url = f"http://{host}:{server.server_port}"
+    use_served_url(app, base_url)
+    runtime = app.extensions["loyalty"]
+    data = demo_module.deliveries()
+    results = demo_module.post_deliveries(base_url, runtime, data)
+    rows, shop = demo_module.summary(data["shop"])
+    click.echo(demo_module.report(base_url, runtime, results, rows, shop))
+    if runtime.settings.uses_redis:
+        click.echo("\n(LOYALTY_REDIS_URL is set: the events wait on Redis until `loyalty worker` "
+                   "applies them; rerun this command to see the balances)")
+    if not serve:
+        server.shutdown()
+        return
+    click.echo(f"\nServing on {base_url} (Ctrl-C to stop)")
+    with _embedded_scheduler(app):
+        try:
+            server.serve_forever()  # the background thread is already serving; this just waits
+        except KeyboardInterrupt:
+            server.shutdown()
+
+
+@main.group()
+def shops() -> None:
+    """Register and list shops."""
+
+
+@shops.command("add")
+@click.option("--platform", type=click.Choice(["shopify", "custom"]), required=True)
+@click.option("--domain", required=True)
+@click.option("--app-signed", is_flag=True,
+              help="Webhooks are signed with the Shopify app secret (as after OAuth), "
+                   "not with a secret of the shop's own.")
+@click.option("--currency", default=None,
+              help="The shop's currency (ISO 4217: RUB, EUR, USD...): its orders, point values and "
+                   "reports are in it. Required for a new shop; a shop that has one keeps it.")
+def shops_add(platform: str, domain: str, app_signed: bool, currency: str | None) -> None:
+    """Register a shop without OAuth; prints its id and API key as JSON. Idempotent."""
+    from plugin.core.db import session
+    from plugin.customers import shops as shop_module
+
+    app = _app()
+    vault = app.extensions["loyalty"].vault
+    try:
+        code = shop_module.normalise_currency(currency) if currency is not None else None
+        with session():
+            if code is None and shop_module.by_domain(
+                    platform, shop_module.normalise_domain(platform, domain)) is None:
+                # No default: a shop in roubles shown in dollars is worse than a question.
+                raise click.UsageError("--currency is required for a new shop: the currency its "
+                                       "prices and orders are in, e.g. --currency RUB")
+            shop, created = shop_module.register(platform, domain, own_webhook_secret=not app_signed)
+            if code is not None:
+                shop_module.set_currency(shop, code)
+    except shop_module.ShopError as exc:
+        raise click.ClickException(str(exc)) from None
+    out = {"shop_id": shop.id, "platform": shop.platform, "domain": shop.domain,
+           "currency": shop.currency, "created": created,
+           "api_key": vault.api_key(shop.id, shop.key_version)}
+    if shop.own_webhook_secret:
+        out["webhook_secret"] = vault.webhook_secret(shop.id)
+    click.echo(json.dumps(out, indent=2))
+
+
+@shops.command("list")
+def shops_list() -> None:
+    """List registered shops as JSON lines."""
+    from plugin.core.db import session
+    from plugin.core.models import Shop
+
+    _app()
+    with session():
+        for shop in Shop.select().order_by(Shop.id):
+            click.echo(json.dumps({"shop_id": shop.id, "platform": shop.platform,
+                                   "domain": shop.domain, "currency": shop.currency,
+                                   "active": shop.active}))
+
+
+@main.command()
+@click.option("--shop", "shop_id", type=int, default=None, help="Only this shop id.")
+def audit(shop_id: int | None) -> None:
+    """Check every ledger invariant; exits 1 and names the customers when one fails."""
+    from plugin.core.db import session
+    from plugin.ledger import audit as audit_module
+
+    _app()
+    with session():
+        problems = audit_module.check(shop_id)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("audit: every balance equals its ledger and its open lots")
+
+
+main.add_command(codes)
+main.add_command(import_command)
+main.add_command(export_command)

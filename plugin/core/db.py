@@ -1,0 +1,159 @@
+"""One database handle for the whole process, bound late to the configured URL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+
+import peewee
+from playhouse.db_url import connect
+
+database = peewee.DatabaseProxy()
+
+
+def bind(url: str) -> peewee.Database:
+    """Bind the proxy to a database URL (sqlite:///path or postgresql://...) and create tables."""
+    if url.startswith("sqlite"):
+        # WAL lets the web process read while a job writes; the busy timeout waits out a writer.
+        db = connect(url, pragmas={"journal_mode": "wal", "busy_timeout": 5000,
+                                   "foreign_keys": 1, "synchronous": "normal"})
+    else:
+        # A pool per process: opening a PostgreSQL connection per request (a forked backend and a
+        # cold catalog cache) costs more than everything else the webhook receiver does.
+        db = connect("postgres+pool://" + url.split("://", 1)[1], max_connections=32, timeout=10,
+                     stale_timeout=300)
+    database.initialize(db)
+    from plugin.core.models import ALL_MODELS
+
+    with session():
+        add_missing_columns(ALL_MODELS)
+        database.create_tables(ALL_MODELS, safe=True)
+    if hasattr(db, "close_all"):
+        db.close_all()  # nothing pooled survives into forked job processes
+    return db
+
+
+class SchemaError(RuntimeError):
+    """The database holds a table this version cannot bring up to date by itself."""
+
+
+def add_missing_columns(models) -> list[str]:
+    """Bring tables from an earlier version up to date: add the columns it did not have yet.
+
+    New columns are nullable or have a default, so existing rows get a value; a column that has
+    neither cannot be added to rows that exist and is reported instead (a hand migration).
+    """
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    db = database.obj
+    tables, added, operations = set(db.get_tables()), [], []
+    migrator = SchemaMigrator.from_database(db)
+    for model in models:
+        table = model._meta.table_name
+        if table not in tables:
+            continue
+        have = {column.name for column in db.get_columns(table)}
+        for field in model._meta.sorted_fields:
+            if field.column_name in have:
+                continue
+            if not field.null and field.default is None:
+                raise SchemaError(f"{table}.{field.column_name} is new and has no default: "
+                                  "add it by hand before upgrading")
+            operations.append(migrator.add_column(table, field.column_name, field))
+            added.append(f"{table}.{field.column_name}")
+    if operations:
+        with db.atomic():
+            migrate(*operations)
+    return added
+
+
+@contextmanager
+def session() -> Iterator[None]:
+    """Open a connection for a unit of work unless one is open already; close only what it opened."""
+    opened = database.is_closed()
+    if opened:
+        database.connect()
+    try:
+        yield
+    finally:
+        if opened:
+            database.close()
+
+
+def write_transaction():
+    """A transaction that takes the write lock up front on SQLite, so two writers queue on the
+    busy timeout instead of failing on a read-to-write upgrade; PostgreSQL locks rows as it goes."""
+    if isinstance(database.obj, peewee.SqliteDatabase):
+        return database.atomic(lock_type="IMMEDIATE")
+    return database.atomic()
+
+
+def locking(query: peewee.Select) -> peewee.Select:
+    """FOR UPDATE where the database has row locks (PostgreSQL); SQLite serialises writers anyway."""
+    return query.for_update() if database.for_update else query
+
+
+def claiming(query: peewee.Select) -> peewee.Select:
+    """FOR UPDATE SKIP LOCKED, so concurrent workers never take the same rows."""
+    return query.for_update(skip_locked=True) if database.for_update else query
+
+
+INSERT_CHUNK = 500  # rows per statement: under SQLite's and PostgreSQL's bound-parameter limits
+
+
+def insert_rows(model: type[peewee.Model], rows: list[dict], *, ignore_conflicts: bool = False) -> None:
+    """INSERT many rows (all with the same keys: field names) in statements written by hand.
+
+    peewee's query builder costs about 60 µs a row, most of the time of a large batch; the values
+    still go through each field's ``db_value`` (JSON, dates, decimals) and fields left out get
+    their model defaults, as peewee would send them.
+    """
+    if not rows:
+        return
+    defaults = {name: field.default for name, field in model._meta.fields.items()
+                if name not in rows[0] and field.default is not None}
+    if defaults:
+        rows = [{**row, **{name: value() if callable(value) else value for name, value in defaults.items()}}
+                for row in rows]
+    fields = [model._meta.fields[name] for name in rows[0]]
+    left, right = database.quote  # the database's identifier quotes, e.g. '""'
+    one = "(" + ", ".join([database.param] * len(fields)) + ")"
+    head = (f"INSERT INTO {left}{model._meta.table_name}{right} "
+            f"({', '.join(f'{left}{field.column_name}{right}' for field in fields)}) VALUES ")
+    tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    for start in range(0, len(rows), INSERT_CHUNK):
+        chunk = rows[start:start + INSERT_CHUNK]
+        database.execute_sql(head + ", ".join([one] * len(chunk)) + tail,
+                             [field.db_value(row[field.name]) for row in chunk for field in fields])
+
+
+def init_app(app) -> None:
+    """Connect per request, close on teardown (never after_request: errors would leak it)."""
+
+    @app.before_request
+    def _connect() -> None:
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc) -> None:
+        if not database.is_closed():
+            database.close()
+
+
+class JSONField(peewee.TextField):
+    """JSON stored as text on every backend; Decimals are written as strings, never floats."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, default=_json_default,
+                                                     separators=(",", ":"))
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

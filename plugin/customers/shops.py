@@ -1,0 +1,112 @@
+"""Registering shops and recognising them by domain or API key."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import peewee
+
+from plugin.core import clock
+from plugin.core.crypto import Vault, same
+from plugin.core.db import database
+from plugin.core.models import Order, Shop
+
+PLATFORMS = ("shopify", "custom")
+SHOPIFY_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+class ShopError(ValueError):
+    """A shop domain or platform the plugin cannot accept."""
+
+
+def normalise_domain(platform: str, domain: str) -> str:
+    """Lower-case host name; Shopify domains must be <name>.myshopify.com (no open redirects)."""
+    if platform not in PLATFORMS:
+        raise ShopError(f"platform must be one of {', '.join(PLATFORMS)}, got {platform!r}")
+    domain = (domain or "").strip().lower()
+    pattern = SHOPIFY_DOMAIN if platform == "shopify" else HOSTNAME
+    if not pattern.match(domain):
+        raise ShopError(f"not a valid {platform} shop domain: {domain!r}")
+    return domain
+
+
+def normalise_currency(code: str | None) -> str:
+    """An ISO 4217 code, upper-case (``rub`` -> ``RUB``)."""
+    code = (code or "").strip().upper()
+    if not CURRENCY.match(code):
+        raise ShopError(f"not a currency code (ISO 4217, e.g. RUB, EUR, USD): {code!r}")
+    return code
+
+
+def set_currency(shop: Shop, code: str) -> None:
+    """Give the shop its one currency; refused once it has orders in another (never mixed)."""
+    code = normalise_currency(code)
+    if code == shop.currency:
+        return
+    if Order.select().where((Order.shop == shop.id) & (Order.currency != code)).exists():
+        raise ShopError(f"{shop.domain} already has orders in {shop.currency}; "
+                        f"its currency cannot become {code}")
+    Shop.update(currency=code).where(Shop.id == shop.id).execute()
+    shop.currency = code
+
+
+def by_domain(platform: str, domain: str) -> Shop | None:
+    return Shop.get_or_none((Shop.platform == platform) & (Shop.domain == domain))
+
+
+#: Webhook receivers look a shop up on every delivery; a few seconds of staleness (an uninstall
+#: or a changed signing mode seen late) is harmless, a query per webhook is not.
+RECEIVER_CACHE_SECONDS = 5.0
+_receiver_cache: dict[tuple[str, str], tuple[float, Shop]] = {}
+
+
+def for_receiver(platform: str, domain: str) -> Shop | None:
+    """``by_domain`` through a short per-process cache (only shops that exist are cached)."""
+    now = time.monotonic()
+    hit = _receiver_cache.get((platform, domain))
+    if hit and hit[0] > now:
+        return hit[1]
+    shop = by_domain(platform, domain)
+    if shop is not None:
+        if len(_receiver_cache) > 10_000:
+            _receiver_cache.clear()
+        _receiver_cache[(platform, domain)] = (now + RECEIVER_CACHE_SECONDS, shop)
+    return shop
+
+
+def forget_cached() -> None:
+    """Drop the receivers' cached shops (tests, and after changing a shop in this process)."""
+    _receiver_cache.clear()
+
+
+def register(platform: str, domain: str, *, own_webhook_secret: bool = True) -> tuple[Shop, bool]:
+    """Create the shop, or return the existing one (reactivated); the flag says if it was new."""
+    domain = normalise_domain(platform, domain)
+    shop = by_domain(platform, domain)
+    if shop is None:
+        try:
+            with database.atomic():
+                return Shop.create(platform=platform, domain=domain,
+                                   own_webhook_secret=own_webhook_secret), True
+        except peewee.IntegrityError:
+            shop = by_domain(platform, domain)
+    if not shop.active:
+        Shop.update(active=True, installed_at=clock.now(), uninstalled_at=None).where(
+            Shop.id == shop.id).execute()
+        shop.active = True
+    return shop, False
+
+
+def by_api_key(vault: Vault, api_key: str) -> Shop | None:
+    """The active shop whose derived key this is; constant-time, no stored key to leak."""
+    match = re.fullmatch(r"lk_(\d{1,18})_[A-Za-z0-9_-]{43}", api_key or "")
+    if not match:
+        return None
+    shop = Shop.get_or_none((Shop.id == int(match.group(1))) & Shop.active)
+    if shop is None or not same(vault.api_key(shop.id, shop.key_version), api_key):
+        return None
+    return shop

@@ -1,0 +1,79 @@
+"""RQ cron jobs for expiring points: remove what is left of lots past their date, warn before.
+
+Both run across all shops, in batches of one transaction each, and are safe to run again or
+twice at once: expiry claims its lots (SKIP LOCKED) and carries the ledger key ``expire:<lot>``;
+a warning is a Notice unique per shop and lot.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from plugin import ledger
+from plugin.core import clock
+from plugin.core.db import claiming, session, write_transaction
+from plugin.core.models import Lot, Notice, Shop
+from plugin.program import versions
+
+log = logging.getLogger(__name__)
+
+
+def _open():
+    """Lots that still hold points and have an expiry (a debt lot never expires)."""
+    return (Lot.remaining > 0) & Lot.expires_at.is_null(False) & (Lot.source != ledger.DEBT)
+
+
+def expire_due(batch_size: int = 500) -> int:
+    """Expire every lot whose date has passed; returns the points removed."""
+    removed = 0
+    with session():
+        now = clock.now()
+        while True:
+            with write_transaction():
+                due = list(claiming(
+                    Lot.select().where(_open() & (Lot.expires_at <= now))
+                    .order_by(Lot.expires_at, Lot.id).limit(batch_size)))
+                taken = [ledger.expire(lot, now=now) for lot in due]
+            removed += sum(taken)
+            # A short batch was the last one; a batch where nothing moved would only repeat.
+            if len(due) < batch_size or not any(taken):
+                break
+    if removed:
+        log.info("expired %s points", removed)
+    return removed
+
+
+def warn_expiring(batch_size: int = 500) -> int:
+    """Record a "points_expiring_soon" notice once per lot expiring within the shop's warning
+    window (the program's ``expiry_warning_days``); returns how many notices are new."""
+    recorded = 0
+    with session():
+        now = clock.now()
+        shop_ids = [shop_id for (shop_id,) in Lot.select(Lot.shop).distinct().join(Shop).where(
+            _open() & (Lot.expires_at > now) & Shop.active).tuples()]
+        for shop_id in shop_ids:
+            days = versions.current(shop_id)[1]["expiry_warning_days"]
+            if days:
+                recorded += _warn_shop(shop_id, now, now + timedelta(days=days), batch_size)
+    return recorded
+
+
+def _warn_shop(shop_id: int, now, until, batch_size: int) -> int:
+    recorded, after = 0, 0
+    while True:
+        with write_transaction():
+            lots = list(Lot.select().where(
+                (Lot.shop == shop_id) & _open() & (Lot.expires_at > now)
+                & (Lot.expires_at <= until) & (Lot.id > after)).order_by(Lot.id).limit(batch_size))
+            if lots:
+                recorded += Notice.insert_many([
+                    {"shop": shop_id, "customer": lot.customer_id, "kind": "points_expiring_soon",
+                     "key": f"expiring:{lot.id}", "created_at": now,
+                     "data": {"points": lot.remaining, "point_type": lot.point_type,
+                              "expires_at": lot.expires_at.isoformat()}}
+                    for lot in lots
+                ]).on_conflict_ignore().as_rowcount().execute()
+        if len(lots) < batch_size:
+            return recorded
+        after = lots[-1].id

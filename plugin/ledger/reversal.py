@@ -1,0 +1,27 @@
+"""Taking granted points back under the shop's reversal policy (refunds, cancellations, reviews)."""
+
+from __future__ import annotations
+
+from plugin import ledger
+from plugin.core import clock
+from plugin.core.models import Event, Lot
+from plugin.program import versions
+
+
+def take_back(lot: Lot, points: int, event: Event, *, key: str, reason: str, spill: bool) -> int:
+    """Debit up to ``points`` of ``lot`` as the program's ``reversal_policy`` allows; returns what
+    was taken and notes on the event what could not be (already spent, or no longer pending).
+
+    ``pending_only`` takes back only points still pending; ``clamp`` takes what is there (from
+    the customer's other lots too when ``spill``); ``negative`` takes the rest as a debt.
+    """
+    policy = versions.current(lot.shop_id)[1]["reversal_policy"]
+    if policy == "pending_only" and not (lot.pending_until and lot.pending_until > clock.now()):
+        taken = 0
+    else:
+        taken = ledger.debit(lot, points, kind="reverse", key=key, event_id=event.id, reason=reason,
+                             spill=spill and policy != "pending_only", allow_debt=policy == "negative")
+    if taken < points:
+        event.error = (f"{points - taken} points were no longer there to take back "
+                       f"(reversal policy {policy!r})")
+    return taken

@@ -1,0 +1,208 @@
+"""Turn one canonical event into ledger movements under the shop's program. No HTTP, no queue.
+
+Each handler returns the event's new status: ``applied``, or ``waiting`` when it needs an order
+that has not been applied yet (a refund that overtook its order). Replays are harmless: every
+movement carries an idempotency key derived from the business fact, not from the delivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+from plugin import customers, ledger, privacy, tiers
+from plugin.core import clock
+from plugin.core.db import locking
+from plugin.core.models import Customer, Event, Order, Shop
+from plugin.earn import games, referrals, reviews
+from plugin.ledger import reversal
+from plugin.program import earning, money, timing, versions
+from plugin.program.catalog import onto_orders, product_deleted, product_updated
+from plugin.program.order_points import allowances, earned
+from plugin.spend import redemption
+
+APPLIED, WAITING = "applied", "waiting"
+
+
+def order_paid(event: Event) -> str:
+    orders_paid(event.shop_id, [event])
+    return APPLIED
+
+
+def orders_paid(shop_id: int, events: list[Event]) -> None:
+    """Earn for paid orders, many at once: a batch of them costs a handful of statements.
+
+    Paid orders depend on nothing else in a batch (customers are created on sight), so the
+    worker applies them together; refunds and cancellations follow one by one.
+    """
+    known = {pid for (pid,) in Order.select(Order.platform_id).where(
+        (Order.shop == shop_id) & Order.platform_id.in_([e.payload["order_id"] for e in events])
+    ).tuples()}
+    events = [e for e in events if e.payload["order_id"] not in known]
+    if not events:
+        return
+    onto_orders(shop_id, events)  # tags, type and sale prices the webhooks do not carry
+    version, program = versions.current(shop_id)
+    buyers = customers.ensure_many(shop_id, {
+        e.payload["customer"]["id"]: e.payload["customer"] for e in events if e.payload.get("customer")})
+    ids = [c.id for c in buyers.values()]
+    returning = {cid for (cid,) in Order.select(Order.customer).where(
+        Order.customer.in_(ids)).distinct().tuples()} if ids else set()
+    allowance = allowances(program, ids)
+    factors = tiers.multipliers(program, ids)
+    now = clock.now()
+    grants, rows = [], []
+    for event in events:
+        data = event.payload
+        customer = buyers[data["customer"]["id"]] if data.get("customer") else None
+        first = customer is not None and customer.id not in returning
+        factor = factors.get(customer.id) if customer else None
+        result = earned(
+            program, data, at=_when(data, now), customer_id=customer.platform_id if customer else None,
+            first_order=first, allowance=allowance.get(customer.id) if customer else None, factor=factor)
+        key = f"order:{data['order_id']}:earn"
+        if customer and result.points:
+            returning.add(customer.id)
+            if customer.id in allowance:
+                allowance[customer.id] -= result.points
+            grants.append(ledger.Grant(
+                customer.id, result.points, source=f"order:{data['order_id']}", key=key,
+                rule={"earned": result.as_dict(), "currency": data["currency"],
+                      **({"tier_multiplier": str(factor)} if factor is not None else {})},
+                point_type=result.point_type, reason=result.reason, event_id=event.id,
+                program_version=version,
+                expires_at=timing.expires_at(program, result.point_type, now),
+                pending_until=timing.pending_until(program["earning"]["pending_days"], now)))
+        elif customer:
+            returning.add(customer.id)
+        rows.append({"shop": shop_id, "platform_id": data["order_id"],
+                     "customer": customer.id if customer else None, "currency": data["currency"],
+                     "eligible": result.eligible, "order": data, "refunded_lines": {},
+                     "first_order": first, "program_version": version,
+                     "earned": result.points if customer else 0, "lot": key})
+    lots = ledger.grant_many(shop_id, grants, kind="earn")
+    for row in rows:
+        row["lot"] = lots.get(row["lot"])
+        row["earned"] = row["earned"] if row["lot"] else 0
+    Order.insert_many(rows).execute()
+    referrals.on_orders(shop_id, program, version, rows, {e.payload["order_id"]: e.id for e in events})
+    for event in events:  # the points a discount code used are now spent for good
+        redemption.commit(shop_id, event.payload.get("discount_codes") or [], event.payload["order_id"],
+                          event_id=event.id, amounts=event.payload.get("discount_amounts"))
+    # Refunds and cancellations that overtook these orders can be applied now.
+    Event.update(status="pending").where(
+        (Event.shop == shop_id) & (Event.status == WAITING)
+        & Event.subject.in_([row["platform_id"] for row in rows])
+    ).execute()
+    tiers.evaluate_many(shop_id, ids, now=now, current=(version, program))  # upgrades at once
+    for customer in buyers.values():  # badges, challenges and quests count the same orders
+        games.on_event("order.paid", customer, program=program, version=version)
+
+
+def _when(order: dict, default: datetime) -> datetime:
+    """When the order was placed (campaign windows), as naive UTC; the clock when unknown."""
+    placed = order.get("placed_at")
+    if not placed:
+        return default
+    return earning.naive(datetime.fromisoformat(placed))
+
+
+def order_refunded(event: Event) -> str:
+    data = event.payload
+    order = _order(event.shop_id, data["order_id"])
+    if order is None:
+        return WAITING
+    amounts = {line["line_id"]: Decimal(line["amount"]) for line in order.order["lines"]}
+    refunded = dict(order.refunded_lines)
+    for line in data["lines"]:
+        if line["line_id"] in amounts:
+            total = Decimal(refunded.get(line["line_id"], "0")) + Decimal(line["amount"])
+            refunded[line["line_id"]] = str(min(total, amounts[line["line_id"]]))
+    refunded_total = sum((Decimal(v) for v in refunded.values()), Decimal(0))
+    Order.update(refunded_lines=refunded, refunded=refunded_total).where(Order.id == order.id).execute()
+    order.refunded_lines, order.refunded = refunded, refunded_total
+    _settle(order, event, key=f"refund:{data['refund_id']}",
+            reason=f"refund {data['refund_id']}: {money(refunded_total)} of "
+                   f"{money(order.eligible)} {order.currency} refunded")
+    return APPLIED
+
+
+def order_cancelled(event: Event) -> str:
+    order = _order(event.shop_id, event.payload["order_id"])
+    if order is None:
+        return WAITING
+    Order.update(cancelled=True).where(Order.id == order.id).execute()
+    order.cancelled = True
+    redemption.release_for_order(event.shop_id, order.platform_id)
+    _settle(order, event, key=f"cancel:{order.platform_id}", reason="order cancelled")
+    return APPLIED
+
+
+def customer_created(event: Event) -> str:
+    profile = event.payload["customer"]
+    customer = customers.ensure(event.shop_id, profile["id"], profile)
+    version, program = versions.current(event.shop_id)
+    rule = program.get("signup")
+    if rule and rule["points"]:
+        now = clock.now()
+        ledger.grant(customer, rule["points"], kind="bonus", source=f"signup:{customer.platform_id}",
+                     rule={"signup": rule["points"]}, key=f"signup:{customer.platform_id}",
+                     point_type=rule["point_type"], event_id=event.id, reason="sign-up bonus",
+                     program_version=version,
+                     expires_at=timing.expires_at(program, rule["point_type"], now))
+    referrals.on_signup(customer, profile, program, version, event.id)
+    return APPLIED
+
+
+def shop_uninstalled(event: Event) -> str:
+    Shop.update(active=False, uninstalled_at=clock.now(), access_token=None,
+                refresh_token=None).where(Shop.id == event.shop_id).execute()
+    return APPLIED
+
+
+def _order(shop_id: int, platform_id: str) -> Order | None:
+    """The order row, locked, so a refund and a cancellation of one order apply one at a time."""
+    query = Order.select().where((Order.shop == shop_id) & (Order.platform_id == platform_id))
+    return locking(query).first()
+
+
+def _settle(order: Order, event: Event, *, key: str, reason: str) -> None:
+    """Take back what the order earned beyond what its unrefunded part still earns.
+
+    The order is evaluated again under the program version it earned with (never today's), so a
+    refund months later reverses at the original rate, and partial refunds add up exactly.
+    What cannot be taken (already spent) follows the program's reversal policy.
+    """
+    if order.lot_id is None:
+        return
+    lot = order.lot
+    program = versions.at(order.shop_id, order.program_version)
+    keep = 0
+    if not order.cancelled:
+        customer = Customer.get_by_id(order.customer_id)
+        keep = min(order.earned, tiers.multiplied(earning.evaluate(
+            program, order.order, at=_when(order.order, order.created_at),
+            customer_id=customer.platform_id, first_order=order.first_order,
+            refunded=order.refunded_lines).points, (lot.rule or {}).get("tier_multiplier")))
+    excess = order.earned - order.reversed - keep
+    if excess <= 0:
+        return
+    reversal.take_back(lot, excess, event, key=key, reason=reason, spill=True)
+    Order.update(reversed=Order.reversed + excess).where(Order.id == order.id).execute()
+
+
+HANDLERS: dict[str, Callable[[Event], str]] = {
+    "order.paid": order_paid,
+    "order.refunded": order_refunded,
+    "order.cancelled": order_cancelled,
+    "customer.created": customer_created,
+    "shop.uninstalled": shop_uninstalled,
+    "product.updated": product_updated,
+    "product.deleted": product_deleted,
+    "review.published": reviews.review_published,
+    "review.unpublished": reviews.review_unpublished,
+    "privacy.data_request": privacy.data_request,
+    "privacy.customer_redact": privacy.customer_redact,
+    "privacy.shop_redact": privacy.shop_redact,
+}

@@ -1,0 +1,170 @@
+"""RQ job functions: importable, primitive arguments, a database session around the body.
+
+They raise on infrastructure failure so RQ's retry and failed registry see it; a single event
+that cannot be applied is marked failed with its reason and the rest of its batch still lands.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import peewee
+from peewee import Case, fn
+
+from plugin.core import clock
+from plugin.core.db import claiming, database, session, write_transaction
+from plugin.core.models import Event, Order
+from plugin.pipeline import apply
+from plugin.program import catalog
+
+log = logging.getLogger(__name__)
+
+#: A job applies at most this many batches before handing over to a fresh job, so one busy shop
+#: cannot hold a worker forever.
+MAX_BATCHES_PER_JOB = 50
+#: Pending events older than this are picked up by the sweep (their doorbell was lost, or the
+#: job that had them died with its worker); a live job applies an event within milliseconds.
+SWEEP_AGE = timedelta(seconds=5)
+
+#: Errors that mean the database itself is unwell: the job fails and RQ retries it.
+INFRASTRUCTURE = (peewee.OperationalError, peewee.InterfaceError)
+
+
+def apply_pending(shop_id: int, batch_size: int = 200) -> int:
+    """Apply the shop's pending events in arrival order, one transaction per batch."""
+    from plugin.pipeline import queue
+
+    queue.clear_doorbell(shop_id)
+    applied = 0
+    with session():
+        for _ in range(MAX_BATCHES_PER_JOB):
+            count = apply_batch(shop_id, batch_size)
+            applied += count
+            if count == 0:
+                return applied
+    queue.ring(shop_id, force=True)  # more remain: let another job (or worker) carry on
+    return applied
+
+
+def apply_batch(shop_id: int, batch_size: int) -> int:
+    """Claim up to ``batch_size`` pending events and apply them in one transaction."""
+    with write_transaction():  # first mapped: the catalog lookup reads the orders' product ids
+        _map(list(claiming(Event.select().where(
+            (Event.shop == shop_id) & (Event.status == "pending") & Event.payload.is_null())
+            .order_by(Event.id).limit(batch_size))))
+    catalog.prepare(shop_id, batch_size)  # Admin API lookups, outside the transaction
+    with write_transaction():
+        events = list(claiming(
+            Event.select()
+            .where((Event.shop == shop_id) & (Event.status == "pending"))
+            .order_by(Event.id)
+            .limit(batch_size)
+        ))
+        ready = _map(events)
+        applied = _apply_paid_orders(shop_id, ready)
+        done = set(applied)
+        applied += [event.id for event in ready if event.id not in done
+                    and _apply_one(event) == apply.APPLIED and event.error is None]
+        if applied:  # one statement for the common case; the rest were recorded as they happened
+            Event.update(status=apply.APPLIED, attempts=Event.attempts + 1,
+                         applied_at=clock.now()).where(Event.id.in_(applied)).execute()
+    return len(events)
+
+
+def _map(events: list[Event]) -> list[Event]:
+    """Map each event stored raw to its canonical payload and fill ``Event.payload`` (privacy
+    exports and redaction read it later); one that does not fit is marked invalid with the field
+    path and reason. The events that can be applied are returned."""
+    from webhooks import stored
+
+    ready, payloads = [], []
+    for event in events:
+        if event.payload is not None:  # mapped already (an owner's retry, an earlier version)
+            ready.append(event)
+            continue
+        try:
+            mapped = stored.mapped(event.platform, event.topic, event.raw_body)
+        except INFRASTRUCTURE:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a mapper bug: recorded on the event, not swallowed
+            log.warning("event %s of shop %s cannot be mapped: %s", event.id, event.shop_id, exc)
+            _record(event, "failed", f"{type(exc).__name__}: {exc}")
+            continue
+        if mapped.status != "pending":  # invalid, or ignored on a closer look
+            _record(event, mapped.status, mapped.note)
+            continue
+        event.payload = mapped.payload
+        ready.append(event)
+        payloads.append((event.id, Event.payload.db_value(mapped.payload)))
+    if payloads:  # one statement for the batch
+        Event.update(payload=Case(Event.id, payloads)).where(
+            Event.id.in_([event_id for event_id, _ in payloads])).execute()
+    return ready
+
+
+def _apply_paid_orders(shop_id: int, events: list[Event]) -> list[int]:
+    """The batch's paid orders in one go; if that fails, they go one by one, recording why."""
+    paid = [event for event in events if event.kind == "order.paid"]
+    if len(paid) < 2:
+        return []
+    try:
+        with database.atomic():
+            apply.orders_paid(shop_id, paid)
+    except INFRASTRUCTURE:
+        raise
+    except Exception as exc:  # noqa: BLE001 - each is retried alone, which records its own error
+        log.info("shop %s: %s paid orders applied one by one: %s", shop_id, len(paid), exc)
+        return []
+    return [event.id for event in paid]
+
+
+def _apply_one(event: Event) -> str:
+    """Apply one event in a savepoint; a failure rolls back only this event and records why."""
+    handler = apply.HANDLERS.get(event.kind)
+    try:
+        with database.atomic():
+            if handler is None:
+                raise LookupError(f"no handler for event kind {event.kind!r}")
+            status = handler(event)
+    except INFRASTRUCTURE:
+        raise
+    except Exception as exc:  # noqa: BLE001 - recorded on the event, not swallowed
+        log.warning("event %s of shop %s failed: %s", event.id, event.shop_id, exc)
+        _record(event, "failed", f"{type(exc).__name__}: {exc}")
+        return "failed"
+    # Waiting is written now, not at the end of the batch: its order, later in this same batch,
+    # may release it. An applied event with a note (a clamped reversal) keeps the note.
+    if status == apply.WAITING or event.error is not None:
+        _record(event, status, event.error)
+    return status
+
+
+def _record(event: Event, status: str, error: str | None) -> None:
+    event.error = error
+    Event.update(
+        status=status, error=error, attempts=Event.attempts + 1,
+        applied_at=clock.now() if status == apply.APPLIED else None,
+    ).where(Event.id == event.id).execute()
+
+
+def sweep() -> int:
+    """Ring for every shop with events that were stored but never applied (a lost doorbell, a job
+    killed with its worker); a shop whose job is still waiting in the queue is left alone.
+
+    It also releases events still waiting for an order that has since been applied: two workers
+    can apply a refund and its order at the same moment, each unable to see the other's row.
+    """
+    from plugin.pipeline import queue
+
+    with session():
+        released = Order.select(Order.id).where(
+            (Order.shop == Event.shop) & (Order.platform_id == Event.subject))
+        Event.update(status="pending").where(
+            (Event.status == apply.WAITING) & fn.EXISTS(released)).execute()
+        shop_ids = [row.shop_id for row in Event.select(Event.shop).distinct().where(
+            (Event.status == "pending") & (Event.received_at < clock.now() - SWEEP_AGE)
+        )]
+    for shop_id in shop_ids:
+        queue.ring_unless_waiting(shop_id)
+    return len(shop_ids)

@@ -1,0 +1,97 @@
+"""What an order earns its buyer: the program's evaluation, times the tier multiplier, within the
+earning limits. The worker credits exactly this (plugin.pipeline.apply) and the widget quotes exactly this
+(widgets/redeem_api.py), so "you will earn" is what the ledger will say, not a second estimate.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+import peewee
+
+from plugin import tiers
+from plugin.core import clock
+from plugin.core.models import Customer, Hold, LedgerEntry, Order
+from plugin.program import earning
+
+CENT = Decimal("0.01")
+
+
+def earned(program: dict, order: dict, *, at: datetime, customer_id: str | None, first_order: bool,
+           allowance: int | None, factor: Decimal | None) -> earning.Earned:
+    """The evaluation, then the tier multiplier on the rounded points (rounded down again), never
+    beyond what the earning limits still allow."""
+    result = earning.evaluate(program, order, at=at, customer_id=customer_id, first_order=first_order,
+                              allowance=allowance)
+    if factor is not None:
+        points = tiers.multiplied(result.points, factor)
+        result.points = points if allowance is None else min(points, max(allowance, 0))
+        result.notes.append(f"x{factor} (tier)")
+    return result
+
+
+def allowances(program: dict, customer_ids: list[int]) -> dict[int, int]:
+    """What each customer may still earn today and this month under the program's limits."""
+    limits = program["earning"]["limits"]
+    if not customer_ids or not (limits["per_day"] is not None or limits["per_month"] is not None):
+        return {}
+    now = clock.now()
+    allowance: dict[int, int] = {}
+    windows = (("per_day", now.replace(hour=0, minute=0, second=0, microsecond=0)),
+               ("per_month", now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)))
+    for name, since in windows:
+        if limits[name] is None:
+            continue
+        earned_so_far = dict(LedgerEntry.select(LedgerEntry.customer, peewee.fn.SUM(LedgerEntry.delta))
+                             .where(LedgerEntry.customer.in_(customer_ids) & (LedgerEntry.kind == "earn")
+                                    & (LedgerEntry.created_at >= since))
+                             .group_by(LedgerEntry.customer).tuples())
+        for cid in customer_ids:
+            left = max(limits[name] - int(earned_so_far.get(cid, 0)), 0)
+            allowance[cid] = min(allowance.get(cid, left), left)
+    return allowance
+
+
+def active_discount(customer: Customer | None) -> Hold | None:
+    """The points discount the shopper holds for this checkout (the newest held one), if any."""
+    if customer is None:
+        return None
+    return (Hold.select().where((Hold.customer == customer.id) & (Hold.status == "held")
+                                & (Hold.amount > 0) & (Hold.expires_at > clock.now()))
+            .order_by(Hold.id.desc()).first())
+
+
+def less_discount(order: dict, amount: Decimal) -> dict:
+    """The order after a fixed discount spread over its lines pro rata to the cent (the rounding
+    left on the last line), as the store allocates a discount code across the items; gift cards
+    take no share."""
+    paying = [n for n, line in enumerate(order["lines"]) if not line.get("gift_card")]
+    amounts = [Decimal(order["lines"][n]["amount"]) for n in paying]
+    subtotal = sum(amounts, Decimal(0))
+    if not paying or subtotal <= 0 or amount <= 0:
+        return order
+    amount = min(amount, subtotal)
+    shares = [(amount * a / subtotal).quantize(CENT, ROUND_HALF_UP) for a in amounts[:-1]]
+    shares.append(amount - sum(shares, Decimal(0)))
+    lines = [dict(line) for line in order["lines"]]
+    for n, share in zip(paying, shares, strict=True):
+        lines[n]["amount"] = str(max(Decimal(lines[n]["amount"]) - share, Decimal(0)))
+    return {**order, "lines": lines}
+
+
+def quote(program: dict, customer: Customer | None, customer_id: str | None, order: dict) -> earning.Earned:
+    """What this order will earn the shopper if placed now, after the points discount they hold:
+    the same ``earned`` the worker applies, with the same first-order, limit and tier inputs."""
+    hold = active_discount(customer)
+    if hold is not None:
+        order = less_discount(order, Decimal(hold.amount))
+    ids = [customer.id] if customer else []
+    first = customer is None or not Order.select().where(Order.customer == customer.id).exists()
+    limits = program["earning"]["limits"]
+    fresh = [limit for limit in (limits["per_day"], limits["per_month"]) if limit is not None]
+    allowance = (allowances(program, ids).get(customer.id) if customer
+                 else (min(fresh) if fresh else None))
+    factor = tiers.multipliers(program, ids).get(customer.id) if customer else None
+    return earned(program, order, at=clock.now(), customer_id=customer_id,
+                  first_order=first and customer_id is not None, allowance=allowance, factor=factor)

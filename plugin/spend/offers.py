@@ -1,0 +1,335 @@
+"""Personalized offers for the widget: built from the shopper's points, orders and the program.
+
+Each offer is ``{"id", "kind", "title", "text", "priority", "data"}``; the id is stable per kind
+and subject (``expiring:2026-11-11``, ``recommendation:632910392``) so impressions, clicks and
+redemptions of the same offer add up. Texts are in the shopper's language (en, ru).
+
+Ranking is one documented score from 0 to 100, highest first:
+
+- expiring points: 60 + 40 x urgency (1 - days left / the program's warning window)
+- points cover this cart: 50 + 40 x the share of the cart the points can pay
+- birthday month: 45
+- progress to the next reward: 30 + 40 x the share of its cost already earned
+- free shipping: 30 + 30 x cart total / threshold with a cart; 25 without one
+- a category bought often: 20 + 30 x the share of the shopper's orders with that category
+- a recommended product: 10 + 10 x its co-purchase count / the top one's
+
+Anonymous visitors (and shoppers never seen) get only the generic offer: free shipping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from peewee import fn
+
+from plugin import ledger
+from plugin.core import clock
+from plugin.core.models import CoPurchase, Customer, Hold, Lot, OfferEvent, Order, Shop
+from plugin.program.caps import payable
+from plugin.program.document import LANGUAGES
+from plugin.program.earning import categories_of
+
+#: Orders of the shopper read for categories and past products (the newest ones).
+RECENT_ORDERS = 200
+#: A category is "bought often" when at least this many of those orders hold it.
+MIN_CATEGORY_ORDERS = 2
+SAFE_SUBJECT = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+OFFER_ID = re.compile(r"^[a-z_]{1,32}(:[A-Za-z0-9_.-]{1,80})?$")
+DEFAULTS = {"category_templates": [], "free_shipping_threshold": None, "birthday_month": True,
+            "recommendations": 3}
+
+TEXTS = {
+    "en": {
+        "cart_cover": ("Your points cover {amount} of this cart", "Spend {points} at checkout."),
+        "reward_progress": ("{missing} more to {reward}", "You have {have} of {need}."),
+        "expiring": ("{points} {expire} on {date}", "Use them before they are gone."),
+        "birthday": ("Happy birthday month!", "Treat yourself: this month is yours."),
+        "birthday_gift": ("Happy birthday month!", "Your birthday gift: {points}."),
+        "free_shipping": ("Add {missing} more for free shipping",
+                          "Orders from {threshold} ship for free."),
+        "free_shipping_any": ("Free shipping from {threshold}", "Orders from {threshold} ship for free."),
+        "recommendation": ("Often bought together",
+                           "Shoppers who bought what you bought also chose this."),
+    },
+    "ru": {
+        "cart_cover": ("Баллы покроют {amount} этой корзины", "Спишите {points} при оформлении заказа."),
+        "reward_progress": ("Ещё {missing} до награды «{reward}»", "У вас {have} из {need}."),
+        "expiring": ("{date} {expire} {points}", "Успейте их потратить."),
+        "birthday": ("В этом месяце ваш день рождения!", "Порадуйте себя: этот месяц ваш."),
+        "birthday_gift": ("В этом месяце ваш день рождения!", "Ваш подарок — {points}."),
+        "free_shipping": ("Добавьте ещё {missing} — и доставка бесплатна",
+                          "Бесплатная доставка для заказов от {threshold}."),
+        "free_shipping_any": ("Бесплатная доставка от {threshold}",
+                              "Заказы от {threshold} доставим бесплатно."),
+        "recommendation": ("Часто покупают вместе",
+                           "Это выбирают покупатели, купившие то же, что и вы."),
+    },
+}
+MONTHS = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"),
+    "ru": ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября",
+           "октября", "ноября", "декабря"),
+}
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "RUB": "₽"}
+ZERO_DECIMAL = {"JPY", "KRW", "VND", "CLP", "ISK"}
+NBSP = "\u00a0"
+
+
+# --- language and formatting -------------------------------------------------------------------
+
+def language(value: str | None) -> str:
+    """``ru``, ``ru-RU`` or ``RU`` -> ru; anything else (or nothing) -> en."""
+    primary = (value or "").strip().lower().replace("_", "-").split("-")[0]
+    return primary if primary in LANGUAGES else "en"
+
+
+def _ru_form(n: int, one: str, few: str, many: str) -> str:
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    return few if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else many
+
+
+def number(value: Decimal | int, lang: str, places: int = 0) -> str:
+    """Grouped digits: 1,234.50 in English, 1 234,50 in Russian."""
+    quantized = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    whole, _, fraction = f"{abs(quantized):f}".partition(".")
+    group, point = (",", ".") if lang == "en" else (NBSP, ",")
+    text = f"{int(whole):,}".replace(",", group) + (point + fraction if fraction else "")
+    return ("-" if quantized < 0 else "") + text
+
+
+def money(amount: Decimal, currency: str, lang: str) -> str:
+    """$12.50 / 12,50 $; whole amounts without cents ($10); unknown symbols as the code."""
+    places = 0 if currency in ZERO_DECIMAL or amount == amount.to_integral_value() else 2
+    text, symbol = number(amount, lang, places), SYMBOLS.get(currency)
+    if lang == "en":
+        return f"{symbol}{text}" if symbol else f"{text} {currency}"
+    return f"{text}{NBSP}{symbol or currency}"
+
+
+def points(n: int, lang: str) -> str:
+    if lang == "ru":
+        return f"{number(n, lang)}{NBSP}{_ru_form(n, 'балл', 'балла', 'баллов')}"
+    return f"{number(n, lang)} point{'' if n == 1 else 's'}"
+
+
+def day(moment: datetime, lang: str) -> str:
+    month = MONTHS[lang][moment.month - 1]
+    return f"{month} {moment.day}" if lang == "en" else f"{moment.day} {month}"
+
+
+def localized(text, lang: str, fallback: str = "") -> str:
+    """A store-written text: a plain string, or {"en": ..., "ru": ...} read in the shopper's
+    language, then English, then any."""
+    if isinstance(text, str):
+        return text or fallback
+    if isinstance(text, dict) and text:
+        return text.get(lang) or text.get("en") or next(iter(text.values()))
+    return fallback
+
+
+# --- building ----------------------------------------------------------------------------------
+
+def _subject(value) -> str:
+    """An id-safe subject; anything else (a gid://, spaces) is a short stable hash of it."""
+    text = str(value)
+    return text if SAFE_SUBJECT.fullmatch(text) else "h" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _offer(kind: str, subject, lang: str, priority: float, data: dict, *, text_key: str | None = None,
+           **values) -> dict:
+    title, text = TEXTS[lang][text_key or kind]
+    return {"id": kind if subject is None else f"{kind}:{_subject(subject)}", "kind": kind,
+            "title": title.format(**values), "text": text.format(**values),
+            "priority": max(0, min(100, round(priority))), "data": data}
+
+
+def build(shop: Shop, customer: Customer | None, program: dict, *, lines: list[dict] | None = None,
+          lang: str = "en", now: datetime | None = None, currency: str | None = None) -> list[dict]:
+    """The shopper's offers, ranked (see the module docstring); ``lines`` is the cart, if any,
+    and ``currency`` the cart's own. Amounts are the shop's currency: a cart priced in another is
+    not compared with them (converted and unconverted amounts are never mixed)."""
+    now, lang = now or clock.now(), language(lang)
+    settings = {**DEFAULTS, **(program.get("offers") or {})}
+    priced = lines if not currency or currency.upper() == shop.currency else None
+    currency = shop.currency
+    found = _free_shipping(settings, priced, currency, lang)
+    if customer is not None:
+        spendable = ledger.spendable(customer)
+        orders = [order for (order,) in Order.select(Order.order).where(
+            (Order.shop == shop.id) & (Order.customer == customer.id) & ~Order.cancelled
+        ).order_by(Order.id.desc()).limit(RECENT_ORDERS).tuples()]
+        if not _holding(customer, now):  # a discount is already held: no second "spend N points"
+            found += _cart_cover(program, priced, spendable, currency, lang)
+        found += _reward_progress(program, spendable, lang)
+        found += _expiring(program, customer, now, lang)
+        found += _category(program, settings, orders, lang)
+        found += _birthday(program, settings, customer, now, lang)
+        found += _recommendations(shop, settings, orders, lines, lang)
+    return sorted(found, key=lambda offer: (-offer["priority"], offer["id"]))
+
+
+def _holding(customer: Customer, now: datetime) -> bool:
+    return Hold.select().where((Hold.customer == customer.id) & (Hold.status == "held")
+                               & (Hold.expires_at > now)).exists()
+
+
+def _subtotal(lines: list[dict]) -> Decimal:
+    return sum((Decimal(line["amount"]) for line in lines), Decimal(0))
+
+
+def _free_shipping(settings: dict, lines, currency: str, lang: str) -> list[dict]:
+    threshold = settings["free_shipping_threshold"]
+    if threshold is None or threshold <= 0:
+        return []
+    shown = money(threshold, currency, lang)
+    data = {"threshold": str(threshold), "currency": currency, "missing": None}
+    if not lines:
+        return [_offer("free_shipping", None, lang, 25, data, text_key="free_shipping_any",
+                       threshold=shown)]
+    total = _subtotal(lines)
+    if total >= threshold:
+        return []
+    missing = threshold - total
+    return [_offer("free_shipping", None, lang, 30 + 30 * total / threshold,
+                   {**data, "missing": str(missing)}, missing=money(missing, currency, lang),
+                   threshold=shown)]
+
+
+def _cart_cover(program: dict, lines, spendable: dict[str, int], currency: str, lang: str) -> list[dict]:
+    if not lines:
+        return []
+    usable = payable(program, lines, spendable)["total"]
+    total = _subtotal(lines)
+    if usable <= 0 or total <= 0:
+        return []
+    amount = Decimal(usable) * program["redemption"]["point_value"]
+    share = min(amount / total, Decimal(1))
+    data = {"points": usable, "amount": str(amount.quantize(Decimal("0.01"))), "currency": currency,
+            "share": str(share.quantize(Decimal("0.01")))}
+    return [_offer("cart_cover", None, lang, 50 + 40 * share, data,
+                   amount=money(amount, currency, lang), points=points(usable, lang))]
+
+
+def _rewards(program: dict) -> list[dict]:
+    """Catalog rewards that cost points; tolerant of the section being absent or shaped otherwise."""
+    section = program.get("rewards") or []
+    if isinstance(section, dict):
+        section = section.get("catalog") or [{"id": k, **v} for k, v in section.items()
+                                             if isinstance(v, dict)]
+    return [r for r in section if isinstance(r, dict) and isinstance(r.get("points"), int)
+            and r["points"] > 0 and r.get("active", True) is not False]
+
+
+def _reward_progress(program: dict, spendable: dict[str, int], lang: str) -> list[dict]:
+    """The reward closest to reach that the shopper cannot afford yet."""
+    have_all = sum(spendable.values())
+    candidates = []
+    for reward in _rewards(program):
+        have = max(spendable.get(reward["point_type"], 0) if reward.get("point_type") else have_all, 0)
+        if have < reward["points"]:
+            reward_id = str(reward.get("id", reward["points"]))
+            candidates.append((reward["points"] - have, reward_id, have, reward))
+    if not candidates:
+        return []
+    missing, reward_id, have, reward = min(candidates, key=lambda c: (c[0], c[1]))
+    need = reward["points"]
+    data = {"reward_id": reward_id, "points": have, "cost": need, "missing": missing}
+    return [_offer("reward_progress", reward_id, lang, 30 + 40 * have / need, data,
+                   missing=points(missing, lang), have=points(have, lang), need=points(need, lang),
+                   reward=localized(reward.get("title"), lang, reward_id))]
+
+
+def _expiring(program: dict, customer: Customer, now: datetime, lang: str) -> list[dict]:
+    window = program["expiry_warning_days"]
+    if not window:
+        return []
+    lots = list(ledger.open_lots(customer).where(
+        Lot.expires_at.is_null(False) & (Lot.expires_at > now)
+        & (Lot.expires_at <= now + timedelta(days=window))))
+    if not lots:
+        return []
+    soonest, total = lots[0].expires_at, sum(lot.remaining for lot in lots)
+    days_left = max(1, -(-(soonest - now) // timedelta(days=1)))  # started days count as whole
+    expire = (("expires" if total == 1 else "expire") if lang == "en"
+              else _ru_form(total, "сгорит", "сгорят", "сгорят"))
+    data = {"points": total, "expires_at": soonest.isoformat() + "+00:00", "days_left": days_left}
+    return [_offer("expiring", soonest.date().isoformat(), lang, 60 + 40 * (1 - days_left / window),
+                   data, points=points(total, lang), expire=expire, date=day(soonest, lang))]
+
+
+def _categories(program: dict, order: dict) -> set[str]:
+    return {name for line in order.get("lines") or [] for name in categories_of(program, line)}
+
+
+def _category(program: dict, settings: dict, orders: list[dict], lang: str) -> list[dict]:
+    """The store's template for the templated category most of the shopper's orders hold."""
+    templates = {t["category"]: t for t in settings["category_templates"]}
+    if not templates or not orders:
+        return []
+    counts = Counter(name for order in orders for name in _categories(program, order) if name in templates)
+    ranked = sorted(((n, name) for name, n in counts.items() if n >= MIN_CATEGORY_ORDERS),
+                    key=lambda item: (-item[0], item[1]))
+    if not ranked:
+        return []
+    n, name = ranked[0]
+    template = templates[name]
+    return [{"id": f"category:{_subject(name)}", "kind": "category",
+             "title": localized(template["title"], lang), "text": localized(template["text"], lang),
+             "priority": round(20 + 30 * n / len(orders)), "data": {"category": name, "orders": n}}]
+
+
+def _birthday(program: dict, settings: dict, customer: Customer, now: datetime, lang: str) -> list[dict]:
+    if not settings["birthday_month"] or customer.birthday is None or customer.birthday.month != now.month:
+        return []
+    gift = (program.get("birthday") or {}).get("points") or 0
+    data = {"month": now.month, "points": gift or None}
+    if gift:
+        return [_offer("birthday", now.year, lang, 45, data, text_key="birthday_gift",
+                       points=points(gift, lang))]
+    return [_offer("birthday", now.year, lang, 45, data)]
+
+
+def past_products(orders: list[dict]) -> list[str]:
+    return sorted({line["product_id"] for order in orders for line in order.get("lines") or []
+                   if line.get("product_id")})
+
+
+def _recommendations(shop: Shop, settings: dict, orders: list[dict], lines, lang: str) -> list[dict]:
+    """Products most often bought together with the shopper's past ones, not already theirs."""
+    past = past_products(orders)
+    if not settings["recommendations"] or not past:
+        return []
+    exclude = set(past) | {line["product_id"] for line in lines or [] if line.get("product_id")}
+    score = fn.SUM(CoPurchase.count)
+    rows = list(CoPurchase.select(CoPurchase.other_product_id, score).where(
+        (CoPurchase.shop == shop.id) & CoPurchase.product_id.in_(past)
+        & CoPurchase.other_product_id.not_in(sorted(exclude))
+    ).group_by(CoPurchase.other_product_id).order_by(score.desc(), CoPurchase.other_product_id)
+        .limit(settings["recommendations"]).tuples())
+    if not rows:
+        return []
+    top = int(rows[0][1])
+    return [_offer("recommendation", product_id, lang, 10 + 10 * int(count) / top,
+                   {"product_id": product_id, "score": int(count)})
+            for product_id, count in rows]
+
+
+# --- analytics ---------------------------------------------------------------------------------
+
+def record(shop_id: int, customer_id: int | None, offer_ids: list[str], kind: str) -> int:
+    """Store one event of ``kind`` per offer id, in one statement; returns how many."""
+    if kind not in OfferEvent.KINDS:
+        raise ValueError(f"unknown offer event {kind!r}")
+    now = clock.now()
+    OfferEvent.insert_many([
+        {"shop": shop_id, "customer": customer_id, "offer_id": offer_id, "kind": kind, "created_at": now}
+        for offer_id in offer_ids
+    ]).execute()
+    return len(offer_ids)

@@ -1,0 +1,339 @@
+"""Tiers: a customer's level by a metric over a window, up at once and down after a grace period.
+
+The program's ``tiers`` section names the metric (points earned, amount spent, orders), the window
+(lifetime, rolling 12 months, calendar year) and the ladder. Evaluation upgrades at once, granting
+the entry bonus of every tier entered or skipped (ledger key ``tier-bonus:<customer>:<tier>``, so
+once ever); below the held tier it first records a ``tier_downgrade_warning`` notice and a due date
+(now + grace days) and downgrades only at a re-evaluation on or after that date. A tier assigned by
+the store (``assigned``) is never moved by evaluation. Progress of a shop-wide re-evaluation is a
+``TierRun`` row, so any web process can report it without Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+
+from peewee import fn
+
+from plugin import ledger
+from plugin.core import clock
+from plugin.core.db import database, locking, session, write_transaction
+from plugin.core.models import Customer, CustomerTier, Notice, Order, Shop, TierChange, TierRun
+from plugin.program import timing, versions
+
+log = logging.getLogger(__name__)
+
+CENT = Decimal("0.0001")
+WARNING = "tier_downgrade_warning"
+
+
+def ladder(program: dict) -> list[dict]:
+    """The visible tiers, lowest first (the document validates that thresholds ascend from 0)."""
+    return [tier for tier in program["tiers"]["tiers"] if not tier["hidden"]]
+
+
+def tier_for(visible: list[dict], value: Decimal) -> dict:
+    """The highest visible tier whose threshold ``value`` reaches."""
+    reached = visible[0]
+    for tier in visible:
+        if value >= tier["threshold"]:
+            reached = tier
+    return reached
+
+
+def window_start(window: str, now: datetime) -> datetime | None:
+    if window == "rolling_12_months":
+        return now - timedelta(days=365)
+    if window == "calendar_year":
+        return datetime(now.year, 1, 1)
+    return None  # lifetime
+
+
+def metrics(shop_id: int, program: dict, customer_ids: list[int], now: datetime) -> dict[int, Decimal]:
+    """The tier metric of each customer over the window, in one grouped query.
+
+    amount_spent: eligible minus refunded of non-cancelled orders; orders: non-cancelled orders;
+    points_earned: what orders earned less what their refunds and cancellations took back (a fully
+    refunded order no longer counts), whether or not the points could still be taken.
+    """
+    rules = program["tiers"]
+    since = window_start(rules["window"], now)
+    if rules["metric"] == "points_earned":
+        query = (Order.select(Order.customer, fn.SUM(Order.earned - Order.reversed))
+                 .where((Order.shop == shop_id) & Order.customer.in_(customer_ids)))
+        if since is not None:
+            query = query.where(Order.created_at >= since)
+        query = query.group_by(Order.customer)
+    else:
+        total = (fn.SUM(Order.eligible - Order.refunded) if rules["metric"] == "amount_spent"
+                 else fn.COUNT(Order.id))
+        query = (Order.select(Order.customer, total)
+                 .where((Order.shop == shop_id) & Order.customer.in_(customer_ids) & ~Order.cancelled))
+        if since is not None:
+            query = query.where(Order.created_at >= since)
+        query = query.group_by(Order.customer)
+    return {cid: Decimal(str(value or 0)).quantize(CENT) for cid, value in query.tuples()}
+
+
+def multipliers(program: dict, customer_ids: list[int]) -> dict[int, Decimal]:
+    """The earn multiplier of each customer's tier (only customers whose tier has one)."""
+    rules = program.get("tiers")
+    if not rules or not customer_ids:
+        return {}
+    factor = {tier["id"]: tier["earn_multiplier"] for tier in rules["tiers"]}
+    rows = CustomerTier.select(CustomerTier.customer, CustomerTier.tier_id).where(
+        CustomerTier.customer.in_(customer_ids)).tuples()
+    return {cid: factor[tier_id] for cid, tier_id in rows if factor.get(tier_id, 1) != 1}
+
+
+def tier_multiplier(program: dict, customer: Customer) -> Decimal:
+    """What an order of this customer's earns times (1 without tiers or a tier)."""
+    return multipliers(program, [customer.id]).get(customer.id, Decimal(1))
+
+
+def multiplied(points: int, factor: Decimal | str | None) -> int:
+    """Points times a tier multiplier, rounded down (earning.evaluate has rounded already)."""
+    if factor is None or Decimal(factor) == 1:
+        return points
+    return int((Decimal(points) * Decimal(factor)).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def evaluate(shop_id: int, customer_id: int, *, now: datetime | None = None) -> CustomerTier | None:
+    """Move one customer per the shop's tier rules; None when the program has no tiers."""
+    version, program = versions.current(shop_id)
+    if not program.get("tiers"):
+        return None
+    _evaluate_batch(shop_id, program, version, [customer_id], now or clock.now())
+    return CustomerTier.get_or_none(CustomerTier.customer == customer_id)
+
+
+def evaluate_many(shop_id: int, customer_ids: list[int], *, now: datetime | None = None,
+                  current: tuple[int | None, dict] | None = None) -> int:
+    """Evaluate several customers at once (a batch of paid orders, under ``current``, its
+    (version, program)); returns how many moved."""
+    version, program = current or versions.current(shop_id)
+    if not program.get("tiers") or not customer_ids:
+        return 0
+    return _evaluate_batch(shop_id, program, version, sorted(set(customer_ids)), now or clock.now())
+
+
+def _evaluate_batch(shop_id: int, program: dict, version: int | None, ids: list[int],
+                    now: datetime) -> int:
+    rules, visible = program["tiers"], ladder(program)
+    rank = {tier["id"]: n for n, tier in enumerate(visible)}
+    values = metrics(shop_id, program, ids, now)
+    moved: list[tuple[int, str | None, str, str]] = []  # customer, from, to, reason
+    bonuses: list[tuple[int, dict]] = []
+    with database.atomic():
+        rows = {row.customer_id: row for row in locking(
+            CustomerTier.select().where(CustomerTier.customer.in_(ids)))}
+        placed = []
+        for cid in ids:
+            row, target = rows.get(cid), tier_for(visible, values.get(cid, Decimal(0)))
+            if row is None:
+                placed.append({"shop": shop_id, "customer": cid, "tier_id": target["id"], "since": now})
+                moved.append((cid, None, target["id"], "placed"))
+                bonuses += [(cid, tier) for tier in visible[:rank[target["id"]] + 1]]
+                continue
+            if row.assigned:
+                continue
+            current = rank.get(row.tier_id)
+            if current is None or rank[target["id"]] > current:  # up, or off a tier the rules dropped
+                _move(row, target["id"], now)
+                moved.append((cid, row.tier_id, target["id"],
+                              "upgrade" if current is not None else "tier rules changed"))
+                start = 0 if current is None else current + 1
+                bonuses += [(cid, tier) for tier in visible[start:rank[target["id"]] + 1]]
+            elif rank[target["id"]] < current:
+                if row.downgrade_due is None:
+                    due = now + timedelta(days=rules["grace_days"])
+                    _warn(row, shop_id, target["id"], now, due)
+                    row.downgrade_due = due
+                if now >= row.downgrade_due:
+                    _move(row, target["id"], now)
+                    moved.append((cid, row.tier_id, target["id"], "downgrade after the grace period"))
+            elif row.downgrade_due is not None:  # back at the tier's threshold: the warning lapses
+                CustomerTier.update(downgrade_due=None, downgrade_warned_at=None).where(
+                    CustomerTier.id == row.id).execute()
+        if placed:
+            CustomerTier.insert_many(placed).on_conflict_ignore().execute()
+        if moved:
+            TierChange.insert_many([
+                {"shop": shop_id, "customer": cid, "from_tier": old, "to_tier": new,
+                 "reason": reason, "created_at": now} for cid, old, new, reason in moved]).execute()
+        _grant_bonuses(shop_id, program, version, bonuses, now)
+    return len(moved)
+
+
+def _move(row: CustomerTier, tier_id: str, now: datetime) -> None:
+    CustomerTier.update(tier_id=tier_id, since=now, downgrade_due=None, downgrade_warned_at=None).where(
+        CustomerTier.id == row.id).execute()
+
+
+def _warn(row: CustomerTier, shop_id: int, target: str, now: datetime, due: datetime) -> None:
+    CustomerTier.update(downgrade_warned_at=now, downgrade_due=due).where(
+        CustomerTier.id == row.id).execute()
+    Notice.insert(shop=shop_id, customer=row.customer_id, kind=WARNING, created_at=now,
+                  key=f"tier-downgrade:{row.customer_id}:{row.tier_id}:{now.isoformat()}",
+                  data={"on": due.date().isoformat(), "tier": row.tier_id, "to": target},
+                  ).on_conflict_ignore().execute()
+
+
+def _grant_bonuses(shop_id: int, program: dict, version: int | None,
+                   bonuses: list[tuple[int, dict]], now: datetime) -> None:
+    """Entry bonuses of the tiers entered or skipped; the key makes each once ever."""
+    point_type = program["earning"]["point_type"]
+    grants = [ledger.Grant(
+        cid, tier["entry_bonus"], source=f"tier:{tier['id']}",
+        rule={"tier": tier["id"], "entry_bonus": tier["entry_bonus"]},
+        key=f"tier-bonus:{cid}:{tier['id']}", point_type=point_type,
+        reason=f"entry bonus of tier {tier['id']}", program_version=version,
+        expires_at=timing.expires_at(program, point_type, now))
+        for cid, tier in bonuses if tier["entry_bonus"] > 0]
+    if grants:
+        ledger.grant_many(shop_id, grants, kind="bonus")
+
+
+def assign(customer: Customer, tier_id: str | None, *, now: datetime | None = None) -> CustomerTier | None:
+    """The store puts a customer on a tier (hidden or not) that evaluation will not move;
+    ``None`` hands the customer back to evaluation. Raises KeyError for an unknown tier."""
+    now = now or clock.now()
+    version, program = versions.current(customer.shop_id)
+    tiers = {tier["id"]: tier for tier in (program.get("tiers") or {}).get("tiers", [])}
+    with database.atomic():
+        row = locking(CustomerTier.select().where(CustomerTier.customer == customer.id)).first()
+        if tier_id is None:
+            if row is not None and row.assigned:
+                CustomerTier.update(assigned=False).where(CustomerTier.id == row.id).execute()
+        else:
+            if tier_id not in tiers:
+                raise KeyError(tier_id)
+            old = row.tier_id if row else None
+            if row is None:
+                CustomerTier.create(shop=customer.shop_id, customer=customer.id, tier_id=tier_id,
+                                    assigned=True, since=now)
+            else:
+                CustomerTier.update(tier_id=tier_id, assigned=True, since=now, downgrade_due=None,
+                                    downgrade_warned_at=None).where(CustomerTier.id == row.id).execute()
+            if old != tier_id:
+                TierChange.create(shop=customer.shop_id, customer=customer.id, from_tier=old,
+                                  to_tier=tier_id, reason="assigned by the store", created_at=now)
+            _grant_bonuses(customer.shop_id, program, version, [(customer.id, tiers[tier_id])], now)
+    if tier_id is None and program.get("tiers"):
+        evaluate(customer.shop_id, customer.id, now=now)
+    return CustomerTier.get_or_none(CustomerTier.customer == customer.id)
+
+
+def _number(value: Decimal) -> str:
+    return format(Decimal(value).normalize(), "f")
+
+
+def _public(tier: dict) -> dict:
+    return {"id": tier["id"], "title": tier["title"], "threshold": _number(tier["threshold"]),
+            "earn_multiplier": _number(tier["earn_multiplier"]),
+            "discount_percent": _number(tier["discount_percent"]),
+            "free_shipping_threshold": (None if tier["free_shipping_threshold"] is None
+                                        else _number(tier["free_shipping_threshold"])),
+            "entry_bonus": tier["entry_bonus"]}
+
+
+def progress(program: dict, customer: Customer | None) -> dict | None:
+    """The customer's tier, the next one and how far it is (None when the program has no tiers).
+
+    The tier shown is the one held (kept through a grace period, or assigned by the store);
+    before the first evaluation it is the tier the metric reaches.
+    """
+    rules = program.get("tiers")
+    if not rules:
+        return None
+    visible = ladder(program)
+    value, row = Decimal(0), None
+    if customer is not None:
+        value = metrics(customer.shop_id, program, [customer.id], clock.now()).get(customer.id, value)
+        row = CustomerTier.get_or_none(CustomerTier.customer == customer.id)
+    by_id = {tier["id"]: tier for tier in rules["tiers"]}
+    current = by_id.get(row.tier_id) if row else None
+    current = current or tier_for(visible, value)
+    if current in visible:
+        above = visible[visible.index(current) + 1:]
+    else:  # a hidden tier: the next visible tier the metric has not reached
+        above = [tier for tier in visible if tier["threshold"] > value]
+    nxt = above[0] if above else None
+    return {
+        "metric": rules["metric"], "window": rules["window"], "value": _number(value),
+        "tier": _public(current), "next": _public(nxt) if nxt else None,
+        "to_next": _number(max(nxt["threshold"] - value, Decimal(0))) if nxt else None,
+        "assigned": bool(row and row.assigned),
+        "downgrade_on": row.downgrade_due.date().isoformat() if row and row.downgrade_due else None,
+    }
+
+
+def history(customer: Customer, limit: int = 20) -> list[TierChange]:
+    """The customer's latest tier moves, newest first, with why."""
+    return list(TierChange.select().where((TierChange.shop == customer.shop_id)
+                                          & (TierChange.customer == customer.id))
+                .order_by(TierChange.id.desc()).limit(limit))
+
+
+def reevaluate_shop(shop_id: int, batch_size: int = 1000, run_id: int | None = None) -> int:
+    """RQ job: re-evaluate every customer of a shop in batches (one transaction each), recording
+    progress on a TierRun row; returns the run's id. The program keeps running meanwhile."""
+    with session():
+        now = clock.now()
+        version, program = versions.current(shop_id)
+        if run_id is None:
+            run_id = TierRun.create(shop=shop_id, created_at=now).id
+        total = Customer.select().where(Customer.shop == shop_id).count()
+        TierRun.update(status="running", started_at=now, total=total, done=0, changed=0,
+                       program_version=version).where(TierRun.id == run_id).execute()
+        after = 0
+        try:
+            while program.get("tiers"):
+                with write_transaction():
+                    ids = [cid for (cid,) in Customer.select(Customer.id).where(
+                        (Customer.shop == shop_id) & (Customer.id > after))
+                        .order_by(Customer.id).limit(batch_size).tuples()]
+                    if not ids:
+                        break
+                    changed = _evaluate_batch(shop_id, program, version, ids, now)
+                    TierRun.update(done=TierRun.done + len(ids), changed=TierRun.changed + changed).where(
+                        TierRun.id == run_id).execute()
+                after = ids[-1]
+        except Exception as exc:
+            TierRun.update(status="failed", error=f"{type(exc).__name__}: {exc}",
+                           finished_at=clock.now()).where(TierRun.id == run_id).execute()
+            raise
+        TierRun.update(status="done", finished_at=clock.now()).where(TierRun.id == run_id).execute()
+    log.info("tier run %s of shop %s done", run_id, shop_id)
+    return run_id
+
+
+def reevaluate_all(batch_size: int = 1000) -> int:
+    """Periodic job: re-evaluate every active shop whose program has tiers (rolling windows age,
+    grace periods end); returns the number of shops."""
+    with session():
+        shop_ids = [shop.id for shop in Shop.select(Shop.id).where(Shop.active)]
+        shop_ids = [sid for sid in shop_ids if versions.current(sid)[1].get("tiers")]
+    for shop_id in shop_ids:
+        reevaluate_shop(shop_id, batch_size)
+    return len(shop_ids)
+
+
+def start_reevaluation(shop_id: int, batch_size: int = 1000) -> TierRun:
+    """Record a run and have it done: by an RQ worker with Redis, here and now without."""
+    from plugin.pipeline import queue
+
+    run = TierRun.create(shop=shop_id, created_at=clock.now())
+    if queue.connection() is None:
+        reevaluate_shop(shop_id, batch_size, run.id)
+    else:
+        queue.queue(queue.PERIODIC_QUEUE).enqueue(
+            reevaluate_shop, shop_id, batch_size, run.id, retry=queue.RETRY, job_timeout=3600,
+            result_ttl=3600, failure_ttl=7 * 86400, job_id=f"tiers-{shop_id}-{run.id}")
+    return TierRun.get_by_id(run.id)
+
+
+def latest_run(shop_id: int) -> TierRun | None:
+    return TierRun.select().where(TierRun.shop == shop_id).order_by(TierRun.id.desc()).first()

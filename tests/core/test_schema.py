@@ -1,0 +1,28 @@
+"""An existing database from an earlier version is brought up to date at start."""
+
+from __future__ import annotations
+
+import pytest
+
+from plugin.core import db
+from plugin.core.db import database, session
+from plugin.core.models import ALL_MODELS, Customer, Hold
+
+
+def test_columns_added_since_an_earlier_version_are_added_with_their_defaults(app):
+    with session():
+        database.execute_sql('ALTER TABLE "customer" DROP COLUMN "birthday_set_at"')
+        database.execute_sql('ALTER TABLE "hold" DROP COLUMN "reward"')
+        added = db.add_missing_columns(ALL_MODELS)
+        assert sorted(added) == ["customer.birthday_set_at", "hold.reward"]
+        assert {"birthday_set_at"} <= {c.name for c in database.get_columns(Customer._meta.table_name)}
+        assert {"reward"} <= {c.name for c in database.get_columns(Hold._meta.table_name)}
+        assert db.add_missing_columns(ALL_MODELS) == []
+
+
+def test_a_new_column_without_a_default_is_reported_not_guessed(app):
+    with session():
+        database.execute_sql('ALTER TABLE "hold" DROP COLUMN "points"')
+        with pytest.raises(db.SchemaError, match="hold.points"):
+            db.add_missing_columns(ALL_MODELS)
+        database.execute_sql('ALTER TABLE "hold" ADD COLUMN "points" BIGINT NOT NULL DEFAULT 0')

@@ -1,0 +1,220 @@
+"""Expiry of lots past their date and the expiring-soon notices, moving the clock."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from plugin import customers, ledger
+from plugin.core import clock
+from plugin.core.db import database, session
+from plugin.core.models import Balance, LedgerEntry, Lot, Notice
+from plugin.customers import shops
+from plugin.ledger import audit, expiry
+from plugin.program import document, versions
+from tests.conftest import fixture_json
+
+ORDER = "shopify/rest2025-07_order_450789469__GET_orders_450789469.json"  # 5% of 587.00 -> 29 points
+BOB = "207119551"
+RULE = {"test": "expiry"}
+GRANTED = datetime(2026, 3, 10, 12, 0)
+_domains = itertools.count()
+
+
+def at(moment: datetime) -> None:
+    """Move the clock to a naive UTC moment."""
+    clock.set_source(lambda: moment.replace(tzinfo=UTC))
+
+
+def program(expiry_rule: dict, **changes) -> dict:
+    doc = copy.deepcopy(document.DEFAULT)
+    doc["point_types"]["regular"]["expiry"] = expiry_rule
+    return {**doc, **changes}
+
+
+def grant(customer, points: int, key: str, expires_at: datetime | None):
+    with database.atomic():
+        return ledger.grant(customer, points, kind="earn", source=key, rule=RULE, key=key,
+                            expires_at=expires_at)
+
+
+def points_of(customer_id: int) -> int:
+    return sum(b.points for b in Balance.select().where(Balance.customer == customer_id))
+
+
+@pytest.fixture
+def customer(shop):
+    with session():
+        return customers.ensure(shop.id, "c1")
+
+
+@pytest.mark.parametrize("rule, expires", [
+    ({"kind": "never"}, None),
+    ({"kind": "days", "days": 30}, datetime(2026, 4, 9, 12, 0)),
+    ({"kind": "end_of_month"}, datetime(2026, 4, 1)),
+    ({"kind": "end_of_year"}, datetime(2027, 1, 1)),
+], ids=["never", "days", "end_of_month", "end_of_year"])
+def test_points_earned_under_a_program_expire_on_its_date(shop, post_webhook, drain, rule, expires):
+    at(GRANTED)
+    with session():
+        versions.save(shop.id, program(rule), author="t")
+    assert post_webhook("orders/paid", fixture_json(ORDER)).status_code == 200
+    drain()
+    with session():
+        lot = Lot.get()
+        assert (lot.remaining, lot.expires_at, lot.program_version) == (29, expires, 1)
+    at((expires or GRANTED + timedelta(days=3650)) - timedelta(seconds=1))
+    assert expiry.expire_due() == 0
+    at(expires or GRANTED + timedelta(days=3650))
+    assert expiry.expire_due() == (29 if expires else 0)
+    with session():
+        assert points_of(lot.customer_id) == (0 if expires else 29)
+        if expires:
+            entry = LedgerEntry.get(LedgerEntry.kind == "expire")
+            assert (entry.delta, entry.lot_id, entry.idempotency_key) == (-29, lot.id, f"expire:{lot.id}")
+
+
+def test_a_partly_spent_lot_expires_exactly_what_is_left(customer):
+    at(GRANTED)
+    with session():
+        lot = grant(customer, 100, "g1", GRANTED + timedelta(days=1))
+        with database.atomic():
+            assert ledger.debit(lot, 30, kind="reverse", key="r1") == 30
+    at(GRANTED + timedelta(days=2))
+    assert expiry.expire_due() == 70
+    with session():
+        assert [e.delta for e in ledger.entries(customer)] == [-70, -30, 100]
+        assert Lot.get_by_id(lot.id).remaining == 0
+        assert points_of(customer.id) == 0
+        assert audit.check(customer.shop_id) == []
+
+
+def test_an_expired_lot_is_not_expired_twice(customer):
+    at(GRANTED)
+    with session():
+        lot = grant(customer, 10, "g1", GRANTED + timedelta(hours=1))
+    at(GRANTED + timedelta(hours=2))
+    assert expiry.expire_due() == 10
+    assert expiry.expire_due() == 0
+    with session(), database.atomic():
+        assert ledger.expire(lot, now=clock.now()) == 0
+        assert LedgerEntry.select().where(LedgerEntry.kind == "expire").count() == 1
+        assert points_of(customer.id) == 0
+
+
+def test_a_lot_not_yet_due_is_left_alone_by_a_direct_expire(customer):
+    at(GRANTED)
+    with session():
+        lot = grant(customer, 10, "g1", GRANTED + timedelta(days=1))
+        with database.atomic():
+            assert ledger.expire(lot, now=clock.now()) == 0
+        assert Lot.get_by_id(lot.id).remaining == 10
+
+
+def test_a_debt_never_expires(customer):
+    at(GRANTED)
+    with session():
+        lot = grant(customer, 10, "g1", GRANTED + timedelta(days=1))
+        with database.atomic():
+            assert ledger.debit(lot, 15, kind="reverse", key="r1", spill=True, allow_debt=True) == 15
+        debt = Lot.get(Lot.source == ledger.DEBT)
+        Lot.update(expires_at=GRANTED).where(Lot.id == debt.id).execute()  # even with a date
+    at(GRANTED + timedelta(days=2))
+    assert expiry.expire_due() == 0
+    with session():
+        assert Lot.get_by_id(debt.id).remaining == -5
+        with database.atomic():
+            assert ledger.expire(Lot.get_by_id(debt.id), now=clock.now()) == 0
+        assert points_of(customer.id) == -5
+
+
+def test_every_due_lot_of_every_shop_expires_in_batches(customer):
+    at(GRANTED)
+    with session():
+        other, _ = shops.register("shopify", f"expiry{next(_domains)}.myshopify.com")
+        someone = customers.ensure(other.id, "c1")
+        for n in range(5):
+            grant(customer, 10 + n, f"g{n}", GRANTED + timedelta(hours=n))
+            grant(someone, 1, f"g{n}", GRANTED + timedelta(hours=n))
+        grant(customer, 1000, "later", GRANTED + timedelta(days=30))
+    at(GRANTED + timedelta(days=1))
+    assert expiry.expire_due(batch_size=3) == 10 + 11 + 12 + 13 + 14 + 5
+    with session():
+        assert points_of(customer.id) == 1000
+        assert points_of(someone.id) == 0
+        assert LedgerEntry.select().where(LedgerEntry.kind == "expire").count() == 10
+
+
+def test_a_lot_locked_by_another_worker_is_skipped_then_expired(app, backend, customer):
+    if backend == "sqlite":
+        pytest.skip("SQLite serialises writers: there is no row lock to skip")
+    import psycopg2
+
+    at(GRANTED)
+    with session():
+        busy = grant(customer, 7, "busy", GRANTED)
+        grant(customer, 3, "free", GRANTED)
+    other = psycopg2.connect(app.extensions["loyalty"].settings.database_url)
+    try:
+        with other.cursor() as cursor:  # another worker is in the middle of spending this lot
+            cursor.execute("SELECT id FROM lot WHERE id = %s FOR UPDATE", (busy.id,))
+            at(GRANTED + timedelta(hours=1))
+            assert expiry.expire_due() == 3
+        other.rollback()
+    finally:
+        other.close()
+    assert expiry.expire_due() == 7
+    with session():
+        assert points_of(customer.id) == 0
+
+
+def test_lots_expiring_soon_are_noticed_once(customer):
+    at(GRANTED)
+    with session():
+        soon = grant(customer, 40, "soon", GRANTED + timedelta(days=10))
+        grant(customer, 50, "later", GRANTED + timedelta(days=20))
+        grant(customer, 60, "never", None)
+        grant(customer, 70, "gone", GRANTED - timedelta(days=1))  # past: expiry's job, not a warning
+    assert expiry.warn_expiring() == 1
+    assert expiry.warn_expiring() == 0
+    with session():
+        notice = Notice.get()
+        assert (notice.customer_id, notice.kind, notice.key) == (
+            customer.id, "points_expiring_soon", f"expiring:{soon.id}")
+        assert notice.data == {"points": 40, "point_type": "regular",
+                               "expires_at": (GRANTED + timedelta(days=10)).isoformat()}
+    at(GRANTED + timedelta(days=7))  # the second lot is now within the 14 days
+    assert expiry.warn_expiring() == 1
+    assert expiry.warn_expiring() == 0
+    with session():
+        assert Notice.select().count() == 2
+
+
+def test_the_warning_window_is_the_programs(shop, customer):
+    at(GRANTED)
+    with session():
+        versions.save(shop.id, program({"kind": "never"}, expiry_warning_days=3), author="t")
+        grant(customer, 1, "in", GRANTED + timedelta(days=3))
+        grant(customer, 1, "out", GRANTED + timedelta(days=3, seconds=1))
+    assert expiry.warn_expiring() == 1
+    with session():
+        versions.save(shop.id, program({"kind": "never"}, expiry_warning_days=0), author="t")
+    at(GRANTED + timedelta(days=1))
+    assert expiry.warn_expiring() == 0
+
+
+def test_a_partly_spent_lot_warns_of_what_is_left(customer):
+    at(GRANTED)
+    with session():
+        lot = grant(customer, 100, "g1", GRANTED + timedelta(days=5))
+        with database.atomic():
+            ledger.debit(lot, 60, kind="reverse", key="r1")
+        spent = grant(customer, 5, "g2", GRANTED + timedelta(days=5))
+        with database.atomic():
+            ledger.debit(spent, 5, kind="reverse", key="r2")
+    assert expiry.warn_expiring(batch_size=1) == 1
+    with session():
+        assert Notice.get().data["points"] == 40

@@ -1,0 +1,198 @@
+"""The apply job, the doorbell, the sweep and the cron: failures, outages and replays."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import peewee
+import pytest
+
+from plugin import ledger
+from plugin.core import clock
+from plugin.core.db import session
+from plugin.core.models import Event, LedgerEntry
+from plugin.pipeline import cron, jobs, queue
+from tests.conftest import fixture_json
+from webhooks import inbox
+from webhooks.topics import REGISTRY, Mapped
+
+ORDER = "shopify/rest2025-07_order_450789469__GET_orders_450789469.json"
+
+
+def store(shop, topic: str, body: dict, delivery: str) -> Event:
+    with session():
+        return inbox.store(shop, "shopify", topic, delivery, "{}", REGISTRY["shopify"][topic](body))
+
+
+def orders(count: int) -> list[dict]:
+    out = []
+    for n in range(count):
+        order = fixture_json(ORDER)
+        order["id"] = 1000 + n
+        out.append(order)
+    return out
+
+
+def test_failing_event_is_marked_failed_and_the_rest_of_the_batch_lands(shop):
+    with session():
+        inbox.store(shop, "shopify", "orders/paid", "d-bad", "{}", Mapped("order.paid", {}, "k-bad"))
+    store(shop, "orders/paid", fixture_json(ORDER), "d-good")
+    with session():
+        assert jobs.apply_pending(shop.id) == 2
+        events = list(Event.select().order_by(Event.id))
+        assert [e.status for e in events] == ["failed", "applied"]
+        assert events[0].error == "KeyError: 'order_id'" and events[0].attempts == 1
+        assert LedgerEntry.select().count() == 1
+
+
+def test_event_of_unknown_kind_fails_with_its_name(shop):
+    with session():
+        inbox.store(shop, "shopify", "x", "d", "{}", Mapped("bogus.kind", {}))
+        jobs.apply_pending(shop.id)
+        assert "bogus.kind" in Event.get().error
+
+
+def test_database_failure_mid_batch_rolls_back_the_whole_batch(shop, monkeypatch):
+    for n, order in enumerate(orders(3)):
+        store(shop, "orders/paid", order, f"d-{n}")
+    real = ledger.grant_many
+
+    def dies_after_writing(*args, **kwargs):
+        real(*args, **kwargs)  # the lots and entries are written, then the connection drops
+        raise peewee.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(ledger, "grant_many", dies_after_writing)
+    with session(), pytest.raises(peewee.OperationalError):
+        jobs.apply_pending(shop.id)
+    with session():
+        assert {e.status for e in Event.select()} == {"pending"}
+        assert LedgerEntry.select().count() == 0
+    monkeypatch.setattr(ledger, "grant_many", real)
+    with session():  # RQ's retry runs the job again: everything lands, once
+        assert jobs.apply_pending(shop.id) == 3
+        assert LedgerEntry.select().count() == 3
+
+
+def test_a_bulk_failure_falls_back_to_one_by_one_and_records_the_culprit(shop):
+    store(shop, "orders/paid", orders(1)[0], "d-good")
+    with session():  # an order.paid whose stored payload lacks its lines
+        inbox.store(shop, "shopify", "orders/paid", "d-bad", "{}",
+                    Mapped("order.paid", {"order_id": "77", "customer": None, "currency": "USD"}, "k"))
+    store(shop, "orders/paid", orders(2)[1], "d-good-2")
+    with session():
+        jobs.apply_pending(shop.id)
+        events = list(Event.select().order_by(Event.id))
+        assert [e.status for e in events] == ["applied", "failed", "applied"]
+        assert events[1].error == "KeyError: 'lines'"
+        assert LedgerEntry.select().count() == 2
+
+
+def test_a_backlog_is_applied_in_batches_in_arrival_order_by_chained_jobs(shop, monkeypatch, drain):
+    monkeypatch.setattr(jobs, "MAX_BATCHES_PER_JOB", 2)
+    for n, order in enumerate(orders(7)):
+        store(shop, "orders/paid", order, f"d-{n}")
+    with session():
+        first_job = jobs.apply_pending(shop.id, batch_size=2)
+    drain()  # the first job handed the rest over to the next (queued, or run in-process)
+    with session():
+        entries = [e.idempotency_key for e in LedgerEntry.select().order_by(LedgerEntry.id)]
+    assert first_job >= 4
+    assert entries == [f"order:{1000 + n}:earn" for n in range(7)]
+
+
+@pytest.fixture
+def redis_only(backend):
+    if backend == "sqlite":
+        pytest.skip("the embedded default has no Redis: jobs run in the web process")
+
+
+def test_redis_outage_loses_nothing_the_sweep_catches_up(redis_only, app, shop, post_webhook, drain):
+    settings = app.extensions["loyalty"].settings
+    queue.configure("redis://127.0.0.1:1/0", settings.batch_size)  # nothing listens there
+    response = post_webhook("orders/paid", fixture_json(ORDER))
+    assert response.status_code == 200
+    queue.configure(settings.redis_url, settings.batch_size)  # Redis is back, the doorbell is lost
+    drain()
+    with session():
+        assert Event.get().status == "pending"
+    clock.set_source(lambda: clock.datetime.now(clock.UTC) + timedelta(minutes=5))
+    assert jobs.sweep() == 1
+    drain()
+    with session():
+        assert Event.get().status == "applied"
+        assert LedgerEntry.get().delta == 29
+
+
+def test_a_burst_of_webhooks_rings_one_job(redis_only, shop, post_webhook, drain):
+    for order in orders(5):
+        assert post_webhook("orders/paid", order).status_code == 200
+    assert queue.queue().count == 1
+    drain()
+    with session():
+        assert Event.select().where(Event.status == "applied").count() == 5
+
+
+def test_cron_jobs_are_json_jobs_our_worker_runs(redis_only, shop, drain):
+    scheduler = cron.scheduler(queue.connection())
+    names = {job.func_name for job in scheduler.get_jobs()}
+    assert names == {"plugin.pipeline.jobs.sweep", "plugin.platforms.shopify.install.refresh_expiring_tokens",
+                     "plugin.ledger.expiry.expire_due", "plugin.ledger.expiry.warn_expiring",
+                     "plugin.earn.birthdays.grant_birthdays", "plugin.spend.redemption.release_expired",
+                     "plugin.spend.redemption.retry_releasing",
+                     "plugin.spend.copurchase.update_copurchases",
+                     "plugin.earn.referrals.reward_due", "plugin.tiers.reevaluate_all",
+                     "plugin.tiers.sync.sync_all", "plugin.reports.rollups.roll_up_recent",
+                     "plugin.core.idempotency.purge_expired"}
+    for job in scheduler.get_jobs():
+        job.enqueue(queue.connection())
+    drain()
+    periodic = queue.queue(queue.PERIODIC_QUEUE)
+    assert periodic.count == 0
+    assert periodic.failed_job_registry.count == 0
+
+
+def test_refund_ahead_of_its_order_in_one_batch_is_applied_in_that_job(shop):
+    refund = fixture_json("shopify/rest2025-07_refund_929361472__POST_orders_450789469_refunds.json")
+    store(shop, "refunds/create", refund, "d-refund")
+    store(shop, "orders/paid", fixture_json(ORDER), "d-order")
+    with session():
+        jobs.apply_pending(shop.id)
+        assert [e.status for e in Event.select().order_by(Event.id)] == ["applied", "applied"]
+        assert sum(e.delta for e in LedgerEntry.select()) == 19
+
+
+def test_sweep_releases_a_refund_left_waiting_by_a_concurrent_worker(shop, drain):
+    refund = fixture_json("shopify/rest2025-07_refund_929361472__POST_orders_450789469_refunds.json")
+    store(shop, "orders/paid", fixture_json(ORDER), "d-order")
+    with session():
+        jobs.apply_pending(shop.id)
+    waiting = store(shop, "refunds/create", refund, "d-refund")
+    with session():  # as if judged by a worker that could not yet see the order
+        Event.update(status="waiting").where(Event.id == waiting.id).execute()
+    clock.set_source(lambda: clock.datetime.now(clock.UTC) + timedelta(minutes=5))
+    assert jobs.sweep() == 1
+    drain()
+    with session():
+        assert Event.get_by_id(waiting.id).status == "applied"
+        assert sum(e.delta for e in LedgerEntry.select()) == 19
+
+
+def test_the_sweep_rings_once_for_a_shop_whose_job_is_still_waiting(redis_only, shop):
+    store(shop, "orders/paid", orders(1)[0], "d-1")  # stored, never rung
+    clock.set_source(lambda: clock.datetime.now(clock.UTC) + timedelta(minutes=1))
+    jobs.sweep()
+    jobs.sweep()
+    assert queue.queue().count == 1
+
+
+def test_the_sweep_rings_again_when_the_doorbell_names_a_job_that_is_gone(redis_only, shop,
+                                                                          post_webhook, drain):
+    assert post_webhook("orders/paid", orders(1)[0]).status_code == 200
+    taken = queue.queue().get_job_ids()
+    queue.queue().remove(taken[0])  # as if a worker took the job and died with it
+    clock.set_source(lambda: clock.datetime.now(clock.UTC) + timedelta(minutes=1))
+    jobs.sweep()
+    assert queue.queue().get_job_ids() not in ([], taken)
+    drain()
+    with session():
+        assert Event.get().status == "applied"
