@@ -8,9 +8,10 @@ offers at once with POST /offers/events {"type": ..., "offer_ids": [...]}; both 
 from __future__ import annotations
 
 from flask import g, jsonify, request
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from plugin import customers
+from plugin.core.limits import StrictSchema
 from plugin.core.models import OfferEvent
 from plugin.http.bodies import json_object
 from plugin.program import versions
@@ -21,17 +22,12 @@ from widgets.api import bp
 MAX_EVENTS = 50
 
 
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class OffersRequest(_Strict):
+class OffersRequest(StrictSchema):
     cart = fields.Nested(carts.Cart, load_default=None, allow_none=True)
     lang = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=35))
 
 
-class EventRequest(_Strict):
+class EventRequest(StrictSchema):
     type = fields.String(required=True, validate=validate.OneOf(OfferEvent.KINDS))
 
 

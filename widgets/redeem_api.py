@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 from flask import g, jsonify, request
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from plugin import customers, ledger
 from plugin.core.errors import LoyaltyError, NotFound, Unauthorized
+from plugin.core.limits import StrictSchema
 from plugin.core.models import Hold, Shop
 from plugin.http.bodies import json_object
 from plugin.http.idempotency import for_shopper, idempotent
@@ -26,10 +27,7 @@ from widgets.schemas import UtcDateTime
 IDEMPOTENCY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
 
 
-class QuoteRequest(Schema):
-    class Meta:
-        unknown = RAISE
-
+class QuoteRequest(StrictSchema):
     cart = fields.Nested(carts.Cart, required=True)
 
 

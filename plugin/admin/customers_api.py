@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 from flask import g, jsonify, request
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from plugin import customers, ledger, tiers
 from plugin.admin.api import ENTRIES, LOTS, EntryOut, LotOut, Page, PageArgs, _customer, bp
 from plugin.admin.openapi import DECIMAL, documented
 from plugin.core import clock
+from plugin.core.limits import StrictSchema
 from plugin.core.models import Customer, Referral
 from plugin.earn import referrals
 from plugin.http.bodies import json_object
@@ -99,10 +100,7 @@ class CustomerOut(Schema):
     referrals = fields.List(fields.Nested(CustomerReferralOut), required=True)
 
 
-class BirthdayIn(Schema):
-    class Meta:
-        unknown = RAISE
-
+class BirthdayIn(StrictSchema):
     birthday = fields.Date(required=True, allow_none=True)
 
     @validates("birthday")

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from flask import jsonify
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from plugin.admin.api import _customer, bp
 from plugin.admin.openapi import documented
 from plugin.core.db import write_transaction
+from plugin.core.limits import StrictSchema
 from plugin.earn import games
 from plugin.http.bodies import json_object
 
 
-class BadgeIn(Schema):
-    class Meta:
-        unknown = RAISE
-
+class BadgeIn(StrictSchema):
     badge = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 

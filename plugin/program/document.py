@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from plugin.core import limits
 
@@ -20,11 +20,6 @@ ACTIVITY_LIMITS = ("once", "per_day", "per_week", "per_month", "per_year", "unli
 LANGUAGES = ("en", "ru")  # the languages of the widget's texts
 
 
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
 _amount = limits.amount  # 0..10^12: beyond it Decimal's 28 digits overflow in the earning arithmetic
 
 
@@ -33,7 +28,7 @@ def _points(**kwargs) -> fields.Integer:
     return fields.Integer(strict=True, **kwargs)
 
 
-class Expiry(_Strict):
+class Expiry(limits.StrictSchema):
     kind = fields.String(required=True, validate=validate.OneOf(EXPIRY_KINDS))
     days = fields.Integer(strict=True, validate=validate.Range(min=1, max=36500), load_default=None)
 
@@ -43,18 +38,18 @@ class Expiry(_Strict):
             raise ValidationError("required when kind is 'days'", "days")
 
 
-class Cap(_Strict):
+class Cap(limits.StrictSchema):
     percent = _amount(required=True, validate=validate.Range(min=0, max=100))
     category = fields.String(load_default=None)
 
 
-class PointType(_Strict):
+class PointType(limits.StrictSchema):
     label = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
     expiry = fields.Nested(Expiry, load_default=lambda: {"kind": "never", "days": None})
     redemption_cap = fields.Nested(Cap, load_default=None, allow_none=True)
 
 
-class Category(_Strict):
+class Category(limits.StrictSchema):
     """A category is matched from what an order line carries: no API call is needed."""
 
     product_types = fields.List(fields.String(), load_default=list)
@@ -64,13 +59,13 @@ class Category(_Strict):
     product_ids = fields.List(fields.String(), load_default=list)
 
 
-class Band(_Strict):
+class Band(limits.StrictSchema):
     min = _amount(required=True, data_key="from")
     max = _amount(load_default=None, allow_none=True, data_key="to")
     points = _points(required=True)
 
 
-class Rate(_Strict):
+class Rate(limits.StrictSchema):
     """A percentage, N points per M of currency, or a band table by eligible amount."""
 
     kind = fields.String(required=True, validate=validate.OneOf(("percent", "per_amount", "bands")))
@@ -92,7 +87,7 @@ class Rate(_Strict):
                                       "bands")
 
 
-class CategoryRule(_Strict):
+class CategoryRule(limits.StrictSchema):
     category = fields.String(required=True)
     rate = fields.Nested(Rate, load_default=None)
     multiplier = limits.multiplier(load_default=None)
@@ -106,12 +101,12 @@ class CategoryRule(_Strict):
                                   "rate")
 
 
-class Limits(_Strict):
+class Limits(limits.StrictSchema):
     per_day = _points(load_default=None, allow_none=True)
     per_month = _points(load_default=None, allow_none=True)
 
 
-class Earning(_Strict):
+class Earning(limits.StrictSchema):
     point_type = fields.String(load_default="regular")
     rate = fields.Nested(Rate, required=True)
     rounding = fields.String(load_default="down", validate=validate.OneOf(ROUNDING))
@@ -126,7 +121,7 @@ class Earning(_Strict):
     pending_days = fields.Integer(strict=True, validate=validate.Range(min=0, max=365), load_default=0)
 
 
-class Redemption(_Strict):
+class Redemption(limits.StrictSchema):
     """How points pay: what one point is worth, and what they may never pay for."""
 
     point_value = _amount(load_default=Decimal(1), validate=validate.Range(min=Decimal("0.0001")))
@@ -139,7 +134,7 @@ class Redemption(_Strict):
 REWARD_KINDS = ("amount_off", "fixed_amount", "percentage", "free_shipping", "free_product", "coupon")
 
 
-class Reward(_Strict):
+class Reward(limits.StrictSchema):
     """A catalog entry: what it costs in points and what discount it gives."""
 
     id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_.-]{1,64}$"))
@@ -164,7 +159,7 @@ class Reward(_Strict):
             raise ValidationError("required for a coupon", "valid_days")
 
 
-class Grant(_Strict):
+class Grant(limits.StrictSchema):
     points = _points(required=True)
     point_type = fields.String(load_default="regular")
 
@@ -178,7 +173,7 @@ class Activity(Grant):
     limit = fields.String(load_default="once", validate=validate.OneOf(ACTIVITY_LIMITS))
 
 
-class Campaign(_Strict):
+class Campaign(limits.StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     starts_at = limits.Moment(required=True)
     ends_at = limits.Moment(required=True)
@@ -203,7 +198,7 @@ def _texts(**kwargs) -> fields.Dict:
                        validate=validate.Length(min=1 if kwargs.get("required") else 0), **kwargs)
 
 
-class CategoryTemplate(_Strict):
+class CategoryTemplate(limits.StrictSchema):
     """The store's own offer for shoppers who often buy in a category ("10% off in Coffee")."""
 
     category = fields.String(required=True)
@@ -211,7 +206,7 @@ class CategoryTemplate(_Strict):
     text = _texts(required=True)
 
 
-class Offers(_Strict):
+class Offers(limits.StrictSchema):
     """What the widget may offer a shopper besides their points (plugin.spend.offers builds them)."""
 
     category_templates = fields.List(fields.Nested(CategoryTemplate), load_default=list)
@@ -225,7 +220,7 @@ TIER_METRICS = ("points_earned", "amount_spent", "orders")
 TIER_WINDOWS = ("lifetime", "rolling_12_months", "calendar_year")
 
 
-class Tier(_Strict):
+class Tier(limits.StrictSchema):
     """A level entered at ``threshold`` of the metric; a hidden tier is only assigned by the store."""
 
     id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_.-]{1,64}$"))
@@ -238,7 +233,7 @@ class Tier(_Strict):
     hidden = fields.Boolean(load_default=False)
 
 
-class Tiers(_Strict):
+class Tiers(limits.StrictSchema):
     """Tiers by a metric over a window (plugin.tiers): up at once, down after the grace period."""
 
     metric = fields.String(required=True, validate=validate.OneOf(TIER_METRICS))
@@ -267,7 +262,7 @@ class Tiers(_Strict):
             raise ValidationError(errors, "tiers")
 
 
-class Transfers(_Strict):
+class Transfers(limits.StrictSchema):
     """Shoppers giving points to shoppers of the same store (plugin.ledger.transfers); off by default."""
 
     enabled = fields.Boolean(load_default=False)
@@ -296,7 +291,7 @@ def _unique_ids(items: list[dict], section: str) -> None:
         raise ValidationError(errors, section)
 
 
-class GameBadge(_Strict):
+class GameBadge(limits.StrictSchema):
     """A badge (plugin.earn.games): earned on a fact of the shopper's history, or given by the store."""
 
     id = fields.String(required=True, validate=validate.Regexp(GAME_ID))
@@ -313,7 +308,7 @@ class GameBadge(_Strict):
             raise ValidationError(f"required when 'when' is {data['when']!r}", need)
 
 
-class Challenge(_Strict):
+class Challenge(limits.StrictSchema):
     """A goal within a window: "spend 3000 this week -> 300 points"."""
 
     id = fields.String(required=True, validate=validate.Regexp(GAME_ID))
@@ -330,7 +325,7 @@ class Challenge(_Strict):
             raise ValidationError("must be after starts_at", "ends_at")
 
 
-class QuestStep(_Strict):
+class QuestStep(limits.StrictSchema):
     goal = fields.String(required=True, validate=validate.OneOf(QUEST_GOALS))
     name = fields.String(load_default=None, validate=validate.Regexp(GAME_ID))  # an activity's name
 
@@ -340,7 +335,7 @@ class QuestStep(_Strict):
             raise ValidationError("only an activity step names an action", "name")
 
 
-class Quest(_Strict):
+class Quest(limits.StrictSchema):
     """Ordered steps with a final reward: a step counts only after the previous one."""
 
     id = fields.String(required=True, validate=validate.Regexp(GAME_ID))
@@ -349,7 +344,7 @@ class Quest(_Strict):
     points = _points(load_default=0)
 
 
-class Leaderboard(_Strict):
+class Leaderboard(limits.StrictSchema):
     """An opt-in leaderboard: only shoppers who chose a display name appear, under that name."""
 
     enabled = fields.Boolean(load_default=False)
@@ -358,7 +353,7 @@ class Leaderboard(_Strict):
     size = fields.Integer(strict=True, load_default=10, validate=validate.Range(min=1, max=100))
 
 
-class Games(_Strict):
+class Games(limits.StrictSchema):
     badges = fields.List(fields.Nested(GameBadge), load_default=list)
     challenges = fields.List(fields.Nested(Challenge), load_default=list)
     quests = fields.List(fields.Nested(Quest), load_default=list)
@@ -373,7 +368,7 @@ class Games(_Strict):
 REFERRAL_REWARD_ON = ("signup", "first_order")
 
 
-class Referrals(_Strict):
+class Referrals(limits.StrictSchema):
     """Invite a friend (plugin.earn.referrals): the friend's welcome reward and the referrer's, paid
     once the friend's first order is past ``pending_days``; risky referrals wait for the owner."""
 
@@ -386,7 +381,7 @@ class Referrals(_Strict):
     block_score = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000), load_default=50)
 
 
-class ProgramDocument(_Strict):
+class ProgramDocument(limits.StrictSchema):
     currency = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=3))
     point_types = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=32)),
                               values=fields.Nested(PointType), required=True,
