@@ -12,7 +12,8 @@ import responses
 from plugin.core.db import session
 from plugin.core.models import CatalogProduct, Customer, Event, LedgerEntry, Order, Shop
 from plugin.pipeline import jobs, queue
-from plugin.platforms.shopify.client import API_VERSION, ShopifyClient, catalog_facts
+from plugin.platforms.shopify import catalog_facts
+from plugin.platforms.shopify.client import API_VERSION, ShopifyClient
 from plugin.program import caps, catalog, versions
 from tests.conftest import SHOP_DOMAIN, fixture_json, shopper_headers
 
