@@ -27,7 +27,7 @@ from plugin.earn import codes
 from plugin.ledger import transfers
 from plugin.pipeline import cron
 from plugin.program import document, versions
-from tests.conftest import admin_headers, shopper_headers
+from tests.helpers import admin_headers, shopper_headers
 
 ALICE, BOB = "c-alice", "c-bob"
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

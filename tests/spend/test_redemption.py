@@ -13,7 +13,7 @@ from plugin.core import clock
 from plugin.core.db import database, session
 from plugin.core.models import Customer, Hold, LedgerEntry
 from plugin.spend import redemption
-from tests.conftest import fixture_json
+from tests.helpers import fixture_json
 
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")
 CART = [{"line_id": "1", "sku": "A", "amount": "1000.00"}]
