@@ -135,3 +135,41 @@ def redeem(app, client, shop, points: int, customer: str = BOB) -> dict:
     response = client.post("/widget/v1/redeem", json={"points": points, "cart": cart}, headers=headers)
     assert response.status_code == 201, response.get_json()
     return response.get_json()["redemption"]
+
+
+# --- an order paid in another currency than the shop's ---------------------------------------------
+
+#: A real order of a USD shop paid in EUR (tests/fixtures/shopify/README.md).
+CONVERTED = fixture_json("shopify/multicurrency_order_6134457074006.json")
+
+
+def money_set(shop: str, paid: str, shop_code: str = "USD") -> dict:
+    """An amount as Shopify sets it in both currencies: the shop's and the buyer's (EUR)."""
+    return {"shop_money": {"amount": shop, "currency_code": shop_code},
+            "presentment_money": {"amount": paid, "currency_code": "EUR"}}
+
+
+def converted_discounted() -> dict:
+    """The real order with what Shopify adds for a code, shipping and tax: the plain discount and
+    shipping-discount amounts are the buyer's euros, the ``*_set`` carry both."""
+    body = copy.deepcopy(CONVERTED)
+    body["line_items"][0]["discount_allocations"] = [
+        {"amount": "4.20", "amount_set": money_set("4.51", "4.20"), "discount_application_index": 0}]
+    shipping_discount = {"amount": "1.00", "amount_set": money_set("1.07", "1.00")}
+    body["shipping_lines"] = [{"price": "5.00", "price_set": money_set("5.37", "5.00"),
+                               "discount_allocations": [shipping_discount]}]
+    body["total_tax"], body["total_tax_set"] = "2.00", money_set("2.15", "2.00")
+    return body
+
+
+# --- the rewards catalog -------------------------------------------------------------------------
+
+#: One reward of every kind.
+EVERY_REWARD = [
+    {"id": "points-off", "kind": "amount_off", "points": 100, "title": {"en": "100 off", "ru": "100 ₽"}},
+    {"id": "500-off", "kind": "fixed_amount", "points": 500, "amount": "500"},
+    {"id": "10pct", "kind": "percentage", "points": 400, "percent": "10"},
+    {"id": "ship", "kind": "free_shipping", "points": 200},
+    {"id": "mug", "kind": "free_product", "points": 300, "product_id": "42"},
+    {"id": "coupon", "kind": "coupon", "points": 500, "amount": "500", "valid_days": 180},
+]

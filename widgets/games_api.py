@@ -104,7 +104,7 @@ def _me(entry) -> dict:
 def games_view():
     shopper = g.shopper
     _, program = versions.current(shopper.shop.id)
-    customer = customers.find(shopper.shop.id, shopper.customer_id) if shopper.signed_in else None
+    customer = shopper.customer()
     board = (program.get("games") or {}).get("leaderboard")
     leaderboard = None
     if board and board["enabled"]:

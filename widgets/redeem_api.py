@@ -70,7 +70,7 @@ def quote():
     shopper = g.shopper
     cart = json_object(QUOTE)["cart"]
     order = onto_cart(shopper.shop.id, carts.as_order(cart))
-    customer = customers.find(shopper.shop.id, shopper.customer_id) if shopper.signed_in else None
+    customer = shopper.customer()
     _, program = versions.current(shopper.shop.id)
     tier = tier_perks.tier_of(program, customer)
     paid = tier_perks.discounted(order, tier)
@@ -136,7 +136,7 @@ def reward_catalog():
     """The catalog for this cart: what each reward gives here, or why it cannot apply yet."""
     shopper = g.shopper
     data = json_object(REWARD)
-    customer = customers.find(shopper.shop.id, shopper.customer_id) if shopper.signed_in else None
+    customer = shopper.customer()
     _, program = versions.current(shopper.shop.id)
     tier = tier_perks.tier_of(program, customer)
     order = tier_perks.discounted(onto_cart(shopper.shop.id, carts.as_order(data["cart"])), tier)

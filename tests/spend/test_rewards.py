@@ -8,16 +8,8 @@ from plugin import customers, ledger
 from plugin.core.db import database, session
 from plugin.core.models import Hold
 from plugin.program import document, versions
+from tests.helpers import EVERY_REWARD
 from widgets import identity
-
-REWARDS = [
-    {"id": "points-off", "kind": "amount_off", "points": 100, "title": {"en": "100 off", "ru": "100 ₽"}},
-    {"id": "500-off", "kind": "fixed_amount", "points": 500, "amount": "500"},
-    {"id": "10pct", "kind": "percentage", "points": 400, "percent": "10"},
-    {"id": "ship", "kind": "free_shipping", "points": 200},
-    {"id": "mug", "kind": "free_product", "points": 300, "product_id": "42"},
-    {"id": "coupon", "kind": "coupon", "points": 500, "amount": "500", "valid_days": 180},
-]
 
 
 def test_redeeming_a_reward_over_the_widget_holds_its_cost(app, client, shop):
@@ -25,7 +17,7 @@ def test_redeeming_a_reward_over_the_widget_holds_its_cost(app, client, shop):
         customer = customers.ensure(shop.id, "c1")
         ledger.grant(customer, 1000, kind="bonus", source="s", rule={}, key="g")
         doc = copy.deepcopy(document.DEFAULT)
-        doc["rewards"] = REWARDS
+        doc["rewards"] = EVERY_REWARD
         versions.save(shop.id, doc, author="t")
     token = identity.issue_token(app.extensions["loyalty"].vault, shop, "c1", 3600)
     headers = {identity.SHOP_HEADER: shop.domain, "Authorization": f"Bearer {token}",

@@ -8,38 +8,18 @@ import copy
 import pytest
 from marshmallow import ValidationError
 
-from tests.helpers import fixture_json
+from tests.helpers import CONVERTED, converted_discounted, money_set
 from webhooks import shopify_payloads
-
-# Shop currency USD, paid in EUR (tests/fixtures/shopify/README.md).
-REAL = fixture_json("shopify/multicurrency_order_6134457074006.json")
-
-
-def money(shop: str, paid: str, shop_code: str = "USD") -> dict:
-    return {"shop_money": {"amount": shop, "currency_code": shop_code},
-            "presentment_money": {"amount": paid, "currency_code": "EUR"}}
-
-
-def discounted() -> dict:
-    """The real order with what Shopify adds for a code, shipping and tax: the plain discount and
-    shipping-discount amounts are the buyer's euros, the ``*_set`` carry both."""
-    body = copy.deepcopy(REAL)
-    body["line_items"][0]["discount_allocations"] = [{"amount": "4.20", "amount_set": money("4.51", "4.20"),
-                                                      "discount_application_index": 0}]
-    body["shipping_lines"] = [{"price": "5.00", "price_set": money("5.37", "5.00"), "discount_allocations": [
-        {"amount": "1.00", "amount_set": money("1.07", "1.00")}]}]
-    body["total_tax"], body["total_tax_set"] = "2.00", money("2.15", "2.00")
-    return body
 
 
 def test_the_real_order_maps_in_the_shops_currency_with_its_shop_money_lines():
-    mapped = shopify_payloads.order(REAL)
+    mapped = shopify_payloads.order(CONVERTED)
     assert mapped["currency"] == "USD"
     assert [line["amount"] for line in mapped["lines"]] == ["45.01", "79.35"]  # not 41.95, 73.95 EUR
 
 
 def test_discounts_shipping_and_tax_of_a_converted_order_come_from_shop_money():
-    mapped = shopify_payloads.order(discounted())
+    mapped = shopify_payloads.order(converted_discounted())
     assert mapped["lines"][0]["amount"] == "40.50"  # 45.01 - 4.51, never 45.01 USD - 4.20 EUR
     assert (mapped["shipping"], mapped["tax"]) == ("4.30", "2.15")
 
@@ -52,7 +32,7 @@ def test_discounts_shipping_and_tax_of_a_converted_order_come_from_shop_money():
     ("total_tax_set", lambda b: b.pop("total_tax_set")),
 ])
 def test_a_converted_amount_without_shop_money_is_refused_naming_it(path, remove):
-    body = discounted()
+    body = converted_discounted()
     remove(body)
     with pytest.raises(ValidationError) as raised:
         shopify_payloads.order(body)
@@ -60,16 +40,16 @@ def test_a_converted_amount_without_shop_money_is_refused_naming_it(path, remove
 
 
 def test_shop_money_in_another_currency_than_the_orders_is_refused():
-    body = copy.deepcopy(REAL)
-    body["line_items"][0]["price_set"] = money("45.01", "41.95", shop_code="GBP")
+    body = copy.deepcopy(CONVERTED)
+    body["line_items"][0]["price_set"] = money_set("45.01", "41.95", shop_code="GBP")
     with pytest.raises(ValidationError) as raised:
         shopify_payloads.order(body)
     assert "line_items.0.price_set" in raised.value.messages
 
 
 def test_a_refund_of_a_converted_order_takes_back_shop_money():
-    refund = {"id": 1, "order_id": REAL["id"], "refund_line_items": [
-        {"quantity": 1, "line_item": discounted()["line_items"][0]}]}
+    refund = {"id": 1, "order_id": CONVERTED["id"], "refund_line_items": [
+        {"quantity": 1, "line_item": converted_discounted()["line_items"][0]}]}
     assert shopify_payloads.refund(refund)["lines"][0]["amount"] == "40.5000"
 
 

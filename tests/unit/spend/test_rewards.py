@@ -10,20 +10,12 @@ import pytest
 from plugin.program import document
 from plugin.spend.redemption import RedemptionError
 from plugin.spend.rewards import catalog, discount_for
-
-REWARDS = [
-    {"id": "points-off", "kind": "amount_off", "points": 100, "title": {"en": "100 off", "ru": "100 ₽"}},
-    {"id": "500-off", "kind": "fixed_amount", "points": 500, "amount": "500"},
-    {"id": "10pct", "kind": "percentage", "points": 400, "percent": "10"},
-    {"id": "ship", "kind": "free_shipping", "points": 200},
-    {"id": "mug", "kind": "free_product", "points": 300, "product_id": "42"},
-    {"id": "coupon", "kind": "coupon", "points": 500, "amount": "500", "valid_days": 180},
-]
+from tests.helpers import EVERY_REWARD
 
 
 def program(**redemption) -> dict:
     doc = copy.deepcopy(document.DEFAULT)
-    doc["rewards"] = REWARDS
+    doc["rewards"] = EVERY_REWARD
     doc["redemption"] = redemption
     return document.load(doc)
 

@@ -1,5 +1,4 @@
-"""Tag, product-type and sale-item rules on real Shopify orders, whose webhooks carry none of them:
-the products webhooks and a first-sight Admin API lookup keep the facts per shop (plugin.program.catalog)."""
+"""The products' facts asked of Shopify's Admin API in batches (plugin.platforms.shopify.catalog)."""
 
 from __future__ import annotations
 
@@ -10,33 +9,15 @@ import responses
 
 from plugin.platforms.shopify import catalog_facts
 from plugin.platforms.shopify.client import API_VERSION, ShopifyClient
-from plugin.program import catalog
-from tests.helpers import SHOP_DOMAIN, fixture_json
+from tests.helpers import SHOP_DOMAIN
 
-PRODUCT = "shopify/rest2025-07_product_632910392__GET_products.json"
 GRAPHQL_URL = f"https://{SHOP_DOMAIN}/admin/api/{API_VERSION}/graphql.json"
-BOB, GREEN = "207119551", "39072856"
-
-
-@pytest.fixture(autouse=True)
-def no_backoff():
-    catalog._failed_at.clear()  # shop ids repeat from test to test
-    yield
-    catalog._failed_at.clear()
 
 
 @pytest.fixture
 def admin_api():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
-
-
-def product(tags: str, updated_at: str = "2025-07-02T11:29:59-05:00", **compare_at: str) -> dict:
-    body = fixture_json(PRODUCT)
-    body["tags"], body["updated_at"] = tags, updated_at
-    for variant in body["variants"]:
-        variant["compare_at_price"] = compare_at.get(f"v{variant['id']}", variant["compare_at_price"])
-    return body
 
 
 def test_lookup_asks_250_ids_a_call_and_skips_what_no_longer_exists(admin_api):
