@@ -69,13 +69,7 @@ def blast(url: str, deliveries: list[tuple[bytes, dict[str, str]]], concurrency:
                     failures[index].append(f"{code} {text[:200]}")
 
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    t0 = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - t0
+    wall = benchlib.run_together(threads, start)
     return sorted(x for part in latencies for x in part), wall, [f for part in failures for f in part]
 
 

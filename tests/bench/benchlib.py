@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -222,6 +223,18 @@ def stop(proc: subprocess.Popen | None) -> None:
 
 
 # --- figures -------------------------------------------------------------------------------------
+
+def run_together(threads: Sequence[threading.Thread], barrier: threading.Barrier) -> float:
+    """Start the client threads, release them at once through ``barrier`` (they wait on it too, so
+    it holds one party more than there are threads) and wait for the last: the wall-clock seconds."""
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - began
+
 
 def percentile(sorted_values: Sequence[float], p: float) -> float:
     """Nearest-rank percentile of an already sorted sequence."""
