@@ -124,10 +124,6 @@ def authenticate() -> None:
     g.shop = shop
 
 
-def _customer(platform_id: str):
-    return customers.require(g.shop.id, platform_id)
-
-
 def page(rows: list, limit: int, dump=None) -> dict:
     """A newest-first page of ``rows`` (as ``dump`` shows them) and the cursor of the next one: the
     last row's id when the page is full, else None (rows are models or dicts with an ``id``)."""
@@ -148,7 +144,7 @@ def newest_first(query, schema: Schema, args: dict) -> dict:
 @documented("A customer's ledger, newest first", query=PageArgs, response=EntryPage)
 def customer_ledger(platform_id: str):
     args = PAGE.load(request.args)
-    customer = _customer(platform_id)
+    customer = customers.require(g.shop.id, platform_id)
     rows = ledger.entries(customer, before=args["before"], limit=args["limit"])
     return jsonify(page(rows, args["limit"], ENTRIES.dump))
 
