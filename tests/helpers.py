@@ -12,7 +12,9 @@ import hashlib
 import hmac
 import json
 import re
+import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from plugin import customers, ledger
@@ -61,6 +63,16 @@ def grant(shop, platform_id: str, points: int, key: str, **details):
         customer = customers.ensure(shop.id, platform_id, details.pop("profile", None))
         ledger.grant(customer, points, kind="bonus", source="test", key=key, rule={"test": key}, **details)
     return customer
+
+
+def in_threads(target: Callable[..., object], args: Iterable[tuple]) -> None:
+    """Call ``target(*a)`` for every ``a`` in ``args``, each in a thread of its own, all at once; wait
+    for every one (targets that must race meet at a barrier of their own)."""
+    threads = [threading.Thread(target=target, args=a) for a in args]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 # --- the APIs' headers ---------------------------------------------------------------------------

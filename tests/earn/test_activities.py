@@ -13,7 +13,7 @@ from plugin.core.db import session
 from plugin.core.models import Activity, Balance, Customer, LedgerEntry, Lot
 from plugin.customers import shops
 from plugin.earn import activities
-from tests.helpers import admin_headers, set_program
+from tests.helpers import admin_headers, in_threads, set_program
 
 PROGRAM = {
     "point_types": {"regular": {}, "partner": {"expiry": {"kind": "days", "days": 365}}},
@@ -231,11 +231,7 @@ def test_concurrent_reports_of_one_period_earn_once(backend, shop, version, monk
         except Exception as exc:  # surfaced by the assertion below
             errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=(f"card-{n}",)) for n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(run, [(f"card-{n}",) for n in range(2)])
     assert errors == []
     assert sorted(r["outcome"] for r in results) == ["granted", "limited"]
     assert balance("c1") == {"partner": 2000}

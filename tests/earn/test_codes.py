@@ -19,7 +19,7 @@ from plugin.core.db import session
 from plugin.core.models import ActivationCode, Balance, Customer, LedgerEntry, Lot
 from plugin.customers import shops
 from plugin.earn import codes
-from tests.helpers import admin_headers, set_program
+from tests.helpers import admin_headers, in_threads, set_program
 
 PROGRAM = {
     "point_types": {"regular": {}, "partner": {"expiry": {"kind": "days", "days": 365}}},
@@ -223,11 +223,7 @@ def test_concurrent_redemptions_of_one_code_grant_once(backend, shop, version, m
         except codes.AlreadyRedeemed as exc:
             results.append(exc)
 
-    threads = [threading.Thread(target=run, args=(f"c{n}",)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(run, [(f"c{n}",) for n in range(4)])
     (winner,) = [r for r in results if isinstance(r, str)]
     assert sum(isinstance(r, codes.AlreadyRedeemed) for r in results) == 3
     assert balance(winner) == {"regular": 3000}
