@@ -20,17 +20,15 @@ import argparse
 import cProfile
 import json
 import pstats
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from datetime import UTC
 from decimal import Decimal
-from pathlib import Path
 
 import benchlib  # noqa: I001 - first: it puts the repository root on sys.path
+import profiling
 import redis
 from peewee import fn
 from rq import Queue
@@ -185,7 +183,7 @@ def profile_apply(database_url: str, rows: list[dict], batch_size: int) -> None:
     queue.configure(None, batch_size)
     profiler = cProfile.Profile()
     start = time.perf_counter()
-    with benchlib.SqlTimer() as sql:
+    with profiling.SqlTimer() as sql:
         profiler.enable()
         jobs.apply_pending(shop_id, batch_size)
         profiler.disable()
@@ -224,8 +222,7 @@ def main() -> None:
         parser.error("keep --events within 1..200000 and --jobs within 1..50000")
     batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b.strip()]
 
-    workdir = Path(tempfile.mkdtemp(prefix="loyalty-bench-apply-"))
-    try:
+    with benchlib.scratch("loyalty-bench-apply-") as workdir:
         database_url = (benchlib.POSTGRES_URL if args.backend == "postgres"
                         else f"sqlite:///{workdir / 'bench.db'}")
         redis_url = benchlib.REDIS_URL
@@ -282,10 +279,6 @@ def main() -> None:
                                         args.early_refunds)
             profile_apply(database_url if args.backend == "postgres"
                           else f"sqlite:///{workdir / 'profile.db'}", profile_rows, batch_sizes[0])
-    finally:
-        if not database.is_closed():
-            database.close()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

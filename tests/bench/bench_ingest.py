@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import benchlib  # noqa: I001 - first: it puts the repository root on sys.path
+import profiling
 import requests
 
 from webhooks.signatures import shopify_sign
@@ -110,7 +111,7 @@ def profile_receiver(database_url: str, redis_url: str, deliveries) -> None:
     profiler = cProfile.Profile()
     measured = deliveries[20:]
     start = time.perf_counter()
-    with benchlib.SqlTimer() as sql:
+    with profiling.SqlTimer() as sql:
         profiler.enable()
         for data, headers in measured:
             client.post("/webhooks/shopify", data=data, headers=headers)
