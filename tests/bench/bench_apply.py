@@ -17,7 +17,6 @@ See tests/bench/README.md.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import json
 import pstats
 import subprocess
@@ -181,13 +180,7 @@ def profile_apply(database_url: str, rows: list[dict], batch_size: int) -> None:
     """apply_pending in-process under cProfile, with every SQL statement timed and grouped."""
     shop_id = load_events(database_url, rows)
     queue.configure(None, batch_size)
-    profiler = cProfile.Profile()
-    start = time.perf_counter()
-    with profiling.SqlTimer() as sql:
-        profiler.enable()
-        jobs.apply_pending(shop_id, batch_size)
-        profiler.disable()
-    wall = time.perf_counter() - start
+    profiler, sql, wall = profiling.profiled(lambda: jobs.apply_pending(shop_id, batch_size))
     n = len(rows)
     print(f"\nprofile: {n} events, batch {batch_size}, in-process apply_pending under cProfile: "
           f"{wall:.2f} s ({n / wall:.0f} events/s with profiling overhead)")

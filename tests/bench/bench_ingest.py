@@ -97,7 +97,6 @@ def serve_and_measure(name, app, env, gunicorn_args, workdir, warmup, measured, 
 
 def profile_receiver(database_url: str, redis_url: str, deliveries) -> None:
     """The receiver in-process (Flask test client) under cProfile, every SQL statement timed."""
-    import cProfile
     import pstats
 
     from plugin.app import create_app
@@ -108,15 +107,13 @@ def profile_receiver(database_url: str, redis_url: str, deliveries) -> None:
     client = app.test_client()
     for data, headers in deliveries[:20]:  # warm-up
         client.post("/webhooks/shopify", data=data, headers=headers)
-    profiler = cProfile.Profile()
     measured = deliveries[20:]
-    start = time.perf_counter()
-    with profiling.SqlTimer() as sql:
-        profiler.enable()
+
+    def send() -> None:
         for data, headers in measured:
             client.post("/webhooks/shopify", data=data, headers=headers)
-        profiler.disable()
-    wall = time.perf_counter() - start
+
+    profiler, sql, wall = profiling.profiled(send)
     n = len(measured)
     print(f"\nprofile: {n} deliveries through the receiver in-process (one thread, Flask test "
           f"client) under cProfile: {wall:.2f} s, {wall / n * 1000:.2f} ms per delivery")

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import cProfile
 import json
 import math
 import pstats
@@ -257,13 +256,7 @@ def profile(shop_id: int, batch_size: int) -> None:
     by now, so this shows the cost of reading and comparing, not of moving)."""
     with session():
         total = Customer.select().where(Customer.shop == shop_id).count()
-    profiler = cProfile.Profile()
-    started = time.perf_counter()
-    with profiling.SqlTimer() as sql:
-        profiler.enable()
-        tiers.reevaluate_shop(shop_id, batch_size)
-        profiler.disable()
-    wall = time.perf_counter() - started
+    profiler, sql, wall = profiling.profiled(lambda: tiers.reevaluate_shop(shop_id, batch_size))
     print(f"\nprofile: reevaluate_shop in-process, {total} customers, batch {batch_size}: {wall:.1f} s "
           f"({total / wall:.0f} customers/s with profiling overhead)")
     print(sql.report(total, "customer", wall, top=12))

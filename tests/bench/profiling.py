@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import cProfile
 import re
 import time
+from collections.abc import Callable
 
 from benchlib import table
 
@@ -71,3 +73,15 @@ class SqlTimer:
         return (f"SQL: {count} statements/connects ({count / units:.1f} per {unit}), {total:.2f} s inside "
                 f"execute/commit ({total / wall:.0%} of the wall time)\n"
                 + table(["statement (normalised)", "count", f"per {unit}", "total s", "share"], rows))
+
+
+def profiled(work: Callable[[], object]) -> tuple[cProfile.Profile, SqlTimer, float]:
+    """Run ``work`` once under cProfile with every SQL statement timed: the profiler, the SQL timer
+    and the wall-clock seconds."""
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    with SqlTimer() as sql:
+        profiler.enable()
+        work()
+        profiler.disable()
+    return profiler, sql, time.perf_counter() - started
