@@ -23,6 +23,12 @@ from plugin.ledger import audit
 from plugin.pipeline import queue
 from plugin.program import versions
 from tests.helpers import APP_SECRET, SHOP_DOMAIN
+
+# Re-exported while branches written before tests/helpers.py merge; new tests import tests.helpers.
+from tests.helpers import FIXTURES as FIXTURES
+from tests.helpers import admin_headers as admin_headers
+from tests.helpers import fixture_json as fixture_json
+from tests.helpers import shopper_headers as shopper_headers
 from webhooks.signatures import shopify_sign
 
 BACKENDS = [b for b in os.environ.get("LOYALTY_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
