@@ -12,7 +12,7 @@ from plugin.core import clock
 from plugin.core.db import session
 from plugin.core.models import Event, LedgerEntry
 from plugin.pipeline import cron, jobs, queue
-from tests.conftest import fixture_json
+from tests.helpers import fixture_json
 from webhooks import inbox
 from webhooks.topics import REGISTRY, Mapped
 
