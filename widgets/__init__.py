@@ -1,1 +1,33 @@
-"""What the shopper's browser touches: the widget API, script and styles (issue #4)."""
+"""What the shopper's browser touches: the widget API (/widget/v1), its script and styles, and the
+demo storefront. HTTP only: balances, offers and holds come from the domain packages of plugin/.
+
+api.py identifies the shopper before every view; each other API module writes down its routes
+(``routes``) and ``init_app`` puts them all on one blueprint.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+from widgets import (
+    api,
+    demo_store,
+    games_api,
+    offers_api,
+    redeem_api,
+    referrals_api,
+    static_bp,
+    transfers_api,
+)
+
+#: Every module with routes under /widget/v1; api first: its before_request identifies the shopper.
+MODULES = (api, offers_api, redeem_api, transfers_api, games_api, referrals_api)
+
+
+def init_app(app: Flask) -> None:
+    bp = Blueprint("widget_api", api.__name__, url_prefix=api.URL_PREFIX)
+    for module in MODULES:
+        module.routes.register(bp)
+    app.register_blueprint(bp)
+    app.register_blueprint(static_bp.bp)
+    app.register_blueprint(demo_store.bp)

@@ -157,7 +157,7 @@ def page(template: str, shop: Shop, customer: str, priced: bool = False):
                            cart=cart, totals=figures, others=others, lang=who["lang"],
                            page_data={"customer": customer, "texts": texts, "totals": figures,
                                       "order_url": url_for("demo_store.place_order"),
-                                      "redemptions_url": f"{widget_api.bp.url_prefix}/redemptions/"})
+                                      "redemptions_url": f"{widget_api.URL_PREFIX}/redemptions/"})
 
 
 @bp.get("/product")

@@ -14,8 +14,11 @@ from plugin.core.db import write_transaction
 from plugin.core.errors import Unauthorized
 from plugin.earn import games
 from plugin.http.bodies import json_object
+from plugin.http.routes import Routes
 from plugin.program import versions
-from widgets.api import bp
+
+routes = Routes()
+
 
 
 def _display_name(value: str) -> None:
@@ -102,7 +105,7 @@ def _me(entry) -> dict:
     return {"opted_in": entry is not None, "display_name": entry.display_name if entry else None}
 
 
-@bp.get("/games")
+@routes.get("/games")
 def games_view():
     shopper = g.shopper
     _, program = versions.current(shopper.shop.id)
@@ -123,7 +126,7 @@ def _signed_in() -> str:
     return g.shopper.customer_id
 
 
-@bp.post("/leaderboard")
+@routes.post("/leaderboard")
 def leaderboard_join():
     """Join (or rename): the leaderboard shows only this name."""
     customer_id = _signed_in()
@@ -135,7 +138,7 @@ def leaderboard_join():
     return jsonify(ME_OUT.dump(_me(entry)))
 
 
-@bp.delete("/leaderboard")
+@routes.delete("/leaderboard")
 def leaderboard_leave():
     """Leave the leaderboard (always allowed); answers the new state."""
     customer_id = _signed_in()

@@ -10,8 +10,11 @@ from plugin.core.db import write_transaction
 from plugin.core.errors import Unauthorized
 from plugin.earn import referrals
 from plugin.http.bodies import json_object
+from plugin.http.routes import Routes
 from plugin.program import versions
-from widgets.api import bp
+
+routes = Routes()
+
 
 
 class ClaimRequest(Schema):
@@ -30,7 +33,7 @@ def _signed_in():
     return g.shopper
 
 
-@bp.get("/referral")
+@routes.get("/referral")
 def referral():
     """The shopper's code and link with share texts (ru/en); off when the program has no referrals."""
     shopper = _signed_in()
@@ -46,7 +49,7 @@ def referral():
                    friend_reward_on=rule["friend_reward_on"], point_type=rule["point_type"])
 
 
-@bp.post("/referral/claim")
+@routes.post("/referral/claim")
 def referral_claim():
     """A new shopper names the code they were invited with (attribution on the server)."""
     shopper = _signed_in()

@@ -8,9 +8,11 @@ from marshmallow import RAISE, Schema, fields, validate
 from plugin.core.errors import LoyaltyError, Unauthorized
 from plugin.http.bodies import json_object
 from plugin.http.idempotency import for_shopper, idempotent
+from plugin.http.routes import Routes
 from plugin.ledger import transfers
-from widgets.api import bp
 from widgets.redeem_api import IDEMPOTENCY
+
+routes = Routes()
 
 
 class TransferRequest(Schema):
@@ -25,7 +27,7 @@ class TransferRequest(Schema):
 TRANSFER = TransferRequest()
 
 
-@bp.post("/transfers")
+@routes.post("/transfers")
 @idempotent(for_shopper)
 def transfer():
     """Give points; the same Idempotency-Key answers a retry with the first transfer (200)."""

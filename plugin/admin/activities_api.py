@@ -8,13 +8,16 @@ from flask import g, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from plugin import customers
-from plugin.admin.api import Page, PageArgs, bp
+from plugin.admin.api import Page, PageArgs
 from plugin.admin.openapi import documented
 from plugin.core import limits
 from plugin.core.errors import NotFound
 from plugin.earn import activities
 from plugin.http.bodies import json_object
 from plugin.http.idempotency import for_shop, idempotent
+from plugin.http.routes import Routes
+
+routes = Routes()
 
 
 class Identifier(fields.String):
@@ -66,7 +69,7 @@ class ActivityPage(Page):
 ACTIVITY_IN, ACTIVITY_ARGS = ActivityIn(), ActivityArgs()
 
 
-@bp.post("/activities")
+@routes.post("/activities")
 @documented("Report a custom action of a customer", body=ActivityIn, response=ActivityOut, status=201,
             also=(200,), errors=(409,))
 @idempotent(for_shop)
@@ -78,7 +81,7 @@ def activity_report():
     return jsonify(answer), 201 if created else 200
 
 
-@bp.get("/activities")
+@routes.get("/activities")
 @documented("Recorded actions, newest first", query=ActivityArgs, response=ActivityPage, errors=(404,))
 def activity_list():
     args = ACTIVITY_ARGS.load(request.args)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, g, jsonify, request
+from flask import g, jsonify, request
 from marshmallow import RAISE, Schema, fields, validate
 
 from plugin import customers, ledger
@@ -13,11 +13,13 @@ from plugin.core.errors import NotFound, Unauthorized
 from plugin.core.models import Event, Shop
 from plugin.customers import shops
 from plugin.http.converters import MAX_ID
+from plugin.http.routes import Routes
 from plugin.http.runtime import runtime
 from plugin.pipeline import event_retry
 from plugin.spend import late_commit
 
-bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
+routes = Routes()  # on the blueprint plugin.admin.init_app makes, with every admin module's routes
+URL_PREFIX = "/api/v1"
 
 
 class BearerRequired(Unauthorized):
@@ -113,7 +115,7 @@ def _key_in_query() -> bool:
                for name, value in request.args.items(multi=True))
 
 
-@bp.before_request
+@routes.before_request
 def authenticate() -> None:
     """Only ``Authorization: Bearer``: a key in a URL ends up in access logs, proxies and history."""
     if _key_in_query():
@@ -146,7 +148,7 @@ def newest_first(query, schema: Schema, args: dict) -> dict:
     return _page(list(query.order_by(model.id.desc()).limit(args["limit"])), schema, args["limit"])
 
 
-@bp.get("/customers/<platform_id>/ledger")
+@routes.get("/customers/<platform_id>/ledger")
 @documented("A customer's ledger, newest first", query=PageArgs, response=EntryPage)
 def customer_ledger(platform_id: str):
     args = PAGE.load(request.args)
@@ -155,7 +157,7 @@ def customer_ledger(platform_id: str):
     return jsonify(_page(rows, ENTRIES, args["limit"]))
 
 
-@bp.get("/events")
+@routes.get("/events")
 @documented("The shop's inbound events, newest first", query=EventArgs, response=EventPage)
 def events():
     args = EVENT_ARGS.load(request.args)
@@ -167,7 +169,7 @@ def events():
     return jsonify(page)
 
 
-@bp.post("/events/<int:event_id>/retry")
+@routes.post("/events/<int:event_id>/retry")
 @documented("Retry a failed or invalid event", response=EventOut, status=202, errors=(409,))
 def retry_event(event_id: int):
     """Back to pending and queued (202, with the event as it is now: already applied when jobs
@@ -177,7 +179,7 @@ def retry_event(event_id: int):
     return jsonify(EVENT.dump(Event.get((Event.id == event_id) & (Event.shop == g.shop.id)))), 202
 
 
-@bp.get("/shop")
+@routes.get("/shop")
 @documented("The shop of the API key", response=ShopOut)
 def shop_detail():
     shop: Shop = g.shop

@@ -9,13 +9,16 @@ from flask import g, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
 from plugin import customers, ledger, tiers
-from plugin.admin.api import ENTRIES, LOTS, EntryOut, LotOut, Page, PageArgs, _customer, bp
+from plugin.admin.api import ENTRIES, LOTS, EntryOut, LotOut, Page, PageArgs, _customer
 from plugin.admin.openapi import DECIMAL, documented
 from plugin.core import clock
 from plugin.core.models import Customer, Referral
 from plugin.earn import referrals
 from plugin.http.bodies import json_object
+from plugin.http.routes import Routes
 from plugin.program import versions
+
+routes = Routes()
 
 EARLIEST_BIRTHDAY = date(1900, 1, 1)
 
@@ -126,7 +129,7 @@ ROWS, TIER_CHANGES = CustomerRow(many=True), TierChangeOut(many=True)
 REFERRALS = CustomerReferralOut(many=True)
 
 
-@bp.get("/customers")
+@routes.get("/customers")
 @documented("Customers, newest first, optionally matching words (email, name, platform id)",
             query=SearchArgs, response=CustomerPage)
 def customer_search():
@@ -140,7 +143,7 @@ def customer_search():
     return jsonify(items=items, next_before=rows[-1].id if len(rows) == args["limit"] else None)
 
 
-@bp.get("/customers/<platform_id>")
+@routes.get("/customers/<platform_id>")
 @documented("A customer: balance by type, open lots, recent ledger entries, tier, referrals",
             response=CustomerOut)
 def customer_detail(platform_id: str):
@@ -161,7 +164,7 @@ def customer_detail(platform_id: str):
     )
 
 
-@bp.put("/customers/<platform_id>/birthday")
+@routes.put("/customers/<platform_id>/birthday")
 @documented("Set or clear a customer's birthday", body=BirthdayIn, response=BirthdayOut)
 def customer_birthday(platform_id: str):
     """Set or clear a birthday; a change restarts the waiting period before it earns."""

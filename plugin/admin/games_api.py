@@ -5,11 +5,14 @@ from __future__ import annotations
 from flask import jsonify
 from marshmallow import RAISE, Schema, fields, validate
 
-from plugin.admin.api import _customer, bp
+from plugin.admin.api import _customer
 from plugin.admin.openapi import documented
 from plugin.core.db import write_transaction
 from plugin.earn import games
 from plugin.http.bodies import json_object
+from plugin.http.routes import Routes
+
+routes = Routes()
 
 
 class BadgeIn(Schema):
@@ -35,7 +38,7 @@ class BadgeList(Schema):
 BADGE_IN = BadgeIn()
 
 
-@bp.post("/customers/<platform_id>/badges")
+@routes.post("/customers/<platform_id>/badges")
 @documented("Give a customer a custom badge", body=BadgeIn, response=BadgeGiven, status=201, also=(200,))
 def badge_give(platform_id: str):
     """201 when the custom badge is given now (with its points), 200 when the customer had it."""
@@ -45,7 +48,7 @@ def badge_give(platform_id: str):
     return jsonify({**answer, "earned_at": answer["earned_at"].isoformat()}), 201 if given else 200
 
 
-@bp.get("/customers/<platform_id>/badges")
+@routes.get("/customers/<platform_id>/badges")
 @documented("A customer's badges, in the order earned", response=BadgeList)
 def badge_list(platform_id: str):
     earned = games.earned_badges(_customer(platform_id))

@@ -11,10 +11,12 @@ from flask import Response, g, jsonify, redirect, render_template, request, stre
 
 from plugin.core.errors import Invalid
 from plugin.core.models import ImportRun
-from plugin.dashboard import bp
 from plugin.dashboard.layout import NAV
 from plugin.dashboard.upload import csv_text, file_error
 from plugin.dataio import exports, import_runs
+from plugin.http.routes import Routes
+
+routes = Routes()
 
 RECENT = 20
 SHOWN_ROWS = 500  # rejected rows and warnings listed on the page (the stored report keeps 1000)
@@ -23,7 +25,7 @@ FINISHED = ("done", "failed")
 NAV.insert(NAV.index(("nav.codes", "dashboard.codes")) + 1, ("nav.imports", "dashboard.imports"))
 
 
-@bp.get("/imports")
+@routes.get("/imports")
 def imports():
     return _page()
 
@@ -35,7 +37,7 @@ def _page(status: int = 200, **extra):
     return render_template("dashboard/imports.html", section="imports", runs=list(runs), **extra), status
 
 
-@bp.post("/imports")
+@routes.post("/imports")
 def import_start():
     try:
         text = csv_text()
@@ -46,14 +48,14 @@ def import_start():
     return redirect(url_for("dashboard.import_run", run_id=run.id), 303)
 
 
-@bp.get("/imports/<int:run_id>")
+@routes.get("/imports/<int:run_id>")
 def import_run(run_id: int):
     run = import_runs.get(g.shop.id, run_id)
     return render_template("dashboard/import_run.html", section="imports", run=run,
                            finished=run.status in FINISHED, report=run.report or {}, shown=SHOWN_ROWS)
 
 
-@bp.get("/imports/<int:run_id>.json")
+@routes.get("/imports/<int:run_id>.json")
 def import_progress(run_id: int):
     """What the progress bar polls: small, so it can be asked every second."""
     run = import_runs.get(g.shop.id, run_id)
@@ -65,11 +67,11 @@ def _csv(rows, name: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@bp.get("/export/customers.csv")
+@routes.get("/export/customers.csv")
 def export_customers():
     return _csv(exports.customers_csv(g.shop.id), "customers.csv")
 
 
-@bp.get("/export/ledger.csv")
+@routes.get("/export/ledger.csv")
 def export_ledger():
     return _csv(exports.ledger_csv(g.shop.id), "ledger.csv")

@@ -9,16 +9,18 @@ from flask import Response, g, render_template, request
 
 from plugin.core.errors import NotFound
 from plugin.core.models import PrivacyRequest
-from plugin.dashboard import bp
 from plugin.dashboard.layout import NAV
 from plugin.dashboard.paging import cursor
+from plugin.http.routes import Routes
+
+routes = Routes()
 
 PAGE_SIZE = 50
 
 NAV.append(("nav.privacy", "dashboard.privacy"))
 
 
-@bp.get("/privacy")
+@routes.get("/privacy")
 def privacy():
     before = cursor(request.args.get("before"))
     columns = (PrivacyRequest.id, PrivacyRequest.topic, PrivacyRequest.customer_platform_id,
@@ -32,7 +34,7 @@ def privacy():
                            next_before=rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None)
 
 
-@bp.get("/privacy/<int:request_id>.json")
+@routes.get("/privacy/<int:request_id>.json")
 def privacy_export(request_id: int):
     """The customer's data of a data request (gone once the customer was redacted)."""
     row = PrivacyRequest.get_or_none((PrivacyRequest.id == request_id) & (PrivacyRequest.shop == g.shop.id))

@@ -25,8 +25,8 @@ from plugin.core.models import ALL_MODELS, IdempotentRequest
 from tests.conftest import APP_SECRET, SHOP_DOMAIN, admin_headers, fixture_json, shopper_headers
 from tests.dashboard.test_dashboard import csrf_of, sign_in
 from tests.http.test_openapi import PROGRAM
-from webhooks import judgeme
-from webhooks.reviews import standard_secret
+from webhooks.judgeme import receiver as judgeme
+from webhooks.reviews.receiver import standard_secret
 from webhooks.signatures import shopify_sign
 from webhooks.topics import REGISTRY
 

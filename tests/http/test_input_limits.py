@@ -21,8 +21,8 @@ from plugin.core.models import ALL_MODELS, Event, LedgerEntry
 from tests.conftest import SHOP_DOMAIN, admin_headers, fixture_json, shopper_headers
 from tests.dashboard.test_dashboard import b64url, post_form, sign_in
 from tests.http.test_openapi import PROGRAM
-from webhooks import judgeme
-from webhooks.reviews import standard_secret
+from webhooks.judgeme import receiver as judgeme
+from webhooks.reviews.receiver import standard_secret
 
 NESTED = [b"[" * 10000, b'{"a":' * 10000]
 CUSTOMER = "c-1"

@@ -14,7 +14,7 @@ from plugin.core.models import Order, Shop
 from plugin.customers import shops
 from plugin.program import document, versions
 from tests.conftest import admin_headers, fixture_json
-from webhooks import shopify_payloads
+from webhooks.shopify import payloads as shopify_payloads
 
 # Shop currency USD, paid in EUR (tests/fixtures/shopify/README.md).
 REAL = fixture_json("shopify/multicurrency_order_6134457074006.json")

@@ -1,4 +1,7 @@
-"""Shopify: the Admin GraphQL client (client) and the offline-token store and renewal (install)."""
+"""Shopify: the Admin GraphQL client (client) and the offline-token store and renewal (tokens).
+
+No Flask: the OAuth views are plugin.http.oauth. It may import plugin.core, plugin.config and
+plugin.customers."""
 
 from plugin.platforms.shopify.client import (
     GRAPHQL_PATH,
