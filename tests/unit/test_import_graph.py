@@ -51,8 +51,8 @@ class Module:
     framework: set[str] = field(default_factory=set)  # Flask/Werkzeug modules imported anywhere
 
 
-def module_name(path: Path) -> tuple[str, bool]:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+def module_name(path: Path, root: Path = ROOT) -> tuple[str, bool]:
+    parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         return ".".join(parts[:-1]), True
     return ".".join(parts), False
@@ -77,14 +77,14 @@ def _walk(tree: ast.AST, nested: bool = False) -> Iterator[tuple[ast.AST, bool]]
         yield from _walk(child, inside)
 
 
-def load_graph() -> dict[str, Module]:
-    paths = [p for package in PACKAGES for p in (ROOT / package).rglob("*.py")]
+def load_graph(root: Path = ROOT) -> dict[str, Module]:
+    paths = [p for package in PACKAGES for p in (root / package).rglob("*.py")]
     modules = {}
     for path in paths:
-        name, is_package = module_name(path)
+        name, is_package = module_name(path, root)
         modules[name] = Module(name, is_package)
     for path in paths:
-        module = modules[module_name(path)[0]]
+        module = modules[module_name(path, root)[0]]
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node, nested in _walk(tree):
             if isinstance(node, ast.Import):
@@ -140,9 +140,9 @@ def cycles(modules: dict[str, Module], limit: int = 10_000) -> list[tuple[str, .
 def framework_paths(modules: dict[str, Module]) -> dict[str, list[str]]:
     """For each module outside the HTTP layer that reaches Flask: one import chain that does."""
     def runs(name: str) -> set[str]:
-        """What importing ``name`` executes first-hand: its imports and their parent packages."""
+        """What importing ``name`` executes first-hand: its own parent packages, its imports and theirs."""
         out = set()
-        for target in modules[name].imports:
+        for target in (name, *modules[name].imports):
             parts = target.split(".")
             out.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
         return {m for m in out if m in modules and m != name}
@@ -168,8 +168,34 @@ GRAPH = load_graph()
 
 
 def test_the_graph_is_read():
-    assert "plugin.ledger" in GRAPH["plugin.app"].imports or GRAPH["plugin.app"].imports
+    assert {"plugin.admin", "plugin.core.db", "webhooks.receivers"} <= GRAPH["plugin.app"].imports
     assert GRAPH["plugin.ledger"].is_package and "flask" in GRAPH["plugin.app"].framework
+
+
+def test_it_finds_cycles_imports_in_functions_and_flask_through_a_package(tmp_path):
+    files = {
+        "plugin/__init__.py": "",
+        "plugin/core/__init__.py": "",
+        "plugin/core/a.py": "from plugin.core import b\n",
+        "plugin/core/b.py": "def later():\n    from . import a\n",
+        "plugin/core/c.py": "from webhooks.shop.payloads import x\n",
+        "webhooks/__init__.py": "",
+        "webhooks/shop/__init__.py": "from webhooks.shop import receiver\n",
+        "webhooks/shop/payloads.py": "x = 1\n",
+        "webhooks/shop/receiver.py": "import flask\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    graph = load_graph(tmp_path)
+    assert cycles(graph) == [("plugin.core.a", "plugin.core.b")]
+    assert graph["plugin.core.b"].nested == {"plugin.core.a"}
+    assert framework_paths(graph) == {  # the package's __init__ brings its receiver in
+        "plugin.core.c": ["plugin.core.c", "webhooks.shop", "webhooks.shop.receiver", "flask"],
+        "webhooks.shop": ["webhooks.shop", "webhooks.shop.receiver", "flask"],
+        "webhooks.shop.payloads": ["webhooks.shop.payloads", "webhooks.shop", "webhooks.shop.receiver",
+                                   "flask"],
+    }
 
 
 def without_known(modules: dict[str, Module]) -> dict[str, Module]:
