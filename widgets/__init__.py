@@ -7,8 +7,9 @@ api.py identifies the shopper before every view; each other API module writes do
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
+from plugin.http.routes import blueprint
 from widgets import (
     api,
     demo_store,
@@ -25,9 +26,6 @@ MODULES = (api, offers_api, redeem_api, transfers_api, games_api, referrals_api)
 
 
 def init_app(app: Flask) -> None:
-    bp = Blueprint("widget_api", api.__name__, url_prefix=api.URL_PREFIX)
-    for module in MODULES:
-        module.routes.register(bp)
-    app.register_blueprint(bp)
+    app.register_blueprint(blueprint("widget_api", api.__name__, MODULES, url_prefix=api.URL_PREFIX))
     app.register_blueprint(static_bp.bp)
     app.register_blueprint(demo_store.bp)

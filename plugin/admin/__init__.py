@@ -7,7 +7,7 @@ and plugin.http; nothing below the HTTP layer imports it.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
 from plugin.admin import (
     activities_api,
@@ -25,6 +25,7 @@ from plugin.admin import (
     referrals_api,
     tiers_api,
 )
+from plugin.http.routes import blueprint
 
 #: Every module with routes under /api/v1; api first: its before_request authenticates them all.
 MODULES = (api, activities_api, codes_api, customers_api, program_api, tiers_api, adjustments_api,
@@ -32,8 +33,5 @@ MODULES = (api, activities_api, codes_api, customers_api, program_api, tiers_api
 
 
 def init_app(app: Flask) -> None:
-    bp = Blueprint("admin_api", api.__name__, url_prefix=api.URL_PREFIX)
-    for module in MODULES:
-        module.routes.register(bp)
-    app.register_blueprint(bp)
+    app.register_blueprint(blueprint("admin_api", api.__name__, MODULES, url_prefix=api.URL_PREFIX))
     app.register_blueprint(openapi.bp)

@@ -7,7 +7,7 @@ the dashboard's blueprint and registers it with the rules page's.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
 from plugin.dashboard import (
     adjust_page,
@@ -24,6 +24,7 @@ from plugin.dashboard import (
     program_page,
     rules_page,
 )
+from plugin.http.routes import blueprint
 
 #: Every module with routes under /admin, in the order their hooks run (auth signs the owner in).
 MODULES = (customers_page, adjust_page, auth, layout, analytics_page, bulk_page, codes_page, events_page,
@@ -31,9 +32,7 @@ MODULES = (customers_page, adjust_page, auth, layout, analytics_page, bulk_page,
 
 
 def init_app(app: Flask) -> None:
-    bp = Blueprint("dashboard", __name__, url_prefix="/admin", template_folder="templates",
-                   static_folder="static", static_url_path="/static")
-    for module in MODULES:
-        module.routes.register(bp)
-    app.register_blueprint(bp)
+    app.register_blueprint(blueprint("dashboard", __name__, MODULES, url_prefix="/admin",
+                                     template_folder="templates", static_folder="static",
+                                     static_url_path="/static"))
     app.register_blueprint(rules_page.bp)

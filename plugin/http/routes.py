@@ -8,7 +8,8 @@ the package's blueprint, so it adds nothing by being imported; the package's ``_
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from types import ModuleType
 from typing import Any
 
 from flask import Blueprint
@@ -45,6 +46,14 @@ class Routes:
                 getattr(bp, method)(view)
             else:
                 getattr(bp, method)(*args, **kwargs)(view)
+
+
+def blueprint(name: str, import_name: str, modules: Iterable[ModuleType], **options: Any) -> Blueprint:
+    """A fresh blueprint (one per app) carrying the routes every module in ``modules`` recorded."""
+    bp = Blueprint(name, import_name, **options)
+    for module in modules:
+        module.routes.register(bp)
+    return bp
 
 
 _HOOKS = {"before_request", "after_request", "teardown_request", "context_processor", "before_app_request",
