@@ -7,13 +7,16 @@ from collections.abc import Mapping
 
 from flask import Flask
 
+import widgets
+from plugin import admin, dashboard
 from plugin.config import load_settings
-from plugin.core import db, errors
+from plugin.core import db
 from plugin.core.crypto import Vault
-from plugin.http import bodies, converters
+from plugin.http import bodies, converters, errors, oauth, public
 from plugin.http.runtime import Runtime
 from plugin.pipeline import queue
-from webhooks import shopify_payloads
+from webhooks import receivers
+from webhooks.shopify import payloads
 
 
 def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
@@ -36,39 +39,17 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     converters.init_app(app)
     vault = Vault(settings.secret_key)
     app.extensions["loyalty"] = Runtime(settings=settings, vault=vault)
-    shopify_payloads.key_fingerprints(vault)
+    payloads.key_fingerprints(vault)
     db.bind(settings.database_url)
     db.init_app(app)
     queue.configure(settings.redis_url, settings.batch_size)
     errors.init_app(app)
     app.before_request(bodies.refuse_nul_in_url)
 
-    from plugin import dashboard
-    from plugin.admin import activities_api, api, codes_api, customers_api, openapi, program_api, tiers_api  # noqa: F401 - they add routes to api.bp
-    from plugin.admin import adjustments_api as admin_adjustments  # noqa: F401 - adds routes to api.bp
-    from plugin.admin import analytics_api as admin_analytics  # noqa: F401 - adds routes to api.bp
-    from plugin.admin import games_api as admin_games  # noqa: F401 - adds routes to api.bp
-    from plugin.admin import imports_api as admin_imports  # noqa: F401 - adds routes to api.bp
-    from plugin.admin import overview_api as admin_overview  # noqa: F401 - adds routes to api.bp
-    from plugin.admin import privacy_api as admin_privacy  # noqa: F401 - adds routes to api.bp
-    from plugin.admin import referrals_api as admin_referrals  # noqa: F401 - adds routes to api.bp
-    from plugin.http import public
-    from plugin.platforms.shopify import install
-    from webhooks import judgeme, reviews, shopify
-    from widgets import api as widget_api
-    from widgets import demo_store, offers_api, redeem_api, static_bp, transfers_api  # noqa: F401 - offers_api, redeem_api, transfers_api add routes to widget_api.bp
-    from widgets import games_api as widget_games  # noqa: F401 - adds routes to widget_api.bp
-    from widgets import referrals_api as widget_referrals  # noqa: F401 - adds routes to widget_api.bp
-
     app.register_blueprint(public.bp)
-    app.register_blueprint(install.bp)
-    app.register_blueprint(shopify.bp)
-    app.register_blueprint(judgeme.bp)
-    app.register_blueprint(reviews.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(openapi.bp)
-    app.register_blueprint(widget_api.bp)
-    app.register_blueprint(static_bp.bp)
-    app.register_blueprint(demo_store.bp)
+    app.register_blueprint(oauth.bp)
+    receivers.init_app(app)
+    admin.init_app(app)
+    widgets.init_app(app)
     dashboard.init_app(app)
     return app

@@ -13,7 +13,7 @@ import peewee
 from plugin.core import clock
 from plugin.core.db import database
 from plugin.core.models import Event, Shop
-from webhooks import privacy_payloads
+from webhooks.shopify import privacy_payloads
 from webhooks.topics import Mapped
 
 FIELDS = (Event.shop, Event.platform, Event.topic, Event.kind, Event.delivery_id,

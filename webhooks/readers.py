@@ -8,8 +8,10 @@ path; the receiver then stores the delivery as invalid under its delivery id. Th
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
+from plugin.core import jsonbody
 from webhooks.mapped import MAX_ID
 
 #: Opaque text ids: ':' and '#' separate the parts of ledger keys; NUL and lone surrogates
@@ -64,3 +66,16 @@ def shown(value: Any) -> str:
     if isinstance(value, str) and value.isprintable() and len(value) <= 40:
         return value
     return repr(value)[:60]
+
+
+def parse(raw: bytes) -> dict:
+    """The body as a JSON object (floats as Decimal, never float; stored as text: UTF-8 only),
+    nested at most jsonbody.MAX_DEPTH deep: else a 400, before any signature check that needs it."""
+    return jsonbody.loads_object(raw, parse_float=Decimal, surrogates=True)
+
+
+def storable(raw: bytes) -> str:
+    """The raw body as text a database stores: exact for any UTF-8 body (JSON spells NUL and
+    surrogates as ASCII escapes); bytes that are not UTF-8, or a literal NUL, which only a body
+    that is not JSON holds (so it stays invalid), become U+FFFD."""
+    return UNSTORABLE.sub("\ufffd", raw.decode("utf-8", "replace"))

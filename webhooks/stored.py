@@ -13,8 +13,7 @@ from marshmallow import ValidationError
 from plugin.core.errors import flatten
 from plugin.core.jsonbody import MalformedJson, bad_text, bad_texts
 from webhooks.mapped import INVALID, Mapped, invalid, unknown
-from webhooks.readers import UNSTORABLE, Unreadable
-from webhooks.receiving import parse
+from webhooks.readers import UNSTORABLE, Unreadable, parse
 from webhooks.topics import REGISTRY
 
 

@@ -15,10 +15,11 @@ from typing import Any
 
 from marshmallow import ValidationError, fields
 
-from webhooks import privacy_payloads, product_payloads, review_payloads
-from webhooks import shopify_payloads as shopify
 from webhooks.mapped import MAX_AMOUNT, Mapped, unknown
 from webhooks.readers import Unreadable, field, opaque_id, platform_id, shown
+from webhooks.reviews import payloads as review_payloads
+from webhooks.shopify import payloads as shopify
+from webhooks.shopify import privacy_payloads, product_payloads
 
 
 @dataclass(frozen=True)

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from flask import Response, current_app, g, jsonify, request, url_for
 
 from plugin import customers, ledger, tiers
 from plugin.core import clock
 from plugin.core.models import Lot, Shop
+from plugin.http.routes import Routes
 from plugin.http.runtime import runtime
 from plugin.program import versions
 from widgets import identity
 from widgets.schemas import ACCOUNT, ANONYMOUS, program_summary
 
-bp = Blueprint("widget_api", __name__, url_prefix="/widget/v1")
+routes = Routes()  # on the blueprint widgets.init_app makes, with every widget module's routes
+URL_PREFIX = "/widget/v1"
 
 ALLOW_HEADERS = ", ".join(("Authorization", "Content-Type", "Idempotency-Key",
                            identity.TOKEN_HEADER, identity.SHOP_HEADER))
@@ -27,7 +29,7 @@ ALLOW_METHODS = "GET, POST, DELETE, OPTIONS"
 RECENT_ENTRIES = 10
 
 
-@bp.before_request
+@routes.before_request
 def identify_shopper() -> Response | None:
     """Answer a CORS preflight; otherwise decide who is asking (raises NotTrusted -> 401)."""
     if request.method == "OPTIONS":
@@ -38,7 +40,7 @@ def identify_shopper() -> Response | None:
     return None
 
 
-@bp.after_request
+@routes.after_request
 def cors(response: Response) -> Response:
     """Allow-Origin only for the shop's own origins; other origins get no CORS header at all."""
     response.vary.add("Origin")
@@ -104,7 +106,7 @@ def account_of(shop: Shop, customer_id: str, program: dict, rules: str | None = 
     }
 
 
-@bp.get("/account")
+@routes.get("/account")
 def account():
     shopper: identity.Shopper = g.shopper
     _, program = versions.current(shopper.shop.id)

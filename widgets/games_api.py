@@ -15,8 +15,11 @@ from plugin.core.errors import Unauthorized
 from plugin.core.limits import StrictSchema
 from plugin.earn import games
 from plugin.http.bodies import json_object
+from plugin.http.routes import Routes
 from plugin.program import versions
-from widgets.api import bp
+
+routes = Routes()
+
 
 
 def _display_name(value: str) -> None:
@@ -100,7 +103,7 @@ def _me(entry) -> dict:
     return {"opted_in": entry is not None, "display_name": entry.display_name if entry else None}
 
 
-@bp.get("/games")
+@routes.get("/games")
 def games_view():
     shopper = g.shopper
     _, program = versions.current(shopper.shop.id)
@@ -121,7 +124,7 @@ def _signed_in() -> str:
     return g.shopper.customer_id
 
 
-@bp.post("/leaderboard")
+@routes.post("/leaderboard")
 def leaderboard_join():
     """Join (or rename): the leaderboard shows only this name."""
     customer_id = _signed_in()
@@ -133,7 +136,7 @@ def leaderboard_join():
     return jsonify(ME_OUT.dump(_me(entry)))
 
 
-@bp.delete("/leaderboard")
+@routes.delete("/leaderboard")
 def leaderboard_leave():
     """Leave the leaderboard (always allowed); answers the new state."""
     customer_id = _signed_in()

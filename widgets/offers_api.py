@@ -13,10 +13,13 @@ from marshmallow import Schema, ValidationError, fields, validate
 from plugin.core.limits import StrictSchema
 from plugin.core.models import OfferEvent
 from plugin.http.bodies import json_object
+from plugin.http.routes import Routes
 from plugin.program import versions
 from plugin.program.catalog import onto_cart
 from plugin.spend import carts, offers
-from widgets.api import bp
+
+routes = Routes()
+
 
 MAX_EVENTS = 50
 
@@ -62,20 +65,20 @@ def _answer(cart: dict | None, lang: str | None):
     return jsonify(OFFERS_OUT.dump({"lang": lang, "offers": found}))
 
 
-@bp.get("/offers")
+@routes.get("/offers")
 def list_offers():
     """The shopper's offers without a cart (``?lang=ru``)."""
     return _answer(None, None)
 
 
-@bp.post("/offers")
+@routes.post("/offers")
 def offers_for_cart():
     """The shopper's offers for the posted cart."""
     data = json_object(OFFERS_IN)
     return _answer(data["cart"], data["lang"])
 
 
-@bp.post("/offers/<offer_id>/events")
+@routes.post("/offers/<offer_id>/events")
 def offer_event(offer_id: str):
     """One impression, click or redemption of an offer."""
     if not offers.OFFER_ID.fullmatch(offer_id):
@@ -86,7 +89,7 @@ def offer_event(offer_id: str):
     return "", 204
 
 
-@bp.post("/offers/events")
+@routes.post("/offers/events")
 def offer_events():
     """The same event for several offers (the impressions of one render), in one insert."""
     data = json_object(EVENTS_IN)

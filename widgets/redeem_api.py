@@ -13,16 +13,18 @@ from plugin.core.limits import StrictSchema
 from plugin.core.models import Hold, Shop
 from plugin.http.bodies import json_object
 from plugin.http.idempotency import for_shopper, idempotent
+from plugin.http.routes import Routes
 from plugin.http.runtime import runtime
 from plugin.platforms import hold_codes
 from plugin.platforms import shopify as shopify_api
-from plugin.platforms.shopify import install
+from plugin.platforms.shopify import tokens
 from plugin.program import order_points, versions
 from plugin.program.catalog import onto_cart
 from plugin.spend import carts, redemption, rewards
 from plugin.tiers import perks as tier_perks
-from widgets.api import bp
 from widgets.schemas import UtcDateTime
+
+routes = Routes()
 
 IDEMPOTENCY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
 
@@ -63,7 +65,7 @@ def _signed_in():
     return shopper
 
 
-@bp.post("/quote")
+@routes.post("/quote")
 def quote():
     """What this cart earns, what points may pay for it and what the shopper's tier takes off:
     priced after the tier's standing discount and the points discount held, as the order will be."""
@@ -94,7 +96,7 @@ def _create_on_platform(shop: Shop, customer_id: str):
         return None
 
     def create(hold: Hold) -> str:
-        client = shopify_api.ShopifyClient(shop.domain, install.access_token(shop, runtime().vault, settings))
+        client = shopify_api.ShopifyClient(shop.domain, tokens.access_token(shop, runtime().vault, settings))
         return shopify_api.create_discount(client, shopify_api.discount_input(
             hold.code, str(hold.amount), customer_id, hold.created_at.isoformat() + "Z",
             hold.expires_at.isoformat() + "Z"))
@@ -121,7 +123,7 @@ def _hold(data: dict, make_discount) -> tuple:
     return jsonify(redemption=REDEMPTION.dump(hold)), 200 if existed else 201
 
 
-@bp.post("/redeem")
+@routes.post("/redeem")
 @idempotent(for_shopper)
 def redeem():
     """Hold points straight off this cart; the same Idempotency-Key returns the same code."""
@@ -131,7 +133,7 @@ def redeem():
                                                                             data["point_type"]))
 
 
-@bp.post("/rewards")
+@routes.post("/rewards")
 def reward_catalog():
     """The catalog for this cart: what each reward gives here, or why it cannot apply yet."""
     shopper = g.shopper
@@ -144,7 +146,7 @@ def reward_catalog():
                                            data["lang"], tier_id=tier and tier["id"]))
 
 
-@bp.post("/rewards/<reward_id>/redeem")
+@routes.post("/rewards/<reward_id>/redeem")
 @idempotent(for_shopper)
 def reward_redeem(reward_id: str):
     data = json_object(REWARD)
@@ -162,12 +164,12 @@ def _own_hold(hold_id: int) -> Hold:
     return hold
 
 
-@bp.get("/redemptions/<int:hold_id>")
+@routes.get("/redemptions/<int:hold_id>")
 def redemption_detail(hold_id: int):
     return jsonify(redemption=REDEMPTION.dump(_own_hold(hold_id)))
 
 
-@bp.post("/redemptions/<int:hold_id>/cancel")
+@routes.post("/redemptions/<int:hold_id>/cancel")
 @idempotent(for_shopper)
 def redemption_cancel(hold_id: int):
     """Withdraw the code, then free the points; ``releasing`` while the platform cannot be reached

@@ -11,8 +11,11 @@ from plugin.core.errors import Unauthorized
 from plugin.core.limits import StrictSchema
 from plugin.earn import referrals
 from plugin.http.bodies import json_object
+from plugin.http.routes import Routes
 from plugin.program import versions
-from widgets.api import bp
+
+routes = Routes()
+
 
 
 class ClaimRequest(StrictSchema):
@@ -28,7 +31,7 @@ def _signed_in():
     return g.shopper
 
 
-@bp.get("/referral")
+@routes.get("/referral")
 def referral():
     """The shopper's code and link with share texts (ru/en); off when the program has no referrals."""
     shopper = _signed_in()
@@ -44,7 +47,7 @@ def referral():
                    friend_reward_on=rule["friend_reward_on"], point_type=rule["point_type"])
 
 
-@bp.post("/referral/claim")
+@routes.post("/referral/claim")
 def referral_claim():
     """A new shopper names the code they were invited with (attribution on the server)."""
     shopper = _signed_in()

@@ -9,9 +9,11 @@ from plugin.core.errors import LoyaltyError, Unauthorized
 from plugin.core.limits import StrictSchema
 from plugin.http.bodies import json_object
 from plugin.http.idempotency import for_shopper, idempotent
+from plugin.http.routes import Routes
 from plugin.ledger import transfers
-from widgets.api import bp
 from widgets.redeem_api import IDEMPOTENCY
+
+routes = Routes()
 
 
 class TransferRequest(StrictSchema):
@@ -23,7 +25,7 @@ class TransferRequest(StrictSchema):
 TRANSFER = TransferRequest()
 
 
-@bp.post("/transfers")
+@routes.post("/transfers")
 @idempotent(for_shopper)
 def transfer():
     """Give points; the same Idempotency-Key answers a retry with the first transfer (200)."""

@@ -8,12 +8,15 @@ from flask import g, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
 
 from plugin import customers
-from plugin.admin.api import Page, PageArgs, bp, page
+from plugin.admin.api import Page, PageArgs, page
 from plugin.admin.openapi import documented
 from plugin.core import limits
 from plugin.earn import activities
 from plugin.http.bodies import json_object
 from plugin.http.idempotency import for_shop, idempotent
+from plugin.http.routes import Routes
+
+routes = Routes()
 
 
 class Identifier(fields.String):
@@ -62,7 +65,7 @@ class ActivityPage(Page):
 ACTIVITY_IN, ACTIVITY_ARGS = ActivityIn(), ActivityArgs()
 
 
-@bp.post("/activities")
+@routes.post("/activities")
 @documented("Report a custom action of a customer", body=ActivityIn, response=ActivityOut, status=201,
             also=(200,), errors=(409,))
 @idempotent(for_shop)
@@ -74,7 +77,7 @@ def activity_report():
     return jsonify(answer), 201 if created else 200
 
 
-@bp.get("/activities")
+@routes.get("/activities")
 @documented("Recorded actions, newest first", query=ActivityArgs, response=ActivityPage, errors=(404,))
 def activity_list():
     args = ACTIVITY_ARGS.load(request.args)

@@ -8,16 +8,19 @@ from flask import g, jsonify, request
 from marshmallow import Schema, fields, validate
 
 from plugin import customers, ledger
-from plugin.admin.api import ENTRIES, EntryOut, PageArgs, bp, page
+from plugin.admin.api import ENTRIES, EntryOut, PageArgs, page
 from plugin.admin.openapi import documented
 from plugin.core import csvfile
 from plugin.core.errors import Invalid
 from plugin.core.limits import StrictSchema
 from plugin.core.models import LedgerEntry
-from plugin.http.bodies import json_object
+from plugin.http.bodies import csv_text, json_object
 from plugin.http.idempotency import for_shop, idempotent
+from plugin.http.routes import Routes
 from plugin.ledger import adjustments, bulk_adjustments
 from plugin.program import versions
+
+routes = Routes()
 
 ACTOR_HEADER, KEY_HEADER = "X-Loyalty-Actor", "Idempotency-Key"
 
@@ -68,7 +71,7 @@ def _key() -> str:
     return key
 
 
-@bp.post("/customers/<platform_id>/adjustments")
+@routes.post("/customers/<platform_id>/adjustments")
 @documented("Add or take a customer's points with a reason", body=AdjustIn, response=AdjustedOut,
             status=201, also=(200,), errors=(409,), headers={ACTOR_HEADER: ACTOR, KEY_HEADER: IDEMPOTENCY})
 @idempotent(for_shop)
@@ -89,25 +92,25 @@ def customer_adjust(platform_id: str):
                    balance={"total": sum(balance.values()), "by_type": balance}), 200 if existed else 201
 
 
-@bp.post("/adjustments/preview")
+@routes.post("/adjustments/preview")
 @documented("What a CSV file of adjustments would do, row by row", accepts=CSV)
 def adjustments_preview():
     """What a CSV file of adjustments would do, row by row; writes nothing."""
-    return jsonify(bulk_adjustments.preview(g.shop.id, csvfile.uploaded()))
+    return jsonify(bulk_adjustments.preview(g.shop.id, csv_text()))
 
 
-@bp.post("/adjustments/batches")
+@routes.post("/adjustments/batches")
 @documented("Apply a CSV file of adjustments as one batch", accepts=CSV, status=201, also=(200,),
             errors=(409,), headers={ACTOR_HEADER: ACTOR, KEY_HEADER: IDEMPOTENCY})
 @idempotent(for_shop, max_bytes=csvfile.MAX_FILE_BYTES)
 def adjustments_apply():
     """Apply a CSV file as one batch (201), or answer a retry of the same key and file (200)."""
     actor, key = _actor(), _key()
-    batch, created = bulk_adjustments.apply(g.shop.id, csvfile.uploaded(), actor=actor, key=key)
+    batch, created = bulk_adjustments.apply(g.shop.id, csv_text(), actor=actor, key=key)
     return jsonify(batch=bulk_adjustments.as_dict(batch)), 201 if created else 200
 
 
-@bp.get("/adjustments/batches")
+@routes.get("/adjustments/batches")
 @documented("Adjustment batches, newest first", query=PageArgs)
 def adjustments_batches():
     args = PAGE.load(request.args)
@@ -115,13 +118,13 @@ def adjustments_batches():
     return jsonify(page(rows, args["limit"], lambda batches: [bulk_adjustments.as_dict(b) for b in batches]))
 
 
-@bp.get("/adjustments/batches/<int:batch_id>")
+@routes.get("/adjustments/batches/<int:batch_id>")
 @documented("One adjustment batch")
 def adjustments_batch(batch_id: int):
     return jsonify(batch=bulk_adjustments.as_dict(bulk_adjustments.get(g.shop.id, batch_id)))
 
 
-@bp.post("/adjustments/batches/<int:batch_id>/undo")
+@routes.post("/adjustments/batches/<int:batch_id>/undo")
 @documented("Undo a batch within a day", errors=(409,), headers={ACTOR_HEADER: ACTOR})
 def adjustments_undo(batch_id: int):
     """Reverse a batch once, within a day; 409 when already undone or too late."""

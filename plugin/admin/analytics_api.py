@@ -13,13 +13,15 @@ from decimal import Decimal
 from flask import Response, g, jsonify, request
 from marshmallow import ValidationError, validates_schema
 
-from plugin.admin.api import bp
 from plugin.admin.openapi import documented
 from plugin.core import clock, csvfile, limits
 from plugin.core.errors import NotFound
 from plugin.core.limits import StrictSchema
 from plugin.http.downloads import download
+from plugin.http.routes import Routes
 from plugin.reports import analytics, charts
+
+routes = Routes()
 
 MAX_DAYS = 3 * 366
 DEFAULT_DAYS = 30
@@ -51,7 +53,7 @@ def _args() -> tuple[date, date]:
     return date_range(RANGE.load(request.args))
 
 
-@bp.get("/analytics")
+@routes.get("/analytics")
 @documented("Every figure of a date range: points, liability, rates, orders, tiers, offers, campaigns",
             query=RangeArgs)
 def analytics_summary():
@@ -59,7 +61,7 @@ def analytics_summary():
     return jsonify(analytics.summary(g.shop.id, start, end))
 
 
-@bp.get("/analytics/daily")
+@routes.get("/analytics/daily")
 @documented("Points and orders per day of a date range", query=RangeArgs)
 def analytics_daily():
     start, end = _args()
@@ -100,7 +102,7 @@ CHARTS: dict[str, Callable[[int, date, date], str]] = {
 }
 
 
-@bp.get("/analytics/charts/<name>.svg")
+@routes.get("/analytics/charts/<name>.svg")
 @documented("A chart as SVG: points, orders, revenue or tiers", query=RangeArgs, content="image/svg+xml")
 def analytics_chart(name: str):
     if name not in CHARTS:
@@ -139,7 +141,7 @@ TABLES = {
 }
 
 
-@bp.get("/analytics/<table>.csv")
+@routes.get("/analytics/<table>.csv")
 @documented("An analytics table as CSV: daily, point_types, tiers, offers or campaigns", query=RangeArgs,
             content="text/csv")
 def analytics_csv(table: str):

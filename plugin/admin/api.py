@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, g, jsonify, request
+from flask import g, jsonify, request
 from marshmallow import Schema, fields, validate
 
 from plugin import customers, ledger
@@ -14,11 +14,13 @@ from plugin.core.limits import StrictSchema
 from plugin.core.models import Event, Shop
 from plugin.customers import shops
 from plugin.http.converters import MAX_ID
+from plugin.http.routes import Routes
 from plugin.http.runtime import runtime
 from plugin.pipeline import event_retry
 from plugin.spend import late_commit
 
-bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
+routes = Routes()  # on the blueprint plugin.admin.init_app makes, with every admin module's routes
+URL_PREFIX = "/api/v1"
 
 
 class BearerRequired(Unauthorized):
@@ -111,7 +113,7 @@ def _key_in_query() -> bool:
                for name, value in request.args.items(multi=True))
 
 
-@bp.before_request
+@routes.before_request
 def authenticate() -> None:
     """Only ``Authorization: Bearer``: a key in a URL ends up in access logs, proxies and history."""
     if _key_in_query():
@@ -140,7 +142,7 @@ def newest_first(query, schema: Schema, args: dict) -> dict:
     return page(list(query.order_by(model.id.desc()).limit(args["limit"])), args["limit"], schema.dump)
 
 
-@bp.get("/customers/<platform_id>/ledger")
+@routes.get("/customers/<platform_id>/ledger")
 @documented("A customer's ledger, newest first", query=PageArgs, response=EntryPage)
 def customer_ledger(platform_id: str):
     args = PAGE.load(request.args)
@@ -149,7 +151,7 @@ def customer_ledger(platform_id: str):
     return jsonify(page(rows, args["limit"], ENTRIES.dump))
 
 
-@bp.get("/events")
+@routes.get("/events")
 @documented("The shop's inbound events, newest first", query=EventArgs, response=EventPage)
 def events():
     args = EVENT_ARGS.load(request.args)
@@ -161,7 +163,7 @@ def events():
     return jsonify(found)
 
 
-@bp.post("/events/<int:event_id>/retry")
+@routes.post("/events/<int:event_id>/retry")
 @documented("Retry a failed or invalid event", response=EventOut, status=202, errors=(409,))
 def retry_event(event_id: int):
     """Back to pending and queued (202, with the event as it is now: already applied when jobs
@@ -171,7 +173,7 @@ def retry_event(event_id: int):
     return jsonify(EVENT.dump(Event.get((Event.id == event_id) & (Event.shop == g.shop.id)))), 202
 
 
-@bp.get("/shop")
+@routes.get("/shop")
 @documented("The shop of the API key", response=ShopOut)
 def shop_detail():
     shop: Shop = g.shop

@@ -8,13 +8,15 @@ from flask import g, jsonify
 from marshmallow import Schema, fields, validate
 
 from plugin.admin.activities_api import Identifier
-from plugin.admin.api import bp
 from plugin.admin.openapi import documented
 from plugin.core.limits import StrictSchema
 from plugin.earn import codes
 from plugin.http.bodies import json_object
 from plugin.http.downloads import download
 from plugin.http.idempotency import for_shop, idempotent
+from plugin.http.routes import Routes
+
+routes = Routes()
 
 
 class GenerateIn(StrictSchema):
@@ -60,7 +62,7 @@ class RedeemOut(Schema):
 GENERATE_IN, REDEEM_IN = GenerateIn(), RedeemIn()
 
 
-@bp.post("/activation-codes")
+@routes.post("/activation-codes")
 @documented("Generate a batch of activation codes", body=GenerateIn, response=BatchOut, status=201,
             also=(200,), errors=(409,))
 def codes_generate():
@@ -70,13 +72,13 @@ def codes_generate():
     return jsonify(batch.as_dict()), 201 if batch.created else 200
 
 
-@bp.get("/activation-codes")
+@routes.get("/activation-codes")
 @documented("Batches of activation codes with how many were used", response=BatchList)
 def codes_batches():
     return jsonify(items=codes.batches(g.shop.id))
 
 
-@bp.get("/activation-codes/<batch>.csv")
+@routes.get("/activation-codes/<batch>.csv")
 @documented("A batch's codes as CSV", content="text/csv")
 def codes_export(batch: str):
     out = io.StringIO()
@@ -85,7 +87,7 @@ def codes_export(batch: str):
     return download(out.getvalue(), f"activation-codes-{batch}.csv")
 
 
-@bp.post("/activation-codes/redeem")
+@routes.post("/activation-codes/redeem")
 @documented("Redeem an activation code for a customer", body=RedeemIn, response=RedeemOut, status=201,
             errors=(404, 409))
 @idempotent(for_shop)

@@ -9,14 +9,17 @@ from flask import g, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from plugin import customers, ledger, tiers
-from plugin.admin.api import ENTRIES, LOTS, EntryOut, LotOut, Page, PageArgs, bp
+from plugin.admin.api import ENTRIES, LOTS, EntryOut, LotOut, Page, PageArgs
 from plugin.admin.openapi import DECIMAL, documented
 from plugin.core import clock
 from plugin.core.limits import StrictSchema
 from plugin.core.models import Customer, Referral
 from plugin.earn import referrals
 from plugin.http.bodies import json_object
+from plugin.http.routes import Routes
 from plugin.program import versions
+
+routes = Routes()
 
 EARLIEST_BIRTHDAY = date(1900, 1, 1)
 
@@ -124,7 +127,7 @@ ROWS, TIER_CHANGES = CustomerRow(many=True), TierChangeOut(many=True)
 REFERRALS = CustomerReferralOut(many=True)
 
 
-@bp.get("/customers")
+@routes.get("/customers")
 @documented("Customers, newest first, optionally matching words (email, name, platform id)",
             query=SearchArgs, response=CustomerPage)
 def customer_search():
@@ -138,7 +141,7 @@ def customer_search():
     return jsonify(items=items, next_before=rows[-1].id if len(rows) == args["limit"] else None)
 
 
-@bp.get("/customers/<platform_id>")
+@routes.get("/customers/<platform_id>")
 @documented("A customer: balance by type, open lots, recent ledger entries, tier, referrals",
             response=CustomerOut)
 def customer_detail(platform_id: str):
@@ -159,7 +162,7 @@ def customer_detail(platform_id: str):
     )
 
 
-@bp.put("/customers/<platform_id>/birthday")
+@routes.put("/customers/<platform_id>/birthday")
 @documented("Set or clear a customer's birthday", body=BirthdayIn, response=BirthdayOut)
 def customer_birthday(platform_id: str):
     """Set or clear a birthday; a change restarts the waiting period before it earns."""

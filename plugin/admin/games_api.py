@@ -6,12 +6,14 @@ from flask import g, jsonify
 from marshmallow import Schema, fields, validate
 
 from plugin import customers
-from plugin.admin.api import bp
 from plugin.admin.openapi import documented
 from plugin.core.db import write_transaction
 from plugin.core.limits import StrictSchema
 from plugin.earn import games
 from plugin.http.bodies import json_object
+from plugin.http.routes import Routes
+
+routes = Routes()
 
 
 class BadgeIn(StrictSchema):
@@ -34,7 +36,7 @@ class BadgeList(Schema):
 BADGE_IN = BadgeIn()
 
 
-@bp.post("/customers/<platform_id>/badges")
+@routes.post("/customers/<platform_id>/badges")
 @documented("Give a customer a custom badge", body=BadgeIn, response=BadgeGiven, status=201, also=(200,))
 def badge_give(platform_id: str):
     """201 when the custom badge is given now (with its points), 200 when the customer had it."""
@@ -44,7 +46,7 @@ def badge_give(platform_id: str):
     return jsonify({**answer, "earned_at": answer["earned_at"].isoformat()}), 201 if given else 200
 
 
-@bp.get("/customers/<platform_id>/badges")
+@routes.get("/customers/<platform_id>/badges")
 @documented("A customer's badges, in the order earned", response=BadgeList)
 def badge_list(platform_id: str):
     earned = games.earned_badges(customers.require(g.shop.id, platform_id))

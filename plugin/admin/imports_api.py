@@ -6,12 +6,14 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from marshmallow import Schema, fields, validate
 
-from plugin.admin.api import bp
 from plugin.admin.openapi import documented
-from plugin.core import csvfile
 from plugin.core.limits import StrictSchema
 from plugin.dataio import exports, import_runs
+from plugin.http import bodies
 from plugin.http.downloads import download
+from plugin.http.routes import Routes
+
+routes = Routes()
 
 
 class ImportArgs(StrictSchema):
@@ -42,31 +44,31 @@ class ImportOut(Schema):
 IMPORT_ARGS = ImportArgs()
 
 
-@bp.post("/imports")
+@routes.post("/imports")
 @documented("Import customers and balances from a CSV file (a background run)", query=ImportArgs,
             accepts="text/csv", response=ImportOut, status=202)
 def import_start():
     """The body is the CSV file; 202 with the run, whose GET reports progress and rejected rows."""
     args = IMPORT_ARGS.load(request.args)
-    run = import_runs.start(g.shop.id, csvfile.uploaded(), dry_run=args["dry_run"],
+    run = import_runs.start(g.shop.id, bodies.csv_text(), dry_run=args["dry_run"],
                             filename=args["filename"],
                             actor=request.headers.get("X-Loyalty-Actor", "").strip()[:255] or None)
     return jsonify(run=import_runs.as_dict(run)), 202
 
 
-@bp.get("/imports/<int:run_id>")
+@routes.get("/imports/<int:run_id>")
 @documented("An import's progress and report", response=ImportOut)
 def import_progress(run_id: int):
     return jsonify(run=import_runs.as_dict(import_runs.get(g.shop.id, run_id)))
 
 
-@bp.get("/export/customers.csv")
+@routes.get("/export/customers.csv")
 @documented("Every customer of the shop as CSV", content="text/csv")
 def export_customers():
     return download(exports.customers_csv(g.shop.id), "customers.csv")
 
 
-@bp.get("/export/ledger.csv")
+@routes.get("/export/ledger.csv")
 @documented("The shop's ledger as CSV", content="text/csv")
 def export_ledger():
     return download(exports.ledger_csv(g.shop.id), "ledger.csv")

@@ -5,10 +5,13 @@ from __future__ import annotations
 from flask import g, jsonify
 from marshmallow import Schema, fields
 
-from plugin.admin.api import EntryOut, bp
+from plugin.admin.api import EntryOut
 from plugin.admin.openapi import documented
 from plugin.core.models import Event
+from plugin.http.routes import Routes
 from plugin.reports import shop_status
+
+routes = Routes()
 
 
 class RecentEntryOut(EntryOut):
@@ -40,7 +43,7 @@ class OverviewOut(Schema):
 OVERVIEW = OverviewOut()
 
 
-@bp.get("/overview")
+@routes.get("/overview")
 @documented("The shop at a glance: members, points outstanding, events by status, latest activity",
             response=OverviewOut)
 def overview():

@@ -9,11 +9,14 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from marshmallow import Schema, fields, validate
 
-from plugin.admin.api import Page, PageArgs, bp, newest_first
+from plugin.admin.api import Page, PageArgs, newest_first
 from plugin.admin.openapi import documented
 from plugin.core.errors import NotFound
 from plugin.core.models import PrivacyRequest
+from plugin.http.routes import Routes
 from plugin.privacy.requests import CUSTOMER_REDACT, DATA_REQUEST, SHOP_REDACT
+
+routes = Routes()
 
 
 class PrivacyArgs(PageArgs):
@@ -44,7 +47,7 @@ class PrivacyRequestPage(Page):
 ARGS, ITEMS, DETAIL = PrivacyArgs(), PrivacyRequestOut(many=True), PrivacyRequestDetail()
 
 
-@bp.get("/privacy-requests")
+@routes.get("/privacy-requests")
 @documented("Privacy requests applied, newest first (without their exports)", query=PrivacyArgs,
             response=PrivacyRequestPage)
 def privacy_requests():
@@ -55,7 +58,7 @@ def privacy_requests():
     return jsonify(newest_first(query, ITEMS, args))
 
 
-@bp.get("/privacy-requests/<int:request_id>")
+@routes.get("/privacy-requests/<int:request_id>")
 @documented("One privacy request, with the export of a data request", response=PrivacyRequestDetail)
 def privacy_request(request_id: int):
     row = PrivacyRequest.get_or_none((PrivacyRequest.id == request_id) & (PrivacyRequest.shop == g.shop.id))

@@ -6,14 +6,16 @@ from flask import g, jsonify, request
 from marshmallow import Schema, fields
 
 from plugin import customers, ledger
-from plugin.admin.api import bp
 from plugin.admin.openapi import documented
 from plugin.core import clock
 from plugin.core.errors import NotFound
 from plugin.core.models import Order, ProgramVersion
 from plugin.http.bodies import json_object
+from plugin.http.routes import Routes
 from plugin.program import caps, changes, document, earning, versions
 from plugin.spend import carts
+
+routes = Routes()
 
 
 class VersionRow(Schema):
@@ -78,14 +80,14 @@ def _row(number: int | None) -> ProgramVersion | None:
     return ProgramVersion.get((ProgramVersion.shop == g.shop.id) & (ProgramVersion.number == number))
 
 
-@bp.get("/program")
+@routes.get("/program")
 @documented("The running program (the built-in default before the first version)", response=VersionOut)
 def program_current():
     number, program = versions.current(g.shop.id)
     return jsonify(_version_json(_row(number), program))
 
 
-@bp.put("/program")
+@routes.put("/program")
 @documented("Publish a new program version (header X-Loyalty-Actor: its author)",
             body=document.ProgramDocument, response=PublishedOut, status=201)
 def program_replace():
@@ -95,7 +97,7 @@ def program_replace():
     return jsonify({**_version_json(row, program), "tier_reevaluation": run.id if run else None}), 201
 
 
-@bp.get("/program/versions")
+@routes.get("/program/versions")
 @documented("Every program version, newest first", response=VersionList)
 def program_versions():
     rows = (ProgramVersion.select(ProgramVersion.number, ProgramVersion.author, ProgramVersion.created_at)
@@ -104,7 +106,7 @@ def program_versions():
                            "created_at": r.created_at.isoformat()} for r in rows])
 
 
-@bp.get("/program/versions/<int:number>")
+@routes.get("/program/versions/<int:number>")
 @documented("One program version", response=VersionOut)
 def program_version(number: int):
     row = ProgramVersion.get_or_none((ProgramVersion.shop == g.shop.id) & (ProgramVersion.number == number))
@@ -113,7 +115,7 @@ def program_version(number: int):
     return jsonify(_version_json(row, versions.at(g.shop.id, number)))
 
 
-@bp.post("/program/preview")
+@routes.post("/program/preview")
 @documented("What a cart would earn and what points may pay for, under the running program",
             body=carts.Cart, response=PreviewOut)
 def program_preview():

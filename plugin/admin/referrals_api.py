@@ -5,10 +5,13 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from marshmallow import Schema, fields, validate
 
-from plugin.admin.api import Page, PageArgs, bp, page
+from plugin.admin.api import Page, PageArgs, page
 from plugin.admin.openapi import documented
 from plugin.core.models import Customer, Referral
 from plugin.earn import referrals
+from plugin.http.routes import Routes
+
+routes = Routes()
 
 
 class ReferralArgs(PageArgs):
@@ -52,7 +55,7 @@ def _dump(rows: list[Referral]) -> list[dict]:
             for item, row in zip(MANY.dump(rows), rows, strict=True)]
 
 
-@bp.get("/referrals")
+@routes.get("/referrals")
 @documented("Referrals, newest first (filter by status to review blocked ones)", query=ReferralArgs,
             response=ReferralPage)
 def referral_list():
@@ -61,7 +64,7 @@ def referral_list():
     return jsonify(page(rows, args["limit"], _dump))
 
 
-@bp.post("/referrals/<int:referral_id>/approve")
+@routes.post("/referrals/<int:referral_id>/approve")
 @documented("Approve a referral", response=ApprovedOut, errors=(422,))
 def referral_approve(referral_id: int):
     """Pays the friend now and the referrer once the friend's order is past the window; idempotent."""

@@ -7,13 +7,15 @@ from flask import g, jsonify, request
 from marshmallow import Schema, fields, validate
 
 from plugin import customers, tiers
-from plugin.admin.api import bp
 from plugin.admin.openapi import documented
 from plugin.core.errors import Invalid
 from plugin.core.limits import StrictSchema
 from plugin.core.models import TierRun
 from plugin.http.bodies import json_object
+from plugin.http.routes import Routes
 from plugin.program import versions
+
+routes = Routes()
 
 
 class ReevaluateIn(StrictSchema):
@@ -64,7 +66,7 @@ def _run(run: TierRun | None) -> dict:
     }}
 
 
-@bp.post("/tiers/reevaluate")
+@routes.post("/tiers/reevaluate")
 @documented("Start re-evaluating every customer's tier", body=ReevaluateIn, body_required=False,
             response=RunOut, status=202)
 def tiers_reevaluate():
@@ -73,13 +75,13 @@ def tiers_reevaluate():
     return jsonify(_run(tiers.start_reevaluation(g.shop.id, args["batch_size"]))), 202
 
 
-@bp.get("/tiers/reevaluate")
+@routes.get("/tiers/reevaluate")
 @documented("How far the latest re-evaluation is", response=RunOut)
 def tiers_reevaluate_progress():
     return jsonify(_run(tiers.latest_run(g.shop.id)))
 
 
-@bp.put("/customers/<platform_id>/tier")
+@routes.put("/customers/<platform_id>/tier")
 @documented("Assign a customer's tier (null: back to evaluation)", body=AssignIn, response=AssignedOut)
 def customer_tier(platform_id: str):
     """Assign a tier the evaluation will not move; {"tier": null} hands it back to evaluation."""

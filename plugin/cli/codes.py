@@ -7,10 +7,14 @@ import sys
 
 import click
 
+from plugin.cli import context
+from plugin.core.db import session
+from plugin.core.errors import LoyaltyError
+from plugin.core.models import Shop
+from plugin.earn import codes as codes_module
+
 
 def _shop(shop_id: int):
-    from plugin.core.models import Shop
-
     shop = Shop.get_or_none(Shop.id == shop_id)
     if shop is None:
         raise click.ClickException(f"no shop {shop_id}")
@@ -38,12 +42,7 @@ def generate(shop_id: int, count: int, points: int, point_type: str | None, batc
              prefix: str | None) -> None:
     """Create a batch of unique random codes; prints the batch as JSON. Rerunning a named batch
     with the same values changes nothing."""
-    from plugin.cli.main import _app
-    from plugin.core.db import session
-    from plugin.core.errors import LoyaltyError
-    from plugin.earn import codes as codes_module
-
-    _app()
+    context.app()
     try:
         with session():
             made = codes_module.generate(_shop(shop_id).id, count, points, point_type, batch, prefix)
@@ -57,12 +56,7 @@ def generate(shop_id: int, count: int, points: int, point_type: str | None, batc
 @click.option("--batch", required=True, help="The batch name.")
 def export(shop_id: int, batch: str) -> None:
     """Write a batch as CSV to stdout: code, points, point_type, redeemed_at, redeemed_by."""
-    from plugin.cli.main import _app
-    from plugin.core.db import session
-    from plugin.core.errors import LoyaltyError
-    from plugin.earn import codes as codes_module
-
-    _app()
+    context.app()
     try:
         with session():
             codes_module.write_csv(_shop(shop_id).id, batch, sys.stdout)

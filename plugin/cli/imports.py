@@ -6,13 +6,18 @@ import sys
 
 import click
 
+from plugin.cli import context
+from plugin.core import csvfile
+from plugin.core.db import session
+from plugin.core.errors import LoyaltyError
+from plugin.core.models import Shop
+from plugin.dataio import exports, imports
+
 BAR_WIDTH = 30
 
 
 def find_shop(value: str):
     """The shop by id, or by domain when only one shop has it."""
-    from plugin.core.models import Shop
-
     value = value.strip()
     if value.isdigit():
         shop = Shop.get_or_none(Shop.id == int(value))
@@ -57,13 +62,7 @@ def _summary(report) -> list[str]:
 def import_command(file, shop_ref: str, dry_run: bool, batch_size: int) -> None:
     """Import customers and points balances from a CSV file (Smile.io, LoyaltyLion, Yotpo exports
     or our own); rerunning it changes nothing."""
-    from plugin.cli.main import _app
-    from plugin.core import csvfile
-    from plugin.core.db import session
-    from plugin.core.errors import LoyaltyError
-    from plugin.dataio import imports
-
-    _app()
+    context.app()
     try:
         text = csvfile.decode(file.read())
         with session():
@@ -84,11 +83,7 @@ def import_command(file, shop_ref: str, dry_run: bool, batch_size: int) -> None:
               help="Write here instead of stdout.")
 def export_command(what: str, shop_ref: str, output) -> None:
     """Write the shop's customers or ledger as CSV, page by page."""
-    from plugin.cli.main import _app
-    from plugin.core.db import session
-    from plugin.dataio import exports
-
-    _app()
+    context.app()
     with session():
         shop = find_shop(shop_ref)
         rows = exports.customers_csv(shop.id) if what == "customers" else exports.ledger_csv(shop.id)

@@ -11,25 +11,17 @@ from contextlib import contextmanager
 
 import click
 
+from plugin.cli import context
+from plugin.cli import demo as demo_module
 from plugin.cli.codes import codes
 from plugin.cli.imports import export_command, import_command
-from plugin.config import ConfigError, load_settings
-
-
-def _settings():
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        raise click.ClickException(f"configuration: {exc}") from None
-
-
-def _app():
-    from plugin.app import create_app
-
-    try:
-        return create_app()
-    except ConfigError as exc:
-        raise click.ClickException(f"configuration: {exc}") from None
+from plugin.core.db import session
+from plugin.core.models import Shop
+from plugin.customers import shops as shop_module
+from plugin.http.serving import RequestHandler
+from plugin.ledger import audit as audit_module
+from plugin.pipeline import scheduler
+from plugin.pipeline import worker as worker_module
 
 
 def use_served_url(app, url: str) -> None:
@@ -54,9 +46,7 @@ def serve(host: str, port: int) -> None:
     """Run the web app (threaded; use gunicorn in production, see README)."""
     from werkzeug.serving import run_simple
 
-    from plugin.http.serving import RequestHandler
-
-    app = _app()
+    app = context.app()
     use_served_url(app, f"http://{host}:{port}")
     with _embedded_scheduler(app):
         run_simple(host, port, app, threaded=True, request_handler=RequestHandler)
@@ -66,8 +56,6 @@ def serve(host: str, port: int) -> None:
 def _embedded_scheduler(app) -> Iterator[None]:
     """Without Redis there is no rq cron: the periodic jobs run in a thread of this process while
     it serves, and stop with the server (never outliving it, in a test or an embedding host)."""
-    from plugin.pipeline import scheduler
-
     thread = None if app.extensions["loyalty"].settings.uses_redis else scheduler.start()
     try:
         yield
@@ -79,9 +67,7 @@ def _embedded_scheduler(app) -> Iterator[None]:
 @main.command("run-due")
 def run_due() -> None:
     """Run the periodic jobs that are due, once (for system cron, e.g. every minute)."""
-    from plugin.pipeline import scheduler
-
-    _app()
+    context.app()
     for name in scheduler.run_due():
         click.echo(name)
 
@@ -92,9 +78,7 @@ def run_due() -> None:
               help="Run the periodic jobs' scheduler beside the worker (one per deployment is enough).")
 def worker(burst: bool, cron: bool) -> None:
     """Run an RQ worker on the loyalty queues (needs LOYALTY_REDIS_URL)."""
-    from plugin.pipeline import worker as worker_module
-
-    settings = _settings()
+    settings = context.settings()
     if not settings.uses_redis:
         raise click.ClickException("LOYALTY_REDIS_URL: the worker needs Redis; without it, "
                                    "jobs already run inside the web process")
@@ -104,9 +88,7 @@ def worker(burst: bool, cron: bool) -> None:
 @main.command("cron")
 def cron_command() -> None:
     """Run only the periodic jobs' scheduler (rq cron), for a worker started with --no-cron."""
-    from plugin.pipeline import worker as worker_module
-
-    settings = _settings()
+    settings = context.settings()
     if not settings.uses_redis:
         raise click.ClickException("LOYALTY_REDIS_URL: the cron scheduler needs Redis")
     worker_module.run_cron(settings)
@@ -119,9 +101,7 @@ def cron_command() -> None:
               help="Keep serving after the demo webhooks (Ctrl-C to stop).")
 def demo(host: str, port: int, serve: bool) -> None:
     """Run the plugin with a demo shop and post signed demo webhooks to it."""
-    from plugin.cli import demo as demo_module
-
-    app = _app()
+    app = context.app()
     app.config["LOYALTY_DEMO_STORE"] = True  # serve /demo/* (widgets/demo_store.py) in this process only
     runtime = app.extensions["loyalty"]
     try:
@@ -165,10 +145,7 @@ def shops() -> None:
                    "reports are in it. Required for a new shop; a shop that has one keeps it.")
 def shops_add(platform: str, domain: str, app_signed: bool, currency: str | None) -> None:
     """Register a shop without OAuth; prints its id and API key as JSON. Idempotent."""
-    from plugin.core.db import session
-    from plugin.customers import shops as shop_module
-
-    app = _app()
+    app = context.app()
     vault = app.extensions["loyalty"].vault
     try:
         code = shop_module.normalise_currency(currency) if currency is not None else None
@@ -194,10 +171,7 @@ def shops_add(platform: str, domain: str, app_signed: bool, currency: str | None
 @shops.command("list")
 def shops_list() -> None:
     """List registered shops as JSON lines."""
-    from plugin.core.db import session
-    from plugin.core.models import Shop
-
-    _app()
+    context.app()
     with session():
         for shop in Shop.select().order_by(Shop.id):
             click.echo(json.dumps({"shop_id": shop.id, "platform": shop.platform,
@@ -209,10 +183,7 @@ def shops_list() -> None:
 @click.option("--shop", "shop_id", type=int, default=None, help="Only this shop id.")
 def audit(shop_id: int | None) -> None:
     """Check every ledger invariant; exits 1 and names the customers when one fails."""
-    from plugin.core.db import session
-    from plugin.ledger import audit as audit_module
-
-    _app()
+    context.app()
     with session():
         problems = audit_module.check(shop_id)
     for problem in problems:

@@ -35,14 +35,6 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def uploaded() -> str:
-    """The request body as a CSV file's text, up to MAX_FILE_BYTES (413 beyond)."""
-    from flask import request
-
-    request.max_content_length = MAX_FILE_BYTES
-    return decode(request.get_data())
-
-
 def decode(raw: bytes) -> str:
     """UTF-8 text (a byte order mark is dropped); anything else is a clear 422. A NUL character
     (no database text can hold one) is refused too: a UTF-16 file has one in every character."""

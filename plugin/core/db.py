@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from decimal import Decimal
 
 import peewee
 from playhouse.db_url import connect
 
-database = peewee.DatabaseProxy()
+from plugin.core.base import database
+from plugin.core.models import ALL_MODELS
 
 
 def bind(url: str) -> peewee.Database:
@@ -25,8 +24,6 @@ def bind(url: str) -> peewee.Database:
         db = connect("postgres+pool://" + url.split("://", 1)[1], max_connections=32, timeout=10,
                      stale_timeout=300)
     database.initialize(db)
-    from plugin.core.models import ALL_MODELS
-
     with session():
         add_missing_columns(ALL_MODELS)
         database.create_tables(ALL_MODELS, safe=True)
@@ -140,20 +137,3 @@ def init_app(app) -> None:
     def _close(exc) -> None:
         if not database.is_closed():
             database.close()
-
-
-class JSONField(peewee.TextField):
-    """JSON stored as text on every backend; Decimals are written as strings, never floats."""
-
-    def db_value(self, value):
-        return None if value is None else json.dumps(value, default=_json_default,
-                                                     separators=(",", ":"))
-
-    def python_value(self, value):
-        return None if value is None else json.loads(value)
-
-
-def _json_default(value):
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -1,14 +1,9 @@
-"""One error vocabulary for every JSON endpoint: {"error": code, "message": text, "fields": {...}}."""
+"""One error vocabulary for every JSON endpoint: {"error": code, "message": text, "fields": {...}}.
+
+The exception classes the domain raises, and the body they answer with; plugin.http.errors turns
+them into responses (no Flask here)."""
 
 from __future__ import annotations
-
-import logging
-
-from flask import Flask, jsonify
-from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException
-
-log = logging.getLogger(__name__)
 
 
 class LoyaltyError(Exception):
@@ -57,26 +52,3 @@ def flatten(messages, prefix: str = "") -> dict[str, list[str]]:
     for key, value in messages.items():
         out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
     return out
-
-
-def init_app(app: Flask) -> None:
-    @app.errorhandler(LoyaltyError)
-    def _loyalty(error: LoyaltyError):
-        return jsonify(body(error.code, error.message, error.fields)), error.status, error.headers
-
-    @app.errorhandler(ValidationError)
-    def _validation(error: ValidationError):
-        fields = flatten(error.messages)
-        names = ", ".join(sorted(fields))
-        return jsonify(body("invalid", f"invalid fields: {names}", fields)), 422
-
-    @app.errorhandler(HTTPException)
-    def _http(error: HTTPException):
-        code = (error.name or "error").lower().replace(" ", "_")
-        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]  # e.g. Allow
-        return jsonify(body(code, error.description or error.name)), error.code, headers
-
-    @app.errorhandler(Exception)
-    def _unexpected(error: Exception):
-        log.exception("unhandled error")
-        return jsonify(body("internal_error", "unexpected error; it has been logged")), 500

@@ -5,7 +5,7 @@ from __future__ import annotations
 import peewee as pw
 
 from plugin.core import clock
-from plugin.core.db import JSONField, database
+from plugin.core.base import JSONField, database
 
 
 class BaseModel(pw.Model):

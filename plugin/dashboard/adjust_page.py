@@ -13,11 +13,13 @@ from flask import g, redirect, request, url_for
 
 from plugin.core.errors import LoyaltyError
 from plugin.core.models import Customer, LedgerEntry
-from plugin.dashboard import bp
 from plugin.dashboard.customers_page import customer_page, find
 from plugin.dashboard.i18n import translate
+from plugin.http.routes import Routes
 from plugin.ledger import adjustments
 from plugin.program import versions
+
+routes = Routes()
 
 POINTS = re.compile(r"^[+-]?[0-9]{1,10}$")
 FIELDS = ("points", "point_type", "reason")
@@ -27,7 +29,7 @@ def fresh_key() -> str:
     return "dash-" + secrets.token_urlsafe(18)
 
 
-@bp.context_processor
+@routes.context_processor
 def adjust_context() -> dict:
     return {"adjust_form": adjust_form}
 
@@ -51,7 +53,7 @@ def _written(customer: Customer, entry_id: str | None) -> list[LedgerEntry]:
     return adjustments.entries(first) if first and first.idempotency_key else []
 
 
-@bp.post("/customers/<platform_id>/adjust")
+@routes.post("/customers/<platform_id>/adjust")
 def adjust(platform_id: str):
     customer = find(platform_id)
     values = {name: request.form.get(name, "").strip() for name in FIELDS}

@@ -15,11 +15,13 @@ from marshmallow import EXCLUDE, ValidationError
 from plugin.admin.analytics_api import DEFAULT_DAYS, TABLES, RangeArgs, date_range, table_csv
 from plugin.core import clock
 from plugin.core.errors import Invalid, NotFound
-from plugin.dashboard import bp
 from plugin.dashboard.i18n import translate
 from plugin.dashboard.layout import NAV
+from plugin.http.routes import Routes
 from plugin.program import versions
 from plugin.reports import analytics, charts
+
+routes = Routes()
 
 RANGE = RangeArgs(unknown=EXCLUDE)  # the page's query also carries ?lang=
 POINT_SERIES = ("issued", "redeemed", "expired")
@@ -51,7 +53,7 @@ def build_charts(lang: str, days: list[dict], tiers: list[dict], names: dict[str
     }
 
 
-@bp.get("/analytics", endpoint="analytics")
+@routes.get("/analytics", endpoint="analytics")
 def analytics_page():
     try:
         start, end = date_range(RANGE.load(request.args))
@@ -79,7 +81,7 @@ def tier_names(lang: str, rows: list[dict]) -> dict[str, str]:
     return out
 
 
-@bp.get("/analytics/<table>.csv")
+@routes.get("/analytics/<table>.csv")
 def analytics_csv(table: str):
     if table not in TABLES:
         raise NotFound(f"no table {table!r}; tables: {', '.join(TABLES)}")
@@ -90,7 +92,7 @@ def analytics_csv(table: str):
     return table_csv(table, g.shop.id, start, end)
 
 
-@bp.context_processor
+@routes.context_processor
 def overview_context() -> dict:
     return {"recent_analytics": recent_analytics}
 

@@ -23,12 +23,14 @@ from plugin.core.crypto import same
 from plugin.core.errors import LoyaltyError, Unauthorized
 from plugin.core.models import DashboardSession, Shop
 from plugin.customers import shops
-from plugin.dashboard import bp
 from plugin.dashboard.i18n import language
 from plugin.dashboard.shopify_auth import NotVerified, session_token_shop, signed_query_shop
 from plugin.http.bodies import refuse_nul
+from plugin.http.oauth import NotConfigured
+from plugin.http.routes import Routes
 from plugin.http.runtime import runtime
-from plugin.platforms.shopify.install import NotConfigured
+
+routes = Routes()
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +110,7 @@ def current_staff() -> Staff | None:
     return Staff(shop=shop, actor=row.actor, via=row.via)
 
 
-@bp.before_request
+@routes.before_request
 def authenticate():
     """Language first (every page, sign-in included, is translated), then CSRF, then the shop."""
     g.lang = language(remember=True)
@@ -130,7 +132,7 @@ def authenticate():
     return None
 
 
-@bp.get("")
+@routes.get("")
 def entry():
     """The app URL: a Shopify admin load signs in; otherwise the overview or the sign-in form."""
     if "hmac" in request.args or "id_token" in request.args:
@@ -166,12 +168,12 @@ def _shopify_load():
     return redirect(url_for("dashboard.overview"))
 
 
-@bp.get("/sign-in")
+@routes.get("/sign-in")
 def sign_in_form():
     return render_template("dashboard/sign_in.html", name="", error=None)
 
 
-@bp.post("/sign-in")
+@routes.post("/sign-in")
 def sign_in():
     """The shop's API key and the staff member's name (recorded as the actor of their changes)."""
     name = " ".join(request.form.get("name", "").split())[:MAX_NAME]
@@ -183,7 +185,7 @@ def sign_in():
     return redirect(url_for("dashboard.overview"))
 
 
-@bp.post("/sign-out")
+@routes.post("/sign-out")
 def sign_out():
     end_session()
     session[CSRF_KEY] = secrets.token_urlsafe(32)

@@ -10,15 +10,16 @@ from __future__ import annotations
 from flask import g, redirect, render_template, request, url_for
 
 from plugin.core.errors import Invalid, LoyaltyError
-from plugin.dashboard import bp
 from plugin.dashboard.adjust_page import fresh_key
 from plugin.dashboard.i18n import translate
 from plugin.dashboard.layout import NAV
 from plugin.dashboard.paging import PAGE_SIZE, cursor, split
 from plugin.dashboard.upload import csv_text, file_error
+from plugin.http.routes import Routes
 from plugin.ledger import bulk_adjustments
 from plugin.ledger.adjustments import Conflict
 
+routes = Routes()
 SHOWN_ROWS = 500  # preview rows listed on the page; the totals count them all
 
 NAV.insert(NAV.index(("nav.customers", "dashboard.customers")) + 1,
@@ -34,7 +35,7 @@ def _list(status: int = 200, **extra):
                            undone=request.args.get("undone", type=int), **extra), status
 
 
-@bp.get("/adjustments")
+@routes.get("/adjustments")
 def adjustments():
     return _list()
 
@@ -45,7 +46,7 @@ def _preview(text: str, status: int = 200, alert: str | None = None):
                            text=text, key=fresh_key(), shown=SHOWN_ROWS, alert=alert), status
 
 
-@bp.post("/adjustments/preview")
+@routes.post("/adjustments/preview")
 def bulk_preview():
     try:
         return _preview(csv_text())
@@ -53,7 +54,7 @@ def bulk_preview():
         return _list(422, file_error=file_error(exc))
 
 
-@bp.post("/adjustments/apply")
+@routes.post("/adjustments/apply")
 def bulk_apply():
     text = request.form.get("text", "")
     try:
@@ -68,7 +69,7 @@ def bulk_apply():
     return redirect(url_for("dashboard.adjustments", applied=batch.id), 303)
 
 
-@bp.post("/adjustments/<int:batch_id>/undo")
+@routes.post("/adjustments/<int:batch_id>/undo")
 def bulk_undo(batch_id: int):
     try:
         bulk_adjustments.undo(g.shop.id, batch_id, actor=g.staff.actor)

@@ -7,10 +7,12 @@ import io
 from flask import g, redirect, render_template, request, url_for
 
 from plugin.core.errors import LoyaltyError
-from plugin.dashboard import bp
 from plugin.earn import codes
 from plugin.http.downloads import download
+from plugin.http.routes import Routes
 from plugin.program import versions
+
+routes = Routes()
 
 FIELDS = ("count", "points", "point_type", "batch", "prefix")
 
@@ -30,12 +32,12 @@ def _whole(value: str, name: str, errors: dict) -> int:
         return 0
 
 
-@bp.get("/codes", endpoint="codes")
+@routes.get("/codes", endpoint="codes")
 def codes_index():
     return _page({"count": "100", "points": "500"}, created=request.args.get("created"))
 
 
-@bp.post("/codes")
+@routes.post("/codes")
 def codes_generate():
     form = {name: request.form.get(name, "").strip() for name in FIELDS}
     errors: dict = {}
@@ -50,7 +52,7 @@ def codes_generate():
     return redirect(url_for("dashboard.codes", created=batch.name), 303)
 
 
-@bp.get("/codes/<batch>.csv")
+@routes.get("/codes/<batch>.csv")
 def codes_csv(batch: str):
     out = io.StringIO()
     codes.write_csv(g.shop.id, batch, out)  # NotFound for another shop's batch

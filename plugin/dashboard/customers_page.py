@@ -6,13 +6,15 @@ from flask import g, render_template, request
 
 from plugin import customers, ledger, tiers
 from plugin.core.models import Customer, Event, Lot
-from plugin.dashboard import bp
 from plugin.dashboard.paging import PAGE_SIZE, cursor, split
 from plugin.earn import referrals
+from plugin.http.routes import Routes
 from plugin.program import versions
 
+routes = Routes()
 
-@bp.get("/customers", endpoint="customers")
+
+@routes.get("/customers", endpoint="customers")
 def customers_list():
     text = (request.args.get("q") or "").strip()[:200]
     page, next_before = split(customers.search(g.shop.id, text, cursor(request.args.get("before")),
@@ -38,7 +40,7 @@ def rule_text(lot: Lot | None) -> str:
                      if not isinstance(value, dict | list))
 
 
-@bp.get("/customers/<platform_id>")
+@routes.get("/customers/<platform_id>")
 def customer(platform_id: str):
     return customer_page(find(platform_id))
 

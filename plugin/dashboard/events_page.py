@@ -7,13 +7,15 @@ from __future__ import annotations
 from flask import g, redirect, render_template, request, url_for
 
 from plugin.core.models import Event
-from plugin.dashboard import bp
 from plugin.dashboard.paging import PAGE_SIZE, cursor, split
+from plugin.http.routes import Routes
 from plugin.pipeline import event_retry
 from plugin.spend import late_commit
 
+routes = Routes()
 
-@bp.get("/events")
+
+@routes.get("/events")
 def events():
     before = cursor(request.args.get("before"))
     query = Event.select().where((Event.shop == g.shop.id) & Event.status.in_(event_retry.RETRYABLE))
@@ -29,7 +31,7 @@ def events():
                            uncovered=list(late_commit.uncovered_orders(g.shop.id).limit(PAGE_SIZE)))
 
 
-@bp.post("/events/<int:event_id>/retry")
+@routes.post("/events/<int:event_id>/retry")
 def retry_event(event_id: int):
     event_retry.retry(g.shop.id, event_id)
     return redirect(url_for("dashboard.events", retried=event_id), 303)

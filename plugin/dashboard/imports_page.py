@@ -11,11 +11,13 @@ from flask import g, jsonify, redirect, render_template, request, url_for
 
 from plugin.core.errors import Invalid
 from plugin.core.models import ImportRun
-from plugin.dashboard import bp
 from plugin.dashboard.layout import NAV
 from plugin.dashboard.upload import csv_text, file_error
 from plugin.dataio import exports, import_runs
 from plugin.http.downloads import download
+from plugin.http.routes import Routes
+
+routes = Routes()
 
 RECENT = 20
 SHOWN_ROWS = 500  # rejected rows and warnings listed on the page (the stored report keeps 1000)
@@ -24,7 +26,7 @@ FINISHED = ("done", "failed")
 NAV.insert(NAV.index(("nav.codes", "dashboard.codes")) + 1, ("nav.imports", "dashboard.imports"))
 
 
-@bp.get("/imports")
+@routes.get("/imports")
 def imports():
     return _page()
 
@@ -36,7 +38,7 @@ def _page(status: int = 200, **extra):
     return render_template("dashboard/imports.html", section="imports", runs=list(runs), **extra), status
 
 
-@bp.post("/imports")
+@routes.post("/imports")
 def import_start():
     try:
         text = csv_text()
@@ -47,25 +49,25 @@ def import_start():
     return redirect(url_for("dashboard.import_run", run_id=run.id), 303)
 
 
-@bp.get("/imports/<int:run_id>")
+@routes.get("/imports/<int:run_id>")
 def import_run(run_id: int):
     run = import_runs.get(g.shop.id, run_id)
     return render_template("dashboard/import_run.html", section="imports", run=run,
                            finished=run.status in FINISHED, report=run.report or {}, shown=SHOWN_ROWS)
 
 
-@bp.get("/imports/<int:run_id>.json")
+@routes.get("/imports/<int:run_id>.json")
 def import_progress(run_id: int):
     """What the progress bar polls: small, so it can be asked every second."""
     run = import_runs.get(g.shop.id, run_id)
     return jsonify(status=run.status, done=run.done, total=run.total, finished=run.status in FINISHED)
 
 
-@bp.get("/export/customers.csv")
+@routes.get("/export/customers.csv")
 def export_customers():
     return download(exports.customers_csv(g.shop.id), "customers.csv")
 
 
-@bp.get("/export/ledger.csv")
+@routes.get("/export/ledger.csv")
 def export_ledger():
     return download(exports.ledger_csv(g.shop.id), "ledger.csv")

@@ -7,9 +7,11 @@ from functools import partial
 from flask import g, render_template, request, url_for
 
 from plugin.core.errors import LoyaltyError
-from plugin.dashboard import bp
 from plugin.dashboard.auth import CSRF_FIELD, csrf_token
 from plugin.dashboard.i18n import DEFAULT, LANGUAGES, day, moment, money, number, percent, term, translate
+from plugin.http.routes import Routes
+
+routes = Routes()
 
 #: (label key, endpoint) in menu order. The manual adjustments page (plugin/ledger/adjustments.py) goes
 #: after "customers" and the analytics page (plugin/reports/analytics.py) after "overview": each appends
@@ -39,13 +41,13 @@ def helpers(lang: str) -> dict:
             "day": partial(day, lang=lang), "moment": partial(moment, lang=lang), "lang_url": lang_url}
 
 
-@bp.context_processor
+@routes.context_processor
 def page_context() -> dict:
     return {**helpers(g.get("lang", DEFAULT)), "nav": NAV, "staff": g.get("staff"),
             "csrf_field": CSRF_FIELD, "csrf_token": csrf_token}
 
 
-@bp.after_request
+@routes.after_request
 def headers(response):
     """Never cached; framed only by the Shopify admin of the signed-in Shopify shop."""
     response.headers["Cache-Control"] = "private, no-store"
@@ -60,7 +62,7 @@ def headers(response):
     return response
 
 
-@bp.errorhandler(LoyaltyError)
+@routes.errorhandler(LoyaltyError)
 def error_page(error: LoyaltyError):
     """Errors of dashboard pages are pages too, with the same status the API would give."""
     return render_template("dashboard/error.html", error=error), error.status

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask import g, render_template
 
-from plugin.dashboard import bp
+from plugin.http.routes import Routes
 from plugin.reports import shop_status
 
+routes = Routes()
 
-@bp.get("/overview")
+
+@routes.get("/overview")
 def overview():
     return render_template("dashboard/overview.html", section="overview", **shop_status.overview(g.shop.id))

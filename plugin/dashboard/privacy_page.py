@@ -9,15 +9,17 @@ from flask import g, render_template, request
 
 from plugin.core.errors import NotFound
 from plugin.core.models import PrivacyRequest
-from plugin.dashboard import bp
 from plugin.dashboard.layout import NAV
 from plugin.dashboard.paging import PAGE_SIZE, cursor, split
 from plugin.http.downloads import download
+from plugin.http.routes import Routes
+
+routes = Routes()
 
 NAV.append(("nav.privacy", "dashboard.privacy"))
 
 
-@bp.get("/privacy")
+@routes.get("/privacy")
 def privacy():
     before = cursor(request.args.get("before"))
     columns = (PrivacyRequest.id, PrivacyRequest.topic, PrivacyRequest.customer_platform_id,
@@ -31,7 +33,7 @@ def privacy():
                            next_before=next_before)
 
 
-@bp.get("/privacy/<int:request_id>.json")
+@routes.get("/privacy/<int:request_id>.json")
 def privacy_export(request_id: int):
     """The customer's data of a data request (gone once the customer was redacted)."""
     row = PrivacyRequest.get_or_none((PrivacyRequest.id == request_id) & (PrivacyRequest.shop == g.shop.id))

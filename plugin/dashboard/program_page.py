@@ -15,8 +15,10 @@ from marshmallow import ValidationError
 from plugin.core import jsonbody
 from plugin.core.errors import flatten
 from plugin.core.models import ProgramVersion
-from plugin.dashboard import bp
+from plugin.http.routes import Routes
 from plugin.program import changes, document, versions
+
+routes = Routes()
 
 HISTORY = 20
 
@@ -54,14 +56,14 @@ def _page(text: str, **extra):
                            row=row, history=list(history), base=number or 0, **context)
 
 
-@bp.get("/program")
+@routes.get("/program")
 def program():
     _, running = versions.current(g.shop.id)
     return _page(pretty(running), saved=request.args.get("saved", type=int),
                  tier_run=request.args.get("tier_run", type=int))
 
 
-@bp.post("/program")
+@routes.post("/program")
 def program_submit():
     """'review' shows the errors or the diff; 'save' stores it if the running version is still
     the one the diff was made against (two owners editing at once see each other's change)."""

@@ -16,8 +16,8 @@ from plugin.core import clock
 from plugin.core.crypto import hmac_sha256, same
 from plugin.core.jsonbody import MalformedJson, loads_object
 from plugin.customers import shops
+from plugin.http.oauth import MAX_AGE
 from plugin.platforms.shopify.client import oauth_query_valid
-from plugin.platforms.shopify.install import MAX_AGE
 
 LEEWAY_SECONDS = 10  # clock skew allowed on a session token's exp and nbf
 

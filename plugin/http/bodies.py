@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import request
 from marshmallow import Schema
 
+from plugin.core import csvfile
 from plugin.core.jsonbody import NUL, REFUSED, MalformedJson, NulCharacter, loads_object
 
 
@@ -30,3 +31,9 @@ def json_object(schema: Schema | None = None) -> dict:
         raise MalformedJson("the body must be a JSON object (Content-Type: application/json)")
     body = loads_object(request.get_data(), nul=True)
     return schema.load(body) if schema is not None else body
+
+
+def csv_text() -> str:
+    """The request body as a CSV file's text, up to csvfile.MAX_FILE_BYTES (413 beyond)."""
+    request.max_content_length = csvfile.MAX_FILE_BYTES
+    return csvfile.decode(request.get_data())

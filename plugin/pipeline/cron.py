@@ -13,7 +13,7 @@ from plugin.earn import birthdays, referrals
 from plugin.ledger import expiry
 from plugin.pipeline import jobs
 from plugin.pipeline.queue import PERIODIC_QUEUE
-from plugin.platforms.shopify import install
+from plugin.platforms.shopify import tokens
 from plugin.reports.rollups import roll_up_recent
 from plugin.spend import copurchase, redemption
 from plugin.tiers import sync as tier_sync
@@ -23,7 +23,7 @@ PERIODIC = (
     (jobs.sweep, 5),  # re-rings a shop whose job died with its worker: seconds, not minutes
     (redemption.release_expired, 15),  # a timed-out hold's points are back within seconds
     (redemption.retry_releasing, 60),  # holds whose code could not be withdrawn yet
-    (install.refresh_expiring_tokens, 3600),
+    (tokens.refresh_expiring_tokens, 3600),
     (expiry.expire_due, 3600),
     (expiry.warn_expiring, 86400),
     # Hourly although yearly: the grant's key makes reruns no-ops, and a birthday whose 30-day

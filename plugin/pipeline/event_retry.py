@@ -16,6 +16,8 @@ from plugin.core.db import database, write_transaction
 from plugin.core.errors import LoyaltyError, NotFound
 from plugin.core.models import Event
 from plugin.pipeline import queue
+from webhooks import stored
+from webhooks.reviews import payloads as review_payloads
 
 RETRYABLE = ("failed", "invalid")
 
@@ -43,8 +45,6 @@ def retry(shop_id: int, event_id: int) -> None:
 
 def _remapped(event: Event) -> dict:
     """The invalid event read again: its keys and payload, or its new reason."""
-    from webhooks import review_payloads, stored
-
     keys = stored.read(event.platform, event.topic, event.raw_body.encode("utf-8"))
     if keys.status == "pending":
         keys = review_payloads.keyed(event.shop_id, keys, event.delivery_id)

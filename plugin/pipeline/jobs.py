@@ -17,6 +17,7 @@ from plugin.core.db import claiming, database, session, write_transaction
 from plugin.core.models import Event, Order
 from plugin.pipeline import apply
 from plugin.program import catalog
+from webhooks import stored
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,6 @@ def _map(events: list[Event]) -> list[Event]:
     """Map each event stored raw to its canonical payload and fill ``Event.payload`` (privacy
     exports and redaction read it later); one that does not fit is marked invalid with the field
     path and reason. The events that can be applied are returned."""
-    from webhooks import stored
-
     ready, payloads = [], []
     for event in events:
         if event.payload is not None:  # mapped already (an owner's retry, an earlier version)

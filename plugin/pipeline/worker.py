@@ -22,8 +22,8 @@ from rq.serializers import JSONSerializer
 from plugin.config import Settings
 from plugin.core import db
 from plugin.core.crypto import Vault
-from plugin.pipeline import queue
-from webhooks import shopify_payloads
+from plugin.pipeline import cron, queue
+from webhooks.shopify import payloads as shopify_payloads
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +138,6 @@ def _run_cron(settings: Settings) -> None:
 
 def cron_forever(connection: redis.Redis) -> None:
     """rq's CronScheduler, started again after a Redis error; the jobs' next run times survive."""
-    from plugin.pipeline import cron
-
     scheduler = cron.scheduler(connection)
     backoff = pauses()
     while True:

@@ -13,6 +13,7 @@ from plugin.core.crypto import Vault
 from plugin.core.models import Hold, Shop
 from plugin.platforms import PlatformError
 from plugin.platforms import shopify as shopify_api
+from plugin.platforms.shopify import tokens
 
 #: Shopify's answer when the code is already gone: it is as dead as we want it.
 GONE = ("does not exist", "not found")
@@ -31,13 +32,11 @@ def killer(settings: Settings | None = None, vault: Vault | None = None) -> Call
     """A function that deletes a hold's code; settings from the environment unless given (jobs)."""
 
     def kill(hold: Hold) -> None:
-        from plugin.platforms.shopify import install  # the token renewal lives with the OAuth views
-
         if not has_platform_code(hold):
             return
         own = settings or load_settings()
         shop = Shop.get_by_id(hold.shop_id)
-        token = install.access_token(shop, vault or Vault(own.secret_key), own)
+        token = tokens.access_token(shop, vault or Vault(own.secret_key), own)
         client = shopify_api.ShopifyClient(shop.domain, token)
         try:
             shopify_api.delete_discount(client, hold.platform_discount_id)

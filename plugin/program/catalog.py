@@ -27,7 +27,7 @@ from plugin.core.db import claiming, locking, write_transaction
 from plugin.core.models import CatalogProduct, Event, Shop
 from plugin.platforms import PlatformError
 from plugin.platforms import shopify as shopify_api
-from plugin.platforms.shopify import install
+from plugin.platforms.shopify import tokens
 from plugin.program import versions
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def lookup(shop_id: int, wanted: set[tuple[str, str | None]]) -> None:
         return  # not installed with the scope (yet), or Shopify failed a moment ago
     try:
         settings = load_settings()
-        client = shopify_api.ShopifyClient(shop.domain, install.access_token(shop, Vault(settings.secret_key),
+        client = shopify_api.ShopifyClient(shop.domain, tokens.access_token(shop, Vault(settings.secret_key),
                                                                             settings))
         found = shopify_api.catalog_facts(client, variants, products)
     except (PlatformError, ValueError) as exc:  # ConfigError and an undecryptable token are ValueErrors

@@ -20,7 +20,7 @@ from plugin.core.db import session
 from plugin.core.models import Customer, CustomerTier, Shop, TierDiscount
 from plugin.platforms import PlatformError
 from plugin.platforms import shopify as shopify_api
-from plugin.platforms.shopify import install
+from plugin.platforms.shopify import tokens
 from plugin.program import versions
 from plugin.tiers.perks import has_benefits
 
@@ -125,7 +125,7 @@ def sync_all() -> int:
                     TierDiscount.shop == shop.id).exists():
                 continue
             try:
-                client = shopify_api.ShopifyClient(shop.domain, install.access_token(shop, vault, settings))
+                client = shopify_api.ShopifyClient(shop.domain, tokens.access_token(shop, vault, settings))
                 sync_discounts(client, shop.id, program)
                 if program.get("tiers"):
                     retagged += sync_customers(client, shop.id)

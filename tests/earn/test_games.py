@@ -17,7 +17,7 @@ from plugin.core.models import Badge, ChallengeProgress, Customer, LedgerEntry, 
 from plugin.earn import games
 from plugin.program import document, versions
 from tests.helpers import SHOP_DOMAIN, admin_headers, fixture_json, shopper_headers
-from webhooks.reviews import standard_secret
+from webhooks.reviews.receiver import standard_secret
 
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")
 BOB, ANN, CAT = "207119551", "300", "400"

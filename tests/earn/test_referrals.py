@@ -15,7 +15,7 @@ from plugin.earn import referrals
 from plugin.program import versions
 from plugin.program.document import DEFAULT
 from tests.helpers import SHOP_DOMAIN, fixture_json
-from webhooks import shopify_payloads
+from webhooks.shopify import payloads as shopify_payloads
 from widgets import identity
 
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")

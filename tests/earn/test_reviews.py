@@ -16,8 +16,9 @@ from plugin.core.db import session
 from plugin.core.models import Customer, Event, LedgerEntry, Lot
 from plugin.program import document, versions
 from tests.helpers import SHOP_DOMAIN, admin_headers, fixture_json
-from webhooks import judgeme, topics
-from webhooks.reviews import standard_secret
+from webhooks import topics
+from webhooks.judgeme import receiver as judgeme
+from webhooks.reviews.receiver import standard_secret
 
 JUDGEME = "reviews/judgeme_review_created.json"
 BOB = "207119551"

@@ -32,8 +32,8 @@ from tests.helpers import (
     shopper_headers,
     sign_in,
 )
-from webhooks import judgeme
-from webhooks.reviews import standard_secret
+from webhooks.judgeme import receiver as judgeme
+from webhooks.reviews.receiver import standard_secret
 from webhooks.signatures import shopify_sign
 from webhooks.topics import REGISTRY
 

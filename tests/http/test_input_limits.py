@@ -28,8 +28,8 @@ from tests.helpers import (
     shopper_headers,
     sign_in,
 )
-from webhooks import judgeme
-from webhooks.reviews import standard_secret
+from webhooks.judgeme import receiver as judgeme
+from webhooks.reviews.receiver import standard_secret
 
 NESTED = [b"[" * 10000, b'{"a":' * 10000]
 CUSTOMER = "c-1"

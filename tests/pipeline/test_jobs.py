@@ -135,7 +135,7 @@ def test_a_burst_of_webhooks_rings_one_job(redis_only, shop, post_webhook, drain
 def test_cron_jobs_are_json_jobs_our_worker_runs(redis_only, shop, drain):
     scheduler = cron.scheduler(queue.connection())
     names = {job.func_name for job in scheduler.get_jobs()}
-    assert names == {"plugin.pipeline.jobs.sweep", "plugin.platforms.shopify.install.refresh_expiring_tokens",
+    assert names == {"plugin.pipeline.jobs.sweep", "plugin.platforms.shopify.tokens.refresh_expiring_tokens",
                      "plugin.ledger.expiry.expire_due", "plugin.ledger.expiry.warn_expiring",
                      "plugin.earn.birthdays.grant_birthdays", "plugin.spend.redemption.release_expired",
                      "plugin.spend.redemption.retry_releasing",

@@ -12,7 +12,7 @@ import pytest
 from plugin.core.db import session
 from plugin.core.models import Event, LedgerEntry
 from tests.helpers import fixture_json
-from webhooks import shopify_payloads
+from webhooks.shopify import payloads as shopify_payloads
 
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")
 REFUND = fixture_json("shopify/rest2025-07_refund_929361472__POST_orders_450789469_refunds.json")

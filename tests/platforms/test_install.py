@@ -16,8 +16,9 @@ from plugin.core import clock
 from plugin.core.db import session
 from plugin.core.models import Shop
 from plugin.http.manifest import manifest, subscriptions
+from plugin.http.oauth import STATE_KEY
 from plugin.platforms import PlatformError
-from plugin.platforms.shopify.install import STATE_KEY, access_token, refresh_expiring_tokens
+from plugin.platforms.shopify.tokens import access_token, refresh_expiring_tokens
 from tests.helpers import FIXTURES
 
 SECRET = "hush"  # SHOPIFY_API_SECRET of the test app

@@ -1,5 +1,8 @@
 """Shopify: the Admin GraphQL client (client), discounts and segments (discounts), product facts
-(catalog) and the offline-token store and renewal (install)."""
+(catalog) and the offline-token store and renewal (tokens).
+
+No Flask: the OAuth views are plugin.http.oauth. It may import plugin.core, plugin.config and
+plugin.customers."""
 
 from plugin.platforms.shopify.catalog import catalog_facts
 from plugin.platforms.shopify.client import GRAPHQL_PATH, ShopifyClient

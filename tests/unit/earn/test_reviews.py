@@ -12,8 +12,8 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import EmptyWebhookSecretError, WebhookVerificationError
 
 from tests.helpers import fixture_json
-from webhooks import judgeme
-from webhooks.reviews import standard_secret
+from webhooks.judgeme import receiver as judgeme
+from webhooks.reviews.receiver import standard_secret
 
 VECTORS = "standard-webhooks/vectors.json"
 

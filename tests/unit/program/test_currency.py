@@ -9,7 +9,7 @@ import pytest
 from marshmallow import ValidationError
 
 from tests.helpers import CONVERTED, converted_discounted, money_set
-from webhooks import shopify_payloads
+from webhooks.shopify import payloads as shopify_payloads
 
 
 def test_the_real_order_maps_in_the_shops_currency_with_its_shop_money_lines():

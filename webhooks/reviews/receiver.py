@@ -23,9 +23,10 @@ from plugin.core.jsonbody import MalformedJson
 from plugin.core.models import Shop
 from plugin.customers import shops
 from plugin.http.runtime import runtime
-from webhooks import receiving, review_payloads, stored
+from webhooks import receiving, stored
 from webhooks.mapped import Mapped
-from webhooks.receiving import parse
+from webhooks.readers import parse
+from webhooks.reviews import payloads as review_payloads
 
 PLATFORM = "reviews"
 PATH = "/webhooks/reviews/<domain>"

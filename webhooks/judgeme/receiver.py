@@ -26,7 +26,8 @@ from plugin.core.crypto import hmac_sha256, same
 from plugin.core.errors import Unauthorized
 from plugin.http.runtime import runtime
 from webhooks import stored
-from webhooks.reviews import accept, parse, shop_for
+from webhooks.readers import parse
+from webhooks.reviews.receiver import accept, shop_for
 
 PLATFORM = "judgeme"
 PATH = "/webhooks/judgeme"

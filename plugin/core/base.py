@@ -1,0 +1,28 @@
+"""The database handle and the column types the models are declared with: a leaf that
+plugin.core.models and plugin.core.db both import (the handle is bound late, by db.bind)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import peewee
+
+database = peewee.DatabaseProxy()
+
+
+class JSONField(peewee.TextField):
+    """JSON stored as text on every backend; Decimals are written as strings, never floats."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, default=_json_default,
+                                                     separators=(",", ":"))
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
