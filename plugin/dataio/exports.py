@@ -65,6 +65,7 @@ def ledger_csv(shop_id: int, page: int = PAGE) -> Iterator[str]:
         yield from csvfile.lines(
             (e.id, e.created_at.isoformat(), _text(e.customer.platform_id), e.point_type, e.delta, e.kind,
              reasons.render(e.reason, "en"), _text(e.actor), e.lot_id or "", e.event_id or "",
-             _text(e.idempotency_key), e.reason["code"], json.dumps(reasons.params(e.reason), ensure_ascii=False))
+             _text(e.idempotency_key), e.reason["code"],
+             json.dumps(reasons.params(e.reason), ensure_ascii=False))
             for e in rows)
         after = rows[-1].id
