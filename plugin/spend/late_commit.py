@@ -65,7 +65,8 @@ def charge(shop_id: int, code: str, order_id: str, *, amount: Decimal | None = N
     then = [reasons.event_note("late_debt", debt=debt)] if debt else []
     if uncovered:
         then.append(reasons.event_note("late_uncovered", uncovered=uncovered, currency=due.currency))
-    note = {**reasons.event_note("late_charge", discount=code, covered=covered, points=due.points), "then": then}
+    note = {**reasons.event_note("late_charge", discount=code, covered=covered, points=due.points),
+            "then": then}
     _note(shop_id, order_id, event_id, uncovered or None, note)
     return covered
 
