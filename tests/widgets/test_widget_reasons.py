@@ -37,5 +37,5 @@ def test_history_reason_follows_the_widgets_language(app, client, shop, bob_earn
     [entry] = recent(app, client, shop, query, **headers)
     assert entry["reason"] == EARNED[lang]
     assert entry["reason_code"] == "earn.order"
-    assert entry["reason_params"] == {"notes": [], "lines": [{"code": "earn.percent", "percent": "5", "amount": a}
-                                                             for a in ("195.66", "195.67", "195.67")]}
+    lines = [{"code": "earn.percent", "percent": "5", "amount": a} for a in ("195.66", "195.67", "195.67")]
+    assert entry["reason_params"] == {"notes": [], "lines": lines}
