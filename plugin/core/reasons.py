@@ -256,7 +256,10 @@ def render(reason, lang: str) -> str:
         shown = "; ".join([render(line, lang) for line in reason.get("lines", [])]
                           + [render(note, lang) for note in reason.get("notes", [])])
     else:
-        shown = i18n.translate(lang, f"reason.{code}", **_values(reason, lang))
+        try:
+            shown = i18n.translate(lang, f"reason.{code}", **_values(reason, lang))
+        except (KeyError, IndexError):  # a row missing a parameter its message names: show what it has
+            shown = " ".join([code, *(f"{k}={v}" for k, v in reason.items() if k != "code")])
         if "category" in reason:
             shown = i18n.translate(lang, "reason.earn.category", rule=shown, category=reason["category"])
         for factor, by in reason.get("times", []):
