@@ -85,3 +85,17 @@ def test_an_old_sentence_parses_into_the_code_that_says_it_again(sentence, kind,
 
 def test_an_unknown_sentence_is_none_of_ours():
     assert parse("weird stuff", "earn") is None and parse("5% on 10.00; something else", "earn") is None
+
+
+def test_a_notice_reads_from_its_kind_and_data():
+    data = {"on": "2026-03-01", "tier": "gold", "to": "silver"}
+    assert reasons.notice("tier_downgrade_warning", data, "en") == (
+        "your tier gold becomes silver on Mar 1, 2026 unless you qualify again")
+    assert reasons.notice("points_expiring_soon", {"points": 5, "point_type": "regular",
+                                                   "expires_at": "2026-03-01T00:00:00"}, "ru") == (
+        "5 баллов (regular) сгорят 1 мар. 2026\u202fг. 00:00 UTC")
+
+
+def test_a_reason_missing_a_parameter_shows_what_it_has():
+    shown = reasons.render({"code": "hold.order_cancelled", "other": "1"}, "en")
+    assert shown == "hold.order_cancelled other=1"
