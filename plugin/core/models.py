@@ -5,8 +5,7 @@ from __future__ import annotations
 import peewee as pw
 
 from plugin.core import clock
-from plugin.core.db import JSONField, database
-from plugin.core.reasons import ReasonField, ShortReasonField
+from plugin.core.db import JSONField, ReasonField, ShortReasonField, database
 
 
 class BaseModel(pw.Model):

@@ -12,7 +12,6 @@ import json
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-import peewee
 from babel.numbers import format_decimal
 
 from plugin.core import i18n
@@ -24,7 +23,6 @@ TEXT = "text"
 NUMBERS = frozenset({"amount", "percent", "points", "per", "total", "minimum", "bonus", "allowed",
                      "factor", "refunded", "eligible", "cap", "covered", "debt", "uncovered"})
 ACTIVITY_LIMITS = ("once", "per_day", "per_week", "per_month", "per_year", "unlimited")
-GAMES = ("badge", "challenge", "quest")
 
 
 def make(code: str, /, **params) -> Reason:
@@ -217,24 +215,6 @@ def columns(reason) -> dict:
     """The values of a ledger entry's two reason columns."""
     reason = load(reason)
     return {"reason": reason, "reason_code": reason["code"]}
-
-
-class _Stored:
-    """A reason column: the JSON of the reason; a sentence written before codes reads as ``text``."""
-
-    def db_value(self, value):
-        return dumps(value)
-
-    def python_value(self, value):
-        return load(value)
-
-
-class ReasonField(_Stored, peewee.TextField):
-    pass
-
-
-class ShortReasonField(_Stored, peewee.CharField):
-    pass
 
 
 def notice(kind: str, data: dict, lang: str) -> str:
