@@ -12,7 +12,7 @@ from datetime import timedelta
 from flask import Response, current_app, g, jsonify, request, url_for
 
 from plugin import customers, ledger, tiers
-from plugin.core import clock
+from plugin.core import clock, i18n, reasons
 from plugin.core.models import Lot, Shop
 from plugin.http.routes import Routes
 from plugin.http.runtime import runtime
@@ -69,9 +69,11 @@ def rules_url(shop: Shop) -> str:
     return runtime().settings.public_url + url_for("rules.rules", domain=shop.domain)
 
 
-def account_of(shop: Shop, customer_id: str, program: dict, rules: str | None = None) -> dict:
+def account_of(shop: Shop, customer_id: str, program: dict, rules: str | None = None,
+               lang: str = i18n.DEFAULT) -> dict:
     """Balance, spendable and pending points per type, points expiring soon and recent history;
-    a shopper the plugin has never seen has zeros (and no row is created for a read)."""
+    a shopper the plugin has never seen has zeros (and no row is created for a read). Each history
+    line's reason is in ``lang``, with its code and parameters."""
     customer = customers.find(shop.id, customer_id)
     types = list(program["point_types"])
     balance = {name: 0 for name in types}
@@ -90,7 +92,10 @@ def account_of(shop: Shop, customer_id: str, program: dict, rules: str | None = 
                     and now < lot.expires_at <= now + timedelta(days=days)):
                 expiring.append(lot)
         expiring.sort(key=lambda lot: lot.expires_at)
-        recent = ledger.entries(customer, limit=RECENT_ENTRIES)
+        recent = [{"delta": e.delta, "point_type": e.point_type, "kind": e.kind, "created_at": e.created_at,
+                   "reason": reasons.render(e.reason, lang), "reason_code": e.reason["code"],
+                   "reason_params": reasons.params(e.reason)}
+                  for e in ledger.entries(customer, limit=RECENT_ENTRIES)]
     pending = {name: balance[name] - spendable.get(name, 0) for name in balance}
     return {
         "signed_in": True,
@@ -114,5 +119,6 @@ def account():
         return jsonify(ANONYMOUS.dump({"signed_in": False,
                                        "program": program_summary(program, shopper.shop.currency,
                                                                   rules_url(shopper.shop))}))
+    lang = i18n.chosen(request.args.get("lang") or request.accept_languages.best_match(i18n.LANGUAGES))
     return jsonify(ACCOUNT.dump(account_of(shopper.shop, shopper.customer_id, program,
-                                           rules_url(shopper.shop))))
+                                           rules_url(shopper.shop), lang)))

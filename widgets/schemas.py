@@ -57,7 +57,9 @@ class EntryOut(Schema):
     delta = fields.Integer()
     point_type = fields.String()
     kind = fields.String()
-    reason = fields.String()
+    reason = fields.String()  # in the shopper's language (?lang=, else Accept-Language)
+    reason_code = fields.String()
+    reason_params = fields.Dict()
     created_at = UtcDateTime()
 
 

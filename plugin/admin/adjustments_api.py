@@ -8,7 +8,7 @@ from flask import g, jsonify, request
 from marshmallow import Schema, fields, validate
 
 from plugin import customers, ledger
-from plugin.admin.api import ENTRIES, EntryOut, PageArgs, page
+from plugin.admin.api import EntryOut, PageArgs, ReasonOut, page
 from plugin.admin.openapi import documented
 from plugin.core import csvfile
 from plugin.core.errors import Invalid
@@ -37,17 +37,16 @@ class TotalsOut(Schema):
     by_type = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
 
 
-class AdjustedOut(Schema):
+class AdjustedOut(ReasonOut):
     customer_id = fields.String(required=True)
     points = fields.Integer(required=True)
     point_type = fields.String(required=True)
-    reason = fields.String(required=True)
     actor = fields.String(required=True)
     entries = fields.List(fields.Nested(EntryOut), required=True)
     balance = fields.Nested(TotalsOut, required=True)
 
 
-ADJUST, PAGE = AdjustIn(), PageArgs()
+ADJUST, PAGE, ADJUSTED = AdjustIn(), PageArgs(), AdjustedOut()
 ACTOR = {"type": "string", "minLength": 1, "maxLength": 255, "description": "the staff member"}
 IDEMPOTENCY = {"type": "string", "pattern": adjustments.KEY.pattern}
 CSV = "text/csv"
@@ -86,10 +85,10 @@ def customer_adjust(platform_id: str):
     first = adjustments.adjust(customer, body["points"], point_type, body["reason"], actor, key)
     written = adjustments.entries(first)
     balance = ledger.balances(customer)
-    return jsonify(customer_id=customer.platform_id, points=sum(e.delta for e in written),
-                   point_type=first.point_type, reason=first.reason, actor=first.actor,
-                   entries=ENTRIES.dump(written),
-                   balance={"total": sum(balance.values()), "by_type": balance}), 200 if existed else 201
+    return jsonify(ADJUSTED.dump({
+        "customer_id": customer.platform_id, "points": sum(e.delta for e in written),
+        "point_type": first.point_type, "reason": first.reason, "actor": first.actor, "entries": written,
+        "balance": {"total": sum(balance.values()), "by_type": balance}})), 200 if existed else 201
 
 
 @routes.post("/adjustments/preview")

@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from plugin import customers, ledger
 from plugin.admin.openapi import documented
+from plugin.core import reasons
 from plugin.core.errors import Unauthorized
 from plugin.core.limits import StrictSchema
 from plugin.core.models import Event, Shop
@@ -36,7 +37,34 @@ class EventArgs(PageArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(Event.STATUSES))
 
 
-class EntryOut(Schema):
+class ReasonText(fields.String):
+    """A stored reason (plugin.core.reasons) as its English sentence, as the API has always said it."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else reasons.render(value, "en")
+
+
+class ReasonCode(fields.String):
+    def _serialize(self, value, attr, obj, **kwargs):
+        return reasons.load(value)["code"]
+
+
+class ReasonParams(fields.Dict):
+    def _serialize(self, value, attr, obj, **kwargs):
+        return reasons.params(value)
+
+
+class ReasonOut(Schema):
+    """``reason`` (English, as always), and the same reason for programs: its code and parameters."""
+
+    reason = ReasonText(required=True, metadata={"description": "why, in English"})
+    reason_code = ReasonCode(required=True, dump_only=True, attribute="reason", metadata={
+        "description": "why, as a code (earn.order, hold.held, adjust.manual, text...)"})
+    reason_params = ReasonParams(required=True, dump_only=True, attribute="reason", metadata={
+        "description": "the code's parameters: numbers as exact strings, nested reasons as objects"})
+
+
+class EntryOut(ReasonOut):
     id = fields.Integer()
     delta = fields.Integer()
     point_type = fields.String()
@@ -44,7 +72,6 @@ class EntryOut(Schema):
     lot_id = fields.Integer(data_key="lot", allow_none=True)
     event_id = fields.Integer(data_key="event", allow_none=True)
     actor = fields.String(allow_none=True)
-    reason = fields.String()
     idempotency_key = fields.String()
     created_at = fields.DateTime()
 
@@ -67,7 +94,7 @@ class EventOut(Schema):
     delivery_id = fields.String()
     business_key = fields.String(allow_none=True)
     status = fields.String()
-    error = fields.String(allow_none=True)
+    error = ReasonText(allow_none=True)  # our own notes are reason codes: shown in English
     attempts = fields.Integer()
     received_at = fields.DateTime()
     applied_at = fields.DateTime(allow_none=True)

@@ -9,7 +9,7 @@ from flask import g, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from plugin import customers, ledger, tiers
-from plugin.admin.api import ENTRIES, LOTS, EntryOut, LotOut, Page, PageArgs
+from plugin.admin.api import ENTRIES, LOTS, EntryOut, LotOut, Page, PageArgs, ReasonOut
 from plugin.admin.openapi import DECIMAL, documented
 from plugin.core import clock
 from plugin.core.limits import StrictSchema
@@ -72,10 +72,9 @@ class TierProgressOut(Schema):
     downgrade_on = fields.Date(required=True, allow_none=True)
 
 
-class TierChangeOut(Schema):
+class TierChangeOut(ReasonOut):
     from_tier = fields.String(required=True, allow_none=True)
     to_tier = fields.String(required=True)
-    reason = fields.String(required=True)
     created_at = fields.DateTime(required=True)
 
 

@@ -54,6 +54,8 @@ class LineOut(Schema):
     categories = fields.List(fields.String(), required=True)
     excluded = fields.String(required=True, allow_none=True)
     rule = fields.String(required=True)
+    why = fields.Dict(required=True, allow_none=True,
+                      metadata={"description": "the rule as a reason code and parameters (rule: in English)"})
     points = fields.Decimal(as_string=True, required=True)
 
 
@@ -65,6 +67,8 @@ class PreviewOut(Schema):
     eligible = fields.Decimal(as_string=True, required=True)
     lines = fields.List(fields.Nested(LineOut), required=True)
     notes = fields.List(fields.String(), required=True)
+    why_notes = fields.List(fields.Dict(), required=True,
+                            metadata={"description": "the notes as reason codes with their parameters"})
     campaigns = fields.List(fields.String(), metadata={"description": "the campaigns that raised it"})
 
 

@@ -11,7 +11,7 @@ import requests
 from werkzeug.serving import make_server
 
 from plugin import ledger
-from plugin.core import clock
+from plugin.core import clock, reasons
 from plugin.core.db import session
 from plugin.core.models import Customer, ProgramVersion
 from plugin.customers import shops
@@ -115,7 +115,8 @@ def summary(domain: str):
                 "id": customer.platform_id,
                 "name": " ".join(filter(None, [customer.first_name, customer.last_name])),
                 "balance": sum(ledger.balances(customer).values()),
-                "ledger": [(e.delta, e.kind, e.reason) for e in reversed(ledger.entries(customer))],
+                "ledger": [(e.delta, e.kind, reasons.render(e.reason, "en"))  # the report is English
+                           for e in reversed(ledger.entries(customer))],
             })
         return rows, shop
 

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import peewee
 
+from plugin.core import reasons
+
 database = peewee.DatabaseProxy()
 
 
@@ -26,3 +28,21 @@ def _json_default(value):
     if isinstance(value, Decimal):
         return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+class _StoredReason:
+    """A reason column (plugin.core.reasons): its JSON; a sentence from before codes reads as ``text``."""
+
+    def db_value(self, value):
+        return reasons.dumps(value)
+
+    def python_value(self, value):
+        return reasons.load(value)
+
+
+class ReasonField(_StoredReason, peewee.TextField):
+    pass
+
+
+class ShortReasonField(_StoredReason, peewee.CharField):
+    pass

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import peewee
 from playhouse.db_url import connect
 
+from plugin.core import reason_migration
 from plugin.core.base import database
 from plugin.core.models import ALL_MODELS
 
@@ -24,9 +25,11 @@ def bind(url: str) -> peewee.Database:
         db = connect("postgres+pool://" + url.split("://", 1)[1], max_connections=32, timeout=10,
                      stale_timeout=300)
     database.initialize(db)
-    with session():
-        add_missing_columns(ALL_MODELS)
+    with session(), database.atomic():
+        added = add_missing_columns(ALL_MODELS)
         database.create_tables(ALL_MODELS, safe=True)
+        if "ledger_entry.reason_code" in added:  # rows from before reason codes: once, with the column
+            reason_migration.run()
     if hasattr(db, "close_all"):
         db.close_all()  # nothing pooled survives into forked job processes
     return db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import peewee as pw
 
 from plugin.core import clock
-from plugin.core.base import JSONField, database
+from plugin.core.base import JSONField, ReasonField, ShortReasonField, database
 
 
 class BaseModel(pw.Model):
@@ -173,7 +173,8 @@ class LedgerEntry(BaseModel):
     kind = pw.CharField(max_length=16)  # earn, bonus, reverse (spend, hold, expire... to come)
     event = pw.ForeignKeyField(Event, null=True, on_delete="SET NULL")
     actor = pw.CharField(max_length=255, null=True)
-    reason = pw.TextField(default="")
+    reason = ReasonField(default="")  # a code and its parameters (plugin.core.reasons), as JSON
+    reason_code = pw.CharField(max_length=64, null=True)  # the code alone; None: not migrated yet
     idempotency_key = pw.CharField(max_length=255)
     created_at = pw.DateTimeField(default=clock.now)
 
@@ -335,7 +336,7 @@ class TierChange(BaseModel):
     customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
     from_tier = pw.CharField(max_length=64, null=True)
     to_tier = pw.CharField(max_length=64)
-    reason = pw.CharField(max_length=255)
+    reason = ShortReasonField(max_length=255)
     created_at = pw.DateTimeField(default=clock.now)
 
     class Meta:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import g, render_template, request
 
 from plugin import customers, ledger, tiers
+from plugin.core import reasons
 from plugin.core.models import Customer, Event, Lot
+from plugin.dashboard.i18n import DEFAULT
 from plugin.dashboard.paging import PAGE_SIZE, cursor, split
 from plugin.earn import referrals
 from plugin.http.routes import Routes
@@ -26,16 +28,19 @@ def customers_list():
                            next_before=next_before)
 
 
-def rule_text(lot: Lot | None) -> str:
-    """The rule behind a lot, from its snapshot: per-line rate and amount, then the notes."""
+def rule_text(lot: Lot | None, lang: str) -> str:
+    """The rule behind a lot, from its snapshot: per-line rate and amount, then the notes (in
+    ``lang`` from their reason codes; a snapshot from before codes shows its English words)."""
     if lot is None or not lot.rule:
         return ""
     earned = lot.rule.get("earned")
     if isinstance(earned, dict):
         currency = lot.rule.get("currency", "")
-        parts = [f"{line['rule']} · {line['amount']} {currency}".strip()
+        parts = [f"{reasons.render(line['why'], lang) if line.get('why') else line['rule']} · "
+                 f"{line['amount']} {currency}".strip()
                  for line in earned.get("lines", []) if line.get("rule") and not line.get("excluded")]
-        return "; ".join(parts + [str(note) for note in earned.get("notes", [])])
+        notes = earned.get("why_notes", earned.get("notes", []))
+        return "; ".join(parts + [reasons.render(note, lang) for note in notes])
     return ", ".join(f"{key}: {value}" for key, value in lot.rule.items()
                      if not isinstance(value, dict | list))
 
@@ -62,11 +67,12 @@ def customer_page(found: Customer, **extra) -> str:
     topics = dict(Event.select(Event.id, Event.topic).where(
         (Event.shop == shop_id) & Event.id.in_(event_ids)).tuples()) if event_ids else {}
     _, program = versions.current(shop_id)
+    lang = g.get("lang", DEFAULT)
     return render_template(
         "dashboard/customer.html", section="customers", customer=found,
         balances=ledger.balances(found), spendable=ledger.spendable(found),
-        open_lots=[(lot, rule_text(lot)) for lot in ledger.open_lots(found)],
-        entries=[(e, lots.get(e.lot_id), rule_text(lots.get(e.lot_id)), topics.get(e.event_id))
+        open_lots=[(lot, rule_text(lot, lang)) for lot in ledger.open_lots(found)],
+        entries=[(e, lots.get(e.lot_id), rule_text(lots.get(e.lot_id), lang), topics.get(e.event_id))
                  for e in page],
         next_before=next_before,
         tier=tiers.progress(program, found),

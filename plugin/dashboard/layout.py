@@ -6,6 +6,7 @@ from functools import partial
 
 from flask import g, render_template, request, url_for
 
+from plugin.core import reasons
 from plugin.core.errors import LoyaltyError
 from plugin.dashboard.auth import CSRF_FIELD, csrf_token
 from plugin.dashboard.i18n import DEFAULT, LANGUAGES, day, moment, money, number, percent, term, translate
@@ -38,7 +39,8 @@ def helpers(lang: str) -> dict:
             "term": partial(term, lang),
             "num": partial(number, lang=lang), "money": partial(money, lang=lang),
             "percent": partial(percent, lang=lang),
-            "day": partial(day, lang=lang), "moment": partial(moment, lang=lang), "lang_url": lang_url}
+            "day": partial(day, lang=lang), "moment": partial(moment, lang=lang), "lang_url": lang_url,
+            "why": partial(reasons.render, lang=lang)}
 
 
 @routes.context_processor

@@ -3,11 +3,12 @@ millions of rows streams in constant memory. The customers file reads back with 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 from peewee import fn
 
-from plugin.core import csvfile
+from plugin.core import csvfile, reasons
 from plugin.core.db import session
 from plugin.core.models import Balance, Customer, CustomerTier, LedgerEntry, ReferralCode
 
@@ -15,7 +16,9 @@ PAGE = 1000
 CUSTOMER_COLUMNS = ("customer_id", "email", "first_name", "last_name", "birthday", "points_balance",
                     "tier", "referral_code", "lifetime_earned", "created_at")
 LEDGER_COLUMNS = ("id", "created_at", "customer_id", "point_type", "delta", "kind", "reason", "actor",
-                  "lot", "event", "idempotency_key")
+                  "lot", "event", "idempotency_key", "reason_code", "reason_params")
+# ``reason`` is the English sentence (a file outlives the reader's language and is read by tools);
+# ``reason_code`` and ``reason_params`` (JSON) say the same for a program or another language.
 
 
 def _text(value) -> str:
@@ -61,6 +64,8 @@ def ledger_csv(shop_id: int, page: int = PAGE) -> Iterator[str]:
             return
         yield from csvfile.lines(
             (e.id, e.created_at.isoformat(), _text(e.customer.platform_id), e.point_type, e.delta, e.kind,
-             _text(e.reason), _text(e.actor), e.lot_id or "", e.event_id or "", _text(e.idempotency_key))
+             reasons.render(e.reason, "en"), _text(e.actor), e.lot_id or "", e.event_id or "",
+             _text(e.idempotency_key), e.reason["code"],
+             json.dumps(reasons.params(e.reason), ensure_ascii=False))
             for e in rows)
         after = rows[-1].id

@@ -27,7 +27,7 @@ import peewee
 from peewee import fn
 
 from plugin import customers, ledger, tiers
-from plugin.core import clock, csvfile
+from plugin.core import clock, csvfile, reasons
 from plugin.core.db import write_transaction
 from plugin.core.models import Customer, CustomerTier, Lot, ReferralCode
 from plugin.dataio.import_rows import CODE, COLUMNS, Entry, Report, checked
@@ -159,7 +159,7 @@ def _balances(shop_id: int, placed: list[tuple[Entry, Customer]], current: tuple
     expires_at = timing.expires_at(program, point_type, now)
     written = ledger.grant_many(shop_id, [
         ledger.Grant(c.id, e.points, source=KIND, rule={"import": True}, key=key, point_type=point_type,
-                     reason="opening balance imported from CSV", actor=actor, program_version=version,
+                     reason=reasons.imported_opening(), actor=actor, program_version=version,
                      expires_at=expires_at)
         for key, (e, c) in grants.items() if key not in before], kind=KIND)
     report.balances_granted += len(written)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import peewee
 
 from plugin import customers, ledger
-from plugin.core import clock
+from plugin.core import clock, reasons
 from plugin.core.db import write_transaction
 from plugin.core.errors import Invalid, LoyaltyError
 from plugin.core.models import Activity, Customer, Lot
@@ -113,7 +113,7 @@ def _record(shop_id: int, activity_id: str, customer_id: str, name: str, occurre
             key=f"activity:{name}:{customer.platform_id}:{slot or f'#{row.id}'}",
             point_type=rule["point_type"], program_version=version,
             rule={"activity": name, "limit": rule["limit"], "period": slot, "activity_id": activity_id},
-            reason=f"{name} ({LIMIT_WORDS[rule['limit']]})",
+            reason=reasons.activity(name, rule["limit"]),
             expires_at=timing.expires_at(program, rule["point_type"], now))
     if lot is not None or not rule["points"]:  # None: the period's key was taken, it is limited
         row.outcome, row.points, row.lot = GRANTED, lot.original if lot else 0, lot

@@ -12,7 +12,7 @@ import logging
 from datetime import date, timedelta
 
 from plugin import ledger
-from plugin.core import clock
+from plugin.core import clock, reasons
 from plugin.core.db import session, write_transaction
 from plugin.core.models import Customer, Shop
 from plugin.program import timing, versions
@@ -58,7 +58,7 @@ def _grant_shop(shop_id: int, version: int | None, program: dict, rule: dict, no
             granted += len(ids and ledger.grant_many(shop_id, [
                 ledger.Grant(cid, rule["points"], source=f"birthday:{now.year}",
                              rule={"birthday": rule["points"]}, key=f"birthday:{cid}:{now.year}",
-                             point_type=rule["point_type"], reason=f"birthday bonus {now.year}",
+                             point_type=rule["point_type"], reason=reasons.birthday(now.year),
                              program_version=version, expires_at=expires_at)
                 for cid in ids], kind="bonus"))
         if len(ids) < batch_size:

@@ -18,7 +18,7 @@ from typing import TextIO
 import peewee
 
 from plugin import customers, ledger
-from plugin.core import clock, csvfile
+from plugin.core import clock, csvfile, reasons
 from plugin.core.db import insert_rows, locking, write_transaction
 from plugin.core.errors import Invalid, LoyaltyError, NotFound
 from plugin.core.models import ActivationCode, Customer, Shop
@@ -199,7 +199,7 @@ def redeem(shop_id: int, typed: str, customer_id: str) -> dict:
         lot = ledger.grant(
             customer, code.points, kind="bonus", source=f"code:{code.batch}", key=f"code:{code.id}",
             point_type=code.point_type, rule={"activation_code": code.id, "batch": code.batch},
-            reason=f"activation code {display(code.code)}", program_version=version,
+            reason=reasons.activation_code(display(code.code)), program_version=version,
             expires_at=timing.expires_at(program, code.point_type, now) if known else None)
     return {"code": display(code.code), "batch": code.batch, "customer_id": customer.platform_id,
             "points": code.points, "point_type": code.point_type, "lot": lot.id,

@@ -18,7 +18,7 @@ import peewee
 from peewee import fn
 
 from plugin import ledger
-from plugin.core import clock
+from plugin.core import clock, reasons
 from plugin.core.errors import Invalid, LoyaltyError
 from plugin.core.models import (
     Activity,
@@ -118,7 +118,7 @@ def _grant(customer: Customer, points: int, what: str, item: dict, title: str, p
     point_type = program["earning"]["point_type"]
     ledger.grant(customer, points, kind="bonus", source=f"{what}:{item['id']}",
                  key=f"{what}:{item['id']}:{customer.platform_id}", rule={what: item["id"]},
-                 point_type=point_type, program_version=version, reason=f"{what} {title!r}",
+                 point_type=point_type, program_version=version, reason=reasons.game(what, title),
                  expires_at=timing.expires_at(program, point_type, now))
 
 

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import peewee
 
 from plugin import ledger
-from plugin.core import clock
+from plugin.core import clock, reasons
 from plugin.core.db import database, locking, session, write_transaction
 from plugin.core.errors import Invalid, NotFound
 from plugin.core.models import Customer, Order, Referral, ReferralCode, Shop
@@ -277,7 +277,7 @@ def _pay(ref: Referral, side: str, program: dict, version: int | None, *, event_
         ref.friend_id if side == "friend" else ref.referrer_id, points, source=f"referral:{ref.id}",
         rule={"referral": ref.id, "side": side}, key=f"referral:{ref.id}:{side}",
         point_type=rule["point_type"], event_id=event_id, actor=actor, program_version=version,
-        reason="welcome: invited by a friend" if side == "friend" else "a friend you invited ordered",
+        reason=reasons.referral("friend" if side == "friend" else "referrer"),
         expires_at=timing.expires_at(program, rule["point_type"], now), pending_until=pending)],
         kind="bonus")
     return bool(written)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from peewee import fn
 
 from plugin import customers, ledger
-from plugin.core import clock
+from plugin.core import clock, reasons
 from plugin.core.models import Customer, Event, LedgerEntry, Lot
 from plugin.earn import games
 from plugin.ledger import reversal
@@ -78,12 +78,12 @@ def review_published(event: Event) -> str:
     version, program = versions.current(event.shop_id)
     rule = program.get("reviews")
     if not rule or not rule["points"]:
-        event.error = "the program gives no points for reviews"
+        event.error = reasons.dumps(reasons.event_note("no_review_points"))
         return APPLIED
     state = _state(customer, product_id)
     if state.review_id not in (None, review_id):
-        event.error = (f"review {state.review_id} of product {product_id} already earned for this "
-                       "customer; a second review of a product earns nothing")
+        event.error = reasons.dumps(reasons.event_note("review_repeated", review=str(state.review_id),
+                                                       product=str(product_id)))
         return APPLIED
     if state.lots and not state.withdrawn:
         return APPLIED  # published already: the same fact again
@@ -92,7 +92,7 @@ def review_published(event: Event) -> str:
         return APPLIED  # what was not taken back when it was unpublished still stands
     source = f"review:{review_id}"
     if _over_cap(customer, rule["monthly_cap"], source):
-        event.error = f"over the monthly cap of {rule['monthly_cap']} reviews that earn: no points"
+        event.error = reasons.dumps(reasons.event_note("review_cap", cap=rule["monthly_cap"]))
         return APPLIED
     base = _base_key(customer, product_id)
     now = clock.now()
@@ -101,7 +101,7 @@ def review_published(event: Event) -> str:
                  rule={"review": {"review_id": review_id, "product_id": product_id,
                                   "points": rule["points"]}},
                  point_type=rule["point_type"], event_id=event.id, program_version=version,
-                 reason=f"review {review_id} of product {product_id} published",
+                 reason=reasons.review("published", review_id, product_id),
                  expires_at=timing.expires_at(program, rule["point_type"], now))
     games.on_event("review.published", customer, program=program, version=version)
     return APPLIED
@@ -117,5 +117,5 @@ def review_unpublished(event: Event) -> str:
         return APPLIED  # this review earned nothing, or was taken back already
     latest = state.lots[-1]
     reversal.take_back(latest, state.net, event, key=latest.key + WITHDRAWN, spill=False,
-                       reason=f"review {data['review_id']} of product {data['product_id']} unpublished")
+                       reason=reasons.review("unpublished", data["review_id"], data["product_id"]))
     return APPLIED

@@ -17,7 +17,7 @@ import peewee
 from peewee import fn
 
 from plugin import ledger
-from plugin.core import clock
+from plugin.core import clock, reasons
 from plugin.core.db import locking, write_transaction
 from plugin.core.errors import Invalid, LoyaltyError
 from plugin.core.models import Customer, LedgerEntry, Lot
@@ -85,7 +85,8 @@ def move(customer: Customer, points: int, point_type: str, *, key: str, source: 
     version, program = current
     if points > 0:
         ledger.grant(customer, points, kind=KIND, source=source, key=key, point_type=point_type,
-                     rule={"adjusted_by": actor}, reason=reason, actor=actor, program_version=version,
+                     rule={"adjusted_by": actor}, reason=reasons.manual(reason), actor=actor,
+                     program_version=version,
                      expires_at=timing.expires_at(program, point_type, clock.now()))
         return
     lots = open_lots(customer.id, point_type)
@@ -93,7 +94,7 @@ def move(customer: Customer, points: int, point_type: str, *, key: str, source: 
     if held < -points:
         message = f"only {held} {point_type} points can be taken, not {-points}"
         raise ShortOfPoints(message, fields={"points": [message]})
-    ledger.debit(lots[0], -points, kind=KIND, key=key, spill=True, actor=actor, reason=reason)
+    ledger.debit(lots[0], -points, kind=KIND, key=key, spill=True, actor=actor, reason=reasons.manual(reason))
 
 
 def open_lots(customer_id: int, point_type: str) -> list[Lot]:
@@ -119,7 +120,7 @@ def replay(customer: Customer, base: str, points: int, point_type: str, reason: 
         return None
     total = sum(entry.delta for entry in entries(first))
     if (first.kind, first.customer_id, first.point_type, first.reason, total) != (
-            KIND, customer.id, point_type, reason, points):
+            KIND, customer.id, point_type, reasons.manual(reason), points):
         raise Conflict("this idempotency key was already used for another adjustment",
                        fields={"key": ["already used with another customer, amount, point type or reason"]})
     return first

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import peewee
 
-from plugin.core import clock
+from plugin.core import clock, reasons
 from plugin.core.db import insert_rows, locking
 from plugin.core.models import Balance, Customer, LedgerEntry, Lot
 
@@ -34,7 +34,7 @@ class Grant:
     rule: dict
     key: str
     point_type: str = REGULAR
-    reason: str = ""
+    reason: reasons.Reason | str = ""
     event_id: int | None = None
     actor: str | None = None
     expires_at: datetime | None = None
@@ -83,7 +83,8 @@ def grant_many(shop_id: int, grants: list[Grant], *, kind: str) -> dict[str, int
     insert_rows(LedgerEntry, [
         {"shop": shop_id, "customer": item.customer_id, "lot": lots[item.key],
          "point_type": item.point_type, "delta": item.points, "kind": kind, "event": item.event_id,
-         "actor": item.actor, "reason": item.reason, "idempotency_key": item.key, "created_at": now}
+         "actor": item.actor, **reasons.columns(item.reason), "idempotency_key": item.key,
+         "created_at": now}
         for item in todo
     ])
     per_balance: dict[tuple[int, str], int] = {}
@@ -127,13 +128,13 @@ def _pay_debts(shop_id: int, grants: list[Grant], lots: dict[str, int], now: dat
             for lot_id, delta, suffix in ((lots[item.key], -paid, "from"), (debt.id, paid, "to")):
                 LedgerEntry.insert(
                     shop=shop_id, customer=item.customer_id, lot=lot_id, point_type=item.point_type,
-                    delta=delta, kind="settle", event=item.event_id, reason="pays off a negative balance",
+                    delta=delta, kind="settle", event=item.event_id, **reasons.columns(reasons.settle_debt()),
                     idempotency_key=f"{item.key}:settle-{suffix}", created_at=now).execute()
 
 
 def debit(lot: Lot, points: int, *, kind: str, key: str, spill: bool = False,
           allow_debt: bool = False, event_id: int | None = None, actor: str | None = None,
-          reason: str = "") -> int:
+          reason: reasons.Reason | str = "") -> int:
     """Take up to ``points``: from ``lot`` first, then (``spill``) from the customer's other open
     lots of its type, soonest to expire first; with ``allow_debt`` the rest becomes a debt.
 
@@ -154,13 +155,13 @@ def debit(lot: Lot, points: int, *, kind: str, key: str, spill: bool = False,
         debt = _debt_lot(lot, now)
         Lot.update(remaining=Lot.remaining - left).where(Lot.id == debt.id).execute()
         _entry(debt, -left, kind, key if n == 0 else f"{key}/{n}", event_id, actor,
-               reason + " (negative balance)", now)
+               reasons.in_debt(reason), now)
         left = 0
     return points - left
 
 
 def spend(customer: Customer, point_type: str, points: int, *, key: str, kind: str = "spend",
-          actor: str | None = None, reason: str = "") -> dict[int, int] | None:
+          actor: str | None = None, reason: reasons.Reason | str = "") -> dict[int, int] | None:
     """Spend exactly ``points`` of a type, soonest-to-expire lots first, never pending ones.
 
     All or nothing: raises LedgerError when fewer points are spendable. Returns {lot id: points
@@ -189,7 +190,7 @@ def spend(customer: Customer, point_type: str, points: int, *, key: str, kind: s
     return taken
 
 
-def restore(shop_id: int, taken: dict[int, int], *, kind: str, key: str, reason: str = "",
+def restore(shop_id: int, taken: dict[int, int], *, kind: str, key: str, reason: reasons.Reason | str = "",
             actor: str | None = None) -> bool:
     """Give points back to the lots they were taken from (a released hold); False on a replay."""
     if already_done(shop_id, key):
@@ -203,7 +204,8 @@ def restore(shop_id: int, taken: dict[int, int], *, kind: str, key: str, reason:
 
 
 def charge(customer_id: int, shop_id: int, point_type: str, points: int, *, key: str, kind: str,
-           reason: str = "", allow_debt: bool = False, event_id: int | None = None) -> dict[int, int] | None:
+           reason: reasons.Reason | str = "", allow_debt: bool = False,
+           event_id: int | None = None) -> dict[int, int] | None:
     """Take up to ``points`` of the customer's spendable points, soonest to expire first; with
     ``allow_debt`` the rest becomes a debt. Returns {lot id: points taken} (the debt lot too), or
     None when the key was already used. A late-paid redemption is charged this way."""
@@ -226,7 +228,7 @@ def charge(customer_id: int, shop_id: int, point_type: str, points: int, *, key:
         debt = _debt_lot(Lot(shop=shop_id, customer=customer_id, point_type=point_type), now)
         Lot.update(remaining=Lot.remaining - left).where(Lot.id == debt.id).execute()
         _entry(debt, -left, kind, key if n == 0 else f"{key}/{n}", event_id, None,
-               reason + " (negative balance)", now)
+               reasons.in_debt(reason), now)
         taken[debt.id] = left
     return taken
 
@@ -293,9 +295,9 @@ def transfer(sender: Customer, recipient: Customer, point_type: str, points: int
         Lot.update(remaining=Lot.remaining - taken).where(Lot.id == lot.id).execute()
         rows.append({"customer": sender.id, "lot": lot.id, "delta": -taken,
                      "idempotency_key": base if n == 0 else f"{base}/{n}",
-                     "reason": "given to another shopper"})
+                     **reasons.columns(reasons.transfer_out())})
         rows.append({"customer": recipient.id, "lot": created[new_key], "delta": taken,
-                     "idempotency_key": new_key, "reason": "received from another shopper"})
+                     "idempotency_key": new_key, **reasons.columns(reasons.transfer_in())})
     LedgerEntry.insert_many([{**row, "shop": shop_id, "point_type": point_type, "kind": TRANSFER,
                               "created_at": now} for row in rows]).execute()
     for customer_id, delta in sorted(((sender.id, -points), (recipient.id, points))):  # id order: no deadlock
@@ -331,8 +333,7 @@ def expire(lot: Lot, *, now: datetime) -> int:
             or current.expires_at is None or current.expires_at > now
             or already_done(current.shop_id, key)):
         return 0
-    reason = f"expired on {current.expires_at.isoformat(sep=' ', timespec='minutes')} UTC"
-    _take([current], current.remaining, "expire", key, None, None, reason, now)
+    _take([current], current.remaining, "expire", key, None, None, reasons.expired(current.expires_at), now)
     return current.remaining
 
 
@@ -367,7 +368,7 @@ def _debt_lot(like: Lot, now: datetime) -> Lot:
 def _entry(lot: Lot, delta: int, kind: str, key: str, event_id, actor, reason, now) -> None:
     LedgerEntry.insert(
         shop=lot.shop_id, customer=lot.customer_id, lot=lot.id, point_type=lot.point_type,
-        delta=delta, kind=kind, event=event_id, actor=actor, reason=reason, idempotency_key=key,
+        delta=delta, kind=kind, event=event_id, actor=actor, **reasons.columns(reason), idempotency_key=key,
         created_at=now).execute()
     (
         Balance.insert(shop=lot.shop_id, customer=lot.customer_id, point_type=lot.point_type,

@@ -19,7 +19,7 @@ import peewee
 from peewee import fn
 
 from plugin import ledger
-from plugin.core import clock, csvfile
+from plugin.core import clock, csvfile, reasons
 from plugin.core.db import locking, write_transaction
 from plugin.core.errors import Invalid, LoyaltyError, NotFound
 from plugin.core.models import AdjustmentBatch, Customer, LedgerEntry, Lot
@@ -245,7 +245,7 @@ def _reverse(batch: AdjustmentBatch, actor: str) -> dict[str, list[str]]:
     short: dict[str, list[str]] = {}
     for first in sorted(firsts, key=lambda entry: (entry.delta > 0, entry.id)):
         line = first.idempotency_key.rsplit(":", 1)[1]
-        reason, key = f"undo of batch {batch.id}, line {line}: {first.reason}", f"undo:{batch.id}:{line}"
+        reason, key = reasons.undo(batch.id, int(line), first.reason), f"undo:{batch.id}:{line}"
         if first.delta < 0:
             taken = {entry.lot_id: -entry.delta for entry in adjustments.entries(first)}
             ledger.restore(batch.shop_id, taken, kind=adjustments.KIND, key=key, reason=reason, actor=actor)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from plugin import ledger
-from plugin.core import clock
+from plugin.core import clock, reasons
 from plugin.core.models import Event, Lot
 from plugin.program import versions
 
 
-def take_back(lot: Lot, points: int, event: Event, *, key: str, reason: str, spill: bool) -> int:
+def take_back(lot: Lot, points: int, event: Event, *, key: str, reason: reasons.Reason, spill: bool) -> int:
     """Debit up to ``points`` of ``lot`` as the program's ``reversal_policy`` allows; returns what
     was taken and notes on the event what could not be (already spent, or no longer pending).
 
@@ -22,6 +22,6 @@ def take_back(lot: Lot, points: int, event: Event, *, key: str, reason: str, spi
         taken = ledger.debit(lot, points, kind="reverse", key=key, event_id=event.id, reason=reason,
                              spill=spill and policy != "pending_only", allow_debt=policy == "negative")
     if taken < points:
-        event.error = (f"{points - taken} points were no longer there to take back "
-                       f"(reversal policy {policy!r})")
+        note = reasons.event_note("not_taken_back", points=points - taken, policy=policy)
+        event.error = reasons.dumps(note)
     return taken

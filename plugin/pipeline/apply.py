@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from plugin import customers, ledger, privacy, tiers
-from plugin.core import clock
+from plugin.core import clock, reasons
 from plugin.core.db import locking
 from plugin.core.models import Customer, Event, Order, Shop
 from plugin.earn import games, referrals, reviews
@@ -123,8 +123,8 @@ def order_refunded(event: Event) -> str:
     Order.update(refunded_lines=refunded, refunded=refunded_total).where(Order.id == order.id).execute()
     order.refunded_lines, order.refunded = refunded, refunded_total
     _settle(order, event, key=f"refund:{data['refund_id']}",
-            reason=f"refund {data['refund_id']}: {money(refunded_total)} of "
-                   f"{money(order.eligible)} {order.currency} refunded")
+            reason=reasons.refund(data["refund_id"], money(refunded_total), money(order.eligible),
+                                  order.currency))
     return APPLIED
 
 
@@ -135,7 +135,7 @@ def order_cancelled(event: Event) -> str:
     Order.update(cancelled=True).where(Order.id == order.id).execute()
     order.cancelled = True
     redemption.release_for_order(event.shop_id, order.platform_id)
-    _settle(order, event, key=f"cancel:{order.platform_id}", reason="order cancelled")
+    _settle(order, event, key=f"cancel:{order.platform_id}", reason=reasons.order_cancelled())
     return APPLIED
 
 
@@ -148,7 +148,7 @@ def customer_created(event: Event) -> str:
         now = clock.now()
         ledger.grant(customer, rule["points"], kind="bonus", source=f"signup:{customer.platform_id}",
                      rule={"signup": rule["points"]}, key=f"signup:{customer.platform_id}",
-                     point_type=rule["point_type"], event_id=event.id, reason="sign-up bonus",
+                     point_type=rule["point_type"], event_id=event.id, reason=reasons.signup_bonus(),
                      program_version=version,
                      expires_at=timing.expires_at(program, rule["point_type"], now))
     referrals.on_signup(customer, profile, program, version, event.id)
@@ -167,7 +167,7 @@ def _order(shop_id: int, platform_id: str) -> Order | None:
     return locking(query).first()
 
 
-def _settle(order: Order, event: Event, *, key: str, reason: str) -> None:
+def _settle(order: Order, event: Event, *, key: str, reason: reasons.Reason) -> None:
     """Take back what the order earned beyond what its unrefunded part still earns.
 
     The order is evaluated again under the program version it earned with (never today's), so a

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import peewee
 
+from plugin.core import reasons
 from plugin.core.db import database, write_transaction
 from plugin.core.errors import LoyaltyError, NotFound
 from plugin.core.models import Event
@@ -65,5 +66,5 @@ def _move(event: Event, changes: dict) -> int:
         with database.atomic():
             return Event.update(**changes).where(where).execute()
     except peewee.IntegrityError:
-        return Event.update(status="ignored", error="duplicate of an event stored since").where(
+        return Event.update(status="ignored", error=reasons.dumps(reasons.event_note("duplicate"))).where(
             where).execute()

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from plugin.config import load_settings
-from plugin.core import clock
+from plugin.core import clock, reasons
 from plugin.core.crypto import Vault
 from plugin.core.db import claiming, locking, write_transaction
 from plugin.core.models import CatalogProduct, Event, Shop
@@ -109,8 +109,7 @@ def onto_orders(shop_id: int, events: list[Event]) -> None:
             elif line.get("product_id") and line["product_id"] not in unknown:
                 unknown.append(line["product_id"])
         if unknown and says:
-            note = (f"product {', '.join(unknown)} not in the catalog: "
-                    "earned without its tags, type and sale price")
+            note = reasons.not_in_catalog(unknown)
             order["notes"] = [n for n in order.get("notes") or [] if n != note] + [note]
 
 

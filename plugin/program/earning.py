@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
+from plugin.core import reasons
+
 ROUNDINGS = {"down": ROUND_FLOOR, "nearest": ROUND_HALF_UP, "up": ROUND_CEILING}
 HUNDRED = Decimal(100)
 PRECISION = Decimal("0.000001")
@@ -23,12 +25,16 @@ class Line:
     amount: Decimal
     categories: list[str]
     excluded: str | None = None
-    rule: str = ""
+    why: reasons.Reason | None = None  # the rate and multipliers (a reason code), when it earns
     exact: Decimal = Decimal(0)
+
+    @property
+    def rule(self) -> str:
+        return reasons.render(self.why, "en") if self.why else ""
 
     def as_dict(self) -> dict:
         return {"line_id": self.line_id, "amount": str(self.amount), "categories": self.categories,
-                "excluded": self.excluded, "rule": self.rule, "points": str(self.exact)}
+                "excluded": self.excluded, "rule": self.rule, "why": self.why, "points": str(self.exact)}
 
 
 @dataclass
@@ -37,18 +43,22 @@ class Earned:
     point_type: str
     eligible: Decimal
     lines: list[Line]
-    notes: list[str] = field(default_factory=list)
+    why_notes: list = field(default_factory=list)  # reasons (or a mapping's own words)
     campaigns: list[str] = field(default_factory=list)  # names that raised it (analytics counts them)
 
     @property
-    def reason(self) -> str:
-        parts = [f"{line.rule} on {line.amount}" for line in self.lines if line.rule and not line.excluded]
-        return "; ".join(parts + self.notes)[:2000]
+    def notes(self) -> list[str]:
+        return [reasons.render(note, "en") for note in self.why_notes]
+
+    @property
+    def reason(self) -> reasons.Reason:
+        return reasons.earn_order([{**line.why, "amount": str(line.amount)} for line in self.lines
+                                   if line.why and not line.excluded], self.why_notes)
 
     def as_dict(self) -> dict:
         return {"points": self.points, "point_type": self.point_type, "eligible": str(self.eligible),
                 "lines": [line.as_dict() for line in self.lines], "notes": self.notes,
-                "campaigns": self.campaigns}
+                "why_notes": [reasons.load(note) for note in self.why_notes], "campaigns": self.campaigns}
 
 
 def categories_of(program: dict, line: dict) -> list[str]:
@@ -65,10 +75,10 @@ def categories_of(program: dict, line: dict) -> list[str]:
     return found
 
 
-def _rate(rate: dict, amount: Decimal) -> tuple[Decimal, str]:
+def _rate(rate: dict, amount: Decimal) -> tuple[Decimal, reasons.Reason]:
     if rate["kind"] == "percent":
-        return amount * rate["percent"] / HUNDRED, f"{rate['percent']}%"
-    return amount * rate["points"] / rate["per"], f"{rate['points']} per {rate['per']}"
+        return amount * rate["percent"] / HUNDRED, reasons.earn_percent(rate["percent"])
+    return amount * rate["points"] / rate["per"], reasons.earn_per(rate["points"], rate["per"])
 
 
 def _band(rate: dict, amount: Decimal) -> int:
@@ -133,10 +143,10 @@ def evaluate(program: dict, order: dict, *, at: datetime, customer_id: str | Non
             lines.append(Line(name, Decimal(order[name]), []))
     counted = [line for line in lines if not line.excluded]
     eligible = sum((line.amount for line in counted), Decimal(0))
-    notes: list[str] = list(order.get("notes") or [])  # what the order's mapping could not know
+    notes: list = list(order.get("notes") or [])  # what the order's mapping could not know
     if eligible < earning["min_order"] or eligible <= 0:
         if eligible > 0:
-            notes.append(f"order below the minimum of {earning['min_order']}")
+            notes.append(reasons.below_minimum(earning["min_order"]))
         return Earned(0, earning["point_type"], eligible, lines, notes)
 
     rate, banded = earning["rate"], []
@@ -144,44 +154,44 @@ def evaluate(program: dict, order: dict, *, at: datetime, customer_id: str | Non
         rule = next((r for r in earning["category_rules"]
                      if r.get("rate") and r["category"] in line.categories), None)
         if rule:
-            line.exact, label = _rate(rule["rate"], line.amount)
-            line.rule = f"{label} ({rule['category']})"
+            line.exact, line.why = _rate(rule["rate"], line.amount)
+            line.why["category"] = rule["category"]
         elif rate["kind"] == "bands":
             banded.append(line)
         else:
-            line.exact, line.rule = _rate(rate, line.amount)
+            line.exact, line.why = _rate(rate, line.amount)
     if banded:  # a band table gives points for the banded lines' total, shared out for the breakdown
         total = sum((line.amount for line in banded), Decimal(0))
         band_points = Decimal(_band(rate, total))
         for line in banded:
             line.exact = band_points * line.amount / total if total else Decimal(0)
-            line.rule = f"band for {total}: {band_points} points"
+            line.why = reasons.earn_band(total, band_points)
     campaigns, applied = active_campaigns(program, at, customer_id), []
     for line in counted:
         for rule in earning["category_rules"]:
             if rule.get("multiplier") is not None and rule["category"] in line.categories:
                 line.exact *= rule["multiplier"]
-                line.rule += f" x{rule['multiplier']} ({rule['category']})"
+                line.why.setdefault("times", []).append([str(rule["multiplier"]), rule["category"]])
         factor, names = _campaign_factor(program, line, campaigns)
         if names:
             line.exact *= factor
-            line.rule += f" x{factor} ({', '.join(names)})"
+            line.why.setdefault("times", []).append([str(factor), ", ".join(names)])
             applied += [name for name in names if name not in applied]
     exact = sum((line.exact for line in counted), Decimal(0))
     bonuses = [(c["bonus"], c["name"]) for c in campaigns if c["bonus"]]
     if bonuses:
         chosen = [max(bonuses)] if program["campaign_stacking"] == "highest" else bonuses
         exact += sum(b for b, _ in chosen)
-        notes += [f"+{b} campaign bonus ({name})" for b, name in chosen]
+        notes += [reasons.campaign_bonus(b, name) for b, name in chosen]
         applied += [name for _, name in chosen if name not in applied]
     # Shares (a band split over lines, N per M) are repeating decimals: settle the noise of the
     # division before the one rounding, or 199.99999... of a 200-point band would floor to 199.
     exact = exact.quantize(PRECISION)
     points = int(exact.to_integral_value(rounding=ROUNDINGS[earning["rounding"]]))
     if first_order and points < earning["first_order_min_points"]:
-        notes.append(f"first order: at least {earning['first_order_min_points']} points")
+        notes.append(reasons.first_order(earning["first_order_min_points"]))
         points = earning["first_order_min_points"]
     if allowance is not None and points > allowance:
-        notes.append(f"earning limit: {allowance} of {points} points")
+        notes.append(reasons.earning_limit(allowance, points))
         points = max(allowance, 0)
     return Earned(max(points, 0), earning["point_type"], eligible, lines, notes, applied)

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import peewee
 
 from plugin import tiers
-from plugin.core import clock
+from plugin.core import clock, reasons
 from plugin.core.models import Customer, Hold, LedgerEntry, Order
 from plugin.program import earning
 
@@ -27,7 +27,7 @@ def earned(program: dict, order: dict, *, at: datetime, customer_id: str | None,
     if factor is not None:
         points = tiers.multiplied(result.points, factor)
         result.points = points if allowance is None else min(points, max(allowance, 0))
-        result.notes.append(f"x{factor} (tier)")
+        result.why_notes.append(reasons.tier_multiplier(factor))
     return result
 
 

@@ -19,7 +19,7 @@ from marshmallow import Schema, fields
 from peewee import fn
 
 from plugin import ledger
-from plugin.core import clock
+from plugin.core import clock, reasons
 from plugin.core.db import locking
 from plugin.core.models import Event, Hold, LedgerEntry, Lot, Order
 from plugin.program import versions
@@ -53,7 +53,7 @@ def charge(shop_id: int, code: str, order_id: str, *, amount: Decimal | None = N
     policy = versions.current(shop_id)[1]["reversal_policy"]
     taken = ledger.charge(due.customer_id, shop_id, due.point_type, due.points, key=due.key, kind=KIND,
                           event_id=event_id, allow_debt=policy == "negative",
-                          reason=f"discount {code} used by order {order_id} without its points held")
+                          reason=reasons.used_unheld(code, order_id))
     if taken is None:
         return 0
     debt = sum(points for lot_id, points in taken.items() if _is_debt(lot_id))
@@ -62,11 +62,11 @@ def charge(shop_id: int, code: str, order_id: str, *, amount: Decimal | None = N
         Hold.update(status="committed", order_id=order_id, lots={str(k): v for k, v in taken.items()},
                     closed_at=clock.now()).where(Hold.id == hold.id).execute()
     uncovered = uncovered_money(due.amount, due.points, covered)
-    note = f"discount {code} was used without its points held: {covered} of {due.points} points charged"
-    if debt:
-        note += f", {debt} as a negative balance"
+    then = [reasons.event_note("late_debt", debt=debt)] if debt else []
     if uncovered:
-        note += f"; {uncovered} {due.currency} not covered by points"
+        then.append(reasons.event_note("late_uncovered", uncovered=uncovered, currency=due.currency))
+    note = {**reasons.event_note("late_charge", discount=code, covered=covered, points=due.points),
+            "then": then}
     _note(shop_id, order_id, event_id, uncovered or None, note)
     return covered
 
@@ -91,7 +91,7 @@ def _unknown(shop_id: int, code: str, order_id: str, amount: Decimal | None,
     order = Order.get_or_none((Order.shop == shop_id) & (Order.platform_id == order_id))
     if order is None or order.customer_id is None or not amount:
         _note(shop_id, order_id, event_id, amount or None,
-              f"discount code {code} looks like ours but no redemption issued it: nobody to charge")
+              reasons.event_note("unknown_code", discount=code))
         return None
     point_value = versions.current(shop_id)[1]["redemption"]["point_value"]
     points = int(math.ceil(amount / point_value))
@@ -114,7 +114,7 @@ def give_back(shop_id: int, order_id: str, codes: list[str]) -> int:
                 (LedgerEntry.idempotency_key == key) | LedgerEntry.idempotency_key.startswith(key + "/"))):
             taken[entry.lot_id] = taken.get(entry.lot_id, 0) - entry.delta
         if taken and ledger.restore(shop_id, taken, kind="release", key=f"release:{name}:{order_id}",
-                                    reason=f"order {order_id} cancelled"):
+                                    reason=reasons.hold_released("order_cancelled", order=order_id)):
             returned += sum(taken.values())
     return returned
 
@@ -129,14 +129,15 @@ def _is_debt(lot_id: int) -> bool:
     return Lot.select().where((Lot.id == lot_id) & (Lot.source == ledger.DEBT)).exists()
 
 
-def _note(shop_id: int, order_id: str, event_id: int | None, uncovered: Decimal | None, note: str) -> None:
+def _note(shop_id: int, order_id: str, event_id: int | None, uncovered: Decimal | None,
+          note: reasons.Reason) -> None:
     """The uncovered money on the order, and what happened as the event's note."""
-    log.warning("shop %s order %s: %s", shop_id, order_id, note)
+    log.warning("shop %s order %s: %s", shop_id, order_id, reasons.render(note, "en"))
     if uncovered:
         Order.update(uncovered_discount=fn.COALESCE(Order.uncovered_discount, 0) + uncovered).where(
             (Order.shop == shop_id) & (Order.platform_id == order_id)).execute()
     if event_id is not None:
-        Event.update(error=note).where(Event.id == event_id).execute()
+        Event.update(error=reasons.dumps(note)).where(Event.id == event_id).execute()
 
 
 class UncoveredOut(Schema):

@@ -18,7 +18,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from plugin import ledger
-from plugin.core import clock
+from plugin.core import clock, reasons
 from plugin.core.db import locking, session, write_transaction
 from plugin.core.errors import LoyaltyError
 from plugin.core.models import Customer, Hold, Order
@@ -96,7 +96,7 @@ def redeem(customer: Customer, *, points: int | None = None, point_type: str = "
                                   fields={"points": [f"at most {allowed}"]})
         try:
             taken = ledger.spend(customer, point_type, points, key=f"hold:{key}", kind="hold",
-                                 reason="held for a discount")
+                                 reason=reasons.held())
         except ledger.LedgerError as exc:
             raise NotEnoughPoints(str(exc)) from None
         now = clock.now()
@@ -111,7 +111,7 @@ def redeem(customer: Customer, *, points: int | None = None, point_type: str = "
         try:
             node = on_created(hold)
         except Exception:
-            release(hold.id, reason="the discount code could not be created")
+            release(hold.id, reason=reasons.hold_released("code_failed"))
             raise
         if node:
             Hold.update(platform_discount_id=node).where(Hold.id == hold.id).execute()
@@ -119,7 +119,7 @@ def redeem(customer: Customer, *, points: int | None = None, point_type: str = "
     return hold
 
 
-def release(hold_id: int, *, reason: str, kill: Callable[[Hold], None] | None = None,
+def release(hold_id: int, *, reason: reasons.Reason | str, kill: Callable[[Hold], None] | None = None,
             closing: tuple[str, ...] = (HELD,), defer: bool = False) -> bool:
     """Give a hold's points back (timeout, the shopper cancelled, the order was cancelled), once
     its code can no longer be used: a platform code is killed first (``kill``), and while that
@@ -152,7 +152,7 @@ def release(hold_id: int, *, reason: str, kill: Callable[[Hold], None] | None = 
     return True
 
 
-def _give_back(hold: Hold, reason: str) -> None:
+def _give_back(hold: Hold, reason: reasons.Reason | str) -> None:
     """Return the points to the lots they came from; one key per hold and order it was paid by."""
     key = f"release:{hold.id}" + (f":{hold.order_id}" if hold.order_id else "")
     ledger.restore(hold.shop_id, hold.lots, kind="release", key=key, reason=reason)
@@ -191,7 +191,8 @@ def release_for_order(shop_id: int, order_id: str) -> int:
         late_commit.give_back(shop_id, order_id, order.order.get("discount_codes") or [])
     holds = [h.id for h in Hold.select(Hold.id).where(
         (Hold.shop == shop_id) & (Hold.order_id == order_id) & (Hold.status == COMMITTED))]
-    return sum(release(hold_id, reason=f"order {order_id} cancelled", closing=(COMMITTED,), defer=True)
+    return sum(release(hold_id, reason=reasons.hold_released("order_cancelled", order=order_id),
+                       closing=(COMMITTED,), defer=True)
                for hold_id in holds)
 
 
@@ -200,22 +201,22 @@ def cancel(hold: Hold, kill: Callable[[Hold], None] | None = None) -> bool:
     False when the code could not be withdrawn yet (the hold is ``releasing``)."""
     if hold.status not in (HELD, RELEASING):
         raise RedemptionError(f"this discount is already {hold.status}")
-    return release(hold.id, reason="cancelled by the shopper", kill=kill)
+    return release(hold.id, reason=reasons.hold_released("shopper_cancelled"), kill=kill)
 
 
 def release_expired(batch_size: int = 200) -> int:
     """RQ cron job: release holds whose time ran out (the cart was abandoned). The platform's code
     was made to end with the hold, but it is withdrawn all the same before the points go back."""
     return _release_all((Hold.status == HELD) & (Hold.expires_at <= clock.now()),
-                        "the discount was not used in time", batch_size)
+                        reasons.hold_released("expired"), batch_size)
 
 
 def retry_releasing(batch_size: int = 200) -> int:
     """RQ cron job: withdraw the codes of holds left ``releasing`` and give their points back."""
-    return _release_all(Hold.status == RELEASING, "released once its code was withdrawn", batch_size)
+    return _release_all(Hold.status == RELEASING, reasons.hold_released("withdrawn"), batch_size)
 
 
-def _release_all(where, reason: str, batch_size: int) -> int:
+def _release_all(where, reason: reasons.Reason, batch_size: int) -> int:
     """Release every hold matching ``where``, a batch at a time; one that stays ``releasing`` is
     left for the next run (the batch after it starts past it)."""
     released, after, kill = 0, 0, hold_codes.killer()

@@ -18,7 +18,7 @@ from decimal import ROUND_FLOOR, Decimal
 from peewee import fn
 
 from plugin import ledger
-from plugin.core import clock
+from plugin.core import clock, reasons
 from plugin.core.db import database, locking, session, write_transaction
 from plugin.core.models import Customer, CustomerTier, Notice, Order, Shop, TierChange, TierRun
 from plugin.program import timing, versions
@@ -124,7 +124,7 @@ def _evaluate_batch(shop_id: int, program: dict, version: int | None, ids: list[
     rules, visible = program["tiers"], ladder(program)
     rank = {tier["id"]: n for n, tier in enumerate(visible)}
     values = metrics(shop_id, program, ids, now)
-    moved: list[tuple[int, str | None, str, str]] = []  # customer, from, to, reason
+    moved: list[tuple[int, str | None, str, dict]] = []  # customer, from, to, reason
     bonuses: list[tuple[int, dict]] = []
     with database.atomic():
         rows = {row.customer_id: row for row in locking(
@@ -134,7 +134,7 @@ def _evaluate_batch(shop_id: int, program: dict, version: int | None, ids: list[
             row, target = rows.get(cid), tier_for(visible, values.get(cid, Decimal(0)))
             if row is None:
                 placed.append({"shop": shop_id, "customer": cid, "tier_id": target["id"], "since": now})
-                moved.append((cid, None, target["id"], "placed"))
+                moved.append((cid, None, target["id"], reasons.tier_move("placed")))
                 bonuses += [(cid, tier) for tier in visible[:rank[target["id"]] + 1]]
                 continue
             if row.assigned:
@@ -143,7 +143,7 @@ def _evaluate_batch(shop_id: int, program: dict, version: int | None, ids: list[
             if current is None or rank[target["id"]] > current:  # up, or off a tier the rules dropped
                 _move(row, target["id"], now)
                 moved.append((cid, row.tier_id, target["id"],
-                              "upgrade" if current is not None else "tier rules changed"))
+                              reasons.tier_move("upgrade" if current is not None else "rules_changed")))
                 start = 0 if current is None else current + 1
                 bonuses += [(cid, tier) for tier in visible[start:rank[target["id"]] + 1]]
             elif rank[target["id"]] < current:
@@ -153,7 +153,7 @@ def _evaluate_batch(shop_id: int, program: dict, version: int | None, ids: list[
                     row.downgrade_due = due
                 if now >= row.downgrade_due:
                     _move(row, target["id"], now)
-                    moved.append((cid, row.tier_id, target["id"], "downgrade after the grace period"))
+                    moved.append((cid, row.tier_id, target["id"], reasons.tier_move("downgrade")))
             elif row.downgrade_due is not None:  # back at the tier's threshold: the warning lapses
                 CustomerTier.update(downgrade_due=None, downgrade_warned_at=None).where(
                     CustomerTier.id == row.id).execute()
@@ -189,7 +189,7 @@ def _grant_bonuses(shop_id: int, program: dict, version: int | None,
         cid, tier["entry_bonus"], source=f"tier:{tier['id']}",
         rule={"tier": tier["id"], "entry_bonus": tier["entry_bonus"]},
         key=f"tier-bonus:{cid}:{tier['id']}", point_type=point_type,
-        reason=f"entry bonus of tier {tier['id']}", program_version=version,
+        reason=reasons.tier_entry_bonus(tier["id"]), program_version=version,
         expires_at=timing.expires_at(program, point_type, now))
         for cid, tier in bonuses if tier["entry_bonus"] > 0]
     if grants:
@@ -219,7 +219,7 @@ def assign(customer: Customer, tier_id: str | None, *, now: datetime | None = No
                                     downgrade_warned_at=None).where(CustomerTier.id == row.id).execute()
             if old != tier_id:
                 TierChange.create(shop=customer.shop_id, customer=customer.id, from_tier=old,
-                                  to_tier=tier_id, reason="assigned by the store", created_at=now)
+                                  to_tier=tier_id, reason=reasons.tier_move("assigned"), created_at=now)
             _grant_bonuses(customer.shop_id, program, version, [(customer.id, tiers[tier_id])], now)
     if tier_id is None and program.get("tiers"):
         evaluate(customer.shop_id, customer.id, now=now)

@@ -337,6 +337,7 @@ def test_customer_detail_shows_tier_progress_and_history(client, shop, key, thre
     assert (tier["metric"], tier["value"], tier["next"]) == ("points_earned", "0", None)  # bonus: not earned
     assert [(c["from_tier"], c["to_tier"], c["reason"]) for c in data["tier_history"]] == [
         ("novice", "gold", "assigned by the store"), (None, "novice", "placed")]
+    assert [c["reason_code"] for c in data["tier_history"]] == ["tier.assigned", "tier.placed"]
     assert data["balance"]["total"] == 20  # the fields that were there stay as they were
 
 

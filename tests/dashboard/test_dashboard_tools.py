@@ -75,7 +75,8 @@ def test_adjustment_writes_one_entry_by_the_staff_member_and_shows_it(app, signe
     response, _ = adjust(signed_in, "c1", points="-30", reason="damaged parcel")
     assert response.status_code == 303
     [entry] = adjust_entries(shop)
-    assert (entry.delta, entry.actor, entry.reason) == (-30, "Olga Petrova", "damaged parcel")
+    assert (entry.delta, entry.actor, entry.reason) == (
+        -30, "Olga Petrova", {"code": "adjust.manual", "text": "damaged parcel"})
     html = signed_in.get(response.headers["Location"]).get_data(as_text=True)
     assert "Took 30 points (regular), recorded by Olga Petrova." in html
     ledger_rows = html.split('class="ledger"')[1]

@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 from standardwebhooks import Webhook
 
 from plugin import ledger
-from plugin.core import clock
+from plugin.core import clock, reasons
 from plugin.core.db import session
 from plugin.core.models import Customer, Event, LedgerEntry, Lot
 from plugin.program import document, versions
@@ -84,6 +84,11 @@ def balance(platform_id: str = BOB) -> int:
 def events() -> list[Event]:
     with session():
         return list(Event.select().order_by(Event.id))
+
+
+def note(event: Event) -> dict:
+    """The reason code an event's note is stored as."""
+    return reasons.load(event.error)
 
 
 # --- Standard Webhooks: the official vectors, with the library we verify with ---------------------
@@ -167,7 +172,7 @@ def test_unpublish_after_points_were_spent_takes_what_is_left_and_republish_rest
     post_review("review.unpublished")
     drain()
     assert balance() == 0
-    assert "30 points were no longer there" in events()[-1].error
+    assert note(events()[-1]) == {"code": "event.not_taken_back", "points": "30", "policy": "clamp"}
     post_review("review.published")
     drain()
     assert entries()[-1] == ("review", 20, f"review:{BOB}:p1#2")
@@ -194,7 +199,7 @@ def test_second_review_of_the_same_product_earns_nothing(post_review, shop, drai
     post_review(review="r2")
     drain()
     assert entries() == [("review", 50, f"review:{BOB}:p1")]
-    assert "already earned" in events()[1].error
+    assert note(events()[1]) == {"code": "event.review_repeated", "review": "r1", "product": "p1"}
     assert [e.status for e in events()] == ["applied", "applied"]
 
 
@@ -214,7 +219,8 @@ def test_monthly_cap_counts_reviews_in_the_calendar_month(post_review, shop, dra
         post_review(review=f"r-{product}", product=product)
     drain()
     assert len(entries()) == 2
-    assert "monthly cap of 2" in events()[2].error
+    assert note(events()[2]) == {"code": "event.review_cap", "cap": "2"}
+    assert reasons.render(events()[2].error, "en") == "over the monthly cap of 2 reviews that earn: no points"
     clock.set_source(lambda: datetime(2026, 2, 1, 0, 30, tzinfo=UTC))
     post_review(review="r-p4", product="p4")
     drain()
@@ -235,7 +241,7 @@ def test_program_without_reviews_section_earns_nothing_and_says_so(post_review, 
     post_review()
     drain()
     (event,) = events()
-    assert event.status == "applied" and "no points for reviews" in event.error
+    assert event.status == "applied" and note(event) == {"code": "event.no_review_points"}
     assert entries() == []
 
 

@@ -72,6 +72,7 @@ def test_positive_adjustment_grants_with_reason_and_staff_member(app, client, sh
     body = response.get_json()
     assert (body["points"], body["point_type"], body["actor"], body["reason"]) == (40, "premium", STAFF,
                                                                                   "late parcel")
+    assert (body["reason_code"], body["reason_params"]) == ("adjust.manual", {"text": "late parcel"})
     assert [(e["delta"], e["kind"], e["actor"]) for e in body["entries"]] == [(40, "adjust", STAFF)]
     assert body["balance"]["by_type"] == {"regular": 150, "premium": 40}
     with session():
@@ -154,7 +155,8 @@ def test_other_shops_key_cannot_adjust_this_shops_customer(app, client, shop, al
 def test_adjust_function_records_actor_and_reason(shop, alice):
     with session():
         entry = adjustments.adjust(alice, 25, "regular", " goodwill ", "boris", "dash-0001")
-        assert (entry.delta, entry.kind, entry.actor, entry.reason) == (25, "adjust", "boris", "goodwill")
+        assert (entry.delta, entry.kind, entry.actor, entry.reason) == (
+            25, "adjust", "boris", {"code": "adjust.manual", "text": "goodwill"})
         assert adjustments.adjust(alice, 25, "regular", "goodwill", "boris", "dash-0001").id == entry.id
         with pytest.raises(Invalid) as error:
             adjustments.adjust(alice, 25, "regular", "", "boris", "dash-0002")

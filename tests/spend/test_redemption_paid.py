@@ -4,6 +4,7 @@ back, and a paid order that used a code whose points were given back charges the
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -100,7 +101,9 @@ def test_a_late_commit_short_of_points_records_the_uncovered_money(
         assert Order.get().uncovered_discount == Decimal("41.00")
     events = client.get("/api/v1/events", headers=admin_headers(app, shop)).get_json()["items"]
     assert events[0]["uncovered_discount"] == {"order": "450789469", "amount": "41.00", "currency": "USD"}
-    assert "79 of 120 points charged" in events[0]["error"]
+    assert "79 of 120 points charged" in events[0]["error"]  # the API says it in English
+    with session():
+        assert json.loads(Event.get_by_id(events[0]["id"]).error)["code"] == "event.late_charge"
 
 
 def test_the_events_page_shows_the_uncovered_discount(app, client, shop, rich, post_webhook, drain):

@@ -153,7 +153,7 @@
         const product = this.mode === "product";
         const more = this.mode === "account" ? (path) => this.call("GET", path).catch(() => null) : () => null;
         const [acct, quote, offers, ref, games] = await Promise.all([
-          product ? null : this.call("GET", "/account"),
+          product ? null : this.call("GET", "/account?lang=" + this.lang),
           cart ? this.call("POST", "/quote", {cart}).catch((e) => (product ? null : Promise.reject(e))) : null,
           product ? null : (cart ? this.call("POST", "/offers", {cart, lang: this.lang})
             : this.call("GET", "/offers?lang=" + this.lang)).catch(() => null),

@@ -73,7 +73,7 @@ def test_case_1_first_visit_earns_at_least_1000_points():
     small = order(("W-OIL", "2000.00"), ("P-FILTER", "1000.00"))  # 80 + 120
     assert points(prog, small) == 200
     first = evaluate(prog, small, at=NOW, customer_id="c1", first_order=True)
-    assert first.points == 1000 and "first order" in first.reason
+    assert first.points == 1000 and first.reason["notes"] == [{"code": "earn.first_order", "points": "1000"}]
 
 
 def test_case_1_points_pay_at_most_10_percent_of_works_and_never_promo_items():
@@ -157,7 +157,8 @@ def test_campaigns_stack_by_the_stated_rule_and_respect_window_and_customers():
 def test_earning_limit_caps_what_is_granted():
     prog = program(earning={"rate": {"kind": "percent", "percent": "10"}})
     result = evaluate(prog, order(("A", "1000")), at=NOW, customer_id="c", allowance=30)
-    assert result.points == 30 and "earning limit" in result.reason
+    assert result.points == 30 and result.reason["notes"] == [
+        {"code": "earn.limit", "allowed": "30", "points": "100"}]
 
 
 def test_refunded_amounts_are_taken_out_before_evaluating():
