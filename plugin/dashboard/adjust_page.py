@@ -12,10 +12,10 @@ import secrets
 from flask import g, redirect, request, url_for
 
 from plugin.core.errors import LoyaltyError
+from plugin.core.i18n import translate
 from plugin.core.models import Customer, LedgerEntry
 from plugin.dashboard import bp
 from plugin.dashboard.customers_page import customer_page, find
-from plugin.dashboard.i18n import translate
 from plugin.ledger import adjustments
 from plugin.program import versions
 

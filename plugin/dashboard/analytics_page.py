@@ -15,8 +15,8 @@ from marshmallow import EXCLUDE, ValidationError
 from plugin.admin.analytics_api import DEFAULT_DAYS, TABLES, RangeArgs, date_range, table_csv
 from plugin.core import clock
 from plugin.core.errors import Invalid, NotFound
+from plugin.core.i18n import translate
 from plugin.dashboard import bp
-from plugin.dashboard.i18n import translate
 from plugin.dashboard.layout import NAV
 from plugin.program import versions
 from plugin.reports import analytics, charts

@@ -7,9 +7,9 @@ from functools import partial
 from flask import g, render_template, request, url_for
 
 from plugin.core.errors import LoyaltyError
+from plugin.core.i18n import DEFAULT, LANGUAGES, day, moment, money, number, percent, term, translate
 from plugin.dashboard import bp
 from plugin.dashboard.auth import CSRF_FIELD, csrf_token
-from plugin.dashboard.i18n import DEFAULT, LANGUAGES, day, moment, money, number, percent, term, translate
 
 #: (label key, endpoint) in menu order. The manual adjustments page (plugin/ledger/adjustments.py) goes
 #: after "customers" and the analytics page (plugin/reports/analytics.py) after "overview": each appends

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from plugin.dashboard.i18n import day, money, translate
+from plugin.core.i18n import day, money, translate
 from plugin.program.earning import naive
 
 
