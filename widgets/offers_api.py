@@ -11,6 +11,7 @@ from flask import g, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from plugin import customers
+from plugin.core.i18n import chosen
 from plugin.core.models import OfferEvent
 from plugin.http.bodies import json_object
 from plugin.program import versions
@@ -65,7 +66,7 @@ def _customer():
 def _answer(cart: dict | None, lang: str | None):
     shop = g.shopper.shop
     _, program = versions.current(shop.id)
-    lang = offers.language(lang or request.args.get("lang"))
+    lang = chosen(lang or request.args.get("lang"))
     lines = onto_cart(shop.id, carts.as_order(cart))["lines"] if cart else None
     found = offers.build(shop, _customer(), program, lines=lines, lang=lang,
                          currency=(cart or {}).get("currency"))
