@@ -82,6 +82,20 @@ def _is_plural(key: str) -> bool:
     return key in _plurals()
 
 
+def template(lang: str, key: str) -> str:
+    """The message unformatted, placeholders and all, for a page script that fills them in."""
+    return translations(lang).gettext(key)
+
+
+def forms(lang: str, key: str) -> dict[str, str]:
+    """A plural message's forms by CLDR category (one, few, many, other), unformatted, for a
+    script that picks one with Intl.PluralRules; each is the form ``translate`` gives a number of
+    that category (a category of fractions only, like Russian "other", gets the form of 1.5)."""
+    rule = locale(lang).plural_form
+    samples = {rule(n): n for n in range(200, -1, -1)}
+    return {tag: translations(lang).ngettext(key, key, samples.get(tag, 2)) for tag in {*rule.tags, "other"}}
+
+
 def term(lang: str, group: str, value, fallback: str | None = None) -> str:
     """A data value's name (a ledger kind, an event status...), or the value itself when unnamed."""
     key = f"{group}.{value}"
