@@ -56,7 +56,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     from plugin.platforms.shopify import install
     from webhooks import judgeme, reviews, shopify
     from widgets import api as widget_api
-    from widgets import demo_store, offers_api, redeem_api, static_bp, transfers_api  # noqa: F401 - offers_api, redeem_api, transfers_api add routes to widget_api.bp
+    from widgets import demo_store, offers_api, redeem_api, static_bp, strings_api, transfers_api  # noqa: F401 - offers_api, redeem_api, strings_api, transfers_api add routes to widget_api.bp
     from widgets import games_api as widget_games  # noqa: F401 - adds routes to widget_api.bp
     from widgets import referrals_api as widget_referrals  # noqa: F401 - adds routes to widget_api.bp
 

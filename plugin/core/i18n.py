@@ -73,9 +73,20 @@ def translate(lang: str, key: str, **values) -> str:
 
 
 @functools.cache
-def _plurals() -> frozenset[str]:
+def _messages() -> tuple:
     with catalogue_path(DEFAULT).open("rb") as source:
-        return frozenset(m.id[0] for m in read_po(source) if m.pluralizable)
+        return tuple(message for message in read_po(source) if message.id)
+
+
+@functools.cache
+def _plurals() -> frozenset[str]:
+    return frozenset(m.id[0] for m in _messages() if m.pluralizable)
+
+
+def keys(prefix: str) -> list[str]:
+    """The catalogue's keys that start with ``prefix`` (widget., demo.), in catalogue order."""
+    return [m.id[0] if m.pluralizable else m.id for m in _messages()
+            if (m.id[0] if m.pluralizable else m.id).startswith(prefix)]
 
 
 def _is_plural(key: str) -> bool:

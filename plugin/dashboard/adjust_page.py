@@ -73,8 +73,8 @@ def field_errors(exc: LoyaltyError, reason: str) -> dict[str, str]:
     lang, out = g.lang, {}
     for name in exc.fields or {"_": [exc.message]}:
         if name == "points":
-            out[name] = translate(lang, "adjust.short" if isinstance(exc, adjustments.ShortOfPoints)
-                                  else "adjust.bad_points", most=adjustments.MAX_POINTS)
+            out[name] = (translate(lang, "adjust.short") if isinstance(exc, adjustments.ShortOfPoints)
+                         else translate(lang, "adjust.bad_points", most=adjustments.MAX_POINTS))
         elif name == "point_type":
             out[name] = translate(lang, "adjust.bad_type")
         elif name == "reason":
