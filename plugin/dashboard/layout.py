@@ -10,6 +10,7 @@ from plugin.core.errors import LoyaltyError
 from plugin.core.i18n import DEFAULT, LANGUAGES, day, moment, money, number, percent, term, translate
 from plugin.dashboard import bp
 from plugin.dashboard.auth import CSRF_FIELD, csrf_token
+from plugin.dashboard.problems import problem
 
 #: (label key, endpoint) in menu order. The manual adjustments page (plugin/ledger/adjustments.py) goes
 #: after "customers" and the analytics page (plugin/reports/analytics.py) after "overview": each appends
@@ -36,7 +37,8 @@ def helpers(lang: str) -> dict:
             "term": partial(term, lang),
             "num": partial(number, lang=lang), "money": partial(money, lang=lang),
             "percent": partial(percent, lang=lang),
-            "day": partial(day, lang=lang), "moment": partial(moment, lang=lang), "lang_url": lang_url}
+            "day": partial(day, lang=lang), "moment": partial(moment, lang=lang), "lang_url": lang_url,
+            "problem": partial(problem, lang)}
 
 
 @bp.context_processor
