@@ -6,9 +6,11 @@ from flask import g, render_template, request
 
 from plugin import customers, ledger, tiers
 from plugin.core.errors import NotFound
+from plugin.core.i18n import money, term
 from plugin.core.models import Customer, Event, Lot
 from plugin.dashboard import bp
 from plugin.dashboard.paging import cursor
+from plugin.dashboard.problems import problem
 from plugin.earn import referrals
 from plugin.program import versions
 
@@ -27,18 +29,18 @@ def customers_list():
                            next_before=page[-1].id if len(rows) > PAGE_SIZE else None)
 
 
-def rule_text(lot: Lot | None) -> str:
+def rule_text(lot: Lot | None, lang: str) -> str:
     """The rule behind a lot, from its snapshot: per-line rate and amount, then the notes."""
     if lot is None or not lot.rule:
         return ""
     earned = lot.rule.get("earned")
     if isinstance(earned, dict):
         currency = lot.rule.get("currency", "")
-        parts = [f"{line['rule']} · {line['amount']} {currency}".strip()
+        parts = [f"{line['rule']} · {money(line['amount'], currency, lang)}".strip()
                  for line in earned.get("lines", []) if line.get("rule") and not line.get("excluded")]
-        return "; ".join(parts + [str(note) for note in earned.get("notes", [])])
-    return ", ".join(f"{key}: {value}" for key, value in lot.rule.items()
-                     if not isinstance(value, dict | list))
+        return "; ".join(parts + [problem(lang, str(note)) for note in earned.get("notes", [])])
+    return ", ".join(f"{term(lang, 'rule', key)}: {term(lang, 'rule_value', value)}"
+                     for key, value in lot.rule.items() if not isinstance(value, dict | list))
 
 
 @bp.get("/customers/<platform_id>")
@@ -70,8 +72,8 @@ def customer_page(found: Customer, **extra) -> str:
     return render_template(
         "dashboard/customer.html", section="customers", customer=found,
         balances=ledger.balances(found), spendable=ledger.spendable(found),
-        open_lots=[(lot, rule_text(lot)) for lot in ledger.open_lots(found)],
-        entries=[(e, lots.get(e.lot_id), rule_text(lots.get(e.lot_id)), topics.get(e.event_id))
+        open_lots=[(lot, rule_text(lot, g.lang)) for lot in ledger.open_lots(found)],
+        entries=[(e, lots.get(e.lot_id), rule_text(lots.get(e.lot_id), g.lang), topics.get(e.event_id))
                  for e in page],
         next_before=page[-1].id if len(entries) > PAGE_SIZE else None,
         tier=tiers.progress(program, found),

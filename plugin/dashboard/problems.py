@@ -97,6 +97,10 @@ TEMPLATES: list[tuple[str, str]] = [
     ("at most {most} characters", "problem.reason_length"),
     ("no customer {value} in this shop", "problem.no_such_customer"),
     ("only {have} {type} points can be taken, not {want}", "problem.short"),
+    # the notes of an earning rule's snapshot (plugin.program.earning)
+    ("order below the minimum of {amount}", "note.min_order"),
+    ("first order: at least {points} points", "note.first_order"),
+    ("earning limit: {allowance} of {points} points", "note.limit"),
 ]
 FIELD = re.compile(r"^(?P<field>[a-z_]+): (?P<message>.+)$", re.DOTALL)
 
