@@ -42,7 +42,7 @@ HIDE = """([reasons, column]) => {
   document.querySelectorAll("code, pre, textarea, input, select").forEach(hide);
   if (!reasons) return;
   document.querySelectorAll(".loyalty__list li > span:nth-child(2)").forEach(hide);
-  for (const table of document.querySelectorAll("table")) {
+  for (const table of document.querySelectorAll("table:not(:has(td.error))")) {  // rejected rows are read
     const at = [...table.querySelectorAll("thead th")].findIndex((th) => th.textContent.trim() === column);
     if (at >= 0) for (const row of table.querySelectorAll("tbody tr")) hide(row.cells[at]);
   }
