@@ -17,8 +17,7 @@ from plugin.core.errors import Invalid
 from plugin.core.models import AdjustmentBatch, LedgerEntry, Lot
 from plugin.customers import shops
 from plugin.ledger import adjustments
-from plugin.program import versions
-from tests.conftest import admin_headers
+from tests.helpers import admin_headers, set_program
 
 PROGRAM = {
     "point_types": {"regular": {}, "premium": {"expiry": {"kind": "days", "days": 30}}},
@@ -30,9 +29,7 @@ STAFF = "anna@store.example"
 
 @pytest.fixture
 def program(shop):
-    clock.set_source(lambda: NOW)
-    with session():
-        versions.save(shop.id, PROGRAM, author="test")
+    set_program(shop, PROGRAM, NOW)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import redis
 from plugin.core.db import session
 from plugin.core.models import Customer, Event, LedgerEntry
 from plugin.pipeline import jobs, queue
-from tests.conftest import fixture_json
+from tests.helpers import fixture_json
 from webhooks import inbox
 from webhooks.topics import REGISTRY
 
