@@ -18,11 +18,12 @@ from widgets import (
     redeem_api,
     referrals_api,
     static_bp,
+    strings_api,
     transfers_api,
 )
 
 #: Every module with routes under /widget/v1; api first: its before_request identifies the shopper.
-MODULES = (api, offers_api, redeem_api, transfers_api, games_api, referrals_api)
+MODULES = (api, offers_api, redeem_api, transfers_api, games_api, referrals_api, strings_api)
 
 
 def init_app(app: Flask) -> None:

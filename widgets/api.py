@@ -27,6 +27,7 @@ ALLOW_HEADERS = ", ".join(("Authorization", "Content-Type", "Idempotency-Key",
                            identity.TOKEN_HEADER, identity.SHOP_HEADER))
 ALLOW_METHODS = "GET, POST, DELETE, OPTIONS"
 RECENT_ENTRIES = 10
+PUBLIC = {"widget_api.strings"}  # the same for everyone: no shopper to identify
 
 
 @routes.before_request
@@ -34,6 +35,8 @@ def identify_shopper() -> Response | None:
     """Answer a CORS preflight; otherwise decide who is asking (raises NotTrusted -> 401)."""
     if request.method == "OPTIONS":
         return current_app.response_class(status=204)
+    if request.endpoint in PUBLIC:
+        return None
     settings = runtime().settings
     g.shopper = identity.identify(runtime().vault, settings.shopify_api_secret,
                                   request.args.to_dict(flat=False), request.headers)

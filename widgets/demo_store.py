@@ -20,7 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 
 from plugin import customers
-from plugin.core import clock
+from plugin.core import clock, i18n
 from plugin.core.db import session
 from plugin.core.errors import LoyaltyError
 from plugin.core.models import Customer, Hold, Shop
@@ -57,28 +57,11 @@ CARTS = {  # (line id, product id, sku, title, unit price, quantity)
                (902, 7390000000304, "CEZVE-CU", "Турка медная", "1290.00", 1),
                (903, 7390000000305, "FILTER-100", "Фильтры бумажные", "190.00", 2)],
 }
-PAGE_TEXTS = {
-    "en": {"store": "Demo store", "checkout": "Checkout", "cart": "Your cart", "item": "Item", "qty": "Qty",
-           "price": "Price", "subtotal": "Subtotal", "tier_price": "{n} price −{d}%",
-           "discount": "Points discount", "total": "Total",
-           "place": "Place order", "placing": "Placing the order…", "placed": "Order {n} placed: {total}.",
-           "failed": "The order could not be placed:", "hold": "Points for the discount: {s}",
-           "statuses": {"held": "held", "committed": "committed", "released": "released"},
-           "signed_in": "Signed in as", "switch": "Shop as", "product": "Product page",
-           "add": "Go to checkout", "points": "Your points", "account": "My account",
-           "account_intro": "Your points, tier, invitations and badges."},
-    "ru": {"store": "Демо-магазин", "checkout": "Оформление заказа", "cart": "Ваша корзина", "item": "Товар",
-           "qty": "Кол-во", "price": "Цена", "subtotal": "Сумма", "tier_price": "Цена уровня «{n}» −{d}%",
-           "discount": "Скидка баллами",
-           "total": "Итого",
-           "place": "Оформить заказ", "placing": "Оформляем заказ…", "placed": "Заказ {n} оформлен: {total}.",
-           "failed": "Не удалось оформить заказ:", "hold": "Баллы за скидку: {s}",
-           "statuses": {"held": "зарезервированы", "committed": "списаны (committed)",
-                        "released": "возвращены"},
-           "signed_in": "Вы вошли как", "switch": "Войти как", "product": "Страница товара",
-           "add": "К оформлению заказа", "points": "Ваши баллы", "account": "Личный кабинет",
-           "account_intro": "Ваши баллы, уровень, приглашения и значки."},
-}
+#: The page's texts (catalogue keys demo.<name>); the page script fills in "placed" and "hold".
+PAGE_TEXTS = ("store", "checkout", "cart", "item", "qty", "price", "subtotal", "discount", "total", "place",
+              "placing", "placed", "failed", "hold", "signed_in", "switch", "product", "add", "points",
+              "account", "account_intro")
+STATUSES = ("held", "committed", "released")
 
 
 class InvalidCode(LoyaltyError):
@@ -132,7 +115,7 @@ def tier_price(shop: Shop, customer: str, cart: dict) -> dict | None:
     lang = shopper(customer)["lang"]
     name = tier["title"].get(lang) or tier["title"].get("en") or tier["id"]
     return {"percent": benefits["discount_percent"], "amount": benefits["discount"],
-            "label": PAGE_TEXTS[lang]["tier_price"].format(n=name, d=benefits["discount_percent"]),
+            "label": i18n.translate(lang, "demo.tier_price", n=name, d=benefits["discount_percent"]),
             "title": tier_sync.benefit_title(tier, "percent"),
             "shares": [str(Decimal(line["amount"]) - Decimal(after["amount"]))
                        for line, after in zip(order["lines"], paid, strict=True)]}
@@ -145,12 +128,17 @@ def totals(cart: dict, tier: dict | None) -> dict:
             "tier": tier and {"label": tier["label"], "amount": tier["amount"]}}
 
 
+def page_texts(lang: str) -> dict:
+    return {**{name: i18n.template(lang, "demo." + name) for name in PAGE_TEXTS},
+            "statuses": {status: i18n.template(lang, "demo.status." + status) for status in STATUSES}}
+
+
 def page(template: str, shop: Shop, customer: str, priced: bool = False):
     """A storefront page as ``customer``; ``priced``: with the checkout's figures for them."""
     who = shopper(customer)
     token = identity.issue_token(runtime().vault, shop, customer, TOKEN_TTL)
     others = [{"id": key, "name": value["name"]} for key, value in SHOPPERS.items() if key != customer]
-    texts = PAGE_TEXTS[who["lang"]]
+    texts = page_texts(who["lang"])
     cart = cart_of(who)
     figures = totals(cart, tier_price(shop, customer, cart)) if priced else None
     return render_template(template, shop=shop, customer=customer, shopper=who, token=token, t=texts,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
 
+from plugin.core.i18n import chosen
 from plugin.core.limits import StrictSchema
 from plugin.core.models import OfferEvent
 from plugin.http.bodies import json_object
@@ -58,7 +59,7 @@ OFFERS_IN, EVENT_IN, EVENTS_IN, OFFERS_OUT = OffersRequest(), EventRequest(), Ev
 def _answer(cart: dict | None, lang: str | None):
     shop = g.shopper.shop
     _, program = versions.current(shop.id)
-    lang = offers.language(lang or request.args.get("lang"))
+    lang = chosen(lang or request.args.get("lang"))
     lines = onto_cart(shop.id, carts.as_order(cart))["lines"] if cart else None
     found = offers.build(shop, g.shopper.customer(), program, lines=lines, lang=lang,
                          currency=(cart or {}).get("currency"))

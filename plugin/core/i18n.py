@@ -12,14 +12,14 @@ from __future__ import annotations
 import functools
 import io
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_currency_precision, get_currency_symbol, parse_pattern
 from babel.support import Translations
 
 LANGUAGES = ("en", "ru")
@@ -73,13 +73,38 @@ def translate(lang: str, key: str, **values) -> str:
 
 
 @functools.cache
-def _plurals() -> frozenset[str]:
+def _messages() -> tuple:
     with catalogue_path(DEFAULT).open("rb") as source:
-        return frozenset(m.id[0] for m in read_po(source) if m.pluralizable)
+        return tuple(message for message in read_po(source) if message.id)
+
+
+@functools.cache
+def _plurals() -> frozenset[str]:
+    return frozenset(m.id[0] for m in _messages() if m.pluralizable)
+
+
+def keys(prefix: str) -> list[str]:
+    """The catalogue's keys that start with ``prefix`` (widget., demo.), in catalogue order."""
+    return [m.id[0] if m.pluralizable else m.id for m in _messages()
+            if (m.id[0] if m.pluralizable else m.id).startswith(prefix)]
 
 
 def _is_plural(key: str) -> bool:
     return key in _plurals()
+
+
+def template(lang: str, key: str) -> str:
+    """The message unformatted, placeholders and all, for a page script that fills them in."""
+    return translations(lang).gettext(key)
+
+
+def forms(lang: str, key: str) -> dict[str, str]:
+    """A plural message's forms by CLDR category (one, few, many, other), unformatted, for a
+    script that picks one with Intl.PluralRules; each is the form ``translate`` gives a number of
+    that category (a category of fractions only, like Russian "other", gets the form of 1.5)."""
+    rule = locale(lang).plural_form
+    samples = {rule(n): n for n in range(200, -1, -1)}
+    return {tag: translations(lang).ngettext(key, key, samples.get(tag, 2)) for tag in {*rule.tags, "other"}}
 
 
 def term(lang: str, group: str, value, fallback: str | None = None) -> str:
@@ -116,11 +141,30 @@ def money(amount: Decimal | str, currency: str, lang: str) -> str:
     return f"{text} {currency}"
 
 
+def price(amount: Decimal, currency: str, lang: str) -> str:
+    """An amount as shoppers read it: CLDR's currency format with the symbol ($12.50, 12,50 $),
+    whole amounts without cents ($10), a currency without a symbol as its code (12.35 CAD)."""
+    amount = Decimal(amount)
+    places = 0 if amount == amount.to_integral_value() else get_currency_precision(currency)
+    amount = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if get_currency_symbol(currency, lang).isalpha():  # no symbol: Babel would glue the code on
+        digits = "#,##0" + ("." + "0" * places if places else "")
+        return f"{format_decimal(amount, format=digits, locale=lang)}\u00a0{currency}"
+    pattern = parse_pattern(locale(lang).currency_formats["standard"].pattern)
+    pattern.frac_prec = (places, places)
+    return pattern.apply(amount, locale(lang), currency=currency, currency_digits=False)
+
+
 def day(value: date | datetime | None, lang: str) -> str:
     """'Mar 1, 2026' or '1 мар. 2026 г.' (CLDR's medium date); empty for None."""
     if value is None:
         return ""
     return format_date(value, format="medium", locale=lang)
+
+
+def month_day(value: date | datetime, lang: str) -> str:
+    """'November 3' or '3 ноября' (CLDR's month and day)."""
+    return format_skeleton("MMMMd", value, locale=lang)
 
 
 def moment(value: datetime | None, lang: str) -> str:

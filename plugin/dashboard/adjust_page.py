@@ -12,9 +12,9 @@ import secrets
 from flask import g, redirect, request, url_for
 
 from plugin.core.errors import LoyaltyError
+from plugin.core.i18n import translate
 from plugin.core.models import Customer, LedgerEntry
 from plugin.dashboard.customers_page import customer_page, find
-from plugin.dashboard.i18n import translate
 from plugin.http.routes import Routes
 from plugin.ledger import adjustments
 from plugin.program import versions
@@ -75,8 +75,8 @@ def field_errors(exc: LoyaltyError, reason: str) -> dict[str, str]:
     lang, out = g.lang, {}
     for name in exc.fields or {"_": [exc.message]}:
         if name == "points":
-            out[name] = translate(lang, "adjust.short" if isinstance(exc, adjustments.ShortOfPoints)
-                                  else "adjust.bad_points", most=adjustments.MAX_POINTS)
+            out[name] = (translate(lang, "adjust.short") if isinstance(exc, adjustments.ShortOfPoints)
+                         else translate(lang, "adjust.bad_points", most=adjustments.MAX_POINTS))
         elif name == "point_type":
             out[name] = translate(lang, "adjust.bad_type")
         elif name == "reason":

@@ -15,7 +15,7 @@ from marshmallow import EXCLUDE, ValidationError
 from plugin.admin.analytics_api import DEFAULT_DAYS, TABLES, RangeArgs, date_range, table_csv
 from plugin.core import clock
 from plugin.core.errors import Invalid, NotFound
-from plugin.dashboard.i18n import translate
+from plugin.core.i18n import translate
 from plugin.dashboard.layout import NAV
 from plugin.http.routes import Routes
 from plugin.program import versions

@@ -10,8 +10,8 @@ from __future__ import annotations
 from flask import g, redirect, render_template, request, url_for
 
 from plugin.core.errors import Invalid, LoyaltyError
+from plugin.core.i18n import translate
 from plugin.dashboard.adjust_page import fresh_key
-from plugin.dashboard.i18n import translate
 from plugin.dashboard.layout import NAV
 from plugin.dashboard.paging import PAGE_SIZE, cursor, split
 from plugin.dashboard.upload import csv_text, file_error

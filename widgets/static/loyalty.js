@@ -7,54 +7,9 @@
 (() => {
   "use strict";
   const SRC = document.currentScript && document.currentScript.src;
-  const TEXTS = {
-    en: {
-      title: "Your points", loading: "Loading…", available: "{p} available", pending: "{p} pending",
-      earn: "You will earn {p} with this order", earnProduct: "Earn {p} with this purchase",
-      spend: "Points to spend", worth: "{p} = {m} off", redeem: "Apply discount", cancel: "Cancel",
-      applied: "Discount {m} applied", code: "Code: {c}", held: "{p} on hold until {t}",
-      none: "No points can pay for this cart yet", join: "Join our rewards program",
-      signin: "Sign in to earn and spend points.", rate: "{p} for every {m} spent",
-      signup: "+{p} for joining", expiring: "{p} expire on {d}", offers: "For you",
-      history: "Recent activity", used: "Your discount was used on your order.",
-      back: "Your held points are back.",
-      returning: "The code is being withdrawn; your points come back once it is.", error: "Something went wrong. Please try again.",
-      auth: "Please sign in again.", not_enough_points: "You do not have that many points.",
-      cannot_redeem: "These points cannot pay for this cart.",
-      tier: "Tier: {n}", next: "{v} to {n}", top: "Top tier", invite: "Invite friends",
-      inviteText: "A friend gets {f}, you get {r}", link: "Your link", copy: "Copy", copied: "Link copied",
-      share: "Share", email: "Email", give: "Give points to a friend", to: "Email or customer ID",
-      amount: "Points", send: "Send points", sent: "{p} sent to {to}", badges: "Badges", earned: "earned",
-      notYet: "not yet", challenges: "Challenges", until: "until {d}", quests: "Quests",
-      order: "Place an order", review: "Write a review", done: "done", rules: "Program rules",
-      perk: "{n} price: −{d}% ({m})", ship: "Free shipping for you", shipFrom: "Free shipping: {m} to go",
-    },
-    ru: {
-      title: "Ваши баллы", loading: "Загрузка…", available: "Доступно: {p}", pending: "Ожидают начисления: {p}",
-      earn: "За этот заказ вы получите {p}", earnProduct: "За эту покупку — {p}",
-      spend: "Сколько баллов списать", worth: "{p} = скидка {m}", redeem: "Применить скидку",
-      cancel: "Отменить", applied: "Скидка {m} применена", code: "Код: {c}",
-      held: "{p} зарезервировано до {t}", none: "Для этой корзины пока нет доступных баллов",
-      join: "Вступайте в программу лояльности", signin: "Войдите, чтобы копить и тратить баллы.",
-      rate: "{p} за каждые {m}", signup: "+{p} за регистрацию", expiring: "{p} сгорят {d}",
-      offers: "Для вас", history: "История", used: "Скидка использована в заказе.",
-      back: "Зарезервированные баллы вернулись.",
-      returning: "Код отзывается; баллы вернутся, как только он перестанет действовать.", error: "Что-то пошло не так. Попробуйте ещё раз.",
-      auth: "Войдите снова.", not_enough_points: "У вас нет столько баллов.",
-      cannot_redeem: "Эти баллы нельзя списать для этой корзины.",
-      tier: "Уровень: {n}", next: "До уровня «{n}»: {v}", top: "Высший уровень", invite: "Пригласить друзей",
-      inviteText: "Друг получит {f}, вы — {r}", link: "Ваша ссылка", copy: "Копировать",
-      copied: "Ссылка скопирована", share: "Поделиться", email: "Эл. почта", give: "Подарить баллы другу",
-      to: "Email или ID покупателя", amount: "Баллы", send: "Отправить баллы", sent: "{p} отправлено: {to}",
-      badges: "Значки", earned: "получен", notYet: "ещё нет", challenges: "Задания", until: "до {d}",
-      quests: "Квесты", order: "Сделать заказ", review: "Написать отзыв", done: "выполнено",
-      rules: "Правила программы",
-      perk: "Цена уровня «{n}»: −{d}% ({m})", ship: "Доставка для вас бесплатна",
-      shipFrom: "До бесплатной доставки: {m}",
-    },
-  };
-  const WORDS = {en: {one: "point", other: "points"}, ru: {one: "балл", few: "балла", many: "баллов", other: "балла"}};
-  const ORDERS = {en: {one: "order", other: "orders"}, ru: {one: "заказ", few: "заказа", many: "заказов", other: "заказа"}};
+  // The texts come from the server's catalogue (GET /widget/v1/strings?lang=), one fetch per language.
+  // Keys named by data, not in a this.t("...") call: i18n-keys: not_enough_points cannot_redeem order review
+  const STRINGS = {};
   const LINE_KEYS = ["line_id", "product_id", "sku", "vendor", "product_type", "tags", "quantity", "price",
     "discount", "on_sale", "gift_card"];
   let seq = 0;
@@ -73,8 +28,7 @@
     constructor(root) {
       const d = (this.d = root.dataset);
       this.root = root;
-      const lang = (d.lang || document.documentElement.lang || "en").slice(0, 2).toLowerCase();
-      this.lang = TEXTS[lang] ? lang : "en";
+      this.lang = (d.lang || document.documentElement.lang || "en").slice(0, 2).toLowerCase();
       this.mode = d.mode || "checkout";
       this.api = (d.api || (SRC ? new URL(SRC).origin : location.origin)).replace(/\/+$/, "") + "/widget/v1";
       this.id = "loyalty-" + ++seq;
@@ -83,19 +37,31 @@
       this.note = "";
       root.classList.add("loyalty", "loyalty--" + this.mode);
       root.addEventListener("loyalty:refresh", () => this.load());
-      root.replaceChildren(node("p", "loyalty__muted", this.t("loading")));
+      root.replaceChildren(node("p", "loyalty__muted", "…"));
+      this.ready = this.strings().then(() => root.replaceChildren(node("p", "loyalty__muted", this.t("loading"))));
       this.load();
     }
 
+    strings() {
+      const lang = this.lang;
+      STRINGS[lang] = STRINGS[lang] || fetch(this.api + "/strings?lang=" + encodeURIComponent(lang), {credentials: "omit"})
+        .then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
+      return STRINGS[lang].then((s) => {
+        this.S = {texts: s.texts || {}, plurals: s.plurals || {}};
+        if (s.lang) this.lang = s.lang;
+      });
+    }
+
     t(key, vars) {
-      let s = this.d["text" + key[0].toUpperCase() + key.slice(1)] || TEXTS[this.lang][key] || TEXTS.en[key];
+      let s = this.d["text" + key[0].toUpperCase() + key.slice(1)] || this.S.texts[key] || key;
       for (const k in vars || {}) s = s.split("{" + k + "}").join(vars[k]);
       return s;
     }
 
     pts(n, words) {
-      const w = (words || WORDS)[this.lang];
-      return new Intl.NumberFormat(this.lang).format(n) + " " + (w[new Intl.PluralRules(this.lang).select(n)] || w.other);
+      const forms = this.S.plurals[words || "points"] || {};
+      const form = forms[new Intl.PluralRules(this.lang).select(n)] || forms.other || "{n}";
+      return form.split("{n}").join(new Intl.NumberFormat(this.lang).format(n));
     }
 
     money(amount, currency) {
@@ -146,6 +112,7 @@
     }
 
     async load() {
+      await this.ready;
       this.root.setAttribute("aria-busy", "true");
       try {
         const cart = this.cart();
@@ -318,7 +285,7 @@
       line.append(node("strong", null, this.t("tier", {n: this.name(p.tier.title) || p.tier.id})));
       const v = Number(p.to_next), metric = p.metric;
       const left = nxt && this.t("next", {n: this.name(nxt.title) || nxt.id, v: metric === "orders"
-        ? this.pts(v, ORDERS) : metric === "amount_spent" ? this.money(v) : this.pts(v)});
+        ? this.pts(v, "orders") : metric === "amount_spent" ? this.money(v) : this.pts(v)});
       if (this.mode !== "account" || !nxt) {
         line.append(node("span", "loyalty__muted", " · " + (left || this.t("top"))));
         return box.append(line);
