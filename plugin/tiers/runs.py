@@ -8,6 +8,7 @@ import logging
 from plugin.core import clock
 from plugin.core.db import session, write_transaction
 from plugin.core.models import Customer, Shop, TierRun
+from plugin.pipeline import queue
 from plugin.program import versions
 from plugin.tiers.levels import evaluate_batch
 
