@@ -10,7 +10,6 @@ the store (``assigned``) is never moved by evaluation. Shop-wide re-evaluations 
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -21,8 +20,6 @@ from plugin.core import clock
 from plugin.core.db import database, locking
 from plugin.core.models import Customer, CustomerTier, Notice, Order, TierChange
 from plugin.program import timing, versions
-
-log = logging.getLogger(__name__)
 
 CENT = Decimal("0.0001")
 WARNING = "tier_downgrade_warning"
