@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from plugin.core.models import Shop
-from plugin.pipeline import queue
+from plugin.pipeline import jobs, queue
 from webhooks import inbox
 from webhooks.mapped import Mapped
 from webhooks.readers import UNSTORABLE, storable
@@ -22,5 +22,5 @@ def accept(shop: Shop, platform: str, topic: str, delivery_id: str, raw: bytes, 
         return jsonify(status=event.status, event_id=event.id, error=mapped.note), 200
     if event.status != "pending":
         return jsonify(status=event.status, event_id=event.id), 200
-    queue.ring(shop.id)
+    queue.ring(shop.id, jobs.apply_pending)
     return jsonify(status="accepted", event_id=event.id), 200

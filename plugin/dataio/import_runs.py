@@ -10,6 +10,7 @@ from plugin.core.db import session
 from plugin.core.errors import NotFound
 from plugin.core.models import ImportRun
 from plugin.dataio import imports
+from plugin.pipeline import queue
 
 log = logging.getLogger(__name__)
 
@@ -18,17 +19,10 @@ def start(shop_id: int, text: str, *, dry_run: bool, filename: str = "",
           actor: str | None = None) -> ImportRun:
     """Check the header (a clear 422 now, not a failed job later), record the run and have it done:
     by an RQ worker with Redis, here and now without."""
-    from plugin.pipeline import queue
-
     total = len(csvfile.read(text, imports.COLUMNS, one_of=("customer_id", "email")).rows)
     run = ImportRun.create(shop=shop_id, dry_run=dry_run, filename=filename[:255], body=text, actor=actor,
                            file_hash=csvfile.digest(text), total=total, created_at=clock.now())
-    if queue.connection() is None:
-        run_import(run.id)
-    else:
-        queue.queue(queue.PERIODIC_QUEUE).enqueue(
-            run_import, run.id, retry=queue.RETRY, job_timeout=3600, result_ttl=3600,
-            failure_ttl=7 * 86400, job_id=f"import-{shop_id}-{run.id}")
+    queue.enqueue_or_run(run_import, run.id, job_id=f"import-{shop_id}-{run.id}")
     return ImportRun.get_by_id(run.id)
 
 

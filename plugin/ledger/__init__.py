@@ -1,30 +1,14 @@
-"""The only code that moves points: the book of entries, lots and balances (book), and what builds on it:
-reversal, expiry, transfers, manual and bulk adjustments, and the audit of the invariants.
+"""The only code that moves points: the book of entries, lots and balances (book: grants; debits:
+reversals, spends, restores, charges, expiry; handover: transfers between shoppers; reads), and
+what builds on it: reversal, expiry, transfers, manual and bulk adjustments, and the audit of the invariants.
 
 It imports core/ and program/ only; everything that reacts to a movement subscribes to the
-facts it publishes (plugin.pipeline.bus) instead of being called from here."""
+facts it publishes (plugin.core.bus) instead of being called from here."""
 
-from plugin.ledger.book import (
-    DEBT,
-    REGULAR,
-    TRANSFER,
-    Grant,
-    LedgerError,
-    ShortOfPoints,
-    balances,
-    charge,
-    debit,
-    entries,
-    expire,
-    grant,
-    grant_many,
-    open_lots,
-    restore,
-    spend,
-    spendable,
-    transfer,
-    transfer_done,
-)
+from plugin.ledger.book import DEBT, REGULAR, Grant, LedgerError, ShortOfPoints, grant, grant_many
+from plugin.ledger.debits import charge, debit, expire, restore, spend
+from plugin.ledger.handover import TRANSFER, transfer, transfer_done
+from plugin.ledger.reads import balances, entries, open_lots, spendable
 
 __all__ = [
     "DEBT",

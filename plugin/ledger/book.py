@@ -1,7 +1,8 @@
-"""The only code that moves points: append-only entries, their lots and the balance, together.
+"""The book: grants of new lots, and the entries and balance every movement writes together.
 
 Every function here runs inside the caller's ``database.atomic()``: the entries, the lots and the
-materialized balance land together or not at all. Each operation carries an idempotency key
+materialized balance land together or not at all, and each movement publishes its fact
+(plugin.core.facts, ``points.*``) in that same transaction. Each operation carries an idempotency key
 (unique per shop); replaying it changes nothing.
 """
 
@@ -12,7 +13,7 @@ from datetime import datetime
 
 import peewee
 
-from plugin.core import clock, reasons
+from plugin.core import bus, clock, facts, reasons
 from plugin.core.db import insert_rows, locking
 from plugin.core.models import Balance, Customer, LedgerEntry, Lot
 
@@ -106,11 +107,14 @@ def grant_many(shop_id: int, grants: list[Grant], *, kind: str) -> dict[str, int
     Customer.update(
         lifetime_earned=Customer.lifetime_earned + peewee.Case(Customer.id, list(per_customer.items()), 0)
     ).where(Customer.id.in_(list(per_customer))).execute()
-    _pay_debts(shop_id, todo, lots, now)
-    return {item.key: lots[item.key] for item in todo}
+    pay_debts(shop_id, todo, lots, now)
+    written = {item.key: lots[item.key] for item in todo}
+    bus.publish(facts.PointsMoved(facts.POINTS_EARNED, shop_id, kind, lots=written,
+                                  points=sum(item.points for item in todo)))
+    return written
 
 
-def _pay_debts(shop_id: int, grants: list[Grant], lots: dict[str, int], now: datetime) -> None:
+def pay_debts(shop_id: int, grants: list[Grant], lots: dict[str, int], now: datetime) -> None:
     """Move points from new lots into the same customers' debt lots (no change to the balance)."""
     debts = list(locking(Lot.select().where(
         (Lot.shop == shop_id) & (Lot.source == DEBT) & (Lot.remaining < 0)
@@ -132,217 +136,16 @@ def _pay_debts(shop_id: int, grants: list[Grant], lots: dict[str, int], now: dat
                     idempotency_key=f"{item.key}:settle-{suffix}", created_at=now).execute()
 
 
-def debit(lot: Lot, points: int, *, kind: str, key: str, spill: bool = False,
-          allow_debt: bool = False, event_id: int | None = None, actor: str | None = None,
-          reason: reasons.Reason | str = "") -> int:
-    """Take up to ``points``: from ``lot`` first, then (``spill``) from the customer's other open
-    lots of its type, soonest to expire first; with ``allow_debt`` the rest becomes a debt.
-
-    Returns what was taken from lots and debt together. Lots are locked first, so two workers
-    cannot take the same points.
-    """
-    _check_debit(points)
-    if already_done(lot.shop_id, key):
-        return 0
-    query = Lot.select().where((Lot.id == lot.id) & (Lot.remaining > 0))
-    if spill:
-        query = (Lot.select().where((Lot.customer == lot.customer_id) & (Lot.point_type == lot.point_type)
-                                    & (Lot.remaining > 0))
-                 .order_by((Lot.id != lot.id), Lot.expires_at.is_null(), Lot.expires_at, Lot.id))
-    now = clock.now()
-    left, n = _take(locking(query), points, kind, key, event_id, actor, reason, now)
-    if left and allow_debt:
-        debt = _debt_lot(lot, now)
-        Lot.update(remaining=Lot.remaining - left).where(Lot.id == debt.id).execute()
-        _entry(debt, -left, kind, key if n == 0 else f"{key}/{n}", event_id, actor,
-               reasons.in_debt(reason), now)
-        left = 0
-    return points - left
-
-
-def spend(customer: Customer, point_type: str, points: int, *, key: str, kind: str = "spend",
-          actor: str | None = None, reason: reasons.Reason | str = "") -> dict[int, int] | None:
-    """Spend exactly ``points`` of a type, soonest-to-expire lots first, never pending ones.
-
-    All or nothing: raises LedgerError when fewer points are spendable. Returns {lot id: points
-    taken}, or None when the key was already used (the spend happened before). A redemption's
-    hold is a spend of kind "hold" that ``restore`` can give back to the same lots.
-    """
-    _check_debit(points)
-    if already_done(customer.shop_id, key):
-        return None
-    now = clock.now()
-    lots = list(locking(
-        Lot.select().where((Lot.customer == customer.id) & (Lot.point_type == point_type)
-                           & (Lot.remaining > 0) & (Lot.pending_until.is_null() | (Lot.pending_until <= now)))
-        .order_by(Lot.expires_at.is_null(), Lot.expires_at, Lot.id)))
-    available = sum(lot.remaining for lot in lots)
-    if available < points:
-        raise LedgerError(f"only {available} {point_type} points can be spent, not {points}")
-    taken: dict[int, int] = {}
-    left = points
-    for lot in lots:
-        if left == 0:
-            break
-        taken[lot.id] = min(left, lot.remaining)
-        left -= taken[lot.id]
-    _take(lots, points, kind, key, None, actor, reason, now)
-    return taken
-
-
-def restore(shop_id: int, taken: dict[int, int], *, kind: str, key: str, reason: reasons.Reason | str = "",
-            actor: str | None = None) -> bool:
-    """Give points back to the lots they were taken from (a released hold); False on a replay."""
-    if already_done(shop_id, key):
-        return False
-    now, amounts = clock.now(), {int(lot_id): int(points) for lot_id, points in taken.items()}  # JSON keys
-    for n, lot in enumerate(locking(Lot.select().where(Lot.id.in_(list(amounts))).order_by(Lot.id))):
-        points = amounts[lot.id]
-        Lot.update(remaining=Lot.remaining + points).where(Lot.id == lot.id).execute()
-        _entry(lot, points, kind, key if n == 0 else f"{key}/{n}", None, actor, reason, now)
-    return True
-
-
-def charge(customer_id: int, shop_id: int, point_type: str, points: int, *, key: str, kind: str,
-           reason: reasons.Reason | str = "", allow_debt: bool = False,
-           event_id: int | None = None) -> dict[int, int] | None:
-    """Take up to ``points`` of the customer's spendable points, soonest to expire first; with
-    ``allow_debt`` the rest becomes a debt. Returns {lot id: points taken} (the debt lot too), or
-    None when the key was already used. A late-paid redemption is charged this way."""
-    _check_debit(points)
-    if already_done(shop_id, key):
-        return None
-    now = clock.now()
-    lots = list(locking(
-        Lot.select().where((Lot.customer == customer_id) & (Lot.point_type == point_type)
-                           & (Lot.remaining > 0) & (Lot.pending_until.is_null() | (Lot.pending_until <= now)))
-        .order_by(Lot.expires_at.is_null(), Lot.expires_at, Lot.id)))
-    taken, left = {}, points
-    for lot in lots:
-        if left == 0:
-            break
-        taken[lot.id] = min(left, lot.remaining)
-        left -= taken[lot.id]
-    _, n = _take(lots, points, kind, key, event_id, None, reason, now)
-    if left and allow_debt:
-        debt = _debt_lot(Lot(shop=shop_id, customer=customer_id, point_type=point_type), now)
-        Lot.update(remaining=Lot.remaining - left).where(Lot.id == debt.id).execute()
-        _entry(debt, -left, kind, key if n == 0 else f"{key}/{n}", event_id, None,
-               reasons.in_debt(reason), now)
-        taken[debt.id] = left
-    return taken
-
-
 class ShortOfPoints(LedgerError):
     """Fewer spendable points than a movement needs; nothing was moved."""
 
 
-TRANSFER = "transfer"
-
-
-def transfer_done(shop_id: int, key: str) -> bool:
-    """True when a transfer with this idempotency key has been written for the shop."""
-    return already_done(shop_id, f"{TRANSFER}:{key}")
-
-
-def transfer(sender: Customer, recipient: Customer, point_type: str, points: int, *,
-             key: str) -> list[int]:
-    """Give ``points`` of a type from one shopper to another of the same shop; returns the
-    recipient's new lot ids (the same ids again when the key was already used).
-
-    All or nothing (ShortOfPoints). The sender's spendable, unexpired lots are locked and taken
-    soonest to expire first; each source lot becomes a lot of the recipient with the same point
-    type, points and expiry (source ``transfer:<key>``). Entries of kind "transfer" are negative
-    on the sender's lots and positive on the new ones; nothing is created or destroyed.
-    """
-    _check_debit(points)
-    base = f"{TRANSFER}:{key}"
-    if len(base) > Lot.source.max_length:
-        raise LedgerError(f"a transfer key is at most {Lot.source.max_length - len(TRANSFER) - 1} characters")
-    if sender.shop_id != recipient.shop_id:
-        raise LedgerError("points can only be given to a shopper of the same store")
-    if sender.id == recipient.id:
-        raise LedgerError("a shopper cannot give points to themselves")
-    now = clock.now()
-    lots = list(locking(
-        Lot.select().where((Lot.customer == sender.id) & (Lot.point_type == point_type) & (Lot.remaining > 0)
-                           & (Lot.pending_until.is_null() | (Lot.pending_until <= now))
-                           & (Lot.expires_at.is_null() | (Lot.expires_at > now)))
-        .order_by(Lot.expires_at.is_null(), Lot.expires_at, Lot.id)))
-    if already_done(sender.shop_id, base):  # read after the lock: a concurrent retry has committed
-        return _transferred(sender, recipient, point_type, points, base)
-    available = sum(lot.remaining for lot in lots)
-    if available < points:
-        raise ShortOfPoints(f"only {available} {point_type} points can be given, not {points}")
-    moves, left = [], points
-    for lot in lots:
-        if left == 0:
-            break
-        moves.append((lot, min(left, lot.remaining), f"{base}:to/{len(moves)}"))
-        left -= moves[-1][1]
-    shop_id = sender.shop_id
-    Lot.insert_many([
-        {"shop": shop_id, "customer": recipient.id, "point_type": point_type, "source": base,
-         "key": new_key, "original": taken, "remaining": taken, "program_version": lot.program_version,
-         "rule": {"transfer": {"from": sender.platform_id, "lot": lot.id}},
-         "pending_until": None, "expires_at": lot.expires_at, "created_at": now}
-        for lot, taken, new_key in moves
-    ]).execute()
-    created = dict(Lot.select(Lot.key, Lot.id).where(
-        (Lot.shop == shop_id) & Lot.key.in_([new_key for _, _, new_key in moves])).tuples())
-    rows = []
-    for n, (lot, taken, new_key) in enumerate(moves):
-        Lot.update(remaining=Lot.remaining - taken).where(Lot.id == lot.id).execute()
-        rows.append({"customer": sender.id, "lot": lot.id, "delta": -taken,
-                     "idempotency_key": base if n == 0 else f"{base}/{n}",
-                     **reasons.columns(reasons.transfer_out())})
-        rows.append({"customer": recipient.id, "lot": created[new_key], "delta": taken,
-                     "idempotency_key": new_key, **reasons.columns(reasons.transfer_in())})
-    LedgerEntry.insert_many([{**row, "shop": shop_id, "point_type": point_type, "kind": TRANSFER,
-                              "created_at": now} for row in rows]).execute()
-    for customer_id, delta in sorted(((sender.id, -points), (recipient.id, points))):  # id order: no deadlock
-        (Balance.insert(shop=shop_id, customer=customer_id, point_type=point_type, points=delta)
-         .on_conflict(conflict_target=[Balance.customer, Balance.point_type],
-                      update={Balance.points: Balance.points + delta})
-         .execute())
-    _pay_debts(shop_id, [Grant(recipient.id, taken, base, {}, new_key, point_type)
-                         for _, taken, new_key in moves], created, now)
-    return [created[new_key] for _, _, new_key in moves]
-
-
-def _transferred(sender: Customer, recipient: Customer, point_type: str, points: int,
-                 base: str) -> list[int]:
-    """The lots of a transfer already written under this key, if it was this very transfer."""
-    first = LedgerEntry.get((LedgerEntry.shop == sender.shop_id) & (LedgerEntry.idempotency_key == base))
-    lots = list(Lot.select().where((Lot.customer == recipient.id) & (Lot.source == base)).order_by(Lot.id))
-    if (first.customer_id != sender.id or first.kind != TRANSFER or not lots
-            or lots[0].point_type != point_type or sum(lot.original for lot in lots) != points):
-        raise LedgerError("this idempotency key was already used for another movement")
-    return [lot.id for lot in lots]
-
-
-def expire(lot: Lot, *, now: datetime) -> int:
-    """Remove what is left of a lot past its expiry with one "expire" entry; returns the points.
-
-    The lot is locked and read again, so a concurrent spend and the expiry never take the same
-    points; a lot not yet due, already empty, already expired or holding a debt is left alone.
-    """
-    key = f"expire:{lot.id}"
-    current = locking(Lot.select().where(Lot.id == lot.id)).first()
-    if (current is None or current.source == DEBT or current.remaining <= 0
-            or current.expires_at is None or current.expires_at > now
-            or already_done(current.shop_id, key)):
-        return 0
-    _take([current], current.remaining, "expire", key, None, None, reasons.expired(current.expires_at), now)
-    return current.remaining
-
-
-def _check_debit(points) -> None:
+def check_debit(points) -> None:
     if not isinstance(points, int) or isinstance(points, bool) or points <= 0:
         raise LedgerError(f"a debit must be a positive whole number of points, got {points!r}")
 
 
-def _take(lots, points: int, kind: str, key: str, event_id, actor, reason, now) -> tuple[int, int]:
+def take(lots, points: int, kind: str, key: str, event_id, actor, reason, now) -> tuple[int, int]:
     """Take from the lots in order; returns (points still to take, entries written)."""
     left, n = points, 0
     for source in lots:
@@ -350,12 +153,12 @@ def _take(lots, points: int, kind: str, key: str, event_id, actor, reason, now) 
             break
         taken = min(left, source.remaining)
         Lot.update(remaining=Lot.remaining - taken).where(Lot.id == source.id).execute()
-        _entry(source, -taken, kind, key if n == 0 else f"{key}/{n}", event_id, actor, reason, now)
+        entry(source, -taken, kind, key if n == 0 else f"{key}/{n}", event_id, actor, reason, now)
         left, n = left - taken, n + 1
     return left, n
 
 
-def _debt_lot(like: Lot, now: datetime) -> Lot:
+def debt_lot(like: Lot, now: datetime) -> Lot:
     key = f"debt:{like.customer_id}:{like.point_type}"
     lot = Lot.get_or_none((Lot.shop == like.shop_id) & (Lot.key == key))
     if lot is None:
@@ -365,7 +168,7 @@ def _debt_lot(like: Lot, now: datetime) -> Lot:
     return lot
 
 
-def _entry(lot: Lot, delta: int, kind: str, key: str, event_id, actor, reason, now) -> None:
+def entry(lot: Lot, delta: int, kind: str, key: str, event_id, actor, reason, now) -> None:
     LedgerEntry.insert(
         shop=lot.shop_id, customer=lot.customer_id, lot=lot.id, point_type=lot.point_type,
         delta=delta, kind=kind, event=event_id, actor=actor, **reasons.columns(reason), idempotency_key=key,
@@ -378,35 +181,3 @@ def _entry(lot: Lot, delta: int, kind: str, key: str, event_id, actor, reason, n
         .execute()
     )
 
-
-def balances(customer: Customer) -> dict[str, int]:
-    """Points per point type (pending included), from the materialized balance."""
-    rows = Balance.select(Balance.point_type, Balance.points).where(Balance.customer == customer.id)
-    return {row.point_type: row.points for row in rows}
-
-
-def spendable(customer: Customer) -> dict[str, int]:
-    """Points per type that can be spent now: open lots past their pending period."""
-    now = clock.now()
-    rows = (Lot.select(Lot.point_type, peewee.fn.SUM(Lot.remaining))
-            .where((Lot.customer == customer.id) & (Lot.remaining != 0)
-                   & (Lot.pending_until.is_null() | (Lot.pending_until <= now)))
-            .group_by(Lot.point_type).tuples())
-    return {point_type: int(total) for point_type, total in rows}
-
-
-def open_lots(customer: Customer) -> peewee.Select:
-    """Lots that still hold points, soonest to expire first (never-expiring last)."""
-    return (
-        Lot.select()
-        .where((Lot.customer == customer.id) & (Lot.remaining > 0))
-        .order_by(Lot.expires_at.is_null(), Lot.expires_at, Lot.id)
-    )
-
-
-def entries(customer: Customer, *, before: int | None = None, limit: int = 50) -> list[LedgerEntry]:
-    """Newest-first page of a customer's ledger; ``before`` is the id cursor from the last page."""
-    query = LedgerEntry.select().where(LedgerEntry.customer == customer.id)
-    if before is not None:
-        query = query.where(LedgerEntry.id < before)
-    return list(query.order_by(LedgerEntry.id.desc()).limit(limit))

@@ -3,6 +3,9 @@
 Each handler returns the event's new status: ``applied``, or ``waiting`` when it needs an order
 that has not been applied yet (a refund that overtook its order). Replays are harmless: every
 movement carries an idempotency key derived from the business fact, not from the delivery.
+What else reacts (referrals, redemption, tiers, games) is not called from here: the appliers
+publish facts (plugin.core.facts) on the bus inside the transaction, and plugin.pipeline.bootstrap
+wires who handles them.
 """
 
 from __future__ import annotations
@@ -11,16 +14,16 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
-from plugin import customers, ledger, privacy, tiers
-from plugin.core import clock, reasons
+from plugin import customers, ledger, privacy
+from plugin.core import bus, clock, facts, reasons
 from plugin.core.db import locking
 from plugin.core.models import Customer, Event, Order, Shop
-from plugin.earn import games, referrals, reviews
+from plugin.earn import reviews
 from plugin.ledger import reversal
 from plugin.program import earning, money, timing, versions
 from plugin.program.catalog import onto_orders, product_deleted, product_updated
+from plugin.program.multipliers import multiplied, multipliers
 from plugin.program.order_points import allowances, earned
-from plugin.spend import redemption
 
 APPLIED, WAITING = "applied", "waiting"
 
@@ -50,7 +53,7 @@ def orders_paid(shop_id: int, events: list[Event]) -> None:
     returning = {cid for (cid,) in Order.select(Order.customer).where(
         Order.customer.in_(ids)).distinct().tuples()} if ids else set()
     allowance = allowances(program, ids)
-    factors = tiers.multipliers(program, ids)
+    factors = multipliers(program, ids)
     now = clock.now()
     grants, rows = [], []
     for event in events:
@@ -86,18 +89,13 @@ def orders_paid(shop_id: int, events: list[Event]) -> None:
         row["lot"] = lots.get(row["lot"])
         row["earned"] = row["earned"] if row["lot"] else 0
     Order.insert_many(rows).execute()
-    referrals.on_orders(shop_id, program, version, rows, {e.payload["order_id"]: e.id for e in events})
-    for event in events:  # the points a discount code used are now spent for good
-        redemption.commit(shop_id, event.payload.get("discount_codes") or [], event.payload["order_id"],
-                          event_id=event.id, amounts=event.payload.get("discount_amounts"))
     # Refunds and cancellations that overtook these orders can be applied now.
     Event.update(status="pending").where(
         (Event.shop == shop_id) & (Event.status == WAITING)
         & Event.subject.in_([row["platform_id"] for row in rows])
     ).execute()
-    tiers.evaluate_many(shop_id, ids, now=now, current=(version, program))  # upgrades at once
-    for customer in buyers.values():  # badges, challenges and quests count the same orders
-        games.on_event("order.paid", customer, program=program, version=version)
+    bus.publish(facts.OrdersApplied(shop_id, version, program, now, rows,
+                                    {e.payload["order_id"]: e.id for e in events}, list(buyers.values())))
 
 
 def _when(order: dict, default: datetime) -> datetime:
@@ -125,6 +123,7 @@ def order_refunded(event: Event) -> str:
     _settle(order, event, key=f"refund:{data['refund_id']}",
             reason=reasons.refund(data["refund_id"], money(refunded_total), money(order.eligible),
                                   order.currency))
+    bus.publish(facts.OrderRefunded(event.shop_id, order.platform_id, str(data["refund_id"]), event.id))
     return APPLIED
 
 
@@ -134,7 +133,7 @@ def order_cancelled(event: Event) -> str:
         return WAITING
     Order.update(cancelled=True).where(Order.id == order.id).execute()
     order.cancelled = True
-    redemption.release_for_order(event.shop_id, order.platform_id)
+    bus.publish(facts.OrderCancelled(event.shop_id, order.platform_id, event.id))  # holds given back first
     _settle(order, event, key=f"cancel:{order.platform_id}", reason=reasons.order_cancelled())
     return APPLIED
 
@@ -151,7 +150,7 @@ def customer_created(event: Event) -> str:
                      point_type=rule["point_type"], event_id=event.id, reason=reasons.signup_bonus(),
                      program_version=version,
                      expires_at=timing.expires_at(program, rule["point_type"], now))
-    referrals.on_signup(customer, profile, program, version, event.id)
+    bus.publish(facts.CustomerCreated(customer, profile, program, version, event.id))
     return APPLIED
 
 
@@ -181,7 +180,7 @@ def _settle(order: Order, event: Event, *, key: str, reason: reasons.Reason) -> 
     keep = 0
     if not order.cancelled:
         customer = Customer.get_by_id(order.customer_id)
-        keep = min(order.earned, tiers.multiplied(earning.evaluate(
+        keep = min(order.earned, multiplied(earning.evaluate(
             program, order.order, at=_when(order.order, order.created_at),
             customer_id=customer.platform_id, first_order=order.first_order,
             refunded=order.refunded_lines).points, (lot.rule or {}).get("tier_multiplier")))

@@ -16,7 +16,7 @@ from plugin.core import reasons
 from plugin.core.db import database, write_transaction
 from plugin.core.errors import LoyaltyError, NotFound
 from plugin.core.models import Event
-from plugin.pipeline import queue
+from plugin.pipeline import jobs, queue
 from webhooks import stored
 from webhooks.reviews import payloads as review_payloads
 
@@ -41,7 +41,7 @@ def retry(shop_id: int, event_id: int) -> None:
         if not moved:
             raise NotFailed(f"event {event_id} was retried already")
     if changes["status"] == "pending":
-        queue.ring(shop_id, force=True)
+        queue.ring(shop_id, jobs.apply_pending, force=True)
 
 
 def _remapped(event: Event) -> dict:

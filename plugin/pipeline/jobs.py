@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import peewee
 from peewee import Case, fn
 
 from plugin.core import clock
 from plugin.core.db import claiming, database, session, write_transaction
 from plugin.core.models import Event, Order
-from plugin.pipeline import apply
+from plugin.pipeline import apply, bootstrap, queue
+from plugin.pipeline.queue import INFRASTRUCTURE
 from plugin.program import catalog
 from webhooks import stored
 
@@ -28,14 +28,9 @@ MAX_BATCHES_PER_JOB = 50
 #: job that had them died with its worker); a live job applies an event within milliseconds.
 SWEEP_AGE = timedelta(seconds=5)
 
-#: Errors that mean the database itself is unwell: the job fails and RQ retries it.
-INFRASTRUCTURE = (peewee.OperationalError, peewee.InterfaceError)
-
 
 def apply_pending(shop_id: int, batch_size: int = 200) -> int:
     """Apply the shop's pending events in arrival order, one transaction per batch."""
-    from plugin.pipeline import queue
-
     queue.clear_doorbell(shop_id)
     applied = 0
     with session():
@@ -44,12 +39,13 @@ def apply_pending(shop_id: int, batch_size: int = 200) -> int:
             applied += count
             if count == 0:
                 return applied
-    queue.ring(shop_id, force=True)  # more remain: let another job (or worker) carry on
+    queue.ring(shop_id, apply_pending, force=True)  # more remain: let another job (or worker) carry on
     return applied
 
 
 def apply_batch(shop_id: int, batch_size: int) -> int:
     """Claim up to ``batch_size`` pending events and apply them in one transaction."""
+    bootstrap.wire()  # the reactions to what the batch applies (once per process)
     with write_transaction():  # first mapped: the catalog lookup reads the orders' product ids
         _map(list(claiming(Event.select().where(
             (Event.shop == shop_id) & (Event.status == "pending") & Event.payload.is_null())
@@ -154,8 +150,6 @@ def sweep() -> int:
     It also releases events still waiting for an order that has since been applied: two workers
     can apply a refund and its order at the same moment, each unable to see the other's row.
     """
-    from plugin.pipeline import queue
-
     with session():
         released = Order.select(Order.id).where(
             (Order.shop == Event.shop) & (Order.platform_id == Event.subject))
@@ -165,5 +159,5 @@ def sweep() -> int:
             (Event.status == "pending") & (Event.received_at < clock.now() - SWEEP_AGE)
         )]
     for shop_id in shop_ids:
-        queue.ring_unless_waiting(shop_id)
+        queue.ring_unless_waiting(shop_id, apply_pending)
     return len(shop_ids)

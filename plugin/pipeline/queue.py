@@ -1,18 +1,21 @@
-"""The doorbell: tell a worker that a shop has events to apply.
+"""One way to run a job, and the doorbell that tells a worker a shop has events to apply.
 
-With Redis, ringing enqueues ``apply_pending`` on RQ (at most one waiting job per shop: the
-doorbell key names the waiting job until it starts). Without Redis (the embedded default) the job
-runs right here, synchronously. Redis is only a doorbell: if it is down or frozen the events are
-safe in the database and the sweep rings again, so a Redis call gives up within RING_TIMEOUT, is
-logged and never fails (or delays) the caller.
+``enqueue_or_run(func, *ids)`` enqueues on RQ with retry (JSON arguments) when there is Redis and
+runs right here, synchronously, without (the embedded default). Ringing runs the apply job it is
+given that way (at most one waiting job per shop: the doorbell key names the waiting job until it
+starts). This module imports no job: the caller passes the function. Redis is only a doorbell: if
+it is down or frozen the events are safe in the database and the sweep rings again, so a Redis call
+gives up within RING_TIMEOUT, is logged and never fails (or delays) the caller.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import uuid4
 
+import peewee
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry as RedisRetry
@@ -28,6 +31,9 @@ DOORBELL_TTL = 600
 #: Redis must not delay the 2xx, and the sweep finds an event whose ring gave up.
 RING_TIMEOUT = 0.1
 RETRY = Retry(max=5, interval=[5, 30, 120, 600, 1800])
+FAILURE_TTL = 7 * 86400
+#: Errors that mean the database itself is unwell: a job fails and RQ retries it.
+INFRASTRUCTURE = (peewee.OperationalError, peewee.InterfaceError)
 
 
 @dataclass
@@ -67,26 +73,33 @@ def _doorbell(shop_id: int) -> str:
     return f"loyalty:doorbell:{shop_id}"
 
 
-def ring(shop_id: int, *, force: bool = False) -> None:
-    """Have the shop's pending events applied: now (no Redis) or by a worker."""
-    from plugin.pipeline.jobs import INFRASTRUCTURE, apply_pending
-
+def enqueue_or_run(func: Callable, *ids, queue_name: str = PERIODIC_QUEUE, job_id: str | None = None,
+                   job_timeout: int = 3600, result_ttl: int = 3600) -> None:
+    """Have ``func(*ids)`` done: by an RQ worker with Redis (retried on failure), here and now
+    without. ``func`` is an importable job function taking primitive ids."""
     if _state.connection is None:
-        try:
-            apply_pending(shop_id, _state.batch_size)
-        except INFRASTRUCTURE as exc:  # stored all the same; the shop's next event applies it
-            log.warning("could not apply events of shop %s now: %s", shop_id, exc)
+        func(*ids)
         return
+    queue(queue_name).enqueue(func, *ids, retry=RETRY, job_id=job_id, job_timeout=job_timeout,
+                              result_ttl=result_ttl, failure_ttl=FAILURE_TTL)
+
+
+def ring(shop_id: int, job: Callable[[int, int], int], *, force: bool = False) -> None:
+    """Have the shop's pending events applied by ``job(shop_id, batch_size)``: now (no Redis) or by
+    a worker."""
     job_id = uuid4().hex
     try:
-        if _state.connection.set(_doorbell(shop_id), job_id, nx=not force, ex=DOORBELL_TTL):
-            queue().enqueue(apply_pending, shop_id, _state.batch_size, retry=RETRY, job_id=job_id,
-                            job_timeout=600, result_ttl=60, failure_ttl=7 * 86400)
+        if _state.connection is None or _state.connection.set(
+                _doorbell(shop_id), job_id, nx=not force, ex=DOORBELL_TTL):
+            enqueue_or_run(job, shop_id, _state.batch_size, queue_name=EVENTS_QUEUE, job_id=job_id,
+                           job_timeout=600, result_ttl=60)
     except redis.RedisError as exc:
         log.warning("could not ring for shop %s (the sweep will): %s", shop_id, exc)
+    except INFRASTRUCTURE as exc:  # stored all the same; the shop's next event applies it
+        log.warning("could not apply events of shop %s now: %s", shop_id, exc)
 
 
-def ring_unless_waiting(shop_id: int) -> None:
+def ring_unless_waiting(shop_id: int, job: Callable[[int, int], int]) -> None:
     """The sweep's ring: skip a shop whose doorbell names a job still in the queue, ring anew when
     that job was taken by a worker that died, was lost with Redis, or never got enqueued."""
     if _state.connection is not None:
@@ -97,7 +110,7 @@ def ring_unless_waiting(shop_id: int) -> None:
         except redis.RedisError as exc:
             log.warning("could not check the doorbell of shop %s: %s", shop_id, exc)
             return
-    ring(shop_id, force=True)
+    ring(shop_id, job, force=True)
 
 
 def clear_doorbell(shop_id: int) -> None:

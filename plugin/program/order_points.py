@@ -10,10 +10,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import peewee
 
-from plugin import tiers
 from plugin.core import clock, reasons
 from plugin.core.models import Customer, Hold, LedgerEntry, Order
 from plugin.program import earning
+from plugin.program.multipliers import multiplied, multipliers
 
 CENT = Decimal("0.01")
 
@@ -25,7 +25,7 @@ def earned(program: dict, order: dict, *, at: datetime, customer_id: str | None,
     result = earning.evaluate(program, order, at=at, customer_id=customer_id, first_order=first_order,
                               allowance=allowance)
     if factor is not None:
-        points = tiers.multiplied(result.points, factor)
+        points = multiplied(result.points, factor)
         result.points = points if allowance is None else min(points, max(allowance, 0))
         result.why_notes.append(reasons.tier_multiplier(factor))
     return result
@@ -92,6 +92,6 @@ def quote(program: dict, customer: Customer | None, customer_id: str | None, ord
     fresh = [limit for limit in (limits["per_day"], limits["per_month"]) if limit is not None]
     allowance = (allowances(program, ids).get(customer.id) if customer
                  else (min(fresh) if fresh else None))
-    factor = tiers.multipliers(program, ids).get(customer.id) if customer else None
+    factor = multipliers(program, ids).get(customer.id) if customer else None
     return earned(program, order, at=clock.now(), customer_id=customer_id,
                   first_order=first and customer_id is not None, allowance=allowance, factor=factor)

@@ -5,25 +5,21 @@ The program's ``tiers`` section names the metric (points earned, amount spent, o
 the entry bonus of every tier entered or skipped (ledger key ``tier-bonus:<customer>:<tier>``, so
 once ever); below the held tier it first records a ``tier_downgrade_warning`` notice and a due date
 (now + grace days) and downgrades only at a re-evaluation on or after that date. A tier assigned by
-the store (``assigned``) is never moved by evaluation. Progress of a shop-wide re-evaluation is a
-``TierRun`` row, so any web process can report it without Redis.
+the store (``assigned``) is never moved by evaluation. Shop-wide re-evaluations are in runs.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 from peewee import fn
 
 from plugin import ledger
 from plugin.core import clock, reasons
-from plugin.core.db import database, locking, session, write_transaction
-from plugin.core.models import Customer, CustomerTier, Notice, Order, Shop, TierChange, TierRun
+from plugin.core.db import database, locking
+from plugin.core.models import Customer, CustomerTier, Notice, Order, TierChange
 from plugin.program import timing, versions
-
-log = logging.getLogger(__name__)
 
 CENT = Decimal("0.0001")
 WARNING = "tier_downgrade_warning"
@@ -76,36 +72,12 @@ def metrics(shop_id: int, program: dict, customer_ids: list[int], now: datetime)
         query = query.group_by(Order.customer)
     return {cid: Decimal(str(value or 0)).quantize(CENT) for cid, value in query.tuples()}
 
-
-def multipliers(program: dict, customer_ids: list[int]) -> dict[int, Decimal]:
-    """The earn multiplier of each customer's tier (only customers whose tier has one)."""
-    rules = program.get("tiers")
-    if not rules or not customer_ids:
-        return {}
-    factor = {tier["id"]: tier["earn_multiplier"] for tier in rules["tiers"]}
-    rows = CustomerTier.select(CustomerTier.customer, CustomerTier.tier_id).where(
-        CustomerTier.customer.in_(customer_ids)).tuples()
-    return {cid: factor[tier_id] for cid, tier_id in rows if factor.get(tier_id, 1) != 1}
-
-
-def tier_multiplier(program: dict, customer: Customer) -> Decimal:
-    """What an order of this customer's earns times (1 without tiers or a tier)."""
-    return multipliers(program, [customer.id]).get(customer.id, Decimal(1))
-
-
-def multiplied(points: int, factor: Decimal | str | None) -> int:
-    """Points times a tier multiplier, rounded down (earning.evaluate has rounded already)."""
-    if factor is None or Decimal(factor) == 1:
-        return points
-    return int((Decimal(points) * Decimal(factor)).to_integral_value(rounding=ROUND_FLOOR))
-
-
 def evaluate(shop_id: int, customer_id: int, *, now: datetime | None = None) -> CustomerTier | None:
     """Move one customer per the shop's tier rules; None when the program has no tiers."""
     version, program = versions.current(shop_id)
     if not program.get("tiers"):
         return None
-    _evaluate_batch(shop_id, program, version, [customer_id], now or clock.now())
+    evaluate_batch(shop_id, program, version, [customer_id], now or clock.now())
     return CustomerTier.get_or_none(CustomerTier.customer == customer_id)
 
 
@@ -116,10 +88,10 @@ def evaluate_many(shop_id: int, customer_ids: list[int], *, now: datetime | None
     version, program = current or versions.current(shop_id)
     if not program.get("tiers") or not customer_ids:
         return 0
-    return _evaluate_batch(shop_id, program, version, sorted(set(customer_ids)), now or clock.now())
+    return evaluate_batch(shop_id, program, version, sorted(set(customer_ids)), now or clock.now())
 
 
-def _evaluate_batch(shop_id: int, program: dict, version: int | None, ids: list[int],
+def evaluate_batch(shop_id: int, program: dict, version: int | None, ids: list[int],
                     now: datetime) -> int:
     rules, visible = program["tiers"], ladder(program)
     rank = {tier["id"]: n for n, tier in enumerate(visible)}
@@ -275,65 +247,3 @@ def history(customer: Customer, limit: int = 20) -> list[TierChange]:
     return list(TierChange.select().where((TierChange.shop == customer.shop_id)
                                           & (TierChange.customer == customer.id))
                 .order_by(TierChange.id.desc()).limit(limit))
-
-
-def reevaluate_shop(shop_id: int, batch_size: int = 1000, run_id: int | None = None) -> int:
-    """RQ job: re-evaluate every customer of a shop in batches (one transaction each), recording
-    progress on a TierRun row; returns the run's id. The program keeps running meanwhile."""
-    with session():
-        now = clock.now()
-        version, program = versions.current(shop_id)
-        if run_id is None:
-            run_id = TierRun.create(shop=shop_id, created_at=now).id
-        total = Customer.select().where(Customer.shop == shop_id).count()
-        TierRun.update(status="running", started_at=now, total=total, done=0, changed=0,
-                       program_version=version).where(TierRun.id == run_id).execute()
-        after = 0
-        try:
-            while program.get("tiers"):
-                with write_transaction():
-                    ids = [cid for (cid,) in Customer.select(Customer.id).where(
-                        (Customer.shop == shop_id) & (Customer.id > after))
-                        .order_by(Customer.id).limit(batch_size).tuples()]
-                    if not ids:
-                        break
-                    changed = _evaluate_batch(shop_id, program, version, ids, now)
-                    TierRun.update(done=TierRun.done + len(ids), changed=TierRun.changed + changed).where(
-                        TierRun.id == run_id).execute()
-                after = ids[-1]
-        except Exception as exc:
-            TierRun.update(status="failed", error=f"{type(exc).__name__}: {exc}",
-                           finished_at=clock.now()).where(TierRun.id == run_id).execute()
-            raise
-        TierRun.update(status="done", finished_at=clock.now()).where(TierRun.id == run_id).execute()
-    log.info("tier run %s of shop %s done", run_id, shop_id)
-    return run_id
-
-
-def reevaluate_all(batch_size: int = 1000) -> int:
-    """Periodic job: re-evaluate every active shop whose program has tiers (rolling windows age,
-    grace periods end); returns the number of shops."""
-    with session():
-        shop_ids = [shop.id for shop in Shop.select(Shop.id).where(Shop.active)]
-        shop_ids = [sid for sid in shop_ids if versions.current(sid)[1].get("tiers")]
-    for shop_id in shop_ids:
-        reevaluate_shop(shop_id, batch_size)
-    return len(shop_ids)
-
-
-def start_reevaluation(shop_id: int, batch_size: int = 1000) -> TierRun:
-    """Record a run and have it done: by an RQ worker with Redis, here and now without."""
-    from plugin.pipeline import queue
-
-    run = TierRun.create(shop=shop_id, created_at=clock.now())
-    if queue.connection() is None:
-        reevaluate_shop(shop_id, batch_size, run.id)
-    else:
-        queue.queue(queue.PERIODIC_QUEUE).enqueue(
-            reevaluate_shop, shop_id, batch_size, run.id, retry=queue.RETRY, job_timeout=3600,
-            result_ttl=3600, failure_ttl=7 * 86400, job_id=f"tiers-{shop_id}-{run.id}")
-    return TierRun.get_by_id(run.id)
-
-
-def latest_run(shop_id: int) -> TierRun | None:
-    return TierRun.select().where(TierRun.shop == shop_id).order_by(TierRun.id.desc()).first()

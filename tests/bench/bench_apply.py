@@ -134,7 +134,7 @@ def apply_with_rq(database_url: str, redis_url: str, rows: list[dict], batch_siz
     shop_id = load_events(database_url, rows)
     benchlib.flush_redis(redis_url)
     queue.configure(redis_url, batch_size)
-    queue.ring(shop_id, force=True)  # what the receiver's doorbell does, minus the flag
+    queue.ring(shop_id, jobs.apply_pending, force=True)  # what the receiver's doorbell does, minus the flag
     timing = run_burst_worker(database_url, redis_url, batch_size, list(queue.QUEUE_NAMES))
     benchlib.redis_intact(redis_url)
     summary, problems, last = verify(shop_id, len(rows))
@@ -150,7 +150,7 @@ def apply_in_process(database_url: str, rows: list[dict], batch_size: int) -> di
     shop_id = load_events(database_url, rows)
     queue.configure(None, batch_size)
     start = time.time()
-    queue.ring(shop_id)
+    queue.ring(shop_id, jobs.apply_pending)
     end = time.time()
     summary, problems, _ = verify(shop_id, len(rows))
     return {"batch": batch_size, "wall": end - start, "rate": len(rows) / (end - start),

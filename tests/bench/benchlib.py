@@ -112,10 +112,10 @@ def webhook_secret(shop_id: int) -> str:
     return Vault(SECRET_KEY).webhook_secret(shop_id)
 
 
-# --- realistic bodies (shaped from plugin/demo_data/deliveries.json) -----------------------------
+# --- realistic bodies (shaped from plugin/cli/demo_data/deliveries.json) -----------------------------
 
 def _deliveries() -> list[dict]:
-    path = REPO / "plugin" / "demo_data" / "deliveries.json"
+    path = REPO / "plugin" / "cli" / "demo_data" / "deliveries.json"
     return json.loads(path.read_text(encoding="utf-8"))["deliveries"]
 
 

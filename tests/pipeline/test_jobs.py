@@ -140,7 +140,7 @@ def test_cron_jobs_are_json_jobs_our_worker_runs(redis_only, shop, drain):
                      "plugin.earn.birthdays.grant_birthdays", "plugin.spend.redemption.release_expired",
                      "plugin.spend.redemption.retry_releasing",
                      "plugin.spend.copurchase.update_copurchases",
-                     "plugin.earn.referrals.reward_due", "plugin.tiers.levels.reevaluate_all",
+                     "plugin.earn.referrals.rewards.reward_due", "plugin.tiers.runs.reevaluate_all",
                      "plugin.tiers.sync.sync_all", "plugin.reports.rollups.roll_up_recent",
                      "plugin.core.idempotency.purge_expired"}
     for job in scheduler.get_jobs():

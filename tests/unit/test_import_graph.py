@@ -31,17 +31,6 @@ DOMAIN = ("plugin.core", "plugin.program", "plugin.ledger", "plugin.customers", 
           "plugin.spend", "plugin.dataio", "plugin.privacy", "plugin.reports", "plugin.pipeline",
           "plugin.platforms")
 
-# The one cycle another helper removes (enqueue_or_run, issue #11 item 3: queue stops importing jobs),
-# plugin.pipeline.apply -> plugin.tiers -> plugin.pipeline.queue -> plugin.pipeline.jobs -> apply, as
-# the function-level imports that keep it alive. The lead empties this at merge.
-KNOWN_ELSEWHERE: set[tuple[str, str]] = {
-    ("plugin.pipeline.queue", "plugin.pipeline.jobs"),
-    ("plugin.pipeline.jobs", "plugin.pipeline.queue"),
-    ("plugin.tiers.levels", "plugin.pipeline.queue"),
-    ("plugin.dataio.import_runs", "plugin.pipeline.queue"),
-}
-
-
 @dataclass
 class Module:
     name: str
@@ -198,24 +187,12 @@ def test_it_finds_cycles_imports_in_functions_and_flask_through_a_package(tmp_pa
     }
 
 
-def without_known(modules: dict[str, Module]) -> dict[str, Module]:
-    """The graph less the edges of KNOWN_ELSEWHERE."""
-    return {name: Module(name, m.is_package, {t for t in m.imports if (name, t) not in KNOWN_ELSEWHERE},
-                         {t for t in m.nested if (name, t) not in KNOWN_ELSEWHERE}, m.framework)
-            for name, m in modules.items()}
-
-
 def test_no_import_cycles():
-    assert [" -> ".join(c + c[:1]) for c in cycles(without_known(GRAPH))] == []
-
-
-def test_the_known_cycle_is_still_there_until_its_helper_lands():
-    """KNOWN_ELSEWHERE lists only imports that exist: empty it when they are gone."""
-    assert all(target in GRAPH[name].nested for name, target in KNOWN_ELSEWHERE)
+    assert [" -> ".join(c + c[:1]) for c in cycles(GRAPH)] == []
 
 
 def test_no_function_level_imports_of_project_modules():
-    nested = {name: sorted(m.nested) for name, m in without_known(GRAPH).items() if m.nested}
+    nested = {name: sorted(m.nested) for name, m in GRAPH.items() if m.nested}
     assert nested == {}
 
 

@@ -1,0 +1,83 @@
+"""The facts the domain publishes on the message bus (plugin.core.bus): every name in one place,
+each with the dataclass its handlers receive.
+
+A fact is something that has happened, in the past tense, inside the transaction that made it
+happen. Paid orders are published once per batch (``OrdersApplied`` carries all of them), so a
+handler works on the whole batch in a few statements, as the applier does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+ORDER_APPLIED = "order.applied"  # paid orders recorded and credited (a batch)
+ORDER_REFUNDED = "order.refunded"  # a refund recorded and the points it takes back taken
+ORDER_CANCELLED = "order.cancelled"  # an order marked cancelled, before its points are taken back
+CUSTOMER_CREATED = "customer.created"  # a sign-up recorded and its bonus granted
+POINTS_EARNED = "points.earned"  # new lots credited (earn, bonus, review, adjust, import...)
+POINTS_SPENT = "points.spent"  # spendable points taken for a hold, a reward or a late charge
+POINTS_TAKEN = "points.taken"  # points taken back from a lot (a reversal, a manual debit)
+POINTS_RESTORED = "points.restored"  # points given back to the lots they were taken from
+POINTS_EXPIRED = "points.expired"  # what was left of a lot past its expiry
+POINTS_TRANSFERRED = "points.transferred"  # points given by one shopper to another
+
+NAMES = (ORDER_APPLIED, ORDER_REFUNDED, ORDER_CANCELLED, CUSTOMER_CREATED, POINTS_EARNED,
+         POINTS_SPENT, POINTS_TAKEN, POINTS_RESTORED, POINTS_EXPIRED, POINTS_TRANSFERRED)
+
+
+@dataclass(frozen=True)
+class OrdersApplied:
+    """A batch of paid orders, recorded (``orders``: the Order rows as inserted) and credited."""
+
+    name: ClassVar[str] = ORDER_APPLIED
+    shop_id: int
+    version: int | None
+    program: dict
+    at: datetime
+    orders: list[dict]
+    events: dict[str, int]  # order id -> the Event that carried it
+    customers: list[Any]  # the buyers (Customer rows), each once
+
+
+@dataclass(frozen=True)
+class OrderRefunded:
+    name: ClassVar[str] = ORDER_REFUNDED
+    shop_id: int
+    order_id: str
+    refund_id: str
+    event_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OrderCancelled:
+    name: ClassVar[str] = ORDER_CANCELLED
+    shop_id: int
+    order_id: str
+    event_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CustomerCreated:
+    name: ClassVar[str] = CUSTOMER_CREATED
+    customer: Any  # the Customer row
+    profile: dict
+    program: dict
+    version: int | None
+    event_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PointsMoved:
+    """A ledger movement: ``name`` is one of the ``points.*`` names; ``lots`` maps lot ids (or
+    grant keys to lot ids, for ``points.earned``) to what moved."""
+
+    name: str
+    shop_id: int
+    kind: str
+    key: str | None = None
+    customer_id: int | None = None
+    point_type: str | None = None
+    points: int = 0
+    lots: dict = field(default_factory=dict)

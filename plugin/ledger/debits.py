@@ -1,0 +1,144 @@
+"""Taking points out of lots: reversals (debit), spends and holds, their restore, late charges, expiry.
+
+Each movement runs inside the caller's transaction, is idempotent by its key (a replay moves
+nothing) and publishes its ``points.*`` fact.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from plugin.core import bus, clock, facts, reasons
+from plugin.core.db import locking
+from plugin.core.models import Customer, Lot
+from plugin.ledger.book import DEBT, LedgerError, already_done, check_debit, debt_lot, entry, take
+
+
+def debit(lot: Lot, points: int, *, kind: str, key: str, spill: bool = False,
+          allow_debt: bool = False, event_id: int | None = None, actor: str | None = None,
+          reason: reasons.Reason | str = "") -> int:
+    """Take up to ``points``: from ``lot`` first, then (``spill``) from the customer's other open
+    lots of its type, soonest to expire first; with ``allow_debt`` the rest becomes a debt.
+
+    Returns what was taken from lots and debt together. Lots are locked first, so two workers
+    cannot take the same points.
+    """
+    check_debit(points)
+    if already_done(lot.shop_id, key):
+        return 0
+    query = Lot.select().where((Lot.id == lot.id) & (Lot.remaining > 0))
+    if spill:
+        query = (Lot.select().where((Lot.customer == lot.customer_id) & (Lot.point_type == lot.point_type)
+                                    & (Lot.remaining > 0))
+                 .order_by((Lot.id != lot.id), Lot.expires_at.is_null(), Lot.expires_at, Lot.id))
+    now = clock.now()
+    left, n = take(locking(query), points, kind, key, event_id, actor, reason, now)
+    if left and allow_debt:
+        debt = debt_lot(lot, now)
+        Lot.update(remaining=Lot.remaining - left).where(Lot.id == debt.id).execute()
+        entry(debt, -left, kind, key if n == 0 else f"{key}/{n}", event_id, actor,
+              reasons.in_debt(reason), now)
+        left = 0
+    bus.publish(facts.PointsMoved(facts.POINTS_TAKEN, lot.shop_id, kind, key=key, customer_id=lot.customer_id,
+                                  point_type=lot.point_type, points=points - left))
+    return points - left
+
+
+def spend(customer: Customer, point_type: str, points: int, *, key: str, kind: str = "spend",
+          actor: str | None = None, reason: reasons.Reason | str = "") -> dict[int, int] | None:
+    """Spend exactly ``points`` of a type, soonest-to-expire lots first, never pending ones.
+
+    All or nothing: raises LedgerError when fewer points are spendable. Returns {lot id: points
+    taken}, or None when the key was already used (the spend happened before). A redemption's
+    hold is a spend of kind "hold" that ``restore`` can give back to the same lots.
+    """
+    check_debit(points)
+    if already_done(customer.shop_id, key):
+        return None
+    now = clock.now()
+    lots = list(locking(
+        Lot.select().where((Lot.customer == customer.id) & (Lot.point_type == point_type)
+                           & (Lot.remaining > 0) & (Lot.pending_until.is_null() | (Lot.pending_until <= now)))
+        .order_by(Lot.expires_at.is_null(), Lot.expires_at, Lot.id)))
+    available = sum(lot.remaining for lot in lots)
+    if available < points:
+        raise LedgerError(f"only {available} {point_type} points can be spent, not {points}")
+    taken: dict[int, int] = {}
+    left = points
+    for lot in lots:
+        if left == 0:
+            break
+        taken[lot.id] = min(left, lot.remaining)
+        left -= taken[lot.id]
+    take(lots, points, kind, key, None, actor, reason, now)
+    bus.publish(facts.PointsMoved(facts.POINTS_SPENT, customer.shop_id, kind, key=key,
+                                  customer_id=customer.id, point_type=point_type, points=points,
+                                  lots=taken))
+    return taken
+
+
+def restore(shop_id: int, taken: dict[int, int], *, kind: str, key: str, reason: reasons.Reason | str = "",
+            actor: str | None = None) -> bool:
+    """Give points back to the lots they were taken from (a released hold); False on a replay."""
+    if already_done(shop_id, key):
+        return False
+    now, amounts = clock.now(), {int(lot_id): int(points) for lot_id, points in taken.items()}  # JSON keys
+    for n, lot in enumerate(locking(Lot.select().where(Lot.id.in_(list(amounts))).order_by(Lot.id))):
+        points = amounts[lot.id]
+        Lot.update(remaining=Lot.remaining + points).where(Lot.id == lot.id).execute()
+        entry(lot, points, kind, key if n == 0 else f"{key}/{n}", None, actor, reason, now)
+    bus.publish(facts.PointsMoved(facts.POINTS_RESTORED, shop_id, kind, key=key,
+                                  points=sum(amounts.values()), lots=amounts))
+    return True
+
+
+def charge(customer_id: int, shop_id: int, point_type: str, points: int, *, key: str, kind: str,
+           reason: reasons.Reason | str = "", allow_debt: bool = False,
+           event_id: int | None = None) -> dict[int, int] | None:
+    """Take up to ``points`` of the customer's spendable points, soonest to expire first; with
+    ``allow_debt`` the rest becomes a debt. Returns {lot id: points taken} (the debt lot too), or
+    None when the key was already used. A late-paid redemption is charged this way."""
+    check_debit(points)
+    if already_done(shop_id, key):
+        return None
+    now = clock.now()
+    lots = list(locking(
+        Lot.select().where((Lot.customer == customer_id) & (Lot.point_type == point_type)
+                           & (Lot.remaining > 0) & (Lot.pending_until.is_null() | (Lot.pending_until <= now)))
+        .order_by(Lot.expires_at.is_null(), Lot.expires_at, Lot.id)))
+    taken, left = {}, points
+    for lot in lots:
+        if left == 0:
+            break
+        taken[lot.id] = min(left, lot.remaining)
+        left -= taken[lot.id]
+    _, n = take(lots, points, kind, key, event_id, None, reason, now)
+    if left and allow_debt:
+        debt = debt_lot(Lot(shop=shop_id, customer=customer_id, point_type=point_type), now)
+        Lot.update(remaining=Lot.remaining - left).where(Lot.id == debt.id).execute()
+        entry(debt, -left, kind, key if n == 0 else f"{key}/{n}", event_id, None,
+              reasons.in_debt(reason), now)
+        taken[debt.id] = left
+    bus.publish(facts.PointsMoved(facts.POINTS_SPENT, shop_id, kind, key=key, customer_id=customer_id,
+                                  point_type=point_type, points=sum(taken.values()), lots=taken))
+    return taken
+
+
+def expire(lot: Lot, *, now: datetime) -> int:
+    """Remove what is left of a lot past its expiry with one "expire" entry; returns the points.
+
+    The lot is locked and read again, so a concurrent spend and the expiry never take the same
+    points; a lot not yet due, already empty, already expired or holding a debt is left alone.
+    """
+    key = f"expire:{lot.id}"
+    current = locking(Lot.select().where(Lot.id == lot.id)).first()
+    if (current is None or current.source == DEBT or current.remaining <= 0
+            or current.expires_at is None or current.expires_at > now
+            or already_done(current.shop_id, key)):
+        return 0
+    take([current], current.remaining, "expire", key, None, None, reasons.expired(current.expires_at), now)
+    bus.publish(facts.PointsMoved(facts.POINTS_EXPIRED, current.shop_id, "expire", key=key,
+                                  customer_id=current.customer_id, point_type=current.point_type,
+                                  points=current.remaining, lots={current.id: current.remaining}))
+    return current.remaining
+

@@ -1,0 +1,41 @@
+"""Reading the book: balances, spendable points, open lots and the entries of a customer."""
+
+from __future__ import annotations
+
+import peewee
+
+from plugin.core import clock
+from plugin.core.models import Balance, Customer, LedgerEntry, Lot
+
+
+def balances(customer: Customer) -> dict[str, int]:
+    """Points per point type (pending included), from the materialized balance."""
+    rows = Balance.select(Balance.point_type, Balance.points).where(Balance.customer == customer.id)
+    return {row.point_type: row.points for row in rows}
+
+
+def spendable(customer: Customer) -> dict[str, int]:
+    """Points per type that can be spent now: open lots past their pending period."""
+    now = clock.now()
+    rows = (Lot.select(Lot.point_type, peewee.fn.SUM(Lot.remaining))
+            .where((Lot.customer == customer.id) & (Lot.remaining != 0)
+                   & (Lot.pending_until.is_null() | (Lot.pending_until <= now)))
+            .group_by(Lot.point_type).tuples())
+    return {point_type: int(total) for point_type, total in rows}
+
+
+def open_lots(customer: Customer) -> peewee.Select:
+    """Lots that still hold points, soonest to expire first (never-expiring last)."""
+    return (
+        Lot.select()
+        .where((Lot.customer == customer.id) & (Lot.remaining > 0))
+        .order_by(Lot.expires_at.is_null(), Lot.expires_at, Lot.id)
+    )
+
+
+def entries(customer: Customer, *, before: int | None = None, limit: int = 50) -> list[LedgerEntry]:
+    """Newest-first page of a customer's ledger; ``before`` is the id cursor from the last page."""
+    query = LedgerEntry.select().where(LedgerEntry.customer == customer.id)
+    if before is not None:
+        query = query.where(LedgerEntry.id < before)
+    return list(query.order_by(LedgerEntry.id.desc()).limit(limit))
