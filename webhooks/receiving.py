@@ -8,6 +8,7 @@ from flask import jsonify
 
 from plugin.core import jsonbody
 from plugin.core.models import Shop
+from plugin.core.status import EventStatus
 from plugin.pipeline import queue
 from webhooks import inbox
 from webhooks.mapped import Mapped
@@ -33,9 +34,9 @@ def accept(shop: Shop, platform: str, topic: str, delivery_id: str, raw: bytes, 
     event = inbox.store(shop, platform, topic, delivery_id, storable(raw), mapped)
     if event is None:
         return jsonify(status="duplicate"), 200
-    if event.status == "invalid":  # signed, so 2xx: the owner sees it and can retry it after a fix
+    if event.status == EventStatus.INVALID:  # signed, so 2xx: the owner sees it and can retry it after a fix
         return jsonify(status=event.status, event_id=event.id, error=mapped.note), 200
-    if event.status != "pending":
+    if event.status != EventStatus.PENDING:
         return jsonify(status=event.status, event_id=event.id), 200
     queue.ring(shop.id)
     return jsonify(status="accepted", event_id=event.id), 200

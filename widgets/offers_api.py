@@ -11,7 +11,7 @@ from flask import g, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from plugin import customers
-from plugin.core.models import OfferEvent
+from plugin.core.kinds import OfferEventKind
 from plugin.http.bodies import json_object
 from plugin.program import versions
 from plugin.program.catalog import onto_cart
@@ -32,7 +32,7 @@ class OffersRequest(_Strict):
 
 
 class EventRequest(_Strict):
-    type = fields.String(required=True, validate=validate.OneOf(OfferEvent.KINDS))
+    type = fields.String(required=True, validate=validate.OneOf(tuple(OfferEventKind)))
 
 
 class EventsRequest(EventRequest):

@@ -11,6 +11,7 @@ from plugin import customers, ledger
 from plugin.admin.openapi import documented
 from plugin.core.errors import NotFound, Unauthorized
 from plugin.core.models import Event, Shop
+from plugin.core.status import EventStatus
 from plugin.customers import shops
 from plugin.http.converters import MAX_ID
 from plugin.http.runtime import runtime
@@ -33,7 +34,7 @@ class PageArgs(Schema):
 
 
 class EventArgs(PageArgs):
-    status = fields.String(load_default=None, validate=validate.OneOf(Event.STATUSES))
+    status = fields.String(load_default=None, validate=validate.OneOf(tuple(EventStatus)))
 
 
 class EntryOut(Schema):

@@ -11,6 +11,7 @@ from flask import Response, g, jsonify, redirect, render_template, request, stre
 
 from plugin.core.errors import Invalid
 from plugin.core.models import ImportRun
+from plugin.core.status import RunStatus
 from plugin.dashboard import bp
 from plugin.dashboard.layout import NAV
 from plugin.dashboard.upload import csv_text, file_error
@@ -18,7 +19,7 @@ from plugin.dataio import exports, import_runs
 
 RECENT = 20
 SHOWN_ROWS = 500  # rejected rows and warnings listed on the page (the stored report keeps 1000)
-FINISHED = ("done", "failed")
+FINISHED = (RunStatus.DONE, RunStatus.FAILED)
 
 NAV.insert(NAV.index(("nav.codes", "dashboard.codes")) + 1, ("nav.imports", "dashboard.imports"))
 

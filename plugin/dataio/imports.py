@@ -32,11 +32,12 @@ from peewee import fn
 from plugin import customers, ledger, tiers
 from plugin.core import clock, csvfile
 from plugin.core.db import write_transaction
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, CustomerTier, Lot, ReferralCode
 from plugin.earn import birthdays
 from plugin.program import timing, versions
 
-KIND = "import"
+KIND = EntryKind.IMPORT
 MAX_POINTS = 10**9
 ID_COLUMNS = ("customer_id", "shopify_customer_id", "shopify_id", "merchant_id", "platform_id",
               "external_customer_id", "customer_no")

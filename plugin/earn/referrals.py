@@ -25,7 +25,9 @@ from plugin import ledger
 from plugin.core import clock
 from plugin.core.db import database, locking, session, write_transaction
 from plugin.core.errors import Invalid, NotFound
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, Order, Referral, ReferralCode, Shop
+from plugin.core.status import ReferralStatus, ReferralVia
 from plugin.program import timing, versions
 
 log = logging.getLogger(__name__)
@@ -112,12 +114,12 @@ def codes_at_signup(profile: dict) -> list[str]:
 
 def codes_on_order(order: dict) -> list[tuple[str, str]]:
     """(code, how) candidates of an order: its discount codes, then ``ref`` in its landing site."""
-    found = [(code, "order_discount_code") for code in order.get("discount_codes") or []]
+    found = [(code, ReferralVia.ORDER_DISCOUNT_CODE) for code in order.get("discount_codes") or []]
     landing = order.get("landing_site") or ""
-    found += [(code, "landing_param") for code in parse_qs(urlsplit(landing).query).get("ref", [])]
+    found += [(code, ReferralVia.LANDING_PARAM) for code in parse_qs(urlsplit(landing).query).get("ref", [])]
     ref = (order.get("note_attributes") or {}).get("ref")
     if ref:
-        found.append((ref, "landing_param"))  # a theme that copies ?ref= into the cart attributes
+        found.append((ref, ReferralVia.LANDING_PARAM))  # a theme that copies ?ref= into the cart attributes
     return found
 
 
@@ -128,7 +130,7 @@ def assess(shop_id: int, rule: dict, referrer: Customer, friend: Customer, *, vi
     """The reasons this referral looks like the referrer inviting themselves (see ``RISK``)."""
     now = clock.now()
     if referrer.id == friend.id:
-        reasons = ["same_customer" if via == "signup_code" else "own_order"]
+        reasons = ["same_customer" if via == ReferralVia.SIGNUP_CODE else "own_order"]
     else:
         reasons = []
         rows = list(Order.select(Order.order, Order.created_at).where(
@@ -172,7 +174,7 @@ def on_signup(customer: Customer, profile: dict, program: dict, version: int | N
     for code in codes_at_signup(profile):
         owner = _owner(customer.shop_id, code)
         if owner is not None:
-            return _attribute(customer, owner, "signup_code", program, version, profile=profile,
+            return _attribute(customer, owner, ReferralVia.SIGNUP_CODE, program, version, profile=profile,
                               event_id=event_id)
     return None
 
@@ -190,7 +192,7 @@ def claim(customer: Customer, code: str) -> Referral:
         return existing
     if Order.select().where(Order.customer == customer.id).exists():
         raise Invalid("a referral code counts only before the first order")
-    return _attribute(customer, owner, "signup_code", program, version)
+    return _attribute(customer, owner, ReferralVia.SIGNUP_CODE, program, version)
 
 
 def on_orders(shop_id: int, program: dict, version: int | None, rows: list[dict],
@@ -215,7 +217,8 @@ def on_orders(shop_id: int, program: dict, version: int | None, rows: list[dict]
                     _attribute(friend, owner, via, program, version, order=order,
                                event_id=events.get(order["order_id"]))
                     break
-        elif ref.friend_order_id is None and ref.status in ("pending", "approved", "blocked"):
+        elif ref.friend_order_id is None and ref.status in (ReferralStatus.PENDING, ReferralStatus.APPROVED,
+                                                             ReferralStatus.BLOCKED):
             _first_order(ref, friend, order, program, version, events.get(order["order_id"]))
 
 
@@ -230,12 +233,13 @@ def _attribute(friend: Customer, owner: ReferralCode, via: str, program: dict, v
     now = clock.now()
     Referral.insert(
         shop=friend.shop_id, referrer=referrer.id, friend=friend.id, code=owner.code, attributed_via=via,
-        status="blocked" if score >= rule["block_score"] else "pending", risk_score=score, reasons=reasons,
+        status=ReferralStatus.BLOCKED if score >= rule["block_score"] else ReferralStatus.PENDING,
+        risk_score=score, reasons=reasons,
         friend_order_id=order["order_id"] if order else None, created_at=now,
         decided_at=now if score >= rule["block_score"] else None,
     ).on_conflict_ignore().execute()
     ref = Referral.get((Referral.shop == friend.shop_id) & (Referral.friend == friend.id))
-    if ref.status == "blocked":
+    if ref.status == ReferralStatus.BLOCKED:
         log.info("referral %s blocked: %s", ref.id, ", ".join(reasons))
     elif rule["friend_reward_on"] == "signup" or ref.friend_order_id:
         _pay(ref, "friend", program, version, event_id=event_id)
@@ -251,11 +255,11 @@ def _first_order(ref: Referral, friend: Customer, order: dict, program: dict, ve
              if r not in ref.reasons and r != "too_many_this_week"]
     ref.friend_order_id, ref.reasons = order["order_id"], ref.reasons + added
     ref.risk_score = _score(ref.reasons)
-    if ref.status == "pending" and ref.risk_score >= rule["block_score"]:
-        ref.status, ref.decided_at = "blocked", clock.now()
+    if ref.status == ReferralStatus.PENDING and ref.risk_score >= rule["block_score"]:
+        ref.status, ref.decided_at = ReferralStatus.BLOCKED, clock.now()
     ref.save(only=[Referral.friend_order_id, Referral.reasons, Referral.risk_score, Referral.status,
                    Referral.decided_at])
-    if ref.status in ("pending", "approved"):
+    if ref.status in (ReferralStatus.PENDING, ReferralStatus.APPROVED):
         _pay(ref, "friend", program, version, event_id=event_id)
 
 
@@ -279,7 +283,7 @@ def _pay(ref: Referral, side: str, program: dict, version: int | None, *, event_
         point_type=rule["point_type"], event_id=event_id, actor=actor, program_version=version,
         reason="welcome: invited by a friend" if side == "friend" else "a friend you invited ordered",
         expires_at=timing.expires_at(program, rule["point_type"], now), pending_until=pending)],
-        kind="bonus")
+        kind=EntryKind.BONUS)
     return bool(written)
 
 
@@ -291,13 +295,13 @@ def _settle(ref: Referral, order: Order | None, program: dict, version: int | No
         return 0
     now = clock.now()
     if order.cancelled or order.refunded > 0:
-        Referral.update(status="void", decided_at=now).where(Referral.id == ref.id).execute()
+        Referral.update(status=ReferralStatus.VOID, decided_at=now).where(Referral.id == ref.id).execute()
         return 0
     if order.created_at > now - timedelta(days=program["referrals"]["pending_days"]):
         return 0
     paid = (_pay(ref, "friend", program, version, actor=actor, since=order.created_at)
             + _pay(ref, "referrer", program, version, actor=actor))
-    Referral.update(status="rewarded", decided_at=now).where(Referral.id == ref.id).execute()
+    Referral.update(status=ReferralStatus.REWARDED, decided_at=now).where(Referral.id == ref.id).execute()
     return paid
 
 
@@ -315,12 +319,12 @@ def approve(shop_id: int, referral_id: int, actor: str) -> Referral:
             (Referral.id == referral_id) & (Referral.shop == shop_id))).first()
         if ref is None:
             raise NotFound(f"no referral {referral_id} in this shop")
-        if ref.status != "blocked":
+        if ref.status != ReferralStatus.BLOCKED:
             return ref
         version, program = versions.current(shop_id)
         if not program.get("referrals"):
             raise Invalid("this store has no referral program")
-        ref.status, ref.decided_at = "approved", clock.now()
+        ref.status, ref.decided_at = ReferralStatus.APPROVED, clock.now()
         ref.save(only=[Referral.status, Referral.decided_at])
         order = _friend_order(ref)
         if program["referrals"]["friend_reward_on"] == "signup" or order is not None:
@@ -351,7 +355,8 @@ def _reward_shop(shop_id: int, version: int | None, program: dict, batch_size: i
             refs = list(locking(
                 Referral.select(Referral).join(Order, on=(
                     (Order.shop == Referral.shop) & (Order.platform_id == Referral.friend_order_id)))
-                .where((Referral.shop == shop_id) & Referral.status.in_(("pending", "approved"))
+                .where((Referral.shop == shop_id)
+                       & Referral.status.in_((ReferralStatus.PENDING, ReferralStatus.APPROVED))
                        & (Order.created_at <= cutoff) & (Referral.id > after))
                 .order_by(Referral.id).limit(batch_size)))
             orders = {o.platform_id: o for o in Order.select().where(

@@ -14,6 +14,7 @@ import peewee
 
 from plugin.core import clock
 from plugin.core.db import insert_rows, locking
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Balance, Customer, LedgerEntry, Lot
 
 REGULAR = "regular"
@@ -127,7 +128,8 @@ def _pay_debts(shop_id: int, grants: list[Grant], lots: dict[str, int], now: dat
             for lot_id, delta, suffix in ((lots[item.key], -paid, "from"), (debt.id, paid, "to")):
                 LedgerEntry.insert(
                     shop=shop_id, customer=item.customer_id, lot=lot_id, point_type=item.point_type,
-                    delta=delta, kind="settle", event=item.event_id, reason="pays off a negative balance",
+                    delta=delta, kind=EntryKind.SETTLE, event=item.event_id,
+                    reason="pays off a negative balance",
                     idempotency_key=f"{item.key}:settle-{suffix}", created_at=now).execute()
 
 
@@ -159,7 +161,7 @@ def debit(lot: Lot, points: int, *, kind: str, key: str, spill: bool = False,
     return points - left
 
 
-def spend(customer: Customer, point_type: str, points: int, *, key: str, kind: str = "spend",
+def spend(customer: Customer, point_type: str, points: int, *, key: str, kind: str = EntryKind.SPEND,
           actor: str | None = None, reason: str = "") -> dict[int, int] | None:
     """Spend exactly ``points`` of a type, soonest-to-expire lots first, never pending ones.
 
@@ -235,7 +237,7 @@ class ShortOfPoints(LedgerError):
     """Fewer spendable points than a movement needs; nothing was moved."""
 
 
-TRANSFER = "transfer"
+TRANSFER = EntryKind.TRANSFER
 
 
 def transfer_done(shop_id: int, key: str) -> bool:
@@ -332,7 +334,7 @@ def expire(lot: Lot, *, now: datetime) -> int:
             or already_done(current.shop_id, key)):
         return 0
     reason = f"expired on {current.expires_at.isoformat(sep=' ', timespec='minutes')} UTC"
-    _take([current], current.remaining, "expire", key, None, None, reason, now)
+    _take([current], current.remaining, EntryKind.EXPIRE, key, None, None, reason, now)
     return current.remaining
 
 

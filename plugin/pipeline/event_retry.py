@@ -15,9 +15,10 @@ import peewee
 from plugin.core.db import database, write_transaction
 from plugin.core.errors import LoyaltyError, NotFound
 from plugin.core.models import Event
+from plugin.core.status import EventStatus
 from plugin.pipeline import queue
 
-RETRYABLE = ("failed", "invalid")
+RETRYABLE = (EventStatus.FAILED, EventStatus.INVALID)
 
 
 class NotFailed(LoyaltyError):
@@ -33,11 +34,12 @@ def retry(shop_id: int, event_id: int) -> None:
             raise NotFound(f"no event {event_id} in this shop")
         if event.status not in RETRYABLE:
             raise NotFailed(f"event {event_id} is {event.status}, not failed or invalid")
-        changes = _remapped(event) if event.status == "invalid" else {"status": "pending", "error": None}
+        changes = (_remapped(event) if event.status == EventStatus.INVALID
+                   else {"status": EventStatus.PENDING, "error": None})
         moved = _move(event, changes)
         if not moved:
             raise NotFailed(f"event {event_id} was retried already")
-    if changes["status"] == "pending":
+    if changes["status"] == EventStatus.PENDING:
         queue.ring(shop_id, force=True)
 
 
@@ -46,15 +48,15 @@ def _remapped(event: Event) -> dict:
     from webhooks import review_payloads, stored
 
     keys = stored.read(event.platform, event.topic, event.raw_body.encode("utf-8"))
-    if keys.status == "pending":
+    if keys.status == EventStatus.PENDING:
         keys = review_payloads.keyed(event.shop_id, keys, event.delivery_id)
         mapped = stored.mapped(event.platform, event.topic, event.raw_body)
     else:
         mapped = keys
-    if mapped.status != "pending":
+    if mapped.status != EventStatus.PENDING:
         return {"status": mapped.status, "error": mapped.note}
-    return {"status": "pending", "error": None, "kind": keys.kind, "business_key": keys.business_key,
-            "subject": keys.subject, "payload": mapped.payload}
+    return {"status": EventStatus.PENDING, "error": None, "kind": keys.kind,
+            "business_key": keys.business_key, "subject": keys.subject, "payload": mapped.payload}
 
 
 def _move(event: Event, changes: dict) -> int:
@@ -65,5 +67,5 @@ def _move(event: Event, changes: dict) -> int:
         with database.atomic():
             return Event.update(**changes).where(where).execute()
     except peewee.IntegrityError:
-        return Event.update(status="ignored", error="duplicate of an event stored since").where(
+        return Event.update(status=EventStatus.IGNORED, error="duplicate of an event stored since").where(
             where).execute()

@@ -20,13 +20,15 @@ from peewee import fn
 from plugin import ledger
 from plugin.core import clock
 from plugin.core.db import database, locking, session, write_transaction
+from plugin.core.kinds import EntryKind, NoticeKind
 from plugin.core.models import Customer, CustomerTier, Notice, Order, Shop, TierChange, TierRun
+from plugin.core.status import RunStatus
 from plugin.program import timing, versions
 
 log = logging.getLogger(__name__)
 
 CENT = Decimal("0.0001")
-WARNING = "tier_downgrade_warning"
+WARNING = NoticeKind.TIER_DOWNGRADE_WARNING
 
 
 def ladder(program: dict) -> list[dict]:
@@ -193,7 +195,7 @@ def _grant_bonuses(shop_id: int, program: dict, version: int | None,
         expires_at=timing.expires_at(program, point_type, now))
         for cid, tier in bonuses if tier["entry_bonus"] > 0]
     if grants:
-        ledger.grant_many(shop_id, grants, kind="bonus")
+        ledger.grant_many(shop_id, grants, kind=EntryKind.BONUS)
 
 
 def assign(customer: Customer, tier_id: str | None, *, now: datetime | None = None) -> CustomerTier | None:
@@ -286,7 +288,7 @@ def reevaluate_shop(shop_id: int, batch_size: int = 1000, run_id: int | None = N
         if run_id is None:
             run_id = TierRun.create(shop=shop_id, created_at=now).id
         total = Customer.select().where(Customer.shop == shop_id).count()
-        TierRun.update(status="running", started_at=now, total=total, done=0, changed=0,
+        TierRun.update(status=RunStatus.RUNNING, started_at=now, total=total, done=0, changed=0,
                        program_version=version).where(TierRun.id == run_id).execute()
         after = 0
         try:
@@ -302,10 +304,10 @@ def reevaluate_shop(shop_id: int, batch_size: int = 1000, run_id: int | None = N
                         TierRun.id == run_id).execute()
                 after = ids[-1]
         except Exception as exc:
-            TierRun.update(status="failed", error=f"{type(exc).__name__}: {exc}",
+            TierRun.update(status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}",
                            finished_at=clock.now()).where(TierRun.id == run_id).execute()
             raise
-        TierRun.update(status="done", finished_at=clock.now()).where(TierRun.id == run_id).execute()
+        TierRun.update(status=RunStatus.DONE, finished_at=clock.now()).where(TierRun.id == run_id).execute()
     log.info("tier run %s of shop %s done", run_id, shop_id)
     return run_id
 

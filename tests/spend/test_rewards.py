@@ -9,6 +9,7 @@ import pytest
 
 from plugin import customers, ledger
 from plugin.core.db import database, session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Hold
 from plugin.program import document, versions
 from plugin.spend.redemption import RedemptionError
@@ -71,7 +72,7 @@ def test_amount_off_takes_the_steps_the_shopper_chooses_and_a_coupon_lasts_its_d
 def test_redeeming_a_reward_over_the_widget_holds_its_cost(app, client, shop):
     with session(), database.atomic():
         customer = customers.ensure(shop.id, "c1")
-        ledger.grant(customer, 1000, kind="bonus", source="s", rule={}, key="g")
+        ledger.grant(customer, 1000, kind=EntryKind.BONUS, source="s", rule={}, key="g")
         doc = copy.deepcopy(document.DEFAULT)
         doc["rewards"] = REWARDS
         versions.save(shop.id, doc, author="t")

@@ -14,6 +14,7 @@ from plugin.cli import demo
 from plugin.cli.main import main
 from plugin.core.db import session
 from plugin.core.models import Hold, Order, ProgramVersion
+from plugin.core.status import HoldStatus
 from plugin.customers import shops
 from plugin.http.manifest import manifest
 from plugin.program import versions
@@ -204,7 +205,7 @@ def test_demo_order_with_another_shoppers_code_is_422_and_sends_nothing(app, cli
     assert response.status_code == 422 and response.get_json()["error"] == "invalid_code"
     with session():
         assert not Order.select().exists()
-        assert Hold.get_by_id(held["id"]).status == "held"
+        assert Hold.get_by_id(held["id"]).status == HoldStatus.HELD
 
 
 def test_demo_order_as_a_form_post_is_refused(client, demo_shop):

@@ -1,7 +1,8 @@
 """Tables. Every row belongs to a shop; points are integers and money is Decimal.
 
 One module per concept; this package re-exports every model and ``ALL_MODELS`` (in creation order),
-so ``from plugin.core.models import X`` is the one way to reach a table.
+so ``from plugin.core.models import X`` is the one way to reach a table. State fields (statuses,
+kinds) hold the ``StrEnum`` members of plugin.core.status and plugin.core.kinds.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from plugin.core.db import JSONField
 from plugin.core.models.base import BaseModel
 from plugin.core.models.ledger import Lot
 from plugin.core.models.shops import Customer, Shop
+from plugin.core.status import ReferralStatus
 
 
 class ActivationCode(BaseModel):
@@ -36,7 +37,7 @@ class Activity(BaseModel):
     customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
     name = pw.CharField(max_length=64)
     points = pw.BigIntegerField(default=0)
-    outcome = pw.CharField(max_length=32)  # granted, limited (over its limit), unknown
+    outcome = pw.CharField(max_length=32)  # ActivityOutcome
     lot = pw.ForeignKeyField(Lot, null=True, on_delete="SET NULL")
     created_at = pw.DateTimeField(default=clock.now)
 
@@ -131,15 +132,13 @@ class Referral(BaseModel):
     referrer = pw.ForeignKeyField(Customer, on_delete="CASCADE", backref="referrals_made")
     friend = pw.ForeignKeyField(Customer, on_delete="CASCADE", backref="+")
     code = pw.CharField(max_length=32)
-    attributed_via = pw.CharField(max_length=32)  # signup_code, order_discount_code, landing_param
-    status = pw.CharField(max_length=16, default="pending")
+    attributed_via = pw.CharField(max_length=32)  # ReferralVia
+    status = pw.CharField(max_length=16, default=ReferralStatus.PENDING)
     risk_score = pw.IntegerField(default=0)
     reasons = JSONField(default=list)
     friend_order_id = pw.CharField(max_length=64, null=True)
     created_at = pw.DateTimeField(default=clock.now)
     decided_at = pw.DateTimeField(null=True)
-
-    STATUSES = ("pending", "blocked", "approved", "rewarded", "void")
 
     class Meta:
         indexes = ((("shop", "friend"), True), (("referrer", "created_at"), False),

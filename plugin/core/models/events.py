@@ -8,6 +8,7 @@ from plugin.core import clock
 from plugin.core.db import JSONField
 from plugin.core.models.base import BaseModel
 from plugin.core.models.shops import Shop
+from plugin.core.status import EventStatus
 
 
 class Event(BaseModel):
@@ -16,21 +17,17 @@ class Event(BaseModel):
     shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
     platform = pw.CharField(max_length=32)
     topic = pw.CharField(max_length=128)
-    kind = pw.CharField(max_length=64, null=True)  # canonical: order.paid, ...; None = not ours
+    kind = pw.CharField(max_length=64, null=True)  # EventKind; None = not ours
     delivery_id = pw.CharField(max_length=255)
     business_key = pw.CharField(max_length=255, null=True)
     subject = pw.CharField(max_length=64, null=True)  # the order a refund/cancel waits for
     payload = JSONField(null=True)
     raw_body = pw.TextField()
-    status = pw.CharField(max_length=16, default="pending")
+    status = pw.CharField(max_length=16, default=EventStatus.PENDING)
     error = pw.TextField(null=True)
     attempts = pw.IntegerField(default=0)
     received_at = pw.DateTimeField(default=clock.now)
     applied_at = pw.DateTimeField(null=True)
-
-    #: ``invalid``: correctly signed, but does not fit our schema (the field path and reason in
-    #: ``error``); kept with its raw body so the owner can retry it after a fix.
-    STATUSES = ("pending", "applied", "waiting", "failed", "ignored", "invalid")
 
     class Meta:
         indexes = (

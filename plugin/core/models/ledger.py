@@ -9,6 +9,7 @@ from plugin.core.db import JSONField
 from plugin.core.models.base import BaseModel
 from plugin.core.models.events import Event
 from plugin.core.models.shops import Customer, Shop
+from plugin.core.status import BatchStatus, HoldStatus
 
 
 class Balance(BaseModel):
@@ -56,7 +57,7 @@ class LedgerEntry(BaseModel):
     lot = pw.ForeignKeyField(Lot, null=True, on_delete="SET NULL")
     point_type = pw.CharField(max_length=32)
     delta = pw.BigIntegerField()
-    kind = pw.CharField(max_length=16)  # earn, bonus, reverse (spend, hold, expire... to come)
+    kind = pw.CharField(max_length=16)  # EntryKind (plugin.core.kinds)
     event = pw.ForeignKeyField(Event, null=True, on_delete="SET NULL")
     actor = pw.CharField(max_length=255, null=True)
     reason = pw.TextField(default="")
@@ -87,7 +88,7 @@ class Hold(BaseModel):
     reward = pw.CharField(max_length=64, null=True)  # the catalog reward, if not plain points off
     cart = JSONField(null=True)
     idempotency_key = pw.CharField(max_length=255)
-    status = pw.CharField(max_length=16, default="held")
+    status = pw.CharField(max_length=16, default=HoldStatus.HELD)
     platform_discount_id = pw.CharField(max_length=255, null=True)
     order_id = pw.CharField(max_length=64, null=True)
     expires_at = pw.DateTimeField()
@@ -114,7 +115,7 @@ class AdjustmentBatch(BaseModel):
     lines = JSONField(default=list)  # the file's line numbers that were applied
     totals = JSONField(default=dict)  # {"added": {type: points}, "removed": {type: points}}
     rejected = JSONField(default=list)  # [{"line": n, "reason": text}] of rows left out
-    status = pw.CharField(max_length=16, default="applied")  # applied, undone
+    status = pw.CharField(max_length=16, default=BatchStatus.APPLIED)
     created_at = pw.DateTimeField(default=clock.now)
     undone_at = pw.DateTimeField(null=True)
     undone_by = pw.CharField(max_length=255, null=True)

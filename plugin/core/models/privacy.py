@@ -18,7 +18,7 @@ class PrivacyRequest(BaseModel):
     topic = pw.CharField(max_length=64)  # customers/data_request, customers/redact, shop/redact
     customer_platform_id = pw.CharField(max_length=64, null=True)
     email = pw.CharField(max_length=320, null=True)  # data requests only; cleared by a later redact
-    status = pw.CharField(max_length=16)  # completed, skipped
+    status = pw.CharField(max_length=16)  # PrivacyStatus
     requested_at = pw.DateTimeField()
     completed_at = pw.DateTimeField(null=True)
     export = JSONField(null=True)  # the customer's data, for a data request

@@ -48,10 +48,8 @@ class OfferEvent(BaseModel):
     shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
     customer = pw.ForeignKeyField(Customer, null=True, on_delete="SET NULL")
     offer_id = pw.CharField(max_length=128)
-    kind = pw.CharField(max_length=16)  # impression, click, redemption
+    kind = pw.CharField(max_length=16)  # OfferEventKind (plugin.core.kinds)
     created_at = pw.DateTimeField(default=clock.now)
-
-    KINDS = ("impression", "click", "redemption")
 
     class Meta:
         table_name = "offer_event"

@@ -8,6 +8,7 @@ from plugin.core import clock
 from plugin.core.db import JSONField
 from plugin.core.models.base import BaseModel
 from plugin.core.models.shops import Shop
+from plugin.core.status import RunStatus
 
 
 class ImportRun(BaseModel):
@@ -15,7 +16,7 @@ class ImportRun(BaseModel):
     web process can show them while a worker imports."""
 
     shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
-    status = pw.CharField(max_length=16, default="queued")  # queued, running, done, failed
+    status = pw.CharField(max_length=16, default=RunStatus.QUEUED)
     dry_run = pw.BooleanField(default=False)
     filename = pw.CharField(max_length=255, default="")
     file_hash = pw.CharField(max_length=64)

@@ -6,6 +6,7 @@ import peewee as pw
 
 from plugin.core import clock
 from plugin.core.models.base import BaseModel
+from plugin.core.status import IdempotencyStatus
 
 
 class Shop(BaseModel):
@@ -53,7 +54,7 @@ class DashboardSession(BaseModel):
     shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
     id_hash = pw.CharField(max_length=64, unique=True)
     actor = pw.CharField(max_length=255)
-    via = pw.CharField(max_length=16)  # "shopify" or "api_key"
+    via = pw.CharField(max_length=16)  # SessionVia
     key_version = pw.IntegerField()  # an api_key session ends when the shop's key is rotated
     installed_at = pw.DateTimeField()  # the shop's install it was opened in: a reinstall ends it
     created_at = pw.DateTimeField(default=clock.now)
@@ -71,7 +72,7 @@ class IdempotentRequest(BaseModel):
     scope = pw.CharField(max_length=255)  # the endpoint, and the shopper for widget calls
     key = pw.CharField(max_length=255)
     fingerprint = pw.CharField(max_length=64)  # sha256 of method, path and body
-    status = pw.CharField(max_length=16, default="in_progress")
+    status = pw.CharField(max_length=16, default=IdempotencyStatus.IN_PROGRESS)
     response_status = pw.IntegerField(null=True)
     response_body = pw.TextField(null=True)
     created_at = pw.DateTimeField(default=clock.now)

@@ -7,6 +7,7 @@ import peewee as pw
 from plugin.core import clock
 from plugin.core.models.base import BaseModel
 from plugin.core.models.shops import Customer, Shop
+from plugin.core.status import RunStatus
 
 
 class CustomerTier(BaseModel):
@@ -45,7 +46,7 @@ class TierRun(BaseModel):
     """One re-evaluation of a shop's tiers (a background job): its progress, kept in the database."""
 
     shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
-    status = pw.CharField(max_length=16, default="queued")  # queued, running, done, failed
+    status = pw.CharField(max_length=16, default=RunStatus.QUEUED)
     total = pw.IntegerField(default=0)
     done = pw.IntegerField(default=0)
     changed = pw.IntegerField(default=0)
