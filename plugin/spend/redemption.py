@@ -121,7 +121,7 @@ def redeem(customer: Customer, *, points: int | None = None, point_type: str = "
 
 
 def release(hold_id: int, *, reason: str, kill: Callable[[Hold], None] | None = None,
-            closing: tuple[str, ...] = (HoldStatus.HELD,), defer: bool = False) -> bool:
+            closing: tuple[HoldStatus, ...] = (HoldStatus.HELD,), defer: bool = False) -> bool:
     """Give a hold's points back (timeout, the shopper cancelled, the order was cancelled), once
     its code can no longer be used: a platform code is killed first (``kill``), and while that
     fails the hold stays ``releasing`` with its points held. True when the points came back.
