@@ -7,11 +7,12 @@ the leaderboard under a name the shopper chose (never an email), DELETE /leaderb
 from __future__ import annotations
 
 from flask import g, jsonify
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from plugin import customers
 from plugin.core.db import write_transaction
 from plugin.core.errors import Unauthorized
+from plugin.core.limits import StrictSchema
 from plugin.earn import games
 from plugin.http.bodies import json_object
 from plugin.program import versions
@@ -25,10 +26,7 @@ def _display_name(value: str) -> None:
         raise ValidationError("must be printable text")
 
 
-class JoinRequest(Schema):
-    class Meta:
-        unknown = RAISE
-
+class JoinRequest(StrictSchema):
     display_name = fields.String(required=True, validate=[validate.Length(min=1, max=40), _display_name])
 
 
@@ -106,7 +104,7 @@ def _me(entry) -> dict:
 def games_view():
     shopper = g.shopper
     _, program = versions.current(shopper.shop.id)
-    customer = customers.find(shopper.shop.id, shopper.customer_id) if shopper.signed_in else None
+    customer = shopper.customer()
     board = (program.get("games") or {}).get("leaderboard")
     leaderboard = None
     if board and board["enabled"]:

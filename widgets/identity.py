@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from plugin import customers
 from plugin.core import clock
 from plugin.core.crypto import Vault, hmac_sha256, same
 from plugin.core.errors import LoyaltyError, NotFound, Unauthorized
-from plugin.core.models import Shop
+from plugin.core.models import Customer, Shop
 from plugin.customers import shops
 from plugin.program import versions
 
@@ -72,6 +73,10 @@ class Shopper:
     @property
     def signed_in(self) -> bool:
         return self.customer_id is not None
+
+    def customer(self) -> Customer | None:
+        """The signed-in shopper's customer row (None: anonymous, or a shopper never seen yet)."""
+        return customers.find(self.shop.id, self.customer_id) if self.signed_in else None
 
 
 # --- Shopify app proxy -------------------------------------------------------------------------

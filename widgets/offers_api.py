@@ -8,10 +8,10 @@ offers at once with POST /offers/events {"type": ..., "offer_ids": [...]}; both 
 from __future__ import annotations
 
 from flask import g, jsonify, request
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
-from plugin import customers
 from plugin.core.kinds import OfferEventKind
+from plugin.core.limits import StrictSchema
 from plugin.http.bodies import json_object
 from plugin.program import versions
 from plugin.program.catalog import onto_cart
@@ -21,17 +21,12 @@ from widgets.api import bp
 MAX_EVENTS = 50
 
 
-class _Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class OffersRequest(_Strict):
+class OffersRequest(StrictSchema):
     cart = fields.Nested(carts.Cart, load_default=None, allow_none=True)
     lang = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=35))
 
 
-class EventRequest(_Strict):
+class EventRequest(StrictSchema):
     type = fields.String(required=True, validate=validate.OneOf(tuple(OfferEventKind)))
 
 
@@ -57,17 +52,12 @@ class OffersOut(Schema):
 OFFERS_IN, EVENT_IN, EVENTS_IN, OFFERS_OUT = OffersRequest(), EventRequest(), EventsRequest(), OffersOut()
 
 
-def _customer():
-    shopper = g.shopper
-    return customers.find(shopper.shop.id, shopper.customer_id) if shopper.signed_in else None
-
-
 def _answer(cart: dict | None, lang: str | None):
     shop = g.shopper.shop
     _, program = versions.current(shop.id)
     lang = offers.language(lang or request.args.get("lang"))
     lines = onto_cart(shop.id, carts.as_order(cart))["lines"] if cart else None
-    found = offers.build(shop, _customer(), program, lines=lines, lang=lang,
+    found = offers.build(shop, g.shopper.customer(), program, lines=lines, lang=lang,
                          currency=(cart or {}).get("currency"))
     return jsonify(OFFERS_OUT.dump({"lang": lang, "offers": found}))
 
@@ -91,7 +81,7 @@ def offer_event(offer_id: str):
     if not offers.OFFER_ID.fullmatch(offer_id):
         raise ValidationError({"offer_id": ["not an offer id"]})
     kind = json_object(EVENT_IN)["type"]
-    customer = _customer()
+    customer = g.shopper.customer()
     offers.record(g.shopper.shop.id, customer.id if customer else None, [offer_id], kind)
     return "", 204
 
@@ -100,7 +90,7 @@ def offer_event(offer_id: str):
 def offer_events():
     """The same event for several offers (the impressions of one render), in one insert."""
     data = json_object(EVENTS_IN)
-    customer = _customer()
+    customer = g.shopper.customer()
     offers.record(g.shopper.shop.id, customer.id if customer else None,
                   list(dict.fromkeys(data["offer_ids"])), data["type"])
     return "", 204

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 from flask import g, jsonify, request
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from plugin import customers, ledger
 from plugin.core.errors import LoyaltyError, NotFound, Unauthorized
+from plugin.core.limits import StrictSchema
 from plugin.core.models import Hold, Shop
 from plugin.http.bodies import json_object
 from plugin.http.idempotency import for_shopper, idempotent
@@ -26,10 +27,7 @@ from widgets.schemas import UtcDateTime
 IDEMPOTENCY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
 
 
-class QuoteRequest(Schema):
-    class Meta:
-        unknown = RAISE
-
+class QuoteRequest(StrictSchema):
     cart = fields.Nested(carts.Cart, required=True)
 
 
@@ -72,7 +70,7 @@ def quote():
     shopper = g.shopper
     cart = json_object(QUOTE)["cart"]
     order = onto_cart(shopper.shop.id, carts.as_order(cart))
-    customer = customers.find(shopper.shop.id, shopper.customer_id) if shopper.signed_in else None
+    customer = shopper.customer()
     _, program = versions.current(shopper.shop.id)
     tier = tier_perks.tier_of(program, customer)
     paid = tier_perks.discounted(order, tier)
@@ -138,7 +136,7 @@ def reward_catalog():
     """The catalog for this cart: what each reward gives here, or why it cannot apply yet."""
     shopper = g.shopper
     data = json_object(REWARD)
-    customer = customers.find(shopper.shop.id, shopper.customer_id) if shopper.signed_in else None
+    customer = shopper.customer()
     _, program = versions.current(shopper.shop.id)
     tier = tier_perks.tier_of(program, customer)
     order = tier_perks.discounted(onto_cart(shopper.shop.id, carts.as_order(data["cart"])), tier)

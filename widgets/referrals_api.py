@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from flask import g, jsonify
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import fields, validate
 
 from plugin import customers
 from plugin.core.db import write_transaction
 from plugin.core.errors import Unauthorized
+from plugin.core.limits import StrictSchema
 from plugin.earn import referrals
 from plugin.http.bodies import json_object
 from plugin.program import versions
 from widgets.api import bp
 
 
-class ClaimRequest(Schema):
-    class Meta:
-        unknown = RAISE
-
+class ClaimRequest(StrictSchema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9]{4,32}$"))
 
 

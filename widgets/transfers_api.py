@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import g, jsonify, request
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import fields, validate
 
 from plugin.core.errors import LoyaltyError, Unauthorized
+from plugin.core.limits import StrictSchema
 from plugin.http.bodies import json_object
 from plugin.http.idempotency import for_shopper, idempotent
 from plugin.ledger import transfers
@@ -13,10 +14,7 @@ from widgets.api import bp
 from widgets.redeem_api import IDEMPOTENCY
 
 
-class TransferRequest(Schema):
-    class Meta:
-        unknown = RAISE
-
+class TransferRequest(StrictSchema):
     to = fields.String(required=True, validate=validate.Length(min=1, max=320))  # email or customer id
     points = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=10**9))
     point_type = fields.String(load_default="regular", validate=validate.Length(min=1, max=32))

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import UTC
 
 from flask import g, jsonify, request
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from plugin import customers
-from plugin.admin.api import Page, PageArgs, bp
+from plugin.admin.api import Page, PageArgs, bp, page
 from plugin.admin.openapi import documented
 from plugin.core import limits
-from plugin.core.errors import NotFound
 from plugin.earn import activities
 from plugin.http.bodies import json_object
 from plugin.http.idempotency import for_shop, idempotent
@@ -29,10 +28,7 @@ class Identifier(fields.String):
         return value
 
 
-class ActivityIn(Schema):
-    class Meta:
-        unknown = RAISE
-
+class ActivityIn(limits.StrictSchema):
     activity_id = Identifier(required=True, validate=validate.Length(max=255))
     customer_id = Identifier(required=True, validate=validate.Length(max=64))
     name = fields.String(required=True, validate=validate.Length(min=1, max=64))
@@ -82,10 +78,6 @@ def activity_report():
 @documented("Recorded actions, newest first", query=ActivityArgs, response=ActivityPage, errors=(404,))
 def activity_list():
     args = ACTIVITY_ARGS.load(request.args)
-    customer = None
-    if args["customer_id"]:
-        customer = customers.find(g.shop.id, args["customer_id"])
-        if customer is None:
-            raise NotFound(f"no customer {args['customer_id']!r} in this shop")
+    customer = customers.require(g.shop.id, args["customer_id"]) if args["customer_id"] else None
     rows = activities.page(g.shop.id, customer, before=args["before"], limit=args["limit"])
-    return jsonify(items=rows, next_before=rows[-1]["id"] if len(rows) == args["limit"] else None)
+    return jsonify(page(rows, args["limit"]))

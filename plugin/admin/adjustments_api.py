@@ -5,13 +5,14 @@ edits) and is required: no points without a name; retries carry an ``Idempotency
 from __future__ import annotations
 
 from flask import g, jsonify, request
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from plugin import customers, ledger
-from plugin.admin.api import ENTRIES, EntryOut, PageArgs, bp
+from plugin.admin.api import ENTRIES, EntryOut, PageArgs, bp, page
 from plugin.admin.openapi import documented
 from plugin.core import csvfile
-from plugin.core.errors import Invalid, NotFound
+from plugin.core.errors import Invalid
+from plugin.core.limits import StrictSchema
 from plugin.core.models import LedgerEntry
 from plugin.http.bodies import json_object
 from plugin.http.idempotency import for_shop, idempotent
@@ -21,10 +22,7 @@ from plugin.program import versions
 ACTOR_HEADER, KEY_HEADER = "X-Loyalty-Actor", "Idempotency-Key"
 
 
-class AdjustIn(Schema):
-    class Meta:
-        unknown = RAISE
-
+class AdjustIn(StrictSchema):
     points = fields.Integer(strict=True, required=True,
                             validate=validate.Range(min=-adjustments.MAX_POINTS, max=adjustments.MAX_POINTS))
     point_type = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
@@ -77,9 +75,7 @@ def _key() -> str:
 def customer_adjust(platform_id: str):
     """Add or take points with a reason: 201, or 200 with the same answer for a retried key."""
     actor, key = _actor(), _key()
-    customer = customers.find(g.shop.id, platform_id)
-    if customer is None:
-        raise NotFound(f"no customer {platform_id!r} in this shop")
+    customer = customers.require(g.shop.id, platform_id)
     body = json_object(ADJUST)
     point_type = body["point_type"] or versions.current(g.shop.id)[1]["earning"]["point_type"]
     existed = LedgerEntry.select().where((LedgerEntry.shop == g.shop.id) & (
@@ -116,8 +112,7 @@ def adjustments_apply():
 def adjustments_batches():
     args = PAGE.load(request.args)
     rows = bulk_adjustments.page(g.shop.id, before=args["before"], limit=args["limit"])
-    return jsonify(items=[bulk_adjustments.as_dict(b) for b in rows],
-                   next_before=rows[-1].id if len(rows) == args["limit"] else None)
+    return jsonify(page(rows, args["limit"], lambda batches: [bulk_adjustments.as_dict(b) for b in batches]))
 
 
 @bp.get("/adjustments/batches/<int:batch_id>")

@@ -11,22 +11,21 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import Response, g, jsonify, request
-from marshmallow import RAISE, Schema, ValidationError, validates_schema
+from marshmallow import ValidationError, validates_schema
 
 from plugin.admin.api import bp
 from plugin.admin.openapi import documented
 from plugin.core import clock, csvfile, limits
 from plugin.core.errors import NotFound
+from plugin.core.limits import StrictSchema
+from plugin.http.downloads import download
 from plugin.reports import analytics, charts
 
 MAX_DAYS = 3 * 366
 DEFAULT_DAYS = 30
 
 
-class RangeArgs(Schema):
-    class Meta:
-        unknown = RAISE
-
+class RangeArgs(StrictSchema):
     start = limits.Day(data_key="from", load_default=None, format="%Y-%m-%d")
     end = limits.Day(data_key="to", load_default=None, format="%Y-%m-%d")
 
@@ -154,5 +153,4 @@ def table_csv(table: str, shop_id: int, start: date, end: date) -> Response:
     """One of TABLES as a CSV download (the dashboard's links serve the same file)."""
     headers, rows = TABLES[table](shop_id, start, end)
     filename = f"{table}-{start.isoformat()}-{end.isoformat()}.csv"
-    return Response("".join(csvfile.lines([headers, *rows])), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return download("".join(csvfile.lines([headers, *rows])), filename)

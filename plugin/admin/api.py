@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, g, jsonify, request
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from plugin import customers, ledger
 from plugin.admin.openapi import documented
-from plugin.core.errors import NotFound, Unauthorized
+from plugin.core.errors import Unauthorized
+from plugin.core.limits import StrictSchema
 from plugin.core.models import Event, Shop
 from plugin.core.status import EventStatus
 from plugin.customers import shops
@@ -25,10 +26,7 @@ class BearerRequired(Unauthorized):
     headers = {"WWW-Authenticate": 'Bearer realm="loyalty"'}
 
 
-class PageArgs(Schema):
-    class Meta:
-        unknown = RAISE
-
+class PageArgs(StrictSchema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     before = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
 
@@ -127,16 +125,12 @@ def authenticate() -> None:
     g.shop = shop
 
 
-def _customer(platform_id: str):
-    customer = customers.find(g.shop.id, platform_id)
-    if customer is None:
-        raise NotFound(f"no customer {platform_id!r} in this shop")
-    return customer
-
-
-def _page(rows: list, schema: Schema, limit: int) -> dict:
-    return {"items": schema.dump(rows),
-            "next_before": rows[-1].id if len(rows) == limit else None}
+def page(rows: list, limit: int, dump=None) -> dict:
+    """A newest-first page of ``rows`` (as ``dump`` shows them) and the cursor of the next one: the
+    last row's id when the page is full, else None (rows are models or dicts with an ``id``)."""
+    last = rows[-1] if len(rows) == limit else None
+    return {"items": dump(rows) if dump else rows,
+            "next_before": None if last is None else last["id"] if isinstance(last, dict) else last.id}
 
 
 def newest_first(query, schema: Schema, args: dict) -> dict:
@@ -144,16 +138,16 @@ def newest_first(query, schema: Schema, args: dict) -> dict:
     model = query.model
     if args["before"]:
         query = query.where(model.id < args["before"])
-    return _page(list(query.order_by(model.id.desc()).limit(args["limit"])), schema, args["limit"])
+    return page(list(query.order_by(model.id.desc()).limit(args["limit"])), args["limit"], schema.dump)
 
 
 @bp.get("/customers/<platform_id>/ledger")
 @documented("A customer's ledger, newest first", query=PageArgs, response=EntryPage)
 def customer_ledger(platform_id: str):
     args = PAGE.load(request.args)
-    customer = _customer(platform_id)
+    customer = customers.require(g.shop.id, platform_id)
     rows = ledger.entries(customer, before=args["before"], limit=args["limit"])
-    return jsonify(_page(rows, ENTRIES, args["limit"]))
+    return jsonify(page(rows, args["limit"], ENTRIES.dump))
 
 
 @bp.get("/events")
@@ -163,9 +157,9 @@ def events():
     query = Event.select().where(Event.shop == g.shop.id)
     if args["status"]:
         query = query.where(Event.status == args["status"])
-    page = newest_first(query, EVENTS, args)
-    late_commit.annotate(g.shop.id, page["items"])
-    return jsonify(page)
+    found = newest_first(query, EVENTS, args)
+    late_commit.annotate(g.shop.id, found["items"])
+    return jsonify(found)
 
 
 @bp.post("/events/<int:event_id>/retry")

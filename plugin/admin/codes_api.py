@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import io
 
-from flask import Response, g, jsonify
-from marshmallow import RAISE, Schema, fields, validate
+from flask import g, jsonify
+from marshmallow import Schema, fields, validate
 
 from plugin.admin.activities_api import Identifier
 from plugin.admin.api import bp
 from plugin.admin.openapi import documented
+from plugin.core.limits import StrictSchema
 from plugin.earn import codes
 from plugin.http.bodies import json_object
+from plugin.http.downloads import download
 from plugin.http.idempotency import for_shop, idempotent
 
 
-class GenerateIn(Schema):
-    class Meta:
-        unknown = RAISE
-
+class GenerateIn(StrictSchema):
     count = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=codes.MAX_COUNT))
     points = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=codes.MAX_POINTS))
     point_type = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
@@ -27,10 +26,7 @@ class GenerateIn(Schema):
     prefix = fields.String(load_default=None, validate=validate.Regexp(codes.PREFIX, error=codes.PREFIX_RULE))
 
 
-class RedeemIn(Schema):
-    class Meta:
-        unknown = RAISE
-
+class RedeemIn(StrictSchema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=100))
     customer_id = Identifier(required=True, validate=validate.Length(max=64))
 
@@ -85,9 +81,8 @@ def codes_batches():
 def codes_export(batch: str):
     out = io.StringIO()
     codes.write_csv(g.shop.id, batch, out)
-    filename = f"activation-codes-{batch}.csv"  # batch names are [A-Za-z0-9_.-]: safe in the header
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    # batch names are [A-Za-z0-9_.-]: safe in the header
+    return download(out.getvalue(), f"activation-codes-{batch}.csv")
 
 
 @bp.post("/activation-codes/redeem")

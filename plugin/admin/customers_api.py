@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 from flask import g, jsonify, request
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from plugin import customers, ledger, tiers
-from plugin.admin.api import ENTRIES, LOTS, EntryOut, LotOut, Page, PageArgs, _customer, bp
+from plugin.admin.api import ENTRIES, LOTS, EntryOut, LotOut, Page, PageArgs, bp
 from plugin.admin.openapi import DECIMAL, documented
 from plugin.core import clock
+from plugin.core.limits import StrictSchema
 from plugin.core.models import Customer
 from plugin.core.status import ReferralStatus
 from plugin.earn import referrals
@@ -100,10 +101,7 @@ class CustomerOut(Schema):
     referrals = fields.List(fields.Nested(CustomerReferralOut), required=True)
 
 
-class BirthdayIn(Schema):
-    class Meta:
-        unknown = RAISE
-
+class BirthdayIn(StrictSchema):
     birthday = fields.Date(required=True, allow_none=True)
 
     @validates("birthday")
@@ -145,7 +143,7 @@ def customer_search():
 @documented("A customer: balance by type, open lots, recent ledger entries, tier, referrals",
             response=CustomerOut)
 def customer_detail(platform_id: str):
-    customer = _customer(platform_id)
+    customer = customers.require(g.shop.id, platform_id)
     balance = ledger.balances(customer)
     _, program = versions.current(g.shop.id)
     return jsonify(
@@ -166,7 +164,7 @@ def customer_detail(platform_id: str):
 @documented("Set or clear a customer's birthday", body=BirthdayIn, response=BirthdayOut)
 def customer_birthday(platform_id: str):
     """Set or clear a birthday; a change restarts the waiting period before it earns."""
-    customer = _customer(platform_id)
+    customer = customers.require(g.shop.id, platform_id)
     birthday = json_object(BIRTHDAY)["birthday"]
     if customer.birthday != birthday:
         customer.birthday, customer.birthday_set_at = birthday, clock.now()

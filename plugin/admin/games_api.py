@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from flask import jsonify
-from marshmallow import RAISE, Schema, fields, validate
+from flask import g, jsonify
+from marshmallow import Schema, fields, validate
 
-from plugin.admin.api import _customer, bp
+from plugin import customers
+from plugin.admin.api import bp
 from plugin.admin.openapi import documented
 from plugin.core.db import write_transaction
+from plugin.core.limits import StrictSchema
 from plugin.earn import games
 from plugin.http.bodies import json_object
 
 
-class BadgeIn(Schema):
-    class Meta:
-        unknown = RAISE
-
+class BadgeIn(StrictSchema):
     badge = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 
@@ -41,13 +40,13 @@ def badge_give(platform_id: str):
     """201 when the custom badge is given now (with its points), 200 when the customer had it."""
     data = json_object(BADGE_IN)
     with write_transaction():
-        answer, given = games.award_custom(_customer(platform_id), data["badge"])
+        answer, given = games.award_custom(customers.require(g.shop.id, platform_id), data["badge"])
     return jsonify({**answer, "earned_at": answer["earned_at"].isoformat()}), 201 if given else 200
 
 
 @bp.get("/customers/<platform_id>/badges")
 @documented("A customer's badges, in the order earned", response=BadgeList)
 def badge_list(platform_id: str):
-    earned = games.earned_badges(_customer(platform_id))
+    earned = games.earned_badges(customers.require(g.shop.id, platform_id))
     return jsonify(items=[{"badge": badge_id, "earned_at": at.isoformat()}
                           for badge_id, at in sorted(earned.items(), key=lambda item: item[1])])

@@ -3,19 +3,18 @@ and the ledger as streamed CSV, over the admin API."""
 
 from __future__ import annotations
 
-from flask import Response, g, jsonify, request, stream_with_context
-from marshmallow import RAISE, Schema, fields, validate
+from flask import g, jsonify, request
+from marshmallow import Schema, fields, validate
 
 from plugin.admin.api import bp
 from plugin.admin.openapi import documented
 from plugin.core import csvfile
+from plugin.core.limits import StrictSchema
 from plugin.dataio import exports, import_runs
+from plugin.http.downloads import download
 
 
-class ImportArgs(Schema):
-    class Meta:
-        unknown = RAISE
-
+class ImportArgs(StrictSchema):
     dry_run = fields.Boolean(load_default=False)
     filename = fields.String(load_default="", validate=validate.Length(max=255))
 
@@ -61,18 +60,13 @@ def import_progress(run_id: int):
     return jsonify(run=import_runs.as_dict(import_runs.get(g.shop.id, run_id)))
 
 
-def _csv(rows, name: str) -> Response:
-    return Response(stream_with_context(rows), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
 @bp.get("/export/customers.csv")
 @documented("Every customer of the shop as CSV", content="text/csv")
 def export_customers():
-    return _csv(exports.customers_csv(g.shop.id), "customers.csv")
+    return download(exports.customers_csv(g.shop.id), "customers.csv")
 
 
 @bp.get("/export/ledger.csv")
 @documented("The shop's ledger as CSV", content="text/csv")
 def export_ledger():
-    return _csv(exports.ledger_csv(g.shop.id), "ledger.csv")
+    return download(exports.ledger_csv(g.shop.id), "ledger.csv")

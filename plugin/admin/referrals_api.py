@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from marshmallow import Schema, fields, validate
 
-from plugin.admin.api import Page, PageArgs, bp
+from plugin.admin.api import Page, PageArgs, bp, page
 from plugin.admin.openapi import documented
 from plugin.core.models import Customer, Referral
 from plugin.core.status import ReferralStatus
@@ -59,7 +59,7 @@ def _dump(rows: list[Referral]) -> list[dict]:
 def referral_list():
     args = ARGS.load(request.args)
     rows = referrals.page(g.shop.id, status=args["status"], before=args["before"], limit=args["limit"])
-    return jsonify(items=_dump(rows), next_before=rows[-1].id if len(rows) == args["limit"] else None)
+    return jsonify(page(rows, args["limit"], _dump))
 
 
 @bp.post("/referrals/<int:referral_id>/approve")

@@ -4,28 +4,23 @@ a customer's tier (a hidden tier, or any tier held regardless of the rules)."""
 from __future__ import annotations
 
 from flask import g, jsonify, request
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from plugin import customers, tiers
 from plugin.admin.api import bp
 from plugin.admin.openapi import documented
-from plugin.core.errors import Invalid, NotFound
+from plugin.core.errors import Invalid
+from plugin.core.limits import StrictSchema
 from plugin.core.models import TierRun
 from plugin.http.bodies import json_object
 from plugin.program import versions
 
 
-class ReevaluateIn(Schema):
-    class Meta:
-        unknown = RAISE
-
+class ReevaluateIn(StrictSchema):
     batch_size = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=10000))
 
 
-class AssignIn(Schema):
-    class Meta:
-        unknown = RAISE
-
+class AssignIn(StrictSchema):
     tier = fields.String(required=True, allow_none=True)  # None: back to evaluation
 
 
@@ -88,9 +83,7 @@ def tiers_reevaluate_progress():
 @documented("Assign a customer's tier (null: back to evaluation)", body=AssignIn, response=AssignedOut)
 def customer_tier(platform_id: str):
     """Assign a tier the evaluation will not move; {"tier": null} hands it back to evaluation."""
-    customer = customers.find(g.shop.id, platform_id)
-    if customer is None:
-        raise NotFound(f"no customer {platform_id!r} in this shop")
+    customer = customers.require(g.shop.id, platform_id)
     tier_id = json_object(ASSIGN)["tier"]
     try:
         row = tiers.assign(customer, tier_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 MAX_AMOUNT = Decimal(10**12)  # money in the shop's currency: more than any order or threshold
 MAX_MULTIPLIER = Decimal(1000)  # a tier's or campaign's earning multiplier
@@ -55,3 +55,10 @@ class Moment(_InTime, fields.DateTime):
 
 class AwareMoment(_InTime, fields.AwareDateTime):
     pass
+
+
+class StrictSchema(Schema):
+    """The base of every input schema of our own API: an unknown field is a 422, never ignored."""
+
+    class Meta:
+        unknown = RAISE

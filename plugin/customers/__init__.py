@@ -8,6 +8,7 @@ from plugin.customers.lookup import (
     ensure,
     ensure_many,
     find,
+    require,
     search,
     tiers_held,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "ensure",
     "ensure_many",
     "find",
+    "require",
     "search",
     "tiers_held",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from peewee import fn
 
 from plugin.core.db import insert_rows
+from plugin.core.errors import NotFound
 from plugin.core.models import Balance, Customer, CustomerTier
 
 PROFILE_FIELDS = ("email", "first_name", "last_name")
@@ -13,6 +14,14 @@ MAX_TERMS = 5
 
 def find(shop_id: int, platform_id: str) -> Customer | None:
     return Customer.get_or_none((Customer.shop == shop_id) & (Customer.platform_id == platform_id))
+
+
+def require(shop_id: int, platform_id: str) -> Customer:
+    """The shop's customer, or NotFound (404): another shop's customer is not found either."""
+    customer = find(shop_id, platform_id)
+    if customer is None:
+        raise NotFound(f"no customer {platform_id!r} in this shop")
+    return customer
 
 
 def search(shop_id: int, text: str, before: int | None, limit: int) -> list[Customer]:

@@ -14,12 +14,11 @@ from plugin.dashboard import bp
 from plugin.dashboard.adjust_page import fresh_key
 from plugin.dashboard.i18n import translate
 from plugin.dashboard.layout import NAV
-from plugin.dashboard.paging import cursor
+from plugin.dashboard.paging import PAGE_SIZE, cursor, split
 from plugin.dashboard.upload import csv_text, file_error
 from plugin.ledger import bulk_adjustments
 from plugin.ledger.adjustments import Conflict
 
-PAGE_SIZE = 50
 SHOWN_ROWS = 500  # preview rows listed on the page; the totals count them all
 
 NAV.insert(NAV.index(("nav.customers", "dashboard.customers")) + 1,
@@ -28,9 +27,9 @@ NAV.insert(NAV.index(("nav.customers", "dashboard.customers")) + 1,
 
 def _list(status: int = 200, **extra):
     before = cursor(request.args.get("before"))
-    rows = bulk_adjustments.page(g.shop.id, before=before, limit=PAGE_SIZE + 1)
-    return render_template("dashboard/adjustments.html", section="adjustments", batches=rows[:PAGE_SIZE],
-                           next_before=rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
+    rows, next_before = split(bulk_adjustments.page(g.shop.id, before=before, limit=PAGE_SIZE + 1), PAGE_SIZE)
+    return render_template("dashboard/adjustments.html", section="adjustments", batches=rows,
+                           next_before=next_before,
                            window=bulk_adjustments.UNDO_WINDOW, applied=request.args.get("applied", type=int),
                            undone=request.args.get("undone", type=int), **extra), status
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 
-from flask import Response, g, redirect, render_template, request, url_for
+from flask import g, redirect, render_template, request, url_for
 
 from plugin.core.errors import LoyaltyError
 from plugin.dashboard import bp
 from plugin.earn import codes
+from plugin.http.downloads import download
 from plugin.program import versions
 
 FIELDS = ("count", "points", "point_type", "batch", "prefix")
@@ -53,5 +54,4 @@ def codes_generate():
 def codes_csv(batch: str):
     out = io.StringIO()
     codes.write_csv(g.shop.id, batch, out)  # NotFound for another shop's batch
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="activation-codes-{batch}.csv"'})
+    return download(out.getvalue(), f"activation-codes-{batch}.csv")

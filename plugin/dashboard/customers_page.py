@@ -5,26 +5,23 @@ from __future__ import annotations
 from flask import g, render_template, request
 
 from plugin import customers, ledger, tiers
-from plugin.core.errors import NotFound
 from plugin.core.models import Customer, Event, Lot
 from plugin.dashboard import bp
-from plugin.dashboard.paging import cursor
+from plugin.dashboard.paging import PAGE_SIZE, cursor, split
 from plugin.earn import referrals
 from plugin.program import versions
-
-PAGE_SIZE = 50
 
 
 @bp.get("/customers", endpoint="customers")
 def customers_list():
     text = (request.args.get("q") or "").strip()[:200]
-    rows = customers.search(g.shop.id, text, cursor(request.args.get("before")), PAGE_SIZE + 1)
-    page = rows[:PAGE_SIZE]
+    page, next_before = split(customers.search(g.shop.id, text, cursor(request.args.get("before")),
+                                               PAGE_SIZE + 1), PAGE_SIZE)
     ids = [c.id for c in page]
     return render_template("dashboard/customers.html", section="customers", q=text, customers=page,
                            totals=customers.balance_totals(g.shop.id, ids),
                            tiers=customers.tiers_held(g.shop.id, ids),
-                           next_before=page[-1].id if len(rows) > PAGE_SIZE else None)
+                           next_before=next_before)
 
 
 def rule_text(lot: Lot | None) -> str:
@@ -48,18 +45,14 @@ def customer(platform_id: str):
 
 def find(platform_id: str) -> Customer:
     """The signed-in shop's customer, or 404 (another shop's customer is not found either)."""
-    found = customers.find(g.shop.id, platform_id)
-    if found is None:
-        raise NotFound(f"no customer {platform_id!r} in this shop")
-    return found
+    return customers.require(g.shop.id, platform_id)
 
 
 def customer_page(found: Customer, **extra) -> str:
     """The customer page; ``extra`` reaches the template (the adjustment form's values and errors)."""
     shop_id = g.shop.id
     before = cursor(request.args.get("before"))
-    entries = ledger.entries(found, before=before, limit=PAGE_SIZE + 1)
-    page = entries[:PAGE_SIZE]
+    page, next_before = split(ledger.entries(found, before=before, limit=PAGE_SIZE + 1), PAGE_SIZE)
     lot_ids = {e.lot_id for e in page if e.lot_id}
     lots = ({lot.id: lot for lot in Lot.select().where((Lot.shop == shop_id) & Lot.id.in_(lot_ids))}
             if lot_ids else {})
@@ -73,7 +66,7 @@ def customer_page(found: Customer, **extra) -> str:
         open_lots=[(lot, rule_text(lot)) for lot in ledger.open_lots(found)],
         entries=[(e, lots.get(e.lot_id), rule_text(lots.get(e.lot_id)), topics.get(e.event_id))
                  for e in page],
-        next_before=page[-1].id if len(entries) > PAGE_SIZE else None,
+        next_before=next_before,
         tier=tiers.progress(program, found),
         tier_titles={tier["id"]: tier["title"] for tier in (program.get("tiers") or {}).get("tiers", [])},
         tier_history=tiers.history(found), referrals=referrals.of_customer(found), **extra)

@@ -9,11 +9,9 @@ from flask import g, redirect, render_template, request, url_for
 from plugin.core.models import Event
 from plugin.core.status import EventStatus
 from plugin.dashboard import bp
-from plugin.dashboard.paging import cursor
+from plugin.dashboard.paging import PAGE_SIZE, cursor, split
 from plugin.pipeline import event_retry
 from plugin.spend import late_commit
-
-PAGE_SIZE = 50
 
 
 @bp.get("/events")
@@ -22,11 +20,11 @@ def events():
     query = Event.select().where((Event.shop == g.shop.id) & Event.status.in_(event_retry.RETRYABLE))
     if before:
         query = query.where(Event.id < before)
-    rows = list(query.order_by(Event.id.desc()).limit(PAGE_SIZE + 1))
+    rows, next_before = split(list(query.order_by(Event.id.desc()).limit(PAGE_SIZE + 1)), PAGE_SIZE)
     retried = request.args.get("retried", type=int)
     again = retried and Event.get_or_none((Event.id == retried) & (Event.shop == g.shop.id))
-    return render_template("dashboard/events.html", section="events", events=rows[:PAGE_SIZE],
-                           next_before=rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
+    return render_template("dashboard/events.html", section="events", events=rows,
+                           next_before=next_before,
                            retried=retried,
                            still_invalid=again if again and again.status == EventStatus.INVALID else None,
                            uncovered=list(late_commit.uncovered_orders(g.shop.id).limit(PAGE_SIZE)))

@@ -7,7 +7,7 @@ small poll of ``/imports/<id>.json`` with it). Exports stream plugin.dataio.expo
 
 from __future__ import annotations
 
-from flask import Response, g, jsonify, redirect, render_template, request, stream_with_context, url_for
+from flask import g, jsonify, redirect, render_template, request, url_for
 
 from plugin.core.errors import Invalid
 from plugin.core.models import ImportRun
@@ -16,6 +16,7 @@ from plugin.dashboard import bp
 from plugin.dashboard.layout import NAV
 from plugin.dashboard.upload import csv_text, file_error
 from plugin.dataio import exports, import_runs
+from plugin.http.downloads import download
 
 RECENT = 20
 SHOWN_ROWS = 500  # rejected rows and warnings listed on the page (the stored report keeps 1000)
@@ -61,16 +62,11 @@ def import_progress(run_id: int):
     return jsonify(status=run.status, done=run.done, total=run.total, finished=run.status in FINISHED)
 
 
-def _csv(rows, name: str) -> Response:
-    return Response(stream_with_context(rows), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
 @bp.get("/export/customers.csv")
 def export_customers():
-    return _csv(exports.customers_csv(g.shop.id), "customers.csv")
+    return download(exports.customers_csv(g.shop.id), "customers.csv")
 
 
 @bp.get("/export/ledger.csv")
 def export_ledger():
-    return _csv(exports.ledger_csv(g.shop.id), "ledger.csv")
+    return download(exports.ledger_csv(g.shop.id), "ledger.csv")

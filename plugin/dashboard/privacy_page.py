@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, g, render_template, request
+from flask import g, render_template, request
 
 from plugin.core.errors import NotFound
 from plugin.core.models import PrivacyRequest
 from plugin.dashboard import bp
 from plugin.dashboard.layout import NAV
-from plugin.dashboard.paging import cursor
-
-PAGE_SIZE = 50
+from plugin.dashboard.paging import PAGE_SIZE, cursor, split
+from plugin.http.downloads import download
 
 NAV.append(("nav.privacy", "dashboard.privacy"))
 
@@ -27,9 +26,9 @@ def privacy():
     query = PrivacyRequest.select(*columns).where(PrivacyRequest.shop == g.shop.id)
     if before:
         query = query.where(PrivacyRequest.id < before)
-    rows = list(query.order_by(PrivacyRequest.id.desc()).limit(PAGE_SIZE + 1))
-    return render_template("dashboard/privacy.html", section="privacy", requests=rows[:PAGE_SIZE],
-                           next_before=rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None)
+    rows, next_before = split(list(query.order_by(PrivacyRequest.id.desc()).limit(PAGE_SIZE + 1)), PAGE_SIZE)
+    return render_template("dashboard/privacy.html", section="privacy", requests=rows,
+                           next_before=next_before)
 
 
 @bp.get("/privacy/<int:request_id>.json")
@@ -39,5 +38,4 @@ def privacy_export(request_id: int):
     if row is None or row.export is None:
         raise NotFound(f"no data export {request_id} in this shop")
     name = f"data-request-{row.customer_platform_id or row.id}.json"
-    return Response(json.dumps(row.export, ensure_ascii=False, indent=2), mimetype="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return download(json.dumps(row.export, ensure_ascii=False, indent=2), name, "application/json")

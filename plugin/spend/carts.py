@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import fields, validate
+
+from plugin.core.limits import StrictSchema
 
 # A bound keeps the earning arithmetic within Decimal's 28 digits (1e308 prices were a 500).
 MAX_AMOUNT = Decimal(10**9)
 _money = {"allow_nan": False, "validate": validate.Range(min=0, max=MAX_AMOUNT)}
 
 
-class CartLine(Schema):
-    class Meta:
-        unknown = RAISE
-
+class CartLine(StrictSchema):
     line_id = fields.String(load_default=None)
     product_id = fields.String(load_default=None, allow_none=True)
     sku = fields.String(load_default=None, allow_none=True)
@@ -28,10 +27,7 @@ class CartLine(Schema):
     gift_card = fields.Boolean(load_default=False)
 
 
-class Cart(Schema):
-    class Meta:
-        unknown = RAISE
-
+class Cart(StrictSchema):
     customer_id = fields.String(load_default=None, allow_none=True)
     currency = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=3))
     lines = fields.List(fields.Nested(CartLine), required=True, validate=validate.Length(min=1, max=500))

@@ -14,7 +14,7 @@ from plugin.core.status import EventStatus, ReferralStatus, ReferralVia
 from plugin.customers import shops
 from plugin.pipeline import apply, jobs
 from plugin.program.document import DEFAULT
-from tests.conftest import fixture_json
+from tests.helpers import fixture_json
 from webhooks import inbox
 from webhooks.topics import Mapped
 

@@ -17,20 +17,17 @@ See tests/bench/README.md.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import json
 import pstats
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from datetime import UTC
 from decimal import Decimal
-from pathlib import Path
 
 import benchlib  # noqa: I001 - first: it puts the repository root on sys.path
+import profiling
 import redis
 from peewee import fn
 from rq import Queue
@@ -184,13 +181,7 @@ def profile_apply(database_url: str, rows: list[dict], batch_size: int) -> None:
     """apply_pending in-process under cProfile, with every SQL statement timed and grouped."""
     shop_id = load_events(database_url, rows)
     queue.configure(None, batch_size)
-    profiler = cProfile.Profile()
-    start = time.perf_counter()
-    with benchlib.SqlTimer() as sql:
-        profiler.enable()
-        jobs.apply_pending(shop_id, batch_size)
-        profiler.disable()
-    wall = time.perf_counter() - start
+    profiler, sql, wall = profiling.profiled(lambda: jobs.apply_pending(shop_id, batch_size))
     n = len(rows)
     print(f"\nprofile: {n} events, batch {batch_size}, in-process apply_pending under cProfile: "
           f"{wall:.2f} s ({n / wall:.0f} events/s with profiling overhead)")
@@ -226,8 +217,7 @@ def main() -> None:
         parser.error("keep --events within 1..200000 and --jobs within 1..50000")
     batch_sizes = [int(b) for b in args.batch_sizes.split(",") if b.strip()]
 
-    workdir = Path(tempfile.mkdtemp(prefix="loyalty-bench-apply-"))
-    try:
+    with benchlib.scratch("loyalty-bench-apply-") as workdir:
         database_url = (benchlib.POSTGRES_URL if args.backend == "postgres"
                         else f"sqlite:///{workdir / 'bench.db'}")
         redis_url = benchlib.REDIS_URL
@@ -284,10 +274,6 @@ def main() -> None:
                                         args.early_refunds)
             profile_apply(database_url if args.backend == "postgres"
                           else f"sqlite:///{workdir / 'profile.db'}", profile_rows, batch_sizes[0])
-    finally:
-        if not database.is_closed():
-            database.close()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

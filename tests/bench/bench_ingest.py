@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import benchlib  # noqa: I001 - first: it puts the repository root on sys.path
+import profiling
 import requests
 
 from webhooks.signatures import shopify_sign
@@ -69,13 +70,7 @@ def blast(url: str, deliveries: list[tuple[bytes, dict[str, str]]], concurrency:
                     failures[index].append(f"{code} {text[:200]}")
 
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    t0 = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - t0
+    wall = benchlib.run_together(threads, start)
     return sorted(x for part in latencies for x in part), wall, [f for part in failures for f in part]
 
 
@@ -102,7 +97,6 @@ def serve_and_measure(name, app, env, gunicorn_args, workdir, warmup, measured, 
 
 def profile_receiver(database_url: str, redis_url: str, deliveries) -> None:
     """The receiver in-process (Flask test client) under cProfile, every SQL statement timed."""
-    import cProfile
     import pstats
 
     from plugin.app import create_app
@@ -113,15 +107,13 @@ def profile_receiver(database_url: str, redis_url: str, deliveries) -> None:
     client = app.test_client()
     for data, headers in deliveries[:20]:  # warm-up
         client.post("/webhooks/shopify", data=data, headers=headers)
-    profiler = cProfile.Profile()
     measured = deliveries[20:]
-    start = time.perf_counter()
-    with benchlib.SqlTimer() as sql:
-        profiler.enable()
+
+    def send() -> None:
         for data, headers in measured:
             client.post("/webhooks/shopify", data=data, headers=headers)
-        profiler.disable()
-    wall = time.perf_counter() - start
+
+    profiler, sql, wall = profiling.profiled(send)
     n = len(measured)
     print(f"\nprofile: {n} deliveries through the receiver in-process (one thread, Flask test "
           f"client) under cProfile: {wall:.2f} s, {wall / n * 1000:.2f} ms per delivery")

@@ -24,15 +24,12 @@ from __future__ import annotations
 
 import argparse
 import copy
-import cProfile
 import json
 import math
 import pstats
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -40,6 +37,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import benchlib  # noqa: I001 - first: it puts the repository root on sys.path
+import profiling
 from peewee import fn
 
 from plugin import tiers
@@ -260,13 +258,7 @@ def profile(shop_id: int, batch_size: int) -> None:
     by now, so this shows the cost of reading and comparing, not of moving)."""
     with session():
         total = Customer.select().where(Customer.shop == shop_id).count()
-    profiler = cProfile.Profile()
-    started = time.perf_counter()
-    with benchlib.SqlTimer() as sql:
-        profiler.enable()
-        tiers.reevaluate_shop(shop_id, batch_size)
-        profiler.disable()
-    wall = time.perf_counter() - started
+    profiler, sql, wall = profiling.profiled(lambda: tiers.reevaluate_shop(shop_id, batch_size))
     print(f"\nprofile: reevaluate_shop in-process, {total} customers, batch {batch_size}: {wall:.1f} s "
           f"({total / wall:.0f} customers/s with profiling overhead)")
     print(sql.report(total, "customer", wall, top=12))
@@ -293,8 +285,7 @@ def main() -> None:
     if not benchlib.POSTGRES_URL.startswith("postgres"):
         parser.error("PostgreSQL only")
 
-    workdir = Path(tempfile.mkdtemp(prefix="loyalty-bench-tiers-"))
-    try:
+    with benchlib.scratch("loyalty-bench-tiers-") as workdir:
         print(benchlib.machine_note())
         print(f"PostgreSQL {benchlib.POSTGRES_URL}, Redis {benchlib.REDIS_URL}; one rq.Worker "
               f"(forking, JSONSerializer, burst) in a fresh process per run; batch {args.batch_size}")
@@ -348,10 +339,6 @@ def main() -> None:
 
         if args.profile:
             profile(shop_id, args.batch_size)
-    finally:
-        if not database.is_closed():
-            database.close()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -89,13 +89,7 @@ def main() -> None:
                 failures.append(bad)
 
         threads = [threading.Thread(target=client) for _ in range(args.concurrency)]
-        for thread in threads:
-            thread.start()
-        barrier.wait()
-        began = time.perf_counter()
-        for thread in threads:
-            thread.join()
-        wall = time.perf_counter() - began
+        wall = benchlib.run_together(threads, barrier)
         latencies.sort()
         print(f"{args.requests} GET /widget/v1/account, {args.concurrency} concurrent clients, "
               f"{args.customers} shoppers with 3 lots each; gunicorn {args.gunicorn_args}; PostgreSQL")

@@ -9,13 +9,16 @@ from __future__ import annotations
 import copy
 import json
 import os
-import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -223,6 +226,32 @@ def stop(proc: subprocess.Popen | None) -> None:
 
 # --- figures -------------------------------------------------------------------------------------
 
+@contextmanager
+def scratch(prefix: str) -> Iterator[Path]:
+    """A folder for a run's files; afterwards the plugin's database connection closed and the folder gone."""
+    from plugin.core.db import database
+
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield workdir
+    finally:
+        if not database.is_closed():
+            database.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_together(threads: Sequence[threading.Thread], barrier: threading.Barrier) -> float:
+    """Start the client threads, release them at once through ``barrier`` (they wait on it too, so
+    it holds one party more than there are threads) and wait for the last: the wall-clock seconds."""
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - began
+
+
 def percentile(sorted_values: Sequence[float], p: float) -> float:
     """Nearest-rank percentile of an already sorted sequence."""
     if not sorted_values:
@@ -239,70 +268,3 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
              for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
-
-
-# --- profiling -----------------------------------------------------------------------------------
-
-class SqlTimer:
-    """Times every statement (and COMMIT) the bound peewee database runs, grouped by SQL text."""
-
-    _PARAMS = re.compile(r"\((?:%s|\?)(?:, (?:%s|\?))*\)")
-
-    def __init__(self) -> None:
-        from plugin.core.db import database
-
-        self.db = database.obj
-        self.stats: dict[str, list[float]] = {}
-
-    def _add(self, key: str, started: float) -> None:
-        entry = self.stats.setdefault(key, [0, 0.0])
-        entry[0] += 1
-        entry[1] += time.perf_counter() - started
-
-    def __enter__(self) -> SqlTimer:
-        execute, commit = self.db.execute_sql, self.db.commit
-        connect, close = self.db._connect, self.db._close
-
-        def timed_execute(sql, params=None, *args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return execute(sql, params, *args, **kwargs)
-            finally:
-                self._add(self._PARAMS.sub("(…)", sql)[:150], started)
-
-        def timed_commit():
-            started = time.perf_counter()
-            try:
-                return commit()
-            finally:
-                self._add("COMMIT", started)
-
-        def timed_connect():
-            started = time.perf_counter()
-            try:
-                return connect()
-            finally:
-                self._add("CONNECT (new database connection)", started)
-
-        def timed_close(conn):
-            started = time.perf_counter()
-            try:
-                return close(conn)
-            finally:
-                self._add("CLOSE (database connection)", started)
-
-        self.db.execute_sql, self.db.commit = timed_execute, timed_commit
-        self.db._connect, self.db._close = timed_connect, timed_close
-        return self
-
-    def __exit__(self, *exc) -> None:
-        del self.db.execute_sql, self.db.commit, self.db._connect, self.db._close
-
-    def report(self, units: int, unit: str, wall: float, top: int = 16) -> str:
-        total = sum(t for _, t in self.stats.values())
-        count = sum(c for c, _ in self.stats.values())
-        rows = [[sql[:100], c, f"{c / units:.2f}", f"{t:.2f}", f"{t / wall:.0%}"]
-                for sql, (c, t) in sorted(self.stats.items(), key=lambda item: -item[1][1])[:top]]
-        return (f"SQL: {count} statements/connects ({count / units:.1f} per {unit}), {total:.2f} s inside "
-                f"execute/commit ({total / wall:.0%} of the wall time)\n"
-                + table(["statement (normalised)", "count", f"per {unit}", "total s", "share"], rows))

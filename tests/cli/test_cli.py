@@ -13,15 +13,10 @@ from plugin.cli.main import main, use_served_url
 from plugin.core.db import session
 from plugin.core.models import Balance, Customer, Event, LedgerEntry, Shop
 from plugin.core.status import EventStatus
-from tests.conftest import fixture_json
+from tests.helpers import UNSET, fixture_json, shopper_headers
 
 DOMAIN = "x.myshopify.com"
 SIGNUP = "shopify/rest2025-07_customer_created__POST_customers.json"  # customer 1073339458, +100
-#: Every variable the CLI reads; a test passes each one explicitly so the parent's never leak.
-UNSET = dict.fromkeys([
-    "LOYALTY_DATABASE_URL", "LOYALTY_REDIS_URL", "LOYALTY_SECRET_KEY", "LOYALTY_PUBLIC_URL",
-    "LOYALTY_MAX_BODY_BYTES", "LOYALTY_BATCH_SIZE", "SHOPIFY_API_KEY", "SHOPIFY_API_SECRET",
-])
 
 
 @pytest.fixture
@@ -64,7 +59,6 @@ def test_shops_add_prints_new_shop_as_json(sqlite_env):
 
 
 def rules_link(app, shop) -> str:
-    from tests.conftest import shopper_headers
 
     response = app.test_client().get("/widget/v1/account", headers=shopper_headers(app, shop, None))
     return response.get_json()["program"]["rules_url"]

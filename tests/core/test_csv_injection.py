@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 import pytest
 
 from plugin import customers, ledger
-from plugin.core import clock, csvfile
+from plugin.core import clock
 from plugin.core.db import session
 from plugin.core.kinds import EntryKind
 from plugin.earn import codes
 from plugin.program import versions
 from plugin.program.document import DEFAULT
-from tests.conftest import admin_headers
+from tests.helpers import admin_headers
 
 EVIL = '=HYPERLINK("http://e.vil/x")'  # 28 characters: a valid point type name
 NOW = datetime(2026, 5, 4, 12, 0)
@@ -98,13 +98,3 @@ def test_dashboard_downloads_are_the_same_escaped_files(app, client, evil_shop):
         assert any(cell == "'" + EVIL for row in rows for cell in row)
 
 
-@pytest.mark.parametrize(("value", "written"), [
-    ("=1+2", "'=1+2"), ("+1", "'+1"), ("-1+2", "'-1+2"), ("@A1", "'@A1"), ("\tx", "'\tx"), ("\rx", "'\rx"),
-    ("-50", "-50"), ("-12.50", "-12.50"), (-50, -50), ("plain", "plain"), ("", ""), (None, None),
-])
-def test_one_function_escapes_formula_text_and_leaves_numbers(value, written):
-    assert csvfile.safe(value) == written
-
-
-def test_the_csv_writer_escapes_every_text_cell_it_is_given():
-    assert "".join(csvfile.lines([["=x", -5, "-5", "@y"]])) == "'=x,-5,-5,'@y\r\n"

@@ -29,7 +29,7 @@ from plugin.earn import codes
 from plugin.ledger import transfers
 from plugin.pipeline import cron
 from plugin.program import document, versions
-from tests.conftest import admin_headers, shopper_headers
+from tests.helpers import admin_headers, in_threads, shopper_headers
 
 ALICE, BOB = "c-alice", "c-bob"
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -135,11 +135,7 @@ def test_concurrent_retries_all_get_the_first_answer_and_one_effect(app, client,
         response = requests.post(server + path, data=raw, headers=headers, timeout=600)
         answers.append((response.status_code, response.text))
 
-    threads = [threading.Thread(target=send) for _ in range(RETRIES)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(send, [()] * RETRIES)
     with session():
         stored = IdempotentRequest.get(IdempotentRequest.key == KEY)
         assert CASES[request_of]() == 1

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import copy
 import csv
-import hashlib
-import hmac
 import io
 import json
 import re
@@ -18,7 +15,7 @@ import pytest
 from plugin import customers, ledger
 from plugin.core import clock
 from plugin.core.db import session
-from plugin.core.kinds import EntryKind, EventKind
+from plugin.core.kinds import EventKind
 from plugin.core.models import ActivationCode, Event, LedgerEntry, ProgramVersion, Shop, TierRun
 from plugin.core.status import EventStatus
 from plugin.customers import shops
@@ -28,7 +25,16 @@ from plugin.dashboard.messages import MESSAGES
 from plugin.pipeline import apply
 from plugin.program import versions
 from plugin.program.document import DEFAULT
-from tests.conftest import APP_SECRET, SHOP_DOMAIN, fixture_json
+from tests.helpers import (
+    SHOP_DOMAIN,
+    csrf_of,
+    fixture_json,
+    grant,
+    post_form,
+    session_token,
+    shopify_query,
+    sign_in,
+)
 
 SIGNUP = "shopify/rest2025-07_customer_created__POST_customers.json"  # customer 1073339458, +100
 SIGNUP_CUSTOMER = "1073339458"
@@ -37,34 +43,10 @@ OTHER_DOMAIN = "other.example.com"
 TEMPLATES = customers_page.__file__.rsplit("/", 1)[0] + "/templates/dashboard"
 
 
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def sign_in(app, client, shop, name: str = "Olga Petrova"):
-    token = csrf_of(client.get("/admin/sign-in").get_data(as_text=True))
-    key = app.extensions["loyalty"].vault.api_key(shop.id, shop.key_version)
-    return client.post("/admin/sign-in", data={"csrf_token": token, "api_key": key, "name": name})
-
-
-def post_form(client, path: str, data: dict, page: str = "/admin/overview"):
-    """A dashboard form as the browser sends it: with the CSRF token of the page it was on."""
-    token = csrf_of(client.get(page).get_data(as_text=True))
-    return client.post(path, data={"csrf_token": token, **data})
-
-
 @pytest.fixture
 def other_shop(app):
     with session():
         return shops.register("custom", OTHER_DOMAIN)[0]
-
-
-def grant(shop, platform_id: str, points: int, key: str, **details):
-    with session():
-        customer = customers.ensure(shop.id, platform_id, details.pop("profile", None))
-        ledger.grant(customer, points, kind=EntryKind.BONUS, source="test", key=key, rule={"test": key},
-                     **details)
-    return customer
 
 
 def save_program(shop, author: str = "test", **changes) -> None:
@@ -188,26 +170,6 @@ def test_a_rotated_api_key_ends_its_sessions(app, client, shop):
 
 
 # --- Shopify admin loads ---------------------------------------------------------------------
-
-def shopify_query(domain: str = SHOP_DOMAIN, secret: str = APP_SECRET, **extra) -> dict:
-    """The query Shopify opens an embedded app with, signed like Shopify signs it."""
-    params = {"shop": domain, "host": "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvZXhhbXBsZQ",
-              "timestamp": str(int(time.time())), "embedded": "1", **extra}
-    message = "&".join(f"{key}={value}" for key, value in sorted(params.items()))
-    return {**params, "hmac": hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()}
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def session_token(domain: str = SHOP_DOMAIN, secret: str = APP_SECRET, **claims) -> str:
-    now = int(time.time())
-    payload = {"iss": f"https://{domain}/admin", "dest": f"https://{domain}", "aud": "test-api-key",
-               "sub": "42", "exp": now + 60, "nbf": now - 5, "iat": now - 5, "jti": "j", "sid": "s", **claims}
-    head = ".".join(b64url(json.dumps(part).encode()) for part in ({"alg": "HS256", "typ": "JWT"}, payload))
-    return head + "." + b64url(hmac.new(secret.encode(), head.encode(), hashlib.sha256).digest())
-
 
 def test_shopify_admin_load_with_a_signed_query_opens_a_session_framed_by_that_admin(client, shop):
     response = client.get("/admin", query_string=shopify_query())

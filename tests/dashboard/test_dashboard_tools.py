@@ -17,8 +17,7 @@ from plugin.core.kinds import EntryKind
 from plugin.core.models import AdjustmentBatch, Customer, ImportRun, LedgerEntry, PrivacyRequest
 from plugin.core.status import BatchStatus, RunStatus
 from plugin.customers import shops
-from tests.conftest import fixture_json
-from tests.dashboard.test_dashboard import csrf_of, grant, post_form, sign_in
+from tests.helpers import csrf_of, fixture_json, grant, post_form, sign_in
 
 OTHER_DOMAIN = "other.myshopify.com"
 DATA_REQUEST = fixture_json("shopify/compliance_customers_data_request.json")

@@ -12,7 +12,6 @@ from click.testing import CliRunner
 
 from plugin import customers, ledger
 from plugin.cli.main import main
-from plugin.core import clock
 from plugin.core.db import session
 from plugin.core.errors import Invalid
 from plugin.core.kinds import EntryKind
@@ -21,7 +20,7 @@ from plugin.customers import shops
 from plugin.dataio import imports
 from plugin.earn import referrals
 from plugin.program import versions
-from tests.conftest import admin_headers
+from tests.helpers import admin_headers, set_program
 
 PROGRAM = {
     "point_types": {"regular": {"expiry": {"kind": "days", "days": 365}}},
@@ -56,9 +55,7 @@ MIXED = (
 
 @pytest.fixture
 def program(shop):
-    clock.set_source(lambda: NOW)
-    with session():
-        versions.save(shop.id, PROGRAM, author="test")
+    set_program(shop, PROGRAM, NOW)
 
 
 @pytest.fixture

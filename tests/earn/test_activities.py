@@ -13,8 +13,7 @@ from plugin.core.db import session
 from plugin.core.models import Activity, Balance, Customer, LedgerEntry, Lot
 from plugin.customers import shops
 from plugin.earn import activities
-from plugin.program import versions
-from tests.conftest import admin_headers
+from tests.helpers import admin_headers, in_threads, set_program
 
 PROGRAM = {
     "point_types": {"regular": {}, "partner": {"expiry": {"kind": "days", "days": 365}}},
@@ -31,15 +30,9 @@ PROGRAM = {
 NOW = datetime(2024, 5, 3, 10, 0, tzinfo=UTC)  # a Friday
 
 
-def bearer(app, shop) -> dict:
-    return admin_headers(app, shop)
-
-
 @pytest.fixture
 def version(shop) -> int:
-    clock.set_source(lambda: NOW)
-    with session():
-        return versions.save(shop.id, PROGRAM, author="test").number
+    return set_program(shop, PROGRAM, NOW)
 
 
 @pytest.fixture
@@ -47,7 +40,7 @@ def report(app, client, shop, version):
     """POST one activity with the shop's key; returns the response."""
     def post(activity_id: str, customer_id: str = "c1", name: str = "follow", **extra):
         body = {"activity_id": activity_id, "customer_id": customer_id, "name": name, **extra}
-        return client.post("/api/v1/activities", json=body, headers=bearer(app, shop))
+        return client.post("/api/v1/activities", json=body, headers=admin_headers(app, shop))
 
     return post
 
@@ -171,7 +164,7 @@ def test_unknown_action_is_422_naming_name(report):
     ({"activity_id": True, "customer_id": "c1", "name": "follow"}, "activity_id"),
 ])
 def test_bad_input_is_422_naming_the_field(app, client, shop, version, body, field):
-    response = client.post("/api/v1/activities", json=body, headers=bearer(app, shop))
+    response = client.post("/api/v1/activities", json=body, headers=admin_headers(app, shop))
     assert response.status_code == 422
     assert list(response.get_json()["fields"]) == [field]
 
@@ -189,18 +182,19 @@ def test_list_pages_one_customers_activities_newest_first(app, client, shop, rep
     seen, before = [], None
     while True:
         query = {"customer_id": "c1", "limit": 2, **({"before": before} if before else {})}
-        page = client.get("/api/v1/activities", query_string=query, headers=bearer(app, shop)).get_json()
+        page = client.get("/api/v1/activities", query_string=query,
+                          headers=admin_headers(app, shop)).get_json()
         seen += [item["activity_id"] for item in page["items"]]
         before = page["next_before"]
         if before is None:
             break
     assert seen == [f"s-{n}" for n in reversed(range(5))]
-    everyone = client.get("/api/v1/activities", headers=bearer(app, shop)).get_json()["items"]
+    everyone = client.get("/api/v1/activities", headers=admin_headers(app, shop)).get_json()["items"]
     assert [item["activity_id"] for item in everyone][0] == "other"
 
 
 def test_list_of_unknown_customer_is_404(app, client, shop, version):
-    response = client.get("/api/v1/activities?customer_id=nobody", headers=bearer(app, shop))
+    response = client.get("/api/v1/activities?customer_id=nobody", headers=admin_headers(app, shop))
     assert response.status_code == 404
 
 
@@ -208,9 +202,10 @@ def test_other_shops_activities_are_not_listed(app, client, shop, report):
     report("f-1")
     with session():
         other, _ = shops.register("shopify", "other.myshopify.com", own_webhook_secret=False)
-    response = client.get("/api/v1/activities", headers=bearer(app, other))
+    response = client.get("/api/v1/activities", headers=admin_headers(app, other))
     assert response.get_json() == {"items": [], "next_before": None}
-    assert client.get("/api/v1/activities?customer_id=c1", headers=bearer(app, other)).status_code == 404
+    response = client.get("/api/v1/activities?customer_id=c1", headers=admin_headers(app, other))
+    assert response.status_code == 404
 
 
 def test_concurrent_reports_of_one_period_earn_once(backend, shop, version, monkeypatch):
@@ -236,11 +231,7 @@ def test_concurrent_reports_of_one_period_earn_once(backend, shop, version, monk
         except Exception as exc:  # surfaced by the assertion below
             errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=(f"card-{n}",)) for n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(run, [(f"card-{n}",) for n in range(2)])
     assert errors == []
     assert sorted(r["outcome"] for r in results) == ["granted", "limited"]
     assert balance("c1") == {"partner": 2000}

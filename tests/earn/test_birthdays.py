@@ -16,7 +16,7 @@ from plugin.customers import shops
 from plugin.earn import birthdays
 from plugin.ledger import expiry
 from plugin.program import document, versions
-from tests.conftest import admin_headers
+from tests.helpers import admin_headers
 
 BIRTHDAY = date(1990, 6, 15)
 ON_THE_DAY = datetime(2026, 6, 15, 9, 0)

@@ -19,8 +19,7 @@ from plugin.core.db import session
 from plugin.core.models import ActivationCode, Balance, Customer, LedgerEntry, Lot
 from plugin.customers import shops
 from plugin.earn import codes
-from plugin.program import versions
-from tests.conftest import admin_headers
+from tests.helpers import admin_headers, in_threads, set_program
 
 PROGRAM = {
     "point_types": {"regular": {}, "partner": {"expiry": {"kind": "days", "days": 365}}},
@@ -30,22 +29,16 @@ NOW = datetime(2024, 5, 3, 10, 0, tzinfo=UTC)
 CODE = re.compile(r"^([A-Z0-9]+-)?[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}$")
 
 
-def bearer(app, shop) -> dict:
-    return admin_headers(app, shop)
-
-
 @pytest.fixture
 def version(shop) -> int:
-    clock.set_source(lambda: NOW)
-    with session():
-        return versions.save(shop.id, PROGRAM, author="test").number
+    return set_program(shop, PROGRAM, NOW)
 
 
 @pytest.fixture
 def api(app, client, shop, version):
     """Call the API as the shop: api("post", path, json=...)."""
     def call(method: str, path: str, **kwargs):
-        return getattr(client, method)(f"/api/v1{path}", headers=bearer(app, shop), **kwargs)
+        return getattr(client, method)(f"/api/v1{path}", headers=admin_headers(app, shop), **kwargs)
 
     return call
 
@@ -168,7 +161,7 @@ def test_other_shops_code_is_404(app, client, api):
     code = export(api, "mine")[0]["code"]
     with session():
         other, _ = shops.register("shopify", "other.myshopify.com", own_webhook_secret=False)
-    theirs = bearer(app, other)
+    theirs = admin_headers(app, other)
     response = client.post("/api/v1/activation-codes/redeem", json={"code": code, "customer_id": "c"},
                            headers=theirs)
     assert response.status_code == 404
@@ -230,11 +223,7 @@ def test_concurrent_redemptions_of_one_code_grant_once(backend, shop, version, m
         except codes.AlreadyRedeemed as exc:
             results.append(exc)
 
-    threads = [threading.Thread(target=run, args=(f"c{n}",)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(run, [(f"c{n}",) for n in range(4)])
     (winner,) = [r for r in results if isinstance(r, str)]
     assert sum(isinstance(r, codes.AlreadyRedeemed) for r in results) == 3
     assert balance(winner) == {"regular": 3000}

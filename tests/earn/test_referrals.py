@@ -15,7 +15,7 @@ from plugin.core.status import ReferralStatus
 from plugin.earn import referrals
 from plugin.program import versions
 from plugin.program.document import DEFAULT
-from tests.conftest import SHOP_DOMAIN, fixture_json
+from tests.helpers import SHOP_DOMAIN, fixture_json
 from webhooks import shopify_payloads
 from widgets import identity
 

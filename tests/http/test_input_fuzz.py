@@ -22,9 +22,16 @@ from standardwebhooks import Webhook
 from plugin import customers
 from plugin.core.db import database, session
 from plugin.core.models import ALL_MODELS, IdempotentRequest
-from tests.conftest import APP_SECRET, SHOP_DOMAIN, admin_headers, fixture_json, shopper_headers
-from tests.dashboard.test_dashboard import csrf_of, sign_in
-from tests.http.test_openapi import PROGRAM
+from tests.helpers import (
+    API_PROGRAM,
+    APP_SECRET,
+    SHOP_DOMAIN,
+    admin_headers,
+    csrf_of,
+    fixture_json,
+    shopper_headers,
+    sign_in,
+)
 from webhooks import judgeme
 from webhooks.reviews import standard_secret
 from webhooks.signatures import shopify_sign
@@ -195,7 +202,7 @@ def _overlong() -> list[str]:
 def seeded(app, client, shop) -> dict:
     """A shop with a program (tiers, badges, actions), a code batch and a customer with points."""
     headers = admin_headers(app, shop)
-    program = {**PROGRAM, "transfers": {"enabled": True}}
+    program = {**API_PROGRAM, "transfers": {"enabled": True}}
     assert client.put("/api/v1/program", json=program, headers=headers).status_code == 201
     assert client.post("/api/v1/activation-codes", json={"count": 2, "points": 40, "batch": "welcome"},
                        headers=headers).status_code == 201

@@ -6,8 +6,7 @@ from __future__ import annotations
 from plugin import customers
 from plugin.core.db import session
 from plugin.core.models import Customer, LedgerEntry
-from tests.conftest import admin_headers, shopper_headers
-from tests.dashboard.test_dashboard import post_form, sign_in
+from tests.helpers import admin_headers, post_form, shopper_headers, sign_in
 
 
 def entries(shop) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 import jsonschema_rs  # comes with schemathesis
 import pytest
 import schemathesis
@@ -19,20 +17,10 @@ from schemathesis.specs.openapi.checks import (
 
 from plugin.admin.openapi import API_PREFIX, openapi_path
 from plugin.http.converters import MAX_ID
-from plugin.program import document
-from tests.conftest import admin_headers
+from tests.helpers import API_PROGRAM, admin_headers
 
 CUSTOMER = "c-1"
 BATCH = "welcome"
-PROGRAM = {
-    **copy.deepcopy(document.DEFAULT),
-    "activities": {"follow": {"points": 5, "limit": "per_day"}},
-    "games": {"badges": [{"id": "vip", "title": {"en": "VIP"}, "when": "custom", "points": 50}]},
-    "tiers": {"metric": "points_earned", "window": "lifetime", "tiers": [
-        {"id": "novice", "title": {"en": "Novice"}, "threshold": "0"},
-        {"id": "gold", "title": {"en": "Gold"}, "threshold": "500"},
-        {"id": "staff", "title": {"en": "Staff"}, "threshold": "0", "hidden": True}]},
-}
 KNOWN = {"platform_id": CUSTOMER, "batch": BATCH, "number": 1}
 MAX_EXAMPLES = 25
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -102,7 +90,7 @@ def seeded(app, client, shop) -> dict:
     """A shop with a program (tiers, a badge, an action), a code batch and a customer who used a code,
     all made through the API; answers the admin headers."""
     headers = admin_headers(app, shop)
-    assert client.put("/api/v1/program", json=PROGRAM, headers=headers).status_code == 201
+    assert client.put("/api/v1/program", json=API_PROGRAM, headers=headers).status_code == 201
     assert client.post("/api/v1/activation-codes", json={"count": 2, "points": 40, "batch": BATCH},
                        headers=headers).status_code == 201
     code = client.get(f"/api/v1/activation-codes/{BATCH}.csv", headers=headers).get_data(as_text=True)

@@ -19,8 +19,7 @@ from plugin.core.models import AdjustmentBatch, LedgerEntry, Lot
 from plugin.core.status import BatchStatus
 from plugin.customers import shops
 from plugin.ledger import adjustments
-from plugin.program import versions
-from tests.conftest import admin_headers
+from tests.helpers import admin_headers, set_program
 
 PROGRAM = {
     "point_types": {"regular": {}, "premium": {"expiry": {"kind": "days", "days": 30}}},
@@ -32,9 +31,7 @@ STAFF = "anna@store.example"
 
 @pytest.fixture
 def program(shop):
-    clock.set_source(lambda: NOW)
-    with session():
-        versions.save(shop.id, PROGRAM, author="test")
+    set_program(shop, PROGRAM, NOW)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from plugin.cli import demo
 from plugin.core.db import session
 from plugin.core.models import Event, LedgerEntry
 from plugin.core.status import EventStatus
-from tests.conftest import APP_SECRET, SHOP_DOMAIN, fixture_json
+from tests.helpers import APP_SECRET, SHOP_DOMAIN, fixture_json
 from webhooks.signatures import shopify_sign
 
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")

@@ -16,7 +16,7 @@ from plugin.core.models import Balance, LedgerEntry, Lot, Notice
 from plugin.customers import shops
 from plugin.ledger import audit, expiry
 from plugin.program import document, versions
-from tests.conftest import fixture_json
+from tests.helpers import fixture_json
 
 ORDER = "shopify/rest2025-07_order_450789469__GET_orders_450789469.json"  # 5% of 587.00 -> 29 points
 BOB = "207119551"

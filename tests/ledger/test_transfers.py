@@ -18,7 +18,7 @@ from plugin.core.models import LedgerEntry, Lot
 from plugin.customers import shops
 from plugin.ledger import audit
 from plugin.program import document, versions
-from tests.conftest import shopper_headers
+from tests.helpers import shopper_headers
 
 ALICE, BOB = "207119551", "bob-1"
 SOON, LATER = datetime(2027, 1, 31), datetime(2027, 6, 30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from plugin.core.db import session
 from plugin.core.models import Customer, Event, LedgerEntry, Order, Shop
 from plugin.program import document, versions
-from tests.conftest import fixture_json
+from tests.helpers import fixture_json
 
 ORDER = "shopify/rest2025-07_order_450789469__GET_orders_450789469.json"
 REFUND = "shopify/rest2025-07_refund_929361472__POST_orders_450789469_refunds.json"

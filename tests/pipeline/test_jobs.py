@@ -13,7 +13,7 @@ from plugin.core.db import session
 from plugin.core.models import Event, LedgerEntry
 from plugin.core.status import EventStatus
 from plugin.pipeline import cron, jobs, queue
-from tests.conftest import fixture_json
+from tests.helpers import fixture_json
 from webhooks import inbox
 from webhooks.topics import REGISTRY, Mapped
 
@@ -141,7 +141,7 @@ def test_cron_jobs_are_json_jobs_our_worker_runs(redis_only, shop, drain):
                      "plugin.earn.birthdays.grant_birthdays", "plugin.spend.redemption.release_expired",
                      "plugin.spend.redemption.retry_releasing",
                      "plugin.spend.copurchase.update_copurchases",
-                     "plugin.earn.referrals.reward_due", "plugin.tiers.reevaluate_all",
+                     "plugin.earn.referrals.reward_due", "plugin.tiers.levels.reevaluate_all",
                      "plugin.tiers.sync.sync_all", "plugin.reports.rollups.roll_up_recent",
                      "plugin.core.idempotency.purge_expired"}
     for job in scheduler.get_jobs():

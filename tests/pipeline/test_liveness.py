@@ -23,7 +23,7 @@ from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, Event, LedgerEntry
 from plugin.core.status import EventStatus
 from plugin.pipeline import jobs, queue
-from tests.conftest import fixture_json
+from tests.helpers import fixture_json
 from webhooks import inbox
 from webhooks.topics import REGISTRY
 

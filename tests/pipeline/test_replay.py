@@ -13,7 +13,7 @@ from plugin.core.models import Customer, Event, LedgerEntry
 from plugin.core.status import EventStatus
 from plugin.customers import shops
 from plugin.program import versions
-from tests.conftest import fixture_json
+from tests.helpers import fixture_json
 
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")
 REFUND = fixture_json("shopify/rest2025-07_refund_929361472__POST_orders_450789469_refunds.json")

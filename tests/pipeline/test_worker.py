@@ -12,7 +12,7 @@ import pytest
 from plugin.core.db import session
 from plugin.core.models import Event, LedgerEntry
 from plugin.core.status import EventStatus
-from tests.conftest import fixture_json
+from tests.helpers import fixture_json
 from webhooks import shopify_payloads
 
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")

@@ -18,7 +18,7 @@ from plugin.core.models import Shop
 from plugin.http.manifest import manifest, subscriptions
 from plugin.platforms import PlatformError
 from plugin.platforms.shopify.install import STATE_KEY, access_token, refresh_expiring_tokens
-from tests.conftest import FIXTURES
+from tests.helpers import FIXTURES
 
 SECRET = "hush"  # SHOPIFY_API_SECRET of the test app
 DOMAIN = "example.myshopify.com"

@@ -13,7 +13,7 @@ from plugin.core.status import EventStatus, PrivacyStatus
 from plugin.customers import shops
 from plugin.earn import referrals
 from plugin.ledger import audit
-from tests.conftest import SHOP_DOMAIN, admin_headers, fixture_json
+from tests.helpers import SHOP_DOMAIN, admin_headers, fixture_json
 
 ORDER = "shopify/rest2025-07_order_450789469__GET_orders_450789469.json"
 SIGNUP = "shopify/rest2025-07_customer_created__POST_customers.json"

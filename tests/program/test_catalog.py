@@ -12,9 +12,9 @@ import responses
 from plugin.core.db import session
 from plugin.core.models import CatalogProduct, Customer, Event, LedgerEntry, Order, Shop
 from plugin.pipeline import jobs, queue
-from plugin.platforms.shopify.client import API_VERSION, ShopifyClient, catalog_facts
+from plugin.platforms.shopify.client import API_VERSION
 from plugin.program import caps, catalog, versions
-from tests.conftest import SHOP_DOMAIN, fixture_json, shopper_headers
+from tests.helpers import SHOP_DOMAIN, fixture_json, shopper_headers
 
 ORDER = "shopify/rest2025-07_order_450789469__GET_orders_450789469.json"  # 3 variants of 632910392
 PRODUCT = "shopify/rest2025-07_product_632910392__GET_products.json"
@@ -213,22 +213,6 @@ def test_widget_quote_takes_the_catalogs_tags_over_the_storefronts(app, client, 
                        headers=shopper_headers(app, store, None)).get_json()
     assert body["payable"]["amount"] == "100.00"  # the promo iPod cannot be paid with points
     assert body["earns"]["points"] == 5  # nor does it earn
-
-
-def test_lookup_asks_250_ids_a_call_and_skips_what_no_longer_exists(admin_api):
-    def callback(request):
-        ids = json.loads(request.body)["variables"]["ids"]
-        nodes = [None if gid.endswith("/7") else {
-            "id": gid, "price": "10.00", "compareAtPrice": None,
-            "product": {"id": "gid://shopify/Product/1", "tags": ["a"], "productType": "",
-                        "vendor": "V", "updatedAt": "2025-07-02T16:29:59Z"}} for gid in ids]
-        return 200, {}, json.dumps({"data": {"nodes": nodes}})
-
-    admin_api.add_callback(responses.POST, GRAPHQL_URL, callback=callback)
-    found = catalog_facts(ShopifyClient(SHOP_DOMAIN, "shpat_test"), [str(n) for n in range(1, 252)], [])
-    assert [len(json.loads(c.request.body)["variables"]["ids"]) for c in admin_api.calls] == [250, 1]
-    assert len(found["1"]["variants"]) == 250 and "7" not in found["1"]["variants"]
-    assert found["1"]["product_type"] is None and found["1"]["updated_at"] == "2025-07-02T16:29:59"
 
 
 def test_after_a_failed_lookup_the_shops_next_orders_wait_for_no_call(store, post_webhook, drain, admin_api):

@@ -12,7 +12,7 @@ from plugin.core.db import database, session
 from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, LedgerEntry
 from plugin.program import versions
-from tests.conftest import shopper_headers
+from tests.helpers import shopper_headers
 
 BOB = "207119551"
 CENT = Decimal("0.01")

@@ -10,7 +10,7 @@ from plugin.core.db import session
 from plugin.core.models import ProgramVersion
 from plugin.program import versions
 from plugin.program.document import DEFAULT
-from tests.conftest import admin_headers
+from tests.helpers import admin_headers
 
 BAD = [
     ({"earning": {"rate": {"kind": "percent"}}}, "earning.rate.percent"),

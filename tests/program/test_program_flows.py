@@ -15,7 +15,7 @@ from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, Event, LedgerEntry, Lot
 from plugin.program import versions
 from plugin.program.document import DEFAULT
-from tests.conftest import fixture_json
+from tests.helpers import fixture_json
 
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")
 REFUND = fixture_json("shopify/rest2025-07_refund_929361472__POST_orders_450789469_refunds.json")

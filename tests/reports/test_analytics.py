@@ -8,7 +8,7 @@ import csv
 import io
 import itertools
 import xml.etree.ElementTree as ET
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -22,9 +22,9 @@ from plugin.core.kinds import EntryKind
 from plugin.core.models import DailyFigure, Lot, Order
 from plugin.customers import shops
 from plugin.program import document, versions
-from plugin.reports import analytics, charts, rollups
+from plugin.reports import analytics, rollups
 from plugin.spend import offers, redemption
-from tests.conftest import admin_headers, fixture_json
+from tests.helpers import admin_headers, fixture_json
 
 D0, D1, D2, D3 = (datetime(2026, 10, day, 12, 0) for day in (1, 2, 3, 4))
 CART = [{"line_id": "1", "sku": "A", "amount": "1000.00"}]
@@ -257,28 +257,6 @@ def test_rolled_up_days_equal_a_live_recomputation(app, ops):
             .where((DailyFigure.shop == shop.id) & (DailyFigure.metric != rollups.ROLLED_UP)).tuples()}
         live = rollups.compute(shop, D0.date(), D3.date() + timedelta(days=1))
     assert {(rollups.as_date(d), m, k): Decimal(str(v)) for (d, m, k), v in stored.items()} == live
-
-
-def test_the_line_chart_is_well_formed_svg_with_a_point_per_day():
-    days = [date(2026, 10, 1) + timedelta(days=n) for n in range(5)]
-    svg = charts.line_chart({"issued": [(d, n * 10) for n, d in enumerate(days)],
-                             "<redeemed> & co": [(d, Decimal("2.5")) for d in days]},
-                            title="Points & <things>")
-    root = ET.fromstring(svg)
-    assert root.get("role") == "img" and root.find(f"{SVG}title").text == "Points & <things>"
-    series = root.findall(f".//{SVG}g[@class='series']")
-    assert [g.get("data-series") for g in series] == ["issued", "<redeemed> & co"]
-    assert [len(g.findall(f"{SVG}circle")) for g in series] == [5, 5]
-    labels = [t.text for t in root.findall(f".//{SVG}g[@class='x-axis']/{SVG}text")]
-    assert labels[0] == "2026-10-01" and "40" in [t.text for t in root.iter(f"{SVG}text")]
-
-
-def test_the_bar_chart_has_one_bar_per_value_and_an_empty_chart_says_so():
-    root = ET.fromstring(charts.bar_chart([("Gold", 3), ("Silver", 10), ("<none>", 0)], title="Tiers"))
-    bars = root.findall(f".//{SVG}rect[@class='bar']")
-    assert [bar.find(f"{SVG}title").text for bar in bars] == ["Gold: 3", "Silver: 10", "<none>: 0"]
-    empty = ET.fromstring(charts.line_chart({}, title="Nothing"))
-    assert "no data" in [t.text for t in empty.iter(f"{SVG}text")]
 
 
 def test_the_api_answers_the_summary_and_the_days(app, client, shop):

@@ -10,7 +10,7 @@ from plugin.core.db import session
 from plugin.core.models import CoPurchase
 from plugin.customers import shops
 from plugin.spend import copurchase
-from tests.conftest import fixture_json
+from tests.helpers import fixture_json
 
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")
 CANCELLED = fixture_json("shopify/rest2025-07_order_cancelled__POST_orders_450789469_cancel.json")
@@ -25,16 +25,6 @@ def order(order_id: int, products: list[int], customer: int = 207119551) -> dict
     body["line_items"] = [{**copy.deepcopy(template), "id": order_id * 10 + n, "product_id": product}
                           for n, product in enumerate(products)]
     return body
-
-
-@pytest.fixture
-def paid(post_webhook, drain):
-    def send(*orders: dict, domain: str = "example.myshopify.com") -> None:
-        for body in orders:
-            assert post_webhook("orders/paid", body, domain=domain).status_code == 200
-        drain()
-
-    return send
 
 
 def counts(shop_id: int) -> dict[tuple[str, str], int]:

@@ -15,7 +15,7 @@ from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, Hold, LedgerEntry
 from plugin.core.status import HoldStatus
 from plugin.spend import redemption
-from tests.conftest import fixture_json
+from tests.helpers import fixture_json, in_threads
 
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")
 CART = [{"line_id": "1", "sku": "A", "amount": "1000.00"}]
@@ -130,11 +130,7 @@ def test_fifty_simultaneous_redemptions_never_hold_more_than_the_balance(rich):
             if not database.is_closed():
                 database.close()
 
-    threads = [threading.Thread(target=redeem, args=(n,)) for n in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(redeem, [(n,) for n in range(50)])
     assert len(outcomes) == 50
     assert outcomes.count("held") == 12  # 12 x 25 = 300; the other 38 are refused
     assert balance(rich) == 0

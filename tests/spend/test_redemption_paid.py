@@ -19,7 +19,7 @@ from plugin.core.status import EventStatus, HoldStatus
 from plugin.platforms import PlatformError
 from plugin.program import document, versions
 from plugin.spend import redemption
-from tests.conftest import admin_headers, fixture_json, shopper_headers
+from tests.helpers import admin_headers, fixture_json, shopper_headers
 
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")
 LINES = [{"line_id": "1", "sku": "A", "amount": "1000.00"}]

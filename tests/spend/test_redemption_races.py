@@ -22,6 +22,7 @@ from plugin.core.status import HoldStatus
 from plugin.platforms import PlatformError, hold_codes
 from plugin.program import document, versions
 from plugin.spend import redemption
+from tests.helpers import in_threads
 
 LINES = [{"line_id": "1", "sku": "A", "amount": "1000.00"}]
 START = datetime(2026, 11, 22, 12, 0)
@@ -66,12 +67,7 @@ def test_thirty_concurrent_cancel_and_commit_pairs_each_end_one_way(app, backend
                 redemption.commit(shop.id, [hold.code], f"o{n}")
         return work
 
-    threads = [threading.Thread(target=run, args=(work,)) for n, hold in enumerate(holds)
-               for work in (cancel(hold), commit(hold, n))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    in_threads(run, [(work,) for n, hold in enumerate(holds) for work in (cancel(hold), commit(hold, n))])
     assert failures == []
     outcomes = []
     with session():

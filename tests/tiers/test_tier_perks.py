@@ -20,7 +20,7 @@ from plugin.platforms import shopify as shopify_api
 from plugin.program import document, versions
 from plugin.tiers import perks as tier_perks
 from plugin.tiers import sync as tier_sync
-from tests.conftest import SHOP_DOMAIN, shopper_headers
+from tests.helpers import SHOP_DOMAIN, shopper_headers
 
 GRAPHQL = f"https://{SHOP_DOMAIN}{shopify_api.GRAPHQL_PATH}"
 LADDER = [

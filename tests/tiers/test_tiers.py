@@ -17,7 +17,7 @@ from plugin.core.db import database, session
 from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, CustomerTier, LedgerEntry, Notice, Order, Shop, TierChange
 from plugin.program import document, versions
-from tests.conftest import admin_headers, fixture_json
+from tests.helpers import admin_headers, fixture_json
 from widgets.api import account_of
 
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")

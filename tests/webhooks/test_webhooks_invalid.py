@@ -13,8 +13,7 @@ from marshmallow import ValidationError
 from plugin.core.db import session
 from plugin.core.models import Customer, Event, LedgerEntry, Order
 from plugin.core.status import EventStatus
-from tests.conftest import admin_headers, fixture_json
-from tests.dashboard.test_dashboard import post_form, sign_in
+from tests.helpers import admin_headers, fixture_json, post_form, sign_in
 from webhooks import topics
 
 ORDER = "shopify/rest2025-07_order_450789469__GET_orders_450789469.json"

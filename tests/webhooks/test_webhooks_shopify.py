@@ -10,7 +10,7 @@ import pytest
 from plugin.core.db import session
 from plugin.core.models import Event, LedgerEntry, PrivacyRequest
 from plugin.core.status import EventStatus
-from tests.conftest import APP_SECRET, FIXTURES, SHOP_DOMAIN, fixture_json
+from tests.helpers import APP_SECRET, FIXTURES, SHOP_DOMAIN, fixture_json
 from webhooks.signatures import shopify_sign, shopify_valid
 
 ORDER = "shopify/rest2025-07_order_450789469__GET_orders_450789469.json"

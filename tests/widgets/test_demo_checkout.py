@@ -13,7 +13,7 @@ from plugin import customers, tiers
 from plugin.cli import demo
 from plugin.core.db import session
 from plugin.core.models import Event, Order
-from tests.widgets.test_widget_assets import BOB, demo_shop, redeem, widget_headers  # noqa: F401 - a fixture
+from tests.helpers import BOB, redeem, shopper_headers
 from widgets import demo_store
 
 ANNA = "7390000000001"
@@ -48,7 +48,7 @@ def quoted_tier_discount(app, client, shop, customer: str) -> str:
     cart = demo_store.cart_of(demo_store.shopper(customer))
     lines = [{k: v for k, v in line.items() if k not in ("title", "total")} for line in cart["lines"]]
     body = {"cart": {"currency": cart["currency"], "shipping": cart["shipping"], "lines": lines}}
-    response = client.post("/widget/v1/quote", json=body, headers=widget_headers(app, shop, customer))
+    response = client.post("/widget/v1/quote", json=body, headers=shopper_headers(app, shop, customer))
     return response.get_json()["tier_benefits"]["discount"]
 
 

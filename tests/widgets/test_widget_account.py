@@ -13,7 +13,7 @@ from plugin.core.models import Customer
 from plugin.customers import shops
 from plugin.program import versions
 from plugin.program.document import DEFAULT
-from tests.conftest import SHOP_DOMAIN, fixture_json
+from tests.helpers import SHOP_DOMAIN, fixture_json
 from widgets import identity
 
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")

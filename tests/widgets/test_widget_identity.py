@@ -8,16 +8,15 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode
 
 import pytest
-from marshmallow import ValidationError
 
 from plugin.core import clock
 from plugin.core.crypto import hmac_sha256
 from plugin.core.db import session
 from plugin.core.models import Shop
 from plugin.customers import shops
-from plugin.program import document, versions
+from plugin.program import versions
 from plugin.program.document import DEFAULT
-from tests.conftest import APP_SECRET, SHOP_DOMAIN, fixture_json
+from tests.helpers import APP_SECRET, SHOP_DOMAIN, fixture_json
 from widgets import identity
 
 VECTORS = fixture_json("shopify/hmac_vectors.json")["app_proxy_signature"]
@@ -83,12 +82,6 @@ def test_app_proxy_vectors_verify_and_name_the_shopper(app, vector):
                                           now=datetime.fromtimestamp(1317327555, UTC).replace(tzinfo=None))
     assert shopper.customer_id == (params["logged_in_customer_id"][0] or None)
     assert shopper.signed_in is bool(params["logged_in_customer_id"][0])
-
-
-def test_app_proxy_vector_with_one_byte_changed_fails():
-    vector = VECTORS[0]
-    params = parse_qs(vector["query"].replace("customer_id=1", "customer_id=2"), keep_blank_values=True)
-    assert not identity.proxy_signature_valid(vector["secret"], params, vector["expected_hex"])
 
 
 def test_signed_app_proxy_request_through_the_client_is_the_shopper(client, shop):
@@ -205,20 +198,6 @@ def test_the_shops_setting_changes_the_maximum_lifetime(client, shop, vault):
     assert with_token(client, token).status_code == 200
     with_max_days(shop, 7)
     assert_too_long(with_token(client, token), days=7)
-
-
-@pytest.mark.parametrize("days", [1, 365])
-def test_a_maximum_token_lifetime_of_a_day_to_a_year_is_the_shops_setting(days):
-    loaded = document.load({**copy.deepcopy(DEFAULT), "customer_token_max_days": days})
-    assert loaded["customer_token_max_days"] == days
-    assert document.load(copy.deepcopy(DEFAULT))["customer_token_max_days"] == 30
-
-
-@pytest.mark.parametrize("days", [0, 366, "30"])
-def test_a_maximum_token_lifetime_beyond_a_year_or_below_a_day_is_refused_by_name(days):
-    with pytest.raises(ValidationError) as raised:
-        document.load({**copy.deepcopy(DEFAULT), "customer_token_max_days": days})
-    assert "customer_token_max_days" in raised.value.messages
 
 
 def test_issuing_a_token_beyond_the_shops_maximum_raises(app, shop, vault):

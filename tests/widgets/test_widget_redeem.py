@@ -12,7 +12,7 @@ from plugin.core.db import database, session
 from plugin.core.kinds import EntryKind
 from plugin.core.models import Hold
 from plugin.core.status import HoldStatus
-from tests.conftest import shopper_headers
+from tests.helpers import shopper_headers
 
 CART = {"currency": "USD", "lines": [{"sku": "A", "price": "500.00", "quantity": 2}]}
 GRAPHQL = "https://example.myshopify.com/admin/api/2025-10/graphql.json"

@@ -1,9 +1,9 @@
-"""Shopify: the Admin GraphQL client (client) and the offline-token store and renewal (install)."""
+"""Shopify: the Admin GraphQL client (client), discounts and segments (discounts), product facts
+(catalog) and the offline-token store and renewal (install)."""
 
-from plugin.platforms.shopify.client import (
-    GRAPHQL_PATH,
-    ShopifyClient,
-    catalog_facts,
+from plugin.platforms.shopify.catalog import catalog_facts
+from plugin.platforms.shopify.client import GRAPHQL_PATH, ShopifyClient
+from plugin.platforms.shopify.discounts import (
     create_discount,
     create_segment,
     create_tier_discount,

@@ -12,7 +12,7 @@ import responses
 from plugin.core import clock
 from plugin.platforms import PlatformError
 from plugin.platforms.shopify.client import API_VERSION, TIMEOUT, ShopifyClient, oauth_query_valid
-from tests.conftest import FIXTURES
+from tests.helpers import FIXTURES
 
 DOMAIN = "example.myshopify.com"
 TOKEN_URL = f"https://{DOMAIN}/admin/oauth/access_token"
