@@ -20,6 +20,7 @@ from pathlib import Path
 from plugin import customers, ledger
 from plugin.core import clock
 from plugin.core.db import session
+from plugin.core.kinds import EntryKind
 from plugin.program import document, versions
 from widgets import demo_store, identity
 
@@ -61,7 +62,8 @@ def grant(shop, platform_id: str, points: int, key: str, **details):
     """Give a customer (created when new) ``points`` as a bonus keyed ``key``; the customer."""
     with session():
         customer = customers.ensure(shop.id, platform_id, details.pop("profile", None))
-        ledger.grant(customer, points, kind="bonus", source="test", key=key, rule={"test": key}, **details)
+        ledger.grant(customer, points, kind=EntryKind.BONUS, source="test", key=key, rule={"test": key},
+                     **details)
     return customer
 
 

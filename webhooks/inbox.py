@@ -12,7 +12,9 @@ import peewee
 
 from plugin.core import clock
 from plugin.core.db import database
+from plugin.core.kinds import EventKind
 from plugin.core.models import Event, Shop
+from plugin.core.status import EventStatus
 from webhooks.shopify import privacy_payloads
 from webhooks.topics import Mapped
 
@@ -44,8 +46,8 @@ def store(shop: Shop, platform: str, topic: str, delivery_id: str, raw_body: str
     """Insert the event (outside a transaction); None when its delivery id or business key was
     seen before: the unique indexes are the deduplication."""
     status, note = mapped.status, mapped.note
-    if not shop.active and mapped.kind not in (None, "shop.uninstalled", *privacy_payloads.KINDS):
-        status, note = "ignored", "shop is not active"
+    if not shop.active and mapped.kind not in (None, EventKind.SHOP_UNINSTALLED, *privacy_payloads.KINDS):
+        status, note = EventStatus.IGNORED, "shop is not active"
     values = (shop.id, platform, topic, mapped.kind, delivery_id, mapped.business_key,
               mapped.subject, mapped.payload, raw_body, status, note, 0, clock.now())
     params = [field.db_value(value) for field, value in zip(FIELDS, values, strict=True)]

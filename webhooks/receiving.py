@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from plugin.core.models import Shop
+from plugin.core.status import EventStatus
 from plugin.pipeline import jobs, queue
 from webhooks import inbox
 from webhooks.mapped import Mapped
@@ -18,9 +19,9 @@ def accept(shop: Shop, platform: str, topic: str, delivery_id: str, raw: bytes, 
     event = inbox.store(shop, platform, topic, delivery_id, storable(raw), mapped)
     if event is None:
         return jsonify(status="duplicate"), 200
-    if event.status == "invalid":  # signed, so 2xx: the owner sees it and can retry it after a fix
+    if event.status == EventStatus.INVALID:  # signed, so 2xx: the owner sees it and can retry it after a fix
         return jsonify(status=event.status, event_id=event.id, error=mapped.note), 200
-    if event.status != "pending":
+    if event.status != EventStatus.PENDING:
         return jsonify(status=event.status, event_id=event.id), 200
     queue.ring(shop.id, jobs.apply_pending)
     return jsonify(status="accepted", event_id=event.id), 200

@@ -12,7 +12,8 @@ from marshmallow import ValidationError
 
 from plugin.core.errors import flatten
 from plugin.core.jsonbody import MalformedJson, bad_text, bad_texts
-from webhooks.mapped import INVALID, Mapped, invalid, unknown
+from plugin.core.status import EventStatus
+from webhooks.mapped import Mapped, invalid, unknown
 from webhooks.readers import UNSTORABLE, Unreadable, parse
 from webhooks.topics import REGISTRY
 
@@ -57,7 +58,7 @@ def mapped(platform: str, topic: str, raw_body: str) -> Mapped:
                                  for path, reasons in flatten(exc.messages).items()))
     except UnicodeEncodeError:  # a lone surrogate reached a mapper that encodes (hashing an IP)
         result = None
-    if result is not None and (result.status == INVALID or not _may_be_unstorable(result.payload)
+    if result is not None and (result.status == EventStatus.INVALID or not _may_be_unstorable(result.payload)
                                or not bad_text(result.payload, nul=True)):
         return result
     paths = sorted(dict.fromkeys(path for path, _ in bad_texts(body, nul=True)))

@@ -15,6 +15,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields
 
+from plugin.core.kinds import EventKind
+from plugin.core.status import EventStatus
 from webhooks.mapped import MAX_AMOUNT, Mapped, unknown
 from webhooks.readers import Unreadable, field, opaque_id, platform_id, shown
 from webhooks.reviews import payloads as review_payloads
@@ -44,61 +46,64 @@ def _order(body: dict) -> dict:
 
 def _paid(body: dict) -> Mapped:
     data = _order(body)
-    return Mapped("order.paid", data, f"order.paid:{data['order_id']}")
+    return Mapped(EventKind.ORDER_PAID, data, f"{EventKind.ORDER_PAID}:{data['order_id']}")
 
 
 def _paid_keys(body: Any) -> Mapped:
-    return Mapped("order.paid", business_key=f"order.paid:{platform_id(body, 'id')}")
+    return Mapped(EventKind.ORDER_PAID, business_key=f"{EventKind.ORDER_PAID}:{platform_id(body, 'id')}")
 
 
 def _created(body: dict) -> Mapped:
     """orders/create earns only when the order was created already paid."""
     data = _order(body)
     if data["financial_status"] != "paid":
-        return Mapped(None, status="ignored", note=f"order created {data['financial_status']}")
-    return Mapped("order.paid", data, f"order.paid:{data['order_id']}")
+        return Mapped(None, status=EventStatus.IGNORED, note=f"order created {data['financial_status']}")
+    return Mapped(EventKind.ORDER_PAID, data, f"{EventKind.ORDER_PAID}:{data['order_id']}")
 
 
 def _created_keys(body: Any) -> Mapped:
     status = field(body, "financial_status")
     if status != "paid":
-        return Mapped(None, status="ignored", note=f"order created {shown(status)}")
+        return Mapped(None, status=EventStatus.IGNORED, note=f"order created {shown(status)}")
     return _paid_keys(body)
 
 
 def _cancelled(body: dict) -> Mapped:
     data = shopify.cancellation(body)
-    return Mapped("order.cancelled", data, f"order.cancelled:{data['order_id']}",
+    return Mapped(EventKind.ORDER_CANCELLED, data, f"{EventKind.ORDER_CANCELLED}:{data['order_id']}",
                   subject=data["order_id"])
 
 
 def _cancelled_keys(body: Any) -> Mapped:
     order_id = platform_id(body, "id")
-    return Mapped("order.cancelled", business_key=f"order.cancelled:{order_id}", subject=order_id)
+    return Mapped(EventKind.ORDER_CANCELLED, business_key=f"{EventKind.ORDER_CANCELLED}:{order_id}",
+                  subject=order_id)
 
 
 def _refund(body: dict) -> Mapped:
     data = shopify.refund(body)
-    return Mapped("order.refunded", data, f"order.refunded:{data['refund_id']}",
+    return Mapped(EventKind.ORDER_REFUNDED, data, f"{EventKind.ORDER_REFUNDED}:{data['refund_id']}",
                   subject=data["order_id"])
 
 
 def _refund_keys(body: Any) -> Mapped:
-    return Mapped("order.refunded", business_key=f"order.refunded:{platform_id(body, 'id')}",
+    return Mapped(EventKind.ORDER_REFUNDED,
+                  business_key=f"{EventKind.ORDER_REFUNDED}:{platform_id(body, 'id')}",
                   subject=platform_id(body, "order_id"))
 
 
 def _customer(body: dict) -> Mapped:
     data = shopify.customer(body)
-    return Mapped("customer.created", data, f"customer.created:{data['customer']['id']}")
+    return Mapped(EventKind.CUSTOMER_CREATED, data, f"{EventKind.CUSTOMER_CREATED}:{data['customer']['id']}")
 
 
 def _customer_keys(body: Any) -> Mapped:
-    return Mapped("customer.created", business_key=f"customer.created:{platform_id(body, 'id')}")
+    return Mapped(EventKind.CUSTOMER_CREATED,
+                  business_key=f"{EventKind.CUSTOMER_CREATED}:{platform_id(body, 'id')}")
 
 
 def _uninstalled(body: dict) -> Mapped:
-    return Mapped("shop.uninstalled", {})
+    return Mapped(EventKind.SHOP_UNINSTALLED, {})
 
 
 def _kind_only(kind: str) -> Callable[[Any], Mapped]:
@@ -131,9 +136,10 @@ def _judgeme_keys(body: Any) -> Mapped:
     """Published and not hidden -> published, else unpublished; guests and store reviews ignored."""
     review_id = opaque_id(body, "review.id")
     if field(body, "review.product_external_id") is None:
-        return Mapped(None, status="ignored", note="a review of the store, not of a product")
+        return Mapped(None, status=EventStatus.IGNORED, note="a review of the store, not of a product")
     if field(body, "review.reviewer.external_id") is None:
-        return Mapped(None, status="ignored", note="the reviewer is not one of the store's customers")
+        return Mapped(None, status=EventStatus.IGNORED,
+                      note="the reviewer is not one of the store's customers")
     published = _flag(body, "review.published") and not _flag(body, "review.hidden")
     kind = review_payloads.PUBLISHED if published else review_payloads.UNPUBLISHED
     return Mapped(kind, subject=f"review:{review_id}")
@@ -150,7 +156,7 @@ SHOPIFY_TOPICS: dict[str, Topic] = {
     "orders/cancelled": Topic(_cancelled_keys, _cancelled),
     "refunds/create": Topic(_refund_keys, _refund),
     "customers/create": Topic(_customer_keys, _customer),
-    "app/uninstalled": Topic(lambda body: Mapped("shop.uninstalled"), _uninstalled),
+    "app/uninstalled": Topic(lambda body: Mapped(EventKind.SHOP_UNINSTALLED), _uninstalled),
     # Tags, type and compare-at prices for the rules (plugin.program.catalog); they never move points.
     "products/create": Topic(_kind_only(product_payloads.UPDATED), product_payloads.updated),
     "products/update": Topic(_kind_only(product_payloads.UPDATED), product_payloads.updated),

@@ -24,6 +24,7 @@ from plugin.core import clock, i18n
 from plugin.core.db import session
 from plugin.core.errors import LoyaltyError
 from plugin.core.models import Customer, Hold, Shop
+from plugin.core.status import HoldStatus
 from plugin.customers import shops
 from plugin.http.bodies import json_object
 from plugin.http.runtime import runtime
@@ -171,7 +172,7 @@ def held_discount(shop: Shop, customer: str, code: str) -> Hold:
     hold = (Hold.select().join(Customer, on=(Hold.customer == Customer.id))
             .where((Hold.shop == shop.id) & (Hold.code == code.strip().upper())
                    & (Customer.platform_id == customer)).first())
-    if hold is None or hold.status != "held":
+    if hold is None or hold.status != HoldStatus.HELD:
         raise InvalidCode("this discount code is not valid for this shopper")
     return hold
 

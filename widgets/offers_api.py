@@ -11,8 +11,8 @@ from flask import g, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
 
 from plugin.core.i18n import chosen
+from plugin.core.kinds import OfferEventKind
 from plugin.core.limits import StrictSchema
-from plugin.core.models import OfferEvent
 from plugin.http.bodies import json_object
 from plugin.http.routes import Routes
 from plugin.program import versions
@@ -31,7 +31,7 @@ class OffersRequest(StrictSchema):
 
 
 class EventRequest(StrictSchema):
-    type = fields.String(required=True, validate=validate.OneOf(OfferEvent.KINDS))
+    type = fields.String(required=True, validate=validate.OneOf(tuple(OfferEventKind)))
 
 
 class EventsRequest(EventRequest):

@@ -13,6 +13,7 @@ from plugin.core import reasons
 from plugin.core.errors import Unauthorized
 from plugin.core.limits import StrictSchema
 from plugin.core.models import Event, Shop
+from plugin.core.status import EventStatus
 from plugin.customers import shops
 from plugin.http.converters import MAX_ID
 from plugin.http.routes import Routes
@@ -34,7 +35,7 @@ class PageArgs(StrictSchema):
 
 
 class EventArgs(PageArgs):
-    status = fields.String(load_default=None, validate=validate.OneOf(Event.STATUSES))
+    status = fields.String(load_default=None, validate=validate.OneOf(tuple(EventStatus)))
 
 
 class ReasonText(fields.String):

@@ -13,7 +13,8 @@ from plugin.admin.api import ENTRIES, LOTS, EntryOut, LotOut, Page, PageArgs, Re
 from plugin.admin.openapi import DECIMAL, documented
 from plugin.core import clock
 from plugin.core.limits import StrictSchema
-from plugin.core.models import Customer, Referral
+from plugin.core.models import Customer
+from plugin.core.status import ReferralStatus
 from plugin.earn import referrals
 from plugin.http.bodies import json_object
 from plugin.http.routes import Routes
@@ -81,7 +82,7 @@ class TierChangeOut(ReasonOut):
 class CustomerReferralOut(Schema):
     role = fields.String(required=True, validate=validate.OneOf(("invited", "invited_by")))
     other = fields.String(required=True, metadata={"description": "the other side's platform id"})
-    status = fields.String(required=True, validate=validate.OneOf(Referral.STATUSES))
+    status = fields.String(required=True, validate=validate.OneOf(tuple(ReferralStatus)))
     risk_score = fields.Integer(required=True)
     created_at = fields.DateTime(required=True)
 

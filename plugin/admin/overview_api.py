@@ -7,7 +7,7 @@ from marshmallow import Schema, fields
 
 from plugin.admin.api import EntryOut
 from plugin.admin.openapi import documented
-from plugin.core.models import Event
+from plugin.core.status import EventStatus
 from plugin.http.routes import Routes
 from plugin.reports import shop_status
 
@@ -33,7 +33,7 @@ class OverviewOut(Schema):
                               metadata={"description": "points held by customers, per point type"})
     statuses = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
                            metadata={"description": "inbox events per status: "
-                                                    + ", ".join(Event.STATUSES)})
+                                                    + ", ".join(EventStatus)})
     entries = fields.List(fields.Nested(RecentEntryOut), required=True,
                           metadata={"description": "the latest ledger lines, newest first"})
     events = fields.List(fields.Nested(RecentEventOut), required=True,

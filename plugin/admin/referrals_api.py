@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 from plugin.admin.api import Page, PageArgs, page
 from plugin.admin.openapi import documented
 from plugin.core.models import Customer, Referral
+from plugin.core.status import ReferralStatus
 from plugin.earn import referrals
 from plugin.http.routes import Routes
 
@@ -15,7 +16,7 @@ routes = Routes()
 
 
 class ReferralArgs(PageArgs):
-    status = fields.String(load_default=None, validate=validate.OneOf(Referral.STATUSES))
+    status = fields.String(load_default=None, validate=validate.OneOf(tuple(ReferralStatus)))
 
 
 class ReferralOut(Schema):

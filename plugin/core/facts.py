@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from plugin.core.kinds import EventKind
+
 ORDER_APPLIED = "order.applied"  # paid orders recorded and credited (a batch)
-ORDER_REFUNDED = "order.refunded"  # a refund recorded and the points it takes back taken
-ORDER_CANCELLED = "order.cancelled"  # an order marked cancelled, before its points are taken back
-CUSTOMER_CREATED = "customer.created"  # a sign-up recorded and its bonus granted
+ORDER_REFUNDED = EventKind.ORDER_REFUNDED  # a refund recorded and the points it takes back taken
+ORDER_CANCELLED = EventKind.ORDER_CANCELLED  # an order marked cancelled, before its points are taken back
+CUSTOMER_CREATED = EventKind.CUSTOMER_CREATED  # a sign-up recorded and its bonus granted
 POINTS_EARNED = "points.earned"  # new lots credited (earn, bonus, review, adjust, import...)
 POINTS_SPENT = "points.spent"  # spendable points taken for a hold, a reward or a late charge
 POINTS_TAKEN = "points.taken"  # points taken back from a lot (a reversal, a manual debit)

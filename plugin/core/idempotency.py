@@ -21,9 +21,9 @@ from plugin.core import clock
 from plugin.core.db import session, write_transaction
 from plugin.core.errors import Invalid, LoyaltyError
 from plugin.core.models import IdempotentRequest
+from plugin.core.status import IdempotencyStatus
 
 HEADER = "Idempotency-Key"
-IN_PROGRESS, DONE = "in_progress", "done"
 KEEP = timedelta(hours=24)  # stored answers replay this long, as Stripe keeps them
 STALE = timedelta(minutes=2)  # a claim this old still in progress lost its process: take it over
 WAIT_SECONDS = 5.0  # how long a concurrent retry waits for the first request's answer
@@ -77,19 +77,20 @@ def claim(shop_id: int, scope: str, key: str, print_: str) -> int | Stored:
         if row is None:
             try:
                 with write_transaction():
-                    return IdempotentRequest.insert(shop=shop_id, scope=scope, key=key, fingerprint=print_,
-                                                    status=IN_PROGRESS, created_at=now).execute()
+                    return IdempotentRequest.insert(
+                        shop=shop_id, scope=scope, key=key, fingerprint=print_,
+                        status=IdempotencyStatus.IN_PROGRESS, created_at=now).execute()
             except peewee.IntegrityError:
                 continue  # a concurrent request claimed it first: read its claim
         expired = row.created_at <= now - KEEP
-        if expired or (row.status == IN_PROGRESS and row.created_at <= now - STALE):
+        if expired or (row.status == IdempotencyStatus.IN_PROGRESS and row.created_at <= now - STALE):
             if _take_over(row, print_, now):
                 return row.id
             continue
         if row.fingerprint != print_:
             raise KeyReused(f"{HEADER} {key!r} was already used for another request; use a new key",
                             fields={HEADER: ["already used for another request"]})
-        if row.status == DONE:
+        if row.status == IdempotencyStatus.DONE:
             return Stored(row.response_status, row.response_body)
         if time.monotonic() >= deadline:
             raise InProgress(f"a request with {HEADER} {key!r} is still in progress; retry shortly")
@@ -99,13 +100,14 @@ def claim(shop_id: int, scope: str, key: str, print_: str) -> int | Stored:
 def _take_over(row: IdempotentRequest, print_: str, now: datetime) -> bool:
     """Claim an expired or abandoned key again; of two takers, the one whose update lands wins."""
     return bool(IdempotentRequest.update(
-        fingerprint=print_, status=IN_PROGRESS, response_status=None, response_body=None, created_at=now,
+        fingerprint=print_, status=IdempotencyStatus.IN_PROGRESS, response_status=None, response_body=None,
+        created_at=now,
     ).where((IdempotentRequest.id == row.id) & (IdempotentRequest.created_at == row.created_at)).execute())
 
 
 def finish(claim_id: int, status: int, body: str) -> None:
     """Store the answer every retry of this key gets."""
-    IdempotentRequest.update(status=DONE, response_status=status, response_body=body).where(
+    IdempotentRequest.update(status=IdempotencyStatus.DONE, response_status=status, response_body=body).where(
         IdempotentRequest.id == claim_id).execute()
 
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from peewee import Cast, Value
 
 from plugin.core import reasons
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Event, LedgerEntry, TierChange
 
 NUMBER = r"-?\d+(?:\.\d+)?"
@@ -100,7 +101,7 @@ def _first(table, sentence: str) -> reasons.Reason | None:
 
 def parse(sentence: str, kind: str | None = None) -> reasons.Reason | None:
     """The reason an old sentence stood for, or None when it is none we wrote."""
-    if kind == "adjust":
+    if kind == EntryKind.ADJUST:
         undone = re.fullmatch(r"undo of batch (\d+), line (\d+): (.*)", sentence, re.S)
         if undone:
             return reasons.undo(int(undone[1]), int(undone[2]), reasons.manual(undone[3]))

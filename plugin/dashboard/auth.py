@@ -22,6 +22,7 @@ from plugin.core import clock, csvfile
 from plugin.core.crypto import same
 from plugin.core.errors import LoyaltyError, Unauthorized
 from plugin.core.models import DashboardSession, Shop
+from plugin.core.status import SessionVia
 from plugin.customers import shops
 from plugin.dashboard.i18n import language
 from plugin.dashboard.shopify_auth import NotVerified, session_token_shop, signed_query_shop
@@ -105,7 +106,7 @@ def current_staff() -> Staff | None:
     shop = row.shop
     if row.installed_at != shop.installed_at:  # uninstalled and installed again since
         return None
-    if row.via == "api_key" and row.key_version != shop.key_version:
+    if row.via == SessionVia.API_KEY and row.key_version != shop.key_version:
         return None
     return Staff(shop=shop, actor=row.actor, via=row.via)
 
@@ -164,7 +165,7 @@ def _shopify_load():
         g.frame_shop = domain
         return render_template("dashboard/not_installed.html", domain=domain,
                                install_url=url_for("install.install", shop=domain)), 404
-    open_session(shop, f"Shopify staff {user}" if user else "Shopify staff", via="shopify")
+    open_session(shop, f"Shopify staff {user}" if user else "Shopify staff", via=SessionVia.SHOPIFY)
     return redirect(url_for("dashboard.overview"))
 
 
@@ -181,7 +182,7 @@ def sign_in():
     error = "sign_in.bad_key" if shop is None else "sign_in.need_name" if not name else None
     if error:
         return render_template("dashboard/sign_in.html", name=name, error=error), 401 if shop is None else 422
-    open_session(shop, name, via="api_key")
+    open_session(shop, name, via=SessionVia.API_KEY)
     return redirect(url_for("dashboard.overview"))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import g, redirect, render_template, request, url_for
 
 from plugin.core.models import Event
+from plugin.core.status import EventStatus
 from plugin.dashboard.paging import PAGE_SIZE, cursor, split
 from plugin.http.routes import Routes
 from plugin.pipeline import event_retry
@@ -26,8 +27,8 @@ def events():
     again = retried and Event.get_or_none((Event.id == retried) & (Event.shop == g.shop.id))
     return render_template("dashboard/events.html", section="events", events=rows,
                            next_before=next_before,
-                           retried=retried, still_invalid=again if again and again.status == "invalid"
-                           else None,
+                           retried=retried,
+                           still_invalid=again if again and again.status == EventStatus.INVALID else None,
                            uncovered=list(late_commit.uncovered_orders(g.shop.id).limit(PAGE_SIZE)))
 
 

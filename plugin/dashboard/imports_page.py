@@ -11,6 +11,7 @@ from flask import g, jsonify, redirect, render_template, request, url_for
 
 from plugin.core.errors import Invalid
 from plugin.core.models import ImportRun
+from plugin.core.status import RunStatus
 from plugin.dashboard.layout import NAV
 from plugin.dashboard.upload import csv_text, file_error
 from plugin.dataio import exports, import_runs
@@ -21,7 +22,7 @@ routes = Routes()
 
 RECENT = 20
 SHOWN_ROWS = 500  # rejected rows and warnings listed on the page (the stored report keeps 1000)
-FINISHED = ("done", "failed")
+FINISHED = (RunStatus.DONE, RunStatus.FAILED)
 
 NAV.insert(NAV.index(("nav.codes", "dashboard.codes")) + 1, ("nav.imports", "dashboard.imports"))
 

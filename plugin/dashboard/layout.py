@@ -9,6 +9,7 @@ from flask import g, render_template, request, url_for
 from plugin.core import reasons
 from plugin.core.errors import LoyaltyError
 from plugin.core.i18n import DEFAULT, LANGUAGES, day, moment, money, number, percent, term, translate
+from plugin.core.status import SessionVia
 from plugin.dashboard.auth import CSRF_FIELD, csrf_token
 from plugin.dashboard.problems import problem
 from plugin.http.routes import Routes
@@ -58,7 +59,7 @@ def headers(response):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     staff = g.get("staff")
-    shop = g.get("frame_shop") or (staff.shop.domain if staff and staff.via == "shopify" else None)
+    shop = g.get("frame_shop") or (staff.shop.domain if staff and staff.via == SessionVia.SHOPIFY else None)
     ancestors = f"https://{shop} {SHOPIFY_ADMIN}" if shop else "'none'"
     response.headers["Content-Security-Policy"] = (
         f"frame-ancestors {ancestors}; script-src 'self'; object-src 'none'; base-uri 'none'; "

@@ -9,6 +9,7 @@ from plugin.core import clock, csvfile
 from plugin.core.db import session
 from plugin.core.errors import NotFound
 from plugin.core.models import ImportRun
+from plugin.core.status import RunStatus
 from plugin.dataio import imports
 from plugin.pipeline import queue
 
@@ -31,7 +32,7 @@ def run_import(run_id: int) -> int:
     is safe (every write of an import is idempotent). Returns the run's id."""
     with session():
         run = ImportRun.get_by_id(run_id)
-        ImportRun.update(status="running", started_at=clock.now(), done=0, error=None).where(
+        ImportRun.update(status=RunStatus.RUNNING, started_at=clock.now(), done=0, error=None).where(
             ImportRun.id == run_id).execute()
 
         def progress(done: int, total: int) -> None:
@@ -41,11 +42,11 @@ def run_import(run_id: int) -> int:
             report = imports.import_csv(run.shop_id, run.body, dry_run=run.dry_run, actor=run.actor,
                                         progress=progress)
         except Exception as exc:
-            ImportRun.update(status="failed", error=f"{type(exc).__name__}: {exc}",
+            ImportRun.update(status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}",
                              finished_at=clock.now()).where(ImportRun.id == run_id).execute()
             raise
-        ImportRun.update(status="done", report=report.as_dict(), body="", finished_at=clock.now()).where(
-            ImportRun.id == run_id).execute()
+        ImportRun.update(status=RunStatus.DONE, report=report.as_dict(), body="",
+                         finished_at=clock.now()).where(ImportRun.id == run_id).execute()
     log.info("import run %s of shop %s done: %s rows, %s rejected", run_id, run.shop_id, report.total,
              len(report.rejected))
     return run_id

@@ -29,12 +29,13 @@ from peewee import fn
 from plugin import customers, ledger, tiers
 from plugin.core import clock, csvfile, reasons
 from plugin.core.db import write_transaction
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, CustomerTier, Lot, ReferralCode
 from plugin.dataio.import_rows import CODE, COLUMNS, Entry, Report, checked
 from plugin.earn import birthdays
 from plugin.program import timing, versions
 
-KIND = "import"
+KIND = EntryKind.IMPORT
 
 
 def import_csv(shop_id: int, text: str, *, dry_run: bool = False, actor: str | None = None,

@@ -21,11 +21,12 @@ from plugin import customers, ledger
 from plugin.core import clock, reasons
 from plugin.core.db import write_transaction
 from plugin.core.errors import Invalid, LoyaltyError
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Activity, Customer, Lot
+from plugin.core.status import ActivityOutcome
 from plugin.earn import games
 from plugin.program import timing, versions
 
-GRANTED, LIMITED = "granted", "limited"
 #: How far ahead of our clock a reported time may be (clock skew), so nobody books future periods.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 LIMIT_WORDS = {
@@ -104,19 +105,19 @@ def _record(shop_id: int, activity_id: str, customer_id: str, name: str, occurre
                       fields={"name": [f"not an action of the program: {name!r}"]})
     customer = customers.ensure(shop_id, customer_id)
     row = Activity.create(shop=shop_id, activity_id=activity_id, customer=customer.id, name=name,
-                          points=0, outcome=LIMITED, created_at=occurred)
+                          points=0, outcome=ActivityOutcome.LIMITED, created_at=occurred)
     row.customer = customer
     slot, lot = period(rule["limit"], occurred), None
     if rule["points"]:
         lot = ledger.grant(
-            customer, rule["points"], kind="bonus", source=f"activity:{name}",
+            customer, rule["points"], kind=EntryKind.BONUS, source=f"activity:{name}",
             key=f"activity:{name}:{customer.platform_id}:{slot or f'#{row.id}'}",
             point_type=rule["point_type"], program_version=version,
             rule={"activity": name, "limit": rule["limit"], "period": slot, "activity_id": activity_id},
             reason=reasons.activity(name, rule["limit"]),
             expires_at=timing.expires_at(program, rule["point_type"], now))
     if lot is not None or not rule["points"]:  # None: the period's key was taken, it is limited
-        row.outcome, row.points, row.lot = GRANTED, lot.original if lot else 0, lot
+        row.outcome, row.points, row.lot = ActivityOutcome.GRANTED, lot.original if lot else 0, lot
         Activity.update(outcome=row.outcome, points=row.points, lot=lot.id if lot else None).where(
             Activity.id == row.id).execute()
     games.on_event("activity", customer, program=program, version=version)
@@ -141,9 +142,9 @@ def describe(row: Activity, program: dict) -> dict:
 
 def _reason(row: Activity, limit: str | None, slot: str | None) -> str:
     words = LIMIT_WORDS.get(limit, "within its limit")
-    if row.outcome == GRANTED and row.points:
+    if row.outcome == ActivityOutcome.GRANTED and row.points:
         return f"{row.points} points for {row.name!r} ({words})"
-    if row.outcome == GRANTED:
+    if row.outcome == ActivityOutcome.GRANTED:
         return f"the program gives no points for {row.name!r}"
     when = {"per_day": f" on {slot}", "per_week": f" in week {slot}", "per_month": f" in {slot}",
             "per_year": f" in {slot}"}.get(limit, "")

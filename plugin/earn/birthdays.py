@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from plugin import ledger
 from plugin.core import clock, reasons
 from plugin.core.db import session, write_transaction
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, Shop
 from plugin.program import timing, versions
 
@@ -60,7 +61,7 @@ def _grant_shop(shop_id: int, version: int | None, program: dict, rule: dict, no
                              rule={"birthday": rule["points"]}, key=f"birthday:{cid}:{now.year}",
                              point_type=rule["point_type"], reason=reasons.birthday(now.year),
                              program_version=version, expires_at=expires_at)
-                for cid in ids], kind="bonus"))
+                for cid in ids], kind=EntryKind.BONUS))
         if len(ids) < batch_size:
             return granted
         after = ids[-1]

@@ -21,6 +21,7 @@ from plugin import customers, ledger
 from plugin.core import clock, csvfile, reasons
 from plugin.core.db import insert_rows, locking, write_transaction
 from plugin.core.errors import Invalid, LoyaltyError, NotFound
+from plugin.core.kinds import EntryKind
 from plugin.core.models import ActivationCode, Customer, Shop
 from plugin.program import timing, versions
 
@@ -197,7 +198,7 @@ def redeem(shop_id: int, typed: str, customer_id: str) -> dict:
         version, program = versions.current(shop_id)
         known = code.point_type in program["point_types"]
         lot = ledger.grant(
-            customer, code.points, kind="bonus", source=f"code:{code.batch}", key=f"code:{code.id}",
+            customer, code.points, kind=EntryKind.BONUS, source=f"code:{code.batch}", key=f"code:{code.id}",
             point_type=code.point_type, rule={"activation_code": code.id, "batch": code.batch},
             reason=reasons.activation_code(display(code.code)), program_version=version,
             expires_at=timing.expires_at(program, code.point_type, now) if known else None)

@@ -20,6 +20,7 @@ from peewee import fn
 from plugin import ledger
 from plugin.core import clock, reasons
 from plugin.core.errors import Invalid, LoyaltyError
+from plugin.core.kinds import EntryKind
 from plugin.core.models import (
     Activity,
     Badge,
@@ -32,11 +33,12 @@ from plugin.core.models import (
     Order,
     QuestProgress,
 )
+from plugin.core.status import ChallengeStatus
 from plugin.program import timing, versions
 from plugin.program.earning import naive
 
 #: Ledger kinds that count as points earned on the leaderboard (a refund's reversal counts against).
-EARNED_KINDS = ("earn", "bonus", "review", "reverse")
+EARNED_KINDS = (EntryKind.EARN, EntryKind.BONUS, EntryKind.REVIEW, EntryKind.REVERSE)
 _RANK = {"order": 0, "review": 1, "activity": 2}  # ties of one moment: a stable order
 
 
@@ -116,7 +118,7 @@ def _grant(customer: Customer, points: int, what: str, item: dict, title: str, p
     if not points:
         return
     point_type = program["earning"]["point_type"]
-    ledger.grant(customer, points, kind="bonus", source=f"{what}:{item['id']}",
+    ledger.grant(customer, points, kind=EntryKind.BONUS, source=f"{what}:{item['id']}",
                  key=f"{what}:{item['id']}:{customer.platform_id}", rule={what: item["id"]},
                  point_type=point_type, program_version=version, reason=reasons.game(what, title),
                  expires_at=timing.expires_at(program, point_type, now))
@@ -229,8 +231,8 @@ def _challenge_view(challenge: dict, facts: list[Fact], row: ChallengeProgress |
                     now: datetime) -> dict:
     start, end = naive(challenge["starts_at"]), naive(challenge["ends_at"])
     completed_at = row.completed_at if row else None
-    status = ("completed" if completed_at else "upcoming" if now < start
-              else "ended" if now >= end else "active")
+    status = (ChallengeStatus.COMPLETED if completed_at else ChallengeStatus.UPCOMING if now < start
+              else ChallengeStatus.ENDED if now >= end else ChallengeStatus.ACTIVE)
     return {"id": challenge["id"], "title": challenge["title"], "goal": challenge["goal"],
             "target": challenge["target"], "progress": challenge_progress(challenge, facts),
             "points": challenge["points"], "starts_at": start, "ends_at": end, "status": status,

@@ -15,13 +15,14 @@ from peewee import fn
 
 from plugin import customers, ledger
 from plugin.core import clock, reasons
+from plugin.core.kinds import EntryKind, EventKind
 from plugin.core.models import Customer, Event, LedgerEntry, Lot
+from plugin.core.status import EventStatus
 from plugin.earn import games
 from plugin.ledger import reversal
 from plugin.program import timing, versions
 
-APPLIED = "applied"
-KIND = "review"  # the ledger kind of a review grant; the monthly cap counts these
+KIND = EntryKind.REVIEW  # the ledger kind of a review grant; the monthly cap counts these
 WITHDRAWN = ":unpublished"  # suffix of the idempotency key that takes one lot back
 
 
@@ -79,21 +80,21 @@ def review_published(event: Event) -> str:
     rule = program.get("reviews")
     if not rule or not rule["points"]:
         event.error = reasons.dumps(reasons.event_note("no_review_points"))
-        return APPLIED
+        return EventStatus.APPLIED
     state = _state(customer, product_id)
     if state.review_id not in (None, review_id):
         event.error = reasons.dumps(reasons.event_note("review_repeated", review=str(state.review_id),
                                                        product=str(product_id)))
-        return APPLIED
+        return EventStatus.APPLIED
     if state.lots and not state.withdrawn:
-        return APPLIED  # published already: the same fact again
+        return EventStatus.APPLIED  # published already: the same fact again
     owed = rule["points"] - state.net
     if owed <= 0:
-        return APPLIED  # what was not taken back when it was unpublished still stands
+        return EventStatus.APPLIED  # what was not taken back when it was unpublished still stands
     source = f"review:{review_id}"
     if _over_cap(customer, rule["monthly_cap"], source):
         event.error = reasons.dumps(reasons.event_note("review_cap", cap=rule["monthly_cap"]))
-        return APPLIED
+        return EventStatus.APPLIED
     base = _base_key(customer, product_id)
     now = clock.now()
     ledger.grant(customer, owed, kind=KIND, source=source,
@@ -103,19 +104,19 @@ def review_published(event: Event) -> str:
                  point_type=rule["point_type"], event_id=event.id, program_version=version,
                  reason=reasons.review("published", review_id, product_id),
                  expires_at=timing.expires_at(program, rule["point_type"], now))
-    games.on_event("review.published", customer, program=program, version=version)
-    return APPLIED
+    games.on_event(EventKind.REVIEW_PUBLISHED, customer, program=program, version=version)
+    return EventStatus.APPLIED
 
 
 def review_unpublished(event: Event) -> str:
     data = event.payload
     customer = customers.find(event.shop_id, data["customer"]["id"])
     if customer is None:
-        return APPLIED  # never earned anything
+        return EventStatus.APPLIED  # never earned anything
     state = _state(customer, data["product_id"])
     if state.review_id != data["review_id"] or state.withdrawn or state.net <= 0:
-        return APPLIED  # this review earned nothing, or was taken back already
+        return EventStatus.APPLIED  # this review earned nothing, or was taken back already
     latest = state.lots[-1]
     reversal.take_back(latest, state.net, event, key=latest.key + WITHDRAWN, spill=False,
                        reason=reasons.review("unpublished", data["review_id"], data["product_id"]))
-    return APPLIED
+    return EventStatus.APPLIED

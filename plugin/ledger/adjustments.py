@@ -20,10 +20,11 @@ from plugin import ledger
 from plugin.core import clock, reasons
 from plugin.core.db import locking, write_transaction
 from plugin.core.errors import Invalid, LoyaltyError
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, LedgerEntry, Lot
 from plugin.program import timing, versions
 
-KIND = "adjust"
+KIND = EntryKind.ADJUST
 KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
 KEY_RULE = "8 to 128 letters, digits, '_', '.', ':' or '-'"
 MAX_POINTS = 10**9

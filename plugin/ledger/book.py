@@ -15,6 +15,7 @@ import peewee
 
 from plugin.core import bus, clock, facts, reasons
 from plugin.core.db import insert_rows, locking
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Balance, Customer, LedgerEntry, Lot
 
 REGULAR = "regular"
@@ -132,7 +133,8 @@ def pay_debts(shop_id: int, grants: list[Grant], lots: dict[str, int], now: date
             for lot_id, delta, suffix in ((lots[item.key], -paid, "from"), (debt.id, paid, "to")):
                 LedgerEntry.insert(
                     shop=shop_id, customer=item.customer_id, lot=lot_id, point_type=item.point_type,
-                    delta=delta, kind="settle", event=item.event_id, **reasons.columns(reasons.settle_debt()),
+                    delta=delta, kind=EntryKind.SETTLE, event=item.event_id,
+                    **reasons.columns(reasons.settle_debt()),
                     idempotency_key=f"{item.key}:settle-{suffix}", created_at=now).execute()
 
 

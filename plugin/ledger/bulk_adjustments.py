@@ -23,6 +23,7 @@ from plugin.core import clock, csvfile, reasons
 from plugin.core.db import locking, write_transaction
 from plugin.core.errors import Invalid, LoyaltyError, NotFound
 from plugin.core.models import AdjustmentBatch, Customer, LedgerEntry, Lot
+from plugin.core.status import BatchStatus
 from plugin.ledger import adjustments
 from plugin.program import versions
 
@@ -219,7 +220,7 @@ def undo(shop_id: int, batch_id: int, *, actor: str) -> AdjustmentBatch:
             (AdjustmentBatch.shop == shop_id) & (AdjustmentBatch.id == batch_id))).first()
         if batch is None:
             raise NotFound(f"no adjustment batch {batch_id} in this shop")
-        if batch.status == "undone":
+        if batch.status == BatchStatus.UNDONE:
             raise AlreadyUndone(f"batch {batch.id} was already undone on "
                                 f"{batch.undone_at:%Y-%m-%d %H:%M:%S} UTC by {batch.undone_by}")
         now = clock.now()
@@ -231,7 +232,7 @@ def undo(shop_id: int, batch_id: int, *, actor: str) -> AdjustmentBatch:
         if short:
             raise CannotUndo("the batch cannot be undone: customers have spent points it "
                                        "granted", fields=short)
-        AdjustmentBatch.update(status="undone", undone_at=now, undone_by=actor).where(
+        AdjustmentBatch.update(status=BatchStatus.UNDONE, undone_at=now, undone_by=actor).where(
             AdjustmentBatch.id == batch.id).execute()
     return AdjustmentBatch.get_by_id(batch.id)
 
@@ -266,7 +267,8 @@ def _reverse(batch: AdjustmentBatch, actor: str) -> dict[str, list[str]]:
 def as_dict(batch: AdjustmentBatch) -> dict:
     return {"id": batch.id, "status": batch.status, "actor": batch.actor, "rows": batch.rows,
             "totals": batch.totals, "rejected": batch.rejected, "created_at": batch.created_at.isoformat(),
-            "undo_until": (batch.created_at + UNDO_WINDOW).isoformat() if batch.status == "applied" else None,
+            "undo_until": ((batch.created_at + UNDO_WINDOW).isoformat() if batch.status == BatchStatus.APPLIED
+                           else None),
             "undone_at": batch.undone_at.isoformat() if batch.undone_at else None,
             "undone_by": batch.undone_by}
 

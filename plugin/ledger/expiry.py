@@ -13,6 +13,7 @@ from datetime import timedelta
 from plugin import ledger
 from plugin.core import clock
 from plugin.core.db import claiming, session, write_transaction
+from plugin.core.kinds import NoticeKind
 from plugin.core.models import Lot, Notice, Shop
 from plugin.program import versions
 
@@ -68,7 +69,7 @@ def _warn_shop(shop_id: int, now, until, batch_size: int) -> int:
                 & (Lot.expires_at <= until) & (Lot.id > after)).order_by(Lot.id).limit(batch_size))
             if lots:
                 recorded += Notice.insert_many([
-                    {"shop": shop_id, "customer": lot.customer_id, "kind": "points_expiring_soon",
+                    {"shop": shop_id, "customer": lot.customer_id, "kind": NoticeKind.POINTS_EXPIRING_SOON,
                      "key": f"expiring:{lot.id}", "created_at": now,
                      "data": {"points": lot.remaining, "point_type": lot.point_type,
                               "expires_at": lot.expires_at.isoformat()}}

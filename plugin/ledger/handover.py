@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from plugin.core import bus, clock, facts, reasons
 from plugin.core.db import locking
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Balance, Customer, LedgerEntry, Lot
 from plugin.ledger.book import Grant, LedgerError, ShortOfPoints, already_done, check_debit, pay_debts
 
-TRANSFER = "transfer"
+TRANSFER = EntryKind.TRANSFER
 
 
 def transfer_done(shop_id: int, key: str) -> bool:

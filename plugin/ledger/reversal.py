@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from plugin import ledger
 from plugin.core import clock, reasons
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Event, Lot
 from plugin.program import versions
 
@@ -19,7 +20,7 @@ def take_back(lot: Lot, points: int, event: Event, *, key: str, reason: reasons.
     if policy == "pending_only" and not (lot.pending_until and lot.pending_until > clock.now()):
         taken = 0
     else:
-        taken = ledger.debit(lot, points, kind="reverse", key=key, event_id=event.id, reason=reason,
+        taken = ledger.debit(lot, points, kind=EntryKind.REVERSE, key=key, event_id=event.id, reason=reason,
                              spill=spill and policy != "pending_only", allow_debt=policy == "negative")
     if taken < points:
         note = reasons.event_note("not_taken_back", points=points - taken, policy=policy)

@@ -17,7 +17,9 @@ from decimal import Decimal
 from plugin import customers, ledger, privacy
 from plugin.core import bus, clock, facts, reasons
 from plugin.core.db import locking
+from plugin.core.kinds import EntryKind, EventKind
 from plugin.core.models import Customer, Event, Order, Shop
+from plugin.core.status import EventStatus
 from plugin.earn import reviews
 from plugin.ledger import reversal
 from plugin.program import earning, money, timing, versions
@@ -25,12 +27,10 @@ from plugin.program.catalog import onto_orders, product_deleted, product_updated
 from plugin.program.multipliers import multiplied, multipliers
 from plugin.program.order_points import allowances, earned
 
-APPLIED, WAITING = "applied", "waiting"
-
 
 def order_paid(event: Event) -> str:
     orders_paid(event.shop_id, [event])
-    return APPLIED
+    return EventStatus.APPLIED
 
 
 def orders_paid(shop_id: int, events: list[Event]) -> None:
@@ -84,14 +84,14 @@ def orders_paid(shop_id: int, events: list[Event]) -> None:
                      "eligible": result.eligible, "order": data, "refunded_lines": {},
                      "first_order": first, "program_version": version,
                      "earned": result.points if customer else 0, "lot": key})
-    lots = ledger.grant_many(shop_id, grants, kind="earn")
+    lots = ledger.grant_many(shop_id, grants, kind=EntryKind.EARN)
     for row in rows:
         row["lot"] = lots.get(row["lot"])
         row["earned"] = row["earned"] if row["lot"] else 0
     Order.insert_many(rows).execute()
     # Refunds and cancellations that overtook these orders can be applied now.
-    Event.update(status="pending").where(
-        (Event.shop == shop_id) & (Event.status == WAITING)
+    Event.update(status=EventStatus.PENDING).where(
+        (Event.shop == shop_id) & (Event.status == EventStatus.WAITING)
         & Event.subject.in_([row["platform_id"] for row in rows])
     ).execute()
     bus.publish(facts.OrdersApplied(shop_id, version, program, now, rows,
@@ -110,7 +110,7 @@ def order_refunded(event: Event) -> str:
     data = event.payload
     order = _order(event.shop_id, data["order_id"])
     if order is None:
-        return WAITING
+        return EventStatus.WAITING
     amounts = {line["line_id"]: Decimal(line["amount"]) for line in order.order["lines"]}
     refunded = dict(order.refunded_lines)
     for line in data["lines"]:
@@ -124,18 +124,18 @@ def order_refunded(event: Event) -> str:
             reason=reasons.refund(data["refund_id"], money(refunded_total), money(order.eligible),
                                   order.currency))
     bus.publish(facts.OrderRefunded(event.shop_id, order.platform_id, str(data["refund_id"]), event.id))
-    return APPLIED
+    return EventStatus.APPLIED
 
 
 def order_cancelled(event: Event) -> str:
     order = _order(event.shop_id, event.payload["order_id"])
     if order is None:
-        return WAITING
+        return EventStatus.WAITING
     Order.update(cancelled=True).where(Order.id == order.id).execute()
     order.cancelled = True
     bus.publish(facts.OrderCancelled(event.shop_id, order.platform_id, event.id))  # holds given back first
     _settle(order, event, key=f"cancel:{order.platform_id}", reason=reasons.order_cancelled())
-    return APPLIED
+    return EventStatus.APPLIED
 
 
 def customer_created(event: Event) -> str:
@@ -145,19 +145,19 @@ def customer_created(event: Event) -> str:
     rule = program.get("signup")
     if rule and rule["points"]:
         now = clock.now()
-        ledger.grant(customer, rule["points"], kind="bonus", source=f"signup:{customer.platform_id}",
+        ledger.grant(customer, rule["points"], kind=EntryKind.BONUS, source=f"signup:{customer.platform_id}",
                      rule={"signup": rule["points"]}, key=f"signup:{customer.platform_id}",
                      point_type=rule["point_type"], event_id=event.id, reason=reasons.signup_bonus(),
                      program_version=version,
                      expires_at=timing.expires_at(program, rule["point_type"], now))
     bus.publish(facts.CustomerCreated(customer, profile, program, version, event.id))
-    return APPLIED
+    return EventStatus.APPLIED
 
 
 def shop_uninstalled(event: Event) -> str:
     Shop.update(active=False, uninstalled_at=clock.now(), access_token=None,
                 refresh_token=None).where(Shop.id == event.shop_id).execute()
-    return APPLIED
+    return EventStatus.APPLIED
 
 
 def _order(shop_id: int, platform_id: str) -> Order | None:
@@ -192,16 +192,16 @@ def _settle(order: Order, event: Event, *, key: str, reason: reasons.Reason) -> 
 
 
 HANDLERS: dict[str, Callable[[Event], str]] = {
-    "order.paid": order_paid,
-    "order.refunded": order_refunded,
-    "order.cancelled": order_cancelled,
-    "customer.created": customer_created,
-    "shop.uninstalled": shop_uninstalled,
-    "product.updated": product_updated,
-    "product.deleted": product_deleted,
-    "review.published": reviews.review_published,
-    "review.unpublished": reviews.review_unpublished,
-    "privacy.data_request": privacy.data_request,
-    "privacy.customer_redact": privacy.customer_redact,
-    "privacy.shop_redact": privacy.shop_redact,
+    EventKind.ORDER_PAID: order_paid,
+    EventKind.ORDER_REFUNDED: order_refunded,
+    EventKind.ORDER_CANCELLED: order_cancelled,
+    EventKind.CUSTOMER_CREATED: customer_created,
+    EventKind.SHOP_UNINSTALLED: shop_uninstalled,
+    EventKind.PRODUCT_UPDATED: product_updated,
+    EventKind.PRODUCT_DELETED: product_deleted,
+    EventKind.REVIEW_PUBLISHED: reviews.review_published,
+    EventKind.REVIEW_UNPUBLISHED: reviews.review_unpublished,
+    EventKind.PRIVACY_DATA_REQUEST: privacy.data_request,
+    EventKind.PRIVACY_CUSTOMER_REDACT: privacy.customer_redact,
+    EventKind.PRIVACY_SHOP_REDACT: privacy.shop_redact,
 }

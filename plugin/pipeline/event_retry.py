@@ -16,11 +16,12 @@ from plugin.core import reasons
 from plugin.core.db import database, write_transaction
 from plugin.core.errors import LoyaltyError, NotFound
 from plugin.core.models import Event
+from plugin.core.status import EventStatus
 from plugin.pipeline import jobs, queue
 from webhooks import stored
 from webhooks.reviews import payloads as review_payloads
 
-RETRYABLE = ("failed", "invalid")
+RETRYABLE = (EventStatus.FAILED, EventStatus.INVALID)
 
 
 class NotFailed(LoyaltyError):
@@ -36,26 +37,27 @@ def retry(shop_id: int, event_id: int) -> None:
             raise NotFound(f"no event {event_id} in this shop")
         if event.status not in RETRYABLE:
             raise NotFailed(f"event {event_id} is {event.status}, not failed or invalid")
-        changes = _remapped(event) if event.status == "invalid" else {"status": "pending", "error": None}
+        changes = (_remapped(event) if event.status == EventStatus.INVALID
+                   else {"status": EventStatus.PENDING, "error": None})
         moved = _move(event, changes)
         if not moved:
             raise NotFailed(f"event {event_id} was retried already")
-    if changes["status"] == "pending":
+    if changes["status"] == EventStatus.PENDING:
         queue.ring(shop_id, jobs.apply_pending, force=True)
 
 
 def _remapped(event: Event) -> dict:
     """The invalid event read again: its keys and payload, or its new reason."""
     keys = stored.read(event.platform, event.topic, event.raw_body.encode("utf-8"))
-    if keys.status == "pending":
+    if keys.status == EventStatus.PENDING:
         keys = review_payloads.keyed(event.shop_id, keys, event.delivery_id)
         mapped = stored.mapped(event.platform, event.topic, event.raw_body)
     else:
         mapped = keys
-    if mapped.status != "pending":
+    if mapped.status != EventStatus.PENDING:
         return {"status": mapped.status, "error": mapped.note}
-    return {"status": "pending", "error": None, "kind": keys.kind, "business_key": keys.business_key,
-            "subject": keys.subject, "payload": mapped.payload}
+    return {"status": EventStatus.PENDING, "error": None, "kind": keys.kind,
+            "business_key": keys.business_key, "subject": keys.subject, "payload": mapped.payload}
 
 
 def _move(event: Event, changes: dict) -> int:
@@ -66,5 +68,5 @@ def _move(event: Event, changes: dict) -> int:
         with database.atomic():
             return Event.update(**changes).where(where).execute()
     except peewee.IntegrityError:
-        return Event.update(status="ignored", error=reasons.dumps(reasons.event_note("duplicate"))).where(
-            where).execute()
+        duplicate = reasons.dumps(reasons.event_note("duplicate"))
+        return Event.update(status=EventStatus.IGNORED, error=duplicate).where(where).execute()

@@ -13,7 +13,9 @@ from peewee import Case, fn
 
 from plugin.core import clock
 from plugin.core.db import claiming, database, session, write_transaction
+from plugin.core.kinds import EventKind
 from plugin.core.models import Event, Order
+from plugin.core.status import EventStatus
 from plugin.pipeline import apply, bootstrap, queue
 from plugin.pipeline.queue import INFRASTRUCTURE
 from plugin.program import catalog
@@ -48,13 +50,13 @@ def apply_batch(shop_id: int, batch_size: int) -> int:
     bootstrap.wire()  # the reactions to what the batch applies (once per process)
     with write_transaction():  # first mapped: the catalog lookup reads the orders' product ids
         _map(list(claiming(Event.select().where(
-            (Event.shop == shop_id) & (Event.status == "pending") & Event.payload.is_null())
+            (Event.shop == shop_id) & (Event.status == EventStatus.PENDING) & Event.payload.is_null())
             .order_by(Event.id).limit(batch_size))))
     catalog.prepare(shop_id, batch_size)  # Admin API lookups, outside the transaction
     with write_transaction():
         events = list(claiming(
             Event.select()
-            .where((Event.shop == shop_id) & (Event.status == "pending"))
+            .where((Event.shop == shop_id) & (Event.status == EventStatus.PENDING))
             .order_by(Event.id)
             .limit(batch_size)
         ))
@@ -62,9 +64,9 @@ def apply_batch(shop_id: int, batch_size: int) -> int:
         applied = _apply_paid_orders(shop_id, ready)
         done = set(applied)
         applied += [event.id for event in ready if event.id not in done
-                    and _apply_one(event) == apply.APPLIED and event.error is None]
+                    and _apply_one(event) == EventStatus.APPLIED and event.error is None]
         if applied:  # one statement for the common case; the rest were recorded as they happened
-            Event.update(status=apply.APPLIED, attempts=Event.attempts + 1,
+            Event.update(status=EventStatus.APPLIED, attempts=Event.attempts + 1,
                          applied_at=clock.now()).where(Event.id.in_(applied)).execute()
     return len(events)
 
@@ -84,9 +86,9 @@ def _map(events: list[Event]) -> list[Event]:
             raise
         except Exception as exc:  # noqa: BLE001 - a mapper bug: recorded on the event, not swallowed
             log.warning("event %s of shop %s cannot be mapped: %s", event.id, event.shop_id, exc)
-            _record(event, "failed", f"{type(exc).__name__}: {exc}")
+            _record(event, EventStatus.FAILED, f"{type(exc).__name__}: {exc}")
             continue
-        if mapped.status != "pending":  # invalid, or ignored on a closer look
+        if mapped.status != EventStatus.PENDING:  # invalid, or ignored on a closer look
             _record(event, mapped.status, mapped.note)
             continue
         event.payload = mapped.payload
@@ -100,7 +102,7 @@ def _map(events: list[Event]) -> list[Event]:
 
 def _apply_paid_orders(shop_id: int, events: list[Event]) -> list[int]:
     """The batch's paid orders in one go; if that fails, they go one by one, recording why."""
-    paid = [event for event in events if event.kind == "order.paid"]
+    paid = [event for event in events if event.kind == EventKind.ORDER_PAID]
     if len(paid) < 2:
         return []
     try:
@@ -126,11 +128,11 @@ def _apply_one(event: Event) -> str:
         raise
     except Exception as exc:  # noqa: BLE001 - recorded on the event, not swallowed
         log.warning("event %s of shop %s failed: %s", event.id, event.shop_id, exc)
-        _record(event, "failed", f"{type(exc).__name__}: {exc}")
-        return "failed"
+        _record(event, EventStatus.FAILED, f"{type(exc).__name__}: {exc}")
+        return EventStatus.FAILED
     # Waiting is written now, not at the end of the batch: its order, later in this same batch,
     # may release it. An applied event with a note (a clamped reversal) keeps the note.
-    if status == apply.WAITING or event.error is not None:
+    if status == EventStatus.WAITING or event.error is not None:
         _record(event, status, event.error)
     return status
 
@@ -139,7 +141,7 @@ def _record(event: Event, status: str, error: str | None) -> None:
     event.error = error
     Event.update(
         status=status, error=error, attempts=Event.attempts + 1,
-        applied_at=clock.now() if status == apply.APPLIED else None,
+        applied_at=clock.now() if status == EventStatus.APPLIED else None,
     ).where(Event.id == event.id).execute()
 
 
@@ -153,10 +155,10 @@ def sweep() -> int:
     with session():
         released = Order.select(Order.id).where(
             (Order.shop == Event.shop) & (Order.platform_id == Event.subject))
-        Event.update(status="pending").where(
-            (Event.status == apply.WAITING) & fn.EXISTS(released)).execute()
+        Event.update(status=EventStatus.PENDING).where(
+            (Event.status == EventStatus.WAITING) & fn.EXISTS(released)).execute()
         shop_ids = [row.shop_id for row in Event.select(Event.shop).distinct().where(
-            (Event.status == "pending") & (Event.received_at < clock.now() - SWEEP_AGE)
+            (Event.status == EventStatus.PENDING) & (Event.received_at < clock.now() - SWEEP_AGE)
         )]
     for shop_id in shop_ids:
         queue.ring_unless_waiting(shop_id, apply_pending)

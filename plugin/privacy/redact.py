@@ -20,6 +20,7 @@ from decimal import Decimal
 from functools import reduce
 
 from plugin.core import clock
+from plugin.core.kinds import EventKind
 from plugin.core.models import (
     Customer,
     Event,
@@ -132,7 +133,7 @@ def redact_events(shop_id: int, old_id: str, emails: set[str], order_ids: set[st
     """Inbox events about the customer: its orders (and their refunds and cancellations), its
     sign-up, its reviews, its privacy requests, anything carrying its email. Raw bodies are
     rewritten scrubbed (they no longer match their signature, which was checked on arrival)."""
-    keys = {f"order.paid:{oid}" for oid in order_ids} | {f"customer.created:{old_id}"}
+    keys = {f"{EventKind.ORDER_PAID}:{oid}" for oid in order_ids} | {f"{EventKind.CUSTOMER_CREATED}:{old_id}"}
     near = [Event.business_key.in_(list(keys)), Event.raw_body.contains(old_id),
             *(Event.raw_body.contains(email) for email in emails)]
     if order_ids:

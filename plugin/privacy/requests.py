@@ -13,30 +13,30 @@ import peewee
 from plugin import customers
 from plugin.core import clock
 from plugin.core.models import ALL_MODELS, Event, Order, PrivacyRequest, Shop
+from plugin.core.status import EventStatus, PrivacyStatus
 from plugin.privacy.export import build
 from plugin.privacy.redact import redact_customer, redact_events, redact_orders, token
 
-APPLIED = "applied"
 DATA_REQUEST, CUSTOMER_REDACT, SHOP_REDACT = "customers/data_request", "customers/redact", "shop/redact"
 
 
 def data_request(event: Event) -> str:
     """Build the customer's data as JSON and keep it on the request for the owner."""
     if _done(event):
-        return APPLIED
+        return EventStatus.APPLIED
     asked = event.payload["customer"]
     shop = Shop.get_by_id(event.shop_id)
     customer = customers.find(shop.id, asked["id"])
     export = build(shop, customer, event.payload)
     counts = {table: len(rows) for table, rows in export["records"].items()}
-    _log(event, DATA_REQUEST, asked, "completed", counts, email=asked.get("email"), export=export)
-    return APPLIED
+    _log(event, DATA_REQUEST, asked, PrivacyStatus.COMPLETED, counts, email=asked.get("email"), export=export)
+    return EventStatus.APPLIED
 
 
 def customer_redact(event: Event) -> str:
     """Remove the customer's personal data (and that of the orders named); keep its points."""
     if _done(event):
-        return APPLIED
+        return EventStatus.APPLIED
     asked, order_ids = event.payload["customer"], list(event.payload["orders"])
     customer = customers.find(event.shop_id, asked["id"])
     new_id = token() if customer is not None else None
@@ -54,8 +54,8 @@ def customer_redact(event: Event) -> str:
                & (PrivacyRequest.customer_platform_id == asked["id"])
                & (PrivacyRequest.export.is_null(False) | PrivacyRequest.email.is_null(False)))
         .execute())
-    _log(event, CUSTOMER_REDACT, asked, "completed", counts)
-    return APPLIED
+    _log(event, CUSTOMER_REDACT, asked, PrivacyStatus.COMPLETED, counts)
+    return EventStatus.APPLIED
 
 
 def shop_redact(event: Event) -> str:
@@ -67,19 +67,19 @@ def shop_redact(event: Event) -> str:
     request was sent for: nothing is removed, and the request says why.
     """
     if _done(event):
-        return APPLIED
+        return EventStatus.APPLIED
     shop = Shop.get_by_id(event.shop_id)
     if shop.active:
-        _log(event, SHOP_REDACT, None, "skipped", {
+        _log(event, SHOP_REDACT, None, PrivacyStatus.SKIPPED, {
             "reason": f"the shop is installed (since {shop.installed_at.isoformat()}); "
                       "shop/redact is only sent 48 hours after an uninstall"})
-        return APPLIED
+        return EventStatus.APPLIED
     counts = wipe(shop.id)
     Shop.update(name="", access_token=None, token_expires_at=None, refresh_token=None,
                 refresh_token_expires_at=None, scopes="", key_version=Shop.key_version + 1).where(
         Shop.id == shop.id).execute()
-    _log(event, SHOP_REDACT, None, "completed", counts)
-    return APPLIED
+    _log(event, SHOP_REDACT, None, PrivacyStatus.COMPLETED, counts)
+    return EventStatus.APPLIED
 
 
 def wipe(shop_id: int) -> dict[str, int]:

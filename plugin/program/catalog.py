@@ -25,6 +25,7 @@ from plugin.core import clock, reasons
 from plugin.core.crypto import Vault
 from plugin.core.db import claiming, locking, write_transaction
 from plugin.core.models import CatalogProduct, Event, Shop
+from plugin.core.status import EventStatus
 from plugin.platforms import PlatformError
 from plugin.platforms import shopify as shopify_api
 from plugin.platforms.shopify import tokens
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 PLATFORM = "shopify"
 ORDER_TOPICS = ("orders/paid", "orders/create")
 PRODUCT_TOPICS = ("products/create", "products/update", "products/delete")
-APPLIED = "applied"
 READ_PRODUCTS = {"read_products", "write_products"}  # either scope reads products
 #: After a failed lookup a shop's orders apply without one for a while: a Shopify outage then costs
 #: each worker one timeout a minute instead of one per batch. Only a throttle: losing it is harmless.
@@ -47,7 +47,7 @@ def prepare(shop_id: int, limit: int) -> None:
     """Before a batch's transaction: apply the products webhooks among the next ``limit`` pending
     events, then look up the products their orders name that the cache does not know."""
     events = list(Event.select(Event.id, Event.shop, Event.platform, Event.topic, Event.payload).where(
-        (Event.shop == shop_id) & (Event.status == "pending") & (Event.platform == PLATFORM)
+        (Event.shop == shop_id) & (Event.status == EventStatus.PENDING) & (Event.platform == PLATFORM)
         & Event.topic.in_(ORDER_TOPICS + PRODUCT_TOPICS)).order_by(Event.id).limit(limit))
     if not events:
         return
@@ -157,13 +157,13 @@ def product_updated(event: Event) -> str:
     """products/create and products/update: the cache takes the newer facts; no points move."""
     data = event.payload
     _store(event.shop_id, data["product_id"], data, merge=False)
-    return APPLIED
+    return EventStatus.APPLIED
 
 
 def product_deleted(event: Event) -> str:
     CatalogProduct.delete().where((CatalogProduct.shop == event.shop_id)
                                   & (CatalogProduct.product_id == event.payload["product_id"])).execute()
-    return APPLIED
+    return EventStatus.APPLIED
 
 
 def _apply_product_events(shop_id: int, events: list[Event]) -> None:
@@ -173,12 +173,14 @@ def _apply_product_events(shop_id: int, events: list[Event]) -> None:
         return
     with write_transaction():
         for event in claiming(Event.select().where(Event.id.in_([e.id for e in events])
-                                                   & (Event.status == "pending")).order_by(Event.id)):
+                                                   & (Event.status == EventStatus.PENDING))
+                              .order_by(Event.id)):
             if event.payload is None:
                 continue  # did not fit (marked invalid by the worker's mapping)
             (product_deleted if event.topic == "products/delete" else product_updated)(event)
-            Event.update(status=APPLIED, attempts=Event.attempts + 1, applied_at=clock.now()).where(
-                (Event.id == event.id) & (Event.status == "pending")).execute()
+            Event.update(status=EventStatus.APPLIED, attempts=Event.attempts + 1,
+                         applied_at=clock.now()).where(
+                (Event.id == event.id) & (Event.status == EventStatus.PENDING)).execute()
 
 
 

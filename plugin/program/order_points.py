@@ -11,7 +11,9 @@ from decimal import ROUND_HALF_UP, Decimal
 import peewee
 
 from plugin.core import clock, reasons
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, Hold, LedgerEntry, Order
+from plugin.core.status import HoldStatus
 from plugin.program import earning
 from plugin.program.multipliers import multiplied, multipliers
 
@@ -44,7 +46,8 @@ def allowances(program: dict, customer_ids: list[int]) -> dict[int, int]:
         if limits[name] is None:
             continue
         earned_so_far = dict(LedgerEntry.select(LedgerEntry.customer, peewee.fn.SUM(LedgerEntry.delta))
-                             .where(LedgerEntry.customer.in_(customer_ids) & (LedgerEntry.kind == "earn")
+                             .where(LedgerEntry.customer.in_(customer_ids)
+                                    & (LedgerEntry.kind == EntryKind.EARN)
                                     & (LedgerEntry.created_at >= since))
                              .group_by(LedgerEntry.customer).tuples())
         for cid in customer_ids:
@@ -57,7 +60,7 @@ def active_discount(customer: Customer | None) -> Hold | None:
     """The points discount the shopper holds for this checkout (the newest held one), if any."""
     if customer is None:
         return None
-    return (Hold.select().where((Hold.customer == customer.id) & (Hold.status == "held")
+    return (Hold.select().where((Hold.customer == customer.id) & (Hold.status == HoldStatus.HELD)
                                 & (Hold.amount > 0) & (Hold.expires_at > clock.now()))
             .order_by(Hold.id.desc()).first())
 

@@ -34,13 +34,14 @@ from peewee import JOIN, Case, fn
 
 from plugin.core import clock
 from plugin.core.db import database, session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, DailyFigure, Hold, LedgerEntry, Lot, OfferEvent, Order, Shop
-from plugin.spend import redemption
+from plugin.core.status import HoldStatus
 
 log = logging.getLogger(__name__)
 
-NEUTRAL_KINDS = frozenset({"transfer", "settle", "hold", "release"})
-DEBIT_KINDS = {"expire": "expired", "reverse": "reversed", "spend": "redeemed"}
+NEUTRAL_KINDS = frozenset({EntryKind.TRANSFER, EntryKind.SETTLE, EntryKind.HOLD, EntryKind.RELEASE})
+DEBIT_KINDS = {EntryKind.EXPIRE: "expired", EntryKind.REVERSE: "reversed", EntryKind.SPEND: "redeemed"}
 POINT_METRICS = ("issued", "redeemed", "expired", "reversed", "deducted")
 ROLLED_UP = "rolled_up"  # a row for every day rolled up, so an empty day is told from a missing one
 CHUNK_DAYS = 92  # a backfill writes a quarter at a time
@@ -103,7 +104,7 @@ def _redemptions(shop: Shop, since: datetime, until: datetime, figures: Figures)
     """Committed holds by the day they were committed: points redeemed and the discount given."""
     day = day_of(Hold.closed_at)
     rows = (Hold.select(day, Hold.point_type, Hold.currency, fn.SUM(Hold.points), fn.SUM(Hold.amount))
-            .where((Hold.shop == shop.id) & (Hold.status == redemption.COMMITTED)
+            .where((Hold.shop == shop.id) & (Hold.status == HoldStatus.COMMITTED)
                    & (Hold.closed_at >= since) & (Hold.closed_at < until))
             .group_by(day, Hold.point_type, Hold.currency).tuples())
     for when, point_type, currency, points, amount in rows:
@@ -132,7 +133,7 @@ def _orders(shop: Shop, since: datetime, until: datetime, figures: Figures) -> N
 
 def _discount_orders(shop: Shop, since: datetime, until: datetime, figures: Figures) -> None:
     """Orders that used a loyalty discount (a committed hold names them) and their revenue."""
-    used = Hold.select(Hold.order_id).where((Hold.shop == shop.id) & (Hold.status == redemption.COMMITTED))
+    used = Hold.select(Hold.order_id).where((Hold.shop == shop.id) & (Hold.status == HoldStatus.COMMITTED))
     day = day_of(Order.created_at)
     rows = (Order.select(day, fn.COUNT(Order.id), fn.SUM(Order.eligible))
             .where((Order.shop == shop.id) & (Order.created_at >= since) & (Order.created_at < until)

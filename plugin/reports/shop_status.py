@@ -9,6 +9,7 @@ from __future__ import annotations
 from peewee import fn
 
 from plugin.core.models import Balance, Customer, Event, LedgerEntry
+from plugin.core.status import EventStatus
 
 RECENT = 10
 
@@ -24,7 +25,7 @@ def overview(shop_id: int, recent: int = RECENT) -> dict:
     return {
         "members": Customer.select().where(Customer.shop == shop_id).count(),
         "outstanding": {point_type: int(points) for point_type, points in outstanding},
-        "statuses": {status: statuses.get(status, 0) for status in Event.STATUSES},
+        "statuses": {status: statuses.get(status, 0) for status in EventStatus},
         "entries": list(LedgerEntry.select(LedgerEntry, Customer.platform_id).join(Customer)
                         .where(LedgerEntry.shop == shop_id).order_by(LedgerEntry.id.desc()).limit(recent)),
         "events": list(Event.select(Event.id, Event.topic, Event.kind, Event.status, Event.received_at)

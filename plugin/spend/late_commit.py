@@ -21,14 +21,16 @@ from peewee import fn
 from plugin import ledger
 from plugin.core import clock, reasons
 from plugin.core.db import locking
+from plugin.core.kinds import EntryKind, EventKind
 from plugin.core.models import Event, Hold, LedgerEntry, Lot, Order
+from plugin.core.status import HoldStatus
 from plugin.program import versions
 
 log = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
 OUR_PREFIX = "LOY-"  # every code the plugin issues starts so (plugin.spend.redemption.new_code)
-KIND = "late_commit"
+KIND = EntryKind.LATE_COMMIT
 
 
 def charge(shop_id: int, code: str, order_id: str, *, amount: Decimal | None = None,
@@ -45,7 +47,7 @@ def charge(shop_id: int, code: str, order_id: str, *, amount: Decimal | None = N
         due = _unknown(shop_id, code, order_id, amount, event_id)
         if due is None:
             return 0
-    elif hold.order_id == order_id and hold.status == "committed":
+    elif hold.order_id == order_id and hold.status == HoldStatus.COMMITTED:
         return 0  # this very order committed it already
     else:
         due = _Due(hold.customer_id, hold.point_type, hold.points, hold.amount, hold.currency or "",
@@ -58,8 +60,9 @@ def charge(shop_id: int, code: str, order_id: str, *, amount: Decimal | None = N
         return 0
     debt = sum(points for lot_id, points in taken.items() if _is_debt(lot_id))
     covered = sum(taken.values()) - debt
-    if hold is not None and hold.status != "committed":  # a second order on a used code: see give_back
-        Hold.update(status="committed", order_id=order_id, lots={str(k): v for k, v in taken.items()},
+    if hold is not None and hold.status != HoldStatus.COMMITTED:  # a second order on a used code: give_back
+        Hold.update(status=HoldStatus.COMMITTED, order_id=order_id,
+                    lots={str(k): v for k, v in taken.items()},
                     closed_at=clock.now()).where(Hold.id == hold.id).execute()
     uncovered = uncovered_money(due.amount, due.points, covered)
     then = [reasons.event_note("late_debt", debt=debt)] if debt else []
@@ -113,7 +116,8 @@ def give_back(shop_id: int, order_id: str, codes: list[str]) -> int:
         for entry in LedgerEntry.select().where((LedgerEntry.shop == shop_id) & (LedgerEntry.kind == KIND) & (
                 (LedgerEntry.idempotency_key == key) | LedgerEntry.idempotency_key.startswith(key + "/"))):
             taken[entry.lot_id] = taken.get(entry.lot_id, 0) - entry.delta
-        if taken and ledger.restore(shop_id, taken, kind="release", key=f"release:{name}:{order_id}",
+        if taken and ledger.restore(shop_id, taken, kind=EntryKind.RELEASE,
+                                    key=f"release:{name}:{order_id}",
                                     reason=reasons.hold_released("order_cancelled", order=order_id)):
             returned += sum(taken.values())
     return returned
@@ -157,7 +161,7 @@ def uncovered_orders(shop_id: int):
 
 def annotate(shop_id: int, items: list[dict]) -> None:
     """Put the uncovered discount of each paid-order event's order on its dumped item."""
-    paid = [item["id"] for item in items if item.get("kind") == "order.paid"]
+    paid = [item["id"] for item in items if item.get("kind") == EventKind.ORDER_PAID]
     orders = {}
     for event_id, payload in Event.select(Event.id, Event.payload).where(Event.id.in_(paid)).tuples():
         if isinstance(payload, str):

@@ -30,7 +30,9 @@ from peewee import fn
 from plugin import ledger
 from plugin.core import clock
 from plugin.core.i18n import chosen, month_day, price, translate
+from plugin.core.kinds import OfferEventKind
 from plugin.core.models import CoPurchase, Customer, Hold, Lot, OfferEvent, Order, Shop
+from plugin.core.status import HoldStatus
 from plugin.program.caps import payable
 from plugin.program.earning import categories_of
 
@@ -103,7 +105,7 @@ def build(shop: Shop, customer: Customer | None, program: dict, *, lines: list[d
 
 
 def _holding(customer: Customer, now: datetime) -> bool:
-    return Hold.select().where((Hold.customer == customer.id) & (Hold.status == "held")
+    return Hold.select().where((Hold.customer == customer.id) & (Hold.status == HoldStatus.HELD)
                                & (Hold.expires_at > now)).exists()
 
 
@@ -250,7 +252,7 @@ def _recommendations(shop: Shop, settings: dict, orders: list[dict], lines, lang
 
 def record(shop_id: int, customer_id: int | None, offer_ids: list[str], kind: str) -> int:
     """Store one event of ``kind`` per offer id, in one statement; returns how many."""
-    if kind not in OfferEvent.KINDS:
+    if kind not in tuple(OfferEventKind):
         raise ValueError(f"unknown offer event {kind!r}")
     now = clock.now()
     OfferEvent.insert_many([

@@ -21,7 +21,9 @@ from plugin import ledger
 from plugin.core import clock, reasons
 from plugin.core.db import locking, session, write_transaction
 from plugin.core.errors import LoyaltyError
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, Hold, Order
+from plugin.core.status import HoldStatus
 from plugin.platforms import PlatformError, hold_codes
 from plugin.program import caps, versions
 from plugin.spend import late_commit
@@ -29,7 +31,6 @@ from plugin.spend import late_commit
 log = logging.getLogger(__name__)
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-HELD, COMMITTED, RELEASED, RELEASING = "held", "committed", "released", "releasing"
 CENT = Decimal("0.01")
 
 
@@ -95,7 +96,7 @@ def redeem(customer: Customer, *, points: int | None = None, point_type: str = "
             raise RedemptionError(f"points may pay at most {worth.quantize(CENT)} of this cart",
                                   fields={"points": [f"at most {allowed}"]})
         try:
-            taken = ledger.spend(customer, point_type, points, key=f"hold:{key}", kind="hold",
+            taken = ledger.spend(customer, point_type, points, key=f"hold:{key}", kind=EntryKind.HOLD,
                                  reason=reasons.held())
         except ledger.LedgerError as exc:
             raise NotEnoughPoints(str(exc)) from None
@@ -120,7 +121,7 @@ def redeem(customer: Customer, *, points: int | None = None, point_type: str = "
 
 
 def release(hold_id: int, *, reason: reasons.Reason | str, kill: Callable[[Hold], None] | None = None,
-            closing: tuple[str, ...] = (HELD,), defer: bool = False) -> bool:
+            closing: tuple[str, ...] = (HoldStatus.HELD,), defer: bool = False) -> bool:
     """Give a hold's points back (timeout, the shopper cancelled, the order was cancelled), once
     its code can no longer be used: a platform code is killed first (``kill``), and while that
     fails the hold stays ``releasing`` with its points held. True when the points came back.
@@ -130,13 +131,13 @@ def release(hold_id: int, *, reason: reasons.Reason | str, kill: Callable[[Hold]
     """
     with write_transaction():
         hold = locking(Hold.select().where(Hold.id == hold_id)).first()
-        if hold is None or hold.status not in (*closing, RELEASING):
+        if hold is None or hold.status not in (*closing, HoldStatus.RELEASING):
             return False
         if not hold_codes.has_platform_code(hold):
             _give_back(hold, reason)
             return True
-        if hold.status != RELEASING:
-            Hold.update(status=RELEASING).where(Hold.id == hold.id).execute()
+        if hold.status != HoldStatus.RELEASING:
+            Hold.update(status=HoldStatus.RELEASING).where(Hold.id == hold.id).execute()
     if defer:
         return False
     try:
@@ -146,7 +147,7 @@ def release(hold_id: int, *, reason: reasons.Reason | str, kill: Callable[[Hold]
         return False
     with write_transaction():  # a paid order may have committed it meanwhile: then it stays spent
         hold = locking(Hold.select().where(Hold.id == hold_id)).first()
-        if hold.status != RELEASING:
+        if hold.status != HoldStatus.RELEASING:
             return False
         _give_back(hold, reason)
     return True
@@ -155,8 +156,8 @@ def release(hold_id: int, *, reason: reasons.Reason | str, kill: Callable[[Hold]
 def _give_back(hold: Hold, reason: reasons.Reason | str) -> None:
     """Return the points to the lots they came from; one key per hold and order it was paid by."""
     key = f"release:{hold.id}" + (f":{hold.order_id}" if hold.order_id else "")
-    ledger.restore(hold.shop_id, hold.lots, kind="release", key=key, reason=reason)
-    Hold.update(status=RELEASED, closed_at=clock.now()).where(Hold.id == hold.id).execute()
+    ledger.restore(hold.shop_id, hold.lots, kind=EntryKind.RELEASE, key=key, reason=reason)
+    Hold.update(status=HoldStatus.RELEASED, closed_at=clock.now()).where(Hold.id == hold.id).execute()
 
 
 def commit(shop_id: int, codes: list[str], order_id: str, *, event_id: int | None = None,
@@ -171,8 +172,9 @@ def commit(shop_id: int, codes: list[str], order_id: str, *, event_id: int | Non
     wanted = [code.strip().upper() for code in codes if code]
     committed = 0
     for code in dict.fromkeys(wanted):
-        done = (Hold.update(status=COMMITTED, order_id=order_id, closed_at=clock.now())
-                .where((Hold.shop == shop_id) & (Hold.code == code) & Hold.status.in_((HELD, RELEASING)))
+        done = (Hold.update(status=HoldStatus.COMMITTED, order_id=order_id, closed_at=clock.now())
+                .where((Hold.shop == shop_id) & (Hold.code == code)
+                       & Hold.status.in_((HoldStatus.HELD, HoldStatus.RELEASING)))
                 .execute())
         if done:
             committed += done
@@ -190,16 +192,16 @@ def release_for_order(shop_id: int, order_id: str) -> int:
     if order is not None:
         late_commit.give_back(shop_id, order_id, order.order.get("discount_codes") or [])
     holds = [h.id for h in Hold.select(Hold.id).where(
-        (Hold.shop == shop_id) & (Hold.order_id == order_id) & (Hold.status == COMMITTED))]
+        (Hold.shop == shop_id) & (Hold.order_id == order_id) & (Hold.status == HoldStatus.COMMITTED))]
     return sum(release(hold_id, reason=reasons.hold_released("order_cancelled", order=order_id),
-                       closing=(COMMITTED,), defer=True)
+                       closing=(HoldStatus.COMMITTED,), defer=True)
                for hold_id in holds)
 
 
 def cancel(hold: Hold, kill: Callable[[Hold], None] | None = None) -> bool:
     """The shopper changed their mind: withdraw the platform's code first, then free the points.
     False when the code could not be withdrawn yet (the hold is ``releasing``)."""
-    if hold.status not in (HELD, RELEASING):
+    if hold.status not in (HoldStatus.HELD, HoldStatus.RELEASING):
         raise RedemptionError(f"this discount is already {hold.status}")
     return release(hold.id, reason=reasons.hold_released("shopper_cancelled"), kill=kill)
 
@@ -207,13 +209,13 @@ def cancel(hold: Hold, kill: Callable[[Hold], None] | None = None) -> bool:
 def release_expired(batch_size: int = 200) -> int:
     """RQ cron job: release holds whose time ran out (the cart was abandoned). The platform's code
     was made to end with the hold, but it is withdrawn all the same before the points go back."""
-    return _release_all((Hold.status == HELD) & (Hold.expires_at <= clock.now()),
+    return _release_all((Hold.status == HoldStatus.HELD) & (Hold.expires_at <= clock.now()),
                         reasons.hold_released("expired"), batch_size)
 
 
 def retry_releasing(batch_size: int = 200) -> int:
     """RQ cron job: withdraw the codes of holds left ``releasing`` and give their points back."""
-    return _release_all(Hold.status == RELEASING, reasons.hold_released("withdrawn"), batch_size)
+    return _release_all(Hold.status == HoldStatus.RELEASING, reasons.hold_released("withdrawn"), batch_size)
 
 
 def _release_all(where, reason: reasons.Reason, batch_size: int) -> int:

@@ -18,11 +18,12 @@ from peewee import fn
 from plugin import ledger
 from plugin.core import clock, reasons
 from plugin.core.db import database, locking
+from plugin.core.kinds import EntryKind, NoticeKind
 from plugin.core.models import Customer, CustomerTier, Notice, Order, TierChange
 from plugin.program import timing, versions
 
 CENT = Decimal("0.0001")
-WARNING = "tier_downgrade_warning"
+WARNING = NoticeKind.TIER_DOWNGRADE_WARNING
 
 
 def ladder(program: dict) -> list[dict]:
@@ -165,7 +166,7 @@ def _grant_bonuses(shop_id: int, program: dict, version: int | None,
         expires_at=timing.expires_at(program, point_type, now))
         for cid, tier in bonuses if tier["entry_bonus"] > 0]
     if grants:
-        ledger.grant_many(shop_id, grants, kind="bonus")
+        ledger.grant_many(shop_id, grants, kind=EntryKind.BONUS)
 
 
 def assign(customer: Customer, tier_id: str | None, *, now: datetime | None = None) -> CustomerTier | None:

@@ -8,6 +8,7 @@ import logging
 from plugin.core import clock
 from plugin.core.db import session, write_transaction
 from plugin.core.models import Customer, Shop, TierRun
+from plugin.core.status import RunStatus
 from plugin.pipeline import queue
 from plugin.program import versions
 from plugin.tiers.levels import evaluate_batch
@@ -24,7 +25,7 @@ def reevaluate_shop(shop_id: int, batch_size: int = 1000, run_id: int | None = N
         if run_id is None:
             run_id = TierRun.create(shop=shop_id, created_at=now).id
         total = Customer.select().where(Customer.shop == shop_id).count()
-        TierRun.update(status="running", started_at=now, total=total, done=0, changed=0,
+        TierRun.update(status=RunStatus.RUNNING, started_at=now, total=total, done=0, changed=0,
                        program_version=version).where(TierRun.id == run_id).execute()
         after = 0
         try:
@@ -40,10 +41,10 @@ def reevaluate_shop(shop_id: int, batch_size: int = 1000, run_id: int | None = N
                         TierRun.id == run_id).execute()
                 after = ids[-1]
         except Exception as exc:
-            TierRun.update(status="failed", error=f"{type(exc).__name__}: {exc}",
+            TierRun.update(status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}",
                            finished_at=clock.now()).where(TierRun.id == run_id).execute()
             raise
-        TierRun.update(status="done", finished_at=clock.now()).where(TierRun.id == run_id).execute()
+        TierRun.update(status=RunStatus.DONE, finished_at=clock.now()).where(TierRun.id == run_id).execute()
     log.info("tier run %s of shop %s done", run_id, shop_id)
     return run_id
 

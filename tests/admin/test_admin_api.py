@@ -8,7 +8,9 @@ import pytest
 
 from plugin import customers, ledger
 from plugin.core.db import session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, Event, LedgerEntry, Referral, Shop
+from plugin.core.status import EventStatus, ReferralStatus, ReferralVia
 from plugin.customers import shops
 from plugin.pipeline import apply, jobs
 from plugin.program.document import DEFAULT
@@ -210,7 +212,7 @@ def test_failed_event_is_listed_with_its_error(client, shop, key):
         stored = inbox.store(shop, "shopify", "bogus/topic", "delivery-bogus", "{}",
                              Mapped(kind="bogus.kind", payload={}))
         jobs.apply_pending(shop.id)
-        assert Event.get_by_id(stored.id).status == "failed"
+        assert Event.get_by_id(stored.id).status == EventStatus.FAILED
     response = client.get("/api/v1/events?status=failed", headers=bearer(key))
     assert response.status_code == 200
     (item,) = response.get_json()["items"]
@@ -260,7 +262,7 @@ def test_wrong_method_is_405_naming_the_allowed_methods(client, shop, key):
 def grant(shop, platform_id: str, points: int, key: str, profile: dict | None = None) -> Customer:
     with session():
         customer = customers.ensure(shop.id, platform_id, profile)
-        ledger.grant(customer, points, kind="bonus", source="test", key=key, rule={"test": key})
+        ledger.grant(customer, points, kind=EntryKind.BONUS, source="test", key=key, rule={"test": key})
     return customer
 
 
@@ -350,9 +352,9 @@ def test_customer_detail_lists_referrals_both_ways(client, shop, key, three_cust
     with session():
         anna, bob, smith = (customers.find(shop.id, pid) for pid in ("501", "502", "503"))
         Referral.create(shop=shop.id, referrer=anna.id, friend=bob.id, code="ANNA1234",
-                        attributed_via="signup_code", status="rewarded")
+                        attributed_via=ReferralVia.SIGNUP_CODE, status=ReferralStatus.REWARDED)
         Referral.create(shop=shop.id, referrer=bob.id, friend=smith.id, code="BOB12345",
-                        attributed_via="signup_code", status="blocked", risk_score=60)
+                        attributed_via=ReferralVia.SIGNUP_CODE, status=ReferralStatus.BLOCKED, risk_score=60)
     data = client.get("/api/v1/customers/502", headers=bearer(key)).get_json()
     assert [(r["role"], r["other"], r["status"], r["risk_score"]) for r in data["referrals"]] == [
         ("invited", "503", "blocked", 60), ("invited_by", "501", "rewarded", 0)]
@@ -394,7 +396,7 @@ def failed_signup(shop, post_webhook, drain, monkeypatch) -> Event:
     monkeypatch.setitem(apply.HANDLERS, "customer.created", apply.customer_created)
     with session():
         event = Event.get(Event.shop == shop.id)
-    assert event.status == "failed"
+    assert event.status == EventStatus.FAILED
     return event
 
 
@@ -411,7 +413,7 @@ def test_retrying_a_failed_event_applies_it_once(client, shop, key, failed_signu
     assert again.get_json()["error"] == "not_failed"
     drain()
     with session():
-        assert Event.get_by_id(failed_signup.id).status == "applied"
+        assert Event.get_by_id(failed_signup.id).status == EventStatus.APPLIED
         customer = customers.find(shop.id, SIGNUP_CUSTOMER)
         assert ledger.balances(customer) == {"regular": 100}
         assert LedgerEntry.select().where(LedgerEntry.customer == customer.id).count() == 1
@@ -424,7 +426,7 @@ def test_another_shops_key_cannot_retry_or_see_the_failed_event(app, client, sho
     response = client.post(f"/api/v1/events/{failed_signup.id}/retry", headers=theirs)
     assert response.status_code == 404
     with session():
-        assert Event.get_by_id(failed_signup.id).status == "failed"
+        assert Event.get_by_id(failed_signup.id).status == EventStatus.FAILED
 
 
 def test_retrying_an_unknown_event_is_404(client, shop, key):

@@ -35,6 +35,7 @@ from rq.serializers import JSONSerializer
 
 from plugin.core.db import database, session
 from plugin.core.models import Event, LedgerEntry, Order
+from plugin.core.status import EventStatus
 from plugin.ledger import audit
 from plugin.pipeline import jobs, queue
 from webhooks.topics import REGISTRY
@@ -107,7 +108,7 @@ def verify(shop_id: int, expected: int) -> tuple[dict, list, object]:
         last = Event.select(fn.MAX(Event.applied_at)).where(Event.shop == shop_id).scalar()
         counts = {"orders": Order.select().count(), "entries": LedgerEntry.select().count()}
         failed = list(Event.select(Event.id, Event.kind, Event.status, Event.error).where(
-            (Event.shop == shop_id) & (Event.status != "applied")).limit(3).dicts())
+            (Event.shop == shop_id) & (Event.status != EventStatus.APPLIED)).limit(3).dicts())
     if statuses.get("applied", 0) != expected:
         print(f"!! only {statuses.get('applied', 0)} of {expected} events applied: {statuses}; "
               f"e.g. {failed}")
@@ -191,7 +192,8 @@ def profile_apply(database_url: str, rows: list[dict], batch_size: int) -> None:
     print("cProfile, top functions by own time:")
     stats.sort_stats("tottime").print_stats(20)
     with session():
-        applied = Event.select().where((Event.shop == shop_id) & (Event.status == "applied")).count()
+        applied = Event.select().where((Event.shop == shop_id)
+                                       & (Event.status == EventStatus.APPLIED)).count()
         print(f"after profiling: {applied} of {n} applied; audit problems: {len(audit.check())}")
 
 

@@ -43,7 +43,9 @@ from peewee import fn
 from plugin import tiers
 from plugin.core import clock
 from plugin.core.db import database, session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, CustomerTier, LedgerEntry, Notice, Order, TierChange, TierRun
+from plugin.core.status import RunStatus
 from plugin.ledger import audit
 from plugin.pipeline import queue
 from plugin.program import document, versions
@@ -150,9 +152,9 @@ def snapshot(shop_id: int) -> dict:
             "tiers": dict(CustomerTier.select(CustomerTier.tier_id, fn.COUNT(CustomerTier.id)).where(
                 CustomerTier.shop == shop_id).group_by(CustomerTier.tier_id).tuples()),
             "bonuses": LedgerEntry.select().where((LedgerEntry.shop == shop_id)
-                                                  & (LedgerEntry.kind == "bonus")).count(),
+                                                  & (LedgerEntry.kind == EntryKind.BONUS)).count(),
             "bonus_points": int(LedgerEntry.select(fn.COALESCE(fn.SUM(LedgerEntry.delta), 0)).where(
-                (LedgerEntry.shop == shop_id) & (LedgerEntry.kind == "bonus")).scalar()),
+                (LedgerEntry.shop == shop_id) & (LedgerEntry.kind == EntryKind.BONUS)).scalar()),
             "warnings": Notice.select().where((Notice.shop == shop_id)
                                               & (Notice.kind == tiers.WARNING)).count(),
             "last_change": TierChange.select(fn.COALESCE(fn.MAX(TierChange.id), 0)).scalar(),
@@ -192,7 +194,7 @@ def reevaluate(shop_id: int, label: str, batch_size: int, timeout: float, workdi
                 print(f"[{label}] {elapsed:6.1f} s  {row.status:7}  {row.done:>7}/{row.total:<7} "
                       f"{pct}  changed {row.changed}", flush=True)
                 last_done, status = row.done, row.status
-            if row.status in ("done", "failed"):
+            if row.status in (RunStatus.DONE, RunStatus.FAILED):
                 break
             if proc.poll() is not None and proc.returncode != 0:
                 raise RuntimeError(f"worker exited with {proc.returncode}: "
@@ -213,7 +215,7 @@ def reevaluate(shop_id: int, label: str, batch_size: int, timeout: float, workdi
             print(f"[{label}] worker stderr: {errors[-2000:]}")
     finally:
         benchlib.stop(proc)
-    if row.status != "done":
+    if row.status != RunStatus.DONE:
         raise RuntimeError(f"run {run.id} failed: {row.error}")
     benchlib.redis_intact()
     after = snapshot(shop_id)

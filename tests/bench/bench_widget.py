@@ -21,6 +21,8 @@ from pathlib import Path
 import benchlib  # noqa: I001 - first: it puts the repository root on sys.path
 import requests
 
+from plugin.core.kinds import EntryKind
+
 
 def seed(customers: int) -> tuple[object, list[str]]:
     """The bench shop with ``customers`` shoppers, each with three lots and some history."""
@@ -35,7 +37,7 @@ def seed(customers: int) -> tuple[object, list[str]]:
         rows = {c.platform_id: c for c in Customer.select().where(Customer.shop == shop.id)}
         ledger.grant_many(shop.id, [
             ledger.Grant(rows[pid].id, 100 + n, source=f"seed:{pid}:{k}", rule={}, key=f"seed:{pid}:{k}")
-            for n, pid in enumerate(ids) for k in range(3)], kind="earn")
+            for n, pid in enumerate(ids) for k in range(3)], kind=EntryKind.EARN)
     return shop, ids
 
 

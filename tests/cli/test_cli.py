@@ -12,6 +12,7 @@ from plugin.app import create_app
 from plugin.cli.main import main, use_served_url
 from plugin.core.db import session
 from plugin.core.models import Balance, Customer, Event, LedgerEntry, Shop
+from plugin.core.status import EventStatus
 from tests.helpers import UNSET, fixture_json, shopper_headers
 
 DOMAIN = "x.myshopify.com"
@@ -225,7 +226,8 @@ def test_demo_reports_each_delivery_outcome(demo_env):
     assert lines[-1][1:] == ["collections/update", "ignored"]
     with session():
         assert Event.select().count() == DEMO_DELIVERIES - 1
-        assert not Event.select().where(Event.status.in_(["pending", "waiting", "failed"])).exists()
+        assert not Event.select().where(Event.status.in_(
+            [EventStatus.PENDING, EventStatus.WAITING, EventStatus.FAILED])).exists()
 
 
 def test_demo_prints_urls_and_a_working_api_key(demo_env):

@@ -13,6 +13,7 @@ import pytest
 from plugin import customers, ledger
 from plugin.core import clock
 from plugin.core.db import session
+from plugin.core.kinds import EntryKind
 from plugin.earn import codes
 from plugin.program import versions
 from plugin.program.document import DEFAULT
@@ -34,7 +35,7 @@ def evil_shop(app, shop):
     with session():
         versions.save(shop.id, program, author="test")
         customer = customers.ensure(shop.id, "c1", {"first_name": "+cmd|' /C calc'!A0"})
-        ledger.grant(customer, 50, kind="bonus", source="test", rule={}, key="g1", point_type=EVIL)
+        ledger.grant(customer, 50, kind=EntryKind.BONUS, source="test", rule={}, key="g1", point_type=EVIL)
         ledger.spend(customer, EVIL, 20, key="s1", reason="-2+3")
         codes.generate(shop.id, 2, 10, point_type=EVIL, batch="spring")
     return shop

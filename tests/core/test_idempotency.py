@@ -14,6 +14,7 @@ from plugin import customers, ledger
 from plugin.cli import demo
 from plugin.core import clock, idempotency
 from plugin.core.db import database, session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import (
     ActivationCode,
     Activity,
@@ -23,6 +24,7 @@ from plugin.core.models import (
     LedgerEntry,
     Lot,
 )
+from plugin.core.status import IdempotencyStatus
 from plugin.earn import codes
 from plugin.ledger import transfers
 from plugin.pipeline import cron
@@ -52,7 +54,7 @@ def alice(app, shop):
         versions.save(shop.id, doc, author="test")
         alice = customers.ensure(shop.id, ALICE, {"email": "alice@example.com"})
         customers.ensure(shop.id, BOB, {"email": "bob@example.com"})
-        ledger.grant(alice, 300, kind="bonus", source="s", rule={}, key="g1")
+        ledger.grant(alice, 300, kind=EntryKind.BONUS, source="s", rule={}, key="g1")
         codes.generate(shop.id, count=1, points=100, batch="club")
     return alice
 
@@ -102,10 +104,10 @@ def activation_code(client, app, shop):
 #: request maker -> how many times its effect happened
 CASES = {
     redeem: lambda: Hold.select().count(),
-    cancel: lambda: LedgerEntry.select().where(LedgerEntry.kind == "release").count(),
+    cancel: lambda: LedgerEntry.select().where(LedgerEntry.kind == EntryKind.RELEASE).count(),
     transfer: lambda: LedgerEntry.select().where(
         (LedgerEntry.kind == ledger.TRANSFER) & (LedgerEntry.delta > 0)).count(),
-    adjustment: lambda: LedgerEntry.select().where(LedgerEntry.kind == "adjust").count(),
+    adjustment: lambda: LedgerEntry.select().where(LedgerEntry.kind == EntryKind.ADJUST).count(),
     bulk_adjustment: lambda: AdjustmentBatch.select().count(),
     activity: lambda: Activity.select().count(),
     activation_code: lambda: Lot.select().where(Lot.source == "code:club").count(),
@@ -170,7 +172,7 @@ def test_a_retry_within_24_hours_replays_and_after_runs_anew(app, client, shop, 
 def test_a_refusal_is_replayed_even_after_the_balance_would_allow_it(app, client, shop, alice):
     too_much = client.post("/widget/v1/transfers", json={"to": BOB, "points": 400}, headers=widget(app, shop))
     with session():
-        ledger.grant(alice, 200, kind="bonus", source="s", rule={}, key="g2")
+        ledger.grant(alice, 200, kind=EntryKind.BONUS, source="s", rule={}, key="g2")
     retry = client.post("/widget/v1/transfers", json={"to": BOB, "points": 400}, headers=widget(app, shop))
     assert (too_much.status_code, retry.status_code) == (409, 409)
     assert retry.get_json() == too_much.get_json()
@@ -205,7 +207,7 @@ def test_a_retry_while_the_first_runs_is_409_in_progress_with_retry_after(app, c
 
 def test_one_shoppers_key_never_answers_another_shopper(app, client, shop, alice):
     with session():
-        ledger.grant(customers.find(shop.id, BOB), 100, kind="bonus", source="s", rule={}, key="g3")
+        ledger.grant(customers.find(shop.id, BOB), 100, kind=EntryKind.BONUS, source="s", rule={}, key="g3")
     body = {"to": BOB, "points": 50}
     mine = client.post("/widget/v1/transfers", json=body, headers=widget(app, shop))
     theirs = client.post("/widget/v1/transfers", json={"to": ALICE, "points": 50},
@@ -218,8 +220,8 @@ def test_one_shoppers_key_never_answers_another_shopper(app, client, shop, alice
 def test_purge_forgets_answers_older_than_24_hours_and_runs_hourly(app, shop):
     with session():
         for key, age in (("old-key-0001", timedelta(hours=25)), ("new-key-0001", timedelta(hours=1))):
-            IdempotentRequest.create(shop=shop.id, scope="s", key=key, fingerprint="f", status="done",
-                                     response_status=201, response_body="{}",
+            IdempotentRequest.create(shop=shop.id, scope="s", key=key, fingerprint="f",
+                                     status=IdempotencyStatus.DONE, response_status=201, response_body="{}",
                                      created_at=NOW.replace(tzinfo=None) - age)
     at(NOW)
     assert idempotency.purge_expired() == 1

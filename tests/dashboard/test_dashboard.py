@@ -16,7 +16,9 @@ from plugin import customers, ledger
 from plugin.core import clock
 from plugin.core.db import session
 from plugin.core.i18n import day, money, number, translate
+from plugin.core.kinds import EventKind
 from plugin.core.models import ActivationCode, Event, LedgerEntry, ProgramVersion, Shop, TierRun
+from plugin.core.status import EventStatus
 from plugin.customers import shops
 from plugin.dashboard import customers_page
 from plugin.pipeline import apply
@@ -222,8 +224,8 @@ def test_a_session_of_one_shop_never_sees_or_changes_another_shops_data(app, cli
     grant(other_shop, "2002", 5, "b2", profile={"email": "bella@b.example"})
     with session():
         failed = Event.create(shop=other_shop.id, platform="custom", topic="customers/create",
-                              kind="customer.created", delivery_id="d1", raw_body="{}", status="failed",
-                              error="boom")
+                              kind=EventKind.CUSTOMER_CREATED, delivery_id="d1", raw_body="{}",
+                              status=EventStatus.FAILED, error="boom")
         batch = ActivationCode.create(shop=other_shop.id, batch="b-batch", code="ABCDEFGHJKMN", points=5,
                                       point_type="regular")
     sign_in(app, client, shop)
@@ -235,7 +237,7 @@ def test_a_session_of_one_shop_never_sees_or_changes_another_shops_data(app, cli
     assert post_form(client, f"/admin/events/{failed.id}/retry", {}).status_code == 404
     assert "b-batch" not in client.get("/admin/codes").get_data(as_text=True)
     with session():
-        assert Event.get_by_id(failed.id).status == "failed"
+        assert Event.get_by_id(failed.id).status == EventStatus.FAILED
 
 
 # --- customers -------------------------------------------------------------------------------
@@ -420,7 +422,7 @@ def test_retrying_a_failed_event_applies_it_once(app, client, shop, post_webhook
     drain()
     with session():
         event = Event.get(Event.shop == shop.id)
-    assert event.status == "failed"
+    assert event.status == EventStatus.FAILED
     monkeypatch.setitem(apply.HANDLERS, "customer.created", apply.customer_created)  # the fix is deployed
     sign_in(app, client, shop)
     page = client.get("/admin/events").get_data(as_text=True)
@@ -432,7 +434,7 @@ def test_retrying_a_failed_event_applies_it_once(app, client, shop, post_webhook
     assert again.status_code == 409
     drain()
     with session():
-        assert Event.get_by_id(event.id).status == "applied"
+        assert Event.get_by_id(event.id).status == EventStatus.APPLIED
         customer = customers.find(shop.id, SIGNUP_CUSTOMER)
         assert ledger.balances(customer) == {"regular": 100}
         assert LedgerEntry.select().where(LedgerEntry.customer == customer.id).count() == 1

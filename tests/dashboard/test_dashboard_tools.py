@@ -13,7 +13,9 @@ import pytest
 from plugin import customers, ledger
 from plugin.core import clock
 from plugin.core.db import session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import AdjustmentBatch, Customer, ImportRun, LedgerEntry, PrivacyRequest
+from plugin.core.status import BatchStatus, RunStatus
 from plugin.customers import shops
 from tests.helpers import csrf_of, fixture_json, grant, post_form, sign_in
 
@@ -37,7 +39,8 @@ def signed_in(app, client, shop):
 
 def adjust_entries(shop) -> list[LedgerEntry]:
     with session():
-        return list(LedgerEntry.select().where((LedgerEntry.shop == shop.id) & (LedgerEntry.kind == "adjust"))
+        return list(LedgerEntry.select()
+                    .where((LedgerEntry.shop == shop.id) & (LedgerEntry.kind == EntryKind.ADJUST))
                     .order_by(LedgerEntry.id))
 
 
@@ -241,7 +244,7 @@ def test_import_dry_run_then_for_real_with_the_rejected_line(app, signed_in, sho
 
 def test_a_running_import_refreshes_itself(app, signed_in, shop):
     with session():
-        run = ImportRun.create(shop=shop.id, status="running", file_hash="x", total=10, done=4)
+        run = ImportRun.create(shop=shop.id, status=RunStatus.RUNNING, file_hash="x", total=10, done=4)
     html = signed_in.get(f"/admin/imports/{run.id}").get_data(as_text=True)
     assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in html
     assert f'data-poll="/admin/imports/{run.id}.json"' in html and 'value="4" max="10"' in html
@@ -315,7 +318,7 @@ def test_a_session_of_one_shop_cannot_reach_another_shops_tools(app, client, sho
     drain()
     with session():
         batch = AdjustmentBatch.create(shop=other_shop.id, key="k" * 10, file_hash="x", actor="them")
-        run = ImportRun.create(shop=other_shop.id, file_hash="x", status="done", report={"total": 0})
+        run = ImportRun.create(shop=other_shop.id, file_hash="x", status=RunStatus.DONE, report={"total": 0})
         privacy = PrivacyRequest.get(PrivacyRequest.shop == other_shop.id)
     sign_in(app, client, shop)
     for path in ("/admin/customers/theirs", f"/admin/imports/{run.id}", f"/admin/imports/{run.id}.json",
@@ -329,7 +332,7 @@ def test_a_session_of_one_shop_cannot_reach_another_shops_tools(app, client, sho
     assert f"batch-{batch.id}" not in client.get("/admin/adjustments").get_data(as_text=True)
     assert not adjust_entries(other_shop)
     with session():
-        assert AdjustmentBatch.get_by_id(batch.id).status == "applied"
+        assert AdjustmentBatch.get_by_id(batch.id).status == BatchStatus.APPLIED
 
 
 @pytest.mark.parametrize("path", ["/admin/imports/{n}", "/admin/imports/{n}.json", "/admin/privacy/{n}.json",

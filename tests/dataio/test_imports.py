@@ -14,6 +14,7 @@ from plugin import customers, ledger
 from plugin.cli.main import main
 from plugin.core.db import session
 from plugin.core.errors import Invalid
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, CustomerTier, ImportRun, LedgerEntry, Lot, ReferralCode
 from plugin.customers import shops
 from plugin.dataio import imports
@@ -224,7 +225,8 @@ def test_exports_stream_the_shops_rows_and_read_back(app, client, shop, program)
     with session():
         other, _ = shops.register("shopify", "other.myshopify.com", own_webhook_secret=False)
         versions.save(other.id, PROGRAM, author="test")
-        ledger.grant(customers.ensure(other.id, "theirs"), 5, kind="earn", source="x", rule={}, key="k1")
+        ledger.grant(customers.ensure(other.id, "theirs"), 5, kind=EntryKind.EARN, source="x", rule={},
+                     key="k1")
     response = client.get("/api/v1/export/customers.csv", headers=admin_headers(app, shop))
     assert response.status_code == 200 and response.is_streamed
     assert response.mimetype == "text/csv"

@@ -10,6 +10,7 @@ import pytest
 from plugin import customers, ledger
 from plugin.core import clock
 from plugin.core.db import session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, LedgerEntry, Lot, Shop
 from plugin.customers import shops
 from plugin.earn import birthdays
@@ -50,7 +51,8 @@ def person(shop: Shop, platform_id: str = "c1", birthday: date | None = BIRTHDAY
 def bonuses(customer: Customer) -> list[LedgerEntry]:
     with session():
         return list(LedgerEntry.select().where((LedgerEntry.customer == customer.id)
-                                               & (LedgerEntry.kind == "bonus")).order_by(LedgerEntry.id))
+                                               & (LedgerEntry.kind == EntryKind.BONUS))
+                    .order_by(LedgerEntry.id))
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 from plugin.core import clock
 from plugin.core.db import session
 from plugin.core.models import Customer, LedgerEntry, Referral
+from plugin.core.status import ReferralStatus
 from plugin.earn import referrals
 from plugin.program import versions
 from plugin.program.document import DEFAULT
@@ -112,7 +113,7 @@ def test_a_friend_on_another_device_is_attributed_on_the_server_and_both_are_pai
     assert reward_due_at(NOW + timedelta(days=14, minutes=1)) == 1
     assert reward_due_at(NOW + timedelta(days=15)) == 0
     assert referral_points(ALICE) == {f"referral:{ref.id}:referrer": 500}
-    assert the_referral().status == "rewarded"
+    assert the_referral().status == ReferralStatus.REWARDED
 
 
 def test_a_code_in_the_sign_up_note_is_attributed_and_welcomed_at_sign_up(shop, alice, post_webhook, drain):
@@ -200,7 +201,7 @@ def test_a_cancelled_first_order_voids_the_referral_and_the_referrer_gets_nothin
     post_webhook("orders/cancelled", {**CANCELLED, "id": 2})
     drain()
     assert reward_due_at(NOW + timedelta(days=15)) == 0
-    assert the_referral().status == "void"
+    assert the_referral().status == ReferralStatus.VOID
     assert referral_points(ALICE) == {}
 
 

@@ -13,7 +13,9 @@ from standardwebhooks import Webhook
 from plugin import ledger
 from plugin.core import clock, reasons
 from plugin.core.db import session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, Event, LedgerEntry, Lot
+from plugin.core.status import EventStatus
 from plugin.program import document, versions
 from tests.helpers import SHOP_DOMAIN, admin_headers, fixture_json
 from webhooks import topics
@@ -168,7 +170,7 @@ def test_unpublish_after_points_were_spent_takes_what_is_left_and_republish_rest
     drain()
     with session():
         lot = Lot.get()
-        ledger.debit(lot, 30, kind="spend", key="spend-1", reason="redeemed")
+        ledger.debit(lot, 30, kind=EntryKind.SPEND, key="spend-1", reason="redeemed")
     post_review("review.unpublished")
     drain()
     assert balance() == 0
@@ -184,7 +186,7 @@ def test_negative_policy_leaves_a_debt_that_the_republished_review_pays_off(post
     post_review("review.published")
     drain()
     with session():
-        ledger.debit(Lot.get(), 50, kind="spend", key="spend-1", reason="redeemed")
+        ledger.debit(Lot.get(), 50, kind=EntryKind.SPEND, key="spend-1", reason="redeemed")
     post_review("review.unpublished")
     drain()
     assert balance() == -50
@@ -356,7 +358,7 @@ def test_judgeme_wrong_field_is_200_and_stored_invalid_naming_it(post_judgeme, s
     drain()
     assert response.status_code == 200
     (event,) = events()
-    assert event.status == "invalid" and event.error.startswith(field + ":"), event.error
+    assert event.status == EventStatus.INVALID and event.error.startswith(field + ":"), event.error
     assert entries() == []
     with session():
         assert Customer.select().count() == 0
@@ -374,7 +376,7 @@ def test_judgeme_invalid_review_retried_after_the_fix_earns_once(app, client, po
     post_judgeme(fixture_json(JUDGEME))
     drain()
     (event,) = events()
-    assert event.status == "invalid" and event.error.startswith("review.rating:")
+    assert event.status == EventStatus.INVALID and event.error.startswith("review.rating:")
     monkeypatch.setitem(topics.REGISTRY["judgeme"], "review/created", real)  # the fix is deployed
     headers = admin_headers(app, shop)
     assert client.post(f"/api/v1/events/{event.id}/retry", headers=headers).status_code == 202

@@ -18,6 +18,7 @@ from plugin import customers
 from plugin.core import jsonbody
 from plugin.core.db import session
 from plugin.core.models import ALL_MODELS, Event, LedgerEntry
+from plugin.core.status import EventStatus
 from tests.helpers import (
     API_PROGRAM,
     SHOP_DOMAIN,
@@ -142,7 +143,7 @@ def test_a_lone_surrogate_in_a_signed_webhook_is_stored_invalid_naming_the_field
     assert response.status_code == 200
     with session():
         event = Event.get()
-        assert event.status == "invalid" and "browser_ip" in event.error
+        assert event.status == EventStatus.INVALID and "browser_ip" in event.error
         assert LedgerEntry.select().count() == 0
 
 

@@ -14,7 +14,9 @@ from plugin import customers, ledger
 from plugin.core import clock
 from plugin.core.db import session
 from plugin.core.errors import Invalid
+from plugin.core.kinds import EntryKind
 from plugin.core.models import AdjustmentBatch, LedgerEntry, Lot
+from plugin.core.status import BatchStatus
 from plugin.customers import shops
 from plugin.ledger import adjustments
 from tests.helpers import admin_headers, set_program
@@ -37,9 +39,9 @@ def alice(shop, program):
     """A customer holding 100 regular points (a grant that expires later) and 50 that expire sooner."""
     with session():
         customer = customers.ensure(shop.id, "c-alice", {"email": "Alice@Example.com"})
-        ledger.grant(customer, 100, kind="earn", source="order:1", rule={}, key="earn:1",
+        ledger.grant(customer, 100, kind=EntryKind.EARN, source="order:1", rule={}, key="earn:1",
                      expires_at=datetime(2025, 1, 1))
-        ledger.grant(customer, 50, kind="earn", source="order:2", rule={}, key="earn:2",
+        ledger.grant(customer, 50, kind=EntryKind.EARN, source="order:2", rule={}, key="earn:2",
                      expires_at=datetime(2024, 6, 1))
     return customer
 
@@ -114,7 +116,7 @@ def test_negative_adjustment_beyond_balance_is_refused_whole(app, client, shop, 
     assert response.status_code == 422
     assert "only 150 regular points" in response.get_json()["fields"]["points"][0]
     with session():
-        assert LedgerEntry.select().where(LedgerEntry.kind == "adjust").count() == 0
+        assert LedgerEntry.select().where(LedgerEntry.kind == EntryKind.ADJUST).count() == 0
     assert balance(alice) == 150
 
 
@@ -204,7 +206,7 @@ def test_preview_says_what_each_row_does_and_writes_nothing(app, client, shop, a
     assert body["totals"] == {"rows": 9, "accepted": 3, "rejected": 6, "customers": 2,
                               "added": {"regular": 100, "premium": 30}, "removed": {"regular": 200}}
     with session():
-        assert LedgerEntry.select().where(LedgerEntry.kind == "adjust").count() == 0
+        assert LedgerEntry.select().where(LedgerEntry.kind == EntryKind.ADJUST).count() == 0
 
 
 def test_apply_writes_the_batch_once_per_key(app, client, shop, alice, bob):
@@ -262,7 +264,7 @@ def test_undo_is_refused_whole_when_granted_points_were_spent(app, client, shop,
     assert "line 2" in response.get_json()["fields"]
     assert balance(bob, "premium") == 20
     with session():
-        assert AdjustmentBatch.get_by_id(batch["id"]).status == "applied"
+        assert AdjustmentBatch.get_by_id(batch["id"]).status == BatchStatus.APPLIED
 
 
 def test_bulk_needs_actor_key_and_columns(app, client, shop, alice):

@@ -10,6 +10,7 @@ import requests
 from plugin.cli import demo
 from plugin.core.db import session
 from plugin.core.models import Event, LedgerEntry
+from plugin.core.status import EventStatus
 from tests.helpers import APP_SECRET, SHOP_DOMAIN, fixture_json
 from webhooks.signatures import shopify_sign
 
@@ -37,6 +38,6 @@ def test_parallel_webhooks_with_duplicates_are_all_answered_and_applied_once(app
     assert codes == [200] * 60
     with session():
         assert Event.select().count() == 30
-        assert Event.select().where(Event.status == "applied").count() == 30
+        assert Event.select().where(Event.status == EventStatus.APPLIED).count() == 30
         assert sorted({e.idempotency_key for e in LedgerEntry.select()}) == sorted(
             f"order:{10_000 + n}:earn" for n in range(30))

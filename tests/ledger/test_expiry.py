@@ -11,6 +11,7 @@ import pytest
 from plugin import customers, ledger
 from plugin.core import clock
 from plugin.core.db import database, session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Balance, LedgerEntry, Lot, Notice
 from plugin.customers import shops
 from plugin.ledger import audit, expiry
@@ -37,7 +38,7 @@ def program(expiry_rule: dict, **changes) -> dict:
 
 def grant(customer, points: int, key: str, expires_at: datetime | None):
     with database.atomic():
-        return ledger.grant(customer, points, kind="earn", source=key, rule=RULE, key=key,
+        return ledger.grant(customer, points, kind=EntryKind.EARN, source=key, rule=RULE, key=key,
                             expires_at=expires_at)
 
 
@@ -73,7 +74,7 @@ def test_points_earned_under_a_program_expire_on_its_date(shop, post_webhook, dr
     with session():
         assert points_of(lot.customer_id) == (0 if expires else 29)
         if expires:
-            entry = LedgerEntry.get(LedgerEntry.kind == "expire")
+            entry = LedgerEntry.get(LedgerEntry.kind == EntryKind.EXPIRE)
             assert (entry.delta, entry.lot_id, entry.idempotency_key) == (-29, lot.id, f"expire:{lot.id}")
 
 
@@ -82,7 +83,7 @@ def test_a_partly_spent_lot_expires_exactly_what_is_left(customer):
     with session():
         lot = grant(customer, 100, "g1", GRANTED + timedelta(days=1))
         with database.atomic():
-            assert ledger.debit(lot, 30, kind="reverse", key="r1") == 30
+            assert ledger.debit(lot, 30, kind=EntryKind.REVERSE, key="r1") == 30
     at(GRANTED + timedelta(days=2))
     assert expiry.expire_due() == 70
     with session():
@@ -101,7 +102,7 @@ def test_an_expired_lot_is_not_expired_twice(customer):
     assert expiry.expire_due() == 0
     with session(), database.atomic():
         assert ledger.expire(lot, now=clock.now()) == 0
-        assert LedgerEntry.select().where(LedgerEntry.kind == "expire").count() == 1
+        assert LedgerEntry.select().where(LedgerEntry.kind == EntryKind.EXPIRE).count() == 1
         assert points_of(customer.id) == 0
 
 
@@ -119,7 +120,7 @@ def test_a_debt_never_expires(customer):
     with session():
         lot = grant(customer, 10, "g1", GRANTED + timedelta(days=1))
         with database.atomic():
-            assert ledger.debit(lot, 15, kind="reverse", key="r1", spill=True, allow_debt=True) == 15
+            assert ledger.debit(lot, 15, kind=EntryKind.REVERSE, key="r1", spill=True, allow_debt=True) == 15
         debt = Lot.get(Lot.source == ledger.DEBT)
         Lot.update(expires_at=GRANTED).where(Lot.id == debt.id).execute()  # even with a date
     at(GRANTED + timedelta(days=2))
@@ -145,7 +146,7 @@ def test_every_due_lot_of_every_shop_expires_in_batches(customer):
     with session():
         assert points_of(customer.id) == 1000
         assert points_of(someone.id) == 0
-        assert LedgerEntry.select().where(LedgerEntry.kind == "expire").count() == 10
+        assert LedgerEntry.select().where(LedgerEntry.kind == EntryKind.EXPIRE).count() == 10
 
 
 def test_a_lot_locked_by_another_worker_is_skipped_then_expired(app, backend, customer):
@@ -211,10 +212,10 @@ def test_a_partly_spent_lot_warns_of_what_is_left(customer):
     with session():
         lot = grant(customer, 100, "g1", GRANTED + timedelta(days=5))
         with database.atomic():
-            ledger.debit(lot, 60, kind="reverse", key="r1")
+            ledger.debit(lot, 60, kind=EntryKind.REVERSE, key="r1")
         spent = grant(customer, 5, "g2", GRANTED + timedelta(days=5))
         with database.atomic():
-            ledger.debit(spent, 5, kind="reverse", key="r2")
+            ledger.debit(spent, 5, kind=EntryKind.REVERSE, key="r2")
     assert expiry.warn_expiring(batch_size=1) == 1
     with session():
         assert Notice.get().data["points"] == 40

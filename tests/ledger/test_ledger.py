@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from plugin import customers, ledger
 from plugin.core.db import database, session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Balance, Lot
 from plugin.customers import shops
 from plugin.ledger import audit
@@ -26,7 +27,7 @@ def new_customer(platform_id: str = "c1"):
 def test_grant_writes_entry_lot_and_balance_together(app):
     with session(), database.atomic():
         customer = new_customer()
-        lot = ledger.grant(customer, 40, kind="earn", source="order:1", rule=RULE, key="k1")
+        lot = ledger.grant(customer, 40, kind=EntryKind.EARN, source="order:1", rule=RULE, key="k1")
         assert lot.remaining == lot.original == 40
         assert ledger.balances(customer) == {"regular": 40}
         assert [e.delta for e in ledger.entries(customer)] == [40]
@@ -35,17 +36,17 @@ def test_grant_writes_entry_lot_and_balance_together(app):
 def test_replayed_grant_changes_nothing(app):
     with session(), database.atomic():
         customer = new_customer()
-        ledger.grant(customer, 40, kind="earn", source="order:1", rule=RULE, key="k1")
-        assert ledger.grant(customer, 40, kind="earn", source="order:1", rule=RULE, key="k1") is None
+        ledger.grant(customer, 40, kind=EntryKind.EARN, source="order:1", rule=RULE, key="k1")
+        assert ledger.grant(customer, 40, kind=EntryKind.EARN, source="order:1", rule=RULE, key="k1") is None
         assert ledger.balances(customer) == {"regular": 40}
 
 
 def test_debit_of_one_lot_is_clamped_at_what_it_holds(app):
     with session(), database.atomic():
         customer = new_customer()
-        lot = ledger.grant(customer, 10, kind="earn", source="order:1", rule=RULE, key="k1")
-        assert ledger.debit(lot, 25, kind="reverse", key="r1") == 10
-        assert ledger.debit(lot, 5, kind="reverse", key="r2") == 0
+        lot = ledger.grant(customer, 10, kind=EntryKind.EARN, source="order:1", rule=RULE, key="k1")
+        assert ledger.debit(lot, 25, kind=EntryKind.REVERSE, key="r1") == 10
+        assert ledger.debit(lot, 5, kind=EntryKind.REVERSE, key="r2") == 0
         assert ledger.balances(customer) == {"regular": 0}
 
 
@@ -53,13 +54,13 @@ def test_debit_of_one_lot_is_clamped_at_what_it_holds(app):
 def test_non_positive_or_non_integer_points_are_refused(app, points):
     with session(), database.atomic():
         customer = new_customer()
-        lot = ledger.grant(customer, 10, kind="earn", source="s", rule=RULE, key="k")
+        lot = ledger.grant(customer, 10, kind=EntryKind.EARN, source="s", rule=RULE, key="k")
         with pytest.raises(ledger.LedgerError):
-            ledger.grant(customer, points if points is not True else 1.0, kind="earn", source="s",
+            ledger.grant(customer, points if points is not True else 1.0, kind=EntryKind.EARN, source="s",
                          rule=RULE, key="k2")
         if not isinstance(points, bool):
             with pytest.raises(ledger.LedgerError):
-                ledger.debit(lot, points, kind="reverse", key="r")
+                ledger.debit(lot, points, kind=EntryKind.REVERSE, key="r")
 
 
 def test_open_lots_come_soonest_to_expire_first(app):
@@ -67,10 +68,10 @@ def test_open_lots_come_soonest_to_expire_first(app):
 
     with session(), database.atomic():
         customer = new_customer()
-        late = ledger.grant(customer, 1, kind="earn", source="a", rule=RULE, key="a",
+        late = ledger.grant(customer, 1, kind=EntryKind.EARN, source="a", rule=RULE, key="a",
                             expires_at=datetime(2031, 1, 1))
-        never = ledger.grant(customer, 1, kind="earn", source="b", rule=RULE, key="b")
-        soon = ledger.grant(customer, 1, kind="earn", source="c", rule=RULE, key="c",
+        never = ledger.grant(customer, 1, kind=EntryKind.EARN, source="b", rule=RULE, key="b")
+        soon = ledger.grant(customer, 1, kind=EntryKind.EARN, source="c", rule=RULE, key="c",
                             expires_at=datetime(2027, 1, 1))
         assert [lot.id for lot in ledger.open_lots(customer)] == [soon.id, late.id, never.id]
 
@@ -79,7 +80,7 @@ def test_audit_names_the_customer_whose_balance_was_tampered_with(app):
     with session():
         customer = new_customer("tampered-7")
         with database.atomic():
-            ledger.grant(customer, 10, kind="earn", source="s", rule=RULE, key="k")
+            ledger.grant(customer, 10, kind=EntryKind.EARN, source="s", rule=RULE, key="k")
         Balance.update(points=99).where(Balance.customer == customer.id).execute()
         problems = audit.check(customer.shop_id)
         Balance.update(points=10).where(Balance.customer == customer.id).execute()
@@ -91,7 +92,7 @@ def test_audit_catches_a_lot_that_disagrees_with_its_entries(app):
     with session():
         customer = new_customer("lot-9")
         with database.atomic():
-            lot = ledger.grant(customer, 10, kind="earn", source="s", rule=RULE, key="k")
+            lot = ledger.grant(customer, 10, kind=EntryKind.EARN, source="s", rule=RULE, key="k")
         Lot.update(remaining=12).where(Lot.id == lot.id).execute()
         problems = audit.check(customer.shop_id)
         Lot.update(remaining=10).where(Lot.id == lot.id).execute()
@@ -122,19 +123,20 @@ def test_any_sequence_of_movements_keeps_every_invariant(app, ops):
             for n, (op, index, points) in enumerate(ops):
                 if op == "grant":
                     person = people[index]
-                    lots.append([ledger.grant(person, points, kind="earn", source=f"s{n}",
+                    lots.append([ledger.grant(person, points, kind=EntryKind.EARN, source=f"s{n}",
                                               rule=RULE, key=f"g{n}"), points])
                     model[person.id] += points
                     keys.append(("grant", person, points, f"g{n}"))
                 elif op == "take" and lots:
                     lot, left = lots[index % len(lots)]
-                    taken = ledger.debit(lot, points, kind="reverse", key=f"t{n}")
+                    taken = ledger.debit(lot, points, kind=EntryKind.REVERSE, key=f"t{n}")
                     assert taken == min(points, left)
                     lots[index % len(lots)][1] -= taken
                     model[lot.customer_id] -= taken
                 elif op == "replay" and keys:
                     _, person, points, key = keys[index % len(keys)]
-                    assert ledger.grant(person, points, kind="earn", source="x", rule=RULE, key=key) is None
+                    assert ledger.grant(person, points, kind=EntryKind.EARN, source="x", rule=RULE,
+                                        key=key) is None
         for person in people:
             assert sum(ledger.balances(person).values()) == model[person.id]
         assert audit.check(shop_id) == []
@@ -152,13 +154,13 @@ def test_grant_many_equals_the_same_grants_one_by_one(app, items):
         with database.atomic():
             first = list(unique.items())[: len(unique) // 2]
             for key, (who, points) in first:  # some keys were already used before the batch
-                ledger.grant(bulk_people[who], points, kind="earn", source=f"o{key}", rule=RULE,
+                ledger.grant(bulk_people[who], points, kind=EntryKind.EARN, source=f"o{key}", rule=RULE,
                              key=f"k{key}")
             written = ledger.grant_many(bulk.shop_id, [
                 ledger.Grant(bulk_people[who].id, points, f"o{key}", RULE, f"k{key}")
-                for key, (who, points) in unique.items()], kind="earn")
+                for key, (who, points) in unique.items()], kind=EntryKind.EARN)
             for key, (who, points) in unique.items():
-                ledger.grant(single_people[who], points, kind="earn", source=f"o{key}", rule=RULE,
+                ledger.grant(single_people[who], points, kind=EntryKind.EARN, source=f"o{key}", rule=RULE,
                              key=f"k{key}")
         assert set(written) == {f"k{key}" for key, _ in unique.items()} - {f"k{key}" for key, _ in first}
         for b, s in zip(bulk_people, single_people, strict=True):
@@ -174,12 +176,12 @@ def test_spending_takes_the_soonest_to_expire_lots_first_and_never_pending_ones(
 
     with session(), database.atomic():
         customer = new_customer()
-        never = ledger.grant(customer, 50, kind="earn", source="a", rule=RULE, key="a")
-        late = ledger.grant(customer, 30, kind="earn", source="b", rule=RULE, key="b",
+        never = ledger.grant(customer, 50, kind=EntryKind.EARN, source="a", rule=RULE, key="a")
+        late = ledger.grant(customer, 30, kind=EntryKind.EARN, source="b", rule=RULE, key="b",
                             expires_at=datetime(2031, 1, 1))
-        soon = ledger.grant(customer, 20, kind="earn", source="c", rule=RULE, key="c",
+        soon = ledger.grant(customer, 20, kind=EntryKind.EARN, source="c", rule=RULE, key="c",
                             expires_at=datetime(2027, 1, 1))
-        pending = ledger.grant(customer, 500, kind="earn", source="d", rule=RULE, key="d",
+        pending = ledger.grant(customer, 500, kind=EntryKind.EARN, source="d", rule=RULE, key="d",
                                pending_until=clock.now() + timedelta(days=10))
         assert ledger.spend(customer, "regular", 60, key="s1")
         left = {lot.id: Lot.get_by_id(lot.id).remaining for lot in (never, late, soon, pending)}

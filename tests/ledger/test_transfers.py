@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from plugin import customers, ledger
 from plugin.core import clock
 from plugin.core.db import database, session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import LedgerEntry, Lot
 from plugin.customers import shops
 from plugin.ledger import audit
@@ -39,7 +40,7 @@ def give(client, app, shop, to=BOB, points=50, point_type="regular", key="transf
 
 
 def grant(customer, points: int, key: str, point_type: str = "regular", expires_at=None):
-    ledger.grant(customer, points, kind="bonus", source=key, rule={}, key=key, point_type=point_type,
+    ledger.grant(customer, points, kind=EntryKind.BONUS, source=key, rule={}, key=key, point_type=point_type,
                  expires_at=expires_at)
 
 
@@ -73,7 +74,8 @@ def test_the_points_keep_their_type_and_expiry_soonest_to_expire_given_first(app
         assert received == [("premium", 50, SOON, "transfer:k1"), ("premium", 70, LATER, "transfer:k1")]
         assert ledger.balances(bob) == {"premium": 120}
         assert ledger.balances(alice) == {"regular": 300, "premium": 30}
-        both = [(e.customer_id, e.delta) for e in LedgerEntry.select().where(LedgerEntry.kind == "transfer")]
+        both = [(e.customer_id, e.delta)
+                for e in LedgerEntry.select().where(LedgerEntry.kind == EntryKind.TRANSFER)]
         assert sorted(both) == sorted([(alice.id, -50), (alice.id, -70), (bob.id, 50), (bob.id, 70)])
 
 

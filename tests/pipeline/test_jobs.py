@@ -11,6 +11,7 @@ from plugin import ledger
 from plugin.core import clock
 from plugin.core.db import session
 from plugin.core.models import Event, LedgerEntry
+from plugin.core.status import EventStatus
 from plugin.pipeline import cron, jobs, queue
 from tests.helpers import fixture_json
 from webhooks import inbox
@@ -114,12 +115,12 @@ def test_redis_outage_loses_nothing_the_sweep_catches_up(redis_only, app, shop, 
     queue.configure(settings.redis_url, settings.batch_size)  # Redis is back, the doorbell is lost
     drain()
     with session():
-        assert Event.get().status == "pending"
+        assert Event.get().status == EventStatus.PENDING
     clock.set_source(lambda: clock.datetime.now(clock.UTC) + timedelta(minutes=5))
     assert jobs.sweep() == 1
     drain()
     with session():
-        assert Event.get().status == "applied"
+        assert Event.get().status == EventStatus.APPLIED
         assert LedgerEntry.get().delta == 29
 
 
@@ -129,7 +130,7 @@ def test_a_burst_of_webhooks_rings_one_job(redis_only, shop, post_webhook, drain
     assert queue.queue().count == 1
     drain()
     with session():
-        assert Event.select().where(Event.status == "applied").count() == 5
+        assert Event.select().where(Event.status == EventStatus.APPLIED).count() == 5
 
 
 def test_cron_jobs_are_json_jobs_our_worker_runs(redis_only, shop, drain):
@@ -168,12 +169,12 @@ def test_sweep_releases_a_refund_left_waiting_by_a_concurrent_worker(shop, drain
         jobs.apply_pending(shop.id)
     waiting = store(shop, "refunds/create", refund, "d-refund")
     with session():  # as if judged by a worker that could not yet see the order
-        Event.update(status="waiting").where(Event.id == waiting.id).execute()
+        Event.update(status=EventStatus.WAITING).where(Event.id == waiting.id).execute()
     clock.set_source(lambda: clock.datetime.now(clock.UTC) + timedelta(minutes=5))
     assert jobs.sweep() == 1
     drain()
     with session():
-        assert Event.get_by_id(waiting.id).status == "applied"
+        assert Event.get_by_id(waiting.id).status == EventStatus.APPLIED
         assert sum(e.delta for e in LedgerEntry.select()) == 19
 
 
@@ -195,4 +196,4 @@ def test_the_sweep_rings_again_when_the_doorbell_names_a_job_that_is_gone(redis_
     assert queue.queue().get_job_ids() not in ([], taken)
     drain()
     with session():
-        assert Event.get().status == "applied"
+        assert Event.get().status == EventStatus.APPLIED

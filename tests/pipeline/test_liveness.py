@@ -19,7 +19,9 @@ import pytest
 import redis
 
 from plugin.core.db import session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, Event, LedgerEntry
+from plugin.core.status import EventStatus
 from plugin.pipeline import jobs, queue
 from tests.helpers import fixture_json
 from webhooks import inbox
@@ -53,7 +55,7 @@ def wait_for(condition, what: str, bound: float = BOUND):
 
 def applied() -> int:
     with session():
-        return Event.select().where(Event.status == "applied").count()
+        return Event.select().where(Event.status == EventStatus.APPLIED).count()
 
 
 class RedisServer:
@@ -138,8 +140,8 @@ def _descendants(pid: int) -> list[int]:
 
 def assert_applied_exactly_once(count: int) -> None:
     with session():
-        assert Event.select().where(Event.status != "applied").count() == 0
-        keys = [e.idempotency_key for e in LedgerEntry.select().where(LedgerEntry.kind == "earn")]
+        assert Event.select().where(Event.status != EventStatus.APPLIED).count() == 0
+        keys = [e.idempotency_key for e in LedgerEntry.select().where(LedgerEntry.kind == EntryKind.EARN)]
     assert len(keys) == len(set(keys)) == count
 
 
@@ -228,7 +230,7 @@ def test_a_frozen_redis_does_not_delay_the_webhook_answer(app, shop, post_webhoo
     assert response.status_code == 200
     assert answered_while_frozen, "the ring waited for Redis to thaw"
     with session():
-        assert Event.get().status == "pending"  # stored; the sweep rings for it
+        assert Event.get().status == EventStatus.PENDING  # stored; the sweep rings for it
 
 
 def test_the_doorbell_connection_gives_up_within_a_tenth_of_a_second(app):

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from plugin.core.db import session
 from plugin.core.models import Customer, Event, LedgerEntry
+from plugin.core.status import EventStatus
 from plugin.customers import shops
 from plugin.program import versions
 from tests.helpers import fixture_json
@@ -75,7 +76,8 @@ def open_events(domain: str) -> int:
     with session():
         shop = shops.by_domain("shopify", domain)
         return Event.select().where((Event.shop == shop.id)
-                                    & Event.status.in_(["pending", "waiting", "failed"])).count()
+                                    & Event.status.in_([EventStatus.PENDING, EventStatus.WAITING,
+                                                        EventStatus.FAILED])).count()
 
 
 # No shrinking: a seed is already a minimal, reproducible description of a failing stream.

@@ -16,7 +16,9 @@ import pytest
 from plugin import customers, ledger
 from plugin.core import clock
 from plugin.core.db import database, session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Hold, LedgerEntry, PeriodicRun
+from plugin.core.status import HoldStatus
 from plugin.customers import shops
 from plugin.pipeline import cron, scheduler
 from plugin.spend import redemption
@@ -41,8 +43,8 @@ def held(app):
         shop, _ = shops.register("custom", "store.example.test")
         customer = customers.ensure(shop.id, "c1")
         with database.atomic():
-            ledger.grant(customer, 100, kind="bonus", source="s", rule={}, key="g1")
-            ledger.grant(customer, 200, kind="bonus", source="s", rule={}, key="g2",
+            ledger.grant(customer, 100, kind=EntryKind.BONUS, source="s", rule={}, key="g1")
+            ledger.grant(customer, 200, kind=EntryKind.BONUS, source="s", rule={}, key="g2",
                          expires_at=START + timedelta(hours=1))
         return redemption.redeem(customer, points=120, point_type="regular", lines=CART, key="k1",
                                  currency="USD")
@@ -62,8 +64,8 @@ def test_the_embedded_scheduler_releases_an_expired_hold_and_expires_lots(held):
 
 def _released_and_expired(hold: Hold) -> bool:
     with session():
-        return (Hold.get_by_id(hold.id).status != redemption.HELD
-                and LedgerEntry.select().where(LedgerEntry.kind == "expire").exists())
+        return (Hold.get_by_id(hold.id).status != HoldStatus.HELD
+                and LedgerEntry.select().where(LedgerEntry.kind == EntryKind.EXPIRE).exists())
 
 
 def test_run_due_runs_each_job_once_and_again_only_when_its_interval_has_passed(app):

@@ -11,6 +11,7 @@ import pytest
 
 from plugin.core.db import session
 from plugin.core.models import Event, LedgerEntry
+from plugin.core.status import EventStatus
 from tests.helpers import fixture_json
 from webhooks.shopify import payloads as shopify_payloads
 
@@ -33,7 +34,7 @@ def test_worker_process_applies_queued_events_and_audit_passes(app, backend, sho
     post_webhook("refunds/create", REFUND)
     post_webhook("orders/paid", ORDER)
     with session():
-        assert Event.select().where(Event.status == "pending").count() == 2
+        assert Event.select().where(Event.status == EventStatus.PENDING).count() == 2
     done = loyalty(app, "worker", "--burst", "--no-cron")
     assert done.returncode == 0, done.stderr
     with session():

@@ -9,6 +9,7 @@ import pytest
 from plugin import customers, ledger
 from plugin.core.db import session
 from plugin.core.models import ALL_MODELS, Customer, Event, LeaderboardEntry, PrivacyRequest, Shop
+from plugin.core.status import EventStatus, PrivacyStatus
 from plugin.customers import shops
 from plugin.earn import referrals
 from plugin.ledger import audit
@@ -106,7 +107,7 @@ def test_data_request_for_a_customer_the_plugin_never_saw_says_so(app, client, s
     post_webhook("customers/data_request", DATA_REQUEST)
     drain()
     [row] = request_rows(shop.id)
-    assert row.status == "completed"
+    assert row.status == PrivacyStatus.COMPLETED
     assert row.export["found"] is False and "no account" in row.export["note"]
     assert row.export["records"] == {}
 
@@ -229,14 +230,14 @@ def test_shop_redact_sent_again_removes_nothing_more(app, shop, john, post_webho
     drain()
     first, again = request_rows(shop.id)
     assert first.log["customer"] == 2
-    assert again.status == "completed" and not any(again.log.values())
+    assert again.status == PrivacyStatus.COMPLETED and not any(again.log.values())
 
 
 def test_shop_redact_for_a_reinstalled_shop_is_skipped_with_the_reason(app, shop, john, post_webhook, drain):
     post_webhook("shop/redact", SHOP_REDACT)
     drain()
     [row] = request_rows(shop.id)
-    assert row.status == "skipped" and "installed" in row.log["reason"]
+    assert row.status == PrivacyStatus.SKIPPED and "installed" in row.log["reason"]
     assert EMAIL in everything(shop.id)
 
 
@@ -246,7 +247,7 @@ def test_redact_without_a_customer_id_is_stored_invalid_naming_it(app, shop, pos
     assert response.status_code == 200
     with session():
         (event,) = Event.select()
-    assert event.status == "invalid" and event.error.startswith("customer.id:")
+    assert event.status == EventStatus.INVALID and event.error.startswith("customer.id:")
     assert request_rows(shop.id) == []
 
 

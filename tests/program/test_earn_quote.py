@@ -9,6 +9,7 @@ import pytest
 
 from plugin import customers, ledger, tiers
 from plugin.core.db import database, session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, LedgerEntry
 from plugin.program import versions
 from tests.helpers import shopper_headers
@@ -34,7 +35,7 @@ def gold(shop):
     with session(), database.atomic():
         versions.save(shop.id, program("1.5"), "test")
         customer = customers.ensure(shop.id, BOB)
-        ledger.grant(customer, 500, kind="bonus", source="s", rule={}, key="g1")
+        ledger.grant(customer, 500, kind=EntryKind.BONUS, source="s", rule={}, key="g1")
         tiers.assign(customer, "gold")
     return customer
 
@@ -71,7 +72,8 @@ def shopify_order(code: str | None, discount: Decimal, tier_percent: Decimal) ->
 def credited(shop) -> int:
     with session():
         customer = Customer.get((Customer.shop == shop.id) & (Customer.platform_id == BOB))
-        return LedgerEntry.get((LedgerEntry.customer == customer.id) & (LedgerEntry.kind == "earn")).delta
+        return LedgerEntry.get((LedgerEntry.customer == customer.id)
+                               & (LedgerEntry.kind == EntryKind.EARN)).delta
 
 
 def test_quote_after_a_points_discount_and_tier_multiplier_is_what_the_ledger_credits(

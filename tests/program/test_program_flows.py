@@ -11,6 +11,7 @@ import pytest
 from plugin import ledger
 from plugin.core import clock
 from plugin.core.db import database, session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, Event, LedgerEntry, Lot
 from plugin.program import versions
 from plugin.program.document import DEFAULT
@@ -110,7 +111,7 @@ def test_pending_only_policy_reverses_only_inside_the_return_window(shop, post_w
 def spend_everything_from_the_order_lot() -> None:
     with session(), database.atomic():
         lot = Lot.get(Lot.source == "order:450789469")
-        ledger.debit(lot, lot.remaining, kind="spend", key="test-spend")
+        ledger.debit(lot, lot.remaining, kind=EntryKind.SPEND, key="test-spend")
 
 
 def test_clamp_policy_takes_spent_points_from_other_lots_never_below_zero(shop, post_webhook, drain):

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from plugin import customers, ledger, tiers
 from plugin.core import clock
 from plugin.core.db import database, session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import DailyFigure, Lot, Order
 from plugin.customers import shops
 from plugin.program import document, versions
@@ -51,7 +52,7 @@ def order(shop_id: int, platform_id: str, customer, eligible: str, currency: str
 
 
 def earn(customer, points: int, order_id: str, **extra):
-    return ledger.grant(customer, points, kind="earn", source=f"order:{order_id}", rule={},
+    return ledger.grant(customer, points, kind=EntryKind.EARN, source=f"order:{order_id}", rule={},
                         key=f"order:{order_id}:earn", **extra)
 
 
@@ -63,13 +64,15 @@ def build(shop) -> None:
         at(D0)
         with database.atomic():
             alice, bob, carol = (customers.ensure(shop.id, pid) for pid in ("alice", "bob", "carol"))
-            ledger.grant(alice, 7, kind="bonus", source="s", rule={}, key="before")  # outside the range
+            # outside the range
+            ledger.grant(alice, 7, kind=EntryKind.BONUS, source="s", rule={}, key="before")
         at(D1)
         with database.atomic():
             earn(alice, 100, "A1")
             order(shop.id, "A1", alice, "100.00")
-            ledger.grant(alice, 15, kind="bonus", source="s", rule={}, key="premium", point_type="premium")
-            signup = ledger.grant(bob, 50, kind="bonus", source="signup", rule={}, key="signup:bob",
+            ledger.grant(alice, 15, kind=EntryKind.BONUS, source="s", rule={}, key="premium",
+                         point_type="premium")
+            signup = ledger.grant(bob, 50, kind=EntryKind.BONUS, source="signup", rule={}, key="signup:bob",
                                   expires_at=datetime(2026, 10, 4))
             bob_earn = earn(bob, 40, "B1")
             order(shop.id, "B1", bob, "40.00")
@@ -82,7 +85,7 @@ def build(shop) -> None:
             order(shop.id, "A2", alice, "60.00")
             order(shop.id, "E1", None, "99.00", currency="EUR")
             ledger.transfer(bob, alice, "regular", 20, key="t1")  # from bob's signup lot (soonest to expire)
-            ledger.debit(bob_earn, 10, kind="reverse", key="refund:B1")
+            ledger.debit(bob_earn, 10, kind=EntryKind.REVERSE, key="refund:B1")
             offers.record(shop.id, alice.id, ["o1"], "impression")
             offers.record(shop.id, alice.id, ["o1"], "click")
             offers.record(shop.id, alice.id, ["o1"], "redemption")
@@ -93,9 +96,10 @@ def build(shop) -> None:
         at(D3)
         with database.atomic():
             assert ledger.expire(signup, now=D3) == 30  # 50 - 20 given to alice
-            ledger.grant(bob, 25, kind="review", source="review:1", rule={}, key="review:1")
+            ledger.grant(bob, 25, kind=EntryKind.REVIEW, source="review:1", rule={}, key="review:1")
             probe = earn(alice, 1, "probe")
-            ledger.debit(probe, 6, kind="adjust", key="adjust:1", spill=True)  # 1 from it, 5 from others
+            # 1 from it, 5 from others
+            ledger.debit(probe, 6, kind=EntryKind.ADJUST, key="adjust:1", spill=True)
             order(shop.id, "C2", carol, "10.00")
             tiers.assign(alice, "silver")
 
@@ -187,7 +191,7 @@ def test_figures_of_another_shop_never_mix_in(shop):
         at(D2)
         with database.atomic():
             stranger = customers.ensure(other.id, "alice")  # same platform id, other shop
-            ledger.grant(stranger, 1000, kind="earn", source="s", rule={}, key="x")
+            ledger.grant(stranger, 1000, kind=EntryKind.EARN, source="s", rule={}, key="x")
             order(other.id, "A1", stranger, "500.00")
             offers.record(other.id, None, ["o1"], "click")
         at(D3)

@@ -11,7 +11,9 @@ import pytest
 from plugin import customers, ledger
 from plugin.core import clock
 from plugin.core.db import database, session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, Hold, LedgerEntry
+from plugin.core.status import HoldStatus
 from plugin.spend import redemption
 from tests.helpers import fixture_json, in_threads
 
@@ -30,8 +32,8 @@ def rich(shop):
     at(START)
     with session(), database.atomic():
         customer = customers.ensure(shop.id, "207119551")
-        ledger.grant(customer, 100, kind="bonus", source="s", rule={}, key="g1")
-        ledger.grant(customer, 200, kind="bonus", source="s", rule={}, key="g2",
+        ledger.grant(customer, 100, kind=EntryKind.BONUS, source="s", rule={}, key="g1")
+        ledger.grant(customer, 200, kind=EntryKind.BONUS, source="s", rule={}, key="g2",
                      expires_at=START + timedelta(days=30))
     return customer
 
@@ -49,10 +51,10 @@ def hold(customer, points=120, key="k1") -> Hold:
 
 def test_a_redemption_holds_the_points_soonest_to_expire_first(rich):
     held = hold(rich)
-    assert held.status == "held" and held.code.startswith("LOY-") and held.amount == 120
+    assert held.status == HoldStatus.HELD and held.code.startswith("LOY-") and held.amount == 120
     assert balance(rich) == 180
     with session():
-        kinds = [(e.kind, e.delta) for e in LedgerEntry.select().where(LedgerEntry.kind == "hold")]
+        kinds = [(e.kind, e.delta) for e in LedgerEntry.select().where(LedgerEntry.kind == EntryKind.HOLD)]
     assert kinds == [("hold", -120)]  # all from the lot that expires in 30 days
     assert held.expires_at == START + timedelta(minutes=30)
 
@@ -76,7 +78,7 @@ def test_the_paid_order_that_used_the_code_commits_the_hold(rich, post_webhook, 
     post_webhook("orders/paid", order)
     drain()
     with session():
-        assert Hold.get_by_id(held.id).status == "committed"
+        assert Hold.get_by_id(held.id).status == HoldStatus.COMMITTED
     assert balance(rich) == 180 + 29
 
 
@@ -108,7 +110,7 @@ def test_cancelling_the_order_gives_back_what_its_discount_used(rich, post_webho
     post_webhook("orders/cancelled", order)
     drain()
     with session():
-        assert Hold.get_by_id(held.id).status == "released"
+        assert Hold.get_by_id(held.id).status == HoldStatus.RELEASED
     assert balance(rich) == 300
 
 

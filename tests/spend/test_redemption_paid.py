@@ -14,7 +14,9 @@ import responses
 from plugin import customers, ledger
 from plugin.core import clock
 from plugin.core.db import database, session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Event, Hold, LedgerEntry, Order, Shop
+from plugin.core.status import EventStatus, HoldStatus
 from plugin.platforms import PlatformError
 from plugin.program import document, versions
 from plugin.spend import redemption
@@ -37,7 +39,7 @@ def rich(shop):
     clock.set_source(lambda: START.replace(tzinfo=UTC))
     with session(), database.atomic():
         customer = customers.ensure(shop.id, "207119551")
-        ledger.grant(customer, 300, kind="bonus", source="s", rule={}, key="g1")
+        ledger.grant(customer, 300, kind=EntryKind.BONUS, source="s", rule={}, key="g1")
     return customer
 
 
@@ -60,7 +62,7 @@ def pay_with(post_webhook, drain, code: str) -> None:
 
 def late_charged() -> int:
     with session():
-        return -sum(e.delta for e in LedgerEntry.select().where(LedgerEntry.kind == "late_commit"))
+        return -sum(e.delta for e in LedgerEntry.select().where(LedgerEntry.kind == EntryKind.LATE_COMMIT))
 
 
 def test_a_code_used_after_the_shopper_cancelled_charges_its_points_again(rich, post_webhook, drain):
@@ -147,11 +149,11 @@ def test_a_releasing_hold_is_committed_by_the_paid_order_and_charged_once(rich, 
 
     with session():
         assert redemption.cancel(Hold.get_by_id(held.id), kill=unreachable) is False
-        assert Hold.get_by_id(held.id).status == "releasing"
+        assert Hold.get_by_id(held.id).status == HoldStatus.RELEASING
         with database.atomic():
             assert redemption.commit(shop.id, [held.code], "o-1") == 1
         assert redemption.release(held.id, reason="retry", kill=lambda _hold: None) is False
-        assert Hold.get_by_id(held.id).status == "committed"
+        assert Hold.get_by_id(held.id).status == HoldStatus.COMMITTED
     assert balance(rich) == 180 and late_charged() == 0
 
 
@@ -181,7 +183,7 @@ def test_a_failing_code_withdrawal_keeps_the_points_held_until_the_retry_job_suc
         assert redemption.retry_releasing() == 1
         assert '"id": "gid://shopify/DiscountCodeNode/1"' in mock.calls[0].request.body.decode()
     with session():
-        assert Hold.get_by_id(held["id"]).status == "released"
+        assert Hold.get_by_id(held["id"]).status == HoldStatus.RELEASED
     assert balance(rich) == 300
 
 
@@ -211,8 +213,8 @@ def test_a_cancelled_order_returns_the_points_once_its_code_is_withdrawn(
     post_webhook("orders/cancelled", order)
     drain()
     with session():
-        assert Hold.get_by_id(held["id"]).status == "releasing"
-        assert Event.select().where(Event.status == "applied").count() == 2
+        assert Hold.get_by_id(held["id"]).status == HoldStatus.RELEASING
+        assert Event.select().where(Event.status == EventStatus.APPLIED).count() == 2
     assert balance(rich) == 200
     with responses.RequestsMock() as mock:
         mock.post(GRAPHQL, json=DELETED)

@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 from plugin import customers, ledger
 from plugin.core import clock
 from plugin.core.db import database, session, write_transaction
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Hold, LedgerEntry, Lot, Order, Shop
+from plugin.core.status import HoldStatus
 from plugin.platforms import PlatformError, hold_codes
 from plugin.program import document, versions
 from plugin.spend import redemption
@@ -41,7 +43,7 @@ def test_thirty_concurrent_cancel_and_commit_pairs_each_end_one_way(app, backend
         holds = []
         for n, buyer in enumerate(buyers):
             with database.atomic():
-                ledger.grant(buyer, 100, kind="bonus", source="s", rule={}, key=f"g{n}")
+                ledger.grant(buyer, 100, kind=EntryKind.BONUS, source="s", rule={}, key=f"g{n}")
             holds.append(redemption.redeem(buyer, points=40, lines=LINES, key=f"h{n}", currency="USD"))
             new_order(shop.id, buyer.id, f"o{n}", holds[-1].code)
     barrier, failures = threading.Barrier(60), []
@@ -119,7 +121,7 @@ def test_every_discount_is_paid_in_points_or_its_shortfall_recorded(shop, platfo
         versions.save(shop.id, {**document.DEFAULT, "reversal_policy": policy}, author="test")
         buyer = customers.ensure(shop.id, f"p{run}")
         with database.atomic():
-            ledger.grant(buyer, 100, kind="bonus", source="s", rule={}, key=f"p{run}")
+            ledger.grant(buyer, 100, kind=EntryKind.BONUS, source="s", rule={}, key=f"p{run}")
     holds: dict[int, Hold] = {}
     orders: dict[int, str] = {}  # order -> the code it used
     platform[0] = True
@@ -160,7 +162,7 @@ def test_every_discount_is_paid_in_points_or_its_shortfall_recorded(shop, platfo
     redemption.retry_releasing()
     with session():
         assert not Hold.select().where(
-            (Hold.customer == buyer.id) & Hold.status.in_(("held", "releasing"))).exists()
+            (Hold.customer == buyer.id) & Hold.status.in_((HoldStatus.HELD, HoldStatus.RELEASING))).exists()
         live = list(Order.select().where((Order.customer == buyer.id) & ~Order.cancelled))
         given_money = sum((Hold.get(Hold.code == order.order["discount_codes"][0]).amount for order in live),
                           Decimal(0))

@@ -6,6 +6,7 @@ import copy
 
 from plugin import customers, ledger
 from plugin.core.db import database, session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Hold
 from plugin.program import document, versions
 from tests.helpers import EVERY_REWARD
@@ -15,7 +16,7 @@ from widgets import identity
 def test_redeeming_a_reward_over_the_widget_holds_its_cost(app, client, shop):
     with session(), database.atomic():
         customer = customers.ensure(shop.id, "c1")
-        ledger.grant(customer, 1000, kind="bonus", source="s", rule={}, key="g")
+        ledger.grant(customer, 1000, kind=EntryKind.BONUS, source="s", rule={}, key="g")
         doc = copy.deepcopy(document.DEFAULT)
         doc["rewards"] = EVERY_REWARD
         versions.save(shop.id, doc, author="t")

@@ -13,6 +13,7 @@ from marshmallow import ValidationError
 
 from plugin import customers, ledger, tiers
 from plugin.core.db import database, session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import CustomerTier, Shop, TierDiscount
 from plugin.customers import shops
 from plugin.platforms import shopify as shopify_api
@@ -62,7 +63,7 @@ def on_tier(shop, platform_id: str, tier_id: str, points: int = 0):
     with session(), database.atomic():
         customer = customers.ensure(shop.id, platform_id)
         if points:
-            ledger.grant(customer, points, kind="bonus", source="s", rule={}, key=f"g-{platform_id}")
+            ledger.grant(customer, points, kind=EntryKind.BONUS, source="s", rule={}, key=f"g-{platform_id}")
         tiers.assign(customer, tier_id)
         return customer
 

@@ -14,6 +14,7 @@ from peewee import fn
 from plugin import customers, ledger, tiers
 from plugin.core import clock
 from plugin.core.db import database, session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, CustomerTier, LedgerEntry, Notice, Order, Shop, TierChange
 from plugin.program import document, versions
 from tests.helpers import admin_headers, fixture_json
@@ -87,7 +88,8 @@ def tier_of(customer: Customer) -> CustomerTier:
 def bonus_keys(customer: Customer) -> list[str]:
     with session():
         return [e.idempotency_key for e in LedgerEntry.select().where(
-            (LedgerEntry.customer == customer.id) & (LedgerEntry.kind == "bonus")).order_by(LedgerEntry.id)]
+            (LedgerEntry.customer == customer.id) & (LedgerEntry.kind == EntryKind.BONUS))
+            .order_by(LedgerEntry.id)]
 
 
 def evaluate(shop: Shop, customer: Customer, moment: datetime) -> str:
@@ -150,11 +152,11 @@ def test_every_metric_counts_only_its_window(shop, program, metric, window, valu
                          eligible=Decimal(eligible), refunded=Decimal(refunded), order={},
                          created_at=moment, earned=points)
             if points:
-                ledger.grant(customer, points, kind="earn", source=f"o{n}", rule={}, key=f"earn-{n}")
+                ledger.grant(customer, points, kind=EntryKind.EARN, source=f"o{n}", rule={}, key=f"earn-{n}")
         Order.create(shop=shop.id, platform_id="x", customer=customer.id, currency="USD",
                      eligible=Decimal(700), order={}, cancelled=True, created_at=datetime(2026, 2, 1),
                      earned=7, reversed=7)
-        ledger.grant(customer, 1000, kind="bonus", source="gift", rule={}, key="gift")
+        ledger.grant(customer, 1000, kind=EntryKind.BONUS, source="gift", rule={}, key="gift")
         at(T0)
         assert tiers.progress(loaded, customer)["value"] == value
 
@@ -294,7 +296,7 @@ def test_tier_multiplier_applies_to_an_orders_points_rounded_down(shop, program,
     drain()
     with session():
         earned = [e.delta for e in LedgerEntry.select().where(
-            LedgerEntry.kind == "earn").order_by(LedgerEntry.id)]
+            LedgerEntry.kind == EntryKind.EARN).order_by(LedgerEntry.id)]
         assert tiers.tier_multiplier(versions.current(shop.id)[1], bob()) == Decimal("1.5")
     assert earned == [30, 7]
     post_webhook("orders/cancelled", {"id": 2})  # takes back exactly the 7 it earned
@@ -342,7 +344,7 @@ def test_reevaluate_job_moves_hundreds_of_customers_and_reports_progress(app, cl
     with session():
         counts = dict(CustomerTier.select(CustomerTier.tier_id, fn.COUNT(CustomerTier.id)).group_by(
             CustomerTier.tier_id).tuples())
-        bonuses = LedgerEntry.select().where(LedgerEntry.kind == "bonus").count()
+        bonuses = LedgerEntry.select().where(LedgerEntry.kind == EntryKind.BONUS).count()
     # spend n*20 for n < 300: novice below 500 (25), bronze to 2999 (125), silver to 4999 (100), gold (50)
     assert counts == {"novice": 25, "bronze": 125, "silver": 100, "gold": 50}
     assert bonuses == 275 + 150 + 50

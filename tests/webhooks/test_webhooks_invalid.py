@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 
 from plugin.core.db import session
 from plugin.core.models import Customer, Event, LedgerEntry, Order
+from plugin.core.status import EventStatus
 from tests.helpers import admin_headers, fixture_json, post_form, sign_in
 from webhooks import topics
 
@@ -63,7 +64,7 @@ def test_signed_order_that_does_not_fit_is_2xx_stored_invalid_naming_the_field(
     drain()
     assert response.status_code == 200
     event = only_event()
-    assert event.status == "invalid" and event.error.startswith(field + ":"), event.error
+    assert event.status == EventStatus.INVALID and event.error.startswith(field + ":"), event.error
     assert written() == (0, 0, 0)
 
 
@@ -74,7 +75,7 @@ def test_signed_body_that_is_no_json_object_is_2xx_stored_invalid(post_webhook, 
     assert response.status_code == 200
     assert response.get_json()["status"] == "invalid"
     event = only_event()
-    assert event.status == "invalid" and event.error.startswith("body")
+    assert event.status == EventStatus.INVALID and event.error.startswith("body")
     assert event.business_key is None and written() == (0, 0, 0)
 
 
@@ -86,7 +87,7 @@ def test_nul_and_lone_surrogate_escapes_keep_the_raw_body_exactly(post_webhook, 
     drain()
     event = only_event()
     assert event.raw_body == raw.decode() and "\\u0000" in event.raw_body
-    assert event.status == "invalid" and event.payload is None
+    assert event.status == EventStatus.INVALID and event.payload is None
     assert "customer.last_name" in event.error
 
 
@@ -103,7 +104,7 @@ def test_other_topics_that_do_not_fit_are_stored_invalid(post_webhook, shop, dra
     assert post_webhook(topic, body).status_code == 200
     drain()
     event = only_event()
-    assert event.status == "invalid" and event.error.startswith(field), event.error
+    assert event.status == EventStatus.INVALID and event.error.startswith(field), event.error
     assert written() == (0, 0, 0)
 
 
@@ -119,7 +120,7 @@ def test_refund_before_its_order_waits_then_applies(post_webhook, shop, drain):
     post_webhook("refunds/create", fixture_json(REFUND))
     drain()
     with session():
-        assert Event.get().status == "waiting"
+        assert Event.get().status == EventStatus.WAITING
     post_webhook("orders/paid", paid_order())
     drain()
     with session():
@@ -131,7 +132,7 @@ def test_worker_fills_the_payload_from_the_raw_body(post_webhook, shop, drain):
     post_webhook("orders/paid", paid_order())
     drain()
     event = only_event()
-    assert event.status == "applied" and event.payload["order_id"] == "450789469"
+    assert event.status == EventStatus.APPLIED and event.payload["order_id"] == "450789469"
     assert [line["line_id"] for line in event.payload["lines"]] == ["466157049", "518995019", "703073504"]
 
 
@@ -152,7 +153,7 @@ def test_retry_of_an_invalid_event_after_the_fix_applies_it_once(
     post_webhook("orders/paid", paid_order())
     drain()
     event = only_event()
-    assert event.status == "invalid" and "the mapper had a bug" in event.error
+    assert event.status == EventStatus.INVALID and "the mapper had a bug" in event.error
     broken_mapper()  # the fix is deployed
     headers = admin_headers(app, shop)
     retried = client.post(f"/api/v1/events/{event.id}/retry", headers=headers)
@@ -160,7 +161,7 @@ def test_retry_of_an_invalid_event_after_the_fix_applies_it_once(
     drain()
     assert retried.status_code == 202 and again.status_code == 409
     with session():
-        assert Event.get_by_id(event.id).status == "applied"
+        assert Event.get_by_id(event.id).status == EventStatus.APPLIED
         assert [e.delta for e in LedgerEntry.select()] == [29]
 
 
@@ -186,7 +187,7 @@ def test_retry_of_an_event_whose_keys_were_unreadable_reads_them_again(app, clie
     order["id"] = "450789469"  # a platform that (in this story) sends ids as text
     post_webhook("orders/paid", order)
     event = only_event()
-    assert event.status == "invalid" and event.business_key is None
+    assert event.status == EventStatus.INVALID and event.business_key is None
     real = topics.REGISTRY["shopify"]["orders/paid"]
     monkeypatch.setitem(topics.REGISTRY["shopify"], "orders/paid", topics.Topic(
         lambda body: real.read({**body, "id": int(body["id"])}),
@@ -255,5 +256,5 @@ def test_any_value_anywhere_in_a_signed_order_is_2xx_and_applies_whole_or_not_at
     with session():
         event = Event.get_by_id(event_id)
         entries = LedgerEntry.select().where(LedgerEntry.event == event_id).count()
-    assert event.status in ("applied", "invalid"), event.error
-    assert event.status == "applied" or (entries == 0 and event.error)
+    assert event.status in (EventStatus.APPLIED, EventStatus.INVALID), event.error
+    assert event.status == EventStatus.APPLIED or (entries == 0 and event.error)

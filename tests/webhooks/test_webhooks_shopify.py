@@ -9,6 +9,7 @@ import pytest
 
 from plugin.core.db import session
 from plugin.core.models import Event, LedgerEntry, PrivacyRequest
+from plugin.core.status import EventStatus
 from tests.helpers import APP_SECRET, FIXTURES, SHOP_DOMAIN, fixture_json
 from webhooks.signatures import shopify_sign, shopify_valid
 
@@ -83,7 +84,7 @@ def test_signed_malformed_json_is_200_and_stored_invalid(post_webhook, shop, raw
     assert response.get_json()["status"] == "invalid"
     with session():
         event = Event.get()
-    assert event.status == "invalid" and event.error.startswith("body: ")
+    assert event.status == EventStatus.INVALID and event.error.startswith("body: ")
     assert rows(LedgerEntry) == 0
 
 
@@ -112,7 +113,7 @@ def test_wrong_field_is_200_and_stored_invalid_naming_it(post_webhook, shop, dra
     assert response.status_code == 200
     with session():
         event = Event.get()
-    assert event.status == "invalid" and event.error.startswith(field + ":")
+    assert event.status == EventStatus.INVALID and event.error.startswith(field + ":")
     assert rows(LedgerEntry) == 0
 
 
@@ -123,7 +124,7 @@ def test_unknown_topic_is_acknowledged_and_recorded(post_webhook, shop, topic):
     assert response.get_json()["status"] == "ignored"
     with session():
         event = Event.get()
-    assert event.status == "ignored" and event.kind is None
+    assert event.status == EventStatus.IGNORED and event.kind is None
     assert "not one the plugin handles" in event.error
     assert rows(LedgerEntry) == 0
 

@@ -12,6 +12,7 @@ from plugin.cli import demo
 from plugin.cli.main import main
 from plugin.core.db import session
 from plugin.core.models import Hold, Order, ProgramVersion
+from plugin.core.status import HoldStatus
 from plugin.http.manifest import manifest
 from plugin.program import versions
 from tests.helpers import BOB, UNSET, redeem, shopper_headers
@@ -147,7 +148,7 @@ def test_demo_order_with_another_shoppers_code_is_422_and_sends_nothing(app, cli
     assert response.status_code == 422 and response.get_json()["error"] == "invalid_code"
     with session():
         assert not Order.select().exists()
-        assert Hold.get_by_id(held["id"]).status == "held"
+        assert Hold.get_by_id(held["id"]).status == HoldStatus.HELD
 
 
 def test_demo_order_as_a_form_post_is_refused(client, demo_shop):

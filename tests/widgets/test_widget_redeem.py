@@ -9,7 +9,9 @@ import responses
 
 from plugin import customers, ledger
 from plugin.core.db import database, session
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Hold
+from plugin.core.status import HoldStatus
 from tests.helpers import shopper_headers
 
 CART = {"currency": "USD", "lines": [{"sku": "A", "price": "500.00", "quantity": 2}]}
@@ -24,7 +26,7 @@ def headers(app, shop, customer_id: str | None = "207119551", key: str | None = 
 def points(shop):
     with session(), database.atomic():
         customer = customers.ensure(shop.id, "207119551")
-        ledger.grant(customer, 300, kind="bonus", source="s", rule={}, key="g1")
+        ledger.grant(customer, 300, kind=EntryKind.BONUS, source="s", rule={}, key="g1")
     return customer
 
 
@@ -102,5 +104,5 @@ def test_when_shopify_refuses_the_code_the_points_are_released(app, client, inst
         response = redeem(client, app, installed, 100)
     assert response.status_code == 502
     with session():
-        assert Hold.get().status == "released"
+        assert Hold.get().status == HoldStatus.RELEASED
         assert ledger.balances(points) == {"regular": 300}

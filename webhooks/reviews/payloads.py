@@ -11,11 +11,13 @@ import hashlib
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
+from plugin.core.kinds import EventKind
 from plugin.core.models import Event
+from plugin.core.status import EventStatus
 from webhooks import readers
 from webhooks.mapped import Mapped
 
-PUBLISHED, UNPUBLISHED = "review.published", "review.unpublished"
+PUBLISHED, UNPUBLISHED = EventKind.REVIEW_PUBLISHED, EventKind.REVIEW_UNPUBLISHED
 
 
 class Id(fields.Field):
@@ -74,9 +76,10 @@ def judgeme(body: dict) -> Mapped:
     """review/created and review/updated: published and not hidden -> published, else unpublished."""
     review = JUDGEME.load(body)["review"]
     if review["product_external_id"] is None:
-        return Mapped(None, status="ignored", note="a review of the store, not of a product")
+        return Mapped(None, status=EventStatus.IGNORED, note="a review of the store, not of a product")
     if review["reviewer"]["external_id"] is None:
-        return Mapped(None, status="ignored", note="the reviewer is not one of the store's customers")
+        return Mapped(None, status=EventStatus.IGNORED,
+                      note="the reviewer is not one of the store's customers")
     kind = PUBLISHED if review["published"] and not review["hidden"] else UNPUBLISHED
     customer = {"id": review["reviewer"]["external_id"], "email": review["reviewer"]["email"]}
     return Mapped(kind, {"review_id": review["id"], "customer": customer,

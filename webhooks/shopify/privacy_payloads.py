@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from plugin.core.kinds import EventKind
 from webhooks.mapped import MAX_ID, Mapped
 
-DATA_REQUEST, CUSTOMER_REDACT = "privacy.data_request", "privacy.customer_redact"
-SHOP_REDACT = "privacy.shop_redact"
+DATA_REQUEST, CUSTOMER_REDACT = EventKind.PRIVACY_DATA_REQUEST, EventKind.PRIVACY_CUSTOMER_REDACT
+SHOP_REDACT = EventKind.PRIVACY_SHOP_REDACT
 #: Privacy events are applied even for an uninstalled shop: that is when shop/redact comes.
 KINDS = (DATA_REQUEST, CUSTOMER_REDACT, SHOP_REDACT)
 

@@ -10,9 +10,10 @@ from datetime import UTC
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from plugin.core.kinds import EventKind
 from webhooks.mapped import Mapped
 
-UPDATED, DELETED = "product.updated", "product.deleted"
+UPDATED, DELETED = EventKind.PRODUCT_UPDATED, EventKind.PRODUCT_DELETED
 
 
 class _Payload(Schema):

@@ -7,6 +7,7 @@ import logging
 from plugin.core import clock
 from plugin.core.errors import Invalid, NotFound
 from plugin.core.models import Customer, Order, Referral, ReferralCode
+from plugin.core.status import ReferralStatus, ReferralVia
 from plugin.earn.referrals.codes import code_owner, codes_at_signup, codes_on_order
 from plugin.earn.referrals.rewards import pay
 from plugin.earn.referrals.risk import assess, score_of
@@ -23,7 +24,7 @@ def on_signup(customer: Customer, profile: dict, program: dict, version: int | N
     for code in codes_at_signup(profile):
         owner = code_owner(customer.shop_id, code)
         if owner is not None:
-            return _attribute(customer, owner, "signup_code", program, version, profile=profile,
+            return _attribute(customer, owner, ReferralVia.SIGNUP_CODE, program, version, profile=profile,
                               event_id=event_id)
     return None
 
@@ -41,7 +42,7 @@ def claim(customer: Customer, code: str) -> Referral:
         return existing
     if Order.select().where(Order.customer == customer.id).exists():
         raise Invalid("a referral code counts only before the first order")
-    return _attribute(customer, owner, "signup_code", program, version)
+    return _attribute(customer, owner, ReferralVia.SIGNUP_CODE, program, version)
 
 
 def on_orders(shop_id: int, program: dict, version: int | None, rows: list[dict],
@@ -66,7 +67,8 @@ def on_orders(shop_id: int, program: dict, version: int | None, rows: list[dict]
                     _attribute(friend, owner, via, program, version, order=order,
                                event_id=events.get(order["order_id"]))
                     break
-        elif ref.friend_order_id is None and ref.status in ("pending", "approved", "blocked"):
+        elif ref.friend_order_id is None and ref.status in (ReferralStatus.PENDING, ReferralStatus.APPROVED,
+                                                             ReferralStatus.BLOCKED):
             _first_order(ref, friend, order, program, version, events.get(order["order_id"]))
 
 
@@ -81,12 +83,13 @@ def _attribute(friend: Customer, owner: ReferralCode, via: str, program: dict, v
     now = clock.now()
     Referral.insert(
         shop=friend.shop_id, referrer=referrer.id, friend=friend.id, code=owner.code, attributed_via=via,
-        status="blocked" if score >= rule["block_score"] else "pending", risk_score=score, reasons=reasons,
+        status=ReferralStatus.BLOCKED if score >= rule["block_score"] else ReferralStatus.PENDING,
+        risk_score=score, reasons=reasons,
         friend_order_id=order["order_id"] if order else None, created_at=now,
         decided_at=now if score >= rule["block_score"] else None,
     ).on_conflict_ignore().execute()
     ref = Referral.get((Referral.shop == friend.shop_id) & (Referral.friend == friend.id))
-    if ref.status == "blocked":
+    if ref.status == ReferralStatus.BLOCKED:
         log.info("referral %s blocked: %s", ref.id, ", ".join(reasons))
     elif rule["friend_reward_on"] == "signup" or ref.friend_order_id:
         pay(ref, "friend", program, version, event_id=event_id)
@@ -102,9 +105,9 @@ def _first_order(ref: Referral, friend: Customer, order: dict, program: dict, ve
              if r not in ref.reasons and r != "too_many_this_week"]
     ref.friend_order_id, ref.reasons = order["order_id"], ref.reasons + added
     ref.risk_score = score_of(ref.reasons)
-    if ref.status == "pending" and ref.risk_score >= rule["block_score"]:
-        ref.status, ref.decided_at = "blocked", clock.now()
+    if ref.status == ReferralStatus.PENDING and ref.risk_score >= rule["block_score"]:
+        ref.status, ref.decided_at = ReferralStatus.BLOCKED, clock.now()
     ref.save(only=[Referral.friend_order_id, Referral.reasons, Referral.risk_score, Referral.status,
                    Referral.decided_at])
-    if ref.status in ("pending", "approved"):
+    if ref.status in (ReferralStatus.PENDING, ReferralStatus.APPROVED):
         pay(ref, "friend", program, version, event_id=event_id)

@@ -11,6 +11,7 @@ import peewee
 from plugin.core.db import database
 from plugin.core.i18n import LANGUAGES, translate
 from plugin.core.models import Customer, ReferralCode, Shop
+from plugin.core.status import ReferralVia
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
 CODE_LENGTH = 8
@@ -63,10 +64,10 @@ def codes_at_signup(profile: dict) -> list[str]:
 
 def codes_on_order(order: dict) -> list[tuple[str, str]]:
     """(code, how) candidates of an order: its discount codes, then ``ref`` in its landing site."""
-    found = [(code, "order_discount_code") for code in order.get("discount_codes") or []]
+    found = [(code, ReferralVia.ORDER_DISCOUNT_CODE) for code in order.get("discount_codes") or []]
     landing = order.get("landing_site") or ""
-    found += [(code, "landing_param") for code in parse_qs(urlsplit(landing).query).get("ref", [])]
+    found += [(code, ReferralVia.LANDING_PARAM) for code in parse_qs(urlsplit(landing).query).get("ref", [])]
     ref = (order.get("note_attributes") or {}).get("ref")
     if ref:
-        found.append((ref, "landing_param"))  # a theme that copies ?ref= into the cart attributes
+        found.append((ref, ReferralVia.LANDING_PARAM))  # a theme that copies ?ref= into the cart attributes
     return found

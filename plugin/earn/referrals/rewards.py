@@ -10,7 +10,9 @@ from plugin import ledger
 from plugin.core import clock, reasons
 from plugin.core.db import locking, session, write_transaction
 from plugin.core.errors import Invalid, NotFound
+from plugin.core.kinds import EntryKind
 from plugin.core.models import Order, Referral, Shop
+from plugin.core.status import ReferralStatus
 from plugin.program import timing, versions
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,7 @@ def pay(ref: Referral, side: str, program: dict, version: int | None, *, event_i
         point_type=rule["point_type"], event_id=event_id, actor=actor, program_version=version,
         reason=reasons.referral("friend" if side == "friend" else "referrer"),
         expires_at=timing.expires_at(program, rule["point_type"], now), pending_until=pending)],
-        kind="bonus")
+        kind=EntryKind.BONUS)
     return bool(written)
 
 
@@ -46,13 +48,13 @@ def _settle(ref: Referral, order: Order | None, program: dict, version: int | No
         return 0
     now = clock.now()
     if order.cancelled or order.refunded > 0:
-        Referral.update(status="void", decided_at=now).where(Referral.id == ref.id).execute()
+        Referral.update(status=ReferralStatus.VOID, decided_at=now).where(Referral.id == ref.id).execute()
         return 0
     if order.created_at > now - timedelta(days=program["referrals"]["pending_days"]):
         return 0
     paid = (pay(ref, "friend", program, version, actor=actor, since=order.created_at)
             + pay(ref, "referrer", program, version, actor=actor))
-    Referral.update(status="rewarded", decided_at=now).where(Referral.id == ref.id).execute()
+    Referral.update(status=ReferralStatus.REWARDED, decided_at=now).where(Referral.id == ref.id).execute()
     return paid
 
 
@@ -70,12 +72,12 @@ def approve(shop_id: int, referral_id: int, actor: str) -> Referral:
             (Referral.id == referral_id) & (Referral.shop == shop_id))).first()
         if ref is None:
             raise NotFound(f"no referral {referral_id} in this shop")
-        if ref.status != "blocked":
+        if ref.status != ReferralStatus.BLOCKED:
             return ref
         version, program = versions.current(shop_id)
         if not program.get("referrals"):
             raise Invalid("this store has no referral program")
-        ref.status, ref.decided_at = "approved", clock.now()
+        ref.status, ref.decided_at = ReferralStatus.APPROVED, clock.now()
         ref.save(only=[Referral.status, Referral.decided_at])
         order = _friend_order(ref)
         if program["referrals"]["friend_reward_on"] == "signup" or order is not None:
@@ -106,7 +108,8 @@ def _reward_shop(shop_id: int, version: int | None, program: dict, batch_size: i
             refs = list(locking(
                 Referral.select(Referral).join(Order, on=(
                     (Order.shop == Referral.shop) & (Order.platform_id == Referral.friend_order_id)))
-                .where((Referral.shop == shop_id) & Referral.status.in_(("pending", "approved"))
+                .where((Referral.shop == shop_id)
+                       & Referral.status.in_((ReferralStatus.PENDING, ReferralStatus.APPROVED))
                        & (Order.created_at <= cutoff) & (Referral.id > after))
                 .order_by(Referral.id).limit(batch_size)))
             orders = {o.platform_id: o for o in Order.select().where(

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from plugin.core import clock
 from plugin.core.models import Customer, Order, Referral
+from plugin.core.status import ReferralVia
 
 IP_WINDOW = timedelta(days=30)
 #: Risk added by each check; one of them alone reaches the default block score of 50.
@@ -37,7 +38,7 @@ def assess(shop_id: int, rule: dict, referrer: Customer, friend: Customer, *, vi
     """The reasons this referral looks like the referrer inviting themselves (see ``RISK``)."""
     now = clock.now()
     if referrer.id == friend.id:
-        reasons = ["same_customer" if via == "signup_code" else "own_order"]
+        reasons = ["same_customer" if via == ReferralVia.SIGNUP_CODE else "own_order"]
     else:
         reasons = []
         rows = list(Order.select(Order.order, Order.created_at).where(

@@ -1,0 +1,59 @@
+"""The kinds of things the plugin records, in one place: ledger entry kinds, canonical event
+kinds (what a platform's topic maps to), offer event kinds and notice kinds.
+
+``StrEnum``s, so a member is the string stored and sent (``EntryKind.EARN == "earn"``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EntryKind(StrEnum):
+    """What a ledger entry records (``LedgerEntry.kind``)."""
+
+    EARN = "earn"  # an order's points
+    BONUS = "bonus"  # signup, birthday, referral, activity, code, game, tier gift
+    REVIEW = "review"  # a review grant; the monthly cap counts these
+    IMPORT = "import"  # an opening balance from a CSV import
+    ADJUST = "adjust"  # a staff member's adjustment
+    REVERSE = "reverse"  # taken back on a refund or cancellation
+    SPEND = "spend"
+    HOLD = "hold"  # a spend reserved for a discount, that ``release`` can give back
+    RELEASE = "release"
+    LATE_COMMIT = "late_commit"  # a code used after its hold was released, charged again
+    EXPIRE = "expire"
+    TRANSFER = "transfer"  # shopper to shopper
+    SETTLE = "settle"  # pays off a negative balance
+
+
+class EventKind(StrEnum):
+    """A canonical event (``Event.kind``): what every platform's topic is mapped to."""
+
+    ORDER_PAID = "order.paid"
+    ORDER_REFUNDED = "order.refunded"
+    ORDER_CANCELLED = "order.cancelled"
+    CUSTOMER_CREATED = "customer.created"
+    SHOP_UNINSTALLED = "shop.uninstalled"
+    PRODUCT_UPDATED = "product.updated"
+    PRODUCT_DELETED = "product.deleted"
+    REVIEW_PUBLISHED = "review.published"
+    REVIEW_UNPUBLISHED = "review.unpublished"
+    PRIVACY_DATA_REQUEST = "privacy.data_request"
+    PRIVACY_CUSTOMER_REDACT = "privacy.customer_redact"
+    PRIVACY_SHOP_REDACT = "privacy.shop_redact"
+
+
+class OfferEventKind(StrEnum):
+    """What a shopper did with a widget offer (``OfferEvent.kind``)."""
+
+    IMPRESSION = "impression"
+    CLICK = "click"
+    REDEMPTION = "redemption"
+
+
+class NoticeKind(StrEnum):
+    """Something to tell a shopper later (``Notice.kind``)."""
+
+    POINTS_EXPIRING_SOON = "points_expiring_soon"
+    TIER_DOWNGRADE_WARNING = "tier_downgrade_warning"
