@@ -58,6 +58,15 @@ def set_program(shop, program: dict, now=None) -> int:
         return versions.save(shop.id, program, author="test").number
 
 
+def save_program(shop, author: str = "test", **changes) -> None:
+    """Save the default program with ``changes`` (``earning`` merged into its earning section)."""
+    doc = copy.deepcopy(document.DEFAULT)
+    doc["earning"].update(changes.pop("earning", {}))
+    doc.update(changes)
+    with session():
+        versions.save(shop.id, doc, author=author)
+
+
 def grant(shop, platform_id: str, points: int, key: str, **details):
     """Give a customer (created when new) ``points`` as a bonus keyed ``key``; the customer."""
     with session():

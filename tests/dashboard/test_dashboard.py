@@ -1,4 +1,5 @@
-"""The owner's dashboard (/admin) and the public rules page, through the Flask test client."""
+"""The dashboard's pages through the Flask test client: customers, the program editor, activation
+codes, failed events and the overview."""
 
 from __future__ import annotations
 
@@ -7,238 +8,28 @@ import csv
 import io
 import json
 import re
-import time
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from plugin import customers, ledger
-from plugin.core import clock
 from plugin.core.db import session
-from plugin.core.i18n import day, money, number, translate
-from plugin.core.kinds import EventKind
-from plugin.core.models import ActivationCode, Event, LedgerEntry, ProgramVersion, Shop, TierRun
+from plugin.core.models import ActivationCode, Event, LedgerEntry, ProgramVersion, TierRun
 from plugin.core.status import EventStatus
-from plugin.customers import shops
 from plugin.dashboard import customers_page
 from plugin.pipeline import apply
 from plugin.program import versions
 from plugin.program.document import DEFAULT
 from tests.helpers import (
-    SHOP_DOMAIN,
-    csrf_of,
     fixture_json,
     grant,
     post_form,
-    session_token,
-    shopify_query,
+    save_program,
     sign_in,
 )
 
 SIGNUP = "shopify/rest2025-07_customer_created__POST_customers.json"  # customer 1073339458, +100
 SIGNUP_CUSTOMER = "1073339458"
 ORDER_FIXTURE = "shopify/rest2025-07_order_450789469__GET_orders_450789469.json"
-OTHER_DOMAIN = "other.example.com"
-TEMPLATES = customers_page.__file__.rsplit("/", 1)[0] + "/templates/dashboard"
-
-
-@pytest.fixture
-def other_shop(app):
-    with session():
-        return shops.register("custom", OTHER_DOMAIN)[0]
-
-
-def save_program(shop, author: str = "test", **changes) -> None:
-    doc = copy.deepcopy(DEFAULT)
-    doc["earning"].update(changes.pop("earning", {}))
-    doc.update(changes)
-    with session():
-        versions.save(shop.id, doc, author=author)
-
-
-# --- signing in ------------------------------------------------------------------------------
-
-def test_pages_redirect_to_sign_in_without_a_session(client, shop):
-    response = client.get("/admin/customers")
-    assert response.status_code == 302 and response.headers["Location"] == "/admin/sign-in"
-
-
-def test_api_key_form_signs_in_and_names_the_staff_member(app, client, shop):
-    response = sign_in(app, client, shop, name="  Olga   Petrova ")
-    assert response.status_code == 302 and response.headers["Location"] == "/admin/overview"
-    page = client.get("/admin/overview")
-    html = page.get_data(as_text=True)
-    assert page.status_code == 200 and "signed in as Olga Petrova" in html and SHOP_DOMAIN in html
-    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
-    assert page.headers["Cache-Control"] == "private, no-store"
-
-
-def test_session_cookie_is_cross_site_partitioned_and_secure_over_https(app, client, shop):
-    cookie = sign_in(app, client, shop).headers["Set-Cookie"]
-    for attribute in ("Secure", "SameSite=None", "Partitioned", "HttpOnly"):
-        assert attribute in cookie
-
-
-@pytest.mark.parametrize("key", ["", "lk_1_" + "A" * 43, "not-a-key"])
-def test_a_wrong_api_key_is_401_with_the_form_again(client, shop, key):
-    token = csrf_of(client.get("/admin/sign-in").get_data(as_text=True))
-    response = client.post("/admin/sign-in", data={"csrf_token": token, "api_key": key, "name": "Olga"})
-    assert response.status_code == 401
-    assert "This API key does not belong to an active shop." in response.get_data(as_text=True)
-    assert client.get("/admin/overview").status_code == 302
-
-
-def test_sign_in_without_a_name_is_422(app, client, shop):
-    response = sign_in(app, client, shop, name="   ")
-    assert response.status_code == 422 and "Please give your name" in response.get_data(as_text=True)
-
-
-def test_a_form_without_the_csrf_token_is_403_and_changes_nothing(app, client, shop):
-    key = app.extensions["loyalty"].vault.api_key(shop.id, shop.key_version)
-    client.get("/admin/sign-in")
-    response = client.post("/admin/sign-in", data={"api_key": key, "name": "Olga"})
-    assert response.status_code == 403
-    assert client.get("/admin/overview").status_code == 302
-    sign_in(app, client, shop)
-    response = client.post("/admin/codes", data={"csrf_token": "forged", "count": "5", "points": "10"})
-    assert response.status_code == 403
-    with session():
-        assert not ActivationCode.select().exists()
-
-
-def test_sign_out_ends_the_session(app, client, shop):
-    sign_in(app, client, shop)
-    response = post_form(client, "/admin/sign-out", {})
-    assert response.status_code == 302 and response.headers["Location"] == "/admin/sign-in"
-    assert client.get("/admin/overview").status_code == 302
-
-
-def test_a_cookie_copied_before_sign_out_no_longer_signs_in(app, client, shop):
-    sign_in(app, client, shop)
-    copied = app.test_client()
-    copied.set_cookie("session", client.get_cookie("session").value, domain="localhost")
-    assert copied.get("/admin/overview").status_code == 200
-    post_form(client, "/admin/sign-out", {})
-    response = copied.get("/admin/overview")
-    assert response.status_code == 302 and response.headers["Location"] == "/admin/sign-in"
-
-
-def test_a_copied_cookie_posting_after_sign_out_is_401_and_changes_nothing(app, client, shop):
-    sign_in(app, client, shop)
-    token = csrf_of(client.get("/admin/codes").get_data(as_text=True))
-    copied = app.test_client()
-    copied.set_cookie("session", client.get_cookie("session").value, domain="localhost")
-    post_form(client, "/admin/sign-out", {})
-    response = copied.post("/admin/codes", data={"csrf_token": token, "count": "5", "points": "10"})
-    assert response.status_code == 401
-    with session():
-        assert not ActivationCode.select().exists()
-
-
-def test_signing_in_again_ends_the_sessions_cookie_had_before(app, client, shop):
-    sign_in(app, client, shop)
-    copied = app.test_client()
-    copied.set_cookie("session", client.get_cookie("session").value, domain="localhost")
-    sign_in(app, client, shop, name="Ivan")
-    assert client.get("/admin/overview").status_code == 200
-    assert copied.get("/admin/overview").status_code == 302
-
-
-def test_a_session_ends_after_twelve_hours(app, client, shop):
-    sign_in(app, client, shop)
-    clock.set_source(lambda: datetime.now(UTC) + timedelta(hours=12, seconds=1))
-    assert client.get("/admin/overview").status_code == 302
-
-
-def test_reinstalling_a_shop_does_not_revive_the_sessions_of_before(app, client, shop):
-    sign_in(app, client, shop)
-    with session():
-        Shop.update(active=False).where(Shop.id == shop.id).execute()
-    assert client.get("/admin/overview").status_code == 302
-    clock.set_source(lambda: datetime.now(UTC) + timedelta(seconds=1))
-    with session():
-        shops.register("shopify", SHOP_DOMAIN, own_webhook_secret=False)
-    assert client.get("/admin/overview").status_code == 302
-
-
-def test_a_rotated_api_key_ends_its_sessions(app, client, shop):
-    sign_in(app, client, shop)
-    with session():
-        Shop.update(key_version=Shop.key_version + 1).where(Shop.id == shop.id).execute()
-    assert client.get("/admin/overview").status_code == 302
-
-
-# --- Shopify admin loads ---------------------------------------------------------------------
-
-def test_shopify_admin_load_with_a_signed_query_opens_a_session_framed_by_that_admin(client, shop):
-    response = client.get("/admin", query_string=shopify_query())
-    assert response.status_code == 302 and response.headers["Location"] == "/admin/overview"
-    page = client.get("/admin/overview")
-    assert page.status_code == 200 and "signed in as Shopify staff" in page.get_data(as_text=True)
-    policy = page.headers["Content-Security-Policy"]
-    assert f"frame-ancestors https://{SHOP_DOMAIN} https://admin.shopify.com;" in policy
-
-
-def test_shopify_session_token_alone_opens_a_session_naming_the_user(client, shop):
-    response = client.get("/admin", query_string={"shop": SHOP_DOMAIN, "id_token": session_token()})
-    assert response.status_code == 302
-    assert "signed in as Shopify staff 42" in client.get("/admin/overview").get_data(as_text=True)
-
-
-def test_signed_query_with_its_session_token_opens_a_session(client, shop):
-    query = shopify_query(id_token=session_token())
-    assert client.get("/admin", query_string=query).status_code == 302
-
-
-@pytest.mark.parametrize("query", [
-    pytest.param(lambda: {**shopify_query(), "shop": "evil.myshopify.com"}, id="tampered-shop"),
-    pytest.param(lambda: shopify_query(secret="other-app"), id="other-app-secret"),
-    pytest.param(lambda: shopify_query(timestamp=str(int(time.time()) - 3 * 86400)), id="stale"),
-    pytest.param(lambda: {"id_token": session_token(secret="other-app")}, id="forged-token"),
-    pytest.param(lambda: {"id_token": session_token(exp=int(time.time()) - 120)}, id="expired-token"),
-    pytest.param(lambda: {"id_token": session_token(nbf=int(time.time()) + 120)}, id="future-token"),
-    pytest.param(lambda: {"id_token": session_token(aud="another-app")}, id="other-audience"),
-    pytest.param(lambda: {"id_token": "a.b"}, id="not-a-jwt"),
-    pytest.param(lambda: shopify_query(id_token=session_token(domain="evil.myshopify.com")),
-                 id="token-of-another-shop"),
-])
-def test_a_bad_shopify_load_is_401_and_opens_no_session(client, shop, query):
-    response = client.get("/admin", query_string=query())
-    assert response.status_code == 401 and "text/html" in response.content_type
-    assert client.get("/admin/overview").status_code == 302
-
-
-def test_shopify_load_of_a_shop_that_is_not_installed_offers_the_install(client, shop):
-    response = client.get("/admin", query_string=shopify_query(domain="newcomer.myshopify.com"))
-    html = response.get_data(as_text=True)
-    assert response.status_code == 404 and "/install?shop=newcomer.myshopify.com" in html
-    assert 'target="_top"' in html
-    assert client.get("/admin/overview").status_code == 302
-
-
-# --- one shop per session --------------------------------------------------------------------
-
-def test_a_session_of_one_shop_never_sees_or_changes_another_shops_data(app, client, shop, other_shop):
-    grant(shop, "1001", 10, "a1", profile={"email": "anna@a.example"})
-    grant(other_shop, "1001", 999, "b1", profile={"email": "boris@b.example"})
-    grant(other_shop, "2002", 5, "b2", profile={"email": "bella@b.example"})
-    with session():
-        failed = Event.create(shop=other_shop.id, platform="custom", topic="customers/create",
-                              kind=EventKind.CUSTOMER_CREATED, delivery_id="d1", raw_body="{}",
-                              status=EventStatus.FAILED, error="boom")
-        batch = ActivationCode.create(shop=other_shop.id, batch="b-batch", code="ABCDEFGHJKMN", points=5,
-                                      point_type="regular")
-    sign_in(app, client, shop)
-    mine = client.get("/admin/customers/1001").get_data(as_text=True)
-    assert "anna@a.example" in mine and "boris@b.example" not in mine and "999" not in mine
-    assert client.get("/admin/customers/2002").status_code == 404
-    assert "bella@b.example" not in client.get("/admin/customers?q=bella").get_data(as_text=True)
-    assert client.get(f"/admin/codes/{batch.batch}.csv").status_code == 404
-    assert post_form(client, f"/admin/events/{failed.id}/retry", {}).status_code == 404
-    assert "b-batch" not in client.get("/admin/codes").get_data(as_text=True)
-    with session():
-        assert Event.get_by_id(failed.id).status == EventStatus.FAILED
-
 
 # --- customers -------------------------------------------------------------------------------
 
@@ -462,126 +253,3 @@ def test_overview_counts_invalid_events_with_the_failed_ones_it_links_to(app, cl
     html = client.get("/admin/overview?lang=en").get_data(as_text=True)
     assert re.search(r'class="card warn"><a class="figure"[^>]*>1</a><span class="muted">failed or invalid',
                      html)
-
-
-# --- languages -------------------------------------------------------------------------------
-
-def test_language_follows_accept_language_then_the_choice_is_remembered(app, client, shop):
-    sign_in(app, client, shop)
-    russian = client.get("/admin/overview", headers={"Accept-Language": "ru-RU,ru;q=0.9"})
-    russian = russian.get_data(as_text=True)
-    assert 'lang="ru"' in russian and "Обзор" in russian and "вы вошли как Olga Petrova" in russian
-    client.get("/admin/overview?lang=en")
-    english = client.get("/admin/overview", headers={"Accept-Language": "ru"}).get_data(as_text=True)
-    assert 'lang="en"' in english and "Overview" in english
-
-
-@pytest.mark.parametrize(("lang", "n", "text"), [
-    ("en", 1, "1 point"), ("en", 5, "5 points"), ("ru", 1, "1 балл"), ("ru", 3, "3 балла"),
-    ("ru", 11, "11 баллов"), ("ru", 21, "21 балл"), ("ru", 1500, "1\u00a0500 баллов"),
-    ("en", 1500, "1,500 points"),
-])
-def test_points_are_counted_in_each_languages_plural(lang, n, text):
-    assert translate(lang, "points", n=n) == text
-
-
-def test_numbers_money_and_dates_per_language():
-    from datetime import date
-    from decimal import Decimal
-
-    assert (number(-1234567, "en"), number(-1234567, "ru")) == ("-1,234,567", "-1\u00a0234\u00a0567")
-    assert number(Decimal("2.50"), "ru") == "2,5"
-    assert money(Decimal("1234.5"), "RUB", "ru") == "1\u00a0234,50 RUB"
-    assert day(date(2026, 3, 1), "en") == "Mar 1, 2026"
-    assert day(date(2026, 3, 1), "ru") == "1 мар. 2026\u202fг."  # CLDR medium date
-
-
-# --- the public rules page -------------------------------------------------------------------
-
-RICH = {
-    "point_types": {"regular": {"label": {"en": "Points", "ru": "Баллы"}},
-                    "premium": {"label": {"en": "Premium"}, "expiry": {"kind": "days", "days": 90},
-                                "redemption_cap": {"percent": "50"}}},
-    "categories": {"promo": {"tags": ["promo"]}},
-    "earning": {"point_type": "regular", "rate": {"kind": "percent", "percent": "7"},
-                "exclude_categories": ["promo"], "pending_days": 14},
-    "signup": {"points": 200, "point_type": "regular"},
-    "birthday": {"points": 300, "point_type": "premium"},
-    "redemption": {"point_value": "0.5"},
-    "rewards": [{"id": "ship", "kind": "free_shipping", "points": 400, "title": {"en": "Free delivery"}}],
-    "tiers": {"metric": "amount_spent", "tiers": [
-        {"id": "base", "threshold": "0", "title": {"en": "Base", "ru": "Базовый"}},
-        {"id": "gold", "threshold": "30000", "title": {"en": "Gold", "ru": "Золото"},
-         "earn_multiplier": "1.5"},
-        {"id": "staff", "threshold": "0", "hidden": True, "title": {"en": "Staff only"}}]},
-    "referrals": {"referrer_points": 500, "friend_points": 250},
-    "campaigns": [{"name": "Spring x2", "starts_at": "2000-01-01T00:00:00", "ends_at": "2999-01-01T00:00:00",
-                   "multiplier": "2"},
-                  {"name": "Past sale", "starts_at": "2000-01-01T00:00:00", "ends_at": "2000-02-01T00:00:00",
-                   "bonus": 10},
-                  {"name": "VIP only", "starts_at": "2000-01-01T00:00:00", "ends_at": "2999-01-01T00:00:00",
-                   "bonus": 5, "customers": ["1"]}],
-}
-
-
-def rules_text(client, lang: str | None = None, headers: dict | None = None) -> str:
-    query = {"lang": lang} if lang else {}
-    response = client.get(f"/rules/{SHOP_DOMAIN}", query_string=query, headers=headers)
-    assert response.status_code == 200
-    return re.sub(r"[ \t\n]+", " ", response.get_data(as_text=True))  # no-break spaces stay
-
-
-def test_rules_page_states_the_programs_rules_in_english(client, shop):
-    with session():
-        versions.save(shop.id, RICH, author="test")
-    html = rules_text(client, "en")
-    for sentence in ["7 points for every 100.00 USD spent.", "Orders earn Points points.",
-                     "No points for: “promo”.", "Points can be spent 14 days after the order",
-                     "Premium: expire 90 days after they are earned. They can pay at most 50% of an order.",
-                     "1 point = 0.50 USD off.", "Free delivery: free shipping for 400 points",
-                     "Gold from 30,000.00 USD: ×1.5 points on orders", "200 points (Points) for joining.",
-                     "300 points (Premium) on your birthday.",
-                     "A friend you invite gets 250 points on their first",
-                     "You get 500 points once their first order is 14 days old", "Spring x2: ×2 points"]:
-        assert sentence in html, sentence
-    assert "Staff only" not in html and "Past sale" not in html and "VIP only" not in html
-
-
-def test_rules_page_in_russian(client, shop):
-    with session():
-        versions.save(shop.id, RICH, author="test")
-    html = rules_text(client, "ru")
-    assert 'lang="ru"' in html
-    for sentence in ["7 баллов за каждые 100,00 USD покупок.", "За заказы начисляются баллы вида «Баллы».",
-                     "Баллы не начисляются за: «promo».", "Premium: сгорают через 90 дней после начисления.",
-                     "1 балл = скидка 0,50 USD.", "Золото — от 30\u00a0000,00 USD: баллы за заказы ×1,5",
-                     "200 баллов («Баллы») за регистрацию.",
-                     "Приглашённый друг получит 250 баллов за первый заказ."]:
-        assert sentence in html, sentence
-    assert "Сейчас действуют" in html and "Spring x2: баллы ×2" in html
-
-
-def test_rules_page_language_follows_the_browser_without_a_choice(client, shop):
-    assert "Как начисляются баллы" in rules_text(client, headers={"Accept-Language": "ru"})
-    assert "Earning points" in rules_text(client, headers={"Accept-Language": "de, en;q=0.5"})
-
-
-def test_rules_page_changes_when_the_program_changes(client, shop):
-    assert "5 points for every 100.00 USD spent." in rules_text(client, "en")
-    save_program(shop, earning={"rate": {"kind": "bands", "bands": [
-        {"from": "0", "to": "1000", "points": 10}, {"from": "1000", "points": 100}]}})
-    html = rules_text(client, "en")
-    assert "5 points for every" not in html
-    assert "orders from 0.00 USD to 1,000.00 USD: 10 points; orders from 1,000.00 USD: 100 points." in html
-
-
-def test_rules_page_of_an_unknown_or_uninstalled_shop_is_404(client, shop):
-    assert client.get("/rules/nobody.myshopify.com").status_code == 404
-    with session():
-        Shop.update(active=False).where(Shop.id == shop.id).execute()
-    assert client.get(f"/rules/{SHOP_DOMAIN}").status_code == 404
-
-
-def test_widget_account_links_to_the_rules_page(client, shop):
-    data = client.get("/widget/v1/account", headers={"X-Loyalty-Shop": SHOP_DOMAIN}).get_json()
-    assert data["program"]["rules_url"] == f"https://loyalty.example.test/rules/{SHOP_DOMAIN}"
