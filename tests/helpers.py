@@ -21,12 +21,20 @@ from plugin import customers, ledger
 from plugin.core import clock
 from plugin.core.db import session
 from plugin.core.kinds import EntryKind
+from plugin.core.models import Event, LedgerEntry
 from plugin.program import document, versions
 from widgets import demo_store, identity
 
 FIXTURES = Path(__file__).parent / "fixtures"
 APP_SECRET = "hush"  # the secret of the signed Shopify fixtures
 SHOP_DOMAIN = "example.myshopify.com"
+OTHER_DOMAIN = "other.myshopify.com"
+ORDER_FIXTURE = "shopify/rest2025-07_order_450789469__GET_orders_450789469.json"  # 5% of 587.00 -> 29 points
+ORDER_CUSTOMER = "207119551"
+SIGNUP = "shopify/rest2025-07_customer_created__POST_customers.json"  # customer 1073339458, +100
+SIGNUP_CUSTOMER = "1073339458"
+JUDGEME_REVIEW = "reviews/judgeme_review_created.json"
+REVIEWS = {"points": 50, "point_type": "regular", "monthly_cap": None}  # a program's reviews section
 BOB = "207119551"  # the demo shop's customer who signs up with 100 points
 #: Every variable the CLI reads; a test passes each one explicitly so the parent's never leak.
 UNSET = dict.fromkeys([
@@ -48,6 +56,39 @@ API_PROGRAM = {
 
 def fixture_json(name: str):
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+def api_key(app, shop) -> str:
+    """The shop's admin API key, as `loyalty shops add` prints it."""
+    return app.extensions["loyalty"].vault.api_key(shop.id, shop.key_version)
+
+
+def bearer(key: str) -> dict:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def webhook_secret(app, shop) -> str:
+    """The shop's own secret for signed review (Standard Webhooks, Judge.me) deliveries."""
+    return app.extensions["loyalty"].vault.webhook_secret(shop.id)
+
+
+def configure_reviews(shop, reviews: dict | None = REVIEWS, policy: str = "clamp") -> None:
+    """The default program with this reviews section and reversal policy."""
+    with session():
+        versions.save(shop.id, {**document.DEFAULT, "reviews": reviews, "reversal_policy": policy},
+                      author="owner@example.com")
+
+
+def entries() -> list[tuple[str, int, str]]:
+    """Every ledger entry as (kind, delta, idempotency key), oldest first."""
+    with session():
+        return [(e.kind, e.delta, e.idempotency_key) for e in LedgerEntry.select().order_by(LedgerEntry.id)]
+
+
+def events() -> list[Event]:
+    """Every stored inbox event, oldest first."""
+    with session():
+        return list(Event.select().order_by(Event.id))
 
 
 def set_program(shop, program: dict, now=None) -> int:

@@ -20,16 +20,15 @@ from plugin.pipeline import apply
 from plugin.program import versions
 from plugin.program.document import DEFAULT
 from tests.helpers import (
+    ORDER_FIXTURE,
+    SIGNUP,
+    SIGNUP_CUSTOMER,
     fixture_json,
     grant,
     post_form,
     save_program,
     sign_in,
 )
-
-SIGNUP = "shopify/rest2025-07_customer_created__POST_customers.json"  # customer 1073339458, +100
-SIGNUP_CUSTOMER = "1073339458"
-ORDER_FIXTURE = "shopify/rest2025-07_order_450789469__GET_orders_450789469.json"
 
 # --- customers -------------------------------------------------------------------------------
 
