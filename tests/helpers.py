@@ -10,6 +10,7 @@ import base64
 import copy
 import hashlib
 import hmac
+import io
 import json
 import re
 import threading
@@ -89,6 +90,13 @@ def events() -> list[Event]:
     """Every stored inbox event, oldest first."""
     with session():
         return list(Event.select().order_by(Event.id))
+
+
+def upload(client, path: str, text: str, page: str, **form):
+    """Post ``text`` as the CSV file of the form on ``page`` (with its CSRF token)."""
+    token = csrf_of(client.get(page).get_data(as_text=True))
+    return client.post(path, data={"csrf_token": token, "file": (io.BytesIO(text.encode()), "file.csv"),
+                                   **form}, content_type="multipart/form-data")
 
 
 def set_program(shop, program: dict, now=None) -> int:
