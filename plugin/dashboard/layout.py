@@ -13,6 +13,7 @@ from plugin.core.status import SessionVia
 from plugin.dashboard.auth import CSRF_FIELD, csrf_token
 from plugin.dashboard.problems import problem
 from plugin.http.routes import Routes
+from plugin.program import point_type_name, versions
 
 routes = Routes()
 
@@ -46,10 +47,16 @@ def helpers(lang: str) -> dict:
             "problem": partial(problem, lang)}
 
 
+def point_type(name: str) -> str:
+    """A point type of the signed-in shop's program, in the page's language."""
+    program = versions.current(g.shop.id)[1] if g.get("shop") else {}
+    return point_type_name(program, name, g.get("lang", DEFAULT), term)
+
+
 @routes.context_processor
 def page_context() -> dict:
     return {**helpers(g.get("lang", DEFAULT)), "nav": NAV, "staff": g.get("staff"),
-            "csrf_field": CSRF_FIELD, "csrf_token": csrf_token}
+            "csrf_field": CSRF_FIELD, "csrf_token": csrf_token, "ptype": point_type}
 
 
 @routes.after_request
