@@ -155,10 +155,12 @@ def price(amount: Decimal, currency: str, lang: str) -> str:
     return pattern.apply(amount, locale(lang), currency=currency, currency_digits=False)
 
 
-def day(value: date | datetime | None, lang: str) -> str:
-    """'Mar 1, 2026' or '1 мар. 2026 г.' (CLDR's medium date); empty for None."""
+def day(value: date | datetime | str | None, lang: str) -> str:
+    """'Mar 1, 2026' or '1 мар. 2026 г.' (CLDR's medium date) of a date or an ISO date; empty for None."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
     return format_date(value, format="medium", locale=lang)
 
 

@@ -46,6 +46,7 @@ def test_numbers_money_and_dates_per_language():
     assert money(Decimal("1234.5"), "RUB", "ru") == "1\u00a0234,50 RUB"
     assert day(date(2026, 3, 1), "en") == "Mar 1, 2026"
     assert day(date(2026, 3, 1), "ru") == "1 мар. 2026\u202fг."  # CLDR medium date
+    assert day("2027-01-05", "ru") == "5 янв. 2027\u202fг."  # an ISO date, as tier progress gives it
 
 
 # --- the public rules page -------------------------------------------------------------------
