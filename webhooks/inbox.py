@@ -15,8 +15,8 @@ from plugin.core.db import database
 from plugin.core.kinds import EventKind
 from plugin.core.models import Event, Shop
 from plugin.core.status import EventStatus
+from webhooks.mapped import Mapped
 from webhooks.shopify import privacy_payloads
-from webhooks.topics import Mapped
 
 FIELDS = (Event.shop, Event.platform, Event.topic, Event.kind, Event.delivery_id,
           Event.business_key, Event.subject, Event.payload, Event.raw_body, Event.status,

@@ -1,4 +1,4 @@
-"""The topic registry: the one list of what each platform sends us and what it becomes.
+"""The topic registry: every platform's inbound side (webhooks.contract.Inbound), by name.
 
 Each topic pairs a tolerant reader (on the request: the few keys that store the delivery once)
 with its mapper (in the worker: the stored raw body -> the canonical payload). manifest.json's
@@ -8,181 +8,15 @@ the manifest lists, so the three never drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
+from webhooks.contract import Inbound, Topic
+from webhooks.judgeme import topics as judgeme
+from webhooks.mapped import Mapped, unknown
+from webhooks.readers import Unreadable
+from webhooks.reviews import topics as reviews
+from webhooks.shopify import topics as shopify
 
-from marshmallow import ValidationError, fields
+INBOUND: dict[str, Inbound] = {inbound.platform: inbound for inbound in (
+    shopify.INBOUND, judgeme.INBOUND, reviews.INBOUND)}
+REGISTRY: dict[str, dict[str, Topic]] = {name: dict(inbound.topics) for name, inbound in INBOUND.items()}
 
-from plugin.core.kinds import EventKind
-from plugin.core.status import EventStatus
-from webhooks.mapped import MAX_AMOUNT, Mapped, unknown
-from webhooks.readers import Unreadable, field, opaque_id, platform_id, shown
-from webhooks.reviews import payloads as review_payloads
-from webhooks.shopify import payloads as shopify
-from webhooks.shopify import privacy_payloads, product_payloads
-
-
-@dataclass(frozen=True)
-class Topic:
-    """``read``: any JSON -> the keys (raises Unreadable); ``map``: the body -> the payload
-    (raises ValidationError naming fields). Calling a topic maps."""
-
-    read: Callable[[Any], Mapped]
-    map: Callable[[dict], Mapped]
-
-    def __call__(self, body: dict) -> Mapped:
-        return self.map(body)
-
-
-def _order(body: dict) -> dict:
-    data = shopify.order(body)
-    for index, line in enumerate(data["lines"]):  # price x quantity must still fit our columns
-        if Decimal(line["amount"]) > MAX_AMOUNT:
-            raise ValidationError({"line_items": {index: {"price": [f"line total exceeds {MAX_AMOUNT}"]}}})
-    return data
-
-
-def _paid(body: dict) -> Mapped:
-    data = _order(body)
-    return Mapped(EventKind.ORDER_PAID, data, f"{EventKind.ORDER_PAID}:{data['order_id']}")
-
-
-def _paid_keys(body: Any) -> Mapped:
-    return Mapped(EventKind.ORDER_PAID, business_key=f"{EventKind.ORDER_PAID}:{platform_id(body, 'id')}")
-
-
-def _created(body: dict) -> Mapped:
-    """orders/create earns only when the order was created already paid."""
-    data = _order(body)
-    if data["financial_status"] != "paid":
-        return Mapped(None, status=EventStatus.IGNORED, note=f"order created {data['financial_status']}")
-    return Mapped(EventKind.ORDER_PAID, data, f"{EventKind.ORDER_PAID}:{data['order_id']}")
-
-
-def _created_keys(body: Any) -> Mapped:
-    status = field(body, "financial_status")
-    if status != "paid":
-        return Mapped(None, status=EventStatus.IGNORED, note=f"order created {shown(status)}")
-    return _paid_keys(body)
-
-
-def _cancelled(body: dict) -> Mapped:
-    data = shopify.cancellation(body)
-    return Mapped(EventKind.ORDER_CANCELLED, data, f"{EventKind.ORDER_CANCELLED}:{data['order_id']}",
-                  subject=data["order_id"])
-
-
-def _cancelled_keys(body: Any) -> Mapped:
-    order_id = platform_id(body, "id")
-    return Mapped(EventKind.ORDER_CANCELLED, business_key=f"{EventKind.ORDER_CANCELLED}:{order_id}",
-                  subject=order_id)
-
-
-def _refund(body: dict) -> Mapped:
-    data = shopify.refund(body)
-    return Mapped(EventKind.ORDER_REFUNDED, data, f"{EventKind.ORDER_REFUNDED}:{data['refund_id']}",
-                  subject=data["order_id"])
-
-
-def _refund_keys(body: Any) -> Mapped:
-    return Mapped(EventKind.ORDER_REFUNDED,
-                  business_key=f"{EventKind.ORDER_REFUNDED}:{platform_id(body, 'id')}",
-                  subject=platform_id(body, "order_id"))
-
-
-def _customer(body: dict) -> Mapped:
-    data = shopify.customer(body)
-    return Mapped(EventKind.CUSTOMER_CREATED, data, f"{EventKind.CUSTOMER_CREATED}:{data['customer']['id']}")
-
-
-def _customer_keys(body: Any) -> Mapped:
-    return Mapped(EventKind.CUSTOMER_CREATED,
-                  business_key=f"{EventKind.CUSTOMER_CREATED}:{platform_id(body, 'id')}")
-
-
-def _uninstalled(body: dict) -> Mapped:
-    return Mapped(EventKind.SHOP_UNINSTALLED, {})
-
-
-def _kind_only(kind: str) -> Callable[[Any], Mapped]:
-    def read(body: Any) -> Mapped:
-        field(body, "id")  # an object, at least
-        return Mapped(kind)
-    return read
-
-
-def _data_request_keys(body: Any) -> Mapped:
-    """Once per Shopify data request id, as the mapper keys it."""
-    if field(body, "data_request") is None:
-        return Mapped(privacy_payloads.DATA_REQUEST)
-    request_id = platform_id(body, "data_request.id")
-    return Mapped(privacy_payloads.DATA_REQUEST,
-                  business_key=f"{privacy_payloads.DATA_REQUEST}:{request_id}")
-
-
-_FLAG = fields.Boolean(allow_none=True)
-
-
-def _flag(body: Any, path: str) -> bool | None:
-    try:
-        return _FLAG.deserialize(field(body, path))
-    except ValidationError:
-        raise Unreadable(path, "must be true or false") from None
-
-
-def _judgeme_keys(body: Any) -> Mapped:
-    """Published and not hidden -> published, else unpublished; guests and store reviews ignored."""
-    review_id = opaque_id(body, "review.id")
-    if field(body, "review.product_external_id") is None:
-        return Mapped(None, status=EventStatus.IGNORED, note="a review of the store, not of a product")
-    if field(body, "review.reviewer.external_id") is None:
-        return Mapped(None, status=EventStatus.IGNORED,
-                      note="the reviewer is not one of the store's customers")
-    published = _flag(body, "review.published") and not _flag(body, "review.hidden")
-    kind = review_payloads.PUBLISHED if published else review_payloads.UNPUBLISHED
-    return Mapped(kind, subject=f"review:{review_id}")
-
-
-def _generic_keys(body: Any) -> Mapped:
-    return Mapped(field(body, "type"), subject=f"review:{opaque_id(body, 'review_id')}")
-
-
-#: Topics a Shopify shop is subscribed to by the install flow (API subscriptions).
-SHOPIFY_TOPICS: dict[str, Topic] = {
-    "orders/create": Topic(_created_keys, _created),
-    "orders/paid": Topic(_paid_keys, _paid),
-    "orders/cancelled": Topic(_cancelled_keys, _cancelled),
-    "refunds/create": Topic(_refund_keys, _refund),
-    "customers/create": Topic(_customer_keys, _customer),
-    "app/uninstalled": Topic(lambda body: Mapped(EventKind.SHOP_UNINSTALLED), _uninstalled),
-    # Tags, type and compare-at prices for the rules (plugin.program.catalog); they never move points.
-    "products/create": Topic(_kind_only(product_payloads.UPDATED), product_payloads.updated),
-    "products/update": Topic(_kind_only(product_payloads.UPDATED), product_payloads.updated),
-    "products/delete": Topic(_kind_only(product_payloads.DELETED), product_payloads.deleted),
-}
-#: Mandatory privacy topics: declared in the app's configuration, not subscribed over the API.
-#: Stored like any event and applied by plugin.privacy (an export, a redaction, a shop wipe).
-SHOPIFY_COMPLIANCE_TOPICS: dict[str, Topic] = {
-    "customers/data_request": Topic(_data_request_keys, privacy_payloads.data_request),
-    "customers/redact": Topic(_kind_only(privacy_payloads.CUSTOMER_REDACT), privacy_payloads.customer_redact),
-    "shop/redact": Topic(_kind_only(privacy_payloads.SHOP_REDACT), privacy_payloads.shop_redact),
-}
-#: Judge.me review webhooks (configured in Judge.me's settings with the plugin's address).
-JUDGEME_TOPICS: dict[str, Topic] = {
-    "review/created": Topic(_judgeme_keys, review_payloads.judgeme),
-    "review/updated": Topic(_judgeme_keys, review_payloads.judgeme),
-}
-#: Any review app or custom store, signed with Standard Webhooks; the type is in the body.
-REVIEW_TYPES: dict[str, Topic] = {
-    review_payloads.PUBLISHED: Topic(_generic_keys, review_payloads.generic),
-    review_payloads.UNPUBLISHED: Topic(_generic_keys, review_payloads.generic),
-}
-REGISTRY: dict[str, dict[str, Topic]] = {
-    "shopify": {**SHOPIFY_TOPICS, **SHOPIFY_COMPLIANCE_TOPICS},
-    "judgeme": JUDGEME_TOPICS,
-    "reviews": REVIEW_TYPES,
-}
-
-__all__ = ["REGISTRY", "Mapped", "Topic", "Unreadable", "unknown"]
+__all__ = ["INBOUND", "REGISTRY", "Mapped", "Topic", "Unreadable", "unknown"]

@@ -15,9 +15,8 @@ from plugin.http.bodies import json_object
 from plugin.http.idempotency import for_shopper, idempotent
 from plugin.http.routes import Routes
 from plugin.http.runtime import runtime
-from plugin.platforms import hold_codes
-from plugin.platforms import shopify as shopify_api
-from plugin.platforms.shopify import tokens
+from plugin.platforms import hold_codes, registry
+from plugin.platforms.contract import Access
 from plugin.program import order_points, versions
 from plugin.program.catalog import onto_cart
 from plugin.spend import carts, redemption, rewards
@@ -90,18 +89,10 @@ def quote():
 
 
 def _create_on_platform(shop: Shop, customer_id: str):
-    """Shopify shops get a real single-use code; other stores apply the code they are given."""
-    settings = runtime().settings
-    if shop.platform != "shopify" or not shop.access_token:
-        return None
-
-    def create(hold: Hold) -> str:
-        client = shopify_api.ShopifyClient(shop.domain, tokens.access_token(shop, runtime().vault, settings))
-        return shopify_api.create_discount(client, shopify_api.discount_input(
-            hold.code, str(hold.amount), customer_id, hold.created_at.isoformat() + "Z",
-            hold.expires_at.isoformat() + "Z"))
-
-    return create
+    """The shop's platform makes the hold's discount (Shopify: a single-use code for this customer);
+    on platforms without one the plugin's own code is the discount."""
+    platform, access = registry.of(shop), Access(runtime().settings, runtime().vault)
+    return lambda hold: platform.make_code(shop, hold, customer_id, access)
 
 
 def _hold(data: dict, make_discount) -> tuple:
@@ -175,5 +166,5 @@ def redemption_cancel(hold_id: int):
     """Withdraw the code, then free the points; ``releasing`` while the platform cannot be reached
     (a job retries, and the points come back once the code is dead)."""
     hold = _own_hold(hold_id)
-    redemption.cancel(hold, kill=hold_codes.killer(runtime().settings, runtime().vault))
+    redemption.cancel(hold, kill=hold_codes.killer(Access(runtime().settings, runtime().vault)))
     return jsonify(redemption=REDEMPTION.dump(Hold.get_by_id(hold.id)))

@@ -13,11 +13,15 @@ from plugin.config import Settings
 from plugin.core import clock, db
 from plugin.core.crypto import same
 from plugin.core.errors import LoyaltyError, Unauthorized
+from plugin.core.models import Shop
 from plugin.customers import shops
-from plugin.http.manifest import manifest, subscriptions
+from plugin.http.manifest import manifest
 from plugin.http.runtime import runtime
+from plugin.platforms import registry
+from plugin.platforms.contract import Access
 from plugin.platforms.shopify import tokens
 from plugin.platforms.shopify.client import ShopifyClient, oauth_query_valid, shop_currency
+from webhooks.shopify.topics import INBOUND
 
 bp = Blueprint("install", __name__)
 
@@ -94,10 +98,10 @@ def callback():
         # Shopify signs this shop's webhooks with the app secret from now on.
         tokens.save(shop.id, token, runtime().vault, own_webhook_secret=False, currency=currency)
     shops.forget_cached()  # this process's receivers must see the new signing mode at once
-    topics = ShopifyClient(domain, token.access_token).subscribe_webhooks(
-        settings.public_url, subscriptions("shopify"))
+    platform = registry.PLATFORMS["shopify"]  # the webhooks the manifest declares, subscribed now
+    platform.install(Shop.get_by_id(shop.id), Access(settings, runtime().vault))
     return jsonify(
-        status="installed", shop=domain, webhooks=topics,
+        status="installed", shop=domain, webhooks=list(INBOUND.subscribed),
         api_key="never shown in a browser: the operator prints it with `loyalty shops add "
                 f"--platform shopify --domain {domain} --app-signed`",
     )

@@ -26,11 +26,10 @@ from plugin.core.crypto import hmac_sha256, same
 from plugin.core.errors import Unauthorized
 from plugin.http.runtime import runtime
 from webhooks import stored
+from webhooks.judgeme.topics import PATH, PLATFORM
 from webhooks.readers import parse
 from webhooks.reviews.receiver import accept, shop_for
 
-PLATFORM = "judgeme"
-PATH = "/webhooks/judgeme"
 SIGNATURE_HEADER = "JUDGEME-HMAC-SHA256"
 
 bp = Blueprint("judgeme_webhooks", __name__)

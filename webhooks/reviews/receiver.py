@@ -27,9 +27,8 @@ from webhooks import receiving, stored
 from webhooks.mapped import Mapped
 from webhooks.readers import parse
 from webhooks.reviews import payloads as review_payloads
+from webhooks.reviews.topics import PATH, PLATFORM
 
-PLATFORM = "reviews"
-PATH = "/webhooks/reviews/<domain>"
 ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER = "webhook-id", "webhook-timestamp", "webhook-signature"
 KINDS = (review_payloads.PUBLISHED, review_payloads.UNPUBLISHED)
 

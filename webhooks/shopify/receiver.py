@@ -15,9 +15,7 @@ from plugin.core.errors import Unauthorized
 from plugin.customers import shops
 from plugin.http.runtime import runtime
 from webhooks import receiving, signatures, stored
-
-PLATFORM = "shopify"
-PATH = "/webhooks/shopify"
+from webhooks.shopify.topics import PATH, PLATFORM
 
 bp = Blueprint("shopify_webhooks", __name__)
 

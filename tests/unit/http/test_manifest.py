@@ -11,7 +11,9 @@ import pytest
 
 from plugin.http import manifest
 from plugin.program.document import DEFAULT as DEFAULT_PROGRAM
-from webhooks.topics import REGISTRY, SHOPIFY_COMPLIANCE_TOPICS, SHOPIFY_TOPICS
+from webhooks.shopify.topics import COMPLIANCE_TOPICS as SHOPIFY_COMPLIANCE_TOPICS
+from webhooks.shopify.topics import TOPICS as SHOPIFY_TOPICS
+from webhooks.topics import REGISTRY
 
 MANIFEST_FILE = Path(__file__).resolve().parents[3] / "manifest.json"
 

@@ -1,0 +1,75 @@
+"""The outbound half of the platform contract: what the plugin asks of a store platform.
+
+One object per platform (``plugin.platforms.registry``), so the engine never asks which platform a
+shop is on: it asks the shop's platform to make or kill a hold's discount code, to do its install
+work, or to list the orders that changed (for platforms that do not guarantee webhook delivery).
+The inbound half is webhooks.contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from plugin.config import Settings, load_settings
+from plugin.core.crypto import Vault
+from plugin.core.models import Hold, Shop
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a platform call needs: the settings (app credentials) and the vault (shop tokens)."""
+
+    settings: Settings
+    vault: Vault
+
+    @classmethod
+    def from_environment(cls) -> Access:
+        """For jobs, which run outside a request: the same settings the web app reads."""
+        settings = load_settings()
+        return cls(settings, Vault(settings.secret_key))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """An order reconciliation found: stored through the inbox as if the platform had sent it."""
+
+    topic: str
+    raw: bytes
+    key: str  # identifies this version of the order (its id and update time): stored once
+
+
+@dataclass(frozen=True)
+class Changes:
+    """One reconciliation pass: what changed, and where the next pass starts (opaque text)."""
+
+    deliveries: list[Delivery] = field(default_factory=list)
+    watermark: str | None = None
+
+
+class Platform:
+    """The contract, with what a platform that has no API of ours does: the plugin's own discount
+    codes (the store asks ``GET /api/v1/discount-codes/<code>``), no install work, and no
+    reconciliation (its deliveries are signed and retried). Platforms override what they can do."""
+
+    name = "custom"
+    #: Whether the periodic reconciliation job calls ``orders_since`` for this platform's shops.
+    reconciles = False
+
+    def install(self, shop: Shop, access: Access) -> None:
+        """The API work after an install: subscribe webhooks, read the shop's currency..."""
+
+    def uninstall(self, shop: Shop, access: Access) -> None:
+        """Undo what install registered on the platform (best effort: the shop may be gone)."""
+
+    def make_code(self, shop: Shop, hold: Hold, customer_id: str, access: Access) -> str | None:
+        """Make the hold's single-use discount on the platform; its id there, or None when the
+        plugin's own code is the discount (the store asks what it is worth)."""
+        return None
+
+    def kill_code(self, shop: Shop, hold: Hold, access: Access) -> None:
+        """Make the hold's platform discount unusable (one already gone is fine); raises
+        PlatformError when the platform cannot be reached, so the hold stays ``releasing``."""
+
+    def orders_since(self, shop: Shop, watermark: str | None, access: Access) -> Changes:
+        """The orders changed since ``watermark``, as deliveries of the platform's order topic."""
+        return Changes(watermark=watermark)
