@@ -28,10 +28,17 @@ def delivery_id(raw: bytes, topic: str) -> str:
     return "sha256:" + hashlib.sha256(topic.encode("utf-8", "replace") + b"\n" + raw).hexdigest()
 
 
-@bp.post(f"{PREFIX}/<int:shop_id>/<secret>/<path:topic>")
-def receive(shop_id: int, secret: str, topic: str):
+def shop_of(shop_id: str) -> Shop | None:
+    """The InSales shop the address names (any other text is no shop: 401, never a 404 or 500)."""
+    if not (shop_id.isascii() and shop_id.isdigit() and 0 < int(shop_id) <= MAX_ID):
+        return None
+    return Shop.get_or_none((Shop.id == int(shop_id)) & (Shop.platform == PLATFORM))
+
+
+@bp.post(f"{PREFIX}/<shop_id>/<secret>/<path:topic>")
+def receive(shop_id: str, secret: str, topic: str):
     raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before anything is read
-    shop = Shop.get_or_none((Shop.id == shop_id) & (Shop.platform == PLATFORM)) if shop_id <= MAX_ID else None
+    shop = shop_of(shop_id)
     if shop is None:
         raise Unauthorized("unknown shop")
     if not same(path_secret(runtime().vault, shop.id), secret):
