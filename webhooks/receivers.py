@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from flask import Flask
 
+from webhooks.insales import receiver as insales
 from webhooks.judgeme import receiver as judgeme
 from webhooks.reviews import receiver as reviews
 from webhooks.shopify import receiver as shopify
 
-RECEIVERS = (shopify, judgeme, reviews)
+RECEIVERS = (shopify, judgeme, reviews, insales)
 
 
 def init_app(app: Flask) -> None:

@@ -12,7 +12,7 @@ from plugin.core.crypto import Vault, same
 from plugin.core.db import database
 from plugin.core.models import Order, Shop
 
-PLATFORMS = ("shopify", "custom", "insales")
+PLATFORMS = ("shopify", "custom", "insales")  # insales: the shop's InSales host (x.myinsales.ru)
 SHOPIFY_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
