@@ -12,8 +12,9 @@ from plugin.customers import shops
 from plugin.platforms import PlatformError
 from plugin.platforms.contract import Access, Changes, Delivery, Platform
 from plugin.platforms.insales.client import InSalesClient, RateLimited
-from webhooks import topics as inbound_registry
 from webhooks.contract import Address
+from webhooks.insales import topics as inbound
+from webhooks.readers import Unreadable
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +37,9 @@ def discount_url(shop: Shop, access: Access) -> str:
 
 def webhook_addresses(shop: Shop, access: Access) -> dict[str, str]:
     """Every topic InSales' inbound side subscribes -> the URL with the shop's secret segment."""
-    inbound = inbound_registry.INBOUND[PLATFORM]
     where = Address(shop.id, shop.domain, access.settings.public_url,
-                    access.vault.derive("insales-webhooks", shop.id))
-    return inbound.addresses(where)
-
-
-def snapshot_key(order_id: str, updated_at: str) -> str:
-    """One version of an order (its id and update time), as the inbound side keys it."""
-    return f"order.snapshot:{order_id}:{updated_at}"
+                    inbound.path_secret(access.vault, shop.id))
+    return inbound.INBOUND.addresses(where)
 
 
 def _list(body, what: str) -> list[dict]:
@@ -115,8 +110,12 @@ class InSales(Platform):
                 order_id, updated_at = str(order.get("id") or ""), str(order.get("updated_at") or "")
                 if not order_id or not updated_at:
                     raise PlatformError(f"{shop.domain}: an order in orders.json has no id or updated_at")
+                try:
+                    key = inbound.snapshot_key(order)
+                except Unreadable as exc:
+                    raise PlatformError(f"{shop.domain}: an order in orders.json: {exc}") from None
                 raw = json.dumps(order, ensure_ascii=False).encode("utf-8")
-                deliveries.append(Delivery(ORDER_TOPIC, raw, snapshot_key(order_id, updated_at)))
+                deliveries.append(Delivery(ORDER_TOPIC, raw, key))
                 since, from_id = updated_at, order_id
             if len(page) < PER_PAGE:
                 break

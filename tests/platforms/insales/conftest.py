@@ -9,8 +9,6 @@ from plugin.core.db import session
 from plugin.core.models import Shop
 from plugin.customers import shops
 from tests.helpers import fixture_json
-from webhooks import topics
-from webhooks.contract import Inbound, Topic
 
 INSTALL = fixture_json("insales/api_app_install_docs_example.json")
 DOMAIN = INSTALL["install_request"]["query"]["shop"]  # test.myinsales.ru
@@ -22,19 +20,6 @@ PUBLIC_URL = "https://loyalty.example.test"
 
 def api(path: str, domain: str = DOMAIN) -> str:
     return f"https://{domain}{path}"
-
-
-@pytest.fixture(autouse=True)
-def insales_inbound(monkeypatch):
-    """Until the inbound half (webhooks/insales) is merged: its declared topics and address rule."""
-    if "insales" not in topics.INBOUND:
-        def address(where, topic):
-            return f"{where.base_url}/webhooks/insales/{where.shop_id}/{where.path_secret}/{topic}"
-        stand_in = Topic(lambda body: None, lambda body: None)
-        monkeypatch.setitem(topics.INBOUND, "insales", Inbound(
-            "insales", "/webhooks/insales/<shop_id>/<secret>/<topic>",
-            {name: stand_in for name in ("orders/create", "orders/update", "clients/create")},
-            ("clients/create", "orders/create", "orders/update"), address))
 
 
 @pytest.fixture
