@@ -43,6 +43,7 @@ PLATFORM = "insales"
 LOGIN_KEY = "insales_login"
 LOGIN_MAX_AGE = timedelta(minutes=10)
 MAX_TOKEN = 256
+MAX_ID_DIGITS = 19  # an InSales id fits a signed 64-bit integer
 CONFIRMED = ("email_confirmed", "email_\u0441onfirmed")  # the docs spell it with a Cyrillic "с"
 
 
@@ -62,33 +63,39 @@ def _domain(value: str | None) -> str:
 
 def _arg(name: str, *, digits: bool = False) -> str:
     value = (request.args.get(name) or "").strip()
-    if not value or len(value) > MAX_TOKEN or (digits and not value.isdigit()):
+    if not value or len(value) > (MAX_ID_DIGITS if digits else MAX_TOKEN) or (
+            digits and not (value.isascii() and value.isdigit())):
         raise LoyaltyError(f"{name}: missing or malformed", fields={name: ["missing or malformed"]})
     return value
 
 
-def _install_later(shop_id: int) -> None:
+def _install_later(shop_id: int, candidate: str | None) -> None:
     """After the 200 has gone: InSales refuses API calls until the install URL has answered."""
     try:
-        queue.enqueue_or_run(platform_jobs.install_shop, shop_id)
+        queue.enqueue_or_run(platform_jobs.install_shop, shop_id, candidate)
     except PlatformError as exc:  # in-process (no Redis): logged; installing again retries it
         log.warning("InSales install work for shop %s failed: %s", shop_id, exc.message)
 
 
 @bp.get("/install")
 def install():
-    """Register the shop and keep its password (encrypted); the API work runs after the answer."""
+    """Register the shop and keep its password (encrypted); the API work runs after the answer.
+    InSales does not sign this request, so a shop installed already keeps its working password
+    until the job has seen InSales accept the new one."""
     settings = _settings()
     domain, token = _domain(request.args.get("shop")), _arg("token")
     insales_id = _arg("insales_id", digits=True)
-    vault = runtime().vault
+    secret = runtime().vault.encrypt(password(token, settings.insales_secret))
     with database.atomic():
+        existing = shops.by_domain(PLATFORM, domain)
+        working = existing is not None and existing.active and existing.access_token is not None
         shop, _ = shops.register(PLATFORM, domain, own_webhook_secret=False)
-        Shop.update(access_token=vault.encrypt(password(token, settings.insales_secret)),
-                    platform_shop_id=insales_id, reconciled_to=None).where(Shop.id == shop.id).execute()
+        if not working:
+            Shop.update(access_token=secret, platform_shop_id=insales_id,
+                        reconciled_to=None).where(Shop.id == shop.id).execute()
     shops.forget_cached()
     response = jsonify(status="installed", shop=domain)
-    response.call_on_close(lambda: _install_later(shop.id))
+    response.call_on_close(lambda: _install_later(shop.id, secret if working else None))
     return response
 
 

@@ -20,14 +20,29 @@ log = logging.getLogger(__name__)
 RECONCILE_PREFIX = "reconcile:"  # a reconciled delivery's id: "reconcile:" + its business key
 
 
-def install_shop(shop_id: int) -> None:
+def install_shop(shop_id: int, candidate: str | None = None) -> None:
     """The platform's install work (webhooks, discount, currency); a PlatformError fails the job,
-    so RQ retries it with backoff (queue.RETRY)."""
+    so RQ retries it with backoff (queue.RETRY).
+
+    ``candidate`` (encrypted) is a new credential an install request brought for a shop that is
+    installed already: unsigned install requests must not break a working shop, so it replaces the
+    stored one only once the platform has accepted it; one it refuses is dropped."""
     with session():
         shop = Shop.get_or_none((Shop.id == shop_id) & Shop.active)
         if shop is None:  # uninstalled before the job ran
             return
-        registry.of(shop).install(shop, Access.from_environment())
+        if candidate is not None:
+            shop.access_token = candidate  # in memory until the platform has accepted it
+        try:
+            registry.of(shop).install(shop, Access.from_environment())
+        except PlatformError as exc:
+            if candidate is None or exc.retry_after is not None:  # RQ retries it later
+                raise
+            log.warning("a new credential for %s was refused, the stored one is kept: %s",
+                        shop.domain, exc.message)
+            return
+        if candidate is not None:
+            Shop.update(access_token=candidate).where(Shop.id == shop.id).execute()
         log.info("installed %s shop %s", shop.platform, shop.domain)
 
 

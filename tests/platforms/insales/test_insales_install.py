@@ -9,6 +9,7 @@ import pytest
 from plugin.core.db import session
 from plugin.core.models import Shop
 from plugin.pipeline import platform_jobs
+from plugin.platforms.insales import password
 from plugin.platforms.insales.client import RateLimited
 from tests.helpers import fixture_json
 from tests.platforms.insales.conftest import DOMAIN, INSALES_ID, INSTALL, PASSWORD, PUBLIC_URL, TOKEN, api
@@ -96,7 +97,8 @@ def test_install_answers_200_even_when_the_api_work_fails(client, job_env, mocke
 
 
 @pytest.mark.parametrize("query", [
-    install_query(token=""), install_query(insales_id="12x"), install_query(shop="not a domain"),
+    install_query(token=""), install_query(insales_id="12x"), install_query(insales_id="1" * 25),
+    install_query(shop="not a domain"),
     {"shop": DOMAIN, "insales_id": INSALES_ID},
 ])
 def test_install_without_a_usable_query_is_400_and_registers_nothing(client, query):
@@ -126,3 +128,20 @@ def test_uninstall_of_an_unknown_shop_is_401(client, app):
     assert client.get("/insales/uninstall", query_string=query).status_code == 401
 
 
+
+
+def test_an_install_request_for_a_working_shop_keeps_its_password_unless_insales_accepts_the_new(
+        app, client, insales_shop, mocked, drain):
+    mocked.get(api("/admin/webhooks.json"), status=401)  # a forged request: InSales refuses its password
+    response = client.get("/insales/install", query_string=install_query(token="forged"))
+    assert response.status_code == 200
+    response.close()
+    drain()
+    assert vault(app).decrypt(shop_row().access_token) == PASSWORD
+    mocked.reset()
+    mock_install_api(mocked)  # InSales installed the app again (an uninstall we never heard of)
+    response = client.get("/insales/install", query_string=install_query(token="fresh"))
+    response.close()
+    drain()
+    assert vault(app).decrypt(shop_row().access_token) == password("fresh", "mysecret")
+    assert mocked.calls[0].request.headers["Authorization"].startswith("Basic ")
