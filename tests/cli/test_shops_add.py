@@ -45,8 +45,8 @@ def domain_of(platform: str) -> str:
 
 
 def add(env: dict, platform: str, *more: str) -> dict:
-    result = CliRunner().invoke(main, ["shops", "add", "--platform", platform, "--domain", domain_of(platform),
-                                       "--currency", "RUB", *more], env=env)
+    args = ["shops", "add", "--platform", platform, "--domain", domain_of(platform), "--currency", "RUB"]
+    result = CliRunner().invoke(main, [*args, *more], env=env)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -65,7 +65,8 @@ def test_every_registered_platform_prints_the_address_of_every_topic_it_sends(en
     if inbound is None:  # a platform whose stores send nothing of their own
         assert out["webhooks"] == {}
         return
-    where = Address(out["shop_id"], out["domain"], PUBLIC_URL, Vault(SECRET_KEY).derive(PATH_SECRET, out["shop_id"]))
+    path_secret = Vault(SECRET_KEY).derive(PATH_SECRET, out["shop_id"])
+    where = Address(out["shop_id"], out["domain"], PUBLIC_URL, path_secret)
     assert out["webhooks"] == inbound.addresses(where)
     assert set(out["webhooks"]) == set(inbound.subscribed)
     assert all(url.startswith(PUBLIC_URL + "/") for url in out["webhooks"].values())
@@ -84,7 +85,8 @@ def test_a_store_that_signs_its_shoppers_tokens_gets_the_widget_secret(env, plat
 
 
 def test_the_platform_choice_is_the_registry(env):
-    result = CliRunner().invoke(main, ["shops", "add", "--platform", "nope", "--domain", "x.example.test"], env=env)
+    args = ["shops", "add", "--platform", "nope", "--domain", "x.example.test"]
+    result = CliRunner().invoke(main, args, env=env)
     assert result.exit_code != 0
     assert all(name in result.output for name in registry.PLATFORMS)
 
@@ -105,11 +107,11 @@ def test_a_webhook_signed_with_the_printed_secret_to_the_printed_address_is_acce
     out = add(env, "shopify")
     app = create_app({key: value for key, value in env.items() if value is not None})
     raw = json.dumps(fixture_json("shopify/rest2025-07_customer_created__POST_customers.json")).encode()
-    response = app.test_client().post(out["webhooks"]["customers/create"].removeprefix(PUBLIC_URL), data=raw,
-                                      headers={"X-Shopify-Topic": "customers/create",
-                                               "X-Shopify-Shop-Domain": out["domain"],
-                                               "X-Shopify-Hmac-Sha256": shopify_sign(out["webhook_secret"], raw),
-                                               "X-Shopify-Webhook-Id": "d-1", "Content-Type": "application/json"})
+    headers = {"X-Shopify-Topic": "customers/create", "X-Shopify-Shop-Domain": out["domain"],
+               "X-Shopify-Hmac-Sha256": shopify_sign(out["webhook_secret"], raw),
+               "X-Shopify-Webhook-Id": "d-1", "Content-Type": "application/json"}
+    path = out["webhooks"]["customers/create"].removeprefix(PUBLIC_URL)
+    response = app.test_client().post(path, data=raw, headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)
 
 
