@@ -23,22 +23,13 @@ from webhooks.contract import Address
 from webhooks.topics import INBOUND
 from widgets import identity
 
-#: The purpose ``Vault.derive`` names a shop's secret webhook path segment with (platforms that
-#: cannot sign, such as InSales, send to an address that carries it).
-PATH_SECRET = "webhook-path"
-
-
-def address(shop: Shop, settings: Settings, vault: Vault) -> Address:
-    """Where and how this shop's store sends its webhooks."""
-    return Address(shop.id, shop.domain, settings.public_url.rstrip("/"), vault.derive(PATH_SECRET, shop.id))
-
 
 def connection(shop: Shop, settings: Settings, vault: Vault) -> dict:
     """What the store's developer configures: the API key, each topic's URL, the signing secrets."""
     inbound = INBOUND.get(shop.platform)
     out = {"shop_id": shop.id, "platform": shop.platform, "domain": shop.domain,
            "currency": shop.currency, "api_key": vault.api_key(shop.id, shop.key_version),
-           "webhooks": inbound.addresses(address(shop, settings, vault)) if inbound else {}}
+           "webhooks": inbound.addresses(Address.of(shop, settings.public_url, vault)) if inbound else {}}
     if inbound and inbound.secret and shop.own_webhook_secret:
         out["webhook_secret"] = inbound.secret(vault.webhook_secret(shop.id))
     if registry.of(shop).store_signs_tokens:

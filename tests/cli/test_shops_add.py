@@ -11,14 +11,13 @@ from standardwebhooks import Webhook
 
 from plugin.app import create_app
 from plugin.cli.main import main
-from plugin.cli.shops import PATH_SECRET
 from plugin.core.crypto import Vault
 from plugin.core.db import session
 from plugin.core.models import Shop
 from plugin.customers import shops
 from plugin.platforms import registry
 from tests.helpers import UNSET, fixture_json
-from webhooks.contract import Address
+from webhooks.contract import PATH_SECRET, Address
 from webhooks.signatures import shopify_sign
 from webhooks.topics import INBOUND
 from widgets import identity
