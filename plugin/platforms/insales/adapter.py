@@ -8,7 +8,7 @@ import json
 import logging
 
 from plugin.core.models import Shop
-from plugin.customers import shops
+from plugin.customers import currency
 from plugin.platforms import PlatformError
 from plugin.platforms.contract import Access, Changes, Delivery, Platform
 from plugin.platforms.insales.client import InSalesClient, RateLimited
@@ -37,9 +37,7 @@ def discount_url(shop: Shop, access: Access) -> str:
 
 def webhook_addresses(shop: Shop, access: Access) -> dict[str, str]:
     """Every topic InSales' inbound side subscribes -> the URL with the shop's secret segment."""
-    where = Address(shop.id, shop.domain, access.settings.public_url,
-                    inbound.path_secret(access.vault, shop.id))
-    return inbound.INBOUND.addresses(where)
+    return inbound.INBOUND.addresses(Address.of(shop, access.settings.public_url, access.vault))
 
 
 def _list(body, what: str) -> list[dict]:
@@ -81,8 +79,8 @@ class InSales(Platform):
             raise PlatformError("InSales answered account.json without an object")
         code = str(account.get("currency") or account.get("currency_code") or "").strip().upper()
         try:
-            shops.set_currency(shop, CURRENCY_ALIASES.get(code, code))
-        except shops.ShopError as exc:
+            currency.set_currency(shop, CURRENCY_ALIASES.get(code, code))
+        except currency.ShopError as exc:
             raise PlatformError(f"{shop.domain}: {exc}") from None
         title = account.get("title")
         if isinstance(title, str) and title.strip():

@@ -13,6 +13,7 @@ from plugin.platforms.insales import password
 from plugin.platforms.insales.client import RateLimited
 from tests.helpers import fixture_json
 from tests.platforms.insales.conftest import DOMAIN, INSALES_ID, INSTALL, PASSWORD, PUBLIC_URL, TOKEN, api
+from webhooks.insales.topics import path_secret
 from webhooks.topics import INBOUND
 
 LISTED = fixture_json("insales/api_dmz9_webhooks_list_response.json")  # another app's address
@@ -55,7 +56,7 @@ def test_install_registers_the_shop_then_webhooks_discount_and_currency(app, cli
     assert (shop.platform, shop.active, shop.platform_shop_id) == ("insales", True, INSALES_ID)
     assert vault(app).decrypt(shop.access_token) == PASSWORD and shop.access_token != PASSWORD
     assert (shop.currency, shop.name) == ("RUB", "Тестовый магазин")  # RUR is InSales' rouble
-    secret = vault(app).derive("insales-webhooks", shop.id)
+    secret = path_secret(vault(app), shop.id)
     hooks = posted(mocked, "/admin/webhooks.json")
     assert sorted(h["webhook"]["topic"] for h in hooks) == sorted(INBOUND["insales"].subscribed)
     for hook in hooks:
@@ -69,7 +70,7 @@ def test_install_registers_the_shop_then_webhooks_discount_and_currency(app, cli
 
 
 def test_the_install_job_skips_webhooks_and_discount_already_registered(app, insales_shop, mocked):
-    secret = vault(app).derive("insales-webhooks", insales_shop.id)
+    secret = path_secret(vault(app), insales_shop.id)
     have = [{"id": i, "topic": topic, "format_type": "json",
              "address": f"{PUBLIC_URL}/webhooks/insales/{insales_shop.id}/{secret}/{topic}"}
             for i, topic in enumerate(INBOUND["insales"].subscribed)]
