@@ -17,9 +17,11 @@ from plugin.core.models import Customer, Event, LedgerEntry, Shop
 from plugin.core.status import EventStatus
 from plugin.customers import shops
 from tests.helpers import fixture_json
+from webhooks import inbox
 from webhooks.contract import Address
 from webhooks.insales import payloads
-from webhooks.insales.topics import INBOUND, path_secret, snapshot_key
+from webhooks.insales.topics import INBOUND, delivery_id, path_secret, snapshot_key
+from webhooks.stored import read
 
 DOMAIN = "myshop.myinsales.ru"
 ORDER = fixture_json("insales/DERIVED_order_webhook_from_dmz9_xml.json")["order"]
@@ -192,6 +194,24 @@ def test_declined_reverses_everything(send, drain):
     drain()
     assert points() == 0
     assert all(e.status == EventStatus.APPLIED for e in stored())
+
+
+def test_returned_order_refunds_every_line(send, drain):
+    send("orders/update", order(0))
+    drain()
+    send("orders/update", order(1, fulfillment="returned"))
+    drain()
+    assert points() == 0
+    with session():
+        assert Event.select().where(Event.kind == EventKind.ORDER_CANCELLED).count() == 0
+
+
+def test_reconciliation_listing_a_version_already_received_stores_nothing(app, send, insales):
+    send("orders/update", ORDER)
+    api = json.dumps({**ORDER, "updated_at": "2017-06-14T14:00:27.000Z"}).encode()  # the API's spelling
+    with session():
+        assert inbox.store(insales, "insales", "orders/update", delivery_id(api, "orders/update"),
+                           api.decode(), read("insales", "orders/update", api)) is None
 
 
 def test_declined_before_paid_derives_nothing(send, drain):

@@ -34,6 +34,12 @@ def path_secret(vault: Vault, shop_id: int) -> str:
     return vault.derive("insales-webhooks", shop_id)
 
 
+def delivery_id(raw: bytes, topic: str) -> str:
+    """InSales sends no delivery id: the same body on the same topic is the same delivery (a
+    version of an order that reconciliation lists again is caught by ``snapshot_key`` instead)."""
+    return "sha256:" + hashlib.sha256(topic.encode("utf-8", "replace") + b"\n" + raw).hexdigest()
+
+
 def address(where: Address, topic: str) -> str:
     """The full URL a shop sends ``topic`` to; ``where.path_secret`` is ``path_secret(vault, id)``."""
     return f"{where.base_url}{PREFIX}/{where.shop_id}/{where.path_secret}/{topic}"
