@@ -13,9 +13,10 @@ from peewee import fn
 
 from plugin.core.db import session
 from plugin.core.kinds import EventKind
-from plugin.core.models import Customer, Event, LedgerEntry, Shop
-from plugin.core.status import EventStatus
+from plugin.core.models import Customer, Event, Hold, LedgerEntry, Shop
+from plugin.core.status import EventStatus, HoldStatus
 from plugin.customers import shops
+from plugin.spend import redemption
 from tests.helpers import fixture_json
 from webhooks import inbox
 from webhooks.contract import Address
@@ -251,6 +252,21 @@ def test_redemption_code_is_read_from_a_discount_description():
     assert (mapped["discount_codes"], mapped["discount_amounts"]) == ([CODE], {CODE: "300.0"})
     assert mapped["currency"] == "RUB"
     assert payloads.order(order(0, discounts=[], discount={"description": CODE}))["discount_codes"] == [CODE]
+
+
+def test_paid_order_carrying_a_hold_code_commits_the_hold(send, drain, insales):
+    send("clients/create", CLIENT)
+    drain()
+    with session():
+        buyer = Customer.get()
+        hold = redemption.redeem(buyer, points=100, lines=[{"line_id": "1", "sku": "A", "amount": "3000.00"}],
+                                 key="cart-1", currency="RUB")
+    entry = {**ORDER["discounts"][0], "description": f"Баллы {hold.code}", "amount": "100.0"}
+    send("orders/update", order(0, discounts=[entry], discount=entry))
+    drain()
+    with session():
+        assert Hold.get_by_id(hold.id).status == HoldStatus.COMMITTED
+    assert points() == 150  # 100 signed up, 100 spent, 150 earned
 
 
 def test_snapshot_key_is_the_same_for_the_webhook_and_the_api_spelling():
