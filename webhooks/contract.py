@@ -13,7 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from plugin.core.crypto import Vault
+from plugin.core.models import Shop
 from webhooks.mapped import Mapped
+
+#: The purpose ``Vault.derive`` names a shop's secret webhook path segment with (``Address.path_secret``).
+PATH_SECRET = "webhook-path"
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,11 @@ class Address:
     base_url: str  # the app's public URL, no trailing slash
     path_secret: str  # a per-shop secret, for platforms that cannot sign (InSales)
 
+    @classmethod
+    def of(cls, shop: Shop, base_url: str, vault: Vault) -> Address:
+        """The shop's address facts, the same for ``loyalty shops add``, an install and a receiver."""
+        return cls(shop.id, shop.domain, base_url.rstrip("/"), vault.derive(PATH_SECRET, shop.id))
+
 
 @dataclass(frozen=True)
 class Inbound:
@@ -48,6 +58,9 @@ class Inbound:
     subscribed: tuple[str, ...]  # what a shop is asked to send
     address: Callable[[Address, str], str]  # (shop's address facts, topic) -> the full URL
     compliance: tuple[str, ...] = ()  # declared in the platform's app settings, not subscribed
+    #: How the store writes the shop's own webhook secret to sign with (``Vault.webhook_secret`` ->
+    #: what ``loyalty shops add`` prints); None when the platform signs with no secret of the shop's.
+    secret: Callable[[str], str] | None = None
 
     def addresses(self, where: Address) -> dict[str, str]:
         """Every subscribed topic -> the URL the shop sends it to."""

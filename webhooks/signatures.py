@@ -22,3 +22,9 @@ def shopify_valid(secret: str, raw_body: bytes, header: str | None) -> bool:
 def shopify_sign(secret: str, raw_body: bytes) -> str:
     """The header value Shopify would send; the demo and the benchmarks sign with it."""
     return base64.b64encode(hmac_sha256(secret, raw_body)).decode()
+
+
+def standard_secret(secret: str) -> str:
+    """The shop's webhook secret as Standard Webhooks spells a secret: whsec_<base64 of the key>
+    (the store's Standard Webhooks library signs with exactly those bytes)."""
+    return "whsec_" + base64.b64encode(secret.encode()).decode()

@@ -11,8 +11,9 @@ from plugin.core import clock
 from plugin.core.crypto import Vault, same
 from plugin.core.db import database
 from plugin.core.models import Order, Shop
+from plugin.platforms import registry
 
-PLATFORMS = ("shopify", "custom", "insales")  # insales: the shop's InSales host (x.myinsales.ru)
+PLATFORMS = tuple(registry.PLATFORMS)  # the one list: plugin.platforms.registry
 SHOPIFY_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")

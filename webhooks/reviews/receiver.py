@@ -12,8 +12,6 @@ signs with exactly those bytes.
 
 from __future__ import annotations
 
-import base64
-
 from flask import Blueprint, request
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
@@ -28,16 +26,13 @@ from webhooks.mapped import Mapped
 from webhooks.readers import parse
 from webhooks.reviews import payloads as review_payloads
 from webhooks.reviews.topics import PATH, PLATFORM
+from webhooks.signatures import standard_secret
 
 ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER = "webhook-id", "webhook-timestamp", "webhook-signature"
+__all__ = ["accept", "bp", "shop_for", "standard_secret"]
 KINDS = (review_payloads.PUBLISHED, review_payloads.UNPUBLISHED)
 
 bp = Blueprint("review_webhooks", __name__)
-
-
-def standard_secret(secret: str) -> str:
-    """The shop's webhook secret as Standard Webhooks spells a secret: whsec_<base64 of the key>."""
-    return "whsec_" + base64.b64encode(secret.encode()).decode()
 
 
 def shop_for(domain: str | None) -> Shop:
