@@ -16,6 +16,7 @@ import json
 from decimal import Decimal
 
 from plugin.core import clock
+from plugin.core.db import locking
 from plugin.core.kinds import EventKind, OrderState
 from plugin.core.models import Event
 from plugin.core.status import EventStatus
@@ -51,6 +52,10 @@ def order_snapshot(event: Event) -> str:
 
 
 def _derived(shop_id: int, order_id: str) -> list[Event]:
+    """What was derived for the order, oldest first. Its order.paid row is locked first, so two
+    workers comparing two snapshots of one paid order take turns (each sees the other's refunds)."""
+    locking(Event.select(Event.id).where(
+        (Event.shop == shop_id) & (Event.business_key == f"{EventKind.ORDER_PAID}:{order_id}"))).first()
     return list(Event.select(Event.kind, Event.payload).where(
         (Event.shop == shop_id) & (Event.subject == order_id) & Event.kind.in_(_KINDS)
         & Event.topic.startswith(DERIVED)).order_by(Event.id))

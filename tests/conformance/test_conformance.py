@@ -150,6 +150,13 @@ def step_a_partial_refund_reverses_pro_rata_at_the_orders_rate(w: World) -> None
 
 
 def step_a_refund_before_its_order_waits_and_applies_once_the_order_arrives(w: World) -> None:
+    if w.driver.snapshots:  # the refunded version is the first the plugin sees: it earns on what is left
+        w.run(w.driver.refund, EARLY, "810004", {EARLY.lines[0].line_id: 1})
+        w.run(w.driver.paid, EARLY)
+        w.run(w.driver.refund, EARLY, "810004", {EARLY.lines[0].line_id: 1})
+        assert w.balance(VERA) == 50 - 25
+        assert w.entries(VERA) == [(EntryKind.EARN, 25, f"order:{EARLY.order_id}:earn")]
+        return
     w.run(w.driver.refund, EARLY, "810004", {EARLY.lines[0].line_id: 1})
     with session():  # stored, and waiting: nothing of this order in the ledger yet
         latest = Event.select().where(Event.shop == w.shop.shop_id).order_by(Event.id.desc()).first()
@@ -210,7 +217,8 @@ def step_uninstall_deactivates_the_shop_and_later_deliveries_are_ignored(w: Worl
     w.run(w.driver.paid, LATER)
     with session():
         later = Event.select().where(Event.shop == w.shop.shop_id).order_by(Event.id.desc()).first()
-        assert (later.kind, later.status) == (EventKind.ORDER_PAID, EventStatus.IGNORED)
+        paid = EventKind.ORDER_SNAPSHOT if w.driver.snapshots else EventKind.ORDER_PAID
+        assert (later.kind, later.status) == (paid, EventStatus.IGNORED)
         assert not w.keyed(f"order:{LATER.order_id}:earn")
 
 

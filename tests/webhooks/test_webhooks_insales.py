@@ -13,13 +13,16 @@ from peewee import fn
 
 from plugin.core.db import session
 from plugin.core.kinds import EventKind
-from plugin.core.models import Customer, Event, LedgerEntry, Shop
-from plugin.core.status import EventStatus
+from plugin.core.models import Customer, Event, Hold, LedgerEntry, Shop
+from plugin.core.status import EventStatus, HoldStatus
 from plugin.customers import shops
+from plugin.spend import redemption
 from tests.helpers import fixture_json
+from webhooks import inbox
 from webhooks.contract import Address
 from webhooks.insales import payloads
-from webhooks.insales.topics import INBOUND, path_secret, snapshot_key
+from webhooks.insales.topics import INBOUND, delivery_id, path_secret, snapshot_key
+from webhooks.stored import read
 
 DOMAIN = "myshop.myinsales.ru"
 ORDER = fixture_json("insales/DERIVED_order_webhook_from_dmz9_xml.json")["order"]
@@ -194,6 +197,24 @@ def test_declined_reverses_everything(send, drain):
     assert all(e.status == EventStatus.APPLIED for e in stored())
 
 
+def test_returned_order_refunds_every_line(send, drain):
+    send("orders/update", order(0))
+    drain()
+    send("orders/update", order(1, fulfillment="returned"))
+    drain()
+    assert points() == 0
+    with session():
+        assert Event.select().where(Event.kind == EventKind.ORDER_CANCELLED).count() == 0
+
+
+def test_reconciliation_listing_a_version_already_received_stores_nothing(app, send, insales):
+    send("orders/update", ORDER)
+    api = json.dumps({**ORDER, "updated_at": "2017-06-14T14:00:27.000Z"}).encode()  # the API's spelling
+    with session():
+        assert inbox.store(insales, "insales", "orders/update", delivery_id(api, "orders/update"),
+                           api.decode(), read("insales", "orders/update", api)) is None
+
+
 def test_declined_before_paid_derives_nothing(send, drain):
     send("orders/update", order(0, financial="pending", fulfillment="declined"))
     drain()
@@ -231,6 +252,21 @@ def test_redemption_code_is_read_from_a_discount_description():
     assert (mapped["discount_codes"], mapped["discount_amounts"]) == ([CODE], {CODE: "300.0"})
     assert mapped["currency"] == "RUB"
     assert payloads.order(order(0, discounts=[], discount={"description": CODE}))["discount_codes"] == [CODE]
+
+
+def test_paid_order_carrying_a_hold_code_commits_the_hold(send, drain, insales):
+    send("clients/create", CLIENT)
+    drain()
+    with session():
+        buyer = Customer.get()
+        hold = redemption.redeem(buyer, points=100, lines=[{"line_id": "1", "sku": "A", "amount": "3000.00"}],
+                                 key="cart-1", currency="RUB")
+    entry = {**ORDER["discounts"][0], "description": f"Баллы {hold.code}", "amount": "100.0"}
+    send("orders/update", order(0, discounts=[entry], discount=entry))
+    drain()
+    with session():
+        assert Hold.get_by_id(hold.id).status == HoldStatus.COMMITTED
+    assert points() == 150  # 100 signed up, 100 spent, 150 earned
 
 
 def test_snapshot_key_is_the_same_for_the_webhook_and_the_api_spelling():

@@ -140,8 +140,8 @@ def _address(address: dict | None) -> str | None:
 
 
 def state(financial_status: str | None, fulfillment_status: str | None) -> str:
-    """Declined (or returned whole) is cancelled; else paid when InSales says so, else pending."""
-    if fulfillment_status in (DECLINED, RETURNED):
+    """Declined is cancelled; else paid when InSales says so, else pending."""
+    if fulfillment_status == DECLINED:
         return OrderState.CANCELLED
     return OrderState.PAID if financial_status == PAID else OrderState.PENDING
 
@@ -185,6 +185,8 @@ def order(body: dict) -> dict:
 def snapshot(body: dict) -> dict:
     """The order as it stands: the canonical order, its state and its version (``updated_at``)."""
     data = order(body)
+    if data["fulfillment_status"] == RETURNED:  # never seen in a source; if it comes: all of it back
+        data["lines"] = [{**line, "quantity": 0, "amount": "0"} for line in data["lines"]]
     return {"order": data, "state": state(data["financial_status"], data["fulfillment_status"]),
             "paid": data["financial_status"] == PAID, "version": data["updated_at"]}
 

@@ -8,8 +8,6 @@ raw body is then stored whatever it holds (a body we cannot read is stored inval
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import Blueprint, request
 
 from plugin.core.crypto import same
@@ -17,15 +15,10 @@ from plugin.core.errors import Unauthorized
 from plugin.core.models import Shop
 from plugin.http.runtime import runtime
 from webhooks import receiving, stored
-from webhooks.insales.topics import PLATFORM, PREFIX, path_secret
+from webhooks.insales.topics import PLATFORM, PREFIX, delivery_id, path_secret
 from webhooks.mapped import MAX_ID
 
 bp = Blueprint("insales_webhooks", __name__)
-
-
-def delivery_id(raw: bytes, topic: str) -> str:
-    """InSales sends no delivery id: the same body on the same topic is the same delivery."""
-    return "sha256:" + hashlib.sha256(topic.encode("utf-8", "replace") + b"\n" + raw).hexdigest()
 
 
 def shop_of(shop_id: str) -> Shop | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from plugin.core.crypto import Vault
 from plugin.core.kinds import EventKind
-from webhooks.contract import Address, Inbound, Topic
+from webhooks.contract import PATH_SECRET, Address, Inbound, Topic
 from webhooks.insales import payloads
 from webhooks.mapped import Mapped
 from webhooks.readers import Unreadable, field, platform_id
@@ -30,8 +30,15 @@ _FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f
 
 
 def path_secret(vault: Vault, shop_id: int) -> str:
-    """The secret segment of a shop's webhook addresses (URL-safe, derived, never stored)."""
-    return vault.derive("insales-webhooks", shop_id)
+    """The secret segment of a shop's webhook addresses (URL-safe, derived, never stored): the one
+    ``Address.of`` puts in every address ``loyalty shops add`` and the install print."""
+    return vault.derive(PATH_SECRET, shop_id)
+
+
+def delivery_id(raw: bytes, topic: str) -> str:
+    """InSales sends no delivery id: the same body on the same topic is the same delivery (a
+    version of an order that reconciliation lists again is caught by ``snapshot_key`` instead)."""
+    return "sha256:" + hashlib.sha256(topic.encode("utf-8", "replace") + b"\n" + raw).hexdigest()
 
 
 def address(where: Address, topic: str) -> str:
