@@ -10,15 +10,6 @@ from plugin.platforms.shopify.adapter import Shopify
 PLATFORMS: dict[str, Platform] = {platform.name: platform for platform in (Shopify(), InSales(), Platform())}
 
 
-class _InboundOnly(Platform):
-    """InSales' webhooks until its outbound adapter (plugin.platforms.insales) is merged."""
-
-    name = "insales"
-
-
-PLATFORMS.setdefault(_InboundOnly.name, _InboundOnly())
-
-
 def of(shop: Shop) -> Platform:
     """The shop's platform; a platform this build does not know gets the plugin's own codes."""
     return PLATFORMS.get(shop.platform) or PLATFORMS["custom"]
