@@ -76,7 +76,8 @@ def stored() -> list[Event]:
 
 def test_addresses_carry_the_shops_secret_path(app, insales):
     secret = path_secret(app.extensions["loyalty"].vault, insales.id)
-    where = Address(insales.id, DOMAIN, "https://loyalty.example.test", secret)
+    where = Address.of(insales, "https://loyalty.example.test/", app.extensions["loyalty"].vault)
+    assert where.path_secret == secret  # what `loyalty shops add` prints is what the receiver checks
     assert INBOUND.addresses(where) == {
         topic: f"https://loyalty.example.test/webhooks/insales/{insales.id}/{secret}/{topic}"
         for topic in ("clients/create", "orders/create", "orders/update")}
