@@ -75,6 +75,6 @@ def test_signup_bonus_default_is_the_program_rule(document):
     assert setting["default"] == DEFAULT_PROGRAM["signup"]["points"]
 
 
-@pytest.mark.parametrize("platform", ["judgeme", "reviews"])
-def test_review_platforms_declare_exactly_their_registry(document, platform):
+@pytest.mark.parametrize("platform", ["judgeme", "reviews", "custom"])
+def test_body_typed_platforms_declare_exactly_their_registry(document, platform):
     assert _topics(document, platform) == Counter(list(REGISTRY[platform]))
