@@ -14,8 +14,8 @@ from plugin import ledger
 from plugin.core.db import session
 from plugin.core.models import Customer, Event, LedgerEntry, Order
 from plugin.core.status import EventStatus
-from tests.helpers import REVIEWS, fixture_json
 from plugin.program import document, versions
+from tests.helpers import REVIEWS, fixture_json
 
 EXAMPLES = {kind: fixture_json(f"custom/{kind}.json") for kind in (
     "customer.created", "order.paid", "order.refunded", "order.cancelled", "review.published",
@@ -138,8 +138,8 @@ def test_refund_is_valued_pro_rata_from_the_order_line(custom_shop, post_custom,
         order = Order.get(Order.platform_id == "A-5001")
     assert order.refunded_lines == {"1": "1500.0000"}  # one of two teas at 1500
     assert balance(custom_shop, "C-1001") == 120  # 5% of 2400
-    send(post_custom, drain, example("order.refunded", id="R-7002",
-                                     lines=[{"line_id": "1", "quantity": 5}, {"line_id": "2", "quantity": 1}]))
+    rest = [{"line_id": "1", "quantity": 5}, {"line_id": "2", "quantity": 1}]
+    send(post_custom, drain, example("order.refunded", id="R-7002", lines=rest))
     assert balance(custom_shop, "C-1001") == 0  # never beyond the line
 
 
