@@ -180,7 +180,7 @@ class CustomEvent(_Ours):
 def _event(name: str, kind: str, data: type[Schema]) -> type[Schema]:
     fields_ = {"type": Text(required=True, validate=validate.OneOf((kind,))),
                "data": fields.Nested(data, required=True)}
-    return type(name, (CustomEvent,), {**fields_, "__doc__": f"A {kind} event (version {VERSION})."})
+    return type(name, (CustomEvent,), {**fields_, "__doc__": f"The {kind} event (version {VERSION})."})
 
 
 #: type -> the schema of its whole body; these are what the OpenAPI document publishes.
