@@ -48,6 +48,7 @@ DATA = {
                                               optional={"rating": optional(st.integers(1, 5))}),
 }
 DATA[payloads.UNPUBLISHED] = DATA[payloads.PUBLISHED]
+DATA[payloads.UNINSTALLED] = st.just({})
 
 
 @st.composite
@@ -116,7 +117,7 @@ def _fits(body, path) -> bool:
               payloads.REFUNDED: {"id", "order_id", "lines"}, payloads.CANCELLED: {"order_id"},
               payloads.PUBLISHED: {"id", "customer", "rating"}}
     kind = payloads.UNPUBLISHED if body["type"] == payloads.UNPUBLISHED else body["type"]
-    own = fields[payloads.PUBLISHED if kind == payloads.UNPUBLISHED else kind]
+    own = fields.get(payloads.PUBLISHED if kind == payloads.UNPUBLISHED else kind, set())
     if path[1] not in own or (path[1] == "lines" and not body["data"]["lines"]):
         return False
     if path[1] == "lines":

@@ -12,14 +12,15 @@ import pytest
 
 from plugin import ledger
 from plugin.core.db import session
-from plugin.core.models import Customer, Event, LedgerEntry, Order
+from plugin.core.models import Customer, Event, LedgerEntry, Order, Shop
 from plugin.core.status import EventStatus
+from plugin.customers import shops
 from plugin.program import document, versions
-from tests.helpers import REVIEWS, fixture_json
+from tests.helpers import REVIEWS, admin_headers, fixture_json
 
 EXAMPLES = {kind: fixture_json(f"custom/{kind}.json") for kind in (
     "customer.created", "order.paid", "order.refunded", "order.cancelled", "review.published",
-    "review.unpublished")}
+    "review.unpublished", "shop.uninstalled")}
 
 
 def example(kind: str, **data) -> dict:
@@ -167,3 +168,14 @@ def test_review_published_earns_and_unpublished_takes_back(custom_shop, post_cus
     assert balance(custom_shop, "C-1001") == 0
     with session():
         assert LedgerEntry.select().count() == 2
+
+
+def test_uninstall_deactivates_the_shop_and_later_events_are_ignored(app, client, custom_shop, post_custom,
+                                                                     drain):
+    send(post_custom, drain, EXAMPLES["shop.uninstalled"])
+    with session():
+        assert Shop.get_by_id(custom_shop.id).active is False
+    assert client.get("/api/v1/shop", headers=admin_headers(app, custom_shop)).status_code == 401
+    shops.forget_cached()  # the receivers' few seconds of cached shop rows, passed
+    send(post_custom, drain, EXAMPLES["order.paid"])
+    assert stored()[-1].status == EventStatus.IGNORED

@@ -20,9 +20,9 @@ from webhooks.readers import UNSTORABLE
 
 VERSION = 1
 PAID, REFUNDED, CANCELLED = EventKind.ORDER_PAID, EventKind.ORDER_REFUNDED, EventKind.ORDER_CANCELLED
-CREATED = EventKind.CUSTOMER_CREATED
+CREATED, UNINSTALLED = EventKind.CUSTOMER_CREATED, EventKind.SHOP_UNINSTALLED
 PUBLISHED, UNPUBLISHED = EventKind.REVIEW_PUBLISHED, EventKind.REVIEW_UNPUBLISHED
-TYPES = (CREATED, PAID, REFUNDED, CANCELLED, PUBLISHED, UNPUBLISHED)
+TYPES = (CREATED, PAID, REFUNDED, CANCELLED, PUBLISHED, UNPUBLISHED, UNINSTALLED)
 
 #: Patterns JSON Schema (ECMA 262) and Python read alike.
 ID = r"^[^\s:#\x00]{1,56}$"
@@ -168,6 +168,10 @@ class CustomReview(_Ours):
                             validate=validate.Range(min=1, max=5))
 
 
+class CustomLeaving(_Ours):
+    """The store leaves the program: nothing to say but that (``data`` is ``{}``)."""
+
+
 class CustomEvent(_Ours):
     """The envelope of every event: ``version`` (1, the default), ``type``, ``timestamp``, ``data``."""
 
@@ -191,6 +195,7 @@ EVENTS: dict[str, type[Schema]] = {
     CANCELLED: _event("CustomOrderCancelled", CANCELLED, CustomCancellation),
     PUBLISHED: _event("CustomReviewPublished", PUBLISHED, CustomReview),
     UNPUBLISHED: _event("CustomReviewUnpublished", UNPUBLISHED, CustomReview),
+    UNINSTALLED: _event("CustomShopUninstalled", UNINSTALLED, CustomLeaving),
 }
 _LOADERS = {kind: schema() for kind, schema in EVENTS.items()}
 _ENVELOPE = CustomEvent()

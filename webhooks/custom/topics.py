@@ -65,6 +65,11 @@ def _review_keys(body: Any) -> Mapped:
     return Mapped(field(body, "type"), subject=f"review:{opaque_id(body, 'data.id')}")
 
 
+def _uninstalled(body: dict) -> Mapped:
+    payloads.load(body)
+    return Mapped(payloads.UNINSTALLED, {})
+
+
 TOPICS: dict[str, Topic] = {
     payloads.CREATED: Topic(_customer_keys, _customer),
     payloads.PAID: Topic(_paid_keys, _paid),
@@ -72,5 +77,7 @@ TOPICS: dict[str, Topic] = {
     payloads.CANCELLED: Topic(_cancelled_keys, _cancelled),
     payloads.PUBLISHED: Topic(_review_keys, _review),
     payloads.UNPUBLISHED: Topic(_review_keys, _review),
+    # The store leaves: the shop is deactivated (its API key stops working) until it is added again.
+    payloads.UNINSTALLED: Topic(lambda body: Mapped(payloads.UNINSTALLED), _uninstalled),
 }
 INBOUND = Inbound(PLATFORM, PATH, TOPICS, tuple(TOPICS), domain_path(PREFIX))
