@@ -48,6 +48,9 @@ class Inbound:
     subscribed: tuple[str, ...]  # what a shop is asked to send
     address: Callable[[Address, str], str]  # (shop's address facts, topic) -> the full URL
     compliance: tuple[str, ...] = ()  # declared in the platform's app settings, not subscribed
+    #: How the store writes the shop's own webhook secret to sign with (``Vault.webhook_secret`` ->
+    #: what ``loyalty shops add`` prints); None when the platform signs with no secret of the shop's.
+    secret: Callable[[str], str] | None = None
 
     def addresses(self, where: Address) -> dict[str, str]:
         """Every subscribed topic -> the URL the shop sends it to."""

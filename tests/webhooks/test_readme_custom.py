@@ -20,6 +20,7 @@ from plugin.core.status import HoldStatus
 from plugin.program import document, versions
 from tests.helpers import REVIEWS, api_key, fixture_json, shopper_headers, webhook_secret
 from tests.webhooks.conftest import CUSTOM_DOMAIN
+from webhooks.signatures import standard_secret
 from widgets import identity
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -40,7 +41,7 @@ def live(app, custom_shop):
     with session():
         widget = identity.widget_secret(app.extensions["loyalty"].vault, custom_shop)
     values = {"https://loyalty.example.com": base,
-              "<webhook_secret from shops add>": webhook_secret(app, custom_shop),
+              "<webhook_secret from shops add>": standard_secret(webhook_secret(app, custom_shop)),
               "<widget_secret from shops add>": widget, "<api_key from shops add>": api_key(app, custom_shop)}
 
     def fill(code: str) -> str:

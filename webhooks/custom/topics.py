@@ -9,6 +9,7 @@ from webhooks.contract import Inbound, Topic, domain_path
 from webhooks.custom import payloads
 from webhooks.mapped import Mapped
 from webhooks.readers import field, opaque_id
+from webhooks.signatures import standard_secret
 
 PLATFORM = "custom"
 PREFIX = "/webhooks/custom"
@@ -80,4 +81,4 @@ TOPICS: dict[str, Topic] = {
     # The store leaves: the shop is deactivated (its API key stops working) until it is added again.
     payloads.UNINSTALLED: Topic(lambda body: Mapped(payloads.UNINSTALLED), _uninstalled),
 }
-INBOUND = Inbound(PLATFORM, PATH, TOPICS, tuple(TOPICS), domain_path(PREFIX))
+INBOUND = Inbound(PLATFORM, PATH, TOPICS, tuple(TOPICS), domain_path(PREFIX), secret=standard_secret)
