@@ -12,7 +12,7 @@ from plugin import admin, dashboard
 from plugin.config import load_settings
 from plugin.core import db
 from plugin.core.crypto import Vault
-from plugin.http import bodies, converters, errors, oauth, public
+from plugin.http import bodies, converters, errors, insales, oauth, public
 from plugin.http.runtime import Runtime
 from plugin.pipeline import queue
 from webhooks import receivers
@@ -48,6 +48,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
 
     app.register_blueprint(public.bp)
     app.register_blueprint(oauth.bp)
+    app.register_blueprint(insales.bp)
     receivers.init_app(app)
     admin.init_app(app)
     widgets.init_app(app)

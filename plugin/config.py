@@ -26,6 +26,8 @@ class Settings:
     max_body_bytes: int
     batch_size: int
     secret_is_generated: bool = False
+    insales_app_id: str | None = None  # the app's identifier: the Basic-auth login to every shop
+    insales_secret: str | None = None  # the app's secret: each shop's password is MD5(token + it)
 
     @property
     def uses_redis(self) -> bool:
@@ -52,7 +54,8 @@ def _positive_int(name: str, value: str) -> int:
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Read and validate every LOYALTY_* / SHOPIFY_* variable; raise ConfigError on the first bad one."""
+    """Read and validate every LOYALTY_* / SHOPIFY_* / INSALES_* variable; raise ConfigError on the
+    first bad one."""
     env = os.environ if environ is None else environ
 
     def get(name: str) -> str | None:
@@ -71,13 +74,17 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if bool(api_key) != bool(api_secret):
         missing = "SHOPIFY_API_SECRET" if api_key else "SHOPIFY_API_KEY"
         raise ConfigError(f"{missing}: SHOPIFY_API_KEY and SHOPIFY_API_SECRET are set together")
+    insales_app_id, insales_secret = get("INSALES_APP_ID"), get("INSALES_SECRET")
+    if bool(insales_app_id) != bool(insales_secret):
+        missing = "INSALES_SECRET" if insales_app_id else "INSALES_APP_ID"
+        raise ConfigError(f"{missing}: INSALES_APP_ID and INSALES_SECRET are set together")
     secret_key = get("LOYALTY_SECRET_KEY")
     generated = secret_key is None
     if secret_key is None:
-        if database_url.startswith("postgres") or api_secret:
+        if database_url.startswith("postgres") or api_secret or insales_secret:
             # Real shops' tokens would be encrypted with a publicly known key.
             raise ConfigError(
-                "LOYALTY_SECRET_KEY: required with PostgreSQL or a Shopify app secret"
+                "LOYALTY_SECRET_KEY: required with PostgreSQL or a Shopify or InSales app secret"
             )
         secret_key = "insecure-development-key-set-LOYALTY_SECRET_KEY"
     elif len(secret_key) < 16:
@@ -97,4 +104,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ),
         batch_size=_positive_int("LOYALTY_BATCH_SIZE", get("LOYALTY_BATCH_SIZE") or "200"),
         secret_is_generated=generated,
+        insales_app_id=insales_app_id,
+        insales_secret=insales_secret,
     )

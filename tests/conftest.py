@@ -61,6 +61,8 @@ def backend_config(backend: str, tmp_path: Path, postgres_url: str | None = None
         "LOYALTY_SECRET_KEY": "test-secret-key-0123456789",
         "SHOPIFY_API_KEY": "test-api-key",
         "SHOPIFY_API_SECRET": APP_SECRET,
+        "INSALES_APP_ID": "myapplogin",  # the InSales docs' install example (tests/fixtures/insales)
+        "INSALES_SECRET": "mysecret",
         "LOYALTY_PUBLIC_URL": "https://loyalty.example.test",
         "LOYALTY_MAX_BODY_BYTES": str(1024 * 1024),
     }
@@ -163,7 +165,10 @@ def job_env(app, monkeypatch):
                         "LOYALTY_REDIS_URL": settings.redis_url or "",
                         "LOYALTY_SECRET_KEY": settings.secret_key,
                         "SHOPIFY_API_KEY": settings.shopify_api_key,
-                        "SHOPIFY_API_SECRET": settings.shopify_api_secret}.items():
+                        "SHOPIFY_API_SECRET": settings.shopify_api_secret,
+                        "INSALES_APP_ID": settings.insales_app_id or "",
+                        "INSALES_SECRET": settings.insales_secret or "",
+                        "LOYALTY_PUBLIC_URL": settings.public_url}.items():
         monkeypatch.setenv(name, value)
 
 

@@ -13,7 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from plugin.core.crypto import Vault
+from plugin.core.models import Shop
 from webhooks.mapped import Mapped
+
+#: The purpose ``Vault.derive`` names a shop's secret webhook path segment with (``Address.path_secret``).
+PATH_SECRET = "webhook-path"
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,11 @@ class Address:
     domain: str
     base_url: str  # the app's public URL, no trailing slash
     path_secret: str  # a per-shop secret, for platforms that cannot sign (InSales)
+
+    @classmethod
+    def of(cls, shop: Shop, base_url: str, vault: Vault) -> Address:
+        """The shop's address facts, the same for ``loyalty shops add``, an install and a receiver."""
+        return cls(shop.id, shop.domain, base_url.rstrip("/"), vault.derive(PATH_SECRET, shop.id))
 
 
 @dataclass(frozen=True)

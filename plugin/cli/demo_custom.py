@@ -35,7 +35,7 @@ def post_deliveries(base_url: str, runtime: Runtime, data: dict) -> list[tuple[d
         if created:
             shops.set_currency(shop, DEMO_CURRENCY)
         configure_program(shop.id)
-    url = inbound.address(Address(shop.id, shop.domain, base_url, ""), "order.paid")
+    url = inbound.address(Address.of(shop, base_url, runtime.vault), "order.paid")
     signer = Webhook(inbound.secret(runtime.vault.webhook_secret(shop.id)))
     results = []
     with requests.Session() as http:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -15,9 +14,8 @@ from plugin.cli import context, demo_custom
 from plugin.cli import demo as demo_module
 from plugin.cli.codes import codes
 from plugin.cli.imports import export_command, import_command
+from plugin.cli.shops import shops
 from plugin.core.db import session
-from plugin.core.models import Shop
-from plugin.customers import shops as shop_module
 from plugin.http.serving import RequestHandler
 from plugin.ledger import audit as audit_module
 from plugin.pipeline import scheduler
@@ -132,56 +130,6 @@ def demo(host: str, port: int, serve: bool, platform: str) -> None:
             server.shutdown()
 
 
-@main.group()
-def shops() -> None:
-    """Register and list shops."""
-
-
-@shops.command("add")
-@click.option("--platform", type=click.Choice(["shopify", "custom"]), required=True)
-@click.option("--domain", required=True)
-@click.option("--app-signed", is_flag=True,
-              help="Webhooks are signed with the Shopify app secret (as after OAuth), "
-                   "not with a secret of the shop's own.")
-@click.option("--currency", default=None,
-              help="The shop's currency (ISO 4217: RUB, EUR, USD...): its orders, point values and "
-                   "reports are in it. Required for a new shop; a shop that has one keeps it.")
-def shops_add(platform: str, domain: str, app_signed: bool, currency: str | None) -> None:
-    """Register a shop without OAuth; prints its id and API key as JSON. Idempotent."""
-    app = context.app()
-    vault = app.extensions["loyalty"].vault
-    try:
-        code = shop_module.normalise_currency(currency) if currency is not None else None
-        with session():
-            if code is None and shop_module.by_domain(
-                    platform, shop_module.normalise_domain(platform, domain)) is None:
-                # No default: a shop in roubles shown in dollars is worse than a question.
-                raise click.UsageError("--currency is required for a new shop: the currency its "
-                                       "prices and orders are in, e.g. --currency RUB")
-            shop, created = shop_module.register(platform, domain, own_webhook_secret=not app_signed)
-            if code is not None:
-                shop_module.set_currency(shop, code)
-    except shop_module.ShopError as exc:
-        raise click.ClickException(str(exc)) from None
-    out = {"shop_id": shop.id, "platform": shop.platform, "domain": shop.domain,
-           "currency": shop.currency, "created": created,
-           "api_key": vault.api_key(shop.id, shop.key_version)}
-    if shop.own_webhook_secret:
-        out["webhook_secret"] = vault.webhook_secret(shop.id)
-    click.echo(json.dumps(out, indent=2))
-
-
-@shops.command("list")
-def shops_list() -> None:
-    """List registered shops as JSON lines."""
-    context.app()
-    with session():
-        for shop in Shop.select().order_by(Shop.id):
-            click.echo(json.dumps({"shop_id": shop.id, "platform": shop.platform,
-                                   "domain": shop.domain, "currency": shop.currency,
-                                   "active": shop.active}))
-
-
 @main.command()
 @click.option("--shop", "shop_id", type=int, default=None, help="Only this shop id.")
 def audit(shop_id: int | None) -> None:
@@ -197,5 +145,6 @@ def audit(shop_id: int | None) -> None:
 
 
 main.add_command(codes)
+main.add_command(shops)
 main.add_command(import_command)
 main.add_command(export_command)

@@ -34,6 +34,9 @@ class EventKind(StrEnum):
     ORDER_REFUNDED = "order.refunded"
     ORDER_CANCELLED = "order.cancelled"
     CUSTOMER_CREATED = "customer.created"
+    # A platform's whole order as it stands now (InSales, and stores like it without refund or
+    # cancel topics): plugin.pipeline.snapshots derives order.paid/refunded/cancelled from it.
+    ORDER_SNAPSHOT = "order.snapshot"
     SHOP_UNINSTALLED = "shop.uninstalled"
     PRODUCT_UPDATED = "product.updated"
     PRODUCT_DELETED = "product.deleted"
@@ -42,6 +45,15 @@ class EventKind(StrEnum):
     PRIVACY_DATA_REQUEST = "privacy.data_request"
     PRIVACY_CUSTOMER_REDACT = "privacy.customer_redact"
     PRIVACY_SHOP_REDACT = "privacy.shop_redact"
+
+
+class OrderState(StrEnum):
+    """Where an order stands in a platform's snapshot of it (``order.snapshot``'s ``state``), which
+    plugin.pipeline.snapshots compares with what it derived before."""
+
+    PENDING = "pending"  # not paid yet: earns nothing
+    PAID = "paid"
+    CANCELLED = "cancelled"
 
 
 class OfferEventKind(StrEnum):

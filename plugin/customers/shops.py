@@ -10,17 +10,17 @@ import peewee
 from plugin.core import clock
 from plugin.core.crypto import Vault, same
 from plugin.core.db import database
-from plugin.core.models import Order, Shop
+from plugin.core.models import Shop
+from plugin.customers.currency import CURRENCY as CURRENCY
+from plugin.customers.currency import ShopError
+from plugin.customers.currency import normalise_currency as normalise_currency
+from plugin.customers.currency import set_currency as set_currency
+from plugin.platforms import registry
 
-PLATFORMS = ("shopify", "custom")
+PLATFORMS = tuple(registry.PLATFORMS)  # the one list: plugin.platforms.registry
 SHOPIFY_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
-CURRENCY = re.compile(r"^[A-Z]{3}$")
-
-
-class ShopError(ValueError):
-    """A shop domain or platform the plugin cannot accept."""
 
 
 def normalise_domain(platform: str, domain: str) -> str:
@@ -32,26 +32,6 @@ def normalise_domain(platform: str, domain: str) -> str:
     if not pattern.match(domain):
         raise ShopError(f"not a valid {platform} shop domain: {domain!r}")
     return domain
-
-
-def normalise_currency(code: str | None) -> str:
-    """An ISO 4217 code, upper-case (``rub`` -> ``RUB``)."""
-    code = (code or "").strip().upper()
-    if not CURRENCY.match(code):
-        raise ShopError(f"not a currency code (ISO 4217, e.g. RUB, EUR, USD): {code!r}")
-    return code
-
-
-def set_currency(shop: Shop, code: str) -> None:
-    """Give the shop its one currency; refused once it has orders in another (never mixed)."""
-    code = normalise_currency(code)
-    if code == shop.currency:
-        return
-    if Order.select().where((Order.shop == shop.id) & (Order.currency != code)).exists():
-        raise ShopError(f"{shop.domain} already has orders in {shop.currency}; "
-                        f"its currency cannot become {code}")
-    Shop.update(currency=code).where(Shop.id == shop.id).execute()
-    shop.currency = code
 
 
 def by_domain(platform: str, domain: str) -> Shop | None:

@@ -22,6 +22,7 @@ from plugin.core.models import Customer, Event, Order, Shop
 from plugin.core.status import EventStatus
 from plugin.earn import reviews
 from plugin.ledger import reversal
+from plugin.pipeline.snapshots import order_snapshot
 from plugin.program import earning, money, timing, versions
 from plugin.program.catalog import onto_orders, product_deleted, product_updated
 from plugin.program.multipliers import multiplied, multipliers
@@ -211,6 +212,7 @@ HANDLERS: dict[str, Callable[[Event], str]] = {
     EventKind.ORDER_REFUNDED: order_refunded,
     EventKind.ORDER_CANCELLED: order_cancelled,
     EventKind.CUSTOMER_CREATED: customer_created,
+    EventKind.ORDER_SNAPSHOT: order_snapshot,
     EventKind.SHOP_UNINSTALLED: shop_uninstalled,
     EventKind.PRODUCT_UPDATED: product_updated,
     EventKind.PRODUCT_DELETED: product_deleted,

@@ -11,7 +11,7 @@ from plugin import tiers
 from plugin.core.idempotency import purge_expired
 from plugin.earn import birthdays, referrals
 from plugin.ledger import expiry
-from plugin.pipeline import jobs
+from plugin.pipeline import jobs, platform_jobs
 from plugin.pipeline.queue import PERIODIC_QUEUE
 from plugin.platforms.shopify import tokens
 from plugin.reports.rollups import roll_up_recent
@@ -35,6 +35,8 @@ PERIODIC = (
     (tier_sync.sync_all, 60),  # Shopify's tier tags and discounts follow tier moves within a minute
     (roll_up_recent, 3600),  # analytics compute today live: hourly keeps the stored days fresh
     (purge_expired, 3600),  # stored answers to Idempotency-Keys live 24 h
+    # InSales does not guarantee webhook delivery: a missed order is recovered within minutes.
+    (platform_jobs.reconcile_all, 300),
 )
 
 

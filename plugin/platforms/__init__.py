@@ -9,3 +9,5 @@ class PlatformError(LoyaltyError):
     """A store platform refused or failed a call; 502 because the fault is upstream of us."""
 
     status, code = 502, "platform_error"
+    #: Seconds the platform asked us to wait (its rate limit); None for any other failure.
+    retry_after: int | None = None

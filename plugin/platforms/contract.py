@@ -54,6 +54,10 @@ class Platform:
     name = "custom"
     #: Whether the periodic reconciliation job calls ``orders_since`` for this platform's shops.
     reconciles = False
+    #: Whether the store's own backend signs its shoppers' widget tokens (``widgets.identity``), so
+    #: ``loyalty shops add`` hands it the shop's widget secret; a platform that names the shopper
+    #: itself (Shopify's app proxy) keeps the secret in the plugin.
+    store_signs_tokens = True
 
     def install(self, shop: Shop, access: Access) -> None:
         """The API work after an install: subscribe webhooks, read the shop's currency..."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from plugin.core.models import Shop
 from plugin.platforms.contract import Platform
+from plugin.platforms.insales.adapter import InSales
 from plugin.platforms.shopify.adapter import Shopify
 
-PLATFORMS: dict[str, Platform] = {platform.name: platform for platform in (Shopify(), Platform())}
+PLATFORMS: dict[str, Platform] = {platform.name: platform for platform in (Shopify(), InSales(), Platform())}
 
 
 def of(shop: Shop) -> Platform:

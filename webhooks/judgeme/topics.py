@@ -44,4 +44,4 @@ TOPICS: dict[str, Topic] = {
     "review/created": Topic(_judgeme_keys, review_payloads.judgeme),
     "review/updated": Topic(_judgeme_keys, review_payloads.judgeme),
 }
-INBOUND = Inbound(PLATFORM, PATH, TOPICS, tuple(TOPICS), fixed_path(PATH))
+INBOUND = Inbound(PLATFORM, PATH, TOPICS, tuple(TOPICS), fixed_path(PATH), secret=str)

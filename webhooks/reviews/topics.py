@@ -9,6 +9,7 @@ from webhooks.contract import Inbound, Topic, domain_path
 from webhooks.mapped import Mapped
 from webhooks.readers import field, opaque_id
 from webhooks.reviews import payloads as review_payloads
+from webhooks.signatures import standard_secret
 
 PLATFORM = "reviews"
 PATH = "/webhooks/reviews/<domain>"
@@ -22,4 +23,5 @@ TOPICS: dict[str, Topic] = {
     review_payloads.PUBLISHED: Topic(_generic_keys, review_payloads.generic),
     review_payloads.UNPUBLISHED: Topic(_generic_keys, review_payloads.generic),
 }
-INBOUND = Inbound(PLATFORM, PATH, TOPICS, tuple(TOPICS), domain_path("/webhooks/reviews"))
+INBOUND = Inbound(PLATFORM, PATH, TOPICS, tuple(TOPICS), domain_path("/webhooks/reviews"),
+                  secret=standard_secret)

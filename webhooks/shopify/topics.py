@@ -128,4 +128,4 @@ COMPLIANCE_TOPICS: dict[str, Topic] = {
     "shop/redact": Topic(_kind_only(privacy_payloads.SHOP_REDACT), privacy_payloads.shop_redact),
 }
 INBOUND = Inbound(PLATFORM, PATH, {**TOPICS, **COMPLIANCE_TOPICS}, tuple(sorted(TOPICS)), fixed_path(PATH),
-                  compliance=tuple(sorted(COMPLIANCE_TOPICS)))
+                  compliance=tuple(sorted(COMPLIANCE_TOPICS)), secret=str)  # a shop registered by hand

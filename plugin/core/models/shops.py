@@ -26,6 +26,8 @@ class Shop(BaseModel):
     active = pw.BooleanField(default=True)
     installed_at = pw.DateTimeField(default=clock.now)
     uninstalled_at = pw.DateTimeField(null=True)
+    platform_shop_id = pw.CharField(max_length=64, null=True)  # the platform's own id (InSales' insales_id)
+    reconciled_to = pw.TextField(null=True)  # where the next reconciliation pass starts (platform's text)
 
     class Meta:
         indexes = ((("platform", "domain"), True),)

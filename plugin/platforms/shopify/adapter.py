@@ -16,6 +16,7 @@ GONE = ("does not exist", "not found")
 
 class Shopify(Platform):
     name = "shopify"
+    store_signs_tokens = False  # the app proxy names the shopper
 
     def _client(self, shop: Shop, access: Access) -> ShopifyClient:
         return ShopifyClient(shop.domain, tokens.access_token(shop, access.vault, access.settings))

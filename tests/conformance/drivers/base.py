@@ -45,6 +45,9 @@ class Driver:
     asserts each response is 2xx; the scenario runs the jobs and checks the balances itself."""
 
     platform: str  # "shopify" | "custom" | "insales"
+    #: The platform sends whole orders (``order.snapshot``), no refund or cancel events: a refund
+    #: that overtakes its order is the order's first paid version, which earns on what is left.
+    snapshots: bool = False
 
     def install(self, client, app) -> Installed:
         """Register or install the shop (currency RUB), as the platform's store owner would."""

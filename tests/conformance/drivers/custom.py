@@ -12,13 +12,12 @@ from datetime import UTC, datetime
 
 from standardwebhooks import Webhook
 
+from plugin.cli.shops import connection
 from plugin.core.db import session
 from plugin.customers import shops
 from tests.conformance.drivers.base import Driver, Installed, Order, accepted
 from tests.helpers import fixture_json
-from webhooks.contract import Address
 from webhooks.custom import payloads
-from webhooks.topics import INBOUND
 
 DOMAIN = "conformance.example.com"
 CURRENCY = "RUB"
@@ -59,16 +58,17 @@ class CustomDriver(Driver):
     # --- the contract ---------------------------------------------------------------------------
 
     def install(self, client, app) -> Installed:
-        """``loyalty shops add --platform custom --domain D --currency RUB``: its URLs and whsec_ secret."""
+        """``loyalty shops add --platform custom --domain D --currency RUB``: the URLs and the
+        ``whsec_`` secret it prints."""
         runtime = app.extensions["loyalty"]
-        inbound = INBOUND[self.platform]
         with session():
             shop, _ = shops.register(self.platform, DOMAIN)
             shops.set_currency(shop, CURRENCY)
-        self.public_url = runtime.settings.public_url.rstrip("/")
-        self.urls = inbound.addresses(Address(shop.id, shop.domain, self.public_url, ""))
-        self.signer = Webhook(inbound.secret(runtime.vault.webhook_secret(shop.id)))
-        return Installed(shop.id, shop.domain, runtime.vault.api_key(shop.id, shop.key_version), CURRENCY)
+            printed = connection(shop, runtime.settings, runtime.vault)
+        self.public_url, self.urls = runtime.settings.public_url, printed["webhooks"]
+        self.signer = Webhook(printed["webhook_secret"])
+        assert printed["widget_secret"]  # the store's backend signs its shoppers' tokens
+        return Installed(shop.id, shop.domain, printed["api_key"], shop.currency)
 
     def sign_up(self, client, customer_id: str, email: str) -> None:
         self._send(client, payloads.CREATED, {**EXAMPLES[payloads.CREATED]["data"], "id": customer_id,

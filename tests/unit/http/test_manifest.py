@@ -1,4 +1,5 @@
-"""manifest.json agrees with the topic registry, the app's routes and the default program."""
+"""manifest.json agrees with the topic registry (every platform's path, subscribed and compliance topics,
+and nothing else), the app's routes and the default program."""
 
 from __future__ import annotations
 
@@ -11,9 +12,7 @@ import pytest
 
 from plugin.http import manifest
 from plugin.program.document import DEFAULT as DEFAULT_PROGRAM
-from webhooks.shopify.topics import COMPLIANCE_TOPICS as SHOPIFY_COMPLIANCE_TOPICS
-from webhooks.shopify.topics import TOPICS as SHOPIFY_TOPICS
-from webhooks.topics import REGISTRY
+from webhooks.topics import INBOUND
 
 MANIFEST_FILE = Path(__file__).resolve().parents[3] / "manifest.json"
 
@@ -42,20 +41,29 @@ def test_manifest_has_required_key(document, key):
     assert key in document
 
 
-def test_shopify_topics_equal_the_registry_exactly(document):
-    assert _topics(document, "shopify") == Counter(list(REGISTRY["shopify"]))
+@pytest.mark.parametrize("platform", sorted(INBOUND))
+def test_the_subscribed_entry_lists_exactly_the_topics_a_shop_subscribes(document, platform):
+    assert _topics(document, platform, compliance=False) == Counter(INBOUND[platform].subscribed)
 
 
-def test_shopify_api_entry_lists_the_subscribed_topics(document):
-    assert _topics(document, "shopify", compliance=False) == Counter(list(SHOPIFY_TOPICS))
+@pytest.mark.parametrize("platform", sorted(INBOUND))
+def test_the_compliance_entry_lists_exactly_the_platforms_compliance_topics(document, platform):
+    assert _topics(document, platform, compliance=True) == Counter(INBOUND[platform].compliance)
 
 
-def test_shopify_compliance_entry_lists_the_compliance_topics(document):
-    assert _topics(document, "shopify", compliance=True) == Counter(list(SHOPIFY_COMPLIANCE_TOPICS))
+@pytest.mark.parametrize("platform", sorted(INBOUND))
+def test_every_declared_topic_is_one_the_receiver_stores(document, platform):
+    assert set(_topics(document, platform)) <= set(INBOUND[platform].topics)
+
+
+@pytest.mark.parametrize("platform", sorted(INBOUND))
+def test_every_entry_of_a_platform_names_its_receivers_path(document, platform):
+    paths = {entry["path"] for entry in document["webhooks"] if entry["platform"] == platform}
+    assert paths == {INBOUND[platform].path}
 
 
 def test_every_platform_in_the_manifest_has_a_registry(document):
-    assert {entry["platform"] for entry in document["webhooks"]} <= set(REGISTRY)
+    assert {entry["platform"] for entry in document["webhooks"]} <= set(INBOUND)
 
 
 def _setting(document: dict, key: str) -> dict:
@@ -73,8 +81,3 @@ def test_signup_bonus_default_is_the_program_rule(document):
     setting = _setting(document, "signup_bonus")
     assert setting["type"] == "integer"
     assert setting["default"] == DEFAULT_PROGRAM["signup"]["points"]
-
-
-@pytest.mark.parametrize("platform", ["judgeme", "reviews", "custom"])
-def test_body_typed_platforms_declare_exactly_their_registry(document, platform):
-    assert _topics(document, platform) == Counter(list(REGISTRY[platform]))

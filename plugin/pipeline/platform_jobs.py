@@ -1,0 +1,86 @@
+"""Jobs that talk to a shop's platform: the install work after an install request, and the
+reconciliation pass that recovers webhooks a platform never delivered (InSales does not
+guarantee delivery). Both go through the shop's platform (plugin.platforms.registry)."""
+
+from __future__ import annotations
+
+import logging
+
+from plugin.core.db import session
+from plugin.core.models import Shop
+from plugin.core.status import EventStatus
+from plugin.pipeline import jobs, queue
+from plugin.platforms import PlatformError, registry
+from plugin.platforms.contract import Access
+from webhooks import inbox, stored
+from webhooks.readers import storable
+
+log = logging.getLogger(__name__)
+
+RECONCILE_PREFIX = "reconcile:"  # a reconciled delivery's id: "reconcile:" + its business key
+
+
+def install_shop(shop_id: int, candidate: str | None = None) -> None:
+    """The platform's install work (webhooks, discount, currency); a PlatformError fails the job,
+    so RQ retries it with backoff (queue.RETRY).
+
+    ``candidate`` (encrypted) is a new credential an install request brought for a shop that is
+    installed already: unsigned install requests must not break a working shop, so it replaces the
+    stored one only once the platform has accepted it; one it refuses is dropped."""
+    with session():
+        shop = Shop.get_or_none((Shop.id == shop_id) & Shop.active)
+        if shop is None:  # uninstalled before the job ran
+            return
+        if candidate is not None:
+            shop.access_token = candidate  # in memory until the platform has accepted it
+        try:
+            registry.of(shop).install(shop, Access.from_environment())
+        except PlatformError as exc:
+            if candidate is None or exc.retry_after is not None:  # RQ retries it later
+                raise
+            log.warning("a new credential for %s was refused, the stored one is kept: %s",
+                        shop.domain, exc.message)
+            return
+        if candidate is not None:
+            Shop.update(access_token=candidate).where(Shop.id == shop.id).execute()
+        log.info("installed %s shop %s", shop.platform, shop.domain)
+
+
+def reconcile_all() -> int:
+    """Every active shop whose platform reconciles gets a pass (its own job with Redis)."""
+    names = [name for name, platform in registry.PLATFORMS.items() if platform.reconciles]
+    with session():
+        shop_ids = [shop.id for shop in Shop.select(Shop.id).where(
+            Shop.active & Shop.platform.in_(names)).order_by(Shop.id)]
+    for shop_id in shop_ids:
+        queue.enqueue_or_run(reconcile_shop, shop_id, job_timeout=600)
+    return len(shop_ids)
+
+
+def reconcile_shop(shop_id: int) -> int:
+    """Store the orders changed since the shop's watermark through the inbox (a version already
+    delivered by webhook is a duplicate of its business key), ring, and advance the watermark.
+    A platform error leaves the watermark: the next pass (minutes later) tries again."""
+    access = Access.from_environment()
+    with session():
+        shop = Shop.get_or_none((Shop.id == shop_id) & Shop.active)
+        if shop is None:
+            return 0
+        platform = registry.of(shop)
+        try:
+            changes = platform.orders_since(shop, shop.reconciled_to, access)
+        except PlatformError as exc:
+            log.warning("reconciliation of %s waits for the next pass: %s", shop.domain, exc.message)
+            return 0
+        added = 0
+        for delivery in changes.deliveries:
+            mapped = stored.read(platform.name, delivery.topic, delivery.raw)
+            event = inbox.store(shop, platform.name, delivery.topic, RECONCILE_PREFIX + delivery.key,
+                                storable(delivery.raw), mapped)
+            added += event is not None and event.status == EventStatus.PENDING
+        if changes.watermark != shop.reconciled_to:
+            Shop.update(reconciled_to=changes.watermark).where(Shop.id == shop.id).execute()
+    if added:
+        queue.ring(shop_id, jobs.apply_pending)
+    log.info("reconciled %s: %s orders read, %s new", shop_id, len(changes.deliveries), added)
+    return added

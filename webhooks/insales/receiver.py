@@ -1,0 +1,40 @@
+"""The InSales webhook receiver: ``POST /webhooks/insales/<shop id>/<secret>/<topic>``.
+
+InSales does not sign webhooks; the address itself is the credential: the shop's secret path
+segment (topics.path_secret), compared in constant time (401 when it or the shop is wrong). The
+raw body is then stored whatever it holds (a body we cannot read is stored invalid and answered
+200: the address proves it came from the shop's InSales, which retries anything else).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from plugin.core.crypto import same
+from plugin.core.errors import Unauthorized
+from plugin.core.models import Shop
+from plugin.http.runtime import runtime
+from webhooks import receiving, stored
+from webhooks.insales.topics import PLATFORM, PREFIX, delivery_id, path_secret
+from webhooks.mapped import MAX_ID
+
+bp = Blueprint("insales_webhooks", __name__)
+
+
+def shop_of(shop_id: str) -> Shop | None:
+    """The InSales shop the address names (any other text is no shop: 401, never a 404 or 500)."""
+    if not (shop_id.isascii() and shop_id.isdigit() and 0 < int(shop_id) <= MAX_ID):
+        return None
+    return Shop.get_or_none((Shop.id == int(shop_id)) & (Shop.platform == PLATFORM))
+
+
+@bp.post(f"{PREFIX}/<shop_id>/<secret>/<path:topic>")
+def receive(shop_id: str, secret: str, topic: str):
+    raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before anything is read
+    shop = shop_of(shop_id)
+    if shop is None:
+        raise Unauthorized("unknown shop")
+    if not same(path_secret(runtime().vault, shop.id), secret):
+        raise Unauthorized("webhook address secret does not match")
+    return receiving.accept(shop, PLATFORM, topic, delivery_id(raw, topic), raw,
+                            stored.read(PLATFORM, topic, raw))
