@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,8 @@ def document() -> dict:
 
 
 def test_every_webhook_path_is_a_post_route_of_the_app(app, document):
-    routes = {rule.rule: rule.methods for rule in app.url_map.iter_rules()}
+    # The manifest names a rule's variables without their converters (<int:shop_id> -> <shop_id>).
+    routes = {re.sub(r"<\w+:(\w+)>", r"<\1>", rule.rule): rule.methods for rule in app.url_map.iter_rules()}
     for entry in document["webhooks"]:
         assert "POST" in routes.get(entry["path"], set()), entry["path"]
 
@@ -28,3 +30,10 @@ def test_manifest_route_serves_the_same_document(client, document):
     assert response.get_json() == document
 
 
+
+
+def test_every_install_address_is_a_route_of_the_app(app, document):
+    """What a platform's app settings are given (install, callback, uninstall, login...) is served."""
+    routes = {re.sub(r"<\w+:(\w+)>", r"<\1>", rule.rule) for rule in app.url_map.iter_rules()}
+    declared = [path for entry in document["install"] for key, path in entry.items() if key != "platform"]
+    assert declared and not [path for path in declared if path not in routes]

@@ -12,19 +12,17 @@ import json
 from dataclasses import dataclass, field
 
 from plugin.core.db import session
-from plugin.core.kinds import EventKind
 from plugin.core.models import Shop
 from plugin.customers import shops
-from plugin.pipeline import jobs, queue
+from plugin.platforms.insales import DISCOUNT_TITLE
 from tests.conformance.drivers.base import Driver, Installed, Order, accepted
 from tests.helpers import fixture_json
-from webhooks import inbox
 from webhooks.insales.topics import path_secret
-from webhooks.mapped import Mapped
 
 ORDER = fixture_json("insales/DERIVED_order_webhook_from_dmz9_xml.json")["order"]
 CLIENT = fixture_json("insales/DERIVED_client_from_order_webhook.json")["client"]
 DOMAIN = "conformance.myinsales.ru"
+PASSWORD = "4c3f4c197336eb97475506e71c839c71"  # MD5(token + app secret), as install stores it
 
 
 @dataclass
@@ -36,6 +34,7 @@ class _Sent:
     fulfillment: str = "new"
     version: int = 0
     refunds: set[str] = field(default_factory=set)  # the suite's refund ids already sent
+    discounts: list[tuple[str, str | None]] = field(default_factory=list)  # (title, amount) applied
 
 
 @dataclass
@@ -44,6 +43,7 @@ class InSalesDriver(Driver):
     snapshots: bool = True
     shop_id: int = 0
     secret: str = ""
+    discount_secret: str = ""
     orders: dict[str, _Sent] = field(default_factory=dict)
 
     def install(self, client, app) -> Installed:
@@ -53,7 +53,9 @@ class InSalesDriver(Driver):
         with session():
             shop, _ = shops.register("insales", DOMAIN)
             shops.set_currency(shop, "RUB")
+            Shop.update(access_token=vault.encrypt(PASSWORD)).where(Shop.id == shop.id).execute()
         self.shop_id, self.secret = shop.id, path_secret(vault, shop.id)
+        self.discount_secret = vault.derive("insales-discount", shop.id)
         return Installed(shop.id, DOMAIN, vault.api_key(shop.id, shop.key_version), "RUB")
 
     def _post(self, client, topic: str, body: dict) -> None:
@@ -76,9 +78,8 @@ class InSalesDriver(Driver):
                           "product_id": int(line.product_id), "variant_id": None, "quantity": quantity,
                           "sale_price": str(line.price), "full_sale_price": str(line.price),
                           "total_price": total, "full_total_price": total, "discounts_amount": "0"})
-        # The plugin's code reaches the order as the external discount's title (see the fixtures' README).
-        discounts = [{**ORDER["discounts"][0], "description": f"Баллы {code}", "amount": None,
-                      "discount_order_lines_ids": []} for code in order.codes]
+        discounts = [{**ORDER["discounts"][0], "description": title, "amount": amount,
+                      "discount_order_lines_ids": []} for title, amount in sent.discounts]
         body.update(id=int(order.order_id), number=int(order.order_id) % 100000,
                     client={**CLIENT, "id": int(order.customer_id), "email": order.email},
                     order_lines=lines, discounts=discounts, discount=discounts[0] if discounts else None,
@@ -99,10 +100,31 @@ class InSalesDriver(Driver):
             sent.version += 1
         self._post(client, topic, self._body(order, sent))
 
+    def _checkout(self, client, order: Order) -> None:
+        """InSales asks the shop's external discount address what the cart gets; the answer's title
+        (it names the hold's code) lands on the order as its discount. A code whose hold was
+        released gets no answer any more; the order then carries the title InSales computed a
+        moment before the release (the race a late charge covers)."""
+        sent = self._sent(order)
+        if sent.discounts or not order.codes:
+            return
+        response = client.post(f"/insales/discount/{self.shop_id}/{self.discount_secret}",
+                               data=json.dumps({"order": self._body(order, sent)}).encode(),
+                               headers={"Content-Type": "application/json"})
+        accepted(response)
+        answer = response.get_json()
+        for code in order.codes:
+            if code in answer["title"]:
+                sent.discounts.append((answer["title"], str(answer["discount"])))
+            else:
+                sent.discounts.append((DISCOUNT_TITLE.format(code=code), None))
+
     def paid(self, client, order: Order) -> None:
+        self._checkout(client, order)
         self._send(client, "orders/update", order, financial="paid")
 
     def created_then_paid(self, client, order: Order) -> None:
+        self._checkout(client, order)
         self._send(client, "orders/create", order, financial="pending")
         self._send(client, "orders/update", order, financial="paid")
 
@@ -120,10 +142,6 @@ class InSalesDriver(Driver):
         self._send(client, "orders/update", order, fulfillment="declined")
 
     def uninstall(self, client) -> None:
-        """Until the outbound side's uninstall URL (plugin.platforms.insales) is merged: the same
-        shop.uninstalled event that URL stores, applied by the worker."""
-        with session():
-            shop = Shop.get_by_id(self.shop_id)
-            inbox.store(shop, "insales", "app/uninstalled", f"uninstall:{shop.id}:{shop.installed_at}", "{}",
-                        Mapped(EventKind.SHOP_UNINSTALLED, {}))
-        queue.ring(self.shop_id, jobs.apply_pending)
+        """InSales calls the uninstall address with the shop's password as ``token``."""
+        accepted(client.get("/insales/uninstall", query_string={
+            "shop": DOMAIN, "token": PASSWORD, "insales_id": "1"}))
