@@ -78,6 +78,7 @@ def test_malformed_json_is_400(post_custom):
     (lambda b: b["data"].pop("currency"), "data.currency"),
     (lambda b: b["data"]["customer"].update(id="has space"), "data.customer.id"),
     (lambda b: b["data"]["lines"][0].update(on_sale="no"), "data.lines.0.on_sale"),
+    (lambda b: b["data"].update(currency="EUR"), "data.currency"),  # not the shop's (RUB)
     (lambda b: b.update(type="order.shipped"), "type"),
     (lambda b: b.update(version=2), "version"),
     (lambda b: b.update(timestamp="yesterday"), "timestamp"),

@@ -132,7 +132,8 @@ class CustomOrder(_Ours):
     id = _id(required=True, metadata={"description": "the store's order id"})
     customer = fields.Nested(CustomCustomer, load_default=None, allow_none=True,
                              metadata={"description": "null: a guest order (earns nothing)"})
-    currency = _text(CURRENCY, "must be an ISO 4217 code in capitals, e.g. RUB", required=True)
+    currency = _text(CURRENCY, "must be an ISO 4217 code in capitals, e.g. RUB", required=True,
+                     metadata={"description": "the shop's currency (another is a 422)"})
     lines = fields.List(fields.Nested(CustomOrderLine), required=True,
                         validate=validate.Length(min=1, max=1000))
     shipping = _money(metadata={"description": "what shipping cost (after its discounts); default 0"})

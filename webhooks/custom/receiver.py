@@ -2,13 +2,15 @@
 
 Raw bytes -> verify (webhooks.receiving.standard_verified, as the review receiver does) ->
 validate the whole body against our published schema (a 422 naming the field: the sender is a
-developer at a keyboard, and this is our own documented shape) -> inbox -> ring -> 200. The keys
+developer at a keyboard, and this is our own documented shape), and an order's currency against the
+shop's (its amounts are read as the shop's money) -> inbox -> ring -> 200. The keys
 come from the tolerant readers (webhooks.custom.topics); the worker maps the stored body.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, request
+from marshmallow import ValidationError
 
 from plugin.core.errors import Unauthorized
 from plugin.core.models import Shop
@@ -37,7 +39,10 @@ def receive(domain: str):
     shop = shop_for(domain)
     delivery_id = receiving.standard_verified(shop, raw)
     body = parse(raw)
-    payloads.load(body)  # the published schema: a 422 naming the fields
+    loaded = payloads.load(body)  # the published schema: a 422 naming the fields
+    currency = loaded["data"].get("currency") if loaded["type"] == payloads.PAID else None
+    if currency and shop.currency and currency != shop.currency:  # amounts are the shop's money
+        raise ValidationError({"data": {"currency": [f"must be the shop's currency, {shop.currency}"]}})
     topic = body["type"]
     mapped = review_payloads.keyed(shop.id, stored.keys(PLATFORM, topic, body), delivery_id)
     return receiving.accept(shop, PLATFORM, topic, delivery_id, raw, mapped)
