@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
 
+from plugin.core.errors import Unauthorized
+from plugin.core.jsonbody import MalformedJson
 from plugin.core.models import Shop
 from plugin.core.status import EventStatus
+from plugin.http.runtime import runtime
 from plugin.pipeline import jobs, queue
 from webhooks import inbox
 from webhooks.mapped import Mapped
 from webhooks.readers import UNSTORABLE, storable
+from webhooks.signatures import STANDARD_HEADERS, standard_valid
 
 
 def accept(shop: Shop, platform: str, topic: str, delivery_id: str, raw: bytes, mapped: Mapped):
@@ -25,3 +29,18 @@ def accept(shop: Shop, platform: str, topic: str, delivery_id: str, raw: bytes, 
         return jsonify(status=event.status, event_id=event.id), 200
     queue.ring(shop.id, jobs.apply_pending)
     return jsonify(status="accepted", event_id=event.id), 200
+
+
+def standard_verified(shop: Shop, raw: bytes) -> str:
+    """A Standard Webhooks delivery (reviews, custom stores) signed with the shop's own webhook
+    secret, within its five minutes: its delivery id (``webhook-id``); 400 for a body that is not
+    UTF-8 (it cannot be JSON), 401 for a signature that does not verify."""
+    headers = {name: request.headers.get(name, "") for name in STANDARD_HEADERS}
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedJson("body is not UTF-8") from None
+    failure = standard_valid(runtime().vault.webhook_secret(shop.id), text, headers)
+    if failure is not None:
+        raise Unauthorized(f"webhook signature does not verify: {failure}")
+    return headers["webhook-id"][:255]

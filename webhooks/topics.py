@@ -9,6 +9,7 @@ the manifest lists, so the three never drift apart.
 from __future__ import annotations
 
 from webhooks.contract import Inbound, Topic
+from webhooks.custom import topics as custom
 from webhooks.insales import topics as insales
 from webhooks.judgeme import topics as judgeme
 from webhooks.mapped import Mapped, unknown
@@ -17,7 +18,7 @@ from webhooks.reviews import topics as reviews
 from webhooks.shopify import topics as shopify
 
 INBOUND: dict[str, Inbound] = {inbound.platform: inbound for inbound in (
-    shopify.INBOUND, judgeme.INBOUND, reviews.INBOUND, insales.INBOUND)}
+    shopify.INBOUND, judgeme.INBOUND, reviews.INBOUND, insales.INBOUND, custom.INBOUND)}
 REGISTRY: dict[str, dict[str, Topic]] = {name: dict(inbound.topics) for name, inbound in INBOUND.items()}
 
 __all__ = ["INBOUND", "REGISTRY", "Mapped", "Topic", "Unreadable", "unknown"]

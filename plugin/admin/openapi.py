@@ -18,6 +18,8 @@ from flask import Blueprint, Flask, current_app, jsonify
 from marshmallow import Schema, fields
 from werkzeug.routing import IntegerConverter, PathConverter
 
+from webhooks.custom import payloads as custom_events
+
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
 API_PREFIX = "/api/v1/"
@@ -190,7 +192,42 @@ def build(app: Flask) -> dict:
         spec.path(path=path, operations={
             method.lower(): _operation(op, rule.endpoint.rpartition(".")[2], path, params, description)
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"})})
-    return spec.to_dict()
+    for schema in custom_events.EVENTS.values():
+        spec.components.schema(schema.__name__, schema=schema)
+    document = spec.to_dict()
+    document["webhooks"] = custom_webhooks()
+    return document
+
+
+#: What a custom store sends with each event (Standard Webhooks), as the receiver reads them.
+_STANDARD_HEADERS = (
+    ("webhook-id", "the delivery's unique id: a delivery sent again with it is stored once"),
+    ("webhook-timestamp", "unix seconds when it was sent; more than five minutes off is a 401"),
+    ("webhook-signature", "v1,<base64 HMAC-SHA256 of id.timestamp.body> with the shop's webhook secret"),
+)
+_WEBHOOK_ANSWERS = {
+    200: "Stored (`accepted`), or a duplicate of a delivery stored before (`duplicate`).",
+    400: "The body is not a JSON object.",
+    401: "Unknown shop, or the signature does not verify (wrong secret, stale timestamp).",
+    413: "The body is larger than the app accepts.",
+    422: "The body does not fit this schema; `fields` names each bad field by its path.",
+}
+
+
+def custom_webhooks() -> dict:
+    """The OpenAPI 3.1 ``webhooks`` section: each event a custom store POSTs to
+    ``/webhooks/custom/<domain>``, its body the JSON Schema of webhooks.custom.payloads."""
+    parameters = [{"in": "header", "name": name, "required": True, "description": text,
+                   "schema": {"type": "string"}} for name, text in _STANDARD_HEADERS]
+    return {kind: {"post": {
+        "operationId": "custom_" + kind.replace(".", "_"),
+        "summary": f"{kind} (version {custom_events.VERSION}), POSTed to /webhooks/custom/{{domain}}",
+        "description": (schema.__doc__ or "").strip(),
+        "parameters": parameters, "security": [],  # signed with the shop's webhook secret instead
+        "requestBody": {"required": True, "content": {JSON: {"schema": {
+            "$ref": f"#/components/schemas/{schema.__name__}"}}}},
+        "responses": {str(code): {"description": text} for code, text in _WEBHOOK_ANSWERS.items()},
+    }} for kind, schema in custom_events.EVENTS.items()}
 
 
 @bp.get("/openapi.json")

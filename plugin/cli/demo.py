@@ -105,10 +105,10 @@ def post_deliveries(base_url: str, runtime: Runtime, data: dict) -> list[tuple[d
     return results
 
 
-def summary(domain: str):
+def summary(domain: str, platform: str = "shopify"):
     """The demo shop and each of its shoppers' balance and ledger, oldest line first."""
     with session():
-        shop = shops.by_domain("shopify", domain)
+        shop = shops.by_domain(platform, domain)
         rows = []
         for customer in Customer.select().where(Customer.shop == shop.id):
             rows.append({
@@ -121,7 +121,7 @@ def summary(domain: str):
         return rows, shop
 
 
-def report(base_url: str, runtime: Runtime, results, rows, shop) -> str:
+def report(base_url: str, runtime: Runtime, results, rows, shop, storefront: bool = True) -> str:
     """What happened, in words, and the URLs and commands to try next."""
     lines = ["Demo webhooks, signed and posted to the running plugin:"]
     for delivery, code, answer in results:
@@ -143,6 +143,12 @@ def report(base_url: str, runtime: Runtime, results, rows, shop) -> str:
         f"  curl -H 'Authorization: Bearer {api_key}' {base_url}/api/v1/customers/{customer}",
         f"  curl -H 'Authorization: Bearer {api_key}' '{base_url}/api/v1/events?status=ignored'",
         f"  {base_url}/api/openapi.json",
+    ]
+    if not storefront:  # a custom store: its own checkout asks what a redemption code is worth
+        lines += [f"  curl -H 'Authorization: Bearer {api_key}' {base_url}/api/v1/discount-codes/<code>",
+                  "", "How a store sends these events: the README's \"Connect any store\"."]
+        return "\n".join(lines)
+    lines += [
         "",
         f"The owner's dashboard: {base_url}/admin/sign-in with the API key above and your name;"
         f" the program's rules as shoppers read them: {base_url}/rules/{shop.domain}?lang=ru",

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import click
 
-from plugin.cli import context
+from plugin.cli import context, demo_custom
 from plugin.cli import demo as demo_module
 from plugin.cli.codes import codes
 from plugin.cli.imports import export_command, import_command
@@ -97,7 +97,9 @@ def cron_command() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--serve/--no-serve", default=True, show_default=True,
               help="Keep serving after the demo webhooks (Ctrl-C to stop).")
-def demo(host: str, port: int, serve: bool) -> None:
+@click.option("--platform", type=click.Choice(["shopify", "custom"]), default="shopify", show_default=True,
+              help="custom: a custom store's events, signed with Standard Webhooks, to a shop of its own.")
+def demo(host: str, port: int, serve: bool, platform: str) -> None:
     """Run the plugin with a demo shop and post signed demo webhooks to it."""
     app = context.app()
     app.config["LOYALTY_DEMO_STORE"] = True  # serve /demo/* (widgets/demo_store.py) in this process only
@@ -109,10 +111,11 @@ def demo(host: str, port: int, serve: bool) -> None:
     base_url = f"http://{host}:{server.server_port}"
     use_served_url(app, base_url)
     runtime = app.extensions["loyalty"]
-    data = demo_module.deliveries()
-    results = demo_module.post_deliveries(base_url, runtime, data)
-    rows, shop = demo_module.summary(data["shop"])
-    click.echo(demo_module.report(base_url, runtime, results, rows, shop))
+    sender = demo_custom if platform == "custom" else demo_module
+    data = sender.deliveries()
+    results = sender.post_deliveries(base_url, runtime, data)
+    rows, shop = demo_module.summary(data["shop"], platform)
+    click.echo(demo_module.report(base_url, runtime, results, rows, shop, storefront=platform == "shopify"))
     if runtime.settings.uses_redis:
         click.echo("\n(LOYALTY_REDIS_URL is set: the events wait on Redis until `loyalty worker` "
                    "applies them; rerun this command to see the balances)")

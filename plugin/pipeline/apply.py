@@ -28,6 +28,8 @@ from plugin.program.catalog import onto_orders, product_deleted, product_updated
 from plugin.program.multipliers import multiplied, multipliers
 from plugin.program.order_points import allowances, earned
 
+REFUND_PLACES = Decimal("0.0001")  # a pro rata share, as exact as the amounts are stored
+
 
 def order_paid(event: Event) -> str:
     orders_paid(event.shop_id, [event])
@@ -112,11 +114,12 @@ def order_refunded(event: Event) -> str:
     order = _order(event.shop_id, data["order_id"])
     if order is None:
         return EventStatus.WAITING
-    amounts = {line["line_id"]: Decimal(line["amount"]) for line in order.order["lines"]}
+    lines = {line["line_id"]: line for line in order.order["lines"]}
+    amounts = {line_id: Decimal(line["amount"]) for line_id, line in lines.items()}
     refunded = dict(order.refunded_lines)
     for line in data["lines"]:
         if line["line_id"] in amounts:
-            total = Decimal(refunded.get(line["line_id"], "0")) + Decimal(line["amount"])
+            total = Decimal(refunded.get(line["line_id"], "0")) + _refund_amount(line, lines[line["line_id"]])
             refunded[line["line_id"]] = str(min(total, amounts[line["line_id"]]))
     refunded_total = sum((Decimal(v) for v in refunded.values()), Decimal(0))
     Order.update(refunded_lines=refunded, refunded=refunded_total).where(Order.id == order.id).execute()
@@ -126,6 +129,18 @@ def order_refunded(event: Event) -> str:
                                   order.currency))
     bus.publish(facts.OrderRefunded(event.shop_id, order.platform_id, str(data["refund_id"]), event.id))
     return EventStatus.APPLIED
+
+
+def _refund_amount(refunded: dict, line: dict) -> Decimal:
+    """What a refund line gives back: its own ``amount`` (Shopify), or, for a line that names only
+    the ``quantity`` returned (a custom store), that share of what the order's line cost."""
+    if refunded.get("amount") is not None:
+        return Decimal(refunded["amount"])
+    quantity = line.get("quantity") or 0
+    if not quantity:
+        return Decimal(0)
+    share = Decimal(line["amount"]) * min(refunded["quantity"], quantity) / quantity
+    return share.quantize(REFUND_PLACES)
 
 
 def order_cancelled(event: Event) -> str:

@@ -12,6 +12,7 @@ app = Flask(__name__)
 
 
 @app.post("/webhooks/shopify")
-def receive():
+@app.post("/webhooks/custom/<domain>")
+def receive(domain: str | None = None):
     raw = request.get_data(cache=False)
     return jsonify(status="accepted", bytes=len(raw)), 200

@@ -1,13 +1,14 @@
 """Webhook ingest: the plugin's receiver vs a bare Flask endpoint, same gunicorn, same client.
 
     .venv/bin/python tests/bench/bench_ingest.py [--requests N] [--concurrency C]
-                                                 [--backend postgres|sqlite]
+                                                 [--backend postgres|sqlite] [--platform custom]
 
 Both servers run under gunicorn with the same settings (default ``-w 2 -k gthread --threads 4``)
 and receive the same N signed orders/paid bodies from C client threads (one requests.Session
 each). With postgres the receiver only verifies, stores the Event and rings Redis (no worker
 runs); with sqlite there is no Redis and the receiver applies the event inline, as the embedded
-default does. See tests/bench/README.md.
+default does. ``--platform custom`` sends the same orders as a custom store does (our shape, signed
+with Standard Webhooks, validated in full on the request). See tests/bench/README.md.
 """
 
 from __future__ import annotations
@@ -19,25 +20,38 @@ import shutil
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import benchlib  # noqa: I001 - first: it puts the repository root on sys.path
 import profiling
 import requests
+from standardwebhooks import Webhook
 
-from webhooks.signatures import shopify_sign
+from webhooks.signatures import shopify_sign, standard_secret
 
 TARGET = 0.60  # the issue: plugin ingest >= 60% of the bare endpoint's rate
 WARMUP_SHOP = "bench-warmup.myshopify.com"
+CUSTOM_SHOP, CUSTOM_WARMUP_SHOP = "bench.example.com", "bench-warmup.example.com"
 
 
 def build_requests(bodies: benchlib.Bodies, domain: str, secret: str, count: int, first: int,
-                   tag: str) -> list[tuple[bytes, dict[str, str]]]:
-    """Signed orders/paid deliveries with distinct order ids and webhook ids."""
+                   tag: str, platform: str = "shopify") -> list[tuple[str, bytes, dict[str, str]]]:
+    """Signed paid-order deliveries (path, body, headers) with distinct order ids and webhook ids."""
     out = []
+    signer = Webhook(standard_secret(secret))
     for n in range(first, first + count):
-        raw = benchlib.raw(bodies.order_body(n, n % 1000))
-        out.append((raw, {
+        body = bodies.order_body(n, n % 1000)
+        if platform == "custom":
+            raw = benchlib.raw(benchlib.custom_order_body(body, n))
+            now, msg_id = datetime.now(UTC), f"{tag}-{n}"
+            out.append((f"/webhooks/custom/{domain}", raw, {
+                "Content-Type": "application/json", "webhook-id": msg_id,
+                "webhook-timestamp": str(int(now.timestamp())),
+                "webhook-signature": signer.sign(msg_id, now, raw)}))
+            continue
+        raw = benchlib.raw(body)
+        out.append(("/webhooks/shopify", raw, {
             "Content-Type": "application/json",
             "X-Shopify-Topic": "orders/paid",
             "X-Shopify-Shop-Domain": domain,
@@ -47,7 +61,7 @@ def build_requests(bodies: benchlib.Bodies, domain: str, secret: str, count: int
     return out
 
 
-def blast(url: str, deliveries: list[tuple[bytes, dict[str, str]]], concurrency: int):
+def blast(url: str, deliveries: list[tuple[str, bytes, dict[str, str]]], concurrency: int):
     """POST every delivery from ``concurrency`` threads; per-request latencies and the wall time."""
     counter = itertools.count()
     latencies: list[list[float]] = [[] for _ in range(concurrency)]
@@ -58,10 +72,10 @@ def blast(url: str, deliveries: list[tuple[bytes, dict[str, str]]], concurrency:
         with requests.Session() as http:
             start.wait()
             while (i := next(counter)) < len(deliveries):
-                data, headers = deliveries[i]
+                path, data, headers = deliveries[i]
                 t0 = time.perf_counter()
                 try:
-                    response = http.post(url, data=data, headers=headers, timeout=30)
+                    response = http.post(url + path, data=data, headers=headers, timeout=30)
                     code, text = response.status_code, response.text
                 except requests.RequestException as exc:
                     code, text = 0, repr(exc)
@@ -80,7 +94,7 @@ def serve_and_measure(name, app, env, gunicorn_args, workdir, warmup, measured, 
     proc = None
     try:
         proc = benchlib.start_gunicorn(app, port, gunicorn_args, env, log_path)
-        url = f"http://127.0.0.1:{port}/webhooks/shopify"
+        url = f"http://127.0.0.1:{port}"
         _, _, warm_failures = blast(url, warmup, concurrency)
         if warm_failures:
             raise RuntimeError(f"{name}: warm-up failed: {warm_failures[:3]}")
@@ -105,13 +119,13 @@ def profile_receiver(database_url: str, redis_url: str, deliveries) -> None:
                       "LOYALTY_SECRET_KEY": benchlib.SECRET_KEY, "SHOPIFY_API_KEY": "",
                       "SHOPIFY_API_SECRET": "", "LOYALTY_PUBLIC_URL": "http://127.0.0.1"})
     client = app.test_client()
-    for data, headers in deliveries[:20]:  # warm-up
-        client.post("/webhooks/shopify", data=data, headers=headers)
+    for path, data, headers in deliveries[:20]:  # warm-up
+        client.post(path, data=data, headers=headers)
     measured = deliveries[20:]
 
     def send() -> None:
-        for data, headers in measured:
-            client.post("/webhooks/shopify", data=data, headers=headers)
+        for path, data, headers in measured:
+            client.post(path, data=data, headers=headers)
 
     profiler, sql, wall = profiling.profiled(send)
     n = len(measured)
@@ -132,6 +146,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="measured requests per server")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads")
     parser.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
+    parser.add_argument("--platform", choices=("shopify", "custom"), default="shopify",
+                        help="whose deliveries: Shopify's orders/paid or a custom store's order.paid")
     parser.add_argument("--warmup", type=int, default=300, help="warm-up requests per server")
     parser.add_argument("--gunicorn-args", default="-w 2 -k gthread --threads 4",
                         help="the same for both servers")
@@ -151,17 +167,18 @@ def main() -> None:
         else:
             database_url, redis_url = f"sqlite:///{workdir / 'bench.db'}", ""
         benchlib.reset_database(database_url)
-        shop = benchlib.register_shop()
-        warm_shop = benchlib.register_shop(WARMUP_SHOP)
+        custom = args.platform == "custom"
+        shop = benchlib.register_shop(CUSTOM_SHOP if custom else benchlib.SHOP_DOMAIN, args.platform)
+        warm_shop = benchlib.register_shop(CUSTOM_WARMUP_SHOP if custom else WARMUP_SHOP, args.platform)
 
         bodies = benchlib.Bodies()
         measured = build_requests(bodies, shop.domain, benchlib.webhook_secret(shop.id),
-                                  args.requests, 1, "bench")
+                                  args.requests, 1, "bench", args.platform)
         warmup = build_requests(bodies, warm_shop.domain, benchlib.webhook_secret(warm_shop.id),
-                                args.warmup, 1, "warmup")
-        size = sum(len(data) for data, _ in measured) / len(measured)
-        print(f"{args.requests} signed orders/paid webhooks (~{size / 1024:.1f} KiB each, 3 line "
-              f"items), {args.concurrency} client threads, {args.warmup} warm-up requests per "
+                                args.warmup, 1, "warmup", args.platform)
+        size = sum(len(data) for _, data, _ in measured) / len(measured)
+        print(f"{args.requests} signed {args.platform} paid-order webhooks (~{size / 1024:.1f} KiB each, "
+              f"3 line items), {args.concurrency} client threads, {args.warmup} warm-up requests per "
               f"server; gunicorn {' '.join(gunicorn_args)} for both servers")
         print(f"backend: {args.backend} ({database_url}"
               + (f", Redis {redis_url}: the receiver stores + enqueues, no worker runs)"
@@ -208,10 +225,11 @@ def main() -> None:
             print(f"apply jobs waiting in Redis: {queue.queue().count} "
                   f"(one per shop per doorbell TTL: the doorbell de-duplicates the rings)")
         if args.profile:
-            profile_shop = benchlib.register_shop("bench-profile.myshopify.com")
+            profile_shop = benchlib.register_shop(
+                "bench-profile.example.com" if custom else "bench-profile.myshopify.com", args.platform)
             profile_receiver(database_url, redis_url, build_requests(
                 bodies, profile_shop.domain, benchlib.webhook_secret(profile_shop.id),
-                args.profile_requests + 20, 1, "profile"))
+                args.profile_requests + 20, 1, "profile", args.platform))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

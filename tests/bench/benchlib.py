@@ -97,12 +97,14 @@ def redis_intact(url: str = REDIS_URL) -> bool:
     return False
 
 
-def register_shop(domain: str = SHOP_DOMAIN):
+def register_shop(domain: str = SHOP_DOMAIN, platform: str = "shopify"):
     from plugin.core.db import session
     from plugin.customers import shops
 
     with session():
-        shop, _ = shops.register("shopify", domain)
+        shop, _ = shops.register(platform, domain)
+        if platform != "shopify":
+            shops.set_currency(shop, "RUB")
     return shop
 
 
@@ -164,6 +166,20 @@ class Bodies:
         body.update(id=CUSTOMER_BASE + customer_n, email=f"shopper{customer_n}@example.com",
                     first_name="Shopper", last_name=str(customer_n))
         return body
+
+
+def custom_order_body(shopify_body: dict, n: int) -> dict:
+    """The same order as a custom store sends it (README "Connect any store"), ids as text."""
+    customer = shopify_body["customer"]
+    return {"version": 1, "type": "order.paid", "timestamp": "2026-05-01T12:00:00+03:00", "data": {
+        "id": f"B-{n}", "currency": "RUB",
+        "customer": {"id": str(customer["id"]), "email": customer["email"],
+                     "first_name": customer["first_name"], "last_name": customer["last_name"]},
+        "lines": [{"id": str(line["id"]), "product_id": str(line.get("product_id") or 1),
+                   "sku": line.get("sku"), "title": line.get("title"), "quantity": line["quantity"],
+                   "price": str(line["price"]), "discount": "0", "tags": [], "on_sale": False}
+                  for line in shopify_body["line_items"]],
+        "shipping": "0", "tax": "0", "discount_codes": [], "placed_at": "2026-05-01T11:58:00+03:00"}}
 
 
 def raw(body: dict) -> bytes:

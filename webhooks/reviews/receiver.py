@@ -6,21 +6,17 @@ documented schema, sent by the store's developer, so a body that does not fit is
 field (their code is wrong; an answer now beats an invalid event found later); the worker maps it.
 The delivery id is ``webhook-id``. The secret is the shop's own webhook secret
 (``Vault.webhook_secret``) in the Standard Webhooks form, ``whsec_`` + base64 of its UTF-8 bytes
-(``standard_secret``): the store configures that string in its Standard Webhooks library, which
-signs with exactly those bytes.
+(``webhooks.signatures.standard_secret``): the store configures that string in its Standard
+Webhooks library, which signs with exactly those bytes.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, request
-from standardwebhooks import Webhook
-from standardwebhooks.webhooks import WebhookVerificationError
 
 from plugin.core.errors import Unauthorized
-from plugin.core.jsonbody import MalformedJson
 from plugin.core.models import Shop
 from plugin.customers import shops
-from plugin.http.runtime import runtime
 from webhooks import receiving, stored
 from webhooks.mapped import Mapped
 from webhooks.readers import parse
@@ -28,11 +24,11 @@ from webhooks.reviews import payloads as review_payloads
 from webhooks.reviews.topics import PATH, PLATFORM
 from webhooks.signatures import standard_secret
 
-ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER = "webhook-id", "webhook-timestamp", "webhook-signature"
-__all__ = ["accept", "bp", "shop_for", "standard_secret"]
 KINDS = (review_payloads.PUBLISHED, review_payloads.UNPUBLISHED)
 
 bp = Blueprint("review_webhooks", __name__)
+
+__all__ = ["accept", "bp", "receive", "shop_for", "standard_secret"]
 
 
 def shop_for(domain: str | None) -> Shop:
@@ -55,21 +51,10 @@ def accept(shop: Shop, platform: str, topic: str, delivery_id: str, raw: bytes, 
 def receive(domain: str):
     raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before anything is read
     shop = shop_for(domain)
-    headers = {name: request.headers.get(name, "") for name in
-               (ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER)}
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise MalformedJson("body is not UTF-8") from None
-    try:  # a malformed signature list raises ValueError inside the library
-        Webhook(standard_secret(runtime().vault.webhook_secret(shop.id))).verify(
-            text, headers, json_parse=False)
-    except (WebhookVerificationError, ValueError) as exc:
-        raise Unauthorized(f"webhook signature does not verify: {exc}") from None
+    delivery_id = receiving.standard_verified(shop, raw)
     body = parse(raw)
     kind = body.get("type")
     if not (isinstance(kind, str) and kind not in KINDS):  # an unknown type is only recorded
         review_payloads.GENERIC.load(body)  # our own small schema: a 422 naming the fields
     topic = kind if isinstance(kind, str) else ""
-    return accept(shop, PLATFORM, topic, headers[ID_HEADER][:255], raw,
-                  stored.keys(PLATFORM, topic, body))
+    return accept(shop, PLATFORM, topic, delivery_id, raw, stored.keys(PLATFORM, topic, body))

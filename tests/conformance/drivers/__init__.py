@@ -4,11 +4,12 @@ one line each; test_conformance.py runs its one scenario for every class listed 
 from __future__ import annotations
 
 from tests.conformance.drivers.base import Driver
+from tests.conformance.drivers.custom import CustomDriver
 from tests.conformance.drivers.insales import InSalesDriver
 from tests.conformance.drivers.shopify import ShopifyDriver
 
 DRIVERS: list[type[Driver]] = [
     ShopifyDriver,
-    # CustomDriver,   (tests/conformance/drivers/custom.py)
+    CustomDriver,
     InSalesDriver,
 ]
