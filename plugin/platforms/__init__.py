@@ -1,4 +1,6 @@
-"""Outgoing calls to store platforms: one requests client per platform, one error type for all."""
+"""Outgoing calls to store platforms: the contract each platform implements (contract.Platform:
+install, a hold's discount code, reconciliation), their registry (registry.PLATFORMS, by
+``Shop.platform``), one package per platform with its own client, and one error type for all."""
 
 from __future__ import annotations
 
