@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from webhooks import mapped as facts
 from webhooks.contract import Inbound, Topic, domain_path
 from webhooks.custom import payloads
 from webhooks.mapped import Mapped
@@ -18,42 +19,38 @@ PATH = PREFIX + "/<domain>"
 
 def _paid(body: dict) -> Mapped:
     data = payloads.order(body)
-    return Mapped(payloads.PAID, data, f"{payloads.PAID}:{data['order_id']}")
+    return facts.order_paid(data, data["order_id"])
 
 
 def _paid_keys(body: Any) -> Mapped:
-    return Mapped(payloads.PAID, business_key=f"{payloads.PAID}:{opaque_id(body, 'data.id')}")
+    return facts.order_paid(None, opaque_id(body, "data.id"))
 
 
 def _refund(body: dict) -> Mapped:
     data = payloads.refund(body)
-    return Mapped(payloads.REFUNDED, data, f"{payloads.REFUNDED}:{data['refund_id']}",
-                  subject=data["order_id"])
+    return facts.order_refunded(data, data["refund_id"], data["order_id"])
 
 
 def _refund_keys(body: Any) -> Mapped:
-    return Mapped(payloads.REFUNDED, business_key=f"{payloads.REFUNDED}:{opaque_id(body, 'data.id')}",
-                  subject=opaque_id(body, "data.order_id"))
+    return facts.order_refunded(None, opaque_id(body, "data.id"), opaque_id(body, "data.order_id"))
 
 
 def _cancelled(body: dict) -> Mapped:
     data = payloads.cancellation(body)
-    return Mapped(payloads.CANCELLED, data, f"{payloads.CANCELLED}:{data['order_id']}",
-                  subject=data["order_id"])
+    return facts.order_cancelled(data, data["order_id"])
 
 
 def _cancelled_keys(body: Any) -> Mapped:
-    order_id = opaque_id(body, "data.order_id")
-    return Mapped(payloads.CANCELLED, business_key=f"{payloads.CANCELLED}:{order_id}", subject=order_id)
+    return facts.order_cancelled(None, opaque_id(body, "data.order_id"))
 
 
 def _customer(body: dict) -> Mapped:
     data = payloads.customer(body)
-    return Mapped(payloads.CREATED, data, f"{payloads.CREATED}:{data['customer']['id']}")
+    return facts.customer_created(data, data["customer"]["id"])
 
 
 def _customer_keys(body: Any) -> Mapped:
-    return Mapped(payloads.CREATED, business_key=f"{payloads.CREATED}:{opaque_id(body, 'data.id')}")
+    return facts.customer_created(None, opaque_id(body, "data.id"))
 
 
 def _review(body: dict) -> Mapped:

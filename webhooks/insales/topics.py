@@ -15,6 +15,7 @@ from typing import Any
 
 from plugin.core.crypto import Vault
 from plugin.core.kinds import EventKind
+from webhooks import mapped as facts
 from webhooks.contract import PATH_SECRET, Address, Inbound, Topic
 from webhooks.insales import payloads
 from webhooks.mapped import Mapped
@@ -88,13 +89,12 @@ def _client_keys(body: Any) -> Mapped:
     client = payloads.unwrapped(body, "client") if isinstance(body, dict) else body
     if not isinstance(client, dict):
         raise Unreadable("body", "must be a JSON object")
-    return Mapped(EventKind.CUSTOMER_CREATED,
-                  business_key=f"{EventKind.CUSTOMER_CREATED}:{platform_id(client, 'id')}")
+    return facts.customer_created(None, platform_id(client, "id"))
 
 
 def _client(body: dict) -> Mapped:
     data = payloads.customer(body)
-    return Mapped(EventKind.CUSTOMER_CREATED, data, f"{EventKind.CUSTOMER_CREATED}:{data['customer']['id']}")
+    return facts.customer_created(data, data["customer"]["id"])
 
 
 TOPICS: dict[str, Topic] = {

@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 
 from plugin.core.kinds import EventKind
 from plugin.core.status import EventStatus
+from webhooks import mapped as facts
 from webhooks.contract import Inbound, Topic, fixed_path
 from webhooks.mapped import MAX_AMOUNT, Mapped
 from webhooks.readers import field, platform_id, shown
@@ -31,11 +32,11 @@ def _order(body: dict) -> dict:
 
 def _paid(body: dict) -> Mapped:
     data = _order(body)
-    return Mapped(EventKind.ORDER_PAID, data, f"{EventKind.ORDER_PAID}:{data['order_id']}")
+    return facts.order_paid(data, data["order_id"])
 
 
 def _paid_keys(body: Any) -> Mapped:
-    return Mapped(EventKind.ORDER_PAID, business_key=f"{EventKind.ORDER_PAID}:{platform_id(body, 'id')}")
+    return facts.order_paid(None, platform_id(body, "id"))
 
 
 def _created(body: dict) -> Mapped:
@@ -43,7 +44,7 @@ def _created(body: dict) -> Mapped:
     data = _order(body)
     if data["financial_status"] != "paid":
         return Mapped(None, status=EventStatus.IGNORED, note=f"order created {data['financial_status']}")
-    return Mapped(EventKind.ORDER_PAID, data, f"{EventKind.ORDER_PAID}:{data['order_id']}")
+    return facts.order_paid(data, data["order_id"])
 
 
 def _created_keys(body: Any) -> Mapped:
@@ -55,36 +56,29 @@ def _created_keys(body: Any) -> Mapped:
 
 def _cancelled(body: dict) -> Mapped:
     data = shopify.cancellation(body)
-    return Mapped(EventKind.ORDER_CANCELLED, data, f"{EventKind.ORDER_CANCELLED}:{data['order_id']}",
-                  subject=data["order_id"])
+    return facts.order_cancelled(data, data["order_id"])
 
 
 def _cancelled_keys(body: Any) -> Mapped:
-    order_id = platform_id(body, "id")
-    return Mapped(EventKind.ORDER_CANCELLED, business_key=f"{EventKind.ORDER_CANCELLED}:{order_id}",
-                  subject=order_id)
+    return facts.order_cancelled(None, platform_id(body, "id"))
 
 
 def _refund(body: dict) -> Mapped:
     data = shopify.refund(body)
-    return Mapped(EventKind.ORDER_REFUNDED, data, f"{EventKind.ORDER_REFUNDED}:{data['refund_id']}",
-                  subject=data["order_id"])
+    return facts.order_refunded(data, data["refund_id"], data["order_id"])
 
 
 def _refund_keys(body: Any) -> Mapped:
-    return Mapped(EventKind.ORDER_REFUNDED,
-                  business_key=f"{EventKind.ORDER_REFUNDED}:{platform_id(body, 'id')}",
-                  subject=platform_id(body, "order_id"))
+    return facts.order_refunded(None, platform_id(body, "id"), platform_id(body, "order_id"))
 
 
 def _customer(body: dict) -> Mapped:
     data = shopify.customer(body)
-    return Mapped(EventKind.CUSTOMER_CREATED, data, f"{EventKind.CUSTOMER_CREATED}:{data['customer']['id']}")
+    return facts.customer_created(data, data["customer"]["id"])
 
 
 def _customer_keys(body: Any) -> Mapped:
-    return Mapped(EventKind.CUSTOMER_CREATED,
-                  business_key=f"{EventKind.CUSTOMER_CREATED}:{platform_id(body, 'id')}")
+    return facts.customer_created(None, platform_id(body, "id"))
 
 
 def _uninstalled(body: dict) -> Mapped:
