@@ -18,6 +18,7 @@ from plugin.core.status import EventStatus, HoldStatus
 from plugin.customers import shops
 from plugin.spend import redemption
 from tests.helpers import fixture_json
+from tests.json_anywhere import VALUES, paths
 from webhooks import inbox
 from webhooks.contract import Address
 from webhooks.insales import payloads
@@ -293,18 +294,7 @@ def test_inactive_shop_stores_ignored(send, insales, drain):
     assert points() == 0
 
 
-def _paths(value, prefix=()):
-    yield prefix
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        yield from _paths(item, (*prefix, key))
-
-
-ORDER_PATHS = [path for path in _paths(ORDER) if path]
-LEAVES = (st.none() | st.booleans() | st.integers(min_value=-2**80, max_value=2**80)
-          | st.text(max_size=12) | st.sampled_from(["1e999999999", "NaN", "-0", "\u0000", "\ud800", "10.00"]))
-VALUES = st.recursive(LEAVES, lambda inner: st.lists(inner, max_size=3)
-                      | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
+ORDER_PATHS = [path for path in paths(ORDER) if path]
 ORDER_IDS = iter(range(10**9, 2 * 10**9))
 
 

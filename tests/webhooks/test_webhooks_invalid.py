@@ -14,6 +14,7 @@ from plugin.core.db import session
 from plugin.core.models import Customer, Event, LedgerEntry, Order
 from plugin.core.status import EventStatus
 from tests.helpers import admin_headers, fixture_json, post_form, sign_in
+from tests.json_anywhere import VALUES, paths
 from webhooks import topics
 
 ORDER = "shopify/rest2025-07_order_450789469__GET_orders_450789469.json"
@@ -222,19 +223,7 @@ def test_events_page_shows_an_invalid_event_with_its_reason_in_russian(app, clie
     assert f"Событие {event.id} всё ещё не по схеме" in page
 
 
-def _paths(value, prefix=()):
-    """Every path into a JSON value, so a property test can put anything anywhere."""
-    yield prefix
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        yield from _paths(item, (*prefix, key))
-
-
-ORDER_PATHS = [path for path in _paths(fixture_json(ORDER)) if path]
-LEAVES = (st.none() | st.booleans() | st.integers(min_value=-2**80, max_value=2**80)
-          | st.text(max_size=12) | st.sampled_from(["1e999999999", "NaN", "-0", "\u0000", "\ud800", "10.00"]))
-VALUES = st.recursive(LEAVES, lambda inner: st.lists(inner, max_size=3)
-                      | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
+ORDER_PATHS = [path for path in paths(fixture_json(ORDER)) if path]
 ORDER_IDS = iter(range(10**9, 2 * 10**9))
 
 
