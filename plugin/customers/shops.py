@@ -41,21 +41,32 @@ def by_domain(platform: str, domain: str) -> Shop | None:
 #: Webhook receivers look a shop up on every delivery; a few seconds of staleness (an uninstall
 #: or a changed signing mode seen late) is harmless, a query per webhook is not.
 RECEIVER_CACHE_SECONDS = 5.0
-_receiver_cache: dict[tuple[str, str], tuple[float, Shop]] = {}
+_receiver_cache: dict[tuple[str, str | int], tuple[float, Shop]] = {}
+
+
+def _cached(key: tuple[str, str | int], load) -> Shop | None:
+    now = time.monotonic()
+    hit = _receiver_cache.get(key)
+    if hit and hit[0] > now:
+        return hit[1]
+    shop = load()
+    if shop is not None:
+        if len(_receiver_cache) > 10_000:
+            _receiver_cache.clear()
+        _receiver_cache[key] = (now + RECEIVER_CACHE_SECONDS, shop)
+    return shop
 
 
 def for_receiver(platform: str, domain: str) -> Shop | None:
     """``by_domain`` through a short per-process cache (only shops that exist are cached)."""
-    now = time.monotonic()
-    hit = _receiver_cache.get((platform, domain))
-    if hit and hit[0] > now:
-        return hit[1]
-    shop = by_domain(platform, domain)
-    if shop is not None:
-        if len(_receiver_cache) > 10_000:
-            _receiver_cache.clear()
-        _receiver_cache[(platform, domain)] = (now + RECEIVER_CACHE_SECONDS, shop)
-    return shop
+    return _cached((platform, domain), lambda: by_domain(platform, domain))
+
+
+def for_receiver_id(platform: str, shop_id: int) -> Shop | None:
+    """The shop of this id and platform, through the same cache (receivers whose address names the
+    shop by id: InSales')."""
+    return _cached((platform, shop_id),
+                   lambda: Shop.get_or_none((Shop.id == shop_id) & (Shop.platform == platform)))
 
 
 def forget_cached() -> None:

@@ -13,6 +13,7 @@ from flask import Blueprint, request
 from plugin.core.crypto import same
 from plugin.core.errors import Unauthorized
 from plugin.core.models import Shop
+from plugin.customers import shops
 from plugin.http.runtime import runtime
 from webhooks import receiving, stored
 from webhooks.insales.topics import PLATFORM, PREFIX, delivery_id, path_secret
@@ -25,7 +26,7 @@ def shop_of(shop_id: str) -> Shop | None:
     """The InSales shop the address names (any other text is no shop: 401, never a 404 or 500)."""
     if not (shop_id.isascii() and shop_id.isdigit() and 0 < int(shop_id) <= MAX_ID):
         return None
-    return Shop.get_or_none((Shop.id == int(shop_id)) & (Shop.platform == PLATFORM))
+    return shops.for_receiver_id(PLATFORM, int(shop_id))
 
 
 @bp.post(f"{PREFIX}/<shop_id>/<secret>/<path:topic>")
