@@ -13,12 +13,3 @@ MANIFEST_PATH = Path(__file__).with_name("manifest.json")  # a link to the top-l
 def manifest() -> dict:
     return json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
 
-
-def subscriptions(platform: str, *, compliance: bool = False) -> list[tuple[str, str]]:
-    """(topic, path) pairs the manifest declares for a platform: API ones, or compliance ones."""
-    return [
-        (topic, entry["path"])
-        for entry in manifest()["webhooks"]
-        if entry["platform"] == platform and bool(entry.get("compliance")) == compliance
-        for topic in entry["topics"]
-    ]

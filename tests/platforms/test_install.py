@@ -15,7 +15,7 @@ import responses
 from plugin.core import clock
 from plugin.core.db import session
 from plugin.core.models import Shop
-from plugin.http.manifest import manifest, subscriptions
+from plugin.http.manifest import manifest
 from plugin.http.oauth import STATE_KEY
 from plugin.platforms import PlatformError
 from plugin.platforms.shopify.tokens import access_token, refresh_expiring_tokens
@@ -52,6 +52,12 @@ def callback_query(**overrides) -> dict:
 def token_body(access: str = "shpat_installed", refresh: str = "shprt_installed") -> dict:
     return {"access_token": access, "scope": "read_customers,read_orders", "expires_in": 3600,
             "refresh_token": refresh, "refresh_token_expires_in": 7776000}
+
+
+def subscriptions(platform: str) -> list[tuple[str, str]]:
+    """(topic, path) pairs manifest.json declares for the platform's API subscriptions."""
+    return [(topic, entry["path"]) for entry in manifest()["webhooks"]
+            if entry["platform"] == platform and not entry.get("compliance") for topic in entry["topics"]]
 
 
 def subscribed(user_errors: list | None = None) -> dict:
