@@ -91,8 +91,8 @@ def install():
         working = existing is not None and existing.active and existing.access_token is not None
         shop, _ = shops.register(PLATFORM, domain, own_webhook_secret=False)
         if not working:
-            Shop.update(access_token=secret, platform_shop_id=insales_id,
-                        reconciled_to=None).where(Shop.id == shop.id).execute()
+            Shop.update(access_token=secret, platform_shop_id=insales_id, reconciled_to=None,
+                        install_pending=True).where(Shop.id == shop.id).execute()
     shops.forget_cached()
     response = jsonify(status="installed", shop=domain)
     response.call_on_close(lambda: _install_later(shop.id, secret if working else None))

@@ -41,17 +41,26 @@ def install_shop(shop_id: int, candidate: str | None = None) -> None:
             log.warning("a new credential for %s was refused, the stored one is kept: %s",
                         shop.domain, exc.message)
             return
-        if candidate is not None:
-            Shop.update(access_token=candidate).where(Shop.id == shop.id).execute()
+        Shop.update(install_pending=False, **({"access_token": candidate} if candidate else {})).where(
+            Shop.id == shop.id).execute()
         log.info("installed %s shop %s", shop.platform, shop.domain)
 
 
 def reconcile_all() -> int:
-    """Every active shop whose platform reconciles gets a pass (its own job with Redis)."""
+    """Every active shop whose platform reconciles gets a pass (its own job with Redis); first,
+    every install whose platform work never succeeded (RQ's retries spent, or the embedded
+    default's one try failed) is tried again."""
     names = [name for name, platform in registry.PLATFORMS.items() if platform.reconciles]
     with session():
+        pending = [shop.id for shop in Shop.select(Shop.id).where(
+            Shop.active & Shop.install_pending).order_by(Shop.id)]
         shop_ids = [shop.id for shop in Shop.select(Shop.id).where(
             Shop.active & Shop.platform.in_(names)).order_by(Shop.id)]
+    for shop_id in pending:
+        try:
+            queue.enqueue_or_run(install_shop, shop_id)
+        except PlatformError as exc:  # in-process: the next pass asks again
+            log.warning("install work for shop %s failed again: %s", shop_id, exc.message)
     for shop_id in shop_ids:
         queue.enqueue_or_run(reconcile_shop, shop_id, job_timeout=600)
     return len(shop_ids)

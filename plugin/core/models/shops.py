@@ -28,6 +28,9 @@ class Shop(BaseModel):
     uninstalled_at = pw.DateTimeField(null=True)
     platform_shop_id = pw.CharField(max_length=64, null=True)  # the platform's own id (InSales' insales_id)
     reconciled_to = pw.TextField(null=True)  # where the next reconciliation pass starts (platform's text)
+    #: The platform's install work (webhooks, discount, currency) has not succeeded yet: the periodic
+    #: reconciliation asks again, so a failure outlives neither RQ's retries nor the embedded default.
+    install_pending = pw.BooleanField(default=False)
 
     class Meta:
         indexes = ((("platform", "domain"), True),)

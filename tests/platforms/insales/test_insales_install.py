@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import responses
 
 from plugin.core.db import session
 from plugin.core.models import Shop
@@ -96,6 +97,28 @@ def test_install_answers_200_even_when_the_api_work_fails(client, job_env, mocke
     response.close()
     drain()  # with Redis the failed job is retried later by RQ (queue.RETRY)
     assert shop_row().active
+
+
+def test_an_install_whose_api_work_failed_is_finished_by_the_next_reconciliation(
+        client, job_env, mocked, drain):
+    """RQ's retries can run out and the embedded default tries once: the shop stays marked until
+    the periodic pass has done the work."""
+    mocked.get(api("/admin/webhooks.json"), status=401)  # InSales before it saw our 200
+    response = client.get("/insales/install", query_string=install_query())
+    response.close()
+    drain()
+    assert shop_row().install_pending and not posted(mocked, "/admin/webhooks.json")
+    mocked.remove(responses.GET, api("/admin/webhooks.json"))  # InSales answers now
+    mock_install_api(mocked, webhooks=[])
+    mocked.get(api("/admin/orders.json"), json=[])
+    platform_jobs.reconcile_all()
+    drain()
+    shop = shop_row()
+    assert not shop.install_pending and shop.currency == "RUB"
+    assert len(posted(mocked, "/admin/webhooks.json")) == len(INBOUND["insales"].subscribed)
+    platform_jobs.reconcile_all()  # done: asked no more
+    drain()
+    assert len(posted(mocked, "/admin/webhooks.json")) == len(INBOUND["insales"].subscribed)
 
 
 @pytest.mark.parametrize("query", [
