@@ -1,14 +1,18 @@
 """Webhook ingest: the plugin's receiver vs a bare Flask endpoint, same gunicorn, same client.
 
-    .venv/bin/python tests/bench/bench_ingest.py [--requests N] [--concurrency C]
-                                                 [--backend postgres|sqlite] [--platform custom]
+    .venv/bin/python tests/bench/bench_ingest.py [--client wrk|python] [--seconds S] [--requests N]
+                                                 [--concurrency C] [--backend postgres|sqlite]
+                                                 [--platform shopify|custom]
 
 Both servers run under gunicorn with the same settings (default ``-w 2 -k gthread --threads 4``)
-and receive the same N signed orders/paid bodies from C client threads (one requests.Session
-each). With postgres the receiver only verifies, stores the Event and rings Redis (no worker
-runs); with sqlite there is no Redis and the receiver applies the event inline, as the embedded
-default does. ``--platform custom`` sends the same orders as a custom store does (our shape, signed
-with Standard Webhooks, validated in full on the request). See tests/bench/README.md.
+and are driven by the same client in the same run. By default that is wrk (a C load generator,
+tests/bench/wrk_client.py): 2 threads and C connections for S seconds over a pool of N distinct,
+pre-signed orders/paid deliveries; a Python client on these 2 cores would measure itself. With
+``--client python``, C threads post each of N deliveries once. With postgres the receiver only
+verifies, stores the Event and rings Redis (no worker runs); with sqlite there is no Redis and the
+receiver applies the event inline, as the embedded default does. ``--platform custom`` sends the
+same orders as a custom store does (our shape, signed with Standard Webhooks, validated in full on
+the request). See tests/bench/README.md.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 import benchlib  # noqa: I001 - first: it puts the repository root on sys.path
 import profiling
 import requests
+import wrk_client as wrk_client_module
 from standardwebhooks import Webhook
 
 from webhooks.signatures import shopify_sign, standard_secret
@@ -88,7 +93,37 @@ def blast(url: str, deliveries: list[tuple[str, bytes, dict[str, str]]], concurr
     return sorted(x for part in latencies for x in part), wall, [f for part in failures for f in part]
 
 
-def serve_and_measure(name, app, env, gunicorn_args, workdir, warmup, measured, concurrency):
+def python_client(concurrency: int):
+    """Measure with ``concurrency`` Python threads posting every delivery once."""
+
+    def measure(url: str, measured) -> dict:
+        latencies, wall, failures = blast(url, measured, concurrency)
+        return {"n": len(latencies), "wall": wall, "rate": len(latencies) / wall,
+                "p50": benchlib.percentile(latencies, 50) * 1000,
+                "p99": benchlib.percentile(latencies, 99) * 1000, "failures": failures}
+
+    return measure
+
+
+def wrk_client(workdir: Path, seconds: int, connections: int):
+    """Measure with wrk (2 threads, ``connections`` connections) for ``seconds`` over the pool."""
+    pool = workdir / "pool.lua"
+
+    def measure(url: str, measured) -> dict:
+        if not pool.exists():
+            wrk_client_module.write_pool(measured, pool)
+        figures = wrk_client_module.run(url, pool, workdir, seconds=seconds, threads=2,
+                                        connections=connections)
+        failures = [f"{figures['refused']} answers not accepted"] if figures["refused"] else []
+        failures += [f"{figures['errors']} socket errors"] if figures["errors"] else []
+        failures += [f"the pool of {len(measured)} wrapped: raise --requests"] if figures["wrapped"] else []
+        return {"n": figures["requests"], "wall": figures["seconds"], "rate": figures["rate"],
+                "p50": figures["p50_ms"], "p99": figures["p99_ms"], "failures": failures}
+
+    return measure
+
+
+def serve_and_measure(name, app, env, gunicorn_args, workdir, warmup, measured, concurrency, measure):
     port = benchlib.free_port()
     log_path = workdir / f"{name}.log"
     proc = None
@@ -98,15 +133,14 @@ def serve_and_measure(name, app, env, gunicorn_args, workdir, warmup, measured, 
         _, _, warm_failures = blast(url, warmup, concurrency)
         if warm_failures:
             raise RuntimeError(f"{name}: warm-up failed: {warm_failures[:3]}")
-        latencies, wall, failures = blast(url, measured, concurrency)
+        result = measure(url, measured)
     finally:
         benchlib.stop(proc)
+    failures = result["failures"]
     if failures:
-        print(f"!! {name}: {len(failures)} failed requests, e.g. {failures[:3]}")
+        print(f"!! {name}: {len(failures)} failures, e.g. {failures[:3]}")
         print(log_path.read_text(errors="replace")[-3000:])
-    return {"name": name, "n": len(latencies), "wall": wall, "rate": len(latencies) / wall,
-            "p50": benchlib.percentile(latencies, 50) * 1000,
-            "p99": benchlib.percentile(latencies, 99) * 1000, "failures": len(failures)}
+    return {**result, "name": name, "failures": len(failures)}
 
 
 def profile_receiver(database_url: str, redis_url: str, deliveries) -> None:
@@ -143,11 +177,17 @@ def profile_receiver(database_url: str, redis_url: str, deliveries) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=3000, help="measured requests per server")
-    parser.add_argument("--concurrency", type=int, default=8, help="client threads")
+    parser.add_argument("--requests", type=int, default=None,
+                        help="distinct deliveries: wrk's pool (default 40000) or the Python client's "
+                             "requests per server (default 3000)")
+    parser.add_argument("--concurrency", type=int, default=8, help="connections (wrk) or client threads")
     parser.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
     parser.add_argument("--platform", choices=("shopify", "custom"), default="shopify",
                         help="whose deliveries: Shopify's orders/paid or a custom store's order.paid")
+    parser.add_argument("--client", choices=("wrk", "python"), default="wrk",
+                        help="wrk (C, 2 threads, --concurrency connections, for --seconds over a pool of "
+                             "--requests distinct deliveries) or Python threads posting each once")
+    parser.add_argument("--seconds", type=int, default=5, help="wrk's duration per server")
     parser.add_argument("--warmup", type=int, default=300, help="warm-up requests per server")
     parser.add_argument("--gunicorn-args", default="-w 2 -k gthread --threads 4",
                         help="the same for both servers")
@@ -155,6 +195,7 @@ def main() -> None:
                         help="also profile the receiver in-process (cProfile + SQL timing)")
     parser.add_argument("--profile-requests", type=int, default=1000)
     args = parser.parse_args()
+    args.requests = args.requests or (40_000 if args.client == "wrk" else 3000)
     if not 1 <= args.requests <= 100_000 or not 1 <= args.concurrency <= 64:
         parser.error("keep --requests within 1..100000 and --concurrency within 1..64")
     gunicorn_args = shlex.split(args.gunicorn_args)
@@ -177,8 +218,10 @@ def main() -> None:
         warmup = build_requests(bodies, warm_shop.domain, benchlib.webhook_secret(warm_shop.id),
                                 args.warmup, 1, "warmup", args.platform)
         size = sum(len(data) for _, data, _ in measured) / len(measured)
+        client = (f"wrk, 2 threads, {args.concurrency} connections, {args.seconds} s"
+                  if args.client == "wrk" else f"{args.concurrency} Python threads")
         print(f"{args.requests} signed {args.platform} paid-order webhooks (~{size / 1024:.1f} KiB each, "
-              f"3 line items), {args.concurrency} client threads, {args.warmup} warm-up requests per "
+              f"3 line items), client: {client}, {args.warmup} warm-up requests per "
               f"server; gunicorn {' '.join(gunicorn_args)} for both servers")
         print(f"backend: {args.backend} ({database_url}"
               + (f", Redis {redis_url}: the receiver stores + enqueues, no worker runs)"
@@ -186,9 +229,11 @@ def main() -> None:
         print(benchlib.machine_note())
         print()
 
+        measure = (wrk_client(workdir, args.seconds, args.concurrency) if args.client == "wrk"
+                   else python_client(args.concurrency))
         bare = serve_and_measure(
             "bare Flask endpoint", "bare_app:app", {}, [*gunicorn_args, "--pythonpath", "tests/bench"],
-            workdir, warmup, measured, args.concurrency)
+            workdir, warmup, measured, args.concurrency, measure)
         plugin_env = {
             "LOYALTY_DATABASE_URL": database_url, "LOYALTY_REDIS_URL": redis_url,
             "LOYALTY_SECRET_KEY": benchlib.SECRET_KEY, "LOYALTY_PUBLIC_URL": "http://127.0.0.1",
@@ -196,7 +241,7 @@ def main() -> None:
         }
         plugin = serve_and_measure(
             "plugin receiver", "plugin.app:create_app()", plugin_env, gunicorn_args,
-            workdir, warmup, measured, args.concurrency)
+            workdir, warmup, measured, args.concurrency, measure)
 
         rows = [[r["name"], r["n"], f"{r['wall']:.2f}", f"{r['rate']:.0f}", f"{r['p50']:.1f}",
                  f"{r['p99']:.1f}", r["failures"]] for r in (bare, plugin)]
@@ -215,7 +260,12 @@ def main() -> None:
             stored = Event.select().where(Event.shop == shop.id).count()
             statuses = dict(Event.select(Event.status, fn.COUNT(Event.id)).where(
                 Event.shop == shop.id).group_by(Event.status).tuples())
-        verdict = "exactly N" if stored == args.requests else f"EXPECTED {args.requests}"
+        if args.client == "wrk":  # every answered request, and the few in flight when wrk stopped
+            fine = plugin["n"] <= stored <= plugin["n"] + args.concurrency
+            verdict = "each answered one, plus those in flight at the end" if fine else \
+                f"EXPECTED {plugin['n']} to {plugin['n'] + args.concurrency}"
+        else:
+            verdict = "exactly N" if stored == args.requests else f"EXPECTED {args.requests}"
         print(f"events stored for {shop.domain}: {stored} ({verdict}); by status: {statuses}")
         if redis_url:
             from plugin.pipeline import queue
