@@ -69,3 +69,19 @@ class NoticeKind(StrEnum):
 
     POINTS_EXPIRING_SOON = "points_expiring_soon"
     TIER_DOWNGRADE_WARNING = "tier_downgrade_warning"
+
+
+class DeliveryChannel(StrEnum):
+    """How a message leaves the plugin (``Delivery.channel``)."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    WEBHOOK = "webhook"
+
+
+class SuppressionReason(StrEnum):
+    """Why an address gets nothing more (``Suppression.reason``)."""
+
+    BOUNCE = "bounce"  # a permanent failure (SMTP 5xx, a bounce report)
+    COMPLAINT = "complaint"  # marked as spam
+    MANUAL = "manual"  # the owner or the shopper asked

@@ -103,3 +103,21 @@ class ChallengeStatus(StrEnum):
     ACTIVE = "active"
     COMPLETED = "completed"
     ENDED = "ended"
+
+
+class DeliveryStatus(StrEnum):
+    """One message to one destination (``Delivery.status``): pending (and retried with backoff)
+    -> sent; failed when its retries ran out or the destination refused it for good; suppressed
+    when it was never attempted (no consent, unsubscribed, a bounced address, quiet-hours cap...)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"
+
+
+class SubscriptionStatus(StrEnum):
+    """A webhook subscription (``WebhookSubscription.status``): paused when it failed for days."""
+
+    ACTIVE = "active"
+    PAUSED = "paused"

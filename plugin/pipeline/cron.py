@@ -11,6 +11,7 @@ from plugin import tiers
 from plugin.core.idempotency import purge_expired
 from plugin.earn import birthdays, referrals
 from plugin.ledger import expiry
+from plugin.notify import jobs as notify_jobs
 from plugin.pipeline import jobs, platform_jobs
 from plugin.pipeline.queue import PERIODIC_QUEUE
 from plugin.platforms.shopify import tokens
@@ -37,6 +38,7 @@ PERIODIC = (
     (purge_expired, 3600),  # stored answers to Idempotency-Keys live 24 h
     # InSales does not guarantee webhook delivery: a missed order is recovered within minutes.
     (platform_jobs.reconcile_all, 300),
+    (notify_jobs.drain, 5),  # e-mail, SMS and webhooks leave within seconds of their fact
 )
 
 

@@ -21,6 +21,15 @@ from plugin.core.models.earn import (
 )
 from plugin.core.models.events import Event
 from plugin.core.models.ledger import AdjustmentBatch, Balance, Hold, LedgerEntry, Lot
+from plugin.core.models.notify import (
+    Delivery,
+    MessageTemplate,
+    NotifySettings,
+    OutboxMessage,
+    Suppression,
+    Unsubscription,
+    WebhookSubscription,
+)
 from plugin.core.models.orders import Order
 from plugin.core.models.privacy import PrivacyRequest
 from plugin.core.models.program import CatalogProduct, ProgramVersion
@@ -35,11 +44,15 @@ ALL_MODELS = [Shop, ProgramVersion, Customer, Balance, Lot, Event, Order, Ledger
               Badge, ChallengeProgress, QuestProgress, LeaderboardEntry,
               ReferralCode, Referral,
               AdjustmentBatch, ImportRun, PrivacyRequest, DailyFigure, CatalogProduct,
-              DashboardSession, IdempotentRequest, PeriodicRun]
+              DashboardSession, IdempotentRequest, PeriodicRun,
+              OutboxMessage, WebhookSubscription, Delivery, NotifySettings, MessageTemplate,
+              Suppression, Unsubscription]
 
 __all__ = ["ALL_MODELS", "ActivationCode", "Activity", "AdjustmentBatch", "Badge", "Balance", "BaseModel",
            "CatalogProduct", "ChallengeProgress", "CoPurchase", "Customer", "CustomerTier", "DailyFigure",
-           "DashboardSession", "Event", "Hold", "IdempotentRequest", "ImportRun", "LeaderboardEntry",
-           "LedgerEntry", "Lot", "Notice", "OfferEvent", "Order", "PeriodicRun", "PrivacyRequest",
-           "ProgramVersion", "QuestProgress", "Referral", "ReferralCode", "Shop", "TierChange",
-           "TierDiscount", "TierRun"]
+           "DashboardSession", "Delivery", "Event", "Hold", "IdempotentRequest", "ImportRun",
+           "LeaderboardEntry",
+           "LedgerEntry", "Lot", "MessageTemplate", "Notice", "NotifySettings", "OfferEvent", "Order",
+           "OutboxMessage", "PeriodicRun", "PrivacyRequest",
+           "ProgramVersion", "QuestProgress", "Referral", "ReferralCode", "Shop", "Suppression", "TierChange",
+           "TierDiscount", "TierRun", "Unsubscription", "WebhookSubscription"]

@@ -47,6 +47,12 @@ class Customer(BaseModel):
     lifetime_earned = pw.BigIntegerField(default=0)
     created_at = pw.DateTimeField(default=clock.now)
     redacted_at = pw.DateTimeField(null=True)  # personal data removed (plugin.privacy); points kept
+    phone = pw.CharField(max_length=32, null=True)  # E.164 digits, for SMS
+    locale = pw.CharField(max_length=8, null=True)  # the shopper's language; none: the shop's
+    time_zone = pw.CharField(max_length=64, null=True)  # IANA name; none: the shop's
+    # Marketing messages need recorded consent (38-FZ art. 18): when and where it was given.
+    marketing_consent_at = pw.DateTimeField(null=True)
+    marketing_consent_source = pw.CharField(max_length=64, null=True)
 
     class Meta:
         indexes = ((("shop", "platform_id"), True),)
