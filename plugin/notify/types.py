@@ -54,3 +54,31 @@ TYPES: dict[str, MessageType] = {t.name: t for t in (
 )}
 
 ALL = "*"  # a subscription or an unsubscription that covers every type
+
+#: What each message's ``data`` holds, by example: the template editor previews with these and a
+#: test send uses them. Points are integers, money and dates strings (ISO 8601, UTC); every
+#: message about points carries the shopper's ``balance`` after the fact.
+SAMPLES: dict[str, dict] = {
+    POINTS_EARNED: {"points": 120, "balance": 860, "point_type": "regular", "source": "order",
+                    "order_id": "1001", "expires_at": "2027-12-06T00:00:00+00:00"},
+    POINTS_SPENT: {"points": 300, "balance": 560, "point_type": "regular"},
+    POINTS_REVERSED: {"points": 40, "balance": 520, "point_type": "regular", "order_id": "1001"},
+    POINTS_EXPIRING: {"points": 250, "balance": 860, "expires_at": "2026-12-20T00:00:00+00:00",
+                      "lots": [{"points": 150, "expires_at": "2026-12-20T00:00:00+00:00"},
+                               {"points": 100, "expires_at": "2026-12-31T00:00:00+00:00"}]},
+    POINTS_EXPIRED: {"points": 150, "balance": 710, "point_type": "regular"},
+    POINTS_ADJUSTED: {"points": -50, "balance": 660, "point_type": "regular", "reason": "Goodwill correction"},
+    TIER_CHANGED: {"from_tier": "silver", "from_name": "Silver", "to_tier": "gold", "to_name": "Gold",
+                   "direction": "up"},
+    TIER_DOWNGRADE_WARNING: {"tier": "gold", "tier_name": "Gold", "to_tier": "silver", "to_name": "Silver",
+                             "on": "2027-01-01T00:00:00+00:00"},
+    TIER_APPROACHING: {"tier": "gold", "tier_name": "Gold", "missing": "1500.00", "measure": "spend",
+                       "currency": "RUB"},
+    REWARD_ISSUED: {"reward": "free-shipping", "reward_name": "Free shipping", "points": 200,
+                    "code": "LOY-7F3K2Q", "balance": 460},
+    REFERRAL_REWARDED: {"points": 500, "balance": 1360, "friend": "Anna"},
+    BIRTHDAY_GRANTED: {"points": 300, "balance": 1160, "year": 2026},
+    REDEMPTION_COMMITTED: {"hold_id": 42, "code": "LOY-7F3K2Q", "points": 300, "order_id": "1002"},
+    REDEMPTION_RELEASED: {"hold_id": 43, "code": "LOY-9XQ4TT", "points": 300},
+    CAMPAIGN_STARTED: {"name": "Double points weekend", "factor": "2", "ends_at": "2026-12-08T00:00:00+00:00"},
+}
