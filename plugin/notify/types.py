@@ -67,7 +67,8 @@ SAMPLES: dict[str, dict] = {
                       "lots": [{"points": 150, "expires_at": "2026-12-20T00:00:00+00:00"},
                                {"points": 100, "expires_at": "2026-12-31T00:00:00+00:00"}]},
     POINTS_EXPIRED: {"points": 150, "balance": 710, "point_type": "regular"},
-    POINTS_ADJUSTED: {"points": -50, "balance": 660, "point_type": "regular", "reason": "Goodwill correction"},
+    POINTS_ADJUSTED: {"points": -50, "balance": 660, "point_type": "regular",
+                      "reason": "Goodwill correction"},
     TIER_CHANGED: {"from_tier": "silver", "from_name": "Silver", "to_tier": "gold", "to_name": "Gold",
                    "direction": "up"},
     TIER_DOWNGRADE_WARNING: {"tier": "gold", "tier_name": "Gold", "to_tier": "silver", "to_name": "Silver",
@@ -80,5 +81,6 @@ SAMPLES: dict[str, dict] = {
     BIRTHDAY_GRANTED: {"points": 300, "balance": 1160, "year": 2026},
     REDEMPTION_COMMITTED: {"hold_id": 42, "code": "LOY-7F3K2Q", "points": 300, "order_id": "1002"},
     REDEMPTION_RELEASED: {"hold_id": 43, "code": "LOY-9XQ4TT", "points": 300},
-    CAMPAIGN_STARTED: {"name": "Double points weekend", "factor": "2", "ends_at": "2026-12-08T00:00:00+00:00"},
+    CAMPAIGN_STARTED: {"name": "Double points weekend", "factor": "2",
+                       "ends_at": "2026-12-08T00:00:00+00:00"},
 }
