@@ -24,9 +24,15 @@ POINTS_TAKEN = "points.taken"  # points taken back from a lot (a reversal, a man
 POINTS_RESTORED = "points.restored"  # points given back to the lots they were taken from
 POINTS_EXPIRED = "points.expired"  # what was left of a lot past its expiry
 POINTS_TRANSFERRED = "points.transferred"  # points given by one shopper to another
+POINTS_EXPIRING = "points.expiring"  # lots warned of, once each, before they expire
+TIERS_EVALUATED = "tiers.evaluated"  # customers measured against the tiers, some moved or warned
+HOLD_PLACED = "hold.placed"  # points held for a discount code (a reward, or points off)
+HOLD_COMMITTED = "hold.committed"  # a paid order used the hold's code: spent for good
+HOLD_RELEASED = "hold.released"  # the hold's points came back (timeout, cancel, cancelled order)
 
 NAMES = (ORDER_APPLIED, ORDER_REFUNDED, ORDER_CANCELLED, CUSTOMER_CREATED, POINTS_EARNED,
-         POINTS_SPENT, POINTS_TAKEN, POINTS_RESTORED, POINTS_EXPIRED, POINTS_TRANSFERRED)
+         POINTS_SPENT, POINTS_TAKEN, POINTS_RESTORED, POINTS_EXPIRED, POINTS_TRANSFERRED,
+         POINTS_EXPIRING, TIERS_EVALUATED, HOLD_PLACED, HOLD_COMMITTED, HOLD_RELEASED)
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,8 @@ class CustomerCreated:
 @dataclass(frozen=True)
 class PointsMoved:
     """A ledger movement: ``name`` is one of the ``points.*`` names; ``lots`` maps lot ids (or
-    grant keys to lot ids, for ``points.earned``) to what moved."""
+    grant keys to lot ids, for ``points.earned``) to what moved. ``grants`` are the credits
+    written (plugin.ledger.Grant, for ``points.earned``); ``reason`` is a debit's."""
 
     name: str
     shop_id: int
@@ -83,3 +90,40 @@ class PointsMoved:
     point_type: str | None = None
     points: int = 0
     lots: dict = field(default_factory=dict)
+    grants: tuple = ()
+    reason: Any = None
+
+
+@dataclass(frozen=True)
+class PointsExpiring:
+    """Lots expiring within the shop's warning window, each warned of once: customer id -> lots
+    (``{"lot", "points", "point_type", "expires_at"}``) newly warned of in this run."""
+
+    name: ClassVar[str] = POINTS_EXPIRING
+    shop_id: int
+    at: datetime
+    lots: dict[int, list[dict]]
+
+
+@dataclass(frozen=True)
+class TiersEvaluated:
+    """Customers measured against the program's tiers: ``values`` (customer id -> the metric),
+    ``tiers`` (customer id -> the tier they are on now), ``moved`` ((customer, from, to, reason)),
+    ``warned`` ((customer, tier, down to, on): a downgrade announced for a date)."""
+
+    name: ClassVar[str] = TIERS_EVALUATED
+    shop_id: int
+    program: dict
+    at: datetime
+    values: dict = field(default_factory=dict)
+    tiers: dict = field(default_factory=dict)
+    moved: list = field(default_factory=list)
+    warned: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HoldMoved:
+    """A redemption hold placed, committed or released (``name``): the Hold row as it is now."""
+
+    name: str
+    hold: Any

@@ -111,7 +111,7 @@ def grant_many(shop_id: int, grants: list[Grant], *, kind: str) -> dict[str, int
     pay_debts(shop_id, todo, lots, now)
     written = {item.key: lots[item.key] for item in todo}
     bus.publish(facts.PointsMoved(facts.POINTS_EARNED, shop_id, kind, lots=written,
-                                  points=sum(item.points for item in todo)))
+                                  points=sum(item.points for item in todo), grants=tuple(todo)))
     return written
 
 

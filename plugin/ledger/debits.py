@@ -40,7 +40,7 @@ def debit(lot: Lot, points: int, *, kind: str, key: str, spill: bool = False,
               reasons.in_debt(reason), now)
         left = 0
     bus.publish(facts.PointsMoved(facts.POINTS_TAKEN, lot.shop_id, kind, key=key, customer_id=lot.customer_id,
-                                  point_type=lot.point_type, points=points - left))
+                                  point_type=lot.point_type, points=points - left, reason=reason))
     return points - left
 
 
@@ -73,7 +73,7 @@ def spend(customer: Customer, point_type: str, points: int, *, key: str, kind: s
     take(lots, points, kind, key, None, actor, reason, now)
     bus.publish(facts.PointsMoved(facts.POINTS_SPENT, customer.shop_id, kind, key=key,
                                   customer_id=customer.id, point_type=point_type, points=points,
-                                  lots=taken))
+                                  lots=taken, reason=reason))
     return taken
 
 
@@ -120,7 +120,8 @@ def charge(customer_id: int, shop_id: int, point_type: str, points: int, *, key:
               reasons.in_debt(reason), now)
         taken[debt.id] = left
     bus.publish(facts.PointsMoved(facts.POINTS_SPENT, shop_id, kind, key=key, customer_id=customer_id,
-                                  point_type=point_type, points=sum(taken.values()), lots=taken))
+                                  point_type=point_type, points=sum(taken.values()), lots=taken,
+                                  reason=reason))
     return taken
 
 

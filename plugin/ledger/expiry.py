@@ -2,7 +2,8 @@
 
 Both run across all shops, in batches of one transaction each, and are safe to run again or
 twice at once: expiry claims its lots (SKIP LOCKED) and carries the ledger key ``expire:<lot>``;
-a warning is a Notice unique per shop and lot.
+a warning is a Notice unique per shop and lot, and the lots newly warned of are published per
+shopper (``points.expiring``), so one reminder covers all of a shopper's lots.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 from datetime import timedelta
 
 from plugin import ledger
-from plugin.core import clock
+from plugin.core import bus, clock, facts
 from plugin.core.db import claiming, session, write_transaction
 from plugin.core.kinds import NoticeKind
 from plugin.core.models import Lot, Notice, Shop
@@ -67,14 +68,24 @@ def _warn_shop(shop_id: int, now, until, batch_size: int) -> int:
             lots = list(Lot.select().where(
                 (Lot.shop == shop_id) & _open() & (Lot.expires_at > now)
                 & (Lot.expires_at <= until) & (Lot.id > after)).order_by(Lot.id).limit(batch_size))
-            if lots:
-                recorded += Notice.insert_many([
+            warned = {key for (key,) in Notice.select(Notice.key).where(
+                (Notice.shop == shop_id) & Notice.key.in_([f"expiring:{lot.id}" for lot in lots])).tuples()}
+            new = [lot for lot in lots if f"expiring:{lot.id}" not in warned]
+            if new:
+                Notice.insert_many([
                     {"shop": shop_id, "customer": lot.customer_id, "kind": NoticeKind.POINTS_EXPIRING_SOON,
                      "key": f"expiring:{lot.id}", "created_at": now,
                      "data": {"points": lot.remaining, "point_type": lot.point_type,
                               "expires_at": lot.expires_at.isoformat()}}
-                    for lot in lots
-                ]).on_conflict_ignore().as_rowcount().execute()
+                    for lot in new
+                ]).on_conflict_ignore().execute()
+                per_customer: dict[int, list[dict]] = {}
+                for lot in new:
+                    per_customer.setdefault(lot.customer_id, []).append(
+                        {"lot": lot.id, "points": lot.remaining, "point_type": lot.point_type,
+                         "expires_at": lot.expires_at})
+                bus.publish(facts.PointsExpiring(shop_id, now, per_customer))
+            recorded += len(new)
         if len(lots) < batch_size:
             return recorded
         after = lots[-1].id

@@ -22,7 +22,7 @@ from rq.serializers import JSONSerializer
 from plugin.config import Settings
 from plugin.core import db
 from plugin.core.crypto import Vault
-from plugin.pipeline import cron, queue
+from plugin.pipeline import bootstrap, cron, queue
 from webhooks.shopify import payloads as shopify_payloads
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,7 @@ def run(settings: Settings, *, burst: bool = False, with_cron: bool = True) -> N
     db.bind(settings.database_url)
     queue.configure(settings.redis_url, settings.batch_size)
     shopify_payloads.key_fingerprints(Vault(settings.secret_key))  # jobs map raw order bodies
+    bootstrap.wire()  # every job's facts reach their handlers (the outbox too), not only apply's
     cron = None
     if with_cron:
         cron = multiprocessing.Process(target=_run_cron, args=(settings,), name="loyalty-cron",

@@ -18,7 +18,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from plugin import ledger
-from plugin.core import clock, reasons
+from plugin.core import bus, clock, facts, reasons
 from plugin.core.db import locking, session, write_transaction
 from plugin.core.errors import LoyaltyError
 from plugin.core.kinds import EntryKind
@@ -108,6 +108,7 @@ def redeem(customer: Customer, *, points: int | None = None, point_type: str = "
             cart={"lines": lines}, idempotency_key=key, created_at=now,
             expires_at=now + (discount.valid_for or timedelta(minutes=program["redemption"]["hold_minutes"])),
         )
+        bus.publish(facts.HoldMoved(facts.HOLD_PLACED, hold))
     if on_created is not None:
         try:
             node = on_created(hold)
@@ -158,6 +159,7 @@ def _give_back(hold: Hold, reason: reasons.Reason | str) -> None:
     key = f"release:{hold.id}" + (f":{hold.order_id}" if hold.order_id else "")
     ledger.restore(hold.shop_id, hold.lots, kind=EntryKind.RELEASE, key=key, reason=reason)
     Hold.update(status=HoldStatus.RELEASED, closed_at=clock.now()).where(Hold.id == hold.id).execute()
+    bus.publish(facts.HoldMoved(facts.HOLD_RELEASED, hold))
 
 
 def commit(shop_id: int, codes: list[str], order_id: str, *, event_id: int | None = None,
@@ -178,6 +180,8 @@ def commit(shop_id: int, codes: list[str], order_id: str, *, event_id: int | Non
                 .execute())
         if done:
             committed += done
+            hold = Hold.get((Hold.shop == shop_id) & (Hold.code == code))
+            bus.publish(facts.HoldMoved(facts.HOLD_COMMITTED, hold))
         else:
             amount = (amounts or {}).get(code)
             late_commit.charge(shop_id, code, order_id, event_id=event_id,

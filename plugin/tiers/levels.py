@@ -16,7 +16,7 @@ from decimal import Decimal
 from peewee import fn
 
 from plugin import ledger
-from plugin.core import clock, reasons
+from plugin.core import bus, clock, facts, reasons
 from plugin.core.db import database, locking
 from plugin.core.kinds import EntryKind, NoticeKind
 from plugin.core.models import Customer, CustomerTier, Notice, Order, TierChange
@@ -98,6 +98,7 @@ def evaluate_batch(shop_id: int, program: dict, version: int | None, ids: list[i
     rank = {tier["id"]: n for n, tier in enumerate(visible)}
     values = metrics(shop_id, program, ids, now)
     moved: list[tuple[int, str | None, str, dict]] = []  # customer, from, to, reason
+    warned: list[tuple[int, str, str, datetime]] = []  # customer, tier, down to, on
     bonuses: list[tuple[int, dict]] = []
     with database.atomic():
         rows = {row.customer_id: row for row in locking(
@@ -123,6 +124,7 @@ def evaluate_batch(shop_id: int, program: dict, version: int | None, ids: list[i
                 if row.downgrade_due is None:
                     due = now + timedelta(days=rules["grace_days"])
                     _warn(row, shop_id, target["id"], now, due)
+                    warned.append((cid, row.tier_id, target["id"], due))
                     row.downgrade_due = due
                 if now >= row.downgrade_due:
                     _move(row, target["id"], now)
@@ -137,6 +139,9 @@ def evaluate_batch(shop_id: int, program: dict, version: int | None, ids: list[i
                 {"shop": shop_id, "customer": cid, "from_tier": old, "to_tier": new,
                  "reason": reason, "created_at": now} for cid, old, new, reason in moved]).execute()
         _grant_bonuses(shop_id, program, version, bonuses, now)
+        tiers = {cid: row.tier_id for cid, row in rows.items()} | {cid: new for cid, _, new, _ in moved}
+        bus.publish(facts.TiersEvaluated(shop_id, program, now, values=values, tiers=tiers, moved=moved,
+                                         warned=warned))
     return len(moved)
 
 
@@ -191,8 +196,11 @@ def assign(customer: Customer, tier_id: str | None, *, now: datetime | None = No
                 CustomerTier.update(tier_id=tier_id, assigned=True, since=now, downgrade_due=None,
                                     downgrade_warned_at=None).where(CustomerTier.id == row.id).execute()
             if old != tier_id:
+                reason = reasons.tier_move("assigned")
                 TierChange.create(shop=customer.shop_id, customer=customer.id, from_tier=old,
-                                  to_tier=tier_id, reason=reasons.tier_move("assigned"), created_at=now)
+                                  to_tier=tier_id, reason=reason, created_at=now)
+                bus.publish(facts.TiersEvaluated(customer.shop_id, program, now, tiers={customer.id: tier_id},
+                                                 moved=[(customer.id, old, tier_id, reason)]))
             _grant_bonuses(customer.shop_id, program, version, [(customer.id, tiers[tier_id])], now)
     if tier_id is None and program.get("tiers"):
         evaluate(customer.shop_id, customer.id, now=now)
