@@ -19,10 +19,13 @@ import secrets
 from decimal import Decimal
 from functools import reduce
 
+from peewee import Case, Value
+
 from plugin.core import clock
-from plugin.core.kinds import EventKind
+from plugin.core.kinds import DeliveryChannel, EventKind
 from plugin.core.models import (
     Customer,
+    Delivery,
     Event,
     Hold,
     LeaderboardEntry,
@@ -30,8 +33,11 @@ from plugin.core.models import (
     Lot,
     Notice,
     Order,
+    OutboxMessage,
     ReferralCode,
+    Suppression,
 )
+from plugin.core.status import DeliveryStatus
 from plugin.privacy.export import orders_of
 
 PREFIX = "redacted:"
@@ -88,7 +94,9 @@ def redact_customer(customer: Customer, new_id: str) -> dict[str, int]:
     old = customer.platform_id
     counts = {"customer": Customer.update(
         platform_id=new_id, email=None, first_name=None, last_name=None, birthday=None,
-        birthday_set_at=None, redacted_at=clock.now()).where(Customer.id == customer.id).execute()}
+        birthday_set_at=None, phone=None, locale=None, time_zone=None, marketing_consent_at=None,
+        marketing_consent_source=None, redacted_at=clock.now()).where(Customer.id == customer.id).execute()}
+    counts.update(redact_messages(customer, old, new_id))
     counts["leaderboard_entry"] = LeaderboardEntry.delete().where(
         LeaderboardEntry.customer == customer.id).execute()
     counts["referral_code"] = ReferralCode.delete().where(ReferralCode.customer == customer.id).execute()
@@ -115,6 +123,25 @@ def redact_customer(customer: Customer, new_id: str) -> dict[str, int]:
         if (lot.rule or {}).get("transfer", {}).get("from") == old:
             rule = {**lot.rule, "transfer": {**lot.rule["transfer"], "from": new_id}}
             counts["lot_rules"] += Lot.update(rule=rule).where(Lot.id == lot.id).execute()
+    return counts
+
+
+def redact_messages(customer: Customer, old: str, new_id: str) -> dict[str, int]:
+    """What was sent to the customer keeps its status but not their address; what was still to be
+    sent is not sent; the addresses suppressed for them go (nothing is sent to them any more)."""
+    addresses = [a for a in ((customer.email or "").lower(), customer.phone) if a]
+    counts = {"suppression": Suppression.delete().where(
+        (Suppression.shop == customer.shop_id) & Suppression.address.in_(addresses)).execute()}
+    counts["delivery"] = Delivery.update(
+        target=Value(PREFIX).concat(Delivery.id), status=Case(
+            None, [(Delivery.status == DeliveryStatus.PENDING, DeliveryStatus.SUPPRESSED)], Delivery.status),
+    ).where((Delivery.customer == customer.id) & (Delivery.channel != DeliveryChannel.WEBHOOK)).execute()
+    counts["outbox_message_keys"] = 0
+    for message in OutboxMessage.select(OutboxMessage.id, OutboxMessage.key).where(
+            OutboxMessage.customer == customer.id):
+        if (key := rekey(message.key, old, new_id)) != message.key:
+            counts["outbox_message_keys"] += OutboxMessage.update(key=key).where(
+                OutboxMessage.id == message.id).execute()
     return counts
 
 
