@@ -1,8 +1,9 @@
-"""The `loyalty` command: serve, worker, cron, run-due, demo, shops, audit."""
+"""The `loyalty` command: serve, worker, cron, run-due, demo, shops, audit, notify-status."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from plugin.cli.shops import shops
 from plugin.core.db import session
 from plugin.http.serving import RequestHandler
 from plugin.ledger import audit as audit_module
+from plugin.notify import status as notify_queues
 from plugin.pipeline import scheduler
 from plugin.pipeline import worker as worker_module
 
@@ -144,7 +146,17 @@ def audit(shop_id: int | None) -> None:
     click.echo("audit: every balance equals its ledger and its open lots")
 
 
+@main.command("notify-status")
+def notify_status() -> None:
+    """The outbound queues across every shop, as JSON: what waits per channel, what is late,
+    what failed in the last 24 hours, and the webhook subscriptions paused for failing."""
+    context.app()
+    with session():
+        click.echo(json.dumps(notify_queues.queues(), indent=2))
+
+
 main.add_command(codes)
 main.add_command(shops)
 main.add_command(import_command)
 main.add_command(export_command)
+
