@@ -10,6 +10,7 @@ shape, this module checks what needs the stored state (an SMS gateway's config a
 from __future__ import annotations
 
 import dataclasses
+import re
 from urllib.parse import urlsplit
 
 from plugin.core.crypto import Vault
@@ -25,6 +26,8 @@ REMINDER_DAYS = "expiry_warning_days"  # the program's: N days before points bur
 SMS_PROVIDERS = ("smsru", "http")
 #: Each gateway's settings besides its secret (the SMS.ru api_id, or the HTTP auth header's value).
 SMS_CONFIG = {"smsru": {"sender"}, "http": {"url", "method", "body", "auth_header"}}
+HTTP_METHODS = ("POST", "GET", "PUT")
+HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
 def read(shop: Shop) -> dict:
@@ -45,8 +48,12 @@ def sms_config_errors(provider: str | None, config: dict) -> dict[str, list[str]
     errors = {f"sms_config.{name}": [f"not a setting of the {provider} gateway"]
               for name in sorted(set(config) - SMS_CONFIG[provider])}
     if provider == "http":
-        if not config.get("url"):
-            errors["sms_config.url"] = ["the gateway's URL is required"]
+        if config.get("method", "POST") not in HTTP_METHODS:
+            errors["sms_config.method"] = [f"one of {', '.join(HTTP_METHODS)}"]
+        if not HEADER_NAME.match(config.get("auth_header", "X")):
+            errors["sms_config.auth_header"] = ["a header's name, e.g. Authorization"]
+        if urlsplit(config.get("url", "")).scheme not in ("http", "https"):
+            errors["sms_config.url"] = ["the gateway's http(s) URL is required"]
         elif "{phone}" not in config["url"] + config.get("body", ""):
             errors["sms_config.url"] = ["{phone} must appear in the URL or the body"]
         elif "{text}" not in config["url"] + config.get("body", ""):
