@@ -99,6 +99,8 @@ def notifications_save():
         owner_settings.change(g.shop, runtime().vault, loaded, author=g.staff.actor)
     except ValidationError as exc:
         by_field = {re.sub(r"\.\d+$", "", name): messages for name, messages in flatten(exc.messages).items()}
+        if values["sms_provider"] in SMS_CONFIG:  # the gateway's own errors at once, not after a second try
+            by_field |= owner_settings.sms_config_errors(values["sms_provider"], values["sms_config"])
         return _page(_shown(values), by_field, 422)  # quiet_hours.0 is shown at quiet_hours
     except LoyaltyError as exc:
         return _page(_shown(values), exc.fields or {"_": [exc.message]}, exc.status)

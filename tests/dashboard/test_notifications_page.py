@@ -67,7 +67,7 @@ def test_bad_input_is_shown_by_field_and_nothing_is_saved(signed_in, shop):
                                               smtp_url="http://nope"))
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    for field in ("quiet_hours", "time_zone", "smtp_url"):
+    for field in ("quiet_hours", "time_zone", "smtp_url", "sms_config-url"):
         assert f'id="{field}-error"' in page or f"<code>{field}</code>" in page
     assert stored(shop)["time_zone"] == "UTC" and stored(shop)["quiet_hours"] == [21, 9]
 
