@@ -53,8 +53,8 @@ class NotificationSettings(StrictSchema):
     language = fields.String(validate=validate.OneOf(LANGUAGES),
                              metadata={"description": "for shoppers without a language of their own"})
     time_zone = fields.String(validate=_time_zone, metadata={"description": "for shoppers without one"})
-    email = _switches("by e-mail (left out: the type's default once mail is set up)")
-    sms = _switches("by SMS (left out: off)")
+    email = _switches("by e-mail (never set: the type's default once mail is set up)")
+    sms = _switches("by SMS (never set: off)")
     mail_from = fields.Email(allow_none=True, validate=validate.Length(max=320),
                              metadata={"description": "the sender (null: LOYALTY_MAIL_FROM)"})
     smtp_url = fields.String(allow_none=True, validate=[validate.Length(max=2048), _smtp_url], metadata={

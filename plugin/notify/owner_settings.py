@@ -22,6 +22,7 @@ from plugin.program import changes, document, versions
 
 SET = "set"  # how a stored secret is shown; sent back unchanged, it keeps the secret
 SECRETS = ("smtp_url", "sms_secret")
+SWITCHES = ("email", "sms")  # message type -> on/off, per channel
 REMINDER_DAYS = "expiry_warning_days"  # the program's: N days before points burn, the reminder
 SMS_PROVIDERS = ("smsru", "http")
 #: Each gateway's settings besides its secret (the SMS.ru api_id, or the HTTP auth header's value).
@@ -64,14 +65,19 @@ def sms_config_errors(provider: str | None, config: dict) -> dict[str, list[str]
 def change(shop: Shop, vault: Vault, values: dict, author: str) -> dict:
     """Store the given settings in one transaction (the rest kept) and return them all, as read.
 
-    A secret given as None is removed and as "set" kept; the reminder's days publish a new
-    program version (by ``author``) only when they differ from the running one.
+    A secret given as None is removed and as "set" kept; switches given change only their types
+    (``{"email": {"points.spent": true}}`` leaves the other e-mails as they were); the reminder's
+    days publish a new program version (by ``author``) only when they differ from the running one.
     """
     values = dict(values)
     secrets = {name: values.pop(name) for name in SECRETS if name in values}
     secrets = {name: value for name, value in secrets.items() if value != SET}
     days = values.pop(REMINDER_DAYS, None)
-    merged = dataclasses.replace(settings.load(shop), **values)
+    current = settings.load(shop)
+    for channel in SWITCHES:  # a switch given changes that type; the others stay
+        if channel in values:
+            values[channel] = {**getattr(current, channel), **values[channel]}
+    merged = dataclasses.replace(current, **values)
     errors = sms_config_errors(merged.sms_provider, merged.sms_config)
     if errors:
         raise Invalid("the SMS gateway's settings do not fit it", fields=errors)

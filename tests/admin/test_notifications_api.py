@@ -130,7 +130,8 @@ def test_without_the_key_nothing_is_read_or_changed(client):
 
 
 TEXT = st.text(st.characters(blacklist_characters="\x00"), max_size=8)  # a NUL is a 400 before any schema
-JSONISH = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT,
+NUMBERS = st.integers() | st.floats(allow_nan=False, allow_infinity=False)  # what JSON can hold
+JSONISH = st.recursive(st.none() | st.booleans() | NUMBERS | TEXT,
                        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
                        max_leaves=6)
 FIELD_NAMES = st.sampled_from([*NotificationSettings().fields, "other"])
@@ -147,6 +148,24 @@ def test_any_json_body_is_saved_or_a_422_naming_a_field_it_holds(client, headers
     if response.status_code == 422:
         named = {name.split(".")[0] for name in response.get_json()["fields"]}
         assert named and named <= set(body)
+    else:
+        got = client.get(URL, headers=headers).get_json()
+        kept = set(body) - {"email", "sms", "smtp_url", "sms_secret"}
+        assert {name: got[name] for name in kept} == {name: body[name] for name in kept}
+
+
+def test_a_switch_given_changes_only_its_type(client, headers):
+    put(client, headers, {"email": {"points.earned": False}})
+    got = put(client, headers, {"email": {"points.spent": True}}).get_json()
+    assert got["email"] == {"points.earned": False, "points.spent": True}
+
+
+def test_the_openapi_document_describes_the_endpoints(client):
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    assert {"get", "put"} <= set(paths["/api/v1/notification-settings"])
+    assert "get" in paths["/api/v1/messages"] and "get" in paths["/api/v1/messages/{uid}"]
+    body = paths["/api/v1/notification-settings"]["put"]["requestBody"]
+    assert body["content"]["application/json"]["schema"]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
