@@ -19,6 +19,7 @@ from plugin.admin import (
     discount_codes_api,
     games_api,
     imports_api,
+    notifications_api,
     openapi,
     overview_api,
     privacy_api,
@@ -31,7 +32,8 @@ from plugin.http.routes import blueprint
 #: Every module with routes under /api/v1; api first: its before_request authenticates them all.
 MODULES = (api, activities_api, codes_api, customers_api, program_api, tiers_api, adjustments_api,
            analytics_api, discount_codes_api,
-           games_api, imports_api, overview_api, privacy_api, referrals_api)
+           games_api, imports_api, overview_api, privacy_api, referrals_api,
+           notifications_api)
 
 
 def init_app(app: Flask) -> None:
