@@ -10,8 +10,9 @@ import responses
 
 from plugin.core import clock
 from plugin.core.db import session
-from plugin.core.models import Delivery, Suppression
+from plugin.core.models import Customer, Delivery, Suppression
 from plugin.core.status import DeliveryStatus
+from plugin.notify import dispatch
 from plugin.notify.sms.providers import SMSRU_URL
 from tests.helpers import OTHER_DOMAIN
 from tests.notify.sms.conftest import API_ID, PHONE, SECOND, drain_sms, sent_forms, smsru_ok
@@ -176,3 +177,27 @@ def test_each_shop_sends_through_its_own_gateway(app, gateway, shop, shopper, me
     assert drain_sms() == 2
     sent = {(f["to"], f["api_id"]) for f in sent_forms(smsru)}
     assert sent == {(PHONE, API_ID), (SECOND, "other-api-id")}
+
+
+def test_a_gateway_without_its_url_fails_for_good_and_calls_nobody(gateway, shopper, message, smsru, at):
+    gateway("http", {"method": "POST"})
+    at(2026, 12, 7, 10)
+    message(shopper())
+
+    assert drain_sms() == 0
+    [row] = deliveries()
+    assert row.status == DeliveryStatus.FAILED and "no SMS gateway" in row.error
+    assert not smsru.calls
+
+
+def test_a_redacted_shopper_gets_nothing(gateway, shopper, message, smsru, at):
+    at(2026, 12, 7, 10)
+    customer = shopper()
+    message(customer)
+    dispatch.dispatch()
+    with session():
+        Customer.update(redacted_at=clock.now()).where(Customer.id == customer.id).execute()
+
+    assert drain_sms() == 0
+    assert deliveries()[0].status == DeliveryStatus.FAILED
+    assert not smsru.calls
