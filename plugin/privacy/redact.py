@@ -88,7 +88,8 @@ def redact_customer(customer: Customer, new_id: str) -> dict[str, int]:
     old = customer.platform_id
     counts = {"customer": Customer.update(
         platform_id=new_id, email=None, first_name=None, last_name=None, birthday=None,
-        birthday_set_at=None, redacted_at=clock.now()).where(Customer.id == customer.id).execute()}
+        birthday_set_at=None, phone=None, locale=None, time_zone=None, marketing_consent_at=None,
+        marketing_consent_source=None, redacted_at=clock.now()).where(Customer.id == customer.id).execute()}
     counts["leaderboard_entry"] = LeaderboardEntry.delete().where(
         LeaderboardEntry.customer == customer.id).execute()
     counts["referral_code"] = ReferralCode.delete().where(ReferralCode.customer == customer.id).execute()
