@@ -282,7 +282,7 @@ def test_privacy_request_list_pages_newest_first(app, client, shop, post_webhook
     assert ids == sorted(ids, reverse=True) and len(ids) == 3 and rest["next_before"] is None
 
 
-def test_redact_clears_the_phone_language_zone_and_consent(app, shop, post_webhook, drain):
+def test_export_holds_and_redact_clears_the_phone_language_zone_and_consent(app, shop, post_webhook, drain):
     signup = as_john(SIGNUP, locale="ru-RU")
     signup["email_marketing_consent"].update(state="subscribed", consent_updated_at="2026-01-01T00:00:00Z")
     post_webhook("customers/create", signup)
@@ -291,6 +291,12 @@ def test_redact_clears_the_phone_language_zone_and_consent(app, shop, post_webho
         customer = customers.find(shop.id, JOHN)
     assert (customer.phone, customer.locale, customer.marketing_consent_source) == (
         "15142546011", "ru", "shopify:email")
+
+    post_webhook("customers/data_request", DATA_REQUEST)
+    drain()
+    with session():
+        exported = request_rows(shop.id)[0].export["customer"]
+    assert (exported["phone"], exported["marketing_consent_source"]) == ("15142546011", "shopify:email")
 
     post_webhook("customers/redact", REDACT)
     drain()
