@@ -55,3 +55,9 @@ def order_cancelled(data: dict | None, order_id: str) -> Mapped:
 
 def customer_created(data: dict | None, customer_id: str) -> Mapped:
     return Mapped(EventKind.CUSTOMER_CREATED, data, f"{EventKind.CUSTOMER_CREATED}:{customer_id}")
+
+
+def consent(given: bool, at: str | None = None, source: str | None = None) -> dict:
+    """A customer profile's marketing consent as the platform states it: given (when, where) or
+    withdrawn; plugin.customers.contact records it. A platform that says nothing adds no keys."""
+    return {"marketing_consent": given, "marketing_consent_at": at, "marketing_consent_source": source}

@@ -7,6 +7,7 @@ from peewee import fn
 from plugin.core.db import insert_rows
 from plugin.core.errors import NotFound
 from plugin.core.models import Balance, Customer, CustomerTier
+from plugin.customers import contact
 
 PROFILE_FIELDS = ("email", "first_name", "last_name")
 MAX_TERMS = 5
@@ -58,7 +59,9 @@ def ensure(shop_id: int, platform_id: str, profile: dict | None = None) -> Custo
 
 
 def ensure_many(shop_id: int, profiles: dict[str, dict | None]) -> dict[str, Customer]:
-    """Customers by platform id, creating the missing ones in one statement (concurrent-safe)."""
+    """Customers by platform id, creating the missing ones in one statement (concurrent-safe);
+    the profile's names and e-mail fill blanks, its contact details and consent (plugin.customers.contact)
+    are kept up to date."""
     wanted = {pid: {k: v for k, v in (profile or {}).items() if k in PROFILE_FIELDS and v}
               for pid, profile in profiles.items()}
 
@@ -70,13 +73,15 @@ def ensure_many(shop_id: int, profiles: dict[str, dict | None]) -> dict[str, Cus
     missing = [pid for pid in wanted if pid not in found]
     if missing:  # a concurrent worker may create some of them first: ignore, then read back
         insert_rows(Customer, [
-            {"shop": shop_id, "platform_id": pid, **{f: wanted[pid].get(f) for f in PROFILE_FIELDS}}
+            {"shop": shop_id, "platform_id": pid, **{f: wanted[pid].get(f) for f in PROFILE_FIELDS},
+             **contact.columns(profiles[pid] or {})}
             for pid in missing
         ], ignore_conflicts=True)
         found = load()
     for pid, profile in wanted.items():
         customer = found[pid]
         changed = {k: v for k, v in profile.items() if getattr(customer, k) != v}
+        changed.update(contact.changes(customer, profiles[pid] or {}))
         if changed:
             Customer.update(**changed).where(Customer.id == customer.id).execute()
             for name, value in changed.items():

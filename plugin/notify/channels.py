@@ -4,5 +4,8 @@ plugin.notify.planning.Channel; this is the one place that lists them."""
 from __future__ import annotations
 
 from plugin.notify.planning import Channel
+from plugin.notify.sms.channel import SMS
 
-CHANNELS: tuple[Channel, ...] = ()
+CHANNELS: tuple[Channel, ...] = (
+    SMS,
+)

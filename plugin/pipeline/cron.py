@@ -11,6 +11,7 @@ from plugin import tiers
 from plugin.core.idempotency import purge_expired
 from plugin.earn import birthdays, referrals
 from plugin.ledger import expiry
+from plugin.notify import campaigns as notify_campaigns
 from plugin.notify import jobs as notify_jobs
 from plugin.pipeline import jobs, platform_jobs
 from plugin.pipeline.queue import PERIODIC_QUEUE
@@ -39,6 +40,7 @@ PERIODIC = (
     # InSales does not guarantee webhook delivery: a missed order is recovered within minutes.
     (platform_jobs.reconcile_all, 300),
     (notify_jobs.drain, 5),  # e-mail, SMS and webhooks leave within seconds of their fact
+    (notify_campaigns.announce_started, 300),  # a campaign is announced within minutes of its start
 )
 
 

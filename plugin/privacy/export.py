@@ -21,7 +21,8 @@ from plugin.core.models import ALL_MODELS, Customer, CustomerTier, Order, Shop
 
 FORMAT = "loyalty-privacy-export/1"
 PROFILE = ("platform_id", "email", "first_name", "last_name", "birthday", "lifetime_earned",
-           "created_at", "redacted_at")
+           "created_at", "redacted_at", "phone", "locale", "time_zone", "marketing_consent_at",
+           "marketing_consent_source")
 
 
 def build(shop: Shop, customer: Customer | None, request: dict) -> dict:

@@ -280,3 +280,27 @@ def test_privacy_request_list_pages_newest_first(app, client, shop, post_webhook
                       headers=headers).get_json()
     ids = [item["id"] for item in first["items"] + rest["items"]]
     assert ids == sorted(ids, reverse=True) and len(ids) == 3 and rest["next_before"] is None
+
+
+def test_export_holds_and_redact_clears_the_phone_language_zone_and_consent(app, shop, post_webhook, drain):
+    signup = as_john(SIGNUP, locale="ru-RU")
+    signup["email_marketing_consent"].update(state="subscribed", consent_updated_at="2026-01-01T00:00:00Z")
+    post_webhook("customers/create", signup)
+    drain()
+    with session():
+        customer = customers.find(shop.id, JOHN)
+    assert (customer.phone, customer.locale, customer.marketing_consent_source) == (
+        "15142546011", "ru", "shopify:email")
+
+    post_webhook("customers/data_request", DATA_REQUEST)
+    drain()
+    with session():
+        exported = request_rows(shop.id)[0].export["customer"]
+    assert (exported["phone"], exported["marketing_consent_source"]) == ("15142546011", "shopify:email")
+
+    post_webhook("customers/redact", REDACT)
+    drain()
+    with session():
+        redacted = Customer.get_by_id(customer.id)
+    assert (redacted.phone, redacted.locale, redacted.time_zone, redacted.marketing_consent_at,
+            redacted.marketing_consent_source) == (None, None, None, None, None)

@@ -15,6 +15,8 @@ from decimal import Decimal
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from plugin.core.kinds import EventKind
+from plugin.customers import contact
+from webhooks import mapped
 from webhooks.mapped import MAX_AMOUNT, MAX_QUANTITY
 from webhooks.readers import UNSTORABLE
 
@@ -31,6 +33,7 @@ CURRENCY = r"^[A-Z]{3}$"
 TIMESTAMP = (r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?"
              r"(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$")
 REFERRAL_CODE = r"^[A-Za-z0-9]{4,32}$"
+LOCALE = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8}){0,3}$"
 CENT = Decimal("0.0001")
 
 
@@ -87,6 +90,19 @@ class Timestamp(Text):
         return text
 
 
+class TimeZone(Text):
+    """An IANA time zone name this machine knows (``Europe/Moscow``)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Length(max=64), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if contact.time_zone(text) is None:
+            raise ValidationError("is not a known IANA time zone, e.g. Europe/Moscow")
+        return text
+
+
 class _Ours(Schema):
     class Meta:
         unknown = RAISE
@@ -96,9 +112,17 @@ class _Ours(Schema):
 class CustomCustomer(_Ours):
     id = _id(required=True, metadata={"description": "the store's customer id"})
     email = _text(max_length=320)
-    phone = _text(max_length=64)
+    phone = _text(max_length=64, metadata={"description": "for SMS: international format, e.g. +79161234567"})
     first_name = _text(max_length=255)
     last_name = _text(max_length=255)
+    locale = _text(LOCALE, "must be a language code such as \"ru\" or \"en-GB\"", metadata={
+        "description": "the shopper's language for messages (else the shop's)"})
+    time_zone = TimeZone(load_default=None, allow_none=True, metadata={
+        "description": "IANA time zone, e.g. Europe/Moscow: SMS quiet hours follow it (else the shop's)"})
+    marketing_consent = Flag(load_default=None, allow_none=True, metadata={
+        "description": "true: the shopper agreed to marketing messages (38-FZ art. 18); false: withdrew"})
+    marketing_consent_at = Timestamp(load_default=None, allow_none=True, metadata={
+        "description": "when the consent was given (else when this event arrives)"})
 
 
 class CustomSignup(CustomCustomer):
@@ -212,8 +236,11 @@ def load(body: dict) -> dict:
 def _customer(data: dict | None) -> dict | None:
     if data is None:
         return None
+    consent = {} if data["marketing_consent"] is None else mapped.consent(
+        data["marketing_consent"], data["marketing_consent_at"], "custom")
     return {"id": data["id"], "email": data["email"], "phone": data["phone"],
-            "first_name": data["first_name"], "last_name": data["last_name"]}
+            "first_name": data["first_name"], "last_name": data["last_name"], "locale": data["locale"],
+            "time_zone": data["time_zone"], **consent}
 
 
 def _amount(text: str | None) -> Decimal:

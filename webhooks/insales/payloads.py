@@ -14,6 +14,7 @@ from decimal import Decimal
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from plugin.core.kinds import OrderState
+from webhooks import mapped
 from webhooks.mapped import MAX_AMOUNT, MAX_ID, MAX_QUANTITY
 from webhooks.shopify.payloads import address_key, digest
 
@@ -50,6 +51,7 @@ class Client(_Payload):
     name = _text()
     surname = _text()
     ip_addr = _text()
+    subscribe = fields.Boolean(allow_none=True, load_default=None)  # the newsletter flag: marketing consent
 
 
 class Line(_Payload):
@@ -128,8 +130,10 @@ def codes(data: dict) -> tuple[list[str], dict[str, str]]:
 def _customer(client: dict | None) -> dict | None:
     if not client:
         return None
+    subscribed = client["subscribe"]
+    consent = {} if subscribed is None else mapped.consent(subscribed, None, "insales:subscribe")
     return {"id": str(client["id"]), "email": client["email"] or None, "phone": client["phone"] or None,
-            "first_name": client["name"] or None, "last_name": client["surname"] or None}
+            "first_name": client["name"] or None, "last_name": client["surname"] or None, **consent}
 
 
 def _address(address: dict | None) -> str | None:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from plugin.core.crypto import Vault
+from webhooks import mapped
 from webhooks.mapped import MAX_AMOUNT, MAX_ID, MAX_QUANTITY
 
 CENT = Decimal("0.0001")
@@ -76,11 +77,20 @@ class LineItem(_Payload):
     gift_card = fields.Boolean(load_default=False, allow_none=True)
 
 
+class Consent(_Payload):
+    state = fields.String(allow_none=True, load_default=None)
+    consent_updated_at = fields.String(allow_none=True, load_default=None)
+
+
 class CustomerRef(_Payload):
     id = _id(required=True)
     email = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=320))
     first_name = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=255))
     last_name = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=255))
+    phone = fields.String(allow_none=True, load_default=None)
+    locale = fields.String(allow_none=True, load_default=None)
+    email_marketing_consent = fields.Nested(Consent, allow_none=True, load_default=None)
+    sms_marketing_consent = fields.Nested(Consent, allow_none=True, load_default=None)
 
 
 class CustomerBody(CustomerRef):
@@ -88,7 +98,6 @@ class CustomerBody(CustomerRef):
 
     note = fields.String(allow_none=True, load_default=None)
     tags = fields.String(allow_none=True, load_default=None)
-    phone = fields.String(allow_none=True, load_default=None)
     default_address = fields.Dict(allow_none=True, load_default=None)
     addresses = fields.List(fields.Dict(), allow_none=True, load_default=None)
 
@@ -230,7 +239,20 @@ def address_key(address: dict | None) -> str | None:
 def _customer(data: dict | None) -> dict | None:
     if not data:
         return None
-    return {**data, "id": str(data["id"])}
+    stated = {channel: data.pop(f"{channel}_marketing_consent", None) for channel in ("email", "sms")}
+    return {**data, "id": str(data["id"]), **_consent(stated)}
+
+
+def _consent(stated: dict[str, dict | None]) -> dict:
+    """Consent on either channel is consent (its own time, ``shopify:email``/``shopify:sms``); a
+    customer whose every stated channel is not subscribed has none (withdrawn, or never given)."""
+    known = {channel: c for channel, c in stated.items() if c and c["state"]}
+    if not known:
+        return {}
+    for channel, c in known.items():
+        if c["state"] == "subscribed":
+            return mapped.consent(True, c["consent_updated_at"], f"shopify:{channel}")
+    return mapped.consent(False)
 
 
 def order(body: dict) -> dict:
