@@ -18,15 +18,16 @@ from plugin.core.db import database
 from plugin.core.errors import Invalid
 from plugin.core.models import NotifySettings, Shop
 from plugin.notify import settings
+from plugin.notify.sms import providers
 from plugin.program import changes, document, versions
 
 SET = "set"  # how a stored secret is shown; sent back unchanged, it keeps the secret
 SECRETS = ("smtp_url", "sms_secret")
 SWITCHES = ("email", "sms")  # message type -> on/off, per channel
 REMINDER_DAYS = "expiry_warning_days"  # the program's: N days before points burn, the reminder
-SMS_PROVIDERS = ("smsru", "http")
 #: Each gateway's settings besides its secret (the SMS.ru api_id, or the HTTP auth header's value).
-SMS_CONFIG = {"smsru": {"sender"}, "http": {"url", "method", "body", "auth_header"}}
+SMS_CONFIG = {providers.SMSRU: {"sender"}, providers.HTTP: {"url", "method", "body", "auth_header"}}
+SMS_PROVIDERS = providers.PROVIDERS
 HTTP_METHODS = ("POST", "GET", "PUT")
 HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 

@@ -129,7 +129,8 @@ def test_without_the_key_nothing_is_read_or_changed(client):
     assert client.get("/api/v1/messages").status_code == 401
 
 
-TEXT = st.text(st.characters(blacklist_characters="\x00"), max_size=8)  # a NUL is a 400 before any schema
+# A NUL or a lone surrogate is a 400 before any schema (tests/http covers those): text without them.
+TEXT = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=8)
 NUMBERS = st.integers() | st.floats(allow_nan=False, allow_infinity=False)  # what JSON can hold
 JSONISH = st.recursive(st.none() | st.booleans() | NUMBERS | TEXT,
                        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
