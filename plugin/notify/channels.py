@@ -4,5 +4,6 @@ plugin.notify.planning.Channel; this is the one place that lists them."""
 from __future__ import annotations
 
 from plugin.notify.planning import Channel
+from plugin.notify.webhooks.channel import CHANNEL as WEBHOOK
 
-CHANNELS: tuple[Channel, ...] = ()
+CHANNELS: tuple[Channel, ...] = (WEBHOOK,)
