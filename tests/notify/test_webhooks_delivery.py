@@ -10,7 +10,7 @@ from standardwebhooks import Webhook
 
 from plugin.core import clock
 from plugin.core.db import database, session
-from plugin.core.models import Delivery, WebhookSubscription
+from plugin.core.models import Delivery, OutboxMessage, WebhookSubscription
 from plugin.core.status import DeliveryStatus, SubscriptionStatus
 from plugin.notify import dispatch, outbox
 from plugin.notify.types import SAMPLES
@@ -33,8 +33,8 @@ def record(shop, messages: list[tuple[str, str, int | None]]) -> list[str]:
         with database.atomic():
             for type_name, key, customer_id in messages:
                 outbox.record(shop.id, type_name, key, SAMPLES[type_name], customer_id=customer_id)
-        from plugin.core.models import OutboxMessage
-        return [m.uid for m in OutboxMessage.select().where(OutboxMessage.shop == shop.id).order_by(OutboxMessage.id)]
+        return [m.uid for m in OutboxMessage.select().where(OutboxMessage.shop == shop.id)
+                .order_by(OutboxMessage.id)]
 
 
 def drain() -> int:
@@ -53,9 +53,9 @@ def test_an_endpoint_down_for_an_hour_gets_every_message_in_order_per_shopper(
     sub, secret = subscribe(app, shop, receiver.url)
     receiver.secret = secret  # verifies every delivery as it arrives
     anna, boris = shoppers
-    plan = [("points.earned", "e1", anna.id), ("points.earned", "e2", boris.id), ("points.spent", "s1", anna.id),
-            ("tier.changed", "t1", anna.id), ("redemption.committed", "r1", boris.id),
-            ("points.expired", "x1", boris.id)]
+    plan = [("points.earned", "e1", anna.id), ("points.earned", "e2", boris.id),
+            ("points.spent", "s1", anna.id), ("tier.changed", "t1", anna.id),
+            ("redemption.committed", "r1", boris.id), ("points.expired", "x1", boris.id)]
     uids = record(shop, plan)
     receiver.answer = 503
     for _ in range(60):  # down for an hour, the drain job running every minute
@@ -153,7 +153,8 @@ def test_failing_for_three_days_pauses_then_resume_sends_what_failed(
     for _ in range(3):
         drain()
     assert receiver.refused == refused
-    assert sorted(json.loads(r.body)["type"] for r in receiver.received) == ["points.earned"] * 4 + ["points.spent"]
+    types = sorted(json.loads(r.body)["type"] for r in receiver.received)
+    assert types == ["points.earned"] * 4 + ["points.spent"]
 
 
 def test_a_dns_answer_that_changes_is_checked_again_before_sending(app, shop, shoppers, job_env, monkeypatch,
@@ -176,7 +177,8 @@ def test_replay_sends_one_message_again_and_everything_since_a_time(
     drain()
     moved_clock.move(hours=1)
     since = clock.now()
-    uids += record(shop, [("points.spent", "s1", shoppers[0].id), ("points.earned", "e2", shoppers[1].id)])[1:]
+    later = [("points.spent", "s1", shoppers[0].id), ("points.earned", "e2", shoppers[1].id)]
+    uids += record(shop, later)[1:]
     drain()
     assert len(receiver.received) == 3
     with session():
