@@ -25,13 +25,14 @@ from plugin.admin import (
     program_api,
     referrals_api,
     tiers_api,
+    webhook_subscriptions_api,
 )
 from plugin.http.routes import blueprint
 
 #: Every module with routes under /api/v1; api first: its before_request authenticates them all.
 MODULES = (api, activities_api, codes_api, customers_api, program_api, tiers_api, adjustments_api,
            analytics_api, discount_codes_api,
-           games_api, imports_api, overview_api, privacy_api, referrals_api)
+           games_api, imports_api, overview_api, privacy_api, referrals_api, webhook_subscriptions_api)
 
 
 def init_app(app: Flask) -> None:
