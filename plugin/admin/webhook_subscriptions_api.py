@@ -4,7 +4,7 @@ or everything since a time (plugin.notify.webhooks.subscriptions)."""
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 from flask import current_app, g, jsonify, request
 from marshmallow import Schema, fields, validate
@@ -144,7 +144,9 @@ def webhook_subscription_log(sub_id: str):
     args = LOG_ARGS.load(request.args)
     rows = subscriptions.log(g.shop.id, sub_id, status=args["status"], before=args["before"],
                              limit=args["limit"])
-    return jsonify(items=rows, next_before=rows[-1]["cursor"] if len(rows) == args["limit"] else None)
+    items = [{name: subscriptions.iso(value) if isinstance(value, datetime) else value
+              for name, value in row.items()} for row in rows]
+    return jsonify(items=items, next_before=rows[-1]["cursor"] if len(rows) == args["limit"] else None)
 
 
 @routes.post("/webhook-subscriptions/<sub_id>/messages/<message_id>/replay")

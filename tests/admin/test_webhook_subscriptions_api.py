@@ -93,7 +93,8 @@ def test_a_shop_has_at_most_twenty(app, client, shop, dns):
     assert create(client, headers).status_code == 409
 
 
-SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+SCALARS = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+           | st.text(max_size=20))
 JSONISH = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
                        | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
 BODIES = st.fixed_dictionaries({}, optional={

@@ -140,7 +140,8 @@ def resume(shop_id: int, uid: str) -> tuple[WebhookSubscription, int]:
 
 def log(shop_id: int, uid: str, *, status: str | None = None, before: int | None = None,
         limit: int = 50) -> list[dict]:
-    """The subscription's deliveries, newest first; ``before``: the ``cursor`` of the last row seen."""
+    """The subscription's deliveries, newest first (times naive UTC); ``before``: the ``cursor`` of
+    the last row seen."""
     sub = require(shop_id, uid)
     query = (Delivery.select(Delivery, OutboxMessage).join(OutboxMessage)
              .where((Delivery.shop == shop_id) & (Delivery.subscription == sub.id)))
@@ -150,9 +151,9 @@ def log(shop_id: int, uid: str, *, status: str | None = None, before: int | None
         query = query.where(Delivery.id < before)
     return [{"cursor": d.id, "message_id": d.message.uid, "type": d.message.type, "status": d.status,
              "attempts": d.attempts, "response_code": d.response_code, "error": d.error,
-             "created_at": iso(d.created_at), "last_attempt_at": iso(d.last_attempt_at),
-             "next_attempt_at": iso(d.next_attempt_at) if d.status == DeliveryStatus.PENDING else None,
-             "sent_at": iso(d.sent_at)}
+             "created_at": d.created_at, "last_attempt_at": d.last_attempt_at,
+             "next_attempt_at": d.next_attempt_at if d.status == DeliveryStatus.PENDING else None,
+             "sent_at": d.sent_at}
             for d in query.order_by(Delivery.id.desc()).limit(limit)]
 
 
