@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime
 
 import requests
+from peewee import fn
 from standardwebhooks import Webhook
 
 from plugin.config import load_settings
@@ -91,12 +92,15 @@ class WebhookChannel:
         sent = 0
         with requests.Session() as http:
             http.trust_env = False  # straight to the checked address, never through an environment proxy
+            earliest = _earliest_pending_elsewhere(claimed)
             for d in claimed:
                 sub = subs[d.subscription_id]
                 if sub.status == SubscriptionStatus.PAUSED:
                     delivery.failed(d, subscriptions.PAUSED, clock.now(), permanent=True)
                     continue
-                if _wait_for_earlier(d, now):
+                key = (d.subscription_id, d.customer_id)
+                behind = d.customer_id and earliest.get(key, d.message_id) < d.message_id
+                if behind and _wait_for_earlier(d, now):
                     continue
                 message = messages[d.message_id]
                 if message.id not in bodies:
@@ -107,17 +111,36 @@ class WebhookChannel:
                 code, error = post(http, sub.url, message.uid, bodies[message.id], signers[sub.id])
                 if error is None:
                     delivery.succeeded(d, clock.now(), code=code)
-                    subscriptions.succeeded(sub.id)
+                    if sub.failing_since is not None:
+                        subscriptions.succeeded(sub.id)
+                        sub.failing_since = None
                     sent += 1
-                else:
-                    delivery.failed(d, error, clock.now(), code=code)
-                    if subscriptions.failing(sub.id, clock.now()):
-                        sub.status = SubscriptionStatus.PAUSED
+                    continue
+                if delivery.failed(d, error, clock.now(), code=code):
+                    earliest[key] = min(earliest.get(key, d.message_id), d.message_id)  # later ones wait
+                sub.failing_since = sub.failing_since or clock.now()
+                if subscriptions.failing(sub.id, clock.now()):
+                    sub.status = SubscriptionStatus.PAUSED
         return sent
 
 
 def _by_id(model, ids: set) -> dict:
     return {row.id: row for row in model.select().where(model.id.in_(list(ids)))} if ids else {}
+
+
+def _earliest_pending_elsewhere(claimed: list[Delivery]) -> dict[tuple[int, int], int]:
+    """Per (subscription, shopper) of the batch, the earliest message still pending outside it (a
+    retry not due yet, or another sender's): one query a batch, so the common case costs nothing."""
+    keyed = [d for d in claimed if d.customer_id]
+    if not keyed:
+        return {}
+    rows = (Delivery.select(Delivery.subscription, Delivery.customer, fn.MIN(Delivery.message)).where(
+        (Delivery.channel == DeliveryChannel.WEBHOOK) & (Delivery.status == DeliveryStatus.PENDING)
+        & Delivery.id.not_in([d.id for d in claimed])
+        & Delivery.subscription.in_(list({d.subscription_id for d in keyed}))
+        & Delivery.customer.in_(list({d.customer_id for d in keyed})))
+        .group_by(Delivery.subscription, Delivery.customer).tuples())
+    return {(sub_id, customer_id): message_id for sub_id, customer_id, message_id in rows}
 
 
 def _wait_for_earlier(d: Delivery, now: datetime) -> bool:
