@@ -170,6 +170,20 @@ def test_a_dns_answer_that_changes_is_checked_again_before_sending(app, shop, sh
     assert d.error == "refused: url host hooks.example.com resolves to a non-public address (10.0.0.7)"
 
 
+def test_the_connection_goes_to_the_address_that_was_checked(app, shop, shoppers, job_env, receiver,
+                                                             monkeypatch, moved_clock):
+    """hooks.invalid never resolves (RFC 6761): the delivery arrives only because it went to the
+    address the guard checked, with the host's own name in Host."""
+    port = receiver.server.server_address[1]
+    monkeypatch.setattr(guard, "resolve", lambda host, port: ["127.0.0.1"])
+    monkeypatch.setattr(guard, "public", lambda address: True)  # loopback stands in for a public address
+    monkeypatch.setattr(guard, "target", lambda url: ("hooks.invalid", port))  # and http for https
+    subscribe(app, shop, f"http://hooks.invalid:{port}/loyalty")
+    record(shop, [("points.earned", "e1", shoppers[0].id)])
+    assert drain() == 1
+    assert receiver.received[0].headers["host"] == f"hooks.invalid:{port}"
+
+
 def test_replay_sends_one_message_again_and_everything_since_a_time(
         app, shop, shoppers, private_ok, receiver, moved_clock):
     sub, _ = subscribe(app, shop, receiver.url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+import requests
 
 from plugin.notify.webhooks import guard
 
@@ -52,3 +53,18 @@ def test_the_operator_may_allow_private_addresses_and_plain_http(monkeypatch):
     monkeypatch.setenv(guard.ALLOW_PRIVATE, "1")
     guard.check("http://127.0.0.1:8080/hooks")
     guard.check("https://127.0.0.1:8443/")
+
+
+def test_pin_aims_the_url_at_the_checked_address_and_keeps_the_name_for_host():
+    assert guard.pin("https://hooks.example.com/a/b?x=1", "93.184.216.34") == (
+        "https://93.184.216.34/a/b?x=1", "hooks.example.com")
+    assert guard.pin("https://hooks.example.com:8443/h", "2606:2800:220:1::1") == (
+        "https://[2606:2800:220:1::1]:8443/h", "hooks.example.com:8443")
+
+
+def test_tls_to_a_pinned_address_names_and_verifies_the_host():
+    request = requests.Request("POST", "https://93.184.216.34/h",
+                               headers={"Host": "hooks.example.com"}).prepare()
+    host_params, pool_kwargs = guard.PinnedAdapter().build_connection_pool_key_attributes(request, True)
+    assert host_params["host"] == "93.184.216.34"
+    assert pool_kwargs["server_hostname"] == pool_kwargs["assert_hostname"] == "hooks.example.com"

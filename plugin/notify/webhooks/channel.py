@@ -45,13 +45,15 @@ def post(http: requests.Session, url: str, message_uid: str, body: bytes,
          signer: Webhook) -> tuple[int | None, str | None]:
     """One attempt: (HTTP status, None) on a 2xx, else (status or None, what went wrong)."""
     try:
-        guard.check(url)  # again now: the host's DNS answer may have changed since it was made
+        addresses = guard.check(url)  # again now: the host's DNS answer may have changed since
     except guard.Refused as exc:
         return None, f"refused: url {exc}"
     sent_at = clock.now()
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "webhook-id": message_uid,
                "webhook-timestamp": str(int(sent_at.replace(tzinfo=UTC).timestamp())),
                "webhook-signature": signer.sign(message_uid, sent_at, body)}
+    if addresses:
+        url, headers["Host"] = guard.pin(url, addresses[0])
     try:
         with http.post(url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False,
                        stream=True) as response:
@@ -92,6 +94,8 @@ class WebhookChannel:
         sent = 0
         with requests.Session() as http:
             http.trust_env = False  # straight to the checked address, never through an environment proxy
+            for scheme in ("https://", "http://"):
+                http.mount(scheme, guard.PinnedAdapter())
             earliest = _earliest_pending_elsewhere(claimed)
             for d in claimed:
                 sub = subs[d.subscription_id]

@@ -2,6 +2,10 @@
 made and again before every attempt, so a DNS answer that changes later cannot aim the plugin at
 loopback, the operator's private network, link-local metadata services or multicast.
 
+The connection then goes to the very address that was checked (``pin``, ``PinnedAdapter``): the
+URL's host name is kept for the Host header, TLS's SNI and the certificate check, so a DNS answer
+that changes between the check and the connection cannot slip a private address in either.
+
 ``LOYALTY_WEBHOOKS_ALLOW_PRIVATE=1`` lifts both rules (plain http, any address) for development
 and tests, where the receiving endpoint runs on the same machine.
 """
@@ -11,7 +15,9 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
+
+from requests.adapters import HTTPAdapter
 
 ALLOW_PRIVATE = "LOYALTY_WEBHOOKS_ALLOW_PRIVATE"
 
@@ -57,11 +63,12 @@ def target(url: str) -> tuple[str, int]:
     return parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
-def check(url: str) -> None:
-    """Refused unless the URL is acceptable and every address its host resolves to now is public."""
+def check(url: str) -> list[str]:
+    """Refused unless the URL is acceptable and every address its host resolves to now is public;
+    returns those addresses (none when the operator allows private ones: nothing to pin)."""
     host, port = target(url)
     if allow_private():
-        return
+        return []
     try:
         addresses = resolve(host, port)
     except (OSError, UnicodeError):
@@ -69,3 +76,24 @@ def check(url: str) -> None:
     private = [a for a in addresses if not public(a)]
     if private or not addresses:
         raise Refused(f"host {host} resolves to a non-public address ({', '.join(private) or 'none'})")
+    return addresses
+
+
+def pin(url: str, address: str) -> tuple[str, str]:
+    """The URL aimed at the checked address, and the Host header that keeps its own name."""
+    parts = urlsplit(url)
+    literal = f"[{address}]" if ":" in address else address
+    netloc = f"{literal}:{parts.port}" if parts.port else literal
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")), parts.netloc
+
+
+class PinnedAdapter(HTTPAdapter):
+    """HTTPS to a pinned address still sends the host's name (SNI) and verifies its certificate
+    for that name, taken from the Host header ``pin`` set."""
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        name = urlsplit("//" + request.headers.get("Host", "")).hostname
+        if name and host_params["scheme"] == "https":
+            pool_kwargs["server_hostname"] = pool_kwargs["assert_hostname"] = name
+        return host_params, pool_kwargs
