@@ -111,21 +111,32 @@ class WebhookChannel:
                     customer = customers.get(message.customer_id)
                     bodies[message.id] = payload(message, shops[d.shop_id], customer)
                 if sub.id not in signers:
-                    signers[sub.id] = Webhook(subscriptions.secret(sub, vault))
+                    try:
+                        signers[sub.id] = Webhook(subscriptions.secret(sub, vault))
+                    except ValueError as exc:  # LOYALTY_SECRET_KEY changed: retried, and the log says why
+                        delivery.failed(d, str(exc), clock.now())
+                        continue
                 code, error = post(http, sub.url, message.uid, bodies[message.id], signers[sub.id])
-                if error is None:
-                    delivery.succeeded(d, clock.now(), code=code)
-                    if sub.failing_since is not None:
-                        subscriptions.succeeded(sub.id)
-                        sub.failing_since = None
+                if _record(d, sub, code, error):
                     sent += 1
-                    continue
-                if delivery.failed(d, error, clock.now(), code=code):
+                elif d.customer_id:
                     earliest[key] = min(earliest.get(key, d.message_id), d.message_id)  # later ones wait
-                sub.failing_since = sub.failing_since or clock.now()
-                if subscriptions.failing(sub.id, clock.now()):
-                    sub.status = SubscriptionStatus.PAUSED
         return sent
+
+
+def _record(d: Delivery, sub: WebhookSubscription, code: int | None, error: str | None) -> bool:
+    """Note the attempt on the delivery and on the subscription's health; True when it was sent."""
+    if error is None:
+        delivery.succeeded(d, clock.now(), code=code)
+        if sub.failing_since is not None:
+            subscriptions.succeeded(sub.id)
+            sub.failing_since = None
+        return True
+    delivery.failed(d, error, clock.now(), code=code)
+    sub.failing_since = sub.failing_since or clock.now()
+    if subscriptions.failing(sub.id, clock.now()):
+        sub.status = SubscriptionStatus.PAUSED
+    return False
 
 
 def _by_id(model, ids: set) -> dict:
