@@ -25,12 +25,14 @@ from plugin.dashboard import (
     privacy_page,
     program_page,
     rules_page,
+    webhooks_page,
 )
 from plugin.http.routes import blueprint
 
 #: Every module with routes under /admin, in the order their hooks run (auth signs the owner in).
 MODULES = (customers_page, adjust_page, auth, layout, analytics_page, bulk_page, codes_page, events_page,
-           imports_page, overview, privacy_page, program_page, notifications_page, messages_page)
+           imports_page, overview, privacy_page, program_page, notifications_page, messages_page,
+           webhooks_page)
 
 
 def init_app(app: Flask) -> None:

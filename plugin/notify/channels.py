@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from plugin.notify.planning import Channel
 from plugin.notify.sms.channel import SMS
+from plugin.notify.webhooks.channel import CHANNEL as WEBHOOK
 
-CHANNELS: tuple[Channel, ...] = (
-    SMS,
-)
+CHANNELS: tuple[Channel, ...] = (SMS, WEBHOOK)
