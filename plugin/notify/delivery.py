@@ -59,6 +59,8 @@ def failed(delivery: Delivery, error: str, now: datetime | None = None, *, code:
 
 
 def replay(query) -> int:
-    """Send the deliveries selected again, from now (the owner's replay): a new attempt, same message id."""
-    return Delivery.update(status=DeliveryStatus.PENDING, next_attempt_at=clock.now(), error=None).where(
+    """Send the deliveries selected again, from now, with a full round of retries (the owner's replay,
+    or a paused subscription resumed): same message id, so a receiver recognises what it has seen."""
+    return Delivery.update(status=DeliveryStatus.PENDING, next_attempt_at=clock.now(), error=None,
+                           attempts=0).where(
         Delivery.id.in_(query.select(Delivery.id))).execute()

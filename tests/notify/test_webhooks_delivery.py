@@ -155,6 +155,8 @@ def test_failing_for_three_days_pauses_then_resume_sends_what_failed(
     assert receiver.refused == refused
     types = sorted(json.loads(r.body)["type"] for r in receiver.received)
     assert types == ["points.earned"] * 4 + ["points.spent"]
+    # resumed with a full round of retries: each counts the one attempt that delivered it
+    assert [(d.status, d.attempts) for d in deliveries()] == [(DeliveryStatus.SENT, 1)] * 5
 
 
 def test_a_dns_answer_that_changes_is_checked_again_before_sending(app, shop, shoppers, job_env, monkeypatch,
