@@ -14,6 +14,7 @@ from plugin.core import db
 from plugin.core.crypto import Vault
 from plugin.http import bodies, converters, errors, insales, oauth, public
 from plugin.http.runtime import Runtime
+from plugin.notify.email import transport as mail_transport
 from plugin.pipeline import queue
 from webhooks import receivers
 from webhooks.shopify import payloads
@@ -43,6 +44,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     db.bind(settings.database_url)
     db.init_app(app)
     queue.configure(settings.redis_url, settings.batch_size)
+    mail_transport.configure(settings)
     errors.init_app(app)
     app.before_request(bodies.refuse_nul_in_url)
 

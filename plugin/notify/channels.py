@@ -3,6 +3,9 @@ plugin.notify.planning.Channel; this is the one place that lists them."""
 
 from __future__ import annotations
 
+from plugin.notify.email.channel import EmailChannel
 from plugin.notify.planning import Channel
 
-CHANNELS: tuple[Channel, ...] = ()
+CHANNELS: tuple[Channel, ...] = (
+    EmailChannel(),  # notify: email
+)
