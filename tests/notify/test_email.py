@@ -26,8 +26,8 @@ def shopper(shop, email: str = "Ivan.Petrov@Example.COM", locale: str | None = "
 
 def earned(shop, customer: Customer, points: int, key: str, type_name: str = POINTS_EARNED) -> None:
     with session(), database.atomic():
-        outbox.record(shop.id, type_name, key, {**SAMPLES[type_name], "points": points, "balance": points * 2},
-                      customer_id=customer.id)
+        data = {**SAMPLES[type_name], "points": points, "balance": points * 2}
+        outbox.record(shop.id, type_name, key, data, customer_id=customer.id)
 
 
 def drain() -> int:
