@@ -24,6 +24,7 @@ from plugin.admin import (
     privacy_api,
     program_api,
     referrals_api,
+    suppressions_api,
     tiers_api,
 )
 from plugin.http.routes import blueprint
@@ -31,7 +32,8 @@ from plugin.http.routes import blueprint
 #: Every module with routes under /api/v1; api first: its before_request authenticates them all.
 MODULES = (api, activities_api, codes_api, customers_api, program_api, tiers_api, adjustments_api,
            analytics_api, discount_codes_api,
-           games_api, imports_api, overview_api, privacy_api, referrals_api)
+           games_api, imports_api, overview_api, privacy_api, referrals_api,
+           suppressions_api)  # notify: email
 
 
 def init_app(app: Flask) -> None:
