@@ -19,6 +19,7 @@ from plugin.dashboard import (
     events_page,
     imports_page,
     layout,
+    notify_templates_page,
     overview,
     privacy_page,
     program_page,
@@ -28,7 +29,8 @@ from plugin.http.routes import blueprint
 
 #: Every module with routes under /admin, in the order their hooks run (auth signs the owner in).
 MODULES = (customers_page, adjust_page, auth, layout, analytics_page, bulk_page, codes_page, events_page,
-           imports_page, overview, privacy_page, program_page)
+           imports_page, overview, privacy_page, program_page,
+           notify_templates_page)  # notify: email
 
 
 def init_app(app: Flask) -> None:

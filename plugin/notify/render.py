@@ -80,9 +80,10 @@ def problem(source: str) -> str | None:
 
 
 def email(shop: Shop, settings: Settings, message: Any, customer: Customer | None, *,
-          unsubscribe_url: str | None = None, draft: Draft | None = None) -> Email:
-    """Subject, plain text and HTML of an e-mail; ``message`` has ``type`` and ``data``."""
-    lang = language(settings, customer)
+          unsubscribe_url: str | None = None, draft: Draft | None = None, lang: str | None = None) -> Email:
+    """Subject, plain text and HTML of an e-mail; ``message`` has ``type`` and ``data``; ``lang``
+    overrides the shopper's language (the editor's preview)."""
+    lang = lang or language(settings, customer)
     chosen = draft or wording(shop, lang, DeliveryChannel.EMAIL, message.type)
     fallback = default(lang, DeliveryChannel.EMAIL, message.type)
     values = _values(shop, lang, message.data, customer)
@@ -106,9 +107,9 @@ def email(shop: Shop, settings: Settings, message: Any, customer: Customer | Non
 
 
 def sms_text(shop: Shop, settings: Settings, message: Any, customer: Customer | None, *,
-             draft: Draft | None = None) -> str:
+             draft: Draft | None = None, lang: str | None = None) -> str:
     """An SMS's text: the shop's name first, so the shopper knows who writes."""
-    lang = language(settings, customer)
+    lang = lang or language(settings, customer)
     chosen = draft or wording(shop, lang, DeliveryChannel.SMS, message.type)
     fallback = default(lang, DeliveryChannel.SMS, message.type)
     text = _run(chosen.body, fallback.body, _values(shop, lang, message.data, customer), draft is not None)

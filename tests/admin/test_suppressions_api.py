@@ -19,7 +19,8 @@ from tests.helpers import admin_headers
 
 def test_report_list_and_lift(app, client, shop):
     headers = admin_headers(app, shop)
-    body = {"channel": "email", "address": " Anna@Example.COM ", "reason": "complaint", "detail": "spam button"}
+    body = {"channel": "email", "address": " Anna@Example.COM ", "reason": "complaint",
+            "detail": "spam button"}
     created = client.post("/api/v1/suppressions", json=body, headers=headers)
     assert created.status_code == 201
     assert created.json | {"id": 0, "created_at": ""} == {

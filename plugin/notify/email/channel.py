@@ -8,13 +8,16 @@ import smtplib
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
+from plugin.core.errors import LoyaltyError
 from plugin.core.kinds import DeliveryChannel, SuppressionReason
 from plugin.core.models import Customer, Delivery, OutboxMessage, Shop
-from plugin.notify import delivery, planning, render, suppressions
+from plugin.notify import delivery, outbox, planning, render, suppressions
 from plugin.notify import settings as notify_settings
 from plugin.notify.email import transport, unsubscribe
+from plugin.notify.types import SAMPLES
 
 
 def address_of(customer: Customer) -> str | None:
@@ -23,13 +26,14 @@ def address_of(customer: Customer) -> str | None:
 
 
 def compose(shop: Shop, settings: notify_settings.Settings, message, customer: Customer | None, to: str,
-            server: transport.Server) -> EmailMessage:
+            server: transport.Server, *, draft: render.Draft | None = None, lang: str | None = None
+            ) -> EmailMessage:
     """The e-mail of one message to one shopper, with its one-click unsubscribe headers; ``message``
     has ``uid``, ``type`` and ``data`` (a test send passes a sample). Its Message-ID is the
     message's uid, so a retry after a lost answer is recognisably the same e-mail."""
     env = transport.environment()
     link = unsubscribe.url(shop.id, customer.id, DeliveryChannel.EMAIL, message.type) if customer else None
-    words = render.email(shop, settings, message, customer, unsubscribe_url=link)
+    words = render.email(shop, settings, message, customer, unsubscribe_url=link, draft=draft, lang=lang)
     mail = EmailMessage()
     mail["From"] = transport.sender(shop, settings.mail_from, server)
     mail["To"] = to
@@ -42,6 +46,22 @@ def compose(shop: Shop, settings: notify_settings.Settings, message, customer: C
     mail.set_content(words.text)
     mail.add_alternative(words.html, subtype="html")
     return mail
+
+
+class NoMailServer(LoyaltyError):
+    status, code = 409, "no_mail_server"
+
+
+def send_test(shop: Shop, type_name: str, lang: str, to: str, draft: render.Draft | None = None) -> None:
+    """Send one e-mail of a type with its sample data to ``to`` now, outside the outbox (the owner's
+    "send a test to me"); the mail server's refusal is raised for the owner to read."""
+    server = transport.server_of(shop)
+    if server is None:
+        raise NoMailServer("no mail server: set LOYALTY_SMTP_URL or the shop's own server")
+    sample = SimpleNamespace(uid=outbox.new_uid(), type=type_name, data=SAMPLES[type_name])
+    mail = compose(shop, notify_settings.load(shop), sample, None, to, server, draft=draft, lang=lang)
+    with server.connect() as smtp:
+        smtp.send_message(mail)
 
 
 class EmailChannel:
