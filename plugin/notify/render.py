@@ -11,6 +11,7 @@ The e-mail's HTML is the plain text's paragraphs in a layout with the shop's nam
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from babel.dates import format_date
-from jinja2 import Environment, PackageLoader, TemplateError, select_autoescape
+from jinja2 import Environment, PackageLoader, Template, TemplateError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from plugin.core import i18n
@@ -61,11 +62,17 @@ def default(lang: str, channel: str, type_name: str) -> Draft:
                  i18n.template(lang, f"notify.email.body.{type_name}"))
 
 
-def wording(shop: Shop, lang: str, channel: str, type_name: str) -> Draft:
+def owned(shop: Shop) -> dict[tuple[str, str, str], Draft]:
+    """The shop's own templates by (type, channel, lang): read once for a batch of messages."""
+    return {(t.type, t.channel, t.lang): Draft(t.subject, t.body)
+            for t in MessageTemplate.select().where(MessageTemplate.shop == shop.id)}
+
+
+def wording(shop: Shop, lang: str, channel: str, type_name: str,
+            own: dict[tuple[str, str, str], Draft] | None = None) -> Draft:
     """The owner's template when there is one, else the default."""
-    own = MessageTemplate.get_or_none((MessageTemplate.shop == shop.id) & (MessageTemplate.type == type_name)
-                                      & (MessageTemplate.channel == channel) & (MessageTemplate.lang == lang))
-    return Draft(own.subject, own.body) if own else default(lang, channel, type_name)
+    own = owned(shop) if own is None else own
+    return own.get((type_name, channel, lang)) or default(lang, channel, type_name)
 
 
 def problem(source: str) -> str | None:
@@ -80,11 +87,12 @@ def problem(source: str) -> str | None:
 
 
 def email(shop: Shop, settings: Settings, message: Any, customer: Customer | None, *,
-          unsubscribe_url: str | None = None, draft: Draft | None = None, lang: str | None = None) -> Email:
+          unsubscribe_url: str | None = None, draft: Draft | None = None, lang: str | None = None,
+          own: dict | None = None) -> Email:
     """Subject, plain text and HTML of an e-mail; ``message`` has ``type`` and ``data``; ``lang``
-    overrides the shopper's language (the editor's preview)."""
+    overrides the shopper's language (the editor's preview); ``own``: ``owned(shop)``, once read."""
     lang = lang or language(settings, customer)
-    chosen = draft or wording(shop, lang, DeliveryChannel.EMAIL, message.type)
+    chosen = draft or wording(shop, lang, DeliveryChannel.EMAIL, message.type, own)
     fallback = default(lang, DeliveryChannel.EMAIL, message.type)
     values = _values(shop, lang, message.data, customer)
     subject = " ".join(_run(chosen.subject, fallback.subject, values, draft is not None).split())
@@ -107,10 +115,10 @@ def email(shop: Shop, settings: Settings, message: Any, customer: Customer | Non
 
 
 def sms_text(shop: Shop, settings: Settings, message: Any, customer: Customer | None, *,
-             draft: Draft | None = None, lang: str | None = None) -> str:
+             draft: Draft | None = None, lang: str | None = None, own: dict | None = None) -> str:
     """An SMS's text: the shop's name first, so the shopper knows who writes."""
     lang = lang or language(settings, customer)
-    chosen = draft or wording(shop, lang, DeliveryChannel.SMS, message.type)
+    chosen = draft or wording(shop, lang, DeliveryChannel.SMS, message.type, own)
     fallback = default(lang, DeliveryChannel.SMS, message.type)
     text = _run(chosen.body, fallback.body, _values(shop, lang, message.data, customer), draft is not None)
     return " ".join(text.split())
@@ -120,11 +128,17 @@ def _run(source: str, fallback: str, values: dict, strict: bool) -> str:
     """Render an owner's template; one that fails at send time gives way to the default wording
     (the shopper still hears of their points), while a draft's failure is shown to the owner."""
     try:
-        return SANDBOX.from_string(source).render(values)
+        return _compiled(source).render(values)
     except TemplateError:
         if strict:
             raise
-        return SANDBOX.from_string(fallback).render(values)
+        return _compiled(fallback).render(values)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(source: str) -> Template:
+    """Compiling is most of rendering's cost; a shop's few templates are compiled once a process."""
+    return SANDBOX.from_string(source)
 
 
 def _values(shop: Shop, lang: str, data: dict, customer: Customer | None) -> dict:

@@ -26,14 +26,15 @@ def address_of(customer: Customer) -> str | None:
 
 
 def compose(shop: Shop, settings: notify_settings.Settings, message, customer: Customer | None, to: str,
-            server: transport.Server, *, draft: render.Draft | None = None, lang: str | None = None
-            ) -> EmailMessage:
+            server: transport.Server, *, draft: render.Draft | None = None, lang: str | None = None,
+            own: dict | None = None) -> EmailMessage:
     """The e-mail of one message to one shopper, with its one-click unsubscribe headers; ``message``
     has ``uid``, ``type`` and ``data`` (a test send passes a sample). Its Message-ID is the
     message's uid, so a retry after a lost answer is recognisably the same e-mail."""
     env = transport.environment()
     link = unsubscribe.url(shop.id, customer.id, DeliveryChannel.EMAIL, message.type) if customer else None
-    words = render.email(shop, settings, message, customer, unsubscribe_url=link, draft=draft, lang=lang)
+    words = render.email(shop, settings, message, customer, unsubscribe_url=link, draft=draft, lang=lang,
+                         own=own)
     mail = EmailMessage()
     mail["From"] = transport.sender(shop, settings.mail_from, server)
     mail["To"] = to
@@ -98,11 +99,11 @@ def _send_shop(shop: Shop, rows: list[Delivery], now: datetime) -> int:
         for d in rows:
             delivery.failed(d, f"cannot reach the mail server: {exc}", now)
         return 0
-    sent = 0
+    sent, own = 0, render.owned(shop)
     with smtp:
         for d in rows:
             message, customer = messages[d.message_id], customers.get(d.customer_id)
-            mail = compose(shop, settings, message, customer, d.target, server)
+            mail = compose(shop, settings, message, customer, d.target, server, own=own)
             sent += _send_one(smtp, shop, d, mail, now)
     return sent
 
