@@ -25,7 +25,7 @@ def test_the_editor_starts_from_the_default_and_previews_it(app, client, shop):
     assert "Вам начислено {{ points(data.points) }}" in html  # the default wording, to edit
     assert "Вам начислено 120 баллов" in html  # its preview from the sample data
     assert client.get("/admin/notifications/templates").status_code == 200
-    sms = client.get("/admin/notifications/templates/points.expiring?channel=sms&language=ru").get_data(as_text=True)
+    sms = client.get(PAGE.replace("earned", "expiring") + "?channel=sms&language=ru").get_data(as_text=True)
     assert "сгорит 250 баллов" in sms and 'data-template="{n} characters"' in sms  # the page is in English
 
 

@@ -174,3 +174,24 @@ def test_a_shopper_without_an_address_gets_no_row_and_marketing_needs_consent(sh
     drain()
     assert [(d.target, d.status, d.error) for d in deliveries()] == [
         ("a@example.com", DeliveryStatus.SUPPRESSED, "no marketing consent")]
+
+
+def test_a_shop_with_its_own_mail_server_and_sender_sends_through_them(app, shop, mail_sink):
+    from plugin.cli.mail_sink import Sink
+    from plugin.core.models import NotifySettings
+    from plugin.notify import settings as notify_settings
+
+    own = Sink().start()
+    try:
+        vault = app.extensions["loyalty"].vault
+        with session():
+            notify_settings.save(shop, mail_from="Лавка <hello@lavka.example>")
+            NotifySettings.update(smtp_url=vault.encrypt(own.url)).where(
+                NotifySettings.shop == shop.id).execute()
+        earned(shop, shopper(shop), 5, "lot-1")
+        drain()
+        [mail] = own.wait(1)
+        assert str(mail["From"]) == "Лавка <hello@lavka.example>"
+        assert mail_sink.messages == []  # nothing through the environment's server
+    finally:
+        own.stop()
