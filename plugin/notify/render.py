@@ -129,9 +129,9 @@ def _run(source: str, fallback: str, values: dict, strict: bool) -> str:
     (the shopper still hears of their points), while a draft's failure is shown to the owner."""
     try:
         return _compiled(source).render(values)
-    except TemplateError:
+    except Exception as exc:  # an owner's template may fail any way Python can (1 + "x" is a TypeError)
         if strict:
-            raise
+            raise TemplateError(f"{type(exc).__name__}: {exc}") from exc
         return _compiled(fallback).render(values)
 
 

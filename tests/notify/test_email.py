@@ -195,3 +195,14 @@ def test_a_shop_with_its_own_mail_server_and_sender_sends_through_them(app, shop
         assert mail_sink.messages == []  # nothing through the environment's server
     finally:
         own.stop()
+
+
+def test_a_message_its_data_cannot_fill_fails_alone_and_the_others_go_out(shop, mail_sink):
+    ivan = shopper(shop)
+    with session(), database.atomic():
+        outbox.record(shop.id, "points.expiring", "bad", {"points": 5, "lots": 7}, customer_id=ivan.id)
+    earned(shop, ivan, 5, "lot-1")
+    drain()
+    bad, good = deliveries()
+    assert bad.status == DeliveryStatus.FAILED and bad.error.startswith("cannot render: TypeError")
+    assert good.status == DeliveryStatus.SENT and len(mail_sink.wait(1)) == 1

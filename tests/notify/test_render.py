@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jinja2 import TemplateError
 
 from plugin.config import ConfigError, load_settings
 from plugin.notify import render
@@ -148,3 +149,13 @@ def test_the_environment_names_a_bad_mail_setting():
         {"LOYALTY_SMTP_URL": "smtps://u:p@mail.test", "LOYALTY_MAIL_FROM": "Club <club@x.test>"}
     )
     assert (ok.smtp_url, ok.mail_from) == ("smtps://u:p@mail.test", "Club <club@x.test>")
+
+
+def test_an_owner_template_failing_with_a_python_error_gives_way_too_and_the_preview_says_why():
+    broken = render.Draft("{{ data.points + 'x' }}", "{{ data.points + 'x' }}")
+    own = {("points.earned", "email", "en"): broken}
+    english = Settings(language="en", time_zone="UTC")
+    words = render.email(SHOP, english, message("points.earned", points=2), None, own=own)
+    assert words.subject == "You earned 2 points"
+    with pytest.raises(TemplateError, match="TypeError"):
+        render.email(SHOP, english, message("points.earned"), None, draft=broken)

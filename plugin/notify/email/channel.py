@@ -103,7 +103,11 @@ def _send_shop(shop: Shop, rows: list[Delivery], now: datetime) -> int:
     with smtp:
         for d in rows:
             message, customer = messages[d.message_id], customers.get(d.customer_id)
-            mail = compose(shop, settings, message, customer, d.target, server, own=own)
+            try:
+                mail = compose(shop, settings, message, customer, d.target, server, own=own)
+            except Exception as exc:  # a message its data cannot fill: it fails alone, the batch goes on
+                delivery.failed(d, f"cannot render: {type(exc).__name__}: {exc}", now, permanent=True)
+                continue
             sent += _send_one(smtp, shop, d, mail, now)
     return sent
 
