@@ -5,7 +5,10 @@ is the authority, and it can do nothing but this one unsubscription."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from flask import Blueprint, render_template
+from flask import request as http_request
 
 from plugin.core import i18n
 from plugin.core.db import write_transaction
@@ -37,16 +40,18 @@ def _page(token: str, *, done: bool):
     lang = render.language(notify_settings.load(shop), customer)
     name = shop.name or shop.domain
     if done:
+        if http_request.form.get("scope") == ALL:  # the page's second button: every kind of e-mail
+            request = dataclasses.replace(request, type=ALL)
         with write_transaction():
             unsubscribe.unsubscribe(request)
-        text, button = i18n.translate(lang, "notify.unsubscribe.done", shop=name), None
-    else:
-        kind = i18n.translate(lang, "notify.type." + request.type) if request.type != ALL else name
-        text = i18n.translate(lang, "notify.unsubscribe.question", shop=name, kind=kind)
-        button = i18n.translate(lang, "notify.unsubscribe.confirm")
-    return _render(lang, text, button)
+        key = "notify.unsubscribe.done_all" if request.type == ALL else "notify.unsubscribe.done"
+        return _render(lang, i18n.translate(lang, key, shop=name))
+    kind = i18n.translate(lang, "notify.type." + request.type) if request.type != ALL else name
+    return _render(lang, i18n.translate(lang, "notify.unsubscribe.question", shop=name, kind=kind),
+                   i18n.translate(lang, "notify.unsubscribe.confirm"),
+                   None if request.type == ALL else i18n.translate(lang, "notify.unsubscribe.all", shop=name))
 
 
-def _render(lang: str, text: str, button: str | None = None) -> str:
+def _render(lang: str, text: str, button: str | None = None, everything: str | None = None) -> str:
     return render_template("notify/unsubscribe.html", lang=lang, text=text, button=button,
-                           title=i18n.translate(lang, "notify.unsubscribe.title"))
+                           everything=everything, title=i18n.translate(lang, "notify.unsubscribe.title"))

@@ -206,3 +206,18 @@ def test_a_message_its_data_cannot_fill_fails_alone_and_the_others_go_out(shop, 
     bad, good = deliveries()
     assert bad.status == DeliveryStatus.FAILED and bad.error.startswith("cannot render: TypeError")
     assert good.status == DeliveryStatus.SENT and len(mail_sink.wait(1)) == 1
+
+
+def test_the_page_also_unsubscribes_from_every_kind(shop, client, mail_sink):
+    ivan = shopper(shop)
+    earned(shop, ivan, 5, "lot-1")
+    drain()
+    path = urlsplit(mail_sink.wait(1)[0]["List-Unsubscribe"].strip("<>")).path
+    assert "Отписаться от всех писем" in client.get(path).text
+    answer = client.post(path, data={"scope": "*"})
+    assert answer.status_code == 200 and "писем от" in answer.text
+    with session():
+        assert [u.type for u in Unsubscription.select()] == ["*"]
+    earned(shop, ivan, 3, "lot-2", POINTS_EXPIRED)
+    drain()
+    assert deliveries()[-1].status == DeliveryStatus.SUPPRESSED and len(mail_sink.messages) == 1
