@@ -5,12 +5,13 @@ batch. A 4xx is tried again later; a 5xx for the recipient is final and suppress
 from __future__ import annotations
 
 import smtplib
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
+from plugin.core import clock
 from plugin.core.errors import LoyaltyError
 from plugin.core.kinds import DeliveryChannel, SuppressionReason
 from plugin.core.models import Customer, Delivery, OutboxMessage, Shop
@@ -39,7 +40,7 @@ def compose(shop: Shop, settings: notify_settings.Settings, message, customer: C
     mail["From"] = transport.sender(shop, settings.mail_from, server)
     mail["To"] = to
     mail["Subject"] = words.subject
-    mail["Date"] = format_datetime(datetime.now().astimezone())
+    mail["Date"] = format_datetime(clock.now().replace(tzinfo=UTC))
     mail["Message-ID"] = f"<{message.uid}@{urlsplit(env.public_url).hostname}>"
     if link:
         mail["List-Unsubscribe"] = f"<{link}>"
