@@ -12,8 +12,9 @@ from plugin import admin, dashboard
 from plugin.config import load_settings
 from plugin.core import db
 from plugin.core.crypto import Vault
-from plugin.http import bodies, converters, errors, insales, oauth, public
+from plugin.http import bodies, converters, errors, insales, oauth, public, unsubscribe
 from plugin.http.runtime import Runtime
+from plugin.notify.email import transport as mail_transport
 from plugin.pipeline import bootstrap, queue
 from webhooks import receivers
 from webhooks.shopify import payloads
@@ -44,12 +45,14 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     db.init_app(app)
     queue.configure(settings.redis_url, settings.batch_size)
     bootstrap.wire()  # requests move points too (redemptions, adjustments): their facts need handlers
+    mail_transport.configure(settings)
     errors.init_app(app)
     app.before_request(bodies.refuse_nul_in_url)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(oauth.bp)
     app.register_blueprint(insales.bp)
+    app.register_blueprint(unsubscribe.bp)
     receivers.init_app(app)
     admin.init_app(app)
     widgets.init_app(app)

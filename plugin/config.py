@@ -28,6 +28,8 @@ class Settings:
     secret_is_generated: bool = False
     insales_app_id: str | None = None  # the app's identifier: the Basic-auth login to every shop
     insales_secret: str | None = None  # the app's secret: each shop's password is MD5(token + it)
+    smtp_url: str | None = None  # smtp://user:pass@host:587?starttls=1 or smtps://...: shoppers' e-mail
+    mail_from: str | None = None  # the sender of shoppers' e-mail, unless a shop sets its own
 
     @property
     def uses_redis(self) -> bool:
@@ -89,6 +91,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         secret_key = "insecure-development-key-set-LOYALTY_SECRET_KEY"
     elif len(secret_key) < 16:
         raise ConfigError("LOYALTY_SECRET_KEY: must be at least 16 characters")
+    smtp_url = get("LOYALTY_SMTP_URL")
+    if smtp_url:
+        _url("LOYALTY_SMTP_URL", smtp_url, ("smtp", "smtps"))
+        if not urlsplit(smtp_url).hostname:
+            raise ConfigError(f"LOYALTY_SMTP_URL: {smtp_url!r} has no host")
+    mail_from = get("LOYALTY_MAIL_FROM")
+    if mail_from and "@" not in mail_from:
+        raise ConfigError(f"LOYALTY_MAIL_FROM: must be an e-mail address, got {mail_from!r}")
     public_url = _url(
         "LOYALTY_PUBLIC_URL", get("LOYALTY_PUBLIC_URL") or "http://127.0.0.1:5000", ("http", "https")
     ).rstrip("/")
@@ -106,4 +116,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         secret_is_generated=generated,
         insales_app_id=insales_app_id,
         insales_secret=insales_secret,
+        smtp_url=smtp_url,
+        mail_from=mail_from,
     )

@@ -31,6 +31,8 @@ from tests.helpers import fixture_json as fixture_json
 from tests.helpers import shopper_headers as shopper_headers
 from webhooks.signatures import shopify_sign
 
+pytest_plugins = ("tests.smtp",)  # the mail_sink fixture: a real SMTP server in-process
+
 BACKENDS = [b for b in os.environ.get("LOYALTY_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
 POSTGRES_URL = os.environ.get("LOYALTY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # Concurrent test runs on one machine must not share a database or a Redis db.

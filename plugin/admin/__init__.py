@@ -25,6 +25,7 @@ from plugin.admin import (
     privacy_api,
     program_api,
     referrals_api,
+    suppressions_api,
     tiers_api,
     webhook_subscriptions_api,
 )
@@ -34,7 +35,7 @@ from plugin.http.routes import blueprint
 MODULES = (api, activities_api, codes_api, customers_api, program_api, tiers_api, adjustments_api,
            analytics_api, discount_codes_api,
            games_api, imports_api, overview_api, privacy_api, referrals_api,
-           notifications_api, webhook_subscriptions_api)
+           notifications_api, webhook_subscriptions_api, suppressions_api)
 
 
 def init_app(app: Flask) -> None:

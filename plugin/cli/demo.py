@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from datetime import timedelta
@@ -11,12 +12,14 @@ import requests
 from werkzeug.serving import make_server
 
 from plugin import ledger
+from plugin.cli.mail_sink import Sink
 from plugin.core import clock, reasons
 from plugin.core.db import session
 from plugin.core.models import Customer, ProgramVersion
 from plugin.customers import shops
 from plugin.http.runtime import Runtime
 from plugin.http.serving import RequestHandler
+from plugin.notify.email import transport
 from plugin.program import versions
 from webhooks.signatures import shopify_sign
 
@@ -33,6 +36,29 @@ def start_server(app, host: str, port: int):
     server = make_server(host, port, app, threaded=True, request_handler=RequestHandler)
     threading.Thread(target=server.serve_forever, name="loyalty-http", daemon=True).start()
     return server
+
+
+def start_mail_sink(app) -> Sink | None:
+    """Unless LOYALTY_SMTP_URL names a real server, shoppers' e-mail goes to a local SMTP sink, so it
+    "goes out" at once and the outbox page shows it sent; also points the links in e-mails at the
+    URL the demo serves."""
+    loyalty = app.extensions["loyalty"]
+    settings, sink = loyalty.settings, None
+    if not settings.smtp_url:
+        sink = Sink().start()
+        settings = dataclasses.replace(settings, smtp_url=sink.url,
+                                       mail_from=settings.mail_from or "loyalty-demo@localhost")
+        app.extensions["loyalty"] = dataclasses.replace(loyalty, settings=settings)
+    transport.configure(settings)
+    return sink
+
+
+def mail_report(sink: Sink | None) -> str:
+    if sink is None:
+        return "Shoppers' e-mail goes to LOYALTY_SMTP_URL."
+    lines = [f"Shoppers' e-mail went to the demo's local mail sink ({sink.url}): {len(sink.messages)} so far"]
+    lines += [f"  to {m['To']}: {m['Subject']}" for m in sink.messages]
+    return "\n".join(lines)
 
 
 def demo_program() -> dict:

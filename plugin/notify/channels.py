@@ -3,8 +3,9 @@ plugin.notify.planning.Channel; this is the one place that lists them."""
 
 from __future__ import annotations
 
+from plugin.notify.email.channel import EmailChannel
 from plugin.notify.planning import Channel
 from plugin.notify.sms.channel import SMS
 from plugin.notify.webhooks.channel import CHANNEL as WEBHOOK
 
-CHANNELS: tuple[Channel, ...] = (SMS, WEBHOOK)
+CHANNELS: tuple[Channel, ...] = (EmailChannel(), SMS, WEBHOOK)

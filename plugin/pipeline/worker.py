@@ -22,6 +22,7 @@ from rq.serializers import JSONSerializer
 from plugin.config import Settings
 from plugin.core import db
 from plugin.core.crypto import Vault
+from plugin.notify.email import transport as mail_transport
 from plugin.pipeline import bootstrap, cron, queue
 from webhooks.shopify import payloads as shopify_payloads
 
@@ -160,6 +161,7 @@ def run(settings: Settings, *, burst: bool = False, with_cron: bool = True) -> N
     """Work the events and periodic queues until stopped (or until empty, with ``burst``)."""
     db.bind(settings.database_url)
     queue.configure(settings.redis_url, settings.batch_size)
+    mail_transport.configure(settings)
     shopify_payloads.key_fingerprints(Vault(settings.secret_key))  # jobs map raw order bodies
     bootstrap.wire()  # every job's facts reach their handlers (the outbox too), not only apply's
     cron = None
