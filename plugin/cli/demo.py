@@ -53,12 +53,13 @@ def start_mail_sink(app) -> Sink | None:
     return sink
 
 
-def mail_report(sink: Sink | None) -> str:
+def mail_report(sink: Sink | None, base_url: str) -> str:
+    log = f"every message and where it went, in the dashboard: {base_url}/admin/messages"
     if sink is None:
-        return "Shoppers' e-mail goes to LOYALTY_SMTP_URL."
+        return f"Shoppers' e-mail goes to LOYALTY_SMTP_URL; {log}"
     lines = [f"Shoppers' e-mail went to the demo's local mail sink ({sink.url}): {len(sink.messages)} so far"]
     lines += [f"  to {m['To']}: {m['Subject']}" for m in sink.messages]
-    return "\n".join(lines)
+    return "\n".join([*lines, f"The outbox: {log}"])
 
 
 def demo_program() -> dict:

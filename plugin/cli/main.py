@@ -113,16 +113,16 @@ def demo(host: str, port: int, serve: bool, platform: str) -> None:
         raise click.ClickException(f"cannot listen on {host}:{port} ({exc}); try --port") from None
     base_url = f"http://{host}:{server.server_port}"
     use_served_url(app, base_url)
-    mail_sink = demo_module.start_mail_sink(app)  # notify: email
+    mail_sink = demo_module.start_mail_sink(app)
     runtime = app.extensions["loyalty"]
     sender = demo_custom if platform == "custom" else demo_module
     data = sender.deliveries()
     results = sender.post_deliveries(base_url, runtime, data)
     rows, shop = demo_module.summary(data["shop"], platform)
     click.echo(demo_module.report(base_url, runtime, results, rows, shop, storefront=platform == "shopify"))
-    if not runtime.settings.uses_redis:  # notify: email: the messages of these facts go out now
+    if not runtime.settings.uses_redis:  # the messages of these facts go out now
         notify_jobs.drain()
-        click.echo("\n" + demo_module.mail_report(mail_sink))
+        click.echo("\n" + demo_module.mail_report(mail_sink, base_url))
     if runtime.settings.uses_redis:
         click.echo("\n(LOYALTY_REDIS_URL is set: the events wait on Redis until `loyalty worker` "
                    "applies them; rerun this command to see the balances)")

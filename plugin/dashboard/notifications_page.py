@@ -8,9 +8,8 @@ from __future__ import annotations
 import re
 from zoneinfo import available_timezones
 
-from flask import current_app, g, redirect, render_template, request, url_for
+from flask import g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException
 
 from plugin.admin.notifications_api import SHOPPER_TYPES, NotificationSettings
 from plugin.core.errors import LoyaltyError, flatten
@@ -31,9 +30,6 @@ NUMBERS = ("sms_daily_cap", "tier_approach_percent", "expiry_warning_days")
 TEXTS = ("language", "time_zone", "brand_colour")
 OPTIONAL = ("mail_from", "logo_url", "sms_provider")  # empty: none
 ZONES = sorted(available_timezones())
-#: Pages other parts of the dashboard serve, linked from here once they exist.
-TEMPLATE_EDITOR = "/admin/notifications/templates/{type}"
-SUBSCRIPTIONS = ("/admin/webhook-subscriptions", "/admin/webhooks")
 
 
 def _whole(value: str):
@@ -65,23 +61,12 @@ def from_form() -> dict:
     return values
 
 
-def page_exists(path: str) -> bool:
-    try:
-        current_app.url_map.bind("localhost").match(path, method="GET")
-    except HTTPException:
-        return False
-    return True
-
-
 def _page(current: dict, errors: dict | None = None, status: int = 200):
-    editor = {kind: TEMPLATE_EDITOR.format(type=kind) for kind in SHOPPER_TYPES
-              if page_exists(TEMPLATE_EDITOR.format(type=kind))}
-    subscriptions = next((path for path in SUBSCRIPTIONS if page_exists(path)), None)
     on = {"email": {kind: current["email"].get(kind, TYPES[kind].default_on) for kind in SHOPPER_TYPES},
           "sms": {kind: current["sms"].get(kind, False) for kind in SHOPPER_TYPES}}
     return render_template("dashboard/notifications.html", section="notifications", s=current,
                            errors=errors or {}, types=SHOPPER_TYPES, on=on, languages_=LANGUAGES, zones=ZONES,
-                           providers=SMS_PROVIDERS, editor=editor, subscriptions=subscriptions,
+                           providers=SMS_PROVIDERS,
                            saved=request.args.get("saved")), status
 
 

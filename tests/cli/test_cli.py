@@ -254,3 +254,13 @@ def test_demo_second_run_is_all_duplicates_with_same_balances(demo_env):
     assert balances() == {"7390000000001": 336, "207119551": 1665}
     with session():
         assert LedgerEntry.select().count() == entries
+
+
+def test_demo_mails_the_shoppers_at_once_and_points_at_the_outbox(demo_env):
+    output = run_demo(demo_env)
+    mails = output.split("Shoppers' e-mail went to the demo's local mail sink")[1]
+    assert ": 6 so far" in mails.splitlines()[0]
+    assert "to anna.ivanova@example.ru: Вам начислено 236 баллов" in mails
+    assert "to bob.norman@mail.example.com: Вам начислено 2 348 баллов" in mails
+    assert re.search(r"The outbox: .*http://127\.0\.0\.1:\d+/admin/messages", mails)
+    assert "Вам начислено" not in run_demo(demo_env).split("mail sink")[1]  # a rerun mails no one again

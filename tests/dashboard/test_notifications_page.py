@@ -33,6 +33,16 @@ def test_the_page_shows_the_switches_in_russian(signed_in):
     assert 'name="sms.points.earned"' in html and 'name="email.redemption.committed"' not in html
 
 
+
+def test_the_page_links_each_message_to_its_template_and_to_the_log_and_webhooks(signed_in):
+    html = signed_in.get(PAGE).get_data(as_text=True)
+    for kind in ("points.earned", "points.expiring", "birthday.granted"):
+        assert f'href="/admin/notifications/templates/{kind}"' in html
+        assert signed_in.get(f"/admin/notifications/templates/{kind}").status_code == 200
+    for page in ("/admin/messages", "/admin/webhooks", "/admin/notifications/templates"):
+        assert f'href="{page}"' in html
+
+
 def test_saving_the_form_stores_the_choices_and_the_secret_encrypted(app, signed_in, shop):
     html = signed_in.get(PAGE).get_data(as_text=True)
     response = signed_in.post(PAGE, data=form(html, **{"sms.points.expiring": "on", "sms_provider": "smsru",
