@@ -30,6 +30,14 @@ def test_manifest_route_serves_the_same_document(client, document):
     assert response.get_json() == document
 
 
+def test_the_events_out_are_every_message_type_and_their_subscription_route_exists(app, document):
+    from plugin.notify.types import TYPES
+
+    declared = document["events_out"]
+    assert declared["events"] == list(TYPES)
+    rules = [rule for rule in app.url_map.iter_rules() if rule.rule == declared["subscribe"]]
+    methods = {method for rule in rules for method in rule.methods}
+    assert {"GET", "POST"} <= methods
 
 
 def test_every_install_address_is_a_route_of_the_app(app, document):
