@@ -94,7 +94,7 @@ class MessageArgs(PageArgs):
     until = limits.AwareMoment(load_default=None, default_timezone=UTC)
 
 
-class DeliveryOut(Schema):
+class MessageDeliveryOut(Schema):
     channel = fields.String(required=True)
     target = fields.String(required=True, metadata={"description": "address, phone or subscription id"})
     status = fields.String(required=True)
@@ -115,7 +115,7 @@ class MessageOut(Schema):
     data = fields.Dict(required=True)
     created_at = fields.DateTime(required=True)
     dispatched_at = fields.DateTime(required=True, allow_none=True)
-    deliveries = fields.List(fields.Nested(DeliveryOut), required=True)
+    deliveries = fields.List(fields.Nested(MessageDeliveryOut), required=True)
 
 
 class MessagePage(Page):

@@ -61,7 +61,7 @@ class LogArgs(PageArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(tuple(DeliveryStatus)))
 
 
-class DeliveryOut(Schema):
+class WebhookDeliveryOut(Schema):
     cursor = fields.Integer(required=True)
     message_id = fields.String(required=True)
     type = fields.String(required=True)
@@ -76,7 +76,7 @@ class DeliveryOut(Schema):
 
 
 class DeliveryPage(Page):
-    items = fields.List(fields.Nested(DeliveryOut), required=True)
+    items = fields.List(fields.Nested(WebhookDeliveryOut), required=True)
 
 
 class ReplaySinceIn(StrictSchema):
