@@ -41,6 +41,7 @@ BOB = "207119551"  # the demo shop's customer who signs up with 100 points
 UNSET = dict.fromkeys([
     "LOYALTY_DATABASE_URL", "LOYALTY_REDIS_URL", "LOYALTY_SECRET_KEY", "LOYALTY_PUBLIC_URL",
     "LOYALTY_MAX_BODY_BYTES", "LOYALTY_BATCH_SIZE", "SHOPIFY_API_KEY", "SHOPIFY_API_SECRET",
+    "LOYALTY_SMTP_URL", "LOYALTY_MAIL_FROM", "LOYALTY_WEBHOOKS_ALLOW_PRIVATE",
 ])
 
 #: A program with an action, a custom badge and tiers (one hidden): every admin endpoint has data.
@@ -245,3 +246,26 @@ EVERY_REWARD = [
     {"id": "mug", "kind": "free_product", "points": 300, "product_id": "42"},
     {"id": "coupon", "kind": "coupon", "points": 500, "amount": "500", "valid_days": 180},
 ]
+
+
+# --- Shopify orders of given prices, and a refund of one of their lines ----------------------------
+
+REFUND_FIXTURE = "shopify/rest2025-07_refund_929361472__POST_orders_450789469_refunds.json"
+
+
+def priced_order(order_id: int, *prices: str) -> dict:
+    """The order fixture (Bob's) as order ``order_id`` with one line per price, no discounts."""
+    body = fixture_json(ORDER_FIXTURE)
+    body["id"] = order_id
+    template = body["line_items"][0]
+    body["line_items"] = [{**template, "id": order_id * 10 + n, "sku": f"S{n}", "price": price,
+                           "quantity": 1, "discount_allocations": []} for n, price in enumerate(prices)]
+    return body
+
+
+def line_refund(body: dict, n: int, refund_id: int) -> dict:
+    """The refund fixture as refund ``refund_id`` of line ``n`` of the order ``body``."""
+    refund = fixture_json(REFUND_FIXTURE)
+    refund["id"], refund["order_id"] = refund_id, body["id"]
+    refund["refund_line_items"][0]["line_item"] = body["line_items"][n]
+    return refund

@@ -102,21 +102,14 @@ def redact_customer(customer: Customer, new_id: str) -> dict[str, int]:
     counts["referral_code"] = ReferralCode.delete().where(ReferralCode.customer == customer.id).execute()
     counts["notice"] = Notice.delete().where(
         (Notice.customer == customer.id) & Notice.sent_at.is_null()).execute()
-    counts["ledger_entry_keys"] = 0
-    for entry in LedgerEntry.select(LedgerEntry.id, LedgerEntry.idempotency_key).where(
-            LedgerEntry.customer == customer.id):
-        if (key := rekey(entry.idempotency_key, old, new_id)) != entry.idempotency_key:
-            counts["ledger_entry_keys"] += LedgerEntry.update(idempotency_key=key).where(
-                LedgerEntry.id == entry.id).execute()
+    counts["ledger_entry_keys"] = _rekey_rows(LedgerEntry.idempotency_key, customer, old, new_id)
     counts["lot_keys"] = 0
     for lot in Lot.select(Lot.id, Lot.key, Lot.source).where(Lot.customer == customer.id):
         key, source = rekey(lot.key, old, new_id), rekey(lot.source, old, new_id)
         if (key, source) != (lot.key, lot.source):
             counts["lot_keys"] += Lot.update(key=key, source=source).where(Lot.id == lot.id).execute()
-    counts["hold_keys"] = 0  # widget redemptions: widget:<platform id>:<key>
-    for hold in Hold.select(Hold.id, Hold.idempotency_key).where(Hold.customer == customer.id):
-        if (key := rekey(hold.idempotency_key, old, new_id)) != hold.idempotency_key:
-            counts["hold_keys"] += Hold.update(idempotency_key=key).where(Hold.id == hold.id).execute()
+    # widget redemptions: widget:<platform id>:<key>
+    counts["hold_keys"] = _rekey_rows(Hold.idempotency_key, customer, old, new_id)
     counts["lot_rules"] = 0  # points this customer gave away name them as the sender
     for lot in Lot.select(Lot.id, Lot.rule).where(
             (Lot.shop == customer.shop_id) & Lot.source.startswith(f"transfer:{customer.id}:")):
@@ -136,13 +129,17 @@ def redact_messages(customer: Customer, old: str, new_id: str) -> dict[str, int]
         target=Value(PREFIX).concat(Delivery.id), status=Case(
             None, [(Delivery.status == DeliveryStatus.PENDING, DeliveryStatus.SUPPRESSED)], Delivery.status),
     ).where((Delivery.customer == customer.id) & (Delivery.channel != DeliveryChannel.WEBHOOK)).execute()
-    counts["outbox_message_keys"] = 0
-    for message in OutboxMessage.select(OutboxMessage.id, OutboxMessage.key).where(
-            OutboxMessage.customer == customer.id):
-        if (key := rekey(message.key, old, new_id)) != message.key:
-            counts["outbox_message_keys"] += OutboxMessage.update(key=key).where(
-                OutboxMessage.id == message.id).execute()
+    counts["outbox_message_keys"] = _rekey_rows(OutboxMessage.key, customer, old, new_id)
     return counts
+
+
+def _rekey_rows(column, customer: Customer, old: str, new_id: str) -> int:
+    """Re-key a text column of the customer's rows where it names the old platform id."""
+    model, touched = column.model, 0
+    for row_id, value in model.select(model.id, column).where(model.customer == customer.id).tuples():
+        if (key := rekey(value, old, new_id)) != value:
+            touched += model.update({column: key}).where(model.id == row_id).execute()
+    return touched
 
 
 def redact_orders(shop_id: int, customer: Customer | None, order_ids: list[str],

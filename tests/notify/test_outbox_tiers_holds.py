@@ -13,7 +13,7 @@ from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, OutboxMessage
 from plugin.program import document, versions
 from plugin.spend import redemption
-from tests.helpers import fixture_json
+from tests.helpers import fixture_json, line_refund, priced_order
 
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")
 REFUND = fixture_json("shopify/rest2025-07_refund_929361472__POST_orders_450789469_refunds.json")
@@ -32,25 +32,6 @@ def at(moment: datetime) -> None:
     clock.set_source(lambda: moment.replace(tzinfo=UTC))
 
 
-def order(order_id: int, *prices: str) -> dict:
-    body = copy.deepcopy(ORDER)
-    body["id"] = order_id
-    template = body["line_items"][0]
-    body["line_items"] = [{**template, "id": order_id * 10 + n, "sku": f"S{n}", "price": price,
-                           "quantity": 1, "discount_allocations": []} for n, price in enumerate(prices)]
-    return body
-
-
-def refund_line(body: dict, n: int, refund_id: int) -> dict:
-    refund = copy.deepcopy(REFUND)
-    refund["id"], refund["order_id"] = refund_id, body["id"]
-    refund["refund_line_items"][0]["line_item"] = body["line_items"][n]
-    refund["refund_line_items"][0]["line_item_id"] = body["line_items"][n]["id"]
-    refund["refund_line_items"][0]["quantity"] = 1
-    refund["refund_line_items"][0]["subtotal"] = body["line_items"][n]["price"]
-    return refund
-
-
 def of_type(kind: str) -> list[OutboxMessage]:
     with session():
         return list(OutboxMessage.select().where(OutboxMessage.type == kind).order_by(OutboxMessage.id))
@@ -62,20 +43,20 @@ def test_tier_moves_warnings_and_nearness_are_told_once_each(shop, post_webhook,
         doc["tiers"] = {"metric": "amount_spent", "window": "lifetime", "grace_days": 30, "tiers": LADDER}
         versions.save(shop.id, doc, author="test")
     at(T0)
-    post_webhook("orders/paid", order(1, "460.00"))  # placed on novice: no news; 40 from bronze
+    post_webhook("orders/paid", priced_order(1, "460.00"))  # placed on novice: no news; 40 from bronze
     drain()
     assert of_type("tier.changed") == []
     [close] = of_type("tier.approaching")
     assert close.data == {"tier": "bronze", "tier_name": "Bronze", "missing": "40.00", "measure": "spend",
                           "currency": "USD"}
-    body = order(2, "2500.00", "1000.00")
+    body = priced_order(2, "2500.00", "1000.00")
     post_webhook("orders/paid", body)  # 3960 spent: silver
     drain()
     [moved] = of_type("tier.changed")
     assert moved.data == {"from_tier": "novice", "from_name": "Novice", "to_tier": "silver",
                           "to_name": "Silver", "direction": "up"}
     at(T0 + timedelta(days=1))
-    post_webhook("refunds/create", refund_line(body, 1, 901))  # 2960: below silver
+    post_webhook("refunds/create", line_refund(body, 1, 901))  # 2960: below silver
     drain()
     at(T0 + timedelta(days=2))
     tiers.reevaluate_all()  # the daily job warns
@@ -83,7 +64,7 @@ def test_tier_moves_warnings_and_nearness_are_told_once_each(shop, post_webhook,
     [warning] = of_type("tier.downgrade_warning")
     assert (warning.data["tier"], warning.data["to_tier"]) == ("silver", "bronze")
     assert warning.data["on"] == (T0 + timedelta(days=32)).isoformat() + "+00:00"
-    post_webhook("orders/paid", order(3, "1.00"))  # evaluated again: nothing new to tell
+    post_webhook("orders/paid", priced_order(3, "1.00"))  # evaluated again: nothing new to tell
     drain()
     assert len(of_type("tier.downgrade_warning")) == 1 and len(of_type("tier.approaching")) == 1
     at(T0 + timedelta(days=32))

@@ -17,7 +17,7 @@ from plugin.core.db import database, session
 from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, CustomerTier, LedgerEntry, Notice, Order, Shop, TierChange
 from plugin.program import document, versions
-from tests.helpers import admin_headers, fixture_json
+from tests.helpers import admin_headers, fixture_json, line_refund, priced_order
 from widgets.api import account_of
 
 ORDER = fixture_json("shopify/rest2025-07_order_450789469__GET_orders_450789469.json")
@@ -53,22 +53,6 @@ def program(shop):
             versions.save(shop.id, tiered(**kwargs), author="test")
             return versions.current(shop.id)[1]
     return save
-
-
-def order(order_id: int, *prices: str) -> dict:
-    body = copy.deepcopy(ORDER)
-    body["id"] = order_id
-    template = body["line_items"][0]
-    body["line_items"] = [{**template, "id": order_id * 10 + n, "sku": f"S{n}", "price": price,
-                           "quantity": 1, "discount_allocations": []} for n, price in enumerate(prices)]
-    return body
-
-
-def refund_line(body: dict, n: int, refund_id: int) -> dict:
-    refund = copy.deepcopy(REFUND)
-    refund["id"], refund["order_id"] = refund_id, body["id"]
-    refund["refund_line_items"][0]["line_item"] = body["line_items"][n]
-    return refund
 
 
 def headers(app, shop: Shop) -> dict:
@@ -164,14 +148,14 @@ def test_every_metric_counts_only_its_window(shop, program, metric, window, valu
 def test_points_earned_no_longer_counts_a_fully_refunded_order(shop, program, post_webhook, drain):
     loaded = program(metric="points_earned")
     at(T0)
-    body = order(1, "300.00")
-    post_webhook("orders/paid", order(2, "100.00"))
+    body = priced_order(1, "300.00")
+    post_webhook("orders/paid", priced_order(2, "100.00"))
     post_webhook("orders/paid", body)
     drain()
     customer = bob()
     with session():
         assert tiers.progress(loaded, customer)["value"] == "20"  # 5% of 300 and of 100
-    post_webhook("refunds/create", refund_line(body, 0, 901))
+    post_webhook("refunds/create", line_refund(body, 0, 901))
     drain()
     with session():
         assert tiers.progress(loaded, customer)["value"] == "5"
@@ -181,7 +165,7 @@ def test_rolling_window_lets_old_spend_fall_out_then_downgrades_after_grace(shop
                                                                            drain):
     program(window="rolling_12_months")
     at(T0)
-    post_webhook("orders/paid", order(1, "3500.00"))
+    post_webhook("orders/paid", priced_order(1, "3500.00"))
     drain()
     customer = bob()
     assert tier_of(customer).tier_id == "silver"
@@ -196,7 +180,7 @@ def test_upgrade_is_immediate_with_entry_bonuses_for_skipped_tiers_once(shop, pr
                                                                         drain):
     program()
     at(T0)
-    post_webhook("orders/paid", order(1, "3500.00"))
+    post_webhook("orders/paid", priced_order(1, "3500.00"))
     drain()
     customer = bob()
     assert tier_of(customer).tier_id == "silver"
@@ -211,7 +195,7 @@ def test_upgrade_is_immediate_with_entry_bonuses_for_skipped_tiers_once(shop, pr
     evaluate(shop, customer, T0)
     assert evaluate(shop, customer, T0 + timedelta(days=31)) == "novice"
     at(T0 + timedelta(days=32))
-    post_webhook("orders/paid", order(2, "3500.00"))
+    post_webhook("orders/paid", priced_order(2, "3500.00"))
     drain()
     assert tier_of(customer).tier_id == "silver"
     assert len(bonus_keys(customer)) == 2
@@ -221,13 +205,13 @@ def test_refund_below_the_threshold_warns_and_downgrades_only_on_the_date(shop, 
                                                                           drain):
     program(grace_days=30)
     at(T0)
-    body = order(1, "2500.00", "1000.00")
+    body = priced_order(1, "2500.00", "1000.00")
     post_webhook("orders/paid", body)
     drain()
     customer = bob()
     assert tier_of(customer).tier_id == "silver"
     at(T0 + timedelta(days=1))
-    post_webhook("refunds/create", refund_line(body, 1, 901))  # spend 2500, below silver's 3000
+    post_webhook("refunds/create", line_refund(body, 1, 901))  # spend 2500, below silver's 3000
     drain()
     assert tier_of(customer).tier_id == "silver"  # a refund moves nobody down
     assert evaluate(shop, customer, T0 + timedelta(days=2)) == "silver"
@@ -247,14 +231,14 @@ def test_back_above_the_threshold_within_the_grace_period_keeps_the_tier(shop, p
                                                                         drain):
     program()
     at(T0)
-    body = order(1, "2500.00", "1000.00")
+    body = priced_order(1, "2500.00", "1000.00")
     post_webhook("orders/paid", body)
-    post_webhook("refunds/create", refund_line(body, 1, 901))
+    post_webhook("refunds/create", line_refund(body, 1, 901))
     drain()
     customer = bob()
     evaluate(shop, customer, T0)
     at(T0 + timedelta(days=10))
-    post_webhook("orders/paid", order(2, "600.00"))
+    post_webhook("orders/paid", priced_order(2, "600.00"))
     drain()
     assert tier_of(customer).downgrade_due is None
     assert evaluate(shop, customer, T0 + timedelta(days=40)) == "silver"
@@ -263,14 +247,14 @@ def test_back_above_the_threshold_within_the_grace_period_keeps_the_tier(shop, p
 def test_hidden_tier_assigned_by_the_store_is_never_moved(app, client, shop, program, post_webhook, drain):
     program()
     at(T0)
-    post_webhook("orders/paid", order(1, "100.00"))
+    post_webhook("orders/paid", priced_order(1, "100.00"))
     drain()
     response = client.put(f"/api/v1/customers/{BOB}/tier", json={"tier": "vip"}, headers=headers(app, shop))
     assert response.status_code == 200, response.get_json()
     assert (response.get_json()["tier"], response.get_json()["assigned"]) == ("vip", True)
     customer = bob()
     assert evaluate(shop, customer, T0 + timedelta(days=400)) == "vip"
-    post_webhook("orders/paid", order(2, "6000.00"))  # gold's threshold: still vip, earning x3
+    post_webhook("orders/paid", priced_order(2, "6000.00"))  # gold's threshold: still vip, earning x3
     drain()
     assert tier_of(customer).tier_id == "vip"
     with session():
@@ -279,7 +263,7 @@ def test_hidden_tier_assigned_by_the_store_is_never_moved(app, client, shop, pro
 
 def test_assigning_an_unknown_tier_is_422(app, client, shop, program, post_webhook, drain):
     program()
-    post_webhook("orders/paid", order(1, "100.00"))
+    post_webhook("orders/paid", priced_order(1, "100.00"))
     drain()
     response = client.put(f"/api/v1/customers/{BOB}/tier", json={"tier": "diamond"},
                           headers=headers(app, shop))
@@ -290,9 +274,9 @@ def test_assigning_an_unknown_tier_is_422(app, client, shop, program, post_webho
 def test_tier_multiplier_applies_to_an_orders_points_rounded_down(shop, program, post_webhook, drain):
     program()
     at(T0)
-    post_webhook("orders/paid", order(1, "600.00"))  # novice: 30 points, then bronze (x1.5)
+    post_webhook("orders/paid", priced_order(1, "600.00"))  # novice: 30 points, then bronze (x1.5)
     drain()
-    post_webhook("orders/paid", order(2, "100.00"))  # 5 points x1.5 = 7.5 -> 7
+    post_webhook("orders/paid", priced_order(2, "100.00"))  # 5 points x1.5 = 7.5 -> 7
     drain()
     with session():
         earned = [e.delta for e in LedgerEntry.select().where(
@@ -308,7 +292,7 @@ def test_tier_multiplier_applies_to_an_orders_points_rounded_down(shop, program,
 def test_progress_shows_the_tier_the_next_and_how_far(shop, program, post_webhook, drain):
     loaded = program()
     at(T0)
-    post_webhook("orders/paid", order(1, "600.00"))
+    post_webhook("orders/paid", priced_order(1, "600.00"))
     drain()
     with session():
         tier = account_of(shop, BOB, loaded)["tier"]
