@@ -210,7 +210,7 @@ def line_item(item_id: int, line: dict, shares: list[Decimal]) -> dict:
 def paid_order(customer: str, cart: dict, tier: dict | None, discount: Decimal, code: str | None) -> dict:
     """A Shopify-shaped orders/paid body for the demo cart (unique id): each line carries its share
     of the tier discount and of the points discount in ``discount_allocations``, which is what the
-    earning engine reads (webhooks.shopify.payloads.line_amount)."""
+    earning engine reads (webhooks.shopify.shop_money.line_amount)."""
     who = shopper(customer)
     order_id = 10**12 + secrets.randbelow(9 * 10**12)
     lines = cart["lines"]
