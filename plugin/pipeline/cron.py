@@ -13,6 +13,7 @@ from plugin.earn import birthdays, referrals
 from plugin.ledger import expiry
 from plugin.notify import campaigns as notify_campaigns
 from plugin.notify import jobs as notify_jobs
+from plugin.notify import retention as notify_retention
 from plugin.pipeline import jobs, platform_jobs
 from plugin.pipeline.queue import PERIODIC_QUEUE
 from plugin.platforms.shopify import tokens
@@ -40,6 +41,7 @@ PERIODIC = (
     # InSales does not guarantee webhook delivery: a missed order is recovered within minutes.
     (platform_jobs.reconcile_all, 300),
     (notify_jobs.drain, 5),  # e-mail, SMS and webhooks leave within seconds of their fact
+    (notify_retention.purge_old, 86400),  # messages and their deliveries are kept 90 days
     (notify_campaigns.announce_started, 300),  # a campaign is announced within minutes of its start
 )
 
