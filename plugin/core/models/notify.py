@@ -29,7 +29,8 @@ class OutboxMessage(BaseModel):
 
     class Meta:
         table_name = "outbox_message"
-        indexes = ((("shop", "key"), True), (("dispatched_at", "id"), False), (("shop", "created_at"), False))
+        indexes = ((("shop", "key"), True), (("dispatched_at", "id"), False), (("shop", "created_at"), False),
+                   (("customer", "id"), False))  # a shopper's messages: the log's search, redaction
 
 
 class WebhookSubscription(BaseModel):
