@@ -12,8 +12,10 @@ from marshmallow import Schema, fields, validate
 from plugin.admin.api import Page, PageArgs
 from plugin.admin.openapi import documented
 from plugin.core import limits
+from plugin.core.errors import Invalid
 from plugin.core.limits import StrictSchema
 from plugin.core.status import DeliveryStatus, SubscriptionStatus
+from plugin.http import idempotency
 from plugin.http.bodies import json_object
 from plugin.http.routes import Routes
 from plugin.notify.types import ALL, TYPES
@@ -98,10 +100,19 @@ def _vault():
 @documented("Subscribe a URL to event types; answered with the secret deliveries are signed with",
             body=SubscriptionIn, response=SubscriptionCreated, status=201, errors=(409,))
 def webhook_subscription_create():
-    """201 with ``id`` and ``secret``; 422 naming ``url`` when it is not https to a public address."""
+    """201 with ``id`` and ``secret``; 422 naming ``url`` when it is not https to a public address.
+    With an Idempotency-Key a retry gets the same subscription and secret (not a second one)."""
     data = json_object(SUBSCRIPTION_IN)
-    sub, secret = subscriptions.create(g.shop.id, data["url"], data["events"], _vault())
-    return jsonify({**subscriptions.as_dict(sub), "secret": secret}), 201
+    key = request.headers.get(idempotency.HEADER)
+    if key is None:
+        sub, secret = subscriptions.create(g.shop.id, data["url"], data["events"], _vault())
+        return jsonify({**subscriptions.as_dict(sub), "secret": secret}), 201
+    if not idempotency.KEY.match(key):
+        raise Invalid(f"{idempotency.HEADER}: {idempotency.RULE}",
+                      fields={idempotency.HEADER: [idempotency.RULE]})
+    sub, secret, replayed = subscriptions.create_once(g.shop.id, data["url"], data["events"], _vault(), key)
+    headers = {idempotency.REPLAYED: "true"} if replayed else {}
+    return jsonify({**subscriptions.as_dict(sub), "secret": secret}), 201, headers
 
 
 @routes.get("/webhook-subscriptions")

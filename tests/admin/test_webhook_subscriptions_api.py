@@ -54,6 +54,22 @@ def test_create_answers_201_with_id_and_a_standard_webhooks_secret(app, client, 
     assert client.delete(f"{URL}/{body['id']}", headers=headers).status_code == 404
 
 
+def test_a_retry_with_its_idempotency_key_gets_the_same_subscription_not_a_second(app, client, shop, dns):
+    headers = {**admin_headers(app, shop), "Idempotency-Key": "crm-setup-0001"}
+    first = create(client, headers, events=["points.earned"])
+    again = create(client, headers, events=["points.earned"])
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json() and again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    other = create(client, headers, url="https://other.example.com/h", events=["points.earned"])
+    assert other.status_code == 409 and "Idempotency-Key" in other.get_json()["fields"]
+    bad = create(client, {**headers, "Idempotency-Key": "short"})
+    assert bad.status_code == 422 and "Idempotency-Key" in bad.get_json()["fields"]
+    with session():
+        assert WebhookSubscription.select().count() == 1
+        assert "whsec_" not in WebhookSubscription.get().secret  # the secret is stored encrypted only
+
+
 @pytest.mark.parametrize("url, why", [
     ("http://crm.example.com/hooks", "https"),
     ("https://localhost.example.com/h", "127.0.0.1"),

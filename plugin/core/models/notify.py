@@ -44,11 +44,12 @@ class WebhookSubscription(BaseModel):
     status = pw.CharField(max_length=16, default=SubscriptionStatus.ACTIVE)
     failing_since = pw.DateTimeField(null=True)  # first failure after the last success
     paused_at = pw.DateTimeField(null=True)
+    idempotency_key = pw.CharField(max_length=128, null=True)  # the creating call's: a retry makes none
     created_at = pw.DateTimeField(default=clock.now)
 
     class Meta:
         table_name = "webhook_subscription"
-        indexes = ((("shop", "status"), False),)
+        indexes = ((("shop", "status"), False), (("shop", "idempotency_key"), True))
 
 
 class Delivery(BaseModel):

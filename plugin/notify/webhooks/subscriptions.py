@@ -13,11 +13,11 @@ import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from peewee import fn
+from peewee import IntegrityError, fn
 
 from plugin.core import clock
 from plugin.core.crypto import Vault
-from plugin.core.db import insert_rows
+from plugin.core.db import database, insert_rows
 from plugin.core.errors import Invalid, LoyaltyError, NotFound
 from plugin.core.kinds import DeliveryChannel
 from plugin.core.models import Delivery, OutboxMessage, WebhookSubscription
@@ -34,6 +34,10 @@ PAUSED = "subscription paused"
 
 class TooMany(LoyaltyError):
     status, code = 409, "too_many_subscriptions"
+
+
+class KeyReused(LoyaltyError):
+    status, code = 409, "idempotency_key_reused"
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -55,7 +59,8 @@ def wants(sub: WebhookSubscription, type_name: str) -> bool:
     return ALL in sub.events or type_name in sub.events
 
 
-def create(shop_id: int, url: str, events: list[str], vault: Vault) -> tuple[WebhookSubscription, str]:
+def create(shop_id: int, url: str, events: list[str], vault: Vault,
+           key: str | None = None) -> tuple[WebhookSubscription, str]:
     """A new active subscription and its secret (shown once here; ``secret`` reads it again).
     422 naming ``url`` or ``events`` when either is unacceptable, 409 past MAX_PER_SHOP."""
     unknown = sorted(set(events) - set(TYPES) - {ALL})
@@ -72,8 +77,32 @@ def create(shop_id: int, url: str, events: list[str], vault: Vault) -> tuple[Web
     sub = WebhookSubscription.create(
         shop=shop_id, uid="sub_" + uuid.uuid4().hex[:24], url=url,
         events=[ALL] if ALL in events else sorted(set(events)), secret=vault.encrypt(secret),
-        status=SubscriptionStatus.ACTIVE, created_at=clock.now())
+        status=SubscriptionStatus.ACTIVE, idempotency_key=key, created_at=clock.now())
     return sub, secret
+
+
+def create_once(shop_id: int, url: str, events: list[str], vault: Vault,
+                key: str) -> tuple[WebhookSubscription, str, bool]:
+    """``create`` under the client's Idempotency-Key: a retry gets the subscription the first call
+    made, with its secret (True: replayed), never a second one; the key with another URL or other
+    events is a 409. The secret stays encrypted in its row, not in a stored answer."""
+    existing = _by_key(shop_id, key)
+    if existing is None:
+        try:
+            with database.atomic():
+                sub, secret = create(shop_id, url, events, vault, key)
+            return sub, secret, False
+        except IntegrityError:  # the same key at the same moment: the other call made it
+            existing = _by_key(shop_id, key)
+    if (existing.url, existing.events) != (url, [ALL] if ALL in events else sorted(set(events))):
+        raise KeyReused("this Idempotency-Key made another subscription",
+                        fields={"Idempotency-Key": ["used for another url or other events"]})
+    return existing, vault.decrypt(existing.secret), True
+
+
+def _by_key(shop_id: int, key: str) -> WebhookSubscription | None:
+    return WebhookSubscription.get_or_none(
+        (WebhookSubscription.shop == shop_id) & (WebhookSubscription.idempotency_key == key))
 
 
 def listing(shop_id: int) -> list[WebhookSubscription]:
