@@ -10,7 +10,9 @@ from flask import current_app, g, redirect, render_template, request, url_for
 
 from plugin.core.errors import LoyaltyError
 from plugin.core.status import DeliveryStatus
+from plugin.dashboard.adjust_page import fresh_key
 from plugin.dashboard.layout import NAV
+from plugin.http import idempotency
 from plugin.http.routes import Routes
 from plugin.notify.types import ALL, TYPES
 from plugin.notify.webhooks import subscriptions
@@ -31,6 +33,9 @@ def _vault():
 
 
 def _list(form: dict, errors: dict | None = None, status: int = 200):
+    """The list and the form; the form carries its own key (kept on a refused submit), so a double
+    submit makes one subscription."""
+    form = {**form, "key": form.get("key") or fresh_key()}
     return render_template("dashboard/webhooks.html", section="webhooks",
                            subs=subscriptions.listing(g.shop.id), counts=subscriptions.counts(g.shop.id),
                            types=list(TYPES), form=form, errors=errors or {}), status
@@ -43,9 +48,13 @@ def webhooks_index():
 
 @routes.post("/webhooks")
 def webhooks_create():
-    form = {"url": request.form.get("url", "").strip(), "events": request.form.getlist("events")}
+    form = {"url": request.form.get("url", "").strip(), "events": request.form.getlist("events"),
+            "key": request.form.get("key", "")}
     try:
-        sub, _ = subscriptions.create(g.shop.id, form["url"], form["events"], _vault())
+        if idempotency.KEY.match(form["key"]):
+            sub = subscriptions.create_once(g.shop.id, form["url"], form["events"], _vault(), form["key"])[0]
+        else:  # a form from before keys: no double-submit guard, as the API without the header
+            sub = subscriptions.create(g.shop.id, form["url"], form["events"], _vault())[0]
     except LoyaltyError as exc:
         return _list(form, exc.fields or {"_": [exc.message]}, exc.status)
     return redirect(url_for("dashboard.webhook", sub_id=sub.uid, created=1), 303)

@@ -86,3 +86,17 @@ def test_another_shops_subscription_is_not_found(app, signed_in, other_shop, dns
     deleting = post_form(signed_in, f"/admin/webhooks/{theirs.uid}/delete", {}, page="/admin/webhooks")
     assert deleting.status_code == 404
     assert "crm.example.com/x" not in signed_in.get("/admin/webhooks").get_data(as_text=True)
+
+
+def test_the_form_submitted_twice_makes_one_subscription(signed_in, dns):
+    page = signed_in.get("/admin/webhooks").get_data(as_text=True)
+    key = re.search(r'name="key" value="([^"]+)"', page).group(1)
+    form = {"url": "https://crm.example.com/hooks", "events": ["points.earned"], "key": key}
+    first = post_form(signed_in, "/admin/webhooks", form, page="/admin/webhooks")
+    again = post_form(signed_in, "/admin/webhooks", form, page="/admin/webhooks")
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"]
+    with session():
+        assert WebhookSubscription.select().count() == 1
+    fresh = re.search(r'name="key" value="([^"]+)"', signed_in.get("/admin/webhooks").get_data(as_text=True))
+    assert fresh.group(1) != key  # the next form is a new subscription
