@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from datetime import UTC
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
@@ -225,7 +224,7 @@ def paid_order(customer: str, cart: dict, tier: dict | None, discount: Decimal, 
     first, _, last = who["name"].partition(" ")
     return {
         "id": order_id, "name": f"#D{order_id % 100000:05d}", "email": who["email"],
-        "created_at": clock.now().replace(tzinfo=UTC).isoformat(), "currency": cart["currency"],
+        "created_at": clock.iso(clock.now()), "currency": cart["currency"],
         "financial_status": "paid", "total_line_items_price": str(subtotal),
         "subtotal_price": str(subtotal - off), "total_discounts": str(off),
         "total_price": str(subtotal - off), "total_tax": "0.00",

@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from plugin.admin.api import Page, PageArgs
 from plugin.admin.openapi import documented
-from plugin.core import limits
+from plugin.core import clock, limits
 from plugin.core.errors import Invalid
 from plugin.core.limits import StrictSchema
 from plugin.core.status import DeliveryStatus, SubscriptionStatus
@@ -155,7 +155,7 @@ def webhook_subscription_log(sub_id: str):
     args = LOG_ARGS.load(request.args)
     rows = subscriptions.log(g.shop.id, sub_id, status=args["status"], before=args["before"],
                              limit=args["limit"])
-    items = [{name: subscriptions.iso(value) if isinstance(value, datetime) else value
+    items = [{name: clock.iso(value) if isinstance(value, datetime) else value
               for name, value in row.items()} for row in rows]
     return jsonify(items=items, next_before=rows[-1]["cursor"] if len(rows) == args["limit"] else None)
 

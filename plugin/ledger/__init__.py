@@ -8,7 +8,7 @@ facts it publishes (plugin.core.bus) instead of being called from here."""
 from plugin.ledger.book import DEBT, REGULAR, Grant, LedgerError, ShortOfPoints, grant, grant_many
 from plugin.ledger.debits import charge, debit, expire, restore, spend
 from plugin.ledger.handover import TRANSFER, transfer, transfer_done
-from plugin.ledger.reads import balances, entries, open_lots, spendable
+from plugin.ledger.reads import balances, entries, open_lots, spendable, totals
 
 __all__ = [
     "DEBT",
@@ -28,6 +28,7 @@ __all__ = [
     "restore",
     "spend",
     "spendable",
+    "totals",
     "transfer",
     "transfer_done",
 ]

@@ -14,6 +14,16 @@ def balances(customer: Customer) -> dict[str, int]:
     return {row.point_type: row.points for row in rows}
 
 
+def totals(customer_ids) -> dict[int, int]:
+    """Each customer's points over every type (pending included), in one query for many."""
+    ids = list(set(customer_ids))
+    if not ids:
+        return {}
+    rows = (Balance.select(Balance.customer, peewee.fn.SUM(Balance.points)).where(Balance.customer.in_(ids))
+            .group_by(Balance.customer).tuples())
+    return {cid: int(total or 0) for cid, total in rows}
+
+
 def spendable(customer: Customer) -> dict[str, int]:
     """Points per type that can be spent now: open lots past their pending period."""
     now = clock.now()

@@ -42,8 +42,8 @@ def _announce(shop_id: int, campaign: dict) -> int:
     tag = hashlib.sha256(identity.encode()).hexdigest()[:16]
     data = {"name": campaign["name"],
             "factor": None if campaign.get("multiplier") is None else str(campaign["multiplier"]),
-            "bonus": campaign["bonus"], "starts_at": naive(campaign["starts_at"]).isoformat() + "+00:00",
-            "ends_at": naive(campaign["ends_at"]).isoformat() + "+00:00"}
+            "bonus": campaign["bonus"], "starts_at": clock.iso(naive(campaign["starts_at"])),
+            "ends_at": clock.iso(naive(campaign["ends_at"]))}
     audience = ((Customer.shop == shop_id) & Customer.marketing_consent_at.is_null(False)
                 & Customer.redacted_at.is_null())
     if campaign["customers"]:

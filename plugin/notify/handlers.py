@@ -9,14 +9,12 @@ the shoppers' balances after it, so the worker's batches stay a few statements e
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from decimal import Decimal
 
-from peewee import fn
-
-from plugin.core import facts, reasons
+from plugin import ledger
+from plugin.core import clock, facts, reasons
 from plugin.core.kinds import EntryKind
-from plugin.core.models import Balance, Shop
+from plugin.core.models import Shop
 from plugin.notify import outbox, types
 from plugin.notify import settings as notify_settings
 
@@ -27,19 +25,9 @@ DEBIT_TYPES = {EntryKind.SPEND: types.POINTS_SPENT, EntryKind.HOLD: types.POINTS
                EntryKind.ADJUST: types.POINTS_ADJUSTED}
 
 
-def balances(customer_ids) -> dict[int, int]:
-    """Each shopper's points after the fact (every point type, pending included)."""
-    ids = list(set(customer_ids))
-    if not ids:
-        return {}
-    rows = (Balance.select(Balance.customer, fn.SUM(Balance.points)).where(Balance.customer.in_(ids))
-            .group_by(Balance.customer).tuples())
-    return {cid: int(total or 0) for cid, total in rows}
-
-
-def _when(value: datetime | None) -> str | None:
-    return value.isoformat() + "+00:00" if value is not None and value.tzinfo is None else (
-        value.isoformat() if value else None)
+def _balance(customer_id: int) -> int:
+    """One shopper's points after the fact."""
+    return ledger.totals([customer_id]).get(customer_id, 0)
 
 
 def points_earned(fact: facts.PointsMoved) -> None:
@@ -47,13 +35,13 @@ def points_earned(fact: facts.PointsMoved) -> None:
     own messages, a staff adjustment is ``points.adjusted``; opening balances (imports) tell no one."""
     if fact.kind == EntryKind.IMPORT or not fact.grants:
         return
-    after = balances(grant.customer_id for grant in fact.grants)
+    after = ledger.totals(grant.customer_id for grant in fact.grants)
     messages = []
     for grant in fact.grants:
         code = reasons.load(grant.reason).get("code", "")
         data = {"points": grant.points, "balance": after.get(grant.customer_id, 0),
                 "point_type": grant.point_type, "source": grant.source.split(":", 1)[0],
-                "expires_at": _when(grant.expires_at)}
+                "expires_at": clock.iso(grant.expires_at)}
         if fact.kind == EntryKind.ADJUST:
             kind, data["reason"] = types.POINTS_ADJUSTED, reasons.load(grant.reason).get("text", "")
         elif code == "birthday":
@@ -75,7 +63,7 @@ def points_debited(fact: facts.PointsMoved) -> None:
     if kind is None or not fact.customer_id or not fact.points:
         return
     data = {"points": fact.points if kind != types.POINTS_ADJUSTED else -fact.points,
-            "balance": balances([fact.customer_id]).get(fact.customer_id, 0), "point_type": fact.point_type}
+            "balance": _balance(fact.customer_id), "point_type": fact.point_type}
     if kind == types.POINTS_ADJUSTED:
         data["reason"] = reasons.load(fact.reason).get("text", "") if fact.reason else ""
     outbox.record(fact.shop_id, kind, f"{kind}:{fact.key}", data, customer_id=fact.customer_id)
@@ -85,20 +73,20 @@ def points_expired(fact: facts.PointsMoved) -> None:
     if not fact.points:
         return
     outbox.record(fact.shop_id, types.POINTS_EXPIRED, f"{types.POINTS_EXPIRED}:{fact.key}",
-                  {"points": fact.points, "balance": balances([fact.customer_id]).get(fact.customer_id, 0),
+                  {"points": fact.points, "balance": _balance(fact.customer_id),
                    "point_type": fact.point_type}, customer_id=fact.customer_id)
 
 
 def points_expiring(fact: facts.PointsExpiring) -> None:
     """One reminder per shopper for all their lots newly inside the warning window."""
-    after = balances(fact.lots)
+    after = ledger.totals(fact.lots)
     outbox.record_many(fact.shop_id, [
         {"type": types.POINTS_EXPIRING, "key": f"{types.POINTS_EXPIRING}:{cid}:{lots[0]['lot']}",
          "customer": cid,
          "data": {"points": sum(lot["points"] for lot in lots), "balance": after.get(cid, 0),
-                  "expires_at": _when(min(lot["expires_at"] for lot in lots)),
+                  "expires_at": clock.iso(min(lot["expires_at"] for lot in lots)),
                   "lots": [{"points": lot["points"], "point_type": lot["point_type"],
-                            "expires_at": _when(lot["expires_at"])} for lot in lots]}}
+                            "expires_at": clock.iso(lot["expires_at"])} for lot in lots]}}
         for cid, lots in fact.lots.items()], at=fact.at)
 
 
@@ -138,7 +126,7 @@ def tiers_evaluated(fact: facts.TiersEvaluated) -> None:
                          "key": f"{types.TIER_DOWNGRADE_WARNING}:{cid}:{tier}:{on.date().isoformat()}",
                          "customer": cid,
                          "data": {"tier": tier, "tier_name": name(tier), "to_tier": down_to,
-                                  "to_name": name(down_to), "on": _when(on)}})
+                                  "to_name": name(down_to), "on": clock.iso(on)}})
     messages += _approaching(fact, settings, visible, lang, shop.currency)
     outbox.record_many(fact.shop_id, messages, at=fact.at)
 
@@ -178,7 +166,7 @@ def hold_moved(fact: facts.HoldMoved) -> None:
         return  # plain points off: the widget shows its code, points.spent tells the rest
     data = {"hold_id": hold.id, "code": hold.code, "points": hold.points, "point_type": hold.point_type}
     if kind == types.REWARD_ISSUED:
-        data |= {"reward": hold.reward, "balance": balances([hold.customer_id]).get(hold.customer_id, 0)}
+        data |= {"reward": hold.reward, "balance": _balance(hold.customer_id)}
     if hold.order_id:
         data["order_id"] = hold.order_id
     outbox.record(hold.shop_id, kind, f"{kind}:{hold.id}", data, customer_id=hold.customer_id)

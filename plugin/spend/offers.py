@@ -186,7 +186,7 @@ def _expiring(program: dict, customer: Customer, now: datetime, lang: str) -> li
         return []
     soonest, total = lots[0].expires_at, sum(lot.remaining for lot in lots)
     days_left = max(1, -(-(soonest - now) // timedelta(days=1)))  # started days count as whole
-    data = {"points": total, "expires_at": soonest.isoformat() + "+00:00", "days_left": days_left}
+    data = {"points": total, "expires_at": clock.iso(soonest), "days_left": days_left}
     return [_offer("expiring", soonest.date().isoformat(), lang, 60 + 40 * (1 - days_left / window),
                    data, n=total, points=points(total, lang), date=month_day(soonest, lang))]
 

@@ -36,7 +36,7 @@ def payload(message: OutboxMessage, shop: Shop, customer: Customer | None) -> by
             "email": customer.email, "first_name": customer.first_name, "last_name": customer.last_name,
             "phone": customer.phone, "locale": customer.locale}
         data["customer"] = {"id": customer.platform_id, **person}
-    body = {"type": message.type, "timestamp": message.created_at.replace(tzinfo=UTC).isoformat(),
+    body = {"type": message.type, "timestamp": clock.iso(message.created_at),
             "data": data}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from peewee import IntegrityError, fn
 
@@ -40,14 +40,10 @@ class KeyReused(LoyaltyError):
     status, code = 409, "idempotency_key_reused"
 
 
-def iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.replace(tzinfo=UTC).isoformat()
-
-
 def as_dict(sub: WebhookSubscription) -> dict:
     return {"id": sub.uid, "url": sub.url, "events": sub.events, "status": sub.status,
-            "failing_since": iso(sub.failing_since), "paused_at": iso(sub.paused_at),
-            "created_at": iso(sub.created_at)}
+            "failing_since": clock.iso(sub.failing_since), "paused_at": clock.iso(sub.paused_at),
+            "created_at": clock.iso(sub.created_at)}
 
 
 def new_secret() -> str:
