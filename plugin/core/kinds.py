@@ -37,6 +37,10 @@ class EventKind(StrEnum):
     # A platform's whole order as it stands now (InSales, and stores like it without refund or
     # cancel topics): plugin.pipeline.snapshots derives order.paid/refunded/cancelled from it.
     ORDER_SNAPSHOT = "order.snapshot"
+    # A platform's notice that something changed, whose content the plugin reads from the platform
+    # (Ecwid signs only an event's id and time): its Platform.prepare stores what it read as a
+    # delivery of its own and marks the notice applied; one left unread fails as Unread, retried.
+    NOTICE = "notice"
     SHOP_UNINSTALLED = "shop.uninstalled"
     PRODUCT_UPDATED = "product.updated"
     PRODUCT_DELETED = "product.deleted"

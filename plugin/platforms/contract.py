@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from plugin.config import Settings, load_settings
 from plugin.core.crypto import Vault
-from plugin.core.models import Hold, Shop
+from plugin.core.models import Event, Hold, Shop
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,19 @@ class Changes:
     watermark: str | None = None
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What a platform read for a batch of a shop's pending events, before the batch's transaction
+    (plugin.pipeline.fetching stores it): deliveries to store through the inbox as if the platform
+    had sent them (an Ecwid order read by id), payloads completed from the API (a WooCommerce
+    snapshot with its refunds' lines), and notices whose content is now stored (applied, with a note).
+    """
+
+    deliveries: list[Delivery] = field(default_factory=list)
+    payloads: dict[int, dict] = field(default_factory=dict)  # event id -> its completed payload
+    done: dict[int, str] = field(default_factory=dict)  # event id -> note (a notice read: applied)
+
+
 class Platform:
     """The contract, with what a platform that has no API of ours does: the plugin's own discount
     codes (the store asks ``GET /api/v1/discount-codes/<code>``), no install work, and no
@@ -58,6 +71,8 @@ class Platform:
     #: ``loyalty shops add`` hands it the shop's widget secret; a platform that names the shopper
     #: itself (Shopify's app proxy) keeps the secret in the plugin.
     store_signs_tokens = True
+    #: Whether a batch's pending events need reading from the platform first (``prepare``).
+    prepares = False
 
     def install(self, shop: Shop, access: Access) -> None:
         """The API work after an install: subscribe webhooks, read the shop's currency..."""
@@ -77,3 +92,12 @@ class Platform:
     def orders_since(self, shop: Shop, watermark: str | None, access: Access) -> Changes:
         """The orders changed since ``watermark``, as deliveries of the platform's order topic."""
         return Changes(watermark=watermark)
+
+    def prepare(self, shop: Shop, events: list[Event], access: Access) -> Prepared:
+        """Before a batch's transaction (no lock is held while the platform answers): read what
+        the shop's pending, mapped events need that their deliveries do not carry or cannot be
+        trusted with (Ecwid signs only an event's id, so its order is read by id; WooCommerce
+        lists a refund without its lines). Raises PlatformError when the platform cannot be
+        reached: an event still unread when the batch reaches it fails as ``Unread`` and is
+        retried later (plugin.pipeline.fetching)."""
+        return Prepared()
