@@ -31,6 +31,7 @@ from plugin.core.models.notify import (
     WebhookSubscription,
 )
 from plugin.core.models.orders import Order
+from plugin.core.models.platforms import PlatformObject
 from plugin.core.models.privacy import PrivacyRequest
 from plugin.core.models.program import CatalogProduct, ProgramVersion
 from plugin.core.models.reports import CoPurchase, DailyFigure, OfferEvent
@@ -46,13 +47,13 @@ ALL_MODELS = [Shop, ProgramVersion, Customer, Balance, Lot, Event, Order, Ledger
               AdjustmentBatch, ImportRun, PrivacyRequest, DailyFigure, CatalogProduct,
               DashboardSession, IdempotentRequest, PeriodicRun,
               OutboxMessage, WebhookSubscription, Delivery, NotifySettings, MessageTemplate,
-              Suppression, Unsubscription]
+              Suppression, Unsubscription, PlatformObject]
 
 __all__ = ["ALL_MODELS", "ActivationCode", "Activity", "AdjustmentBatch", "Badge", "Balance", "BaseModel",
            "CatalogProduct", "ChallengeProgress", "CoPurchase", "Customer", "CustomerTier", "DailyFigure",
            "DashboardSession", "Delivery", "Event", "Hold", "IdempotentRequest", "ImportRun",
            "LeaderboardEntry",
            "LedgerEntry", "Lot", "MessageTemplate", "Notice", "NotifySettings", "OfferEvent", "Order",
-           "OutboxMessage", "PeriodicRun", "PrivacyRequest",
+           "OutboxMessage", "PeriodicRun", "PlatformObject", "PrivacyRequest",
            "ProgramVersion", "QuestProgress", "Referral", "ReferralCode", "Shop", "Suppression", "TierChange",
            "TierDiscount", "TierRun", "Unsubscription", "WebhookSubscription"]
