@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from webhooks.contract import Inbound, Topic
 from webhooks.custom import topics as custom
+from webhooks.ecwid import topics as ecwid
 from webhooks.insales import topics as insales
 from webhooks.judgeme import topics as judgeme
 from webhooks.mapped import Mapped, unknown
@@ -18,7 +19,7 @@ from webhooks.reviews import topics as reviews
 from webhooks.shopify import topics as shopify
 
 INBOUND: dict[str, Inbound] = {inbound.platform: inbound for inbound in (
-    shopify.INBOUND, judgeme.INBOUND, reviews.INBOUND, insales.INBOUND, custom.INBOUND)}
+    shopify.INBOUND, judgeme.INBOUND, reviews.INBOUND, insales.INBOUND, custom.INBOUND, ecwid.INBOUND)}
 REGISTRY: dict[str, dict[str, Topic]] = {name: dict(inbound.topics) for name, inbound in INBOUND.items()}
 
 __all__ = ["INBOUND", "REGISTRY", "Mapped", "Topic", "Unreadable", "unknown"]

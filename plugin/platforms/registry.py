@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from plugin.core.models import Shop
 from plugin.platforms.contract import Platform
+from plugin.platforms.ecwid.adapter import Ecwid
 from plugin.platforms.insales.adapter import InSales
 from plugin.platforms.shopify.adapter import Shopify
 
-PLATFORMS: dict[str, Platform] = {platform.name: platform for platform in (Shopify(), InSales(), Platform())}
+PLATFORMS: dict[str, Platform] = {platform.name: platform for platform in (Shopify(), InSales(), Ecwid(), Platform())}
 
 
 def of(shop: Shop) -> Platform:
