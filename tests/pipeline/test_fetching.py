@@ -65,7 +65,8 @@ def canonical(order_id: str, *lines: tuple[str, str, int]) -> dict:
             "note_attributes": {}, "ip_hash": None, "address_hash": None,
             "lines": [{"line_id": line_id, "product_id": None, "variant_id": None, "sku": None,
                        "vendor": None, "product_type": None, "tags": [], "on_sale": False,
-                       "quantity": quantity, "amount": amount, "gift_card": False} for line_id, amount, quantity in lines]}
+                       "quantity": quantity, "amount": amount, "gift_card": False}
+                      for line_id, amount, quantity in lines]}
 
 
 def snapshot(shop, version: int, order: dict, *, state: str = "paid", **extra) -> None:
