@@ -64,11 +64,12 @@ def install(app, store: str = STORE, currency: str = "RUB") -> Shop:
 
 
 @pytest.fixture
-def ecwid_shop(app, job_env):
-    return install(app)
+def mocked():
+    """Ecwid's API: nothing answers unless a test adds it (no test reaches the network)."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
 
 
 @pytest.fixture
-def mocked():
-    with responses.RequestsMock() as mock:
-        yield mock
+def ecwid_shop(app, job_env, mocked):
+    return install(app)

@@ -18,8 +18,9 @@ from plugin.core.status import EventStatus
 from plugin.customers import shops
 from tests.helpers import fixture_json
 from tests.json_anywhere import VALUES, paths
-from tests.webhooks.ecwid_bodies import SECRET, ecwid_shop, headers, notice, post  # noqa: F401
+from tests.webhooks.ecwid_bodies import SECRET, ecwid_shop, headers, mocked, notice, post  # noqa: F401
 from webhooks.ecwid.topics import SIGNATURE_HEADER, sign, verify
+from webhooks.stored import mapped
 
 VECTOR = fixture_json("ecwid/DERIVED_webhook_signature_vector.json")
 UPDATED = fixture_json("ecwid/webhook_order_updated.json")
@@ -47,14 +48,16 @@ def test_the_vector_fails_with_a_wrong_secret_and_the_docs_header_example_verifi
     assert not verify(SECRET, UPDATED, example)
 
 
-def test_the_docs_order_updated_body_is_accepted_as_a_notice(client, ecwid_shop):
+def test_the_docs_order_updated_body_is_accepted_as_an_unread_snapshot_of_its_order(client, ecwid_shop):
     body = copy.deepcopy(UPDATED)
     response = post(client, body, {"Content-Type": "application/json",
                                    SIGNATURE_HEADER: VECTOR["vectors"][0]["expected_signature"]})
     assert response.status_code == 200, response.get_json()
     [event] = stored()
-    assert (event.kind, event.topic, event.delivery_id) == (EventKind.NOTICE, "order.updated", body["eventId"])
+    assert (event.kind, event.topic, event.delivery_id) == (EventKind.ORDER_SNAPSHOT, "order.updated",
+                                                            body["eventId"])
     assert event.subject == "103" and event.business_key is None
+    assert event.payload["unread"]  # Ecwid's API did not answer (nothing mocked): it waits to be read
 
 
 def test_a_wrong_signature_is_401_and_stores_nothing(client, ecwid_shop):
@@ -126,19 +129,23 @@ def test_a_signed_notice_whose_entity_does_not_fit_is_stored_invalid_and_answere
     assert event.status == EventStatus.INVALID and "entityId" in event.error
 
 
-@pytest.mark.parametrize("event_type,entity_id,payload", [
-    ("order.created", 1028, {"entity": "order", "id": "1028", "event": "order.created"}),
-    ("order.deleted", 1028, {"entity": "order", "id": "1028", "event": "order.deleted"}),
-    ("customer.created", 15319410, {"entity": "customer", "id": "15319410", "event": "customer.created"}),
-    ("application.uninstalled", "1003", {"entity": "application", "id": "1003",
-                                         "event": "application.uninstalled"}),
-])
-def test_each_event_maps_to_a_notice_naming_only_its_entity(event_type, entity_id, payload):
-    from webhooks.stored import mapped
+UNREAD = {"unread": "order 1028 is read from Ecwid's API first"}
 
+
+@pytest.mark.parametrize("event_type,entity_id,kind,payload", [
+    ("order.created", 1028, EventKind.ORDER_SNAPSHOT,
+     {"entity": "order", "id": "1028", "event": "order.created", **UNREAD}),
+    ("order.deleted", 1028, EventKind.ORDER_SNAPSHOT,
+     {"entity": "order", "id": "1028", "event": "order.deleted", **UNREAD}),
+    ("customer.created", 15319410, EventKind.NOTICE,
+     {"entity": "customer", "id": "15319410", "event": "customer.created"}),
+    ("application.uninstalled", "1003", EventKind.NOTICE,
+     {"entity": "application", "id": "1003", "event": "application.uninstalled"}),
+])
+def test_each_event_maps_to_what_it_names_and_nothing_of_its_body(event_type, entity_id, kind, payload):
     body = notice(event_type, entity_id, data={"newPaymentStatus": "PAID", "total": 10**9})
     result = mapped("ecwid", event_type, json.dumps(body))
-    assert (result.kind, result.payload, result.business_key) == (EventKind.NOTICE, payload, None)
+    assert (result.kind, result.payload, result.business_key) == (kind, payload, None)
 
 
 BODY_PATHS = [path for path in paths(notice("order.updated", 1028, data=UPDATED["data"])) if path]
@@ -167,5 +174,5 @@ def test_any_value_anywhere_in_a_signed_body_is_never_a_500_nor_a_partial_write(
     if response.status_code != 200 or response.get_json()["status"] in ("ignored", "duplicate"):
         return
     event = after[-1]  # a notice (read from the API later), or stored invalid / ignored with why
-    assert event.kind == EventKind.NOTICE or (event.status in (EventStatus.INVALID, EventStatus.IGNORED)
+    assert event.kind in (EventKind.NOTICE, EventKind.ORDER_SNAPSHOT) or (event.status in (EventStatus.INVALID, EventStatus.IGNORED)
                                               and event.error)

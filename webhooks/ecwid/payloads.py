@@ -232,11 +232,9 @@ def snapshot(body: dict) -> dict:
     return result
 
 
-def gone(body: dict) -> dict:
-    """An order Ecwid no longer has after ``order.deleted``: the last snapshot the plugin stored
-    of it, cancelled (its lines as they were, so nothing reads as returned); none: an empty one."""
-    last = body.get("last") if isinstance(body.get("last"), dict) else None
-    order_id = str(body.get("orderNumber"))
+def gone(order_id: str, last: dict | None) -> dict:
+    """An order Ecwid no longer has after ``order.deleted``: the last snapshot the plugin read of
+    it, cancelled (its lines as they were, so nothing reads as returned); none: an empty one."""
     if last is None:
         return {"order": {"order_id": order_id, "customer": None, "lines": [], "discount_codes": [],
                           "discount_amounts": {}},

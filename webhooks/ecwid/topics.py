@@ -1,8 +1,15 @@
 """Ecwid's topics. Ecwid posts every event of a store to one URL (the app's webhook URL), naming
 it in the body (``eventType``), and signs only ``"{eventCreated}.{eventId}"``: a body could be
-altered after signing, so an event maps to a ``notice`` ("store S says entity E changed"), which
-plugin.platforms.ecwid reads from the API (``prepare``) and stores as one of the ``fetched/``
-topics below, whose bodies are the API's answers. Those topics are never accepted from a webhook.
+altered after signing, so an event says no more than "store S says entity E changed", and
+plugin.platforms.ecwid reads E from the API (``prepare``) before the batch that applies it:
+
+- an order's event is an ``order.snapshot`` still ``unread`` (it fails as Unread until read); prepare
+  puts the order as the API states it in its place (``Prepared.payloads``);
+- a customer's or the app's event is a ``notice``; prepare stores what the API said as one of the
+  ``fetched/`` topics below and marks the notice done.
+
+The ``fetched/`` topics hold the API's answers (reconciliation stores orders as ``fetched/order``
+too); a webhook may never claim to be one.
 """
 
 from __future__ import annotations
@@ -24,10 +31,10 @@ SIGNATURE_HEADER = "X-Ecwid-Webhook-Signature"
 #: Ecwid's events the plugin acts on, each the entity it names (read from the API by id).
 NOTICES = {"order.created": "order", "order.updated": "order", "order.deleted": "order",
            "customer.created": "customer", "application.uninstalled": "application"}
-#: What prepare stores for what it read: an order, an order Ecwid no longer has, a customer, an
-#: uninstall the API confirmed.
-ORDER, GONE, CUSTOMER, UNINSTALLED = "fetched/order", "fetched/order-gone", "fetched/customer", "fetched/uninstalled"
-FETCHED = (ORDER, GONE, CUSTOMER, UNINSTALLED)
+#: What the plugin stores of what it read: an order (reconciliation, or one that does not fit), a
+#: customer, an uninstall the API confirmed.
+ORDER, CUSTOMER, UNINSTALLED = "fetched/order", "fetched/customer", "fetched/uninstalled"
+FETCHED = (ORDER, CUSTOMER, UNINSTALLED)
 
 
 def sign(secret: str, event_created: Any, event_id: Any) -> str:
@@ -65,19 +72,24 @@ def _entity_id(body: Any, entity: str) -> str:
 
 
 def _notice_keys(body: Any) -> Mapped:
-    """A notice needs no business key (its delivery id, Ecwid's eventId, makes it store once)."""
+    """No business key: the delivery id (Ecwid's eventId) stores an event once. An order's event
+    is the order's snapshot to be read; any other a notice."""
     event = field(body, "eventType")
     entity = NOTICES.get(event) if isinstance(event, str) else None
     if entity is None:
         raise Unreadable("eventType", "is not an event the plugin handles")
-    return Mapped(EventKind.NOTICE, subject=_entity_id(body, entity) if entity == "order" else None)
+    if entity == "order":
+        return Mapped(EventKind.ORDER_SNAPSHOT, subject=_entity_id(body, entity))
+    return Mapped(EventKind.NOTICE)
 
 
 def _notice(body: dict) -> Mapped:
     keys = _notice_keys(body)
     entity = NOTICES[body["eventType"]]
-    return Mapped(EventKind.NOTICE, {"entity": entity, "id": _entity_id(body, entity),
-                                     "event": body["eventType"]}, subject=keys.subject)
+    named = {"entity": entity, "id": _entity_id(body, entity), "event": body["eventType"]}
+    if keys.kind == EventKind.ORDER_SNAPSHOT:
+        named["unread"] = f"order {named['id']} is read from Ecwid's API first"
+    return Mapped(keys.kind, named, subject=keys.subject)
 
 
 def snapshot_key(order_id: str, stamp: str) -> str:
@@ -99,16 +111,6 @@ def _order(body: dict) -> Mapped:
     data = payloads.snapshot(body)
     return Mapped(EventKind.ORDER_SNAPSHOT, data, snapshot_key(data["order"]["order_id"], data["version"]),
                   subject=data["order"]["order_id"])
-
-
-def _gone_keys(body: Any) -> Mapped:
-    order_id = platform_id(body, "orderNumber")
-    return Mapped(EventKind.ORDER_SNAPSHOT, business_key=snapshot_key(order_id, "deleted"), subject=order_id)
-
-
-def _gone(body: dict) -> Mapped:
-    keys = _gone_keys(body)
-    return Mapped(EventKind.ORDER_SNAPSHOT, payloads.gone(body), keys.business_key, subject=keys.subject)
 
 
 def _customer_keys(body: Any) -> Mapped:
@@ -136,7 +138,6 @@ def _uninstalled(body: dict) -> Mapped:
 TOPICS: dict[str, Topic] = {
     **{event: Topic(_notice_keys, _notice) for event in NOTICES},
     ORDER: Topic(_order_keys, _order),
-    GONE: Topic(_gone_keys, _gone),
     CUSTOMER: Topic(_customer_keys, _customer),
     UNINSTALLED: Topic(_uninstalled_keys, _uninstalled),
 }

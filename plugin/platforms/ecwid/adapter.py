@@ -1,7 +1,7 @@
-"""Ecwid on the platform contract. Ecwid signs only a webhook's id and time, so every webhook is a
-notice and ``prepare`` reads what it names from the API: an order (stored as a snapshot of its
-version), a customer (the sign-up), an uninstall (believed only when the API refuses the store's
-token, so a forged body cannot uninstall a store). Redemption is a single-use ABS coupon per hold,
+"""Ecwid on the platform contract. Ecwid signs only a webhook's id and time, so a webhook names what
+changed and ``prepare`` reads it from the API: an order (its unread snapshot completed with the
+order as the API states it), a customer (the sign-up), an uninstall (believed only when the API
+refuses the store's token, so a forged body cannot uninstall a store). Redemption is a single-use ABS coupon per hold,
 deleted on release. Reconciliation lists orders by ``updatedFrom``: a notice the plugin could not
 read is retried by the plugin anyway, and this catches what Ecwid gave up delivering (after 48 h)."""
 
@@ -11,6 +11,8 @@ import json
 import logging
 from datetime import UTC
 
+from marshmallow import ValidationError
+
 from plugin.core.kinds import EventKind
 from plugin.core.models import Event, Hold, Shop
 from plugin.customers import currency
@@ -18,6 +20,7 @@ from plugin.platforms import PlatformError
 from plugin.platforms.contract import Access, Changes, Delivery, Platform, Prepared
 from plugin.platforms.ecwid import limiter
 from plugin.platforms.ecwid.client import Conflict, EcwidClient, Gone, Refused
+from webhooks.ecwid import payloads
 from webhooks.ecwid import topics as inbound
 from webhooks.readers import Unreadable
 
@@ -77,32 +80,38 @@ class Ecwid(Platform):
     # --- notices -> what they name, read from the API ----------------------------------------------
 
     def prepare(self, shop: Shop, events: list[Event], access: Access) -> Prepared:
-        """Each distinct entity of the batch's notices read once. What was read before a failure
-        is kept (its notices done); the rest stay unread and are retried; a failure before
-        anything was read raises, so the shop backs off."""
+        """Each distinct entity the batch's events name read once: an order's snapshots completed
+        in place, a customer or an uninstall stored as a delivery (its notices done). What was read
+        before a failure is kept; the rest stay unread and are retried; a failure before anything
+        was read raises, so the shop backs off."""
         named: dict[tuple[str, str], list[Event]] = {}
         for event in events:
-            if event.kind == EventKind.NOTICE and isinstance(event.payload, dict):
-                named.setdefault((event.payload.get("entity"), str(event.payload.get("id"))), []).append(event)
+            if _unread(event):
+                named.setdefault((event.payload["entity"], str(event.payload.get("id"))), []).append(event)
         if not named:
             return Prepared()
         client = self.client(shop, access)
-        deliveries, done = [], {}
+        read = Prepared()
         for (entity, entity_id), notices in named.items():
             try:
-                delivery, note = self._read(shop, client, entity, entity_id, notices)
+                delivery, payload, note = self._read(shop, client, entity, entity_id, notices)
             except PlatformError as exc:
-                if not done:
+                if not (read.payloads or read.done):
                     raise
-                log.info("Ecwid store %s: %s notices read, the rest wait: %s", shop.domain, len(done), exc.message)
+                log.info("Ecwid store %s: the rest of the batch waits: %s", shop.domain, exc.message)
                 break
             if delivery is not None:
-                deliveries.append(delivery)
-            done.update({event.id: note for event in notices})
-        return Prepared(deliveries, done=done)
+                read.deliveries.append(delivery)
+            for event in notices:
+                if payload is not None:
+                    read.payloads[event.id] = payload
+                else:
+                    read.done[event.id] = note
+        return read
 
     def _read(self, shop: Shop, client: EcwidClient, entity: str, entity_id: str,
-              notices: list[Event]) -> tuple[Delivery | None, str]:
+              notices: list[Event]) -> tuple[Delivery | None, dict | None, str]:
+        """(a delivery to store, the completed payload of the notices, or the note they are done with)."""
         try:
             if entity == "order":
                 return self._order(shop, client, entity_id, notices)
@@ -110,36 +119,39 @@ class Ecwid(Platform):
                 try:
                     body = _object(client.get(f"/customers/{entity_id}"), "a customer")
                 except Gone:
-                    return None, f"Ecwid has no customer {entity_id}"
-                return _delivery(inbound.CUSTOMER, body), f"customer {entity_id} read"
+                    return None, None, f"Ecwid has no customer {entity_id}"
+                return _delivery(inbound.CUSTOMER, body), None, f"customer {entity_id} read"
             if entity == "application":
                 return self._uninstalled(shop, client)
         except Unreadable as exc:
-            return None, f"Ecwid's answer for {entity} {entity_id} cannot be stored: {exc}"
-        return None, f"nothing to read for {entity!r}"
+            return None, None, f"Ecwid's answer for {entity} {entity_id} cannot be stored: {exc}"
+        return None, None, f"nothing to read for {entity!r}"
 
     def _order(self, shop: Shop, client: EcwidClient, order_id: str,
-               notices: list[Event]) -> tuple[Delivery | None, str]:
+               notices: list[Event]) -> tuple[Delivery | None, dict | None, str]:
         try:
             order = _object(client.get(f"/orders/{order_id}"), "an order")
         except Gone:
-            if not any(event.payload.get("event") == "order.deleted" for event in notices):
-                return None, f"Ecwid has no order {order_id}"
-            delivery = _delivery(inbound.GONE, {"orderNumber": int(order_id), "last": _last(shop, order_id)})
-            return delivery, f"order {order_id} deleted: stored cancelled"
-        delivery = _delivery(inbound.ORDER, {"currency": shop.currency, "order": order})
-        return delivery, f"order {order_id} read: version {delivery.key.rsplit(':', 1)[-1]}"
+            if any(event.payload.get("event") == "order.deleted" for event in notices):
+                return None, payloads.gone(order_id, _last(shop, order_id)), ""
+            return None, None, f"Ecwid has no order {order_id}"
+        fetched = {"currency": shop.currency, "order": order}
+        try:
+            return None, payloads.snapshot(fetched), ""
+        except ValidationError:  # stored as read, invalid with the field path: the owner sees why
+            delivery = _delivery(inbound.ORDER, fetched)
+            return delivery, None, f"order {order_id} read; it does not fit, stored as {delivery.key}"
 
-    def _uninstalled(self, shop: Shop, client: EcwidClient) -> tuple[Delivery | None, str]:
+    def _uninstalled(self, shop: Shop, client: EcwidClient) -> tuple[Delivery | None, None, str]:
         """Believed only when Ecwid refuses the store's token: anyone holding one signed webhook
         could post a body naming any store."""
         try:
             client.get("/profile")
         except Refused:
             stamp = shop.installed_at.strftime("%Y%m%dT%H%M%S")
-            return (_delivery(inbound.UNINSTALLED, {"storeId": int(shop.domain), "installed": stamp}),
+            return (_delivery(inbound.UNINSTALLED, {"storeId": int(shop.domain), "installed": stamp}), None,
                     "uninstall confirmed: Ecwid refuses the store's token")
-        return None, "not uninstalled: Ecwid still accepts the store's token"
+        return None, None, "not uninstalled: Ecwid still accepts the store's token"
 
     # --- redemption ------------------------------------------------------------------------------
 
@@ -199,9 +211,19 @@ class Ecwid(Platform):
         return Changes(deliveries, watermark)
 
 
+def _unread(event: Event) -> bool:
+    """An event naming what the API must be asked: a notice, or an order's snapshot still unread."""
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    return "entity" in payload and (event.kind == EventKind.NOTICE or (
+        event.kind == EventKind.ORDER_SNAPSHOT and bool(payload.get("unread"))))
+
+
 def _last(shop: Shop, order_id: str) -> dict | None:
-    """The latest order snapshot the plugin stored of the order (what the API said last)."""
-    last = (Event.select(Event.payload).where(
-        (Event.shop == shop.id) & (Event.kind == EventKind.ORDER_SNAPSHOT) & (Event.subject == order_id)
-        & (Event.topic == inbound.ORDER) & Event.payload.is_null(False)).order_by(Event.id.desc()).first())
-    return last.payload if last else None
+    """The latest snapshot of the order the plugin read from the API (a webhook's own payload is
+    only ever unread, or what prepare put there)."""
+    for event in (Event.select(Event.payload).where(
+            (Event.shop == shop.id) & (Event.kind == EventKind.ORDER_SNAPSHOT) & (Event.subject == order_id)
+            & Event.payload.is_null(False)).order_by(Event.id.desc()).limit(50)):
+        if isinstance(event.payload, dict) and "order" in event.payload and not event.payload.get("unread"):
+            return event.payload
+    return None

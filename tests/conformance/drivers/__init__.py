@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tests.conformance.drivers.base import Driver
 from tests.conformance.drivers.custom import CustomDriver
+from tests.conformance.drivers.ecwid import EcwidDriver
 from tests.conformance.drivers.insales import InSalesDriver
 from tests.conformance.drivers.shopify import ShopifyDriver
 
@@ -12,4 +13,5 @@ DRIVERS: list[type[Driver]] = [
     ShopifyDriver,
     CustomDriver,
     InSalesDriver,
+    EcwidDriver,
 ]
