@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+from decimal import Decimal
 
 import pytest
 import responses
@@ -23,6 +24,7 @@ TOKEN = "secure_123453lasdADSKasasdjasdklasASkmns"
 ORDER = fixture_json("ecwid/order_get_1028_partially_refunded.json")
 CUSTOMER = fixture_json("ecwid/customer_get_15319410.json")
 PROFILE = {k: v for k, v in fixture_json("ecwid/DERIVED_store_profile.json").items() if k != "_derived"}
+PAID_ORDER_LINES = [(11, 901, Decimal("1000.00"), 2)]  # one line of 2000.00: 100 points at the default 5%
 _events = itertools.count(1)
 
 
@@ -50,6 +52,25 @@ def post(client, body: dict | bytes, sent: dict | None = None):
 def order(number: int = 1028, **changes) -> dict:
     """The docs' order as the API answers it, renumbered and changed."""
     return {**copy.deepcopy(ORDER), "orderNumber": number, **changes}
+
+
+def api_order(number: int, customer_id: int, status: str, lines: list[tuple[int, int, Decimal, int]], *,
+              email: str = "shopper@example.test", refunded: Decimal = Decimal(0), version: int = 0,
+              code: str | None = None, coupon: Decimal = Decimal(0)) -> dict:
+    """The docs' order with these lines ((item id, product id, price, quantity)), no tax, shipping
+    or other discount, the coupon taken from the lines in order: what the API answers."""
+    items, total, left = [], Decimal(0), coupon
+    for item_id, product_id, price, quantity in lines:
+        share = min(left, price * quantity)
+        left -= share
+        total += price * quantity - share
+        items.append({**ORDER["items"][1], "id": item_id, "productId": product_id, "price": str(price),
+                      "quantity": quantity, "couponAmount": str(share), "discounts": [], "shipping": 0, "tax": 0})
+    return order(number, items=items, total=str(total), subtotal=str(total), tax=0, discount=0, volumeDiscount=0,
+                 handlingFee=None, shippingOption=None, customerId=customer_id, email=email,
+                 paymentStatus=status, refundedAmount=str(refunded), refunds=[],
+                 updateTimestamp=1765000000 + version, discountCoupon={"code": code} if code else None,
+                 couponDiscount=str(coupon))
 
 
 def install(app, store: str = STORE, currency: str = "RUB") -> Shop:

@@ -6,19 +6,23 @@ from __future__ import annotations
 
 import copy
 import json
+from decimal import Decimal
 
 import pytest
+import responses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from peewee import fn
 
 from plugin.core.db import session
 from plugin.core.kinds import EventKind
-from plugin.core.models import Event, Shop
+from plugin.core.models import Event, LedgerEntry, Shop
 from plugin.core.status import EventStatus
 from plugin.customers import shops
 from tests.helpers import fixture_json
 from tests.json_anywhere import VALUES, paths
-from tests.webhooks.ecwid_bodies import SECRET, ecwid_shop, headers, mocked, notice, post  # noqa: F401
+from tests.webhooks.ecwid_bodies import (  # noqa: F401 - ecwid_shop and mocked are fixtures
+    PAID_ORDER_LINES, SECRET, api, api_order, ecwid_shop, headers, mocked, notice, post)
 from webhooks.ecwid.topics import SIGNATURE_HEADER, sign, verify
 from webhooks.stored import mapped
 
@@ -176,3 +180,40 @@ def test_any_value_anywhere_in_a_signed_body_is_never_a_500_nor_a_partial_write(
     event = after[-1]  # a notice (read from the API later), or stored invalid / ignored with why
     assert event.kind in (EventKind.NOTICE, EventKind.ORDER_SNAPSHOT) or (event.status in (EventStatus.INVALID, EventStatus.IGNORED)
                                               and event.error)
+
+
+# --- the acceptance test: a body altered after signing cannot change what is earned -------------
+
+ALTERED = fixture_json("ecwid/DERIVED_webhook_order_updated_awaiting_to_paid.json")["body"]
+
+
+def earned() -> int:
+    with session():
+        return LedgerEntry.select(fn.COALESCE(fn.SUM(LedgerEntry.delta), 0)).scalar()
+
+
+def test_a_body_altered_after_signing_cannot_change_what_is_earned(client, ecwid_shop, mocked):
+    """The docs' order.updated, its signed eventId and eventCreated kept (so Ecwid's signature still
+    verifies), its payment status flipped to PAID and a large order invented: Ecwid's API says the
+    order awaits payment, so nothing is earned; once the API says PAID, the order earns what the
+    API's order is worth, whatever a body said."""
+    signature = {"Content-Type": "application/json", SIGNATURE_HEADER: VECTOR["vectors"][0]["expected_signature"]}
+    awaiting = api_order(103, 15319410, "AWAITING_PAYMENT", PAID_ORDER_LINES)
+    mocked.add(responses.GET, api("/orders/103"), json=awaiting)
+    forged = {**copy.deepcopy(ALTERED), "total": "1000000.00", "paymentStatus": "PAID",
+              "order": api_order(103, 15319410, "PAID", [(11, 901, Decimal("500000.00"), 2)]),
+              "items": [{"id": 11, "price": 500000, "quantity": 2}]}
+    assert forged["eventId"] == UPDATED["eventId"] and forged["data"] != UPDATED["data"]
+    response = post(client, forged, signature)
+    assert response.status_code == 200 and response.get_json()["status"] == "accepted"
+    assert earned() == 0
+    with session():
+        [event] = Event.select()
+    assert event.payload["state"] == "pending" and event.payload["order"]["lines"][0]["amount"] == "2000.00"
+    assert post(client, copy.deepcopy(UPDATED), signature).get_json()["status"] == "duplicate"
+    mocked.replace(responses.GET, api("/orders/103"), json={**awaiting, "paymentStatus": "PAID",
+                                                            "updateTimestamp": awaiting["updateTimestamp"] + 1})
+    post(client, notice("order.updated", 103))
+    assert earned() == 100  # 5% of the API's 2000.00, not of the body's million
+    post(client, {**forged, "eventId": "another", "data": {"newPaymentStatus": "REFUNDED"}})
+    assert earned() == 100  # a body saying "refunded" refunds nothing the API does not

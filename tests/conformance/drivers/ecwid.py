@@ -11,7 +11,6 @@ widget's redemptions make and delete coupons on the "API" between the driver's s
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from plugin.pipeline import platform_jobs
 from plugin.platforms.ecwid import API_URL, TOKEN_URL
 from tests.conformance.drivers.base import Driver, Installed, Order, accepted
 from tests.helpers import fixture_json
-from tests.webhooks.ecwid_bodies import CUSTOMER, ORDER, PROFILE, headers, notice
+from tests.webhooks.ecwid_bodies import CUSTOMER, PROFILE, api_order, headers, notice
 
 STORE = 4044  # the conformance store's id
 TOKEN = "secure_conformance"
@@ -100,25 +99,13 @@ class EcwidDriver(Driver):
         return 200, {}, json.dumps({"id": coupon_id, "code": sent["code"]})
 
     def _body(self, order: Order, model: _Model) -> dict:
-        body = copy.deepcopy(ORDER)
-        items, total = [], Decimal(0)
-        coupon = next((self.coupons.get(code) for code in order.codes), None)
-        left = Decimal(coupon[1]) if coupon else Decimal(0)
-        for line in order.lines:
-            amount = line.price * line.quantity
-            share = min(left, amount)
-            left -= share
-            total += amount - share
-            items.append({**ORDER["items"][1], "id": int(line.line_id), "productId": int(line.product_id),
-                          "price": str(line.price), "quantity": line.quantity, "couponAmount": str(share),
-                          "discounts": [], "shipping": 0, "tax": 0})
-        body.update(orderNumber=int(order.order_id), items=items, total=str(total), subtotal=str(total), tax=0,
-                    discount=0, volumeDiscount=0, handlingFee=None, shippingOption=None,
-                    customerId=int(order.customer_id), email=order.email, paymentStatus=model.status,
-                    refundedAmount=str(model.refunded), refunds=[], updateTimestamp=1765000000 + model.version,
-                    discountCoupon={"code": order.codes[0]} if order.codes else None,
-                    couponDiscount=str(Decimal(coupon[1]) if coupon else 0))
-        return json.loads(json.dumps(body).replace('"PLACEHOLDER"', ""))
+        coupon = next((self.coupons[code] for code in order.codes if code in self.coupons), None)
+        return api_order(int(order.order_id), int(order.customer_id), model.status,
+                         [(int(line.line_id), int(line.product_id), line.price, line.quantity)
+                          for line in order.lines],
+                         email=order.email, refunded=model.refunded, version=model.version,
+                         code=order.codes[0] if order.codes else None,
+                         coupon=Decimal(coupon[1]) if coupon else Decimal(0))
 
     # --- what Ecwid posts -------------------------------------------------------------------------
 
