@@ -26,7 +26,7 @@ from plugin.http.oauth import NotConfigured
 from plugin.http.runtime import runtime
 from plugin.pipeline import platform_jobs, queue
 from plugin.platforms import PlatformError
-from plugin.platforms.ecwid import AUTHORIZE_URL, SCOPES
+from plugin.platforms.ecwid import AUTHORIZE_URL, NOT_CONFIGURED, SCOPES
 from plugin.platforms.ecwid.client import Refused, exchange_code
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ MAX_CODE = 512
 def _settings() -> Settings:
     settings = runtime().settings
     if not (settings.ecwid_client_id and settings.ecwid_client_secret):
-        raise NotConfigured("this app is not configured for Ecwid: set ECWID_CLIENT_ID and ECWID_CLIENT_SECRET")
+        raise NotConfigured(NOT_CONFIGURED)
     return settings
 
 
@@ -68,7 +68,8 @@ def install():
     settings = _settings()
     state = secrets.token_urlsafe(32)
     session[STATE_KEY] = state
-    query = urlencode({"client_id": settings.ecwid_client_id, "redirect_uri": settings.public_url + CALLBACK_PATH,
+    query = urlencode({"client_id": settings.ecwid_client_id,
+                       "redirect_uri": settings.public_url + CALLBACK_PATH,
                        "response_type": "code", "scope": " ".join(SCOPES), "state": state})
     return redirect(f"{AUTHORIZE_URL}?{query}")
 
@@ -93,7 +94,8 @@ def callback():
     with database.atomic():
         shop, _ = shops.register(PLATFORM, token.store_id, own_webhook_secret=False)
         Shop.update(access_token=runtime().vault.encrypt(token.access_token), platform_shop_id=token.store_id,
-                    scopes=token.scope, reconciled_to=None, install_pending=True).where(Shop.id == shop.id).execute()
+                    scopes=token.scope, reconciled_to=None, install_pending=True).where(
+            Shop.id == shop.id).execute()
     shops.forget_cached()
     response = _page("installed", store=token.store_id)
     response.call_on_close(lambda: _install_later(shop.id))

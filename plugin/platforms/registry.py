@@ -8,7 +8,8 @@ from plugin.platforms.ecwid.adapter import Ecwid
 from plugin.platforms.insales.adapter import InSales
 from plugin.platforms.shopify.adapter import Shopify
 
-PLATFORMS: dict[str, Platform] = {platform.name: platform for platform in (Shopify(), InSales(), Ecwid(), Platform())}
+PLATFORMS: dict[str, Platform] = {platform.name: platform
+                                  for platform in (Shopify(), InSales(), Ecwid(), Platform())}
 
 
 def of(shop: Shop) -> Platform:

@@ -65,9 +65,10 @@ def api_order(number: int, customer_id: int, status: str, lines: list[tuple[int,
         left -= share
         total += price * quantity - share
         items.append({**ORDER["items"][1], "id": item_id, "productId": product_id, "price": str(price),
-                      "quantity": quantity, "couponAmount": str(share), "discounts": [], "shipping": 0, "tax": 0})
-    return order(number, items=items, total=str(total), subtotal=str(total), tax=0, discount=0, volumeDiscount=0,
-                 handlingFee=None, shippingOption=None, customerId=customer_id, email=email,
+                      "quantity": quantity, "couponAmount": str(share), "discounts": [], "shipping": 0,
+                      "tax": 0})
+    return order(number, items=items, total=str(total), subtotal=str(total), tax=0, discount=0,
+                 volumeDiscount=0, handlingFee=None, shippingOption=None, customerId=customer_id, email=email,
                  paymentStatus=status, refundedAmount=str(refunded), refunds=[],
                  updateTimestamp=1765000000 + version, discountCoupon={"code": code} if code else None,
                  couponDiscount=str(coupon))
@@ -85,12 +86,12 @@ def install(app, store: str = STORE, currency: str = "RUB") -> Shop:
 
 
 @pytest.fixture
-def mocked():
+def ecwid_api():
     """Ecwid's API: nothing answers unless a test adds it (no test reaches the network)."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
 
 
 @pytest.fixture
-def ecwid_shop(app, job_env, mocked):
+def ecwid_shop(app, job_env, ecwid_api):
     return install(app)

@@ -21,8 +21,7 @@ from plugin.core.status import EventStatus
 from plugin.customers import shops
 from tests.helpers import fixture_json
 from tests.json_anywhere import VALUES, paths
-from tests.webhooks.ecwid_bodies import (  # noqa: F401 - ecwid_shop and mocked are fixtures
-    PAID_ORDER_LINES, SECRET, api, api_order, ecwid_shop, headers, mocked, notice, post)
+from tests.webhooks.ecwid_bodies import PAID_ORDER_LINES, SECRET, api, api_order, headers, notice, post
 from webhooks.ecwid.topics import SIGNATURE_HEADER, sign, verify
 from webhooks.stored import mapped
 
@@ -61,7 +60,7 @@ def test_the_docs_order_updated_body_is_accepted_as_an_unread_snapshot_of_its_or
     assert (event.kind, event.topic, event.delivery_id) == (EventKind.ORDER_SNAPSHOT, "order.updated",
                                                             body["eventId"])
     assert event.subject == "103" and event.business_key is None
-    assert event.payload["unread"]  # Ecwid's API did not answer (nothing mocked): it waits to be read
+    assert event.payload["unread"]  # Ecwid's API did not answer (nothing ecwid_api): it waits to be read
 
 
 def test_a_wrong_signature_is_401_and_stores_nothing(client, ecwid_shop):
@@ -157,7 +156,8 @@ BODY_PATHS = [path for path in paths(notice("order.updated", 1028, data=UPDATED[
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(path=st.sampled_from(BODY_PATHS), value=VALUES)
-def test_any_value_anywhere_in_a_signed_body_is_never_a_500_nor_a_partial_write(client, ecwid_shop, path, value):
+def test_any_value_anywhere_in_a_signed_body_is_never_a_500_nor_a_partial_write(client, ecwid_shop, path,
+                                                                                value):
     body = notice("order.updated", 1028, data=copy.deepcopy(UPDATED["data"]))
     target = body
     for key in path[:-1]:
@@ -178,8 +178,8 @@ def test_any_value_anywhere_in_a_signed_body_is_never_a_500_nor_a_partial_write(
     if response.status_code != 200 or response.get_json()["status"] in ("ignored", "duplicate"):
         return
     event = after[-1]  # a notice (read from the API later), or stored invalid / ignored with why
-    assert event.kind in (EventKind.NOTICE, EventKind.ORDER_SNAPSHOT) or (event.status in (EventStatus.INVALID, EventStatus.IGNORED)
-                                              and event.error)
+    assert event.kind in (EventKind.NOTICE, EventKind.ORDER_SNAPSHOT) or (
+        event.status in (EventStatus.INVALID, EventStatus.IGNORED) and event.error)
 
 
 # --- the acceptance test: a body altered after signing cannot change what is earned -------------
@@ -192,14 +192,15 @@ def earned() -> int:
         return LedgerEntry.select(fn.COALESCE(fn.SUM(LedgerEntry.delta), 0)).scalar()
 
 
-def test_a_body_altered_after_signing_cannot_change_what_is_earned(client, ecwid_shop, mocked):
+def test_a_body_altered_after_signing_cannot_change_what_is_earned(client, ecwid_shop, ecwid_api):
     """The docs' order.updated, its signed eventId and eventCreated kept (so Ecwid's signature still
     verifies), its payment status flipped to PAID and a large order invented: Ecwid's API says the
     order awaits payment, so nothing is earned; once the API says PAID, the order earns what the
     API's order is worth, whatever a body said."""
-    signature = {"Content-Type": "application/json", SIGNATURE_HEADER: VECTOR["vectors"][0]["expected_signature"]}
+    signature = {"Content-Type": "application/json",
+                 SIGNATURE_HEADER: VECTOR["vectors"][0]["expected_signature"]}
     awaiting = api_order(103, 15319410, "AWAITING_PAYMENT", PAID_ORDER_LINES)
-    mocked.add(responses.GET, api("/orders/103"), json=awaiting)
+    ecwid_api.add(responses.GET, api("/orders/103"), json=awaiting)
     forged = {**copy.deepcopy(ALTERED), "total": "1000000.00", "paymentStatus": "PAID",
               "order": api_order(103, 15319410, "PAID", [(11, 901, Decimal("500000.00"), 2)]),
               "items": [{"id": 11, "price": 500000, "quantity": 2}]}
@@ -211,8 +212,8 @@ def test_a_body_altered_after_signing_cannot_change_what_is_earned(client, ecwid
         [event] = Event.select()
     assert event.payload["state"] == "pending" and event.payload["order"]["lines"][0]["amount"] == "2000.00"
     assert post(client, copy.deepcopy(UPDATED), signature).get_json()["status"] == "duplicate"
-    mocked.replace(responses.GET, api("/orders/103"), json={**awaiting, "paymentStatus": "PAID",
-                                                            "updateTimestamp": awaiting["updateTimestamp"] + 1})
+    paid = {**awaiting, "paymentStatus": "PAID", "updateTimestamp": awaiting["updateTimestamp"] + 1}
+    ecwid_api.replace(responses.GET, api("/orders/103"), json=paid)
     post(client, notice("order.updated", 103))
     assert earned() == 100  # 5% of the API's 2000.00, not of the body's million
     post(client, {**forged, "eventId": "another", "data": {"newPaymentStatus": "REFUNDED"}})

@@ -175,7 +175,8 @@ def order(body: dict) -> dict:
     code = _code(data)
     customer = None
     if data["customerId"] is not None:
-        customer = _customer(data["customerId"], data["email"], data["billingPerson"], data["acceptMarketing"])
+        customer = _customer(data["customerId"], data["email"], data["billingPerson"],
+                             data["acceptMarketing"])
     shipping = ((data["shippingOption"] or {}).get("shippingRate") or Decimal(0)) + (
         (data["handlingFee"] or {}).get("value") or Decimal(0))
     return {
@@ -201,8 +202,8 @@ def order(body: dict) -> dict:
             {"line_id": str(item["id"]),
              "product_id": None if item["productId"] is None else str(item["productId"]),
              "variant_id": None, "sku": item["sku"], "vendor": None, "product_type": None, "tags": [],
-             "on_sale": False, "quantity": item["quantity"], "amount": str(line_amount(item, f"order.items.{n}")),
-             "gift_card": False}
+             "on_sale": False, "quantity": item["quantity"],
+             "amount": str(line_amount(item, f"order.items.{n}")), "gift_card": False}
             for n, item in enumerate(data["items"])
         ],
         "_total": data["total"], "_refunded": data["refundedAmount"], "_version": version(data),
@@ -245,5 +246,6 @@ def gone(order_id: str, last: dict | None) -> dict:
 def customer(body: dict) -> dict:
     """A customer read from the API: the canonical customer, marketing consent from acceptMarketing."""
     data = CUSTOMER.load(body)
-    return {"customer": {**_customer(data["id"], data["email"], data["billingPerson"], data["acceptMarketing"]),
+    person = data["billingPerson"]
+    return {"customer": {**_customer(data["id"], data["email"], person, data["acceptMarketing"]),
                          "note": None, "tags": None, "address_hash": _address(data["billingPerson"])}}

@@ -15,6 +15,7 @@ from plugin.core.errors import Unauthorized
 from plugin.customers import shops
 from plugin.http.oauth import NotConfigured
 from plugin.http.runtime import runtime
+from plugin.platforms.ecwid import NOT_CONFIGURED
 from webhooks import receiving
 from webhooks.ecwid.topics import FETCHED, NOTICES, PATH, PLATFORM, SIGNATURE_HEADER, signed_part, verify
 from webhooks.mapped import unknown
@@ -29,7 +30,7 @@ def receive():
     raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before anything is read
     secret = runtime().settings.ecwid_client_secret
     if not secret:
-        raise NotConfigured("this app is not configured for Ecwid: set ECWID_CLIENT_ID and ECWID_CLIENT_SECRET")
+        raise NotConfigured(NOT_CONFIGURED)
     body = parse(raw)  # not a JSON object: 400
     if not verify(secret, body, request.headers.get(SIGNATURE_HEADER)):
         raise Unauthorized("webhook signature does not verify")

@@ -127,7 +127,8 @@ def _uninstalled_keys(body: Any) -> Mapped:
     store, installed = platform_id(body, "storeId"), field(body, "installed")
     if not isinstance(installed, str) or not installed.isalnum() or len(installed) > 32:
         raise Unreadable("installed", "must be the installation's time, letters and digits")
-    return Mapped(EventKind.SHOP_UNINSTALLED, business_key=f"{EventKind.SHOP_UNINSTALLED}:{store}:{installed}")
+    key = f"{EventKind.SHOP_UNINSTALLED}:{store}:{installed}"
+    return Mapped(EventKind.SHOP_UNINSTALLED, business_key=key)
 
 
 def _uninstalled(body: dict) -> Mapped:

@@ -1,9 +1,10 @@
 """Ecwid on the platform contract. Ecwid signs only a webhook's id and time, so a webhook names what
 changed and ``prepare`` reads it from the API: an order (its unread snapshot completed with the
 order as the API states it), a customer (the sign-up), an uninstall (believed only when the API
-refuses the store's token, so a forged body cannot uninstall a store). Redemption is a single-use ABS coupon per hold,
-deleted on release. Reconciliation lists orders by ``updatedFrom``: a notice the plugin could not
-read is retried by the plugin anyway, and this catches what Ecwid gave up delivering (after 48 h)."""
+refuses the store's token, so a forged body cannot uninstall a store). Redemption is a single-use
+ABS coupon per hold, deleted on release. Reconciliation lists orders by ``updatedFrom``: a webhook
+the plugin could not read is retried by the plugin anyway, and this catches what Ecwid gave up
+delivering (after a day or two of retries) or never sent."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from plugin.core.models import Event, Hold, Shop
 from plugin.customers import currency
 from plugin.platforms import PlatformError
 from plugin.platforms.contract import Access, Changes, Delivery, Platform, Prepared
-from plugin.platforms.ecwid import limiter
+from plugin.platforms.ecwid import NOT_CONFIGURED, limiter
 from plugin.platforms.ecwid.client import Conflict, EcwidClient, Gone, Refused
 from webhooks.ecwid import payloads
 from webhooks.ecwid import topics as inbound
@@ -57,7 +58,7 @@ class Ecwid(Platform):
     def client(self, shop: Shop, access: Access) -> EcwidClient:
         settings = access.settings
         if not (settings.ecwid_client_id and settings.ecwid_client_secret):
-            raise PlatformError("this app is not configured for Ecwid: set ECWID_CLIENT_ID and ECWID_CLIENT_SECRET")
+            raise PlatformError(NOT_CONFIGURED)
         token = access.vault.decrypt(shop.access_token) if shop.access_token else None
         if not token:
             raise PlatformError(f"no Ecwid token for store {shop.domain}; install the app again")
@@ -162,7 +163,8 @@ class Ecwid(Platform):
         client = self.client(shop, access)
         expires = hold.expires_at.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S +0000")
         coupon = {"name": f"Loyalty points {hold.code}", "code": hold.code, "discountType": "ABS",
-                  "discount": hold.amount, "status": "ACTIVE", "usesLimit": "SINGLE", "expirationDate": expires}
+                  "discount": hold.amount, "status": "ACTIVE", "usesLimit": "SINGLE",
+                  "expirationDate": expires}
         try:
             made = _object(client.post("/discount_coupons", coupon), "the new coupon")
         except Conflict:  # made by an earlier try whose answer was lost: find it by its code
@@ -201,7 +203,8 @@ class Ecwid(Platform):
                 try:
                     deliveries.append(_delivery(inbound.ORDER, {"currency": shop.currency, "order": order}))
                 except Unreadable as exc:
-                    log.warning("Ecwid store %s: an order of the search cannot be stored: %s", shop.domain, exc)
+                    log.warning("Ecwid store %s: an order of the search cannot be stored: %s",
+                                shop.domain, exc)
                     continue
                 stamp = order.get("updateTimestamp")
                 if isinstance(stamp, int) and not isinstance(stamp, bool):

@@ -89,8 +89,9 @@ def exchange_code(client_id: str, client_secret: str, code: str, redirect_uri: s
         body = None
     body = body if isinstance(body, dict) else {}
     token, store, scope = body.get("access_token"), body.get("store_id"), body.get("scope")
-    if not isinstance(token, str) or not token or isinstance(store, bool) or not isinstance(store, int | str) \
-            or not str(store).isdigit() or not 0 < int(store) < 10**18:
+    store_ok = not isinstance(store, bool) and isinstance(store, int | str) and str(store).isdigit() \
+        and 0 < int(store) < 10**18
+    if not isinstance(token, str) or not token or not store_ok:
         raise PlatformError("Ecwid answered the token request without access_token and store_id")
     return Token(token, str(int(store)), scope if isinstance(scope, str) else "")
 

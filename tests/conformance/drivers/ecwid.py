@@ -24,7 +24,6 @@ from plugin.core.models import Shop
 from plugin.pipeline import platform_jobs
 from plugin.platforms.ecwid import API_URL, TOKEN_URL
 from tests.conformance.drivers.base import Driver, Installed, Order, accepted
-from tests.helpers import fixture_json
 from tests.webhooks.ecwid_bodies import CUSTOMER, PROFILE, api_order, headers, notice
 
 STORE = 4044  # the conformance store's id
@@ -66,7 +65,7 @@ class EcwidDriver(Driver):
         _MOCKS.append(mock)
         base = re.escape(f"{API_URL}/{STORE}")
         mock.add(responses.POST, TOKEN_URL, json={"access_token": TOKEN, "token_type": "bearer",
-                                                  "scope": "read_store_profile read_orders", "store_id": STORE})
+                                                  "scope": "read_orders", "store_id": STORE})
         mock.add_callback(responses.GET, re.compile(base + r"/profile"), callback=self._profile)
         mock.add_callback(responses.GET, re.compile(base + r"/orders/(\d+)"), callback=self._order)
         mock.add_callback(responses.GET, re.compile(base + r"/customers/(\d+)"), callback=self._customer)
@@ -136,7 +135,8 @@ class EcwidDriver(Driver):
 
     def _change(self, client, order: Order, event_type: str, **changes) -> None:
         _, model = self.orders.setdefault(order.order_id, (order, _Model()))
-        if any(getattr(model, name) != value for name, value in changes.items()) or event_type == "order.created":
+        changed = any(getattr(model, name) != value for name, value in changes.items())
+        if changed or event_type == "order.created":
             for name, value in changes.items():
                 setattr(model, name, value)
             model.version += 1

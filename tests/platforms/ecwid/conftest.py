@@ -1,5 +1,5 @@
-"""An Ecwid store as after the OAuth install (tests/webhooks/ecwid_bodies.py), its API mocked."""
+"""An Ecwid store as after the OAuth install (tests/webhooks/ecwid_bodies.py), its API ecwid_api."""
 
 from __future__ import annotations
 
-from tests.webhooks.ecwid_bodies import ecwid_shop, mocked  # noqa: F401 - fixtures of this folder
+from tests.webhooks.ecwid_bodies import ecwid_api, ecwid_shop  # noqa: F401 - fixtures of this folder
