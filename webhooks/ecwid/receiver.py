@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from plugin.core.errors import Unauthorized
+from plugin.core.status import EventStatus
 from plugin.customers import shops
 from plugin.http.oauth import NotConfigured
 from plugin.http.runtime import runtime
@@ -37,7 +38,7 @@ def receive():
     store = body.get("storeId")
     shop = shops.for_receiver(PLATFORM, str(store)) if whole_id(store) else None
     if shop is None:  # signed by Ecwid, for a store that never installed the plugin (or a forgery)
-        return jsonify(status="ignored", reason="unknown store"), 200
+        return jsonify(status=EventStatus.IGNORED, reason="unknown store"), 200
     topic = body.get("eventType")
     topic = topic if isinstance(topic, str) else "(none)"
     # A fetched/ topic holds what the API answered: a webhook may never claim to be one.
