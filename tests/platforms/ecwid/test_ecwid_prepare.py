@@ -4,9 +4,12 @@ the store's token; a failure leaves the events unread (retried)."""
 
 from __future__ import annotations
 
+import copy
 import json
 
 import responses
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from peewee import fn
 
 from plugin.core.db import session
@@ -16,6 +19,7 @@ from plugin.core.status import EventStatus
 from plugin.customers import shops
 from plugin.platforms.contract import Access
 from plugin.platforms.ecwid.adapter import Ecwid
+from tests.json_anywhere import VALUES, paths
 from tests.webhooks.ecwid_bodies import CUSTOMER, PAID_ORDER_LINES, api, api_order, notice, order, post
 from webhooks.ecwid import payloads
 
@@ -185,3 +189,29 @@ def test_an_order_that_does_not_fit_is_stored_invalid_and_its_notice_done(client
     assert notice_event.status == EventStatus.APPLIED and "does not fit" in notice_event.error
     assert (stored.topic, stored.status) == ("fetched/order", EventStatus.INVALID)
     assert "items" in stored.error and json.loads(stored.raw_body)["order"]["orderNumber"] == 2001
+
+
+ORDER_PATHS = [path for path in paths(PAID_ORDER) if path]
+ORDER_NUMBERS = iter(range(10**6, 2 * 10**6))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.sampled_from(ORDER_PATHS), value=VALUES)
+def test_any_value_anywhere_in_the_apis_order_applies_whole_or_is_stored_invalid(client, ecwid_shop, ecwid_api,
+                                                                                 path, value):
+    number = next(ORDER_NUMBERS)
+    answer = copy.deepcopy({**PAID_ORDER, "orderNumber": number})
+    target = answer
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    ecwid_api.upsert(responses.GET, api(f"/orders/{number}"), body=json.dumps(answer, default=str))
+    response = post(client, notice("order.updated", number))
+    assert response.status_code == 200
+    with session():
+        made = list(Event.select().where(Event.id >= response.get_json()["event_id"]).order_by(Event.id))
+    webhook, rest = made[0], made[1:]
+    assert webhook.status == EventStatus.APPLIED, webhook.error
+    assert all(e.status in (EventStatus.APPLIED, EventStatus.INVALID) for e in rest), [e.error for e in rest]
+    if any(e.status == EventStatus.INVALID for e in rest):
+        assert not any(e.topic.startswith("derived/") for e in rest)  # nothing of it applied
