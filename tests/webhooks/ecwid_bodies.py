@@ -95,3 +95,15 @@ def ecwid_api():
 @pytest.fixture
 def ecwid_shop(app, job_env, ecwid_api):
     return install(app)
+
+
+@pytest.fixture
+def send(client, drain):
+    """Post a signed webhook and run the jobs it queued (with Redis; without, they ran already)."""
+
+    def run(body: dict, sent: dict | None = None):
+        response = post(client, body, sent)
+        drain()
+        return response
+
+    return run

@@ -51,9 +51,9 @@ def test_the_vector_fails_with_a_wrong_secret_and_the_docs_header_example_verifi
     assert not verify(SECRET, UPDATED, example)
 
 
-def test_the_docs_order_updated_body_is_accepted_as_an_unread_snapshot_of_its_order(client, ecwid_shop):
+def test_the_docs_order_updated_body_is_accepted_as_an_unread_snapshot_of_its_order(send, ecwid_shop):
     body = copy.deepcopy(UPDATED)
-    response = post(client, body, {"Content-Type": "application/json",
+    response = send(body, {"Content-Type": "application/json",
                                    SIGNATURE_HEADER: VECTOR["vectors"][0]["expected_signature"]})
     assert response.status_code == 200, response.get_json()
     [event] = stored()
@@ -192,7 +192,7 @@ def earned() -> int:
         return LedgerEntry.select(fn.COALESCE(fn.SUM(LedgerEntry.delta), 0)).scalar()
 
 
-def test_a_body_altered_after_signing_cannot_change_what_is_earned(client, ecwid_shop, ecwid_api):
+def test_a_body_altered_after_signing_cannot_change_what_is_earned(send, ecwid_shop, ecwid_api):
     """The docs' order.updated, its signed eventId and eventCreated kept (so Ecwid's signature still
     verifies), its payment status flipped to PAID and a large order invented: Ecwid's API says the
     order awaits payment, so nothing is earned; once the API says PAID, the order earns what the
@@ -205,16 +205,16 @@ def test_a_body_altered_after_signing_cannot_change_what_is_earned(client, ecwid
               "order": api_order(103, 15319410, "PAID", [(11, 901, Decimal("500000.00"), 2)]),
               "items": [{"id": 11, "price": 500000, "quantity": 2}]}
     assert forged["eventId"] == UPDATED["eventId"] and forged["data"] != UPDATED["data"]
-    response = post(client, forged, signature)
+    response = send(forged, signature)
     assert response.status_code == 200 and response.get_json()["status"] == "accepted"
     assert earned() == 0
     with session():
         [event] = Event.select()
     assert event.payload["state"] == "pending" and event.payload["order"]["lines"][0]["amount"] == "2000.00"
-    assert post(client, copy.deepcopy(UPDATED), signature).get_json()["status"] == "duplicate"
+    assert send(copy.deepcopy(UPDATED), signature).get_json()["status"] == "duplicate"
     paid = {**awaiting, "paymentStatus": "PAID", "updateTimestamp": awaiting["updateTimestamp"] + 1}
     ecwid_api.replace(responses.GET, api("/orders/103"), json=paid)
-    post(client, notice("order.updated", 103))
+    send(notice("order.updated", 103))
     assert earned() == 100  # 5% of the API's 2000.00, not of the body's million
-    post(client, {**forged, "eventId": "another", "data": {"newPaymentStatus": "REFUNDED"}})
+    send({**forged, "eventId": "another", "data": {"newPaymentStatus": "REFUNDED"}})
     assert earned() == 100  # a body saying "refunded" refunds nothing the API does not

@@ -2,7 +2,8 @@
 client with the per-store request limit (client.py, limiter.py) and the adapter on the platform
 contract (adapter.py: install work, prepare, coupons, reconciliation).
 
-It imports core/, customers/, the platform contract and webhooks.ecwid's mappers; no Flask."""
+It imports core/, customers/, the platform contract, and webhooks' Ecwid topics and mapping (the
+API's answers are mapped as a webhook would be); no Flask."""
 
 from __future__ import annotations
 

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from tests.webhooks.ecwid_bodies import ecwid_api, ecwid_shop  # noqa: F401 - fixtures of this folder
+from tests.webhooks.ecwid_bodies import ecwid_api, ecwid_shop, send  # noqa: F401 - fixtures of this folder

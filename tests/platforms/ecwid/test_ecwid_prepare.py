@@ -20,7 +20,7 @@ from plugin.customers import shops
 from plugin.platforms.contract import Access
 from plugin.platforms.ecwid.adapter import Ecwid
 from tests.json_anywhere import VALUES, paths
-from tests.webhooks.ecwid_bodies import CUSTOMER, PAID_ORDER_LINES, api, api_order, notice, order, post
+from tests.webhooks.ecwid_bodies import CUSTOMER, PAID_ORDER_LINES, api, api_order, notice, order
 from webhooks.ecwid import payloads
 
 CUSTOMER_ID = 15319410
@@ -70,9 +70,9 @@ def test_refunded_without_an_amount_is_the_whole_total_and_a_guest_has_no_custom
     assert data["order"]["customer"] is None
 
 
-def test_a_paid_order_earns_on_what_the_api_says(client, ecwid_shop, ecwid_api):
+def test_a_paid_order_earns_on_what_the_api_says(send, ecwid_shop, ecwid_api):
     ecwid_api.add(responses.GET, api("/orders/2001"), json=PAID_ORDER)
-    assert post(client, notice("order.updated", 2001)).status_code == 200
+    assert send(notice("order.updated", 2001)).status_code == 200
     assert points() == 100
     [snapshot] = events(EventKind.ORDER_SNAPSHOT)
     assert snapshot.status == EventStatus.APPLIED and snapshot.payload["version"] == "1765000000"
@@ -97,39 +97,39 @@ def test_notices_of_one_order_in_a_batch_read_it_once(app, ecwid_shop, ecwid_api
     assert (delivery.topic, delivery.key) == ("fetched/customer", "customer.created:15319410")
 
 
-def test_a_deleted_order_the_api_no_longer_has_is_cancelled(client, ecwid_shop, ecwid_api):
+def test_a_deleted_order_the_api_no_longer_has_is_cancelled(send, ecwid_shop, ecwid_api):
     ecwid_api.add(responses.GET, api("/orders/2001"), json=PAID_ORDER)
-    post(client, notice("order.updated", 2001))
+    send(notice("order.updated", 2001))
     assert points() == 100
     ecwid_api.replace(responses.GET, api("/orders/2001"), status=404, json={"errorMessage": "not found"})
-    post(client, notice("order.deleted", 2001))
+    send(notice("order.deleted", 2001))
     assert points() == 0
     with session():
         cancelled = Event.get(Event.kind == EventKind.ORDER_CANCELLED)
     assert cancelled.business_key == "order.cancelled:2001" and cancelled.status == EventStatus.APPLIED
 
 
-def test_an_order_the_api_does_not_have_without_a_delete_is_done_with_a_note(client, ecwid_shop, ecwid_api):
+def test_an_order_the_api_does_not_have_without_a_delete_is_done_with_a_note(send, ecwid_shop, ecwid_api):
     ecwid_api.add(responses.GET, api("/orders/2001"), status=404)
-    post(client, notice("order.created", 2001))
+    send(notice("order.created", 2001))
     [event] = events()
     assert (event.status, event.error) == (EventStatus.APPLIED, "Ecwid has no order 2001")
     assert points() == 0
 
 
-def test_a_refund_reverses_pro_rata_by_the_refunded_amount(client, ecwid_shop, ecwid_api):
+def test_a_refund_reverses_pro_rata_by_the_refunded_amount(send, ecwid_shop, ecwid_api):
     ecwid_api.add(responses.GET, api("/orders/2001"), json=PAID_ORDER)
-    post(client, notice("order.updated", 2001))
+    send(notice("order.updated", 2001))
     refunded = {**PAID_ORDER, "paymentStatus": "PARTIALLY_REFUNDED", "refundedAmount": "500.00",
                 "updateTimestamp": PAID_ORDER["updateTimestamp"] + 1}
     ecwid_api.replace(responses.GET, api("/orders/2001"), json=refunded)
-    post(client, notice("order.updated", 2001))
+    send(notice("order.updated", 2001))
     assert points() == 100 - 25  # 500.00 of 2000.00 back
 
 
-def test_a_new_customer_earns_the_sign_up_bonus_with_their_consent(client, ecwid_shop, ecwid_api):
+def test_a_new_customer_earns_the_sign_up_bonus_with_their_consent(send, ecwid_shop, ecwid_api):
     ecwid_api.add(responses.GET, api("/customers/15319410"), json=CUSTOMER)
-    assert post(client, notice("customer.created", CUSTOMER_ID)).status_code == 200
+    assert send(notice("customer.created", CUSTOMER_ID)).status_code == 200
     assert points() == 100
     with session():
         customer = Customer.get()
@@ -138,35 +138,35 @@ def test_a_new_customer_earns_the_sign_up_bonus_with_their_consent(client, ecwid
     assert (notified.status, notified.error) == (EventStatus.APPLIED, "customer 15319410 read")
 
 
-def test_an_uninstall_the_api_confirms_deactivates_the_store(client, ecwid_shop, ecwid_api):
+def test_an_uninstall_the_api_confirms_deactivates_the_store(send, ecwid_shop, ecwid_api):
     ecwid_api.add(responses.GET, api("/profile"), status=401, json={"errorMessage": "token revoked"})
-    assert post(client, notice("application.uninstalled", "1003")).status_code == 200
+    assert send(notice("application.uninstalled", "1003")).status_code == 200
     shops.forget_cached()
     with session():
         shop = Shop.get_by_id(ecwid_shop.id)
     assert (shop.active, shop.access_token) == (False, None)
 
 
-def test_a_forged_uninstall_of_a_store_whose_token_works_changes_nothing(client, ecwid_shop, ecwid_api):
+def test_a_forged_uninstall_of_a_store_whose_token_works_changes_nothing(send, ecwid_shop, ecwid_api):
     ecwid_api.add(responses.GET, api("/profile"), json={"generalInfo": {"storeId": 1003}})
-    assert post(client, notice("application.uninstalled", "1003")).status_code == 200
+    assert send(notice("application.uninstalled", "1003")).status_code == 200
     with session():
         assert Shop.get_by_id(ecwid_shop.id).active is True
     [event] = events()
     assert event.error == "not uninstalled: Ecwid still accepts the store's token"
 
 
-def test_ecwid_down_leaves_the_order_unread_and_earns_nothing_yet(client, ecwid_shop, ecwid_api):
+def test_ecwid_down_leaves_the_order_unread_and_earns_nothing_yet(send, ecwid_shop, ecwid_api):
     ecwid_api.add(responses.GET, api("/orders/2001"), status=503)
-    post(client, notice("order.updated", 2001))
+    send(notice("order.updated", 2001))
     [event] = events()
     assert event.status == EventStatus.FAILED and event.error.startswith("Unread")
     assert points() == 0
 
 
-def test_ecwids_rate_limit_leaves_the_order_unread(client, ecwid_shop, ecwid_api):
+def test_ecwids_rate_limit_leaves_the_order_unread(send, ecwid_shop, ecwid_api):
     ecwid_api.add(responses.GET, api("/orders/2001"), status=429, headers={"Retry-After": "30"})
-    post(client, notice("order.updated", 2001))
+    send(notice("order.updated", 2001))
     [event] = events()
     assert event.status == EventStatus.FAILED and event.error.startswith("Unread")
 
@@ -182,9 +182,9 @@ def test_what_was_read_before_a_failure_is_kept(app, ecwid_shop, ecwid_api):
     assert set(prepared.payloads) == {1} and not prepared.done
 
 
-def test_an_order_that_does_not_fit_is_stored_invalid_and_its_notice_done(client, ecwid_shop, ecwid_api):
+def test_an_order_that_does_not_fit_is_stored_invalid_and_its_notice_done(send, ecwid_shop, ecwid_api):
     ecwid_api.add(responses.GET, api("/orders/2001"), json={**PAID_ORDER, "items": "nothing"})
-    post(client, notice("order.updated", 2001))
+    send(notice("order.updated", 2001))
     notice_event, stored = events()
     assert notice_event.status == EventStatus.APPLIED and "does not fit" in notice_event.error
     assert (stored.topic, stored.status) == ("fetched/order", EventStatus.INVALID)
@@ -197,7 +197,7 @@ ORDER_NUMBERS = iter(range(10**6, 2 * 10**6))
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(path=st.sampled_from(ORDER_PATHS), value=VALUES)
-def test_any_value_anywhere_in_the_apis_order_applies_whole_or_is_stored_invalid(client, ecwid_shop, ecwid_api,
+def test_any_value_anywhere_in_the_apis_order_applies_whole_or_is_stored_invalid(send, ecwid_shop, ecwid_api,
                                                                                  path, value):
     number = next(ORDER_NUMBERS)
     answer = copy.deepcopy({**PAID_ORDER, "orderNumber": number})
@@ -206,7 +206,7 @@ def test_any_value_anywhere_in_the_apis_order_applies_whole_or_is_stored_invalid
         target = target[key]
     target[path[-1]] = value
     ecwid_api.upsert(responses.GET, api(f"/orders/{number}"), body=json.dumps(answer, default=str))
-    response = post(client, notice("order.updated", number))
+    response = send(notice("order.updated", number))
     assert response.status_code == 200
     with session():
         made = list(Event.select().where(Event.id >= response.get_json()["event_id"]).order_by(Event.id))
