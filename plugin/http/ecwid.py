@@ -3,9 +3,11 @@ single-use state kept in the session; ``/ecwid/callback`` takes Ecwid's code for
 (stored encrypted), registers or reactivates the store and answers the owner in their language;
 the API work (currency and name from the profile) runs as a job after the answer.
 
-An install from Ecwid's App Market comes back with a code and no state (the flow began at
-Ecwid): it is accepted only when this browser started no install of its own. The callback opens
-no session, so a callback forged with someone else's code installs only that code's store.
+A state that comes back must be the one this browser was given (single use). One that does not
+come back is accepted: an install from Ecwid's App Market starts at Ecwid and brings only a code,
+and Ecwid's docs do not say that it returns ``state`` at all. That costs nothing: the callback
+opens no session, and a code installs only its own store, so a forged callback can install no
+one's store but the forger's.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ def callback():
     settings = _settings()
     expected = session.pop(STATE_KEY, None)  # single use, even when a check below fails
     state, code = request.args.get("state"), (request.args.get("code") or "").strip()
-    if (expected or state) and not (expected and state and same(expected, state)):
+    if state and not (expected and same(expected, state)):
         return _page("stale", 401)
     if request.args.get("error") or not code or len(code) > MAX_CODE:
         return _page("declined", 400)

@@ -90,6 +90,16 @@ def test_a_state_that_does_not_match_is_refused_and_single_use(app, client, ecwi
     assert store_row() is None and len(ecwid_api.calls) == 0
 
 
+def test_a_callback_without_a_state_is_accepted_even_after_a_started_install(app, client, job_env, ecwid_api,
+                                                                            drain):
+    """Ecwid's docs do not say the state comes back: a code alone installs the code's own store."""
+    api_answers(ecwid_api)
+    start(client)
+    assert back(client, code="abc").status_code == 200
+    drain()
+    assert store_row().domain == "1003"
+
+
 def test_a_state_this_browser_never_asked_for_is_refused(app, client, ecwid_api):
     assert back(client, code="abc", state="from-elsewhere").status_code == 401
     assert store_row() is None
