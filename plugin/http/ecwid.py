@@ -33,7 +33,7 @@ from plugin.platforms.ecwid.client import Refused, exchange_code
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("ecwid", __name__, url_prefix="/ecwid", template_folder="templates")
+bp = Blueprint("ecwid", __name__, url_prefix="/ecwid")
 
 PLATFORM = "ecwid"
 CALLBACK_PATH = "/ecwid/callback"
@@ -52,7 +52,7 @@ def _page(key: str, status: int = 200, **values) -> Response:
     """A page for the store owner, in their browser's language (ru or en) from the catalogue."""
     lang = i18n.chosen(request.accept_languages.best_match(i18n.LANGUAGES))
     title = i18n.translate(lang, f"ecwid.{key}.title")
-    return make_response(render_template("ecwid/page.html", lang=lang, title=title,
+    return make_response(render_template("notify/unsubscribe.html", lang=lang, title=title,  # the plain page
                                          text=i18n.translate(lang, f"ecwid.{key}.text", **values)), status)
 
 

@@ -13,3 +13,15 @@ class PlatformError(LoyaltyError):
     status, code = 502, "platform_error"
     #: Seconds the platform asked us to wait (its rate limit); None for any other failure.
     retry_after: int | None = None
+
+
+class RateLimited(PlatformError):
+    """A platform's request limit is reached (its answer, or our own count before it): try again
+    after ``retry_after`` seconds."""
+
+    status, code = 503, "platform_rate_limited"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}

@@ -12,23 +12,12 @@ from decimal import Decimal
 
 import requests
 
-from plugin.platforms import PlatformError
+from plugin.platforms import PlatformError, RateLimited
 from plugin.platforms.ecwid import API_URL, TOKEN_URL
 from plugin.platforms.ecwid.limiter import Limiter
 
 TIMEOUT = 10  # seconds, every call
 DEFAULT_RETRY_AFTER = 60  # Ecwid's window is a minute
-
-
-class RateLimited(PlatformError):
-    """Ecwid's limit (or ours, counted before it) is reached: try again after ``retry_after``."""
-
-    status, code = 503, "platform_rate_limited"
-
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.headers = {"Retry-After": str(retry_after)}
 
 
 class Refused(PlatformError):

@@ -9,7 +9,7 @@ import re
 
 import requests
 
-from plugin.platforms import PlatformError
+from plugin.platforms import PlatformError, RateLimited
 
 TIMEOUT = 10  # seconds, every call: a slow store must not hold a web process or a worker
 #: InSales' documented default wait when a 503 names none (insales_api's wait_retry).
@@ -18,17 +18,6 @@ DEFAULT_RETRY_AFTER = 150
 #: shop's own other apps and a retry still have room.
 USAGE_MARGIN = 10
 USAGE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
-
-
-class RateLimited(PlatformError):
-    """InSales' request limit is reached: try again after ``retry_after`` seconds."""
-
-    status, code = 503, "platform_rate_limited"
-
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.headers = {"Retry-After": str(retry_after)}
 
 
 def retry_after(value: str | None) -> int:
