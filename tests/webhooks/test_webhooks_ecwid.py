@@ -218,3 +218,19 @@ def test_a_body_altered_after_signing_cannot_change_what_is_earned(send, ecwid_s
     assert earned() == 100  # 5% of the API's 2000.00, not of the body's million
     send({**forged, "eventId": "another", "data": {"newPaymentStatus": "REFUNDED"}})
     assert earned() == 100  # a body saying "refunded" refunds nothing the API does not
+
+
+@pytest.mark.parametrize("name,kind,status", [
+    ("webhook_order_created", EventKind.ORDER_SNAPSHOT, EventStatus.PENDING),
+    ("webhook_order_updated", EventKind.ORDER_SNAPSHOT, EventStatus.PENDING),
+    ("webhook_order_deleted", EventKind.ORDER_SNAPSHOT, EventStatus.PENDING),
+    ("webhook_customer_created", EventKind.NOTICE, EventStatus.PENDING),
+    ("webhook_application_uninstalled", EventKind.NOTICE, EventStatus.PENDING),
+    ("webhook_unfinished_order_created", None, EventStatus.IGNORED),
+])
+def test_the_docs_webhook_bodies_store_as_what_they_name(name, kind, status):
+    from webhooks.stored import read
+
+    body = fixture_json(f"ecwid/{name}.json")
+    keys = read("ecwid", body["eventType"], json.dumps(body).encode())
+    assert (keys.kind, keys.status) == (kind, status)

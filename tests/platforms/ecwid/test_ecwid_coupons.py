@@ -19,6 +19,7 @@ from tests.helpers import fixture_json
 from tests.webhooks.ecwid_bodies import PAID_ORDER_LINES, api, api_order
 
 CREATED = fixture_json("ecwid/discount_coupon_create_response.json")
+REQUEST = fixture_json("ecwid/discount_coupon_create_request.json")
 EXPIRES = datetime(2026, 12, 6, 14, 30, 0)
 
 
@@ -44,6 +45,7 @@ def test_make_code_creates_a_single_use_coupon_of_the_holds_value(ecwid_shop, ec
                                 "discountType": "ABS", "discount": 150, "status": "ACTIVE",
                                 "usesLimit": "SINGLE", "expirationDate": "2026-12-06 14:30:00 +0000"}
     assert b'"discount": 150.00' in sent  # the Decimal's digits, never a float's
+    assert set(json.loads(sent)) - {"expirationDate"} <= set(REQUEST)  # the docs' own field names
 
 
 def test_a_coupon_an_earlier_try_made_is_found_by_its_code(ecwid_shop, ecwid_api):
