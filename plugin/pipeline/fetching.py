@@ -18,6 +18,7 @@ from plugin.core.db import write_transaction
 from plugin.core.errors import Unread
 from plugin.core.models import Event, Shop
 from plugin.core.status import EventStatus
+from plugin.pipeline.queue import INFRASTRUCTURE
 from plugin.platforms import PlatformError, registry
 from plugin.platforms.contract import Access, Delivery
 from webhooks import inbox, stored
@@ -50,8 +51,14 @@ def prepare(shop_id: int, limit: int) -> None:
     shop = Shop.get_by_id(shop_id)
     try:
         prepared = platform.prepare(shop, events, Access.from_environment())
-    except (PlatformError, ValueError) as exc:  # ConfigError and an undecryptable token are ValueErrors
+    except INFRASTRUCTURE:
+        raise
+    except PlatformError as exc:
         log.warning("shop %s: reading %s from %s failed, retried later: %s", shop_id, len(events), name, exc)
+        _failed_at[shop_id] = clock.now()
+        return
+    except Exception:  # noqa: BLE001 - a settings or adapter fault must not stall the shop's inbox
+        log.exception("shop %s: reading from %s failed, its events wait as unread", shop_id, name)
         _failed_at[shop_id] = clock.now()
         return
     _failed_at.pop(shop_id, None)

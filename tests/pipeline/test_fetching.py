@@ -224,3 +224,17 @@ def test_a_platform_that_cannot_be_reached_leaves_notices_to_fail_unread_and_bac
     apply(shop)
     apply(shop)
     assert len(entries(EntryKind.EARN)) == 1
+
+
+def test_a_fault_in_a_platforms_prepare_is_logged_and_its_events_wait_unread(shop, reading, caplog):
+    def broken(events):
+        raise KeyError("a field the adapter did not expect")
+    reading(broken)
+    notice(shop, 1, "6003")
+    snapshot(shop, 1, canonical("6004", ("1", "100.00", 1)))  # the shop's other events still apply
+    apply(shop)
+    with session():
+        statuses = {e.kind: e.status for e in Event.select().where(Event.topic != "derived/order.paid")}
+    assert statuses == {EventKind.NOTICE: EventStatus.FAILED, EventKind.ORDER_SNAPSHOT: EventStatus.APPLIED}
+    assert "its events wait as unread" in caplog.text
+    assert len(entries(EntryKind.EARN)) == 1
