@@ -13,8 +13,10 @@ from webhooks.insales import receiver as insales
 from webhooks.judgeme import receiver as judgeme
 from webhooks.reviews import receiver as reviews
 from webhooks.shopify import receiver as shopify
+from webhooks.woocommerce import receiver as woocommerce
 
-RECEIVERS = (shopify, judgeme, reviews, insales, custom)
+RECEIVERS = (shopify, judgeme, reviews, insales, custom,
+             woocommerce)
 
 
 def init_app(app: Flask) -> None:

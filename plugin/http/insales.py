@@ -22,7 +22,6 @@ from plugin.core.crypto import same
 from plugin.core.db import database
 from plugin.core.errors import LoyaltyError, Unauthorized
 from plugin.core.jsonbody import MalformedJson, loads_object
-from plugin.core.kinds import EventKind
 from plugin.core.models import Shop
 from plugin.core.status import SessionVia
 from plugin.customers import shops
@@ -33,7 +32,6 @@ from plugin.pipeline import jobs, platform_jobs, queue
 from plugin.platforms import PlatformError
 from plugin.platforms.insales import discount, md5_hex, password
 from webhooks import inbox
-from webhooks.mapped import Mapped
 
 log = logging.getLogger(__name__)
 
@@ -110,10 +108,8 @@ def uninstall():
     stored = runtime().vault.decrypt(shop.access_token) if shop is not None else None
     if not stored or not same(stored, token):
         raise Unauthorized("the uninstall token is not this shop's password")
-    marker = f"{shop.id}:{shop.installed_at.isoformat()}"
-    raw = json.dumps({"shop": domain, "insales_id": request.args.get("insales_id")}).encode()
-    inbox.store(shop, PLATFORM, "app/uninstalled", f"insales-uninstall:{marker}", raw.decode(),
-                Mapped(EventKind.SHOP_UNINSTALLED, {}, f"{EventKind.SHOP_UNINSTALLED}:{marker}"))
+    raw = json.dumps({"shop": domain, "insales_id": request.args.get("insales_id")})
+    inbox.uninstalled(shop, PLATFORM, "app/uninstalled", "insales-uninstall", raw)
     queue.ring(shop.id, jobs.apply_pending)
     shops.forget_cached()
     return jsonify(status="uninstalled", shop=domain)

@@ -1,6 +1,7 @@
-"""Jobs that talk to a shop's platform: the install work after an install request, and the
-reconciliation pass that recovers webhooks a platform never delivered (InSales does not
-guarantee delivery). Both go through the shop's platform (plugin.platforms.registry)."""
+"""Jobs that talk to a shop's platform: the install work after an install request, the uninstall
+work after an owner's disconnect, and the reconciliation pass that recovers webhooks a platform
+never delivered (InSales does not guarantee delivery). All go through the shop's platform
+(plugin.platforms.registry)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,22 @@ def install_shop(shop_id: int, candidate: str | None = None) -> None:
         Shop.update(install_pending=False, **({"access_token": candidate} if candidate else {})).where(
             Shop.id == shop.id).execute()
         log.info("installed %s shop %s", shop.platform, shop.domain)
+
+
+def uninstall_shop(shop_id: int, installed_at: str, credential: str | None) -> None:
+    """The platform's uninstall work after an owner's disconnect (its webhooks deleted), best
+    effort. ``credential`` (encrypted) is the one the shop had when it was disconnected: applying
+    the uninstall forgets it, and this job may run after that. A shop reinstalled since (another
+    ``installed_at``) is left alone: what the platform holds now is the new install's."""
+    with session():
+        shop = Shop.get_or_none(Shop.id == shop_id)
+        if shop is None or (shop.active and shop.installed_at.isoformat() != installed_at):
+            return
+        shop.access_token = credential or shop.access_token
+        if not shop.access_token:
+            return
+        registry.of(shop).uninstall(shop, Access.from_environment())
+        log.info("uninstalled %s shop %s from its platform", shop.platform, shop.domain)
 
 
 def reconcile_all() -> int:

@@ -6,8 +6,10 @@ from plugin.core.models import Shop
 from plugin.platforms.contract import Platform
 from plugin.platforms.insales.adapter import InSales
 from plugin.platforms.shopify.adapter import Shopify
+from plugin.platforms.woocommerce.adapter import WooCommerce
 
-PLATFORMS: dict[str, Platform] = {platform.name: platform for platform in (Shopify(), InSales(), Platform())}
+PLATFORMS: dict[str, Platform] = {platform.name: platform for platform in (
+    Shopify(), InSales(), WooCommerce(), Platform())}
 
 
 def of(shop: Shop) -> Platform:
