@@ -7,9 +7,11 @@ from tests.conformance.drivers.base import Driver
 from tests.conformance.drivers.custom import CustomDriver
 from tests.conformance.drivers.insales import InSalesDriver
 from tests.conformance.drivers.shopify import ShopifyDriver
+from tests.conformance.drivers.woocommerce import WooCommerceDriver
 
 DRIVERS: list[type[Driver]] = [
     ShopifyDriver,
     CustomDriver,
     InSalesDriver,
+    WooCommerceDriver,
 ]
