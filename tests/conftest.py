@@ -20,7 +20,7 @@ from plugin.core.db import database, session
 from plugin.core.models import ALL_MODELS, Shop
 from plugin.customers import shops
 from plugin.ledger import audit
-from plugin.pipeline import queue
+from plugin.pipeline import fetching, queue
 from plugin.program import versions
 from tests.helpers import APP_SECRET, SHOP_DOMAIN
 
@@ -101,6 +101,7 @@ def app(backend, tmp_path, request):
         redis.Redis.from_url(REDIS_URL).flushdb()
     shops.forget_cached()
     versions.forget_cached()
+    fetching._failed_at.clear()  # a platform's backoff is per shop id, and ids repeat from test to test
     app = create_app(config)
     if backend == "postgres":
         _reset_postgres()

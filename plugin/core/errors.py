@@ -31,6 +31,11 @@ class Invalid(LoyaltyError):
     status, code = 422, "invalid"
 
 
+class Unread(Exception):
+    """An event whose content is still to be read from its platform (plugin.pipeline.fetching
+    retries it): an Ecwid notice, a WooCommerce snapshot whose refunds were not read yet."""
+
+
 def body(code: str, message: str, fields: dict | None = None) -> dict:
     out = {"error": code, "message": message}
     if fields:

@@ -17,6 +17,7 @@ from decimal import Decimal
 from plugin import customers, ledger, privacy
 from plugin.core import bus, clock, facts, reasons
 from plugin.core.db import locking
+from plugin.core.errors import Unread
 from plugin.core.kinds import EntryKind, EventKind
 from plugin.core.models import Customer, Event, Order, Shop
 from plugin.core.status import EventStatus
@@ -170,6 +171,15 @@ def customer_created(event: Event) -> str:
     return EventStatus.APPLIED
 
 
+def notice(event: Event) -> str:
+    """A notice the batch reaches unread (its platform's prepare failed or is backing off): it
+    fails as Unread, and plugin.pipeline.platform_jobs.retry_unread reads it again later."""
+    payload = event.payload or {}
+    raise Unread(" ".join(str(part) for part in (
+        event.platform, payload.get("entity", "notice"), payload.get("id", "")) if part != "")
+        + " not read from the platform yet")
+
+
 def shop_uninstalled(event: Event) -> str:
     Shop.update(active=False, uninstalled_at=clock.now(), access_token=None,
                 refresh_token=None).where(Shop.id == event.shop_id).execute()
@@ -213,6 +223,7 @@ HANDLERS: dict[str, Callable[[Event], str]] = {
     EventKind.ORDER_CANCELLED: order_cancelled,
     EventKind.CUSTOMER_CREATED: customer_created,
     EventKind.ORDER_SNAPSHOT: order_snapshot,
+    EventKind.NOTICE: notice,
     EventKind.SHOP_UNINSTALLED: shop_uninstalled,
     EventKind.PRODUCT_UPDATED: product_updated,
     EventKind.PRODUCT_DELETED: product_deleted,

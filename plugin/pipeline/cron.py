@@ -40,6 +40,7 @@ PERIODIC = (
     (purge_expired, 3600),  # stored answers to Idempotency-Keys live 24 h
     # InSales does not guarantee webhook delivery: a missed order is recovered within minutes.
     (platform_jobs.reconcile_all, 300),
+    (platform_jobs.retry_unread, 60),  # what a platform could not be asked for is asked again
     (notify_jobs.drain, 5),  # e-mail, SMS and webhooks leave within seconds of their fact
     (notify_retention.purge_old, 86400),  # messages and their deliveries are kept 90 days
     (notify_campaigns.announce_started, 300),  # a campaign is announced within minutes of its start

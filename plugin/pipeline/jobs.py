@@ -16,7 +16,7 @@ from plugin.core.db import claiming, database, session, write_transaction
 from plugin.core.kinds import EventKind
 from plugin.core.models import Event, Order
 from plugin.core.status import EventStatus
-from plugin.pipeline import apply, bootstrap, queue
+from plugin.pipeline import apply, bootstrap, fetching, queue
 from plugin.pipeline.queue import INFRASTRUCTURE
 from plugin.program import catalog
 from webhooks import stored
@@ -53,6 +53,7 @@ def apply_batch(shop_id: int, batch_size: int) -> int:
             (Event.shop == shop_id) & (Event.status == EventStatus.PENDING) & Event.payload.is_null())
             .order_by(Event.id).limit(batch_size))))
     catalog.prepare(shop_id, batch_size)  # Admin API lookups, outside the transaction
+    fetching.prepare(shop_id, batch_size)  # what the platform must be asked (Ecwid, WooCommerce)
     with write_transaction():
         events = list(claiming(
             Event.select()

@@ -6,19 +6,23 @@ never delivered (InSales does not guarantee delivery). All go through the shop's
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+from plugin.core import clock
 from plugin.core.db import session
-from plugin.core.models import Shop
+from plugin.core.models import Event, Shop
 from plugin.core.status import EventStatus
 from plugin.pipeline import jobs, queue
+from plugin.pipeline.fetching import UNREAD, store_deliveries
 from plugin.platforms import PlatformError, registry
 from plugin.platforms.contract import Access
-from webhooks import inbox, stored
-from webhooks.readers import storable
 
 log = logging.getLogger(__name__)
 
 RECONCILE_PREFIX = "reconcile:"  # a reconciled delivery's id: "reconcile:" + its business key
+#: How long an unread event keeps being retried: Ecwid retries a webhook for up to 48 hours, so a
+#: notice is worth reading for as long; past that it waits for a person (the owner's retry).
+RETRY_UNREAD_FOR = timedelta(hours=48)
 
 
 def install_shop(shop_id: int, candidate: str | None = None) -> None:
@@ -98,15 +102,24 @@ def reconcile_shop(shop_id: int) -> int:
         except PlatformError as exc:
             log.warning("reconciliation of %s waits for the next pass: %s", shop.domain, exc.message)
             return 0
-        added = 0
-        for delivery in changes.deliveries:
-            mapped = stored.read(platform.name, delivery.topic, delivery.raw)
-            event = inbox.store(shop, platform.name, delivery.topic, RECONCILE_PREFIX + delivery.key,
-                                storable(delivery.raw), mapped)
-            added += event is not None and event.status == EventStatus.PENDING
+        added = store_deliveries(shop, platform.name, changes.deliveries, RECONCILE_PREFIX)
         if changes.watermark != shop.reconciled_to:
             Shop.update(reconciled_to=changes.watermark).where(Shop.id == shop.id).execute()
     if added:
         queue.ring(shop_id, jobs.apply_pending)
     log.info("reconciled %s: %s orders read, %s new", shop_id, len(changes.deliveries), added)
     return added
+
+
+def retry_unread() -> int:
+    """Put events that failed unread (plugin.pipeline.fetching) back to pending and ring their
+    shops, whose batches read them again: once a minute, for as long as the platform retries."""
+    with session():
+        unread = (Event.status == EventStatus.FAILED) & Event.error.startswith(UNREAD) & (
+            Event.received_at > clock.now() - RETRY_UNREAD_FOR)
+        shop_ids = [row.shop_id for row in Event.select(Event.shop).distinct().where(unread)]
+        if shop_ids:
+            Event.update(status=EventStatus.PENDING).where(unread).execute()
+    for shop_id in shop_ids:
+        queue.ring(shop_id, jobs.apply_pending)
+    return len(shop_ids)

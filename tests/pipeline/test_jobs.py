@@ -144,6 +144,7 @@ def test_cron_jobs_are_json_jobs_our_worker_runs(redis_only, shop, drain):
                      "plugin.earn.referrals.rewards.reward_due", "plugin.tiers.runs.reevaluate_all",
                      "plugin.tiers.sync.sync_all", "plugin.reports.rollups.roll_up_recent",
                      "plugin.core.idempotency.purge_expired", "plugin.pipeline.platform_jobs.reconcile_all",
+                     "plugin.pipeline.platform_jobs.retry_unread",
                      "plugin.notify.jobs.drain", "plugin.notify.retention.purge_old",
                      "plugin.notify.campaigns.announce_started"}
     for job in scheduler.get_jobs():
