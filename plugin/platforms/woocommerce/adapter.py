@@ -106,16 +106,16 @@ class WooCommerce(Platform):
 
     def prepare(self, shop: Shop, events: list[Event], access: Access) -> Prepared:
         """Products the catalog lacks (one call; a failure leaves the lines without their facts,
-        logged), then each unread snapshot's refunds (one call per order, each refund once)."""
+        logged), then each unread snapshot's refunds (one call per order, each refund once; a
+        failure raises, and the snapshot waits as Unread)."""
         snapshots = [e for e in events if e.kind == EventKind.ORDER_SNAPSHOT and isinstance(e.payload, dict)]
         if not snapshots:
             return Prepared()
-        client = self.client(shop, access)
         lines = [line for event in snapshots for line in event.payload["order"]["lines"]]
         wanted = products.unknown(shop.id, (line["product_id"] for line in lines if line.get("product_id")))
-        if wanted:
+        if wanted and shop.access_token:  # a shop registered by hand has no keys: its lines go without
             try:
-                products.read(client, shop.id, wanted)
+                products.read(self.client(shop, access), shop.id, wanted)
             except PlatformError as exc:
                 log.warning("shop %s: %s products not read, their lines apply without categories: %s",
                             shop.id, len(wanted), exc.message)
@@ -130,6 +130,7 @@ class WooCommerce(Platform):
             missing = [refund_id for refund_id in ids if refund_id not in known]
             if missing:
                 if order_id not in read_orders:
+                    client = self.client(shop, access)
                     read_orders[order_id] = refunds.read(client, shop.id, order_id, missing)
                 known.update({r: read_orders[order_id][r] for r in missing if r in read_orders[order_id]})
             if all(refund_id in known for refund_id in ids):

@@ -79,13 +79,16 @@ class WooCommerceDriver(Driver):
         mock.add_callback("GET", f"{API}/webhooks", callback=lambda r: (200, {}, json.dumps(
             list(self.webhooks.values()))))
         mock.add_callback("POST", f"{API}/webhooks", callback=self._new_webhook)
-        mock.add_callback("DELETE", re.compile(rf"{re.escape(API)}/webhooks/\d+"), callback=self._gone_webhook)
+        mock.add_callback("DELETE", re.compile(rf"{re.escape(API)}/webhooks/\d+"),
+                          callback=self._gone_webhook)
         mock.add("GET", f"{API}/settings/general/woocommerce_currency",
                  json={"id": "woocommerce_currency", "label": "Currency", "value": CURRENCY})
-        mock.add_callback("GET", re.compile(rf"{re.escape(API)}/orders/\d+/refunds"), callback=self._refunds)
+        mock.add_callback("GET", re.compile(rf"{re.escape(API)}/orders/\d+/refunds"),
+                          callback=self._refunds)
         mock.add_callback("GET", f"{API}/products", callback=self._products)
         mock.add_callback("POST", f"{API}/coupons", callback=self._new_coupon)
-        mock.add_callback("DELETE", re.compile(rf"{re.escape(API)}/coupons/\d+"), callback=self._gone_coupon)
+        mock.add_callback("DELETE", re.compile(rf"{re.escape(API)}/coupons/\d+"),
+                          callback=self._gone_coupon)
 
     def _new_webhook(self, request):
         body = json.loads(request.body)
@@ -95,8 +98,8 @@ class WooCommerceDriver(Driver):
         return 201, {}, json.dumps(hook)
 
     def _gone_webhook(self, request):
-        hook = self.webhooks.pop(int(urlsplit(request.url).path.rsplit("/", 1)[1]), None)
-        return (200, {}, json.dumps(hook)) if hook else (404, {}, json.dumps({"code": "woocommerce_rest_invalid_id"}))
+        hook = self.webhooks.pop(_last_id(request), None)
+        return (200, {}, json.dumps(hook)) if hook else _missing("woocommerce_rest_invalid_id")
 
     def _new_coupon(self, request):
         body = json.loads(request.body)
@@ -107,8 +110,9 @@ class WooCommerceDriver(Driver):
         return 201, {}, json.dumps(coupon)
 
     def _gone_coupon(self, request):
-        coupon = self.coupons.pop(int(urlsplit(request.url).path.rsplit("/", 1)[1]), None)
-        return (200, {}, json.dumps(coupon)) if coupon else (404, {}, json.dumps({"code": "woocommerce_rest_shop_coupon_invalid_id"}))
+        coupon = self.coupons.pop(_last_id(request), None)
+        return (200, {}, json.dumps(coupon)) if coupon else _missing(
+            "woocommerce_rest_shop_coupon_invalid_id")
 
     def _refunds(self, request):
         order_id = urlsplit(request.url).path.split("/")[-2]
@@ -116,22 +120,24 @@ class WooCommerceDriver(Driver):
         by_id = {line.line_id: line for line in order.lines}
         listed = []
         for refund_id, lines in reversed(sent.refunds.items()):  # newest first, as WooCommerce lists them
-            items = [{**copy.deepcopy(REFUND["line_items"][0]), "id": int(refund_id) * 10 + n,
-                      "product_id": int(by_id[line_id].product_id), "quantity": -quantity,
-                      "subtotal": str(-by_id[line_id].price * quantity), "total": str(-by_id[line_id].price * quantity),
-                      "price": float(-by_id[line_id].price),
-                      "meta_data": [{"id": 1, "key": "_refunded_item_id", "value": line_id}]}
-                     for n, (line_id, quantity) in enumerate(lines.items(), start=1)]
+            items = []
+            for n, (line_id, quantity) in enumerate(lines.items(), start=1):
+                line, back = by_id[line_id], str(-by_id[line_id].price * quantity)
+                items.append({**copy.deepcopy(REFUND["line_items"][0]), "id": int(refund_id) * 10 + n,
+                              "product_id": int(line.product_id), "quantity": -quantity, "subtotal": back,
+                              "total": back, "price": float(-line.price),
+                              "meta_data": [{"id": 1, "key": "_refunded_item_id", "value": line_id}]})
             amount = sum((by_id[line_id].price * quantity for line_id, quantity in lines.items()), Decimal(0))
-            listed.append({**copy.deepcopy(REFUND), "id": int(refund_id), "amount": str(amount), "line_items": items})
+            listed.append({**copy.deepcopy(REFUND), "id": int(refund_id), "amount": str(amount),
+                           "line_items": items})
         return 200, {}, json.dumps(listed)
 
     def _products(self, request):
         wanted = parse_qs(urlsplit(request.url).query)["include"][0].split(",")
-        return 200, {}, json.dumps([{"id": int(product_id), "name": f"Product {product_id}", "type": "simple",
-                                     "price": "100.00", "regular_price": "100.00", "sale_price": "",
-                                     "on_sale": False, "categories": [CATEGORY], "tags": [], "variations": []}
-                                    for product_id in wanted])
+        return 200, {}, json.dumps([
+            {"id": int(product_id), "name": f"Product {product_id}", "type": "simple", "price": "100.00",
+             "regular_price": "100.00", "sale_price": "", "on_sale": False, "categories": [CATEGORY],
+             "tags": [], "variations": []} for product_id in wanted])
 
     # --- what WooCommerce sends -------------------------------------------------------------------
 
@@ -144,13 +150,15 @@ class WooCommerceDriver(Driver):
             "X-WC-Webhook-Source": f"https://{DOMAIN}/", "X-WC-Webhook-Topic": topic,
             "X-WC-Webhook-Resource": resource, "X-WC-Webhook-Event": event,
             "X-WC-Webhook-Signature": sign(webhook_secret(self.vault, self.shop_id, topic), raw),
-            "X-WC-Webhook-ID": str(hook["id"]), "X-WC-Webhook-Delivery-ID": f"wc-{next(self.deliveries):08x}"}))
+            "X-WC-Webhook-ID": str(hook["id"]),
+            "X-WC-Webhook-Delivery-ID": f"wc-{next(self.deliveries):08x}"}))
 
     def _job_env(self, app) -> None:
         """The jobs (install, the refunds read before a batch, the disconnect) read their settings from
         the environment, as a worker does: the test app's, for as long as this driver lives."""
         settings = app.extensions["loyalty"].settings
-        wanted = {"LOYALTY_DATABASE_URL": settings.database_url, "LOYALTY_REDIS_URL": settings.redis_url or "",
+        wanted = {"LOYALTY_DATABASE_URL": settings.database_url,
+                  "LOYALTY_REDIS_URL": settings.redis_url or "",
                   "LOYALTY_SECRET_KEY": settings.secret_key, "LOYALTY_PUBLIC_URL": settings.public_url}
         weakref.finalize(self, _restore, {name: os.environ.get(name) for name in wanted})
         os.environ.update(wanted)
@@ -165,8 +173,8 @@ class WooCommerceDriver(Driver):
         assert started.status_code == 302, started.get_data(as_text=True)
         user_id = parse_qs(urlsplit(started.headers["Location"]).query)["user_id"][0]
         granted = client.post("/woocommerce/callback", json={
-            "key_id": 1, "user_id": user_id, "consumer_key": "ck_" + "c" * 40, "consumer_secret": "cs_" + "d" * 40,
-            "key_permissions": "read_write"})
+            "key_id": 1, "user_id": user_id, "consumer_key": "ck_" + "c" * 40,
+            "consumer_secret": "cs_" + "d" * 40, "key_permissions": "read_write"})
         accepted(granted)
         granted.close()  # the install work starts once the answer has gone
         with session():
@@ -194,8 +202,9 @@ class WooCommerceDriver(Driver):
             off = min(discount, bought)
             discount -= off
             lines.append({**copy.deepcopy(ORDER["line_items"][0]), "id": int(line.line_id),
-                          "name": f"Product {line.product_id}", "product_id": int(line.product_id), "variation_id": 0,
-                          "quantity": line.quantity, "subtotal": str(bought), "subtotal_tax": "0.00",
+                          "name": f"Product {line.product_id}", "product_id": int(line.product_id),
+                          "variation_id": 0, "quantity": line.quantity, "subtotal": str(bought),
+                          "subtotal_tax": "0.00",
                           "total": str(bought - off), "total_tax": "0.00", "taxes": [], "sku": "",
                           "price": float(line.price)})
             total += bought - off
@@ -204,14 +213,14 @@ class WooCommerceDriver(Driver):
                                       Decimal(0)))}
                    for refund_id, lines_back in reversed(sent.refunds.items())]
         stamp = f"2026-01-01T00:{sent.version // 60:02d}:{sent.version % 60:02d}"
+        coupons = [{"id": n, "code": code, "discount": str(amount), "discount_tax": "0.00", "meta_data": []}
+                   for n, (code, amount) in enumerate(sent.coupons, start=1)]
         body.update(id=int(order.order_id), number=order.order_id, status=sent.status, currency=CURRENCY,
                     customer_id=int(order.customer_id), billing={**ORDER["billing"], "email": order.email},
                     date_modified=stamp, date_modified_gmt=stamp, line_items=lines, shipping_lines=[],
-                    tax_lines=[], shipping_total="0.00", shipping_tax="0.00", cart_tax="0.00", total_tax="0.00",
-                    discount_total=str(sum((amount for _, amount in sent.coupons), Decimal(0))),
-                    total=str(total), refunds=refunds,
-                    coupon_lines=[{"id": n, "code": code, "discount": str(amount), "discount_tax": "0.00",
-                                   "meta_data": []} for n, (code, amount) in enumerate(sent.coupons, start=1)])
+                    tax_lines=[], shipping_total="0.00", shipping_tax="0.00", cart_tax="0.00",
+                    total_tax="0.00", discount_total=str(sum((a for _, a in sent.coupons), Decimal(0))),
+                    total=str(total), refunds=refunds, coupon_lines=coupons)
         return body
 
     def _sent(self, order: Order) -> _Sent:
@@ -221,7 +230,8 @@ class WooCommerceDriver(Driver):
             sent.coupons = [(code.lower(), self.issued.get(code.lower(), Decimal(0))) for code in order.codes]
         return sent
 
-    def _send(self, client, order: Order, status: str | None = None, refund: tuple[str, dict] | None = None) -> None:
+    def _send(self, client, order: Order, status: str | None = None,
+              refund: tuple[str, dict] | None = None) -> None:
         """The order as the store holds it after the change (none: the same version delivered again)."""
         sent = self._sent(order)
         changed = (status is not None and status != sent.status) or (refund and refund[0] not in sent.refunds)
@@ -254,6 +264,14 @@ class WooCommerceDriver(Driver):
                                headers={"Authorization": f"Bearer {self.api_key}"})
         accepted(answer)
         answer.close()
+
+
+def _last_id(request) -> int:
+    return int(urlsplit(request.url).path.rsplit("/", 1)[1])
+
+
+def _missing(code: str) -> tuple:
+    return 404, {}, json.dumps({"code": code, "message": "Invalid ID.", "data": {"status": 404}})
 
 
 def _restore(saved: dict[str, str | None]) -> None:
