@@ -149,40 +149,44 @@ def test_a_malformed_callback_is_400(client):
     assert grant(client, user_id, consumer_secret="").status_code == 400
 
 
-def test_keys_for_a_working_shop_replace_its_keys_only_once_they_work(app, client, woo_shop, mocked):
+def test_keys_for_a_working_shop_replace_its_keys_only_once_they_work(app, client, woo_shop, mocked, drain):
     before = woo_shop.access_token
     mocked.get(api("/webhooks"), status=401, json={"code": "woocommerce_rest_cannot_view"})
     response = grant(client, start(client))
     assert response.status_code == 200
-    response.close()  # in-process: the job tries the new keys, the store refuses them
+    response.close()  # the job tries the new keys, the store refuses them
+    drain()
     assert shop_row().access_token == before
 
 
-def test_the_browser_that_connected_is_signed_in_once_its_keys_work(app, client, job_env, mocked):
+def test_the_browser_that_connected_is_signed_in_once_its_keys_work(app, client, job_env, mocked, drain):
     mock_install(mocked)
     user_id = start(client)
     assert client.get("/woocommerce/connected", query_string={"success": "1", "user_id": user_id}
                       ).status_code == 202  # the keys have not arrived yet
     grant(client, user_id).close()
+    drain()
     response = client.get("/woocommerce/connected", query_string={"success": "1", "user_id": user_id})
     assert response.status_code == 302
     overview = client.get(response.headers["Location"])
     assert overview.status_code == 200 and DOMAIN in overview.get_data(as_text=True)
 
 
-def test_another_browser_is_not_signed_in(app, client, job_env, mocked):
+def test_another_browser_is_not_signed_in(app, client, job_env, mocked, drain):
     mock_install(mocked)
     user_id = start(client)
     grant(client, user_id).close()
+    drain()
     other = app.test_client()
     response = other.get("/woocommerce/connected", query_string={"success": "1", "user_id": user_id})
     assert response.status_code == 403
 
 
-def test_a_grant_of_keys_that_never_worked_signs_nobody_in(app, client, job_env, mocked):
+def test_a_grant_of_keys_that_never_worked_signs_nobody_in(app, client, job_env, mocked, drain):
     mocked.get(api("/webhooks"), status=401, json={"code": "woocommerce_rest_cannot_view"})
     user_id = start(client)
     grant(client, user_id).close()
+    drain()
     response = client.get("/woocommerce/connected", query_string={"success": "1", "user_id": user_id})
     assert response.status_code == 202 and shop_row().install_pending
 
