@@ -72,23 +72,32 @@ class WooCommerceDriver(Driver):
 
     def _mock(self) -> None:
         """The store's REST API for as long as this driver lives (the scenario's redemptions call it
-        from the widget, outside any driver method)."""
+        from the widget, outside any driver method). The mock holds the driver weakly, so it stops
+        when the scenario's world is gone, and lets every other address through meanwhile."""
         mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+        mock.add_passthru(re.compile(rf"^(?!https://{re.escape(DOMAIN)}/)"))
         mock.start()
         weakref.finalize(self, mock.stop, allow_assert=False)
-        mock.add_callback("GET", f"{API}/webhooks", callback=lambda r: (200, {}, json.dumps(
-            list(self.webhooks.values()))))
-        mock.add_callback("POST", f"{API}/webhooks", callback=self._new_webhook)
+        me = weakref.ref(self)
+
+        def call(name: str):
+            return lambda request: getattr(me(), name)(request)
+
+        mock.add_callback("GET", f"{API}/webhooks", callback=call("_webhooks"))
+        mock.add_callback("POST", f"{API}/webhooks", callback=call("_new_webhook"))
         mock.add_callback("DELETE", re.compile(rf"{re.escape(API)}/webhooks/\d+"),
-                          callback=self._gone_webhook)
+                          callback=call("_gone_webhook"))
         mock.add("GET", f"{API}/settings/general/woocommerce_currency",
                  json={"id": "woocommerce_currency", "label": "Currency", "value": CURRENCY})
         mock.add_callback("GET", re.compile(rf"{re.escape(API)}/orders/\d+/refunds"),
-                          callback=self._refunds)
-        mock.add_callback("GET", f"{API}/products", callback=self._products)
-        mock.add_callback("POST", f"{API}/coupons", callback=self._new_coupon)
+                          callback=call("_refunds"))
+        mock.add_callback("GET", f"{API}/products", callback=call("_products"))
+        mock.add_callback("POST", f"{API}/coupons", callback=call("_new_coupon"))
         mock.add_callback("DELETE", re.compile(rf"{re.escape(API)}/coupons/\d+"),
-                          callback=self._gone_coupon)
+                          callback=call("_gone_coupon"))
+
+    def _webhooks(self, request):
+        return 200, {}, json.dumps(list(self.webhooks.values()))
 
     def _new_webhook(self, request):
         body = json.loads(request.body)
