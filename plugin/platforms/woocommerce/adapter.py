@@ -4,7 +4,9 @@ reads a batch needs first (``prepare``): an order's refunds' lines, its products
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from plugin.core import clock
@@ -13,15 +15,23 @@ from plugin.core.kinds import EventKind
 from plugin.core.models import Customer, Event, Hold, PlatformObject, Shop
 from plugin.customers import currency
 from plugin.platforms import PlatformError
-from plugin.platforms.contract import Access, Platform, Prepared
+from plugin.platforms.contract import Access, Changes, Delivery, Platform, Prepared
 from plugin.platforms.woocommerce import keys_of, products, refunds
 from plugin.platforms.woocommerce.client import NotFound, WooClient
 from webhooks.contract import Address
-from webhooks.woocommerce.topics import INBOUND, PLATFORM, WEBHOOK_KIND, webhook_secret
+from webhooks.readers import Unreadable
+from webhooks.woocommerce.topics import INBOUND, PLATFORM, WEBHOOK_KIND, snapshot_key, webhook_secret
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_NAME = "Loyalty: {topic}"
+ORDER_TOPIC = "order.updated"  # what a reconciled order is stored as: its latest state
+PER_PAGE = 100  # WooCommerce's largest page
+MAX_PAGES = 20  # per reconciliation pass; the watermark keeps what was read, the next pass goes on
+#: ``modified_after`` is exclusive and a second holds many orders: each pass starts a second early
+#: (an order listed twice is a duplicate of its business key).
+OVERLAP = timedelta(seconds=1)
+GMT = "%Y-%m-%dT%H:%M:%S"
 CURRENCY_SETTING = "/settings/general/woocommerce_currency"
 CENT = Decimal("0.01")
 
@@ -30,6 +40,14 @@ def _objects(answer, what: str) -> list[dict]:
     if not isinstance(answer, list) or not all(isinstance(item, dict) for item in answer):
         raise PlatformError(f"WooCommerce answered {what} without a list of objects")
     return answer
+
+
+def _moment(value) -> str | None:
+    """A WooCommerce GMT time as the watermark keeps it (to the second), None when it is not one."""
+    try:
+        return datetime.strptime(str(value)[:19], GMT).strftime(GMT) if value else None
+    except ValueError:
+        return None
 
 
 def _remember(shop_id: int, kind: str, platform_id: str, data: dict) -> None:
@@ -41,6 +59,9 @@ def _remember(shop_id: int, kind: str, platform_id: str, data: dict) -> None:
 class WooCommerce(Platform):
     name = PLATFORM
     prepares = True
+    #: WooCommerce never retries a failed delivery (it counts five failures, then disables the
+    #: webhook), so a periodic pass lists the orders modified since the last one.
+    reconciles = True
 
     def client(self, shop: Shop, access: Access) -> WooClient:
         return WooClient(shop.domain, *keys_of(access.vault, shop.access_token, shop.domain))
@@ -136,3 +157,33 @@ class WooCommerce(Platform):
             if all(refund_id in known for refund_id in ids):
                 completed[event.id] = refunds.complete(event.payload, [known[r] for r in ids])
         return Prepared(payloads=completed)
+
+    def orders_since(self, shop: Shop, watermark: str | None, access: Access) -> Changes:
+        """Orders modified after the watermark (GMT, a second early), oldest first, a hundred a page,
+        as ``order.updated`` deliveries; the watermark moves to the last one read. A page the store
+        cannot give after the first returns what was read, so the pass still advances."""
+        since = _moment(watermark) or shop.installed_at.strftime(GMT)
+        start = (datetime.strptime(since, GMT) - OVERLAP).strftime(GMT)
+        client, deliveries, last = self.client(shop, access), [], since
+        for page in range(1, MAX_PAGES + 1):
+            params = {"modified_after": start, "dates_are_gmt": "true", "orderby": "modified", "order": "asc",
+                      "per_page": PER_PAGE, "page": page}
+            try:
+                orders = _objects(client.get("/orders", params), "orders")
+            except PlatformError:
+                if not deliveries:
+                    raise
+                log.info("%s: orders page %s not read; the next pass carries on", shop.domain, page)
+                break
+            for order in orders:
+                try:
+                    key = snapshot_key(order)
+                except Unreadable as exc:
+                    raise PlatformError(f"{shop.domain}: an order in /orders: {exc}") from None
+                modified = _moment(order.get("date_modified_gmt"))
+                if modified and modified > last:
+                    last = modified
+                deliveries.append(Delivery(ORDER_TOPIC, json.dumps(order, ensure_ascii=False).encode(), key))
+            if len(orders) < PER_PAGE:
+                break
+        return Changes(deliveries, last)
