@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 
 from flask import g, jsonify, request
@@ -21,11 +20,8 @@ from plugin.http.converters import MAX_ID
 from plugin.http.routes import Routes
 from plugin.http.runtime import runtime
 from plugin.pipeline import event_retry, jobs, platform_jobs, queue
-from plugin.platforms import PlatformError
 from plugin.spend import late_commit
 from webhooks import inbox
-
-log = logging.getLogger(__name__)
 
 routes = Routes()  # on the blueprint plugin.admin.init_app makes, with every admin module's routes
 URL_PREFIX = "/api/v1"
@@ -242,12 +238,5 @@ def disconnect_shop():
     shops.forget_cached()
     response = jsonify(id=shop.id, platform=shop.platform, domain=shop.domain, active=False,
                        status="disconnected")
-    response.call_on_close(lambda: _uninstall_later(shop.id, installed_at, credential))
+    response.call_on_close(lambda: platform_jobs.uninstall_soon(shop.id, installed_at, credential))
     return response, 202
-
-
-def _uninstall_later(shop_id: int, installed_at: str, credential: str | None) -> None:
-    try:
-        queue.enqueue_or_run(platform_jobs.uninstall_shop, shop_id, installed_at, credential)
-    except PlatformError as exc:  # in-process (no Redis): logged; the webhooks stay on the store
-        log.warning("uninstall work for shop %s failed: %s", shop_id, exc.message)

@@ -11,7 +11,6 @@ the dashboard only when the keys it granted are the shop's working keys.
 
 from __future__ import annotations
 
-import logging
 from functools import partial
 from urllib.parse import urlencode, urlsplit
 
@@ -26,7 +25,7 @@ from plugin.core.status import SessionVia
 from plugin.customers import shops
 from plugin.dashboard.auth import open_session
 from plugin.http.runtime import runtime
-from plugin.pipeline import platform_jobs, queue
+from plugin.pipeline import platform_jobs
 from plugin.platforms import PlatformError
 from plugin.platforms.woocommerce import (
     connect_domain,
@@ -36,8 +35,6 @@ from plugin.platforms.woocommerce import (
     keys_of,
     keys_token,
 )
-
-log = logging.getLogger(__name__)
 
 bp = Blueprint("woocommerce", __name__, url_prefix="/woocommerce", template_folder="templates")
 
@@ -109,14 +106,6 @@ def _key(body: dict, name: str) -> str:
     return value.strip()
 
 
-def _install_later(shop_id: int, candidate: str | None) -> None:
-    """After the 200 has gone: WooCommerce deletes the keys unless the callback answers 200."""
-    try:
-        queue.enqueue_or_run(platform_jobs.install_shop, shop_id, candidate)
-    except PlatformError as exc:  # in-process (no Redis): logged; connecting again retries it
-        log.warning("WooCommerce install work for shop %s failed: %s", shop_id, exc.message)
-
-
 @bp.post("/callback")
 def callback():
     """WooCommerce's POST of the granted keys: registered at once, the API work after the answer."""
@@ -143,7 +132,8 @@ def callback():
                               data={"key": key_digest(consumer_key)}).on_conflict_ignore().execute()
     shops.forget_cached()
     response = jsonify(status="connected", shop=domain)
-    response.call_on_close(lambda: _install_later(shop.id, keys if working else None))
+    # after the 200 has gone: WooCommerce deletes the keys unless the callback answers 200 in time
+    response.call_on_close(lambda: platform_jobs.install_soon(shop.id, keys if working else None))
     return response
 
 

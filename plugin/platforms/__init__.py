@@ -13,3 +13,23 @@ class PlatformError(LoyaltyError):
     status, code = 502, "platform_error"
     #: Seconds the platform asked us to wait (its rate limit); None for any other failure.
     retry_after: int | None = None
+
+
+class RetryLater(PlatformError):
+    """The platform is limiting or failing for now: try again after ``retry_after`` seconds (never
+    slept on inside a call, so a web request never waits and a job is rescheduled instead)."""
+
+    status, code = 503, "platform_unavailable"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+def seconds(value: str | None, default: int) -> int:
+    """Seconds from a Retry-After header (1 to 3600), the default when it is missing or unreadable."""
+    try:
+        return max(1, min(int(str(value).strip()), 3600))
+    except (TypeError, ValueError):
+        return default

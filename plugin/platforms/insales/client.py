@@ -9,7 +9,7 @@ import re
 
 import requests
 
-from plugin.platforms import PlatformError
+from plugin.platforms import PlatformError, RetryLater, seconds
 
 TIMEOUT = 10  # seconds, every call: a slow store must not hold a web process or a worker
 #: InSales' documented default wait when a 503 names none (insales_api's wait_retry).
@@ -20,23 +20,15 @@ USAGE_MARGIN = 10
 USAGE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
 
-class RateLimited(PlatformError):
+class RateLimited(RetryLater):
     """InSales' request limit is reached: try again after ``retry_after`` seconds."""
 
-    status, code = 503, "platform_rate_limited"
-
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.headers = {"Retry-After": str(retry_after)}
+    code = "platform_rate_limited"
 
 
 def retry_after(value: str | None) -> int:
     """Seconds from a Retry-After header (InSales sends seconds); the default when unreadable."""
-    try:
-        return max(1, min(int(str(value).strip()), 3600))
-    except (TypeError, ValueError):
-        return DEFAULT_RETRY_AFTER
+    return seconds(value, DEFAULT_RETRY_AFTER)
 
 
 class InSalesClient:

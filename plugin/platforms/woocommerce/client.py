@@ -8,33 +8,19 @@ from __future__ import annotations
 
 import requests
 
-from plugin.platforms import PlatformError
+from plugin.platforms import PlatformError, RetryLater, seconds
 
 TIMEOUT = 10  # seconds, every call: a slow store must not hold a web process or a worker
 API = "/wp-json/wc/v3"
 DEFAULT_RETRY_AFTER = 60
 
 
-class Unavailable(PlatformError):
+class Unavailable(RetryLater):
     """The store is rate limiting or failing (429, 5xx): try again after ``retry_after`` seconds."""
-
-    status, code = 503, "platform_unavailable"
-
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.headers = {"Retry-After": str(retry_after)}
 
 
 class NotFound(PlatformError):
     """The store answered 404: the object is gone (a deleted coupon or webhook is fine)."""
-
-
-def retry_after(value: str | None) -> int:
-    try:
-        return max(1, min(int(str(value).strip()), 3600))
-    except (TypeError, ValueError):
-        return DEFAULT_RETRY_AFTER
 
 
 class WooClient:
@@ -61,7 +47,7 @@ class WooClient:
             raise PlatformError(f"could not reach {self.domain}: {type(exc).__name__}") from None
         if response.status_code == 429 or response.status_code >= 500:
             raise Unavailable(f"{self.domain} answered {response.status_code} to {method} {path}",
-                              retry_after(response.headers.get("Retry-After")))
+                              seconds(response.headers.get("Retry-After"), DEFAULT_RETRY_AFTER))
         if response.status_code == 404:
             raise NotFound(f"{self.domain} answered 404 to {method} {path}")
         if not response.ok:
