@@ -22,8 +22,9 @@ from webhooks.shopify.payloads import address_key, digest
 #: The plugin's hold codes (plugin.spend.redemption.new_code). WooCommerce lowercases every coupon
 #: code it stores (wc_format_coupon_code), so they are matched in any case and carried uppercased.
 CODE = re.compile(r"LOY-[A-Z0-9]{10}", re.IGNORECASE)
+#: WooCommerce's order statuses the plugin tells apart (its own words, not the plugin's states).
 PAID_STATUSES = ("processing", "completed", "refunded")
-CANCELLED = "cancelled"
+WC_CANCELLED = "cancelled"
 
 
 class _Payload(Schema):
@@ -138,7 +139,7 @@ def codes(coupons: list[dict] | None) -> tuple[list[str], dict[str, str]]:
 def state(status: str) -> str:
     """processing, completed (and refunded: it was paid) are paid; cancelled is cancelled; pending,
     on-hold, failed, checkout-draft and any status a plugin adds are pending."""
-    if status == CANCELLED:
+    if status == WC_CANCELLED:
         return OrderState.CANCELLED
     return OrderState.PAID if status in PAID_STATUSES else OrderState.PENDING
 

@@ -25,6 +25,7 @@ from webhooks.woocommerce.topics import INBOUND, PLATFORM, WEBHOOK_KIND, snapsho
 log = logging.getLogger(__name__)
 
 WEBHOOK_NAME = "Loyalty: {topic}"
+WEBHOOK_ACTIVE = "active"  # WooCommerce's status of a webhook that delivers
 ORDER_TOPIC = "order.updated"  # what a reconciled order is stored as: its latest state
 PER_PAGE = 100  # WooCommerce's largest page
 MAX_PAGES = 20  # per reconciliation pass; the watermark keeps what was read, the next pass goes on
@@ -78,7 +79,7 @@ class WooCommerce(Platform):
             if hook is None:
                 hook = client.post("/webhooks", {
                     "name": WEBHOOK_NAME.format(topic=topic), "topic": topic, "delivery_url": url,
-                    "secret": webhook_secret(access.vault, shop.id, topic), "status": "active"})
+                    "secret": webhook_secret(access.vault, shop.id, topic), "status": WEBHOOK_ACTIVE})
             if not isinstance(hook, dict) or hook.get("id") is None:
                 raise PlatformError(f"{shop.domain} answered the {topic} webhook without an id")
             _remember(shop.id, WEBHOOK_KIND, str(hook["id"]), {"topic": topic})
