@@ -30,6 +30,8 @@ class Settings:
     insales_secret: str | None = None  # the app's secret: each shop's password is MD5(token + it)
     smtp_url: str | None = None  # smtp://user:pass@host:587?starttls=1 or smtps://...: shoppers' e-mail
     mail_from: str | None = None  # the sender of shoppers' e-mail, unless a shop sets its own
+    ecwid_client_id: str | None = None  # the Ecwid app's client id (OAuth)
+    ecwid_client_secret: str | None = None  # the Ecwid app's client secret: OAuth and webhook signatures
 
     @property
     def uses_redis(self) -> bool:
@@ -56,7 +58,7 @@ def _positive_int(name: str, value: str) -> int:
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Read and validate every LOYALTY_* / SHOPIFY_* / INSALES_* variable; raise ConfigError on the
+    """Read and validate every LOYALTY_* / SHOPIFY_* / INSALES_* / ECWID_* variable; raise ConfigError on the
     first bad one."""
     env = os.environ if environ is None else environ
 
@@ -80,13 +82,17 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if bool(insales_app_id) != bool(insales_secret):
         missing = "INSALES_SECRET" if insales_app_id else "INSALES_APP_ID"
         raise ConfigError(f"{missing}: INSALES_APP_ID and INSALES_SECRET are set together")
+    ecwid_client_id, ecwid_client_secret = get("ECWID_CLIENT_ID"), get("ECWID_CLIENT_SECRET")
+    if bool(ecwid_client_id) != bool(ecwid_client_secret):
+        missing = "ECWID_CLIENT_SECRET" if ecwid_client_id else "ECWID_CLIENT_ID"
+        raise ConfigError(f"{missing}: ECWID_CLIENT_ID and ECWID_CLIENT_SECRET are set together")
     secret_key = get("LOYALTY_SECRET_KEY")
     generated = secret_key is None
     if secret_key is None:
-        if database_url.startswith("postgres") or api_secret or insales_secret:
+        if database_url.startswith("postgres") or api_secret or insales_secret or ecwid_client_secret:
             # Real shops' tokens would be encrypted with a publicly known key.
             raise ConfigError(
-                "LOYALTY_SECRET_KEY: required with PostgreSQL or a Shopify or InSales app secret"
+                "LOYALTY_SECRET_KEY: required with PostgreSQL or a Shopify, InSales or Ecwid app secret"
             )
         secret_key = "insecure-development-key-set-LOYALTY_SECRET_KEY"
     elif len(secret_key) < 16:
@@ -118,4 +124,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         insales_secret=insales_secret,
         smtp_url=smtp_url,
         mail_from=mail_from,
+        ecwid_client_id=ecwid_client_id,
+        ecwid_client_secret=ecwid_client_secret,
     )

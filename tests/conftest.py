@@ -65,6 +65,8 @@ def backend_config(backend: str, tmp_path: Path, postgres_url: str | None = None
         "SHOPIFY_API_SECRET": APP_SECRET,
         "INSALES_APP_ID": "myapplogin",  # the InSales docs' install example (tests/fixtures/insales)
         "INSALES_SECRET": "mysecret",
+        "ECWID_CLIENT_ID": "loyalty-test",  # the secret is the Ecwid docs' placeholder (tests/fixtures/ecwid)
+        "ECWID_CLIENT_SECRET": "abcde123456789",
         "LOYALTY_PUBLIC_URL": "https://loyalty.example.test",
         "LOYALTY_MAX_BODY_BYTES": str(1024 * 1024),
     }
@@ -171,6 +173,8 @@ def job_env(app, monkeypatch):
                         "SHOPIFY_API_SECRET": settings.shopify_api_secret,
                         "INSALES_APP_ID": settings.insales_app_id or "",
                         "INSALES_SECRET": settings.insales_secret or "",
+                        "ECWID_CLIENT_ID": settings.ecwid_client_id or "",
+                        "ECWID_CLIENT_SECRET": settings.ecwid_client_secret or "",
                         "LOYALTY_PUBLIC_URL": settings.public_url}.items():
         monkeypatch.setenv(name, value)
 

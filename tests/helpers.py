@@ -42,6 +42,7 @@ UNSET = dict.fromkeys([
     "LOYALTY_DATABASE_URL", "LOYALTY_REDIS_URL", "LOYALTY_SECRET_KEY", "LOYALTY_PUBLIC_URL",
     "LOYALTY_MAX_BODY_BYTES", "LOYALTY_BATCH_SIZE", "SHOPIFY_API_KEY", "SHOPIFY_API_SECRET",
     "LOYALTY_SMTP_URL", "LOYALTY_MAIL_FROM", "LOYALTY_WEBHOOKS_ALLOW_PRIVATE",
+    "ECWID_CLIENT_ID", "ECWID_CLIENT_SECRET",
 ])
 
 #: A program with an action, a custom badge and tiers (one hidden): every admin endpoint has data.

@@ -9,13 +9,14 @@ from __future__ import annotations
 from flask import Flask
 
 from webhooks.custom import receiver as custom
+from webhooks.ecwid import receiver as ecwid
 from webhooks.insales import receiver as insales
 from webhooks.judgeme import receiver as judgeme
 from webhooks.reviews import receiver as reviews
 from webhooks.shopify import receiver as shopify
 from webhooks.woocommerce import receiver as woocommerce
 
-RECEIVERS = (shopify, judgeme, reviews, insales, custom,
+RECEIVERS = (shopify, judgeme, reviews, insales, custom, ecwid,
              woocommerce)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from webhooks.contract import Inbound, Topic
 from webhooks.custom import topics as custom
+from webhooks.ecwid import topics as ecwid
 from webhooks.insales import topics as insales
 from webhooks.judgeme import topics as judgeme
 from webhooks.mapped import Mapped, unknown
@@ -19,7 +20,7 @@ from webhooks.shopify import topics as shopify
 from webhooks.woocommerce import topics as woocommerce
 
 INBOUND: dict[str, Inbound] = {inbound.platform: inbound for inbound in (
-    shopify.INBOUND, judgeme.INBOUND, reviews.INBOUND, insales.INBOUND, custom.INBOUND,
+    shopify.INBOUND, judgeme.INBOUND, reviews.INBOUND, insales.INBOUND, custom.INBOUND, ecwid.INBOUND,
     woocommerce.INBOUND)}
 REGISTRY: dict[str, dict[str, Topic]] = {name: dict(inbound.topics) for name, inbound in INBOUND.items()}
 

@@ -21,14 +21,18 @@ PLATFORMS = tuple(registry.PLATFORMS)  # the one list: plugin.platforms.registry
 SHOPIFY_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
+#: An Ecwid store is named by its numeric store id: its shop's domain is that id.
+STORE_ID = re.compile(r"^[1-9][0-9]{0,17}$")
+PATTERNS = {"shopify": SHOPIFY_DOMAIN, "ecwid": STORE_ID}
 
 
 def normalise_domain(platform: str, domain: str) -> str:
-    """Lower-case host name; Shopify domains must be <name>.myshopify.com (no open redirects)."""
+    """Lower-case host name; Shopify domains must be <name>.myshopify.com (no open redirects), an
+    Ecwid shop's is its store id."""
     if platform not in PLATFORMS:
         raise ShopError(f"platform must be one of {', '.join(PLATFORMS)}, got {platform!r}")
     domain = (domain or "").strip().lower()
-    pattern = SHOPIFY_DOMAIN if platform == "shopify" else HOSTNAME
+    pattern = PATTERNS.get(platform, HOSTNAME)
     if not pattern.match(domain):
         raise ShopError(f"not a valid {platform} shop domain: {domain!r}")
     return domain

@@ -15,11 +15,11 @@ class PlatformError(LoyaltyError):
     retry_after: int | None = None
 
 
-class RetryLater(PlatformError):
-    """The platform is limiting or failing for now: try again after ``retry_after`` seconds (never
-    slept on inside a call, so a web request never waits and a job is rescheduled instead)."""
+class RateLimited(PlatformError):
+    """A platform's request limit is reached (its answer, or our own count before it): try again
+    after ``retry_after`` seconds."""
 
-    status, code = 503, "platform_unavailable"
+    status, code = 503, "platform_rate_limited"
 
     def __init__(self, message: str, retry_after: int):
         super().__init__(message)

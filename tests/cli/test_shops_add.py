@@ -25,7 +25,7 @@ from widgets import identity
 PUBLIC_URL = "https://loyalty.example.test"
 SECRET_KEY = "cli-secret-key-0123456789"
 #: A domain of each kind a platform may insist on; each platform takes the first it accepts.
-DOMAINS = ("x.myshopify.com", "x.myinsales.ru", "shop.example.test")
+DOMAINS = ("x.myshopify.com", "x.myinsales.ru", "shop.example.test", "1003")  # 1003: an Ecwid store id
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from standardwebhooks import Webhook
 from plugin.core.db import session
 from plugin.customers import shops
 from tests.helpers import webhook_secret
+from tests.webhooks.ecwid_bodies import ecwid_api, ecwid_shop, send  # noqa: F401 - Ecwid's fixtures
 from webhooks.signatures import standard_secret
 
 CUSTOM_DOMAIN = "shop.example.com"

@@ -9,7 +9,7 @@ import re
 
 import requests
 
-from plugin.platforms import PlatformError, RetryLater, seconds
+from plugin.platforms import PlatformError, RateLimited, seconds
 
 TIMEOUT = 10  # seconds, every call: a slow store must not hold a web process or a worker
 #: InSales' documented default wait when a 503 names none (insales_api's wait_retry).
@@ -18,12 +18,6 @@ DEFAULT_RETRY_AFTER = 150
 #: shop's own other apps and a retry still have room.
 USAGE_MARGIN = 10
 USAGE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
-
-
-class RateLimited(RetryLater):
-    """InSales' request limit is reached: try again after ``retry_after`` seconds."""
-
-    code = "platform_rate_limited"
 
 
 def retry_after(value: str | None) -> int:

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import requests
 
-from plugin.platforms import PlatformError, RetryLater, seconds
+from plugin.platforms import PlatformError, RateLimited, seconds
 
 TIMEOUT = 10  # seconds, every call: a slow store must not hold a web process or a worker
 API = "/wp-json/wc/v3"
 DEFAULT_RETRY_AFTER = 60
 
 
-class Unavailable(RetryLater):
+class Unavailable(RateLimited):
     """The store is rate limiting or failing (429, 5xx): try again after ``retry_after`` seconds."""
+
+    code = "platform_unavailable"
 
 
 class NotFound(PlatformError):

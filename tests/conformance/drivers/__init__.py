@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tests.conformance.drivers.base import Driver
 from tests.conformance.drivers.custom import CustomDriver
+from tests.conformance.drivers.ecwid import EcwidDriver
 from tests.conformance.drivers.insales import InSalesDriver
 from tests.conformance.drivers.shopify import ShopifyDriver
 from tests.conformance.drivers.woocommerce import WooCommerceDriver
@@ -13,5 +14,6 @@ DRIVERS: list[type[Driver]] = [
     ShopifyDriver,
     CustomDriver,
     InSalesDriver,
+    EcwidDriver,
     WooCommerceDriver,
 ]

@@ -27,6 +27,8 @@ BAD = [
                  id="no-secret-key-with-postgres"),
     pytest.param("SHOPIFY_API_SECRET", {"SHOPIFY_API_SECRET": ""}, id="shopify-key-without-secret"),
     pytest.param("SHOPIFY_API_KEY", {"SHOPIFY_API_KEY": ""}, id="shopify-secret-without-key"),
+    pytest.param("ECWID_CLIENT_SECRET", {"ECWID_CLIENT_ID": "123"}, id="ecwid-id-without-secret"),
+    pytest.param("ECWID_CLIENT_ID", {"ECWID_CLIENT_SECRET": "s"}, id="ecwid-secret-without-id"),
     pytest.param("LOYALTY_PUBLIC_URL", {"LOYALTY_PUBLIC_URL": "ftp://loyalty.example.test"},
                  id="public-url-scheme"),
     pytest.param("LOYALTY_PUBLIC_URL", {"LOYALTY_PUBLIC_URL": "https://"}, id="public-url-no-host"),
@@ -63,6 +65,13 @@ def test_no_settings_default_to_sqlite_without_redis():
 def test_shopify_secret_without_secret_key_is_refused():
     with pytest.raises(ConfigError, match="^LOYALTY_SECRET_KEY: "):
         load_settings({"SHOPIFY_API_KEY": "key", "SHOPIFY_API_SECRET": "secret"})
+
+
+def test_ecwid_credentials_load_together_and_need_a_secret_key():
+    settings = load_settings({**GOOD, "ECWID_CLIENT_ID": "123", "ECWID_CLIENT_SECRET": "s"})
+    assert (settings.ecwid_client_id, settings.ecwid_client_secret) == ("123", "s")
+    with pytest.raises(ConfigError, match="^LOYALTY_SECRET_KEY: "):
+        load_settings({"ECWID_CLIENT_ID": "123", "ECWID_CLIENT_SECRET": "s"})
 
 
 def test_public_url_trailing_slash_is_dropped():
