@@ -12,7 +12,7 @@ from plugin import admin, dashboard
 from plugin.config import load_settings
 from plugin.core import db
 from plugin.core.crypto import Vault
-from plugin.http import bodies, converters, ecwid, errors, insales, oauth, public, unsubscribe
+from plugin.http import bodies, converters, ecwid, errors, insales, oauth, public, unsubscribe, woocommerce
 from plugin.http.runtime import Runtime
 from plugin.notify.email import transport as mail_transport
 from plugin.pipeline import bootstrap, queue
@@ -53,6 +53,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(oauth.bp)
     app.register_blueprint(insales.bp)
     app.register_blueprint(ecwid.bp)
+    app.register_blueprint(woocommerce.bp)
     app.register_blueprint(unsubscribe.bp)
     receivers.init_app(app)
     admin.init_app(app)

@@ -57,3 +57,12 @@ def store(shop: Shop, platform: str, topic: str, delivery_id: str, raw_body: str
         return None
     event_id = cursor.fetchone()[0] if database.returning_clause else cursor.lastrowid
     return Stored(event_id, status)
+
+
+def uninstalled(shop: Shop, platform: str, topic: str, source: str, raw_body: str) -> Stored | None:
+    """Store the shop's ``shop.uninstalled`` once per install (an InSales uninstall request, an
+    owner's disconnect): keyed by the shop and the moment it was installed, so a repeat is a
+    duplicate and a later reinstall can be uninstalled again."""
+    marker = f"{shop.id}:{shop.installed_at.isoformat()}"
+    return store(shop, platform, topic, f"{source}:{marker}", raw_body,
+                 Mapped(EventKind.SHOP_UNINSTALLED, {}, f"{EventKind.SHOP_UNINSTALLED}:{marker}"))

@@ -14,8 +14,10 @@ from webhooks.insales import receiver as insales
 from webhooks.judgeme import receiver as judgeme
 from webhooks.reviews import receiver as reviews
 from webhooks.shopify import receiver as shopify
+from webhooks.woocommerce import receiver as woocommerce
 
-RECEIVERS = (shopify, judgeme, reviews, insales, custom, ecwid)
+RECEIVERS = (shopify, judgeme, reviews, insales, custom, ecwid,
+             woocommerce)
 
 
 def init_app(app: Flask) -> None:

@@ -17,9 +17,11 @@ from webhooks.mapped import Mapped, unknown
 from webhooks.readers import Unreadable
 from webhooks.reviews import topics as reviews
 from webhooks.shopify import topics as shopify
+from webhooks.woocommerce import topics as woocommerce
 
 INBOUND: dict[str, Inbound] = {inbound.platform: inbound for inbound in (
-    shopify.INBOUND, judgeme.INBOUND, reviews.INBOUND, insales.INBOUND, custom.INBOUND, ecwid.INBOUND)}
+    shopify.INBOUND, judgeme.INBOUND, reviews.INBOUND, insales.INBOUND, custom.INBOUND, ecwid.INBOUND,
+    woocommerce.INBOUND)}
 REGISTRY: dict[str, dict[str, Topic]] = {name: dict(inbound.topics) for name, inbound in INBOUND.items()}
 
 __all__ = ["INBOUND", "REGISTRY", "Mapped", "Topic", "Unreadable", "unknown"]

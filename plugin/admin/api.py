@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from flask import g, jsonify, request
@@ -10,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from plugin import customers, ledger
 from plugin.admin.openapi import documented
 from plugin.core import reasons
-from plugin.core.errors import Unauthorized
+from plugin.core.errors import LoyaltyError, Unauthorized
 from plugin.core.limits import StrictSchema
 from plugin.core.models import Event, Shop
 from plugin.core.status import EventStatus
@@ -18,8 +19,9 @@ from plugin.customers import shops
 from plugin.http.converters import MAX_ID
 from plugin.http.routes import Routes
 from plugin.http.runtime import runtime
-from plugin.pipeline import event_retry
+from plugin.pipeline import event_retry, jobs, platform_jobs, queue
 from plugin.spend import late_commit
+from webhooks import inbox
 
 routes = Routes()  # on the blueprint plugin.admin.init_app makes, with every admin module's routes
 URL_PREFIX = "/api/v1"
@@ -126,7 +128,16 @@ class ShopOut(Schema):
     active = fields.Boolean(required=True)
 
 
-PAGE, EVENT_ARGS = PageArgs(), EventArgs()
+class DisconnectArgs(StrictSchema):
+    confirm = fields.String(required=True, validate=validate.Length(max=255), metadata={
+        "description": "the shop's domain, spelled out: a disconnect cannot be undone by the API"})
+
+
+class DisconnectOut(ShopOut):
+    status = fields.String(required=True, metadata={"description": "disconnected"})
+
+
+PAGE, EVENT_ARGS, DISCONNECT_ARGS = PageArgs(), EventArgs(), DisconnectArgs()
 ENTRIES, LOTS, EVENTS = EntryOut(many=True), LotOut(many=True), EventOut(many=True)
 EVENT = EventOut()
 
@@ -206,3 +217,26 @@ def retry_event(event_id: int):
 def shop_detail():
     shop: Shop = g.shop
     return jsonify(id=shop.id, platform=shop.platform, domain=shop.domain, active=shop.active)
+
+
+@routes.delete("/shop")
+@documented("Disconnect the shop: it stops earning and its API key stops working; the platform's "
+            "webhooks the plugin created are removed (WooCommerce has no uninstall notice of its own)",
+            query=DisconnectArgs, response=DisconnectOut, status=202, errors=(422,))
+def disconnect_shop():
+    """The owner's uninstall, for any platform: ``shop.uninstalled`` stored through the inbox once
+    per install (a repeat while it applies is the same disconnect) and applied like a platform's
+    own notice; the platform's uninstall work runs after the answer, as a job."""
+    shop: Shop = g.shop
+    if DISCONNECT_ARGS.load(request.args)["confirm"].strip().lower() != shop.domain:
+        raise LoyaltyError("confirm must be the shop's domain",
+                           fields={"confirm": ["must be the shop's domain"]})
+    credential, installed_at = shop.access_token, shop.installed_at.isoformat()
+    raw = json.dumps({"shop": shop.domain, "by": "owner"})
+    inbox.uninstalled(shop, shop.platform, "owner/disconnected", "owner-disconnect", raw)
+    queue.ring(shop.id, jobs.apply_pending)
+    shops.forget_cached()
+    response = jsonify(id=shop.id, platform=shop.platform, domain=shop.domain, active=False,
+                       status="disconnected")
+    response.call_on_close(lambda: platform_jobs.uninstall_soon(shop.id, installed_at, credential))
+    return response, 202

@@ -94,6 +94,7 @@ class SessionVia(StrEnum):
     SHOPIFY = "shopify"  # an admin load
     API_KEY = "api_key"  # the sign-in form; ends when the shop's key is rotated
     INSALES = "insales"  # InSales' app autologin from its admin
+    WOOCOMMERCE = "woocommerce"  # the browser that connected the store, once its keys worked
 
 
 class ChallengeStatus(StrEnum):

@@ -8,7 +8,6 @@ the password, and the discount address carries a per-shop secret path segment.""
 from __future__ import annotations
 
 import json
-import logging
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -22,7 +21,6 @@ from plugin.core.crypto import same
 from plugin.core.db import database
 from plugin.core.errors import LoyaltyError, Unauthorized
 from plugin.core.jsonbody import MalformedJson, loads_object
-from plugin.core.kinds import EventKind
 from plugin.core.models import Shop
 from plugin.core.status import SessionVia
 from plugin.customers import shops
@@ -30,12 +28,8 @@ from plugin.dashboard.auth import open_session
 from plugin.http.oauth import NotConfigured
 from plugin.http.runtime import runtime
 from plugin.pipeline import jobs, platform_jobs, queue
-from plugin.platforms import PlatformError
 from plugin.platforms.insales import discount, md5_hex, password
 from webhooks import inbox
-from webhooks.mapped import Mapped
-
-log = logging.getLogger(__name__)
 
 bp = Blueprint("insales", __name__, url_prefix="/insales")
 
@@ -69,14 +63,6 @@ def _arg(name: str, *, digits: bool = False) -> str:
     return value
 
 
-def _install_later(shop_id: int, candidate: str | None) -> None:
-    """After the 200 has gone: InSales refuses API calls until the install URL has answered."""
-    try:
-        queue.enqueue_or_run(platform_jobs.install_shop, shop_id, candidate)
-    except PlatformError as exc:  # in-process (no Redis): logged; installing again retries it
-        log.warning("InSales install work for shop %s failed: %s", shop_id, exc.message)
-
-
 @bp.get("/install")
 def install():
     """Register the shop and keep its password (encrypted); the API work runs after the answer.
@@ -95,7 +81,8 @@ def install():
                         install_pending=True).where(Shop.id == shop.id).execute()
     shops.forget_cached()
     response = jsonify(status="installed", shop=domain)
-    response.call_on_close(lambda: _install_later(shop.id, secret if working else None))
+    # after the 200 has gone: InSales refuses API calls until the install URL has answered
+    response.call_on_close(lambda: platform_jobs.install_soon(shop.id, secret if working else None))
     return response
 
 
@@ -110,10 +97,8 @@ def uninstall():
     stored = runtime().vault.decrypt(shop.access_token) if shop is not None else None
     if not stored or not same(stored, token):
         raise Unauthorized("the uninstall token is not this shop's password")
-    marker = f"{shop.id}:{shop.installed_at.isoformat()}"
-    raw = json.dumps({"shop": domain, "insales_id": request.args.get("insales_id")}).encode()
-    inbox.store(shop, PLATFORM, "app/uninstalled", f"insales-uninstall:{marker}", raw.decode(),
-                Mapped(EventKind.SHOP_UNINSTALLED, {}, f"{EventKind.SHOP_UNINSTALLED}:{marker}"))
+    raw = json.dumps({"shop": domain, "insales_id": request.args.get("insales_id")})
+    inbox.uninstalled(shop, PLATFORM, "app/uninstalled", "insales-uninstall", raw)
     queue.ring(shop.id, jobs.apply_pending)
     shops.forget_cached()
     return jsonify(status="uninstalled", shop=domain)

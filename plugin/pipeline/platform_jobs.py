@@ -1,6 +1,7 @@
-"""Jobs that talk to a shop's platform: the install work after an install request, and the
-reconciliation pass that recovers webhooks a platform never delivered (InSales does not
-guarantee delivery). Both go through the shop's platform (plugin.platforms.registry)."""
+"""Jobs that talk to a shop's platform: the install work after an install request, the uninstall
+work after an owner's disconnect, and the reconciliation pass that recovers webhooks a platform
+never delivered (InSales does not guarantee delivery). All go through the shop's platform
+(plugin.platforms.registry)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,39 @@ def install_shop(shop_id: int, candidate: str | None = None) -> None:
         log.info("installed %s shop %s", shop.platform, shop.domain)
 
 
+def install_soon(shop_id: int, candidate: str | None = None) -> None:
+    """Have the install work done: a retried job with Redis; here and now without, where a failure
+    is logged (the shop stays ``install_pending`` and every reconciliation pass tries it again)."""
+    try:
+        queue.enqueue_or_run(install_shop, shop_id, candidate)
+    except PlatformError as exc:
+        log.warning("install work for shop %s failed: %s", shop_id, exc.message)
+
+
+def uninstall_soon(shop_id: int, installed_at: str, credential: str | None) -> None:
+    """Have the uninstall work done (best effort: a failure without Redis is logged)."""
+    try:
+        queue.enqueue_or_run(uninstall_shop, shop_id, installed_at, credential)
+    except PlatformError as exc:
+        log.warning("uninstall work for shop %s failed: %s", shop_id, exc.message)
+
+
+def uninstall_shop(shop_id: int, installed_at: str, credential: str | None) -> None:
+    """The platform's uninstall work after an owner's disconnect (its webhooks deleted), best
+    effort. ``credential`` (encrypted) is the one the shop had when it was disconnected: applying
+    the uninstall forgets it, and this job may run after that. A shop reinstalled since (another
+    ``installed_at``) is left alone: what the platform holds now is the new install's."""
+    with session():
+        shop = Shop.get_or_none(Shop.id == shop_id)
+        if shop is None or (shop.active and shop.installed_at.isoformat() != installed_at):
+            return
+        shop.access_token = credential or shop.access_token
+        if not shop.access_token:
+            return
+        registry.of(shop).uninstall(shop, Access.from_environment())
+        log.info("uninstalled %s shop %s from its platform", shop.platform, shop.domain)
+
+
 def reconcile_all() -> int:
     """Every active shop whose platform reconciles gets a pass (its own job with Redis); first,
     every install whose platform work never succeeded (RQ's retries spent, or the embedded
@@ -61,10 +95,7 @@ def reconcile_all() -> int:
         shop_ids = [shop.id for shop in Shop.select(Shop.id).where(
             Shop.active & Shop.platform.in_(names)).order_by(Shop.id)]
     for shop_id in pending:
-        try:
-            queue.enqueue_or_run(install_shop, shop_id)
-        except PlatformError as exc:  # in-process: the next pass asks again
-            log.warning("install work for shop %s failed again: %s", shop_id, exc.message)
+        install_soon(shop_id)
     for shop_id in shop_ids:
         queue.enqueue_or_run(reconcile_shop, shop_id, job_timeout=600)
     return len(shop_ids)

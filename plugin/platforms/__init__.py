@@ -25,3 +25,11 @@ class RateLimited(PlatformError):
         super().__init__(message)
         self.retry_after = retry_after
         self.headers = {"Retry-After": str(retry_after)}
+
+
+def seconds(value: str | None, default: int) -> int:
+    """Seconds from a Retry-After header (1 to 3600), the default when it is missing or unreadable."""
+    try:
+        return max(1, min(int(str(value).strip()), 3600))
+    except (TypeError, ValueError):
+        return default

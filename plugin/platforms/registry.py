@@ -7,9 +7,10 @@ from plugin.platforms.contract import Platform
 from plugin.platforms.ecwid.adapter import Ecwid
 from plugin.platforms.insales.adapter import InSales
 from plugin.platforms.shopify.adapter import Shopify
+from plugin.platforms.woocommerce.adapter import WooCommerce
 
-PLATFORMS: dict[str, Platform] = {platform.name: platform
-                                  for platform in (Shopify(), InSales(), Ecwid(), Platform())}
+PLATFORMS: dict[str, Platform] = {platform.name: platform for platform in (
+    Shopify(), InSales(), Ecwid(), WooCommerce(), Platform())}
 
 
 def of(shop: Shop) -> Platform:

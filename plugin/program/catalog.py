@@ -93,7 +93,7 @@ def lookup(shop_id: int, wanted: set[tuple[str, str | None]]) -> None:
 def onto_orders(shop_id: int, events: list[Event]) -> None:
     """Copy the cached facts onto the lines of Shopify paid orders; a line whose product the
     cache does not know keeps none, and the order's breakdown says so if the program cares."""
-    orders = [e.payload for e in events if e.platform == PLATFORM and e.payload]
+    orders = [e.payload for e in events if e.platform in (PLATFORM, "woocommerce") and e.payload]
     ids = {line["product_id"] for order in orders for line in order["lines"] if line.get("product_id")}
     if not ids:
         return

@@ -9,7 +9,7 @@ import re
 
 import requests
 
-from plugin.platforms import PlatformError, RateLimited
+from plugin.platforms import PlatformError, RateLimited, seconds
 
 TIMEOUT = 10  # seconds, every call: a slow store must not hold a web process or a worker
 #: InSales' documented default wait when a 503 names none (insales_api's wait_retry).
@@ -22,10 +22,7 @@ USAGE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
 def retry_after(value: str | None) -> int:
     """Seconds from a Retry-After header (InSales sends seconds); the default when unreadable."""
-    try:
-        return max(1, min(int(str(value).strip()), 3600))
-    except (TypeError, ValueError):
-        return DEFAULT_RETRY_AFTER
+    return seconds(value, DEFAULT_RETRY_AFTER)
 
 
 class InSalesClient:

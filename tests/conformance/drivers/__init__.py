@@ -8,10 +8,12 @@ from tests.conformance.drivers.custom import CustomDriver
 from tests.conformance.drivers.ecwid import EcwidDriver
 from tests.conformance.drivers.insales import InSalesDriver
 from tests.conformance.drivers.shopify import ShopifyDriver
+from tests.conformance.drivers.woocommerce import WooCommerceDriver
 
 DRIVERS: list[type[Driver]] = [
     ShopifyDriver,
     CustomDriver,
     InSalesDriver,
     EcwidDriver,
+    WooCommerceDriver,
 ]
