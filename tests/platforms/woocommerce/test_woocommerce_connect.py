@@ -191,7 +191,9 @@ def test_a_grant_of_keys_that_never_worked_signs_nobody_in(app, client, job_env,
     assert response.status_code == 202 and shop_row().install_pending
 
 
-def test_a_declined_grant_says_so(client):
+def test_a_declined_grant_says_so_and_links_back_to_the_connect_page(client):
     response = client.get("/woocommerce/connected",
                           query_string={"success": "0", "user_id": "x", "lang": "ru"})
-    assert response.status_code == 200 and "отклонён" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "отклонён" in page
+    assert 'href="/woocommerce/connect?lang=ru">Подключить магазин заново</a>' in page
