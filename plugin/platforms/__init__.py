@@ -33,3 +33,14 @@ def seconds(value: str | None, default: int) -> int:
         return max(1, min(int(str(value).strip()), 3600))
     except (TypeError, ValueError):
         return default
+
+
+def answer(response, where: str):
+    """The JSON body of a platform's answer; a refusal or a body that is not JSON is a PlatformError
+    that says ``where`` (e.g. "shop.example answered 500 to GET /orders")."""
+    if not response.ok:
+        raise PlatformError(f"{where}: {response.text[:200]}")
+    try:
+        return response.json()
+    except ValueError:
+        raise PlatformError(f"{where} without JSON") from None

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import requests
 
-from plugin.platforms import PlatformError, RateLimited
+from plugin.platforms import PlatformError, RateLimited, answer, seconds
 from plugin.platforms.ecwid import API_URL, TOKEN_URL
 from plugin.platforms.ecwid.limiter import Limiter
 
@@ -30,13 +30,6 @@ class Gone(PlatformError):
 
 class Conflict(PlatformError):
     """Ecwid has one already (409: a coupon code that exists)."""
-
-
-def retry_after(value: str | None) -> int:
-    try:
-        return max(1, min(int(str(value).strip()), 3600))
-    except (TypeError, ValueError):
-        return DEFAULT_RETRY_AFTER
 
 
 def exact_json(payload: dict) -> bytes:
@@ -113,18 +106,14 @@ class EcwidClient:
             raise PlatformError(f"could not reach Ecwid: {type(exc).__name__}") from None
         where = f"Ecwid store {self.store_id} answered {response.status_code} to {method} {path}"
         if response.status_code == 429:
-            raise RateLimited(f"{where} (rate limit)", retry_after(response.headers.get("Retry-After")))
+            raise RateLimited(f"{where} (rate limit)",
+                              seconds(response.headers.get("Retry-After"), DEFAULT_RETRY_AFTER))
         if response.status_code in (401, 403):
             raise Refused(where)
         if response.status_code == 404:
             raise Gone(where)
         if response.status_code == 409:
             raise Conflict(where)
-        if not response.ok:
-            raise PlatformError(f"{where}: {response.text[:200]}")
-        if not response.content:
+        if response.ok and not response.content:
             return None
-        try:
-            return response.json()
-        except ValueError:
-            raise PlatformError(f"{where} without JSON") from None
+        return answer(response, where)

@@ -9,7 +9,7 @@ import re
 
 import requests
 
-from plugin.platforms import PlatformError, RateLimited, seconds
+from plugin.platforms import PlatformError, RateLimited, answer, seconds
 
 TIMEOUT = 10  # seconds, every call: a slow store must not hold a web process or a worker
 #: InSales' documented default wait when a 503 names none (insales_api's wait_retry).
@@ -53,13 +53,7 @@ class InSalesClient:
         if response.status_code in (429, 503):
             raise RateLimited(f"{self.domain} answered {response.status_code} to {path} (rate limit)",
                               retry_after(response.headers.get("Retry-After")))
-        if not response.ok:
-            raise PlatformError(f"{self.domain} answered {response.status_code} to {method} {path}: "
-                                f"{response.text[:200]}")
-        try:
-            return response.json()
-        except ValueError:
-            raise PlatformError(f"{self.domain} answered {path} without JSON") from None
+        return answer(response, f"{self.domain} answered {response.status_code} to {method} {path}")
 
     def _count(self, header: str | None) -> None:
         match = USAGE.match(header or "")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import requests
 
-from plugin.platforms import PlatformError, RateLimited, seconds
+from plugin.platforms import PlatformError, RateLimited, answer, seconds
 
 TIMEOUT = 10  # seconds, every call: a slow store must not hold a web process or a worker
 API = "/wp-json/wc/v3"
@@ -52,10 +52,4 @@ class WooClient:
                               seconds(response.headers.get("Retry-After"), DEFAULT_RETRY_AFTER))
         if response.status_code == 404:
             raise NotFound(f"{self.domain} answered 404 to {method} {path}")
-        if not response.ok:
-            raise PlatformError(f"{self.domain} answered {response.status_code} to {method} {path}: "
-                                f"{response.text[:200]}")
-        try:
-            return response.json()
-        except ValueError:
-            raise PlatformError(f"{self.domain} answered {method} {path} without JSON") from None
+        return answer(response, f"{self.domain} answered {response.status_code} to {method} {path}")
