@@ -18,7 +18,8 @@ from plugin.spend.redemption import CENT, Discount, RedemptionError
 
 #: Why a reward cannot apply, in the order they are checked.
 NO_CART, TIERS, POINTS = "no_cart", "tiers", "points"
-NO_SHIPPING, NOT_IN_CART, EXCLUDED, MIN_ORDER, CAP = "no_shipping", "not_in_cart", "excluded", "min_order", "cap"
+NO_SHIPPING, NOT_IN_CART, EXCLUDED = "no_shipping", "not_in_cart", "excluded"
+MIN_ORDER, CAP = "min_order", "cap"
 NO_CART_ORDER = {"shipping": "0", "tax": "0", "currency": None, "lines": []}
 
 
@@ -102,7 +103,7 @@ def catalog(program: dict, order: dict | None, spendable: dict[str, int], lang: 
                     "points": reward["points"], "point_type": reward["point_type"],
                     "amount": str(amount.quantize(CENT)), "valid_days": reward["valid_days"],
                     "tiers": reward["tiers"], "min_order": str(reward["min_order"]),
-                    "affordable": have >= reward["points"] and not _tiers_only(program, reward, tier_id, lang),
+                    "affordable": have >= reward["points"] and not (reason and reason["code"] == TIERS),
                     "available": reason is None, "reason": plain or None,
                     "why": why(reason, lang, currency)})
     return out

@@ -10,7 +10,6 @@ import pytest
 
 from plugin.program import document
 from plugin.spend.redemption import RedemptionError
-from plugin.spend import rewards
 from plugin.spend.rewards import catalog, discount_for
 from tests.helpers import EVERY_REWARD
 
@@ -73,7 +72,8 @@ def test_each_reason_is_a_code_with_parameters_rendered_in_the_shoppers_language
                               "нужно 500 баллов, у вас 450")
     assert got["points-off"][:3] == (True, True, None)
     more = reasons_of(prog, order(("7", "600.00")), 5000, lang="ru", currency="RUB")
-    assert more["500-off"][2:] == ({"code": "min_order", "minimum": "1000"}, "для заказов от 1\u00a0000\u00a0₽")
+    assert more["500-off"][2:] == ({"code": "min_order", "minimum": "1000"},
+                                   "для заказов от 1\u00a0000\u00a0₽")
     assert more["ship"][2:] == ({"code": "no_shipping"}, "в этом заказе нет платной доставки")
 
 
@@ -88,8 +88,8 @@ def test_the_points_reason_takes_the_russian_plural_of_its_cost(have, text):
 def test_a_free_product_that_points_may_not_pay_for_says_it_is_excluded():
     prog = program()
     prog["redemption"]["exclude_sale_items"] = True
-    cart = {"shipping": "0", "lines": [{"line_id": "1", "quantity": 1, "amount": "800.00", "product_id": "42",
-                                        "on_sale": True}, {"line_id": "2", "quantity": 1, "amount": "900.00"}]}
+    sale = {"line_id": "1", "quantity": 1, "amount": "800.00", "product_id": "42", "on_sale": True}
+    cart = {"shipping": "0", "lines": [sale, {"line_id": "2", "quantity": 1, "amount": "900.00"}]}
     mug = next(e for e in catalog(prog, cart, {"regular": 1000}) if e["id"] == "mug")
     assert (mug["available"], mug["reason"], mug["why"]) == (False, {"code": "excluded"},
                                                                "this product cannot be paid with points")
