@@ -53,7 +53,8 @@ def quoted_tier_discount(app, client, shop, customer: str) -> str:
 
 
 @pytest.mark.parametrize(("customer", "label", "off", "total"), [
-    (BOB, "Bronze price −3%", "8.18", "454.32"),  # 3% of each line, rounded down: 5.97 + 1.74 + 0.47; + 190 shipping
+    # 3% of each line, rounded down: 5.97 + 1.74 + 0.47; and 190 shipping
+    (BOB, "Bronze price −3%", "8.18", "454.32"),
     (ANNA, "Цена уровня «Бронза» −3%", "124.80", "4035.20"),
 ])
 def test_the_checkout_shows_the_tier_price_the_widget_quotes(app, client, tiered_demo, customer, label, off,
@@ -67,7 +68,8 @@ def test_the_checkout_shows_the_tier_price_the_widget_quotes(app, client, tiered
 
 def test_a_tier_without_a_discount_adds_no_line(client, tiered_demo):
     put_on(tiered_demo, BOB, "novice")
-    assert page_totals(client, BOB) == {"subtotal": "272.50", "shipping": "190.00", "total": "462.50", "tier": None}
+    assert page_totals(client, BOB) == {"subtotal": "272.50", "shipping": "190.00", "total": "462.50",
+                                        "tier": None}
 
 
 def test_the_paid_order_allocates_the_tier_and_the_points_discounts_to_its_lines(app, client, tiered_demo,

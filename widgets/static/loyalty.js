@@ -254,7 +254,8 @@
       if (a.signed_in && (this.mode === "checkout" || (pop && q))) box.append(this.hold ? this.applied() : this.control());
       box.append(node("p", "loyalty__msg", this.note, {role: "status", "aria-live": "polite"}));
       this.note = "";
-      const focused = this.out.contains(document.activeElement); // re-rendered under the keyboard: keep it here
+      const focused = this.out.contains(document.activeElement) || this.refocus; // re-rendered under the keyboard: keep it here
+      this.refocus = false;
       this.out.replaceChildren(box);
       if (focused) (box.querySelector(".loyalty__applied") || box.querySelector("h2")).focus();
     }
@@ -532,6 +533,7 @@
     }
 
     async redeem(path, body, btn) {
+      this.refocus = this.out.contains(document.activeElement); // disabling the button drops the focus
       btn.disabled = true;
       const what = path + JSON.stringify(body); // the key is kept after a network failure, so a retry gets the same code
       if (this.kfor !== what) [this.key, this.kfor] = [this.newKey(), what];
@@ -544,6 +546,8 @@
       } catch (e) {
         if (e.status && e.code !== "idempotency_in_progress") this.kfor = null; // still running: same key
         btn.disabled = false;
+        if (this.refocus) btn.focus();
+        this.refocus = false;
         this.fail(e);
       }
     }
