@@ -12,7 +12,10 @@ import pytest
 
 from plugin.core.db import session
 from plugin.core.models import Hold
+from plugin.customers import shops
+from plugin.program import document, versions
 from tests.e2e.conftest import ARTIFACTS, browser_missing
+from widgets.demo_store import DEMO_SHOP
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(browser_missing() is not None, reason=str(browser_missing()))]
@@ -138,3 +141,15 @@ def test_the_demo_checkout_at_390_px_keeps_words_columns_and_the_points_box_firs
         assert texts == [1] * len(texts), "a quantity or price breaks over lines"
     header = page.locator("thead th").all()
     assert len({round(th.bounding_box()["height"]) for th in header}) == 1  # "Кол-во" stays on one line
+
+
+def test_the_store_turning_the_launcher_off_leaves_no_button(demo_store, page):
+    with session():
+        shop = shops.by_domain("shopify", DEMO_SHOP)
+        _, program = versions.current(shop.id)
+        versions.save(shop.id, {**document.dump(program), "widget": {"launcher": False}}, author="e2e")
+    page.goto(f"{demo_store.url}/demo/product?customer={BOB}")
+    expect()(page.locator("[data-mode=product]")).to_contain_text("Earn")
+    page.wait_for_load_state("networkidle")  # the launcher decides once the program has arrived
+    assert page.locator("[data-mode=launcher]").count() == 0
+    assert page.get_by_role("button", name=LAUNCH["en"]).count() == 0

@@ -7,6 +7,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from plugin.program import document
 from plugin.spend.redemption import RedemptionError
@@ -107,3 +109,24 @@ def test_without_a_cart_only_a_coupon_applies_and_the_rest_wait_for_checkout():
     with pytest.raises(RedemptionError, match="at checkout"):
         discount_for(program(), "ship", None, {"regular": 1000})
     assert discount_for(program(), "coupon", None, {"regular": 1000}).amount == Decimal("500")
+
+
+@given(points=st.integers(0, 2000), lang=st.sampled_from(["en", "ru"]),
+       lines=st.lists(st.tuples(st.sampled_from(["42", "7"]), st.decimals(0, 3000, places=2)), max_size=3),
+       shipping=st.decimals(0, 500, places=2), on_sale=st.booleans())
+def test_a_reward_can_be_redeemed_exactly_when_the_catalog_says_it_can(points, lang, lines, shipping, on_sale):
+    prog = program(exclude_sale_items=on_sale)
+    cart = order(*((pid, str(amount)) for pid, amount in lines), shipping=str(shipping)) if lines else None
+    for line in (cart or {"lines": []})["lines"]:
+        line["on_sale"] = on_sale
+    for entry in catalog(prog, cart, {"regular": points}, lang=lang):
+        assert entry["available"] == (entry["reason"] is None) == (entry["why"] is None)
+        assert entry["affordable"] == (points >= entry["points"])
+        try:
+            discount_for(prog, entry["id"], cart, {"regular": points})
+        except RedemptionError:
+            redeemable = False
+        else:
+            redeemable = True
+        if entry["kind"] != "amount_off":  # steps of an amount are checked when held, against the cart
+            assert redeemable == entry["available"], entry
