@@ -34,7 +34,8 @@ def expect():
 
 def shoot(page, name: str, target=None) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    (target or page).screenshot(path=str(ARTIFACTS / f"{name}.png"), **({} if target else {"full_page": True}))
+    options = {} if target else {"full_page": True}
+    (target or page).screenshot(path=str(ARTIFACTS / f"{name}.png"), **options)
 
 
 def tab_to(page, locator, most: int = 40) -> None:

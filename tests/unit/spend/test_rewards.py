@@ -114,7 +114,8 @@ def test_without_a_cart_only_a_coupon_applies_and_the_rest_wait_for_checkout():
 @given(points=st.integers(0, 2000), lang=st.sampled_from(["en", "ru"]),
        lines=st.lists(st.tuples(st.sampled_from(["42", "7"]), st.decimals(0, 3000, places=2)), max_size=3),
        shipping=st.decimals(0, 500, places=2), on_sale=st.booleans())
-def test_a_reward_can_be_redeemed_exactly_when_the_catalog_says_it_can(points, lang, lines, shipping, on_sale):
+def test_a_reward_can_be_redeemed_exactly_when_the_catalog_says_it_can(points, lang, lines, shipping,
+                                                                       on_sale):
     prog = program(exclude_sale_items=on_sale)
     cart = order(*((pid, str(amount)) for pid, amount in lines), shipping=str(shipping)) if lines else None
     for line in (cart or {"lines": []})["lines"]:
