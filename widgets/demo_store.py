@@ -60,7 +60,9 @@ CARTS = {  # (line id, product id, sku, title, unit price, quantity)
 #: The page's texts (catalogue keys demo.<name>); the page script fills in "placed" and "hold".
 PAGE_TEXTS = ("store", "checkout", "cart", "item", "qty", "price", "subtotal", "discount", "total", "place",
               "placing", "placed", "failed", "hold", "signed_in", "switch", "product", "add", "points",
-              "account", "account_intro")
+              "account", "account_intro", "shipping")
+#: Shipping the demo charges, free from an amount (the Silver tier's threshold, plugin.cli.demo).
+SHIPPING, SHIPS_FREE_FROM = Decimal("190.00"), Decimal(3000)
 STATUSES = ("held", "committed", "released")
 
 
@@ -98,7 +100,8 @@ def cart_of(who: dict) -> dict:
               "price": price, "quantity": quantity, "total": str(Decimal(price) * quantity)}
              for line, product, sku, title, price, quantity in CARTS[who["cart"]]]
     subtotal = sum((Decimal(x["price"]) * x["quantity"] for x in lines), Decimal(0))
-    return {"currency": currency, "lines": lines, "shipping": "0", "subtotal": str(subtotal)}
+    shipping = Decimal(0) if subtotal >= SHIPS_FREE_FROM else SHIPPING
+    return {"currency": currency, "lines": lines, "shipping": str(shipping), "subtotal": str(subtotal)}
 
 
 def tier_price(shop: Shop, customer: str, cart: dict) -> dict | None:
@@ -124,7 +127,8 @@ def tier_price(shop: Shop, customer: str, cart: dict) -> dict | None:
 def totals(cart: dict, tier: dict | None) -> dict:
     """The checkout's figures before points; the page takes the points discount off the total."""
     off = Decimal(tier["amount"]) if tier else Decimal(0)
-    return {"subtotal": cart["subtotal"], "total": str(Decimal(cart["subtotal"]) - off),
+    return {"subtotal": cart["subtotal"], "shipping": cart["shipping"],
+            "total": str(Decimal(cart["subtotal"]) - off + Decimal(cart["shipping"])),
             "tier": tier and {"label": tier["label"], "amount": tier["amount"]}}
 
 
@@ -183,9 +187,11 @@ def allocate(discount: Decimal, amounts: list[Decimal]) -> list[Decimal]:
     return [*shares, discount - sum(shares, Decimal(0))]
 
 
-def applications(tier: dict | None, code: str | None, discount: Decimal) -> list[dict]:
+def applications(tier: dict | None, code: str | None, discount: Decimal,
+                 on_shipping: bool = False) -> list[dict]:
     """The order's discount_applications as Shopify lists them: the tier's automatic discount
-    first (the points were priced after it), then the points code."""
+    first (the points were priced after it), then the points code (a free-shipping reward's on
+    the shipping line)."""
     across = {"allocation_method": "across", "target_selection": "all", "target_type": "line_item"}
     found = []
     if tier:
@@ -193,7 +199,8 @@ def applications(tier: dict | None, code: str | None, discount: Decimal) -> list
                       "value": tier["percent"], "value_type": "percentage", **across})
     if code:
         found.append({"type": "discount_code", "code": code, "value": str(discount),
-                      "value_type": "fixed_amount", **across})
+                      "value_type": "fixed_amount", **across,
+                      "target_type": "shipping_line" if on_shipping else "line_item"})
     return found
 
 
@@ -206,34 +213,50 @@ def line_item(item_id: int, line: dict, shares: list[Decimal]) -> dict:
                                      for index, share in enumerate(shares)]}
 
 
-def paid_order(customer: str, cart: dict, tier: dict | None, discount: Decimal, code: str | None) -> dict:
+def ships_free(shop: Shop, hold: Hold | None) -> bool:
+    """The hold is a free-shipping reward's: its code takes the shipping off, not the goods."""
+    _, program = versions.current(shop.id)
+    kinds = {reward["id"]: reward["kind"] for reward in program["rewards"]}
+    return hold is not None and kinds.get(hold.reward) == "free_shipping"
+
+
+def paid_order(customer: str, cart: dict, tier: dict | None, discount: Decimal, code: str | None,
+               on_shipping: bool = False) -> dict:
     """A Shopify-shaped orders/paid body for the demo cart (unique id): each line carries its share
     of the tier discount and of the points discount in ``discount_allocations``, which is what the
-    earning engine reads (webhooks.shopify.shop_money.line_amount)."""
+    earning engine reads (webhooks.shopify.shop_money.line_amount); a free-shipping code's
+    discount sits on the shipping line instead."""
     who = shopper(customer)
     order_id = 10**12 + secrets.randbelow(9 * 10**12)
     lines = cart["lines"]
     amounts = [Decimal(line["total"]) for line in lines]
     tier_shares = [Decimal(share) for share in tier["shares"]] if tier else [Decimal(0)] * len(lines)
     after_tier = [amount - share for amount, share in zip(amounts, tier_shares, strict=True)]
-    discount = min(discount, sum(after_tier, Decimal(0))).quantize(CENT, ROUND_HALF_UP)
-    code_shares = allocate(discount, after_tier) if discount else [Decimal(0)] * len(lines)
+    shipping = Decimal(cart["shipping"])
+    most = shipping if on_shipping else sum(after_tier, Decimal(0))
+    discount = min(discount, most).quantize(CENT, ROUND_HALF_UP)
+    on_lines = discount and not on_shipping
+    code_shares = allocate(discount, after_tier) if on_lines else [Decimal(0)] * len(lines)
     by_application = ([tier_shares] if tier else []) + ([code_shares] if code else [])
     subtotal = sum(amounts, Decimal(0))
-    off = sum(tier_shares, Decimal(0)) + discount
+    lines_off = sum(tier_shares, Decimal(0)) + (Decimal(0) if on_shipping else discount)
+    off = lines_off + (discount if on_shipping else Decimal(0))
+    shipping_off = [{"amount": str(discount), "discount_application_index": len(by_application) - 1}
+                    ] if on_shipping and code else []
     first, _, last = who["name"].partition(" ")
     return {
         "id": order_id, "name": f"#D{order_id % 100000:05d}", "email": who["email"],
         "created_at": clock.iso(clock.now()), "currency": cart["currency"],
         "financial_status": "paid", "total_line_items_price": str(subtotal),
-        "subtotal_price": str(subtotal - off), "total_discounts": str(off),
-        "total_price": str(subtotal - off), "total_tax": "0.00",
+        "subtotal_price": str(subtotal - lines_off), "total_discounts": str(off),
+        "total_price": str(subtotal - off + shipping), "total_tax": "0.00",
         "customer": {"id": int(customer), "email": who["email"], "first_name": first, "last_name": last},
-        "discount_applications": applications(tier, code, discount),
+        "discount_applications": applications(tier, code, discount, on_shipping),
         "discount_codes": [{"code": code, "amount": str(discount), "type": "fixed_amount"}] if code else [],
         "line_items": [line_item(order_id * 10 + n, line, [shares[n - 1] for shares in by_application])
                        for n, line in enumerate(lines, 1)],
-        "shipping_lines": [],
+        "shipping_lines": [{"title": "Standard", "price": str(shipping), "discount_allocations": shipping_off}
+                           ] if shipping else [],
     }
 
 
@@ -262,7 +285,7 @@ def place_order():
     code = (body.get("code") or "").strip() or None
     hold = held_discount(shop, customer, code) if code else None
     order = paid_order(customer, cart, tier_price(shop, customer, cart), hold.amount if hold else Decimal(0),
-                       hold.code if hold else None)
+                       hold.code if hold else None, ships_free(shop, hold))
     status, answer = deliver(shop, "orders/paid", order)  # its request closes the connection
     with session():  # the next cart, at the tier the order reached once applied (at once without Redis)
         after = totals(cart, tier_price(shop, customer, cart))

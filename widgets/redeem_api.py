@@ -37,7 +37,11 @@ class RedeemRequest(QuoteRequest):
     point_type = fields.String(load_default="regular", validate=validate.Length(min=1, max=32))
 
 
-class RewardRequest(QuoteRequest):
+class RewardRequest(StrictSchema):
+    """A reward for this cart; without one (a launcher on a page that knows no cart) only a coupon
+    applies, and the catalog says so of the others."""
+
+    cart = fields.Nested(carts.Cart, load_default=None, allow_none=True)
     steps = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=10**6))
     lang = fields.String(load_default="en", validate=validate.OneOf(("en", "ru")))
 
@@ -88,6 +92,11 @@ def quote():
                    tier_benefits=benefits)
 
 
+def _priced(shop_id: int, cart: dict | None, tier: dict | None) -> dict | None:
+    """The cart as an order priced after the shopper's tier; None without a cart."""
+    return cart and tier_perks.discounted(onto_cart(shop_id, carts.as_order(cart)), tier)
+
+
 def _create_on_platform(shop: Shop, customer_id: str):
     """The shop's platform makes the hold's discount (Shopify: a single-use code for this customer);
     on platforms without one the plugin's own code is the discount."""
@@ -105,11 +114,11 @@ def _hold(data: dict, make_discount) -> tuple:
     customer = customers.ensure(shopper.shop.id, shopper.customer_id)
     _, program = versions.current(shopper.shop.id)
     tier = tier_perks.tier_of(program, customer)
-    order = tier_perks.discounted(onto_cart(shopper.shop.id, carts.as_order(data["cart"])), tier)
+    order = _priced(shopper.shop.id, data["cart"], tier) or rewards.NO_CART_ORDER
     key = f"widget:{shopper.customer_id}:{key}"  # one shopper's key never answers another's retry
     existed = Hold.select().where((Hold.shop == shopper.shop.id) & (Hold.idempotency_key == key)).exists()
     hold = redemption.redeem(customer, discount=make_discount(customer, order, tier), lines=order["lines"],
-                             key=key, currency=data["cart"].get("currency") or shopper.shop.currency,
+                             key=key, currency=(data["cart"] or {}).get("currency") or shopper.shop.currency,
                              on_created=_create_on_platform(shopper.shop, shopper.customer_id))
     return jsonify(redemption=REDEMPTION.dump(hold)), 200 if existed else 201
 
@@ -132,9 +141,10 @@ def reward_catalog():
     customer = shopper.customer()
     _, program = versions.current(shopper.shop.id)
     tier = tier_perks.tier_of(program, customer)
-    order = tier_perks.discounted(onto_cart(shopper.shop.id, carts.as_order(data["cart"])), tier)
+    order = _priced(shopper.shop.id, data["cart"], tier)
     return jsonify(rewards=rewards.catalog(program, order, ledger.spendable(customer) if customer else {},
-                                           data["lang"], tier_id=tier and tier["id"]))
+                                           data["lang"], tier_id=tier and tier["id"],
+                                           currency=shopper.shop.currency))
 
 
 @routes.post("/rewards/<reward_id>/redeem")

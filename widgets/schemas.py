@@ -45,6 +45,7 @@ class ProgramOut(Schema):
     signup_points = fields.Integer(allow_none=True)
     expiry_warning_days = fields.Integer()
     rules_url = fields.String(allow_none=True)  # the public rules page (plugin.dashboard.rules_page)
+    launcher = fields.Boolean()  # the store turned the floating launcher on (program "widget")
 
 
 class ExpiringOut(Schema):
@@ -130,4 +131,5 @@ def program_summary(program: dict, shop_currency: str, rules_url: str | None = N
         "signup_points": program["signup"]["points"] if program.get("signup") else None,
         "expiry_warning_days": program["expiry_warning_days"],
         "rules_url": rules_url,
+        "launcher": program["widget"]["launcher"],
     }

@@ -65,7 +65,9 @@ def mail_report(sink: Sink | None, base_url: str) -> str:
 def demo_program() -> dict:
     """The demo shop's program: the default earning (5%, +100 at sign-up, so the printed balances
     stay as computed) plus tiers, referrals, transfers, a badge, a challenge and a quest, so the
-    storefront's account page has something to show. No extra points: multipliers 1, rewards 0."""
+    storefront's account page has something to show; a rewards catalogue (free shipping, an amount
+    off from 1,000, a coupon, a Silver-only gift) and the launcher on, for the storefront's
+    rewards and launcher. No extra points: multipliers 1."""
     now = clock.now().replace(microsecond=0)
     return {
         "currency": DEMO_CURRENCY,
@@ -82,6 +84,17 @@ def demo_program() -> dict:
         ]},
         "referrals": {"referrer_points": 200, "friend_points": 100},
         "transfers": {"enabled": True, "max_per_day": 1000},
+        "rewards": [
+            {"id": "free-shipping", "kind": "free_shipping", "points": 200,
+             "title": {"en": "Free shipping", "ru": "Бесплатная доставка"}},
+            {"id": "500-off", "kind": "fixed_amount", "points": 500, "amount": "500", "min_order": "1000",
+             "title": {"en": "500 ₽ off", "ru": "Скидка 500 ₽"}},
+            {"id": "coupon-300", "kind": "coupon", "points": 300, "amount": "300", "valid_days": 30,
+             "title": {"en": "300 ₽ coupon for your next order", "ru": "Купон на 300 ₽ на следующий заказ"}},
+            {"id": "silver-postcard", "kind": "free_product", "points": 50, "product_id": "632910394",
+             "tiers": ["silver"], "title": {"en": "A free postcard", "ru": "Открытка в подарок"}},
+        ],
+        "widget": {"launcher": True},
         "games": {
             "badges": [
                 {"id": "first-order", "title": {"en": "First order", "ru": "Первый заказ"},

@@ -65,6 +65,13 @@ def active_discount(customer: Customer | None) -> Hold | None:
             .order_by(Hold.id.desc()).first())
 
 
+def takes_off_the_lines(program: dict, hold: Hold) -> bool:
+    """A free-shipping reward's code takes the shipping off, not the items; any other
+    discount (a coupon the widget hands to this checkout too) is spread over the items."""
+    kinds = {reward["id"]: reward["kind"] for reward in program["rewards"]}
+    return kinds.get(hold.reward) != "free_shipping"
+
+
 def less_discount(order: dict, amount: Decimal) -> dict:
     """The order after a fixed discount spread over its lines pro rata to the cent (the rounding
     left on the last line), as the store allocates a discount code across the items; gift cards
@@ -87,7 +94,7 @@ def quote(program: dict, customer: Customer | None, customer_id: str | None, ord
     """What this order will earn the shopper if placed now, after the points discount they hold:
     the same ``earned`` the worker applies, with the same first-order, limit and tier inputs."""
     hold = active_discount(customer)
-    if hold is not None:
+    if hold is not None and takes_off_the_lines(program, hold):
         order = less_discount(order, Decimal(hold.amount))
     ids = [customer.id] if customer else []
     first = customer is None or not Order.select().where(Order.customer == customer.id).exists()

@@ -53,7 +53,8 @@ def quoted_tier_discount(app, client, shop, customer: str) -> str:
 
 
 @pytest.mark.parametrize(("customer", "label", "off", "total"), [
-    (BOB, "Bronze price −3%", "8.18", "264.32"),  # 3% of each line, rounded down: 5.97 + 1.74 + 0.47
+    # 3% of each line, rounded down: 5.97 + 1.74 + 0.47; and 190 shipping
+    (BOB, "Bronze price −3%", "8.18", "454.32"),
     (ANNA, "Цена уровня «Бронза» −3%", "124.80", "4035.20"),
 ])
 def test_the_checkout_shows_the_tier_price_the_widget_quotes(app, client, tiered_demo, customer, label, off,
@@ -61,13 +62,14 @@ def test_the_checkout_shows_the_tier_price_the_widget_quotes(app, client, tiered
     put_on(tiered_demo, customer, "bronze")
     totals = page_totals(client, customer)
     assert totals["tier"] == {"label": label, "amount": off} and totals["total"] == total
-    assert Decimal(totals["subtotal"]) - Decimal(off) == Decimal(total)
+    assert Decimal(totals["subtotal"]) - Decimal(off) + Decimal(totals["shipping"]) == Decimal(total)
     assert quoted_tier_discount(app, client, tiered_demo, customer) == off
 
 
 def test_a_tier_without_a_discount_adds_no_line(client, tiered_demo):
     put_on(tiered_demo, BOB, "novice")
-    assert page_totals(client, BOB) == {"subtotal": "272.50", "total": "272.50", "tier": None}
+    assert page_totals(client, BOB) == {"subtotal": "272.50", "shipping": "190.00", "total": "462.50",
+                                        "tier": None}
 
 
 def test_the_paid_order_allocates_the_tier_and_the_points_discounts_to_its_lines(app, client, tiered_demo,
@@ -92,8 +94,9 @@ def test_the_paid_order_allocates_the_tier_and_the_points_discounts_to_its_lines
         shares = [Decimal(a["amount"]) for a in line["discount_allocations"]]
         assert Decimal(line["total_discount"]) == sum(shares)
     paid = Decimal(body["total_line_items_price"]) - Decimal(body["total_discounts"])
-    assert Decimal(body["subtotal_price"]) == Decimal(body["total_price"]) == paid == Decimal("214.32")
-    assert answer["order"]["total"] == "214.32"
+    assert Decimal(body["subtotal_price"]) == paid == Decimal("214.32")
+    assert Decimal(body["total_price"]) == paid + demo_store.SHIPPING
+    assert answer["order"]["total"] == "404.32"
     with session():
         order = Order.get(Order.platform_id == answer["order"]["id"])
     assert order.earned == int((paid * Decimal("0.05")).to_integral_value(ROUND_FLOOR)) == 10
@@ -101,7 +104,7 @@ def test_the_paid_order_allocates_the_tier_and_the_points_discounts_to_its_lines
 
 def test_the_order_that_reaches_a_tier_prices_the_next_cart_at_it(client, tiered_demo, drain):
     first = client.post("/demo/checkout/order", json={"customer": BOB}).get_json()
-    assert first["totals"] == {"subtotal": "272.50", "total": "272.50", "tier": None}
+    assert first["totals"] == {"subtotal": "272.50", "shipping": "190.00", "total": "462.50", "tier": None}
     assert delivered(first["order"]["id"])["discount_applications"] == []
     drain()
     client.post("/demo/checkout/order", json={"customer": BOB})  # the second order: Bronze from 2
@@ -111,6 +114,6 @@ def test_the_order_that_reaches_a_tier_prices_the_next_cart_at_it(client, tiered
     drain()
     body = delivered(third["order"]["id"])
     assert [a["type"] for a in body["discount_applications"]] == ["automatic"]
-    assert (body["total_discounts"], body["total_price"]) == ("8.18", "264.32")
+    assert (body["total_discounts"], body["total_price"]) == ("8.18", "454.32")
     with session():
         assert Order.get(Order.platform_id == third["order"]["id"]).earned == 13  # 5% of 264.32

@@ -121,7 +121,7 @@ def test_placing_the_demo_order_with_the_code_commits_the_hold(app, client, demo
     response = client.post("/demo/checkout/order", json={"customer": BOB, "code": held["code"]})
     assert response.status_code == 201
     body = response.get_json()
-    assert (body["order"]["discount"], body["order"]["total"]) == ("50.00", "222.50")
+    assert (body["order"]["discount"], body["order"]["total"]) == ("50.00", "412.50")  # + 190 shipping
     assert body["redemption"] == held["id"] and body["webhook"] == {"status": 200, "outcome": "accepted"}
     drain()
     with session():

@@ -23,6 +23,7 @@
     const due = cents(totals.total);
     const off = discount ? Math.min(cents(discount.amount), due) : 0;
     $("subtotal").textContent = money(cents(totals.subtotal));
+    $("shipping").textContent = money(cents(totals.shipping));
     $("tier-label").hidden = $("tier-discount").hidden = !totals.tier;
     $("tier-label").textContent = totals.tier ? totals.tier.label : "";
     $("tier-discount").textContent = totals.tier ? "−" + money(cents(totals.tier.amount)) : "";

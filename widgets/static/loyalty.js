@@ -3,10 +3,14 @@
  * Events on the mount element: loyalty:discount {code, amount, currency, redemption, points} when a
  * discount is held, loyalty:discount-removed {redemption, status} when it is gone; dispatch
  * loyalty:refresh on it to reload (e.g. after an order). Any text can be replaced without code:
- * data-text-<key> (data-text-title="Bonus points"); colours via the CSS custom properties. */
+ * data-text-<key> (data-text-title="Bonus points"); colours via the CSS custom properties.
+ * Launcher: data-mode="launcher" on a mount, or the data- attributes on the <script> itself (any
+ * page): a floating button opening a dialog with balance, tier and rewards. A <script> without
+ * data-mode shows it only when the store turned the launcher on (the program's widget.launcher). */
 (() => {
   "use strict";
-  const SRC = document.currentScript && document.currentScript.src;
+  const ME = document.currentScript;
+  const SRC = ME && ME.src;
   // The texts come from the server's catalogue (GET /widget/v1/strings?lang=), one fetch per language.
   // Keys named by data, not in a this.t("...") call: i18n-keys: not_enough_points cannot_redeem order review
   const STRINGS = {};
@@ -35,11 +39,35 @@
       this.seen = new Set();
       this.opened = {};
       this.note = "";
+      this.out = root; // where render() writes: the launcher's dialog, or the mount itself
+      root.hidden = !!d.auto; // shown once the program says the store wants the launcher
       root.classList.add("loyalty", "loyalty--" + this.mode);
       root.addEventListener("loyalty:refresh", () => this.load());
       root.replaceChildren(node("p", "loyalty__muted", "…"));
-      this.ready = this.strings().then(() => root.replaceChildren(node("p", "loyalty__muted", this.t("loading"))));
+      this.ready = this.strings().then(() => {
+        if (this.mode === "launcher") this.launcher();
+        this.out.replaceChildren(node("p", "loyalty__muted", this.t("loading")));
+      });
       this.load();
+    }
+
+    launcher() {
+      const id = this.id + "-p";
+      const btn = (this.btn = node("button", "loyalty__btn loyalty__launch", this.t("launch"),
+        {type: "button", "aria-expanded": "false", "aria-controls": id, "aria-haspopup": "dialog"}));
+      const panel = (this.out = node("div", "loyalty__panel", null,
+        {id, role: "dialog", "aria-label": this.t("launch"), tabindex: -1, hidden: ""}));
+      btn.addEventListener("click", () => this.toggle(panel.hidden));
+      this.root.addEventListener("keydown", (e) => {
+        if (e.key === "Escape" && !panel.hidden) this.toggle(false);
+      });
+      this.root.replaceChildren(btn, panel);
+    }
+
+    toggle(open) {
+      this.out.hidden = !open;
+      this.btn.setAttribute("aria-expanded", open);
+      (open ? this.out.querySelector("h2") || this.out : this.btn).focus();
     }
 
     strings() {
@@ -119,13 +147,16 @@
         this.currency = (cart && cart.currency) || this.d.currency;
         const product = this.mode === "product";
         const more = this.mode === "account" ? (path) => this.call("GET", path).catch(() => null) : () => null;
-        const [acct, quote, offers, ref, games] = await Promise.all([
+        const spends = this.mode === "checkout" || this.mode === "launcher";
+        const [acct, quote, offers, ref, games, rewards] = await Promise.all([
           product ? null : this.call("GET", "/account?lang=" + this.lang),
           cart ? this.call("POST", "/quote", {cart}).catch((e) => (product ? null : Promise.reject(e))) : null,
           product ? null : (cart ? this.call("POST", "/offers", {cart, lang: this.lang})
             : this.call("GET", "/offers?lang=" + this.lang)).catch(() => null),
           more("/referral"), more("/games"),
+          spends && this.call("POST", "/rewards", {cart: cart || undefined, lang: this.lang}).catch(() => null),
         ]);
+        this.rewards = (rewards && rewards.rewards) || [];
         this.ref = ref && ref.enabled ? ref : null;
         this.games = games;
         this.acct = acct;
@@ -190,7 +221,7 @@
 
     say(text, alert) {
       const box = this.root.querySelector(".loyalty__msg");
-      if (!box) return this.root.replaceChildren(node("p", "loyalty__msg loyalty__msg--error", text, {role: "alert"}));
+      if (!box) return this.out.replaceChildren(node("p", "loyalty__msg loyalty__msg--error", text, {role: "alert"}));
       box.textContent = text;
       box.className = "loyalty__msg" + (alert ? " loyalty__msg--error" : "");
     }
@@ -201,20 +232,53 @@
       if (this.mode === "product") {
         return this.root.replaceChildren(earns ? node("p", "loyalty__earn", this.t("earnProduct", {p: this.pts(earns)})) : "");
       }
+      const pop = this.mode === "launcher";
+      if (pop && this.d.auto && !(a.program && a.program.launcher)) return this.root.remove();
+      this.root.hidden = false;
       const box = node("section", "loyalty__box", null, {"aria-labelledby": this.id + "-t"});
       const head = node("div", "loyalty__head"), rules = a.program && a.program.rules_url;
-      head.append(node("h2", "loyalty__title", this.t(a.signed_in ? "title" : "join"), {id: this.id + "-t"}));
+      head.append(node("h2", "loyalty__title", this.t(a.signed_in ? "title" : "join"), {id: this.id + "-t", tabindex: -1}));
       if (rules) head.append(node("a", "loyalty__rules", this.t("rules"), {href: rules + "?lang=" + this.lang, target: "_blank", rel: "noopener"}));
+      if (pop) {
+        const x = node("button", "loyalty__btn loyalty__btn--ghost loyalty__x", "×", {type: "button", "aria-label": this.t("close")});
+        x.addEventListener("click", () => this.toggle(false));
+        head.append(x);
+      }
       box.append(head);
       if (!a.signed_in) this.anonymous(box, a.program);
       else this.account(box, a);
       if (earns) box.append(node("p", "loyalty__earn", this.t("earn", {p: this.pts(earns)})));
       if (q && q.tier_benefits) this.perks(box, q.tier_benefits);
       this.offerList(box);
-      if (a.signed_in && this.mode === "checkout") box.append(this.hold ? this.applied() : this.control());
+      if (a.signed_in) this.rewardList(box);
+      if (a.signed_in && (this.mode === "checkout" || (pop && q))) box.append(this.hold ? this.applied() : this.control());
       box.append(node("p", "loyalty__msg", this.note, {role: "status", "aria-live": "polite"}));
       this.note = "";
-      this.root.replaceChildren(box);
+      const focused = this.out.contains(document.activeElement) || this.refocus; // re-rendered under the keyboard: keep it here
+      this.refocus = false;
+      this.out.replaceChildren(box);
+      if (focused) (box.querySelector(".loyalty__applied") || box.querySelector("h2")).focus();
+    }
+
+    rewardList(box) {
+      const list = this.rewards.slice().sort((a, b) => b.affordable - a.affordable);
+      if (!list.length) return;
+      box.append(node("h3", "loyalty__sub", this.t("rewards")));
+      const ul = node("ul", "loyalty__list loyalty__rewards");
+      for (const r of list) {
+        const li = node("li", r.affordable ? "" : "loyalty__locked"), name = node("span");
+        name.append(node("strong", null, r.title + " "), node("span", "loyalty__muted", this.pts(r.points)));
+        li.append(name);
+        if (r.available && !this.hold) {
+          const b = node("button", "loyalty__btn loyalty__btn--ghost", this.t("take"),
+            {type: "button", "aria-label": this.t("take") + ": " + r.title});
+          b.addEventListener("click", () => this.redeem("/rewards/" + encodeURIComponent(r.id) + "/redeem",
+            {cart: this.cart() || undefined, lang: this.lang}, b));
+          li.append(b);
+        } else if (r.why) li.append(node("span", "loyalty__muted loyalty__why", r.why));
+        ul.append(li);
+      }
+      box.append(ul);
     }
 
     perks(box, p) {
@@ -455,7 +519,7 @@
       range.addEventListener("input", () => set(range.value));
       num.addEventListener("input", () => num.value !== "" && set(num.value, true));
       num.addEventListener("change", () => set(num.value));
-      btn.addEventListener("click", () => this.redeem(this.want, type, btn));
+      btn.addEventListener("click", () => this.redeem("/redeem", {points: this.want, point_type: type, cart: this.cart()}, btn));
       set(Math.min(this.want || max, max));
       const row = node("div", "loyalty__row");
       row.append(range, num);
@@ -468,32 +532,38 @@
       return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
     }
 
-    async redeem(points, type, btn) {
+    async redeem(path, body, btn) {
+      this.refocus = this.out.contains(document.activeElement); // disabling the button drops the focus
       btn.disabled = true;
-      this.key = this.key || this.newKey(); // kept after a network failure, so a retry gets the same code
+      const what = path + JSON.stringify(body); // the key is kept after a network failure, so a retry gets the same code
+      if (this.kfor !== what) [this.key, this.kfor] = [this.newKey(), what];
       try {
-        const r = await this.call("POST", "/redeem", {points, point_type: type, cart: this.cart()},
-          {"Idempotency-Key": this.key});
-        this.key = null;
+        const r = await this.call("POST", path, body, {"Idempotency-Key": this.key});
+        this.kfor = null;
         this.keep(r.redemption);
         this.fire();
         await this.load();
       } catch (e) {
-        if (e.status && e.code !== "idempotency_in_progress") this.key = null; // still running: same key
+        if (e.status && e.code !== "idempotency_in_progress") this.kfor = null; // still running: same key
         btn.disabled = false;
+        if (this.refocus) btn.focus();
+        this.refocus = false;
         this.fail(e);
       }
     }
 
     applied() {
       const h = this.hold;
-      const wrap = node("div", "loyalty__applied", null, {role: "status"});
-      const until = new Intl.DateTimeFormat(this.lang, {timeStyle: "short"}).format(new Date(h.expires_at));
+      const wrap = node("div", "loyalty__applied", null, {role: "status", tabindex: -1});
+      const at = new Date(h.expires_at), reward = this.rewards.find((r) => r.id === h.reward);
+      const until = new Intl.DateTimeFormat(this.lang, at - Date.now() > 864e5 ? {dateStyle: "medium", timeStyle: "short"}
+        : {timeStyle: "short"}).format(at);
       const code = node("p", "loyalty__code");
       code.append(node("code", null, this.t("code", {c: h.code})));
       const btn = node("button", "loyalty__btn loyalty__btn--ghost", this.t("cancel"), {type: "button"});
       btn.addEventListener("click", () => this.cancel(btn));
-      wrap.append(node("p", "loyalty__discount", this.t("applied", {m: this.money(h.amount, h.currency)})), code,
+      const m = this.money(h.amount, h.currency);
+      wrap.append(node("p", "loyalty__discount", reward ? this.t("gotReward", {r: reward.title, m}) : this.t("applied", {m})), code,
         node("p", "loyalty__muted", this.t("held", {p: this.pts(h.points), t: until})), btn);
       return wrap;
     }
@@ -512,6 +582,12 @@
   }
 
   const mount = () => {
+    const d = ME && ME.dataset;
+    if (d && d.shop && !ME.loyaltyHost && (!d.mode || d.mode === "launcher")) {
+      const host = (ME.loyaltyHost = node("div", null, null, {"data-loyalty-widget": ""}));
+      Object.assign(host.dataset, d, {mode: "launcher"}, d.mode ? {} : {auto: "1"});
+      document.body.append(host);
+    }
     for (const root of document.querySelectorAll("[data-loyalty-widget]")) {
       if (!root.loyaltyWidget) root.loyaltyWidget = new Widget(root);
     }

@@ -74,6 +74,13 @@ class Tiers(limits.StrictSchema):
             raise ValidationError(errors, "tiers")
 
 
+class Widget(limits.StrictSchema):
+    """How the shopper's widget shows itself: ``launcher`` puts a floating button on every page
+    that loads the script (the store embeds it once), opening balance, tier and rewards."""
+
+    launcher = fields.Boolean(load_default=False)
+
+
 class Transfers(limits.StrictSchema):
     """Shoppers giving points to shoppers of the same store (plugin.ledger.transfers); off by default."""
 

@@ -8,7 +8,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from plugin.core import limits
 from plugin.program.document.base import REVERSAL_POLICIES, STACKING
-from plugin.program.document.features import Games, Offers, Referrals, Tiers, Transfers
+from plugin.program.document.features import Games, Offers, Referrals, Tiers, Transfers, Widget
 from plugin.program.document.points import (
     Activity,
     Campaign,
@@ -52,6 +52,7 @@ class ProgramDocument(limits.StrictSchema):
     transfers = fields.Nested(Transfers, load_default=None, allow_none=True)
     tiers = fields.Nested(Tiers, load_default=None, allow_none=True)
     referrals = fields.Nested(Referrals, load_default=None, allow_none=True)
+    widget = fields.Nested(Widget, load_default=lambda: {"launcher": False})
 
     @validates_schema
     def _references(self, data, **kwargs):
