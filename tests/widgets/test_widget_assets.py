@@ -56,7 +56,7 @@ def test_only_the_listed_assets_are_served(client, name):
 
 def test_manifest_widgets_name_scripts_the_app_serves_and_mount_points(client):
     widgets = manifest()["widgets"]
-    assert {w["id"] for w in widgets} == {"checkout", "account", "product"}
+    assert {w["id"] for w in widgets} == {"checkout", "account", "product", "launcher"}
     for widget in widgets:
         assert widget["mount"] == f"div[data-loyalty-widget][data-mode={widget['id']}]"
         assert client.get(widget["script"]).status_code == 200

@@ -12,6 +12,7 @@ import pytest
 
 from plugin.http import manifest
 from plugin.program.document import DEFAULT as DEFAULT_PROGRAM
+from plugin.program.document import load as load_program
 from webhooks.topics import INBOUND
 
 MANIFEST_FILE = Path(__file__).resolve().parents[3] / "manifest.json"
@@ -81,3 +82,9 @@ def test_signup_bonus_default_is_the_program_rule(document):
     setting = _setting(document, "signup_bonus")
     assert setting["type"] == "integer"
     assert setting["default"] == DEFAULT_PROGRAM["signup"]["points"]
+
+
+def test_widget_launcher_default_is_the_program_documents(document):
+    setting = _setting(document, "widget_launcher")
+    assert setting["type"] == "boolean"
+    assert setting["default"] is load_program(DEFAULT_PROGRAM)["widget"]["launcher"]
