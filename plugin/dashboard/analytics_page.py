@@ -46,7 +46,7 @@ def build_charts(lang: str, days: list[dict], tiers: list[dict], names: dict[str
     revenue = {f"{k}_revenue": v for k, v in groups.items()}
     return {
         "points": charts.line_chart(_series(days, points), title=t("analytics.chart_points")),
-        "orders": charts.line_chart(_series(days, orders), title=t("analytics.chart_orders")),
+        "orders": charts.line_chart(_series(days, orders), title=t("analytics.chart_orders"), integer=True),
         "revenue": charts.line_chart(_series(days, revenue, money=True), title=t("analytics.chart_revenue")),
         "tiers": charts.bar_chart([(names[row["tier"]], row["customers"]) for row in tiers],
                                   title=t("analytics.chart_tiers")),
