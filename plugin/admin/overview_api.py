@@ -19,7 +19,8 @@ class RecentEntryOut(EntryOut):
     customer = fields.String(required=True, attribute="customer.platform_id",
                              metadata={"description": "the customer's platform id"})
     customer_name = fields.Function(lambda entry: display_name(entry.customer), required=True,
-                                    metadata={"description": "the customer's name, else e-mail, else platform id"})
+                                    metadata={"description": "the customer's name, else e-mail, "
+                                                             "else platform id"})
 
 
 class RecentEventOut(Schema):

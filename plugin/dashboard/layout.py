@@ -7,10 +7,10 @@ from functools import partial
 from flask import g, render_template, request, url_for
 
 from plugin.core import reasons
-from plugin.customers import display_name
 from plugin.core.errors import LoyaltyError
 from plugin.core.i18n import DEFAULT, LANGUAGES, day, moment, money, number, percent, term, translate
 from plugin.core.status import SessionVia
+from plugin.customers import display_name
 from plugin.dashboard.auth import CSRF_FIELD, csrf_token
 from plugin.dashboard.problems import problem
 from plugin.http.routes import Routes

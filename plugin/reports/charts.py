@@ -144,8 +144,9 @@ def _y_axis(frame: Frame, top: float, step: float) -> list[str]:
              f'height="{frame.plot_h:.1f}" fill="none"/>', '<g class="y-axis" fill="#555" text-anchor="end">']
     for n in range(round(top / step) + 1):
         y = frame.bottom - frame.plot_h * n * step / top
-        parts.append(f'<line x1="{LEFT}" x2="{frame.width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e7eb"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}">{escape(_label(n * step))}</text>')
+        tick = escape(_label(n * step))
+        parts.append(f'<line x1="{LEFT}" x2="{frame.width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
+                     f'stroke="#e5e7eb"/><text x="{LEFT - 6}" y="{y + 4:.1f}">{tick}</text>')
     parts.append(f'<line x1="{LEFT}" x2="{LEFT}" y1="{frame.top:.1f}" y2="{frame.bottom}" stroke="#555"/>')
     parts.append(f'<line x1="{LEFT}" x2="{frame.width - RIGHT}" y1="{frame.bottom}" y2="{frame.bottom}" '
                  'stroke="#555"/></g>')

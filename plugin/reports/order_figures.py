@@ -79,7 +79,8 @@ def buyers(shop: Shop, start: date, end: date) -> dict[str, tuple[int, int]]:
     rows = (Customer.select(member, fn.COUNT(Customer.id), _one_if(per_customer.c.n >= 2))
             .join(per_customer, on=(per_customer.c.customer_id == Customer.id))
             .group_by(member).tuples())
-    found = {(GROUPS[0] if is_member else GROUPS[1]): (int(n), int(twice or 0)) for is_member, n, twice in rows}
+    found = {(GROUPS[0] if is_member else GROUPS[1]): (int(n), int(twice or 0))
+             for is_member, n, twice in rows}
     return {group: found.get(group, (0, 0)) for group in GROUPS}
 
 
@@ -103,7 +104,8 @@ def _group(totals, customers: int, repeating: int) -> dict:
     refunded, full = int(totals["refunded"]), int(totals["fully_refunded"])
     return {"orders": count, "revenue": _money(revenue),
             "average_order_value": _money(revenue / count) if count else None,
-            "customers": customers, "repeat_customers": repeating, "repeat_purchase_rate": rate(repeating, customers),
+            "customers": customers, "repeat_customers": repeating,
+            "repeat_purchase_rate": rate(repeating, customers),
             "guest_orders": int(totals["guest_orders"]), "cancelled": int(totals["cancelled"]),
             "refunded": refunded, "fully_refunded": full, "partially_refunded": refunded - full}
 

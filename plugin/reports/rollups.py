@@ -87,7 +87,8 @@ def _points(shop_id: int, since: datetime, until: datetime, figures: Figures) ->
     day = day_of(LedgerEntry.created_at)
     plus = fn.SUM(Case(None, [(LedgerEntry.delta > 0, LedgerEntry.delta)], 0))
     minus = fn.SUM(Case(None, [(LedgerEntry.delta < 0, LedgerEntry.delta * -1)], 0))
-    rows = (LedgerEntry.select(day, LedgerEntry.point_type, LedgerEntry.kind, LedgerEntry.reason_code, plus, minus)
+    rows = (LedgerEntry.select(day, LedgerEntry.point_type, LedgerEntry.kind, LedgerEntry.reason_code,
+                               plus, minus)
             .where((LedgerEntry.shop == shop_id) & (LedgerEntry.created_at >= since)
                    & (LedgerEntry.created_at < until))
             .group_by(day, LedgerEntry.point_type, LedgerEntry.kind, LedgerEntry.reason_code).tuples())

@@ -135,9 +135,11 @@ def check_summary(data: dict) -> None:
                                  "point_value": "0.05", "value": "10.60"}  # 212 x 0.05
     orders = data["orders"]
     # members: A1 100 + B1 40 + A2 60 = 200 over 3 orders; alice ordered twice, bob once
-    untouched = {"guest_orders": 0, "cancelled": 0, "refunded": 0, "fully_refunded": 0, "partially_refunded": 0}
+    untouched = {"guest_orders": 0, "cancelled": 0, "refunded": 0, "fully_refunded": 0,
+                 "partially_refunded": 0}
     assert orders["members"] == {"orders": 3, "revenue": "200.00", "average_order_value": "66.67",
-                                 "customers": 2, "repeat_customers": 1, "repeat_purchase_rate": "0.5000",
+                                 "customers": 2, "repeat_customers": 1,
+                                 "repeat_purchase_rate": "0.5000",
                                  **untouched}
     # non-members: G1 30 (guest) + C1 20 + C2 10 (carol, never credited) = 60 over 3; carol twice
     assert orders["non_members"] == {"orders": 3, "revenue": "60.00", "average_order_value": "20.00",

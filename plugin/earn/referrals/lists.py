@@ -32,6 +32,7 @@ def of_customer(customer: Customer, limit: int = 20) -> list[dict]:
                    & ((Referral.referrer == customer.id) | (Referral.friend == customer.id)))
             .order_by(Referral.id.desc()).limit(limit).objects())
     return [{"role": "invited" if ref.referrer_id == customer.id else "invited_by",
-             "other": ref.other_id, "other_name": name_of(ref.first_name, ref.last_name, ref.email, ref.other_id),
+             "other": ref.other_id,
+             "other_name": name_of(ref.first_name, ref.last_name, ref.email, ref.other_id),
              "status": ref.status, "created_at": ref.created_at,
              "risk_score": ref.risk_score} for ref in rows]
