@@ -19,9 +19,9 @@ from html import escape
 
 Number = int | Decimal
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2")
-LEFT, RIGHT, BOTTOM, EDGE = 64, 16, 56, 8
+LEFT, RIGHT, BOTTOM, EDGE = 64, 16, 30, 8
 TICKS = 5
-MAX_X_LABELS = 7
+X_LABEL_ROOM = 84  # px between two date labels on the x axis
 TITLE_SIZE, TITLE_LINE, TITLE_CHAR = 14, 18, 8.6  # px; a bold 14 px letter is at most ~8.6 px wide
 LEGEND_ROW, LEGEND_CHAR, SWATCH, LEGEND_GAP = 16, 6.8, 10, 16
 PLOT_GAP = 12  # between the legend (or title) and the plot's top, room for a bar's value
@@ -180,7 +180,7 @@ def line_chart(series: dict[str, list[tuple[date, Number]]], *, title: str, widt
         return frame.bottom - frame.plot_h * max(float(value), 0.0) / top
 
     parts += _y_axis(frame, top, step)
-    every = max(1, -(-len(days) // MAX_X_LABELS))
+    every = max(1, math.ceil(len(days) / max(2, frame.plot_w // X_LABEL_ROOM)))
     parts.append('<g class="x-axis" fill="#555" text-anchor="middle">')
     parts += [f'<text x="{x(day):.1f}" y="{frame.bottom + 16}">{day.isoformat()}</text>'
               for day in days[::every]]
