@@ -12,7 +12,7 @@ from plugin.customers.lookup import (
     search,
     tiers_held,
 )
-from plugin.customers.naming import display_name
+from plugin.customers.naming import display_name, names
 
 __all__ = [
     "balance_totals",
@@ -20,6 +20,7 @@ __all__ = [
     "ensure",
     "ensure_many",
     "find",
+    "names",
     "require",
     "search",
     "tiers_held",
