@@ -12,7 +12,7 @@ from plugin.core.db import session
 from plugin.core.models import PrivacyRequest
 from plugin.customers import names
 from plugin.customers.naming import name_of
-from tests.helpers import grant, sign_in
+from tests.helpers import grant, sign_in, upload
 
 maybe = st.none() | st.text(max_size=12)
 
@@ -53,3 +53,7 @@ def test_pages_list_customers_by_name(app, client, shop):
         "804", "carol@example.com", "Анна Иванова"]
     privacy = client.get("/admin/privacy?lang=en").get_data(as_text=True)
     assert "<td>Анна Иванова</td>" in privacy
+    bulk = upload(client, "/admin/adjustments/preview", "customer_id,points,reason\n801,5,x\n804,5,y\n",
+                  "/admin/adjustments").get_data(as_text=True)
+    accepted = bulk.split('class="accepted"')[1].split("</table>")[0]
+    assert '<td>Анна Иванова <code class="muted">801</code></td>' in accepted and "<td>804</td>" in accepted
