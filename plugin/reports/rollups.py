@@ -46,7 +46,10 @@ DEBIT_KINDS = {EntryKind.EXPIRE: "expired", EntryKind.REVERSE: "reversed", Entry
 POINT_METRICS = ("issued", "redeemed", "expired", "reversed", "deducted", "reversed_refunds",
                  "reversed_cancellations")
 REVERSED_BY = {"order.refund": "reversed_refunds", "order.cancelled": "reversed_cancellations"}
-ROLLED_UP = "rolled_up"  # a row for every day rolled up, so an empty day is told from a missing one
+# A row for every day rolled up, so an empty day is told from a missing one. Its name carries the
+# definitions' version: renamed when a definition above changes, every stored day reads as not
+# rolled up (computed live) and the next cron run backfills every shop under the new definitions.
+ROLLED_UP = "rolled_up:2"  # 2: reversed_refunds and reversed_cancellations; order figures live
 CHUNK_DAYS = 92  # a backfill writes a quarter at a time
 INSERT_ROWS = 500
 

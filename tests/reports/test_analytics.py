@@ -177,6 +177,21 @@ def test_every_figure_matches_the_hand_computed_values_live_and_rolled_up(shop):
         check_days(analytics.daily(shop.id, D1.date(), D3.date()))
 
 
+def test_days_rolled_up_under_older_definitions_are_live_until_the_cron_backfills_them(shop):
+    build(shop)
+    at(D3 + timedelta(days=2))
+    with session():
+        rollups.backfill(shop.id)
+        DailyFigure.update(metric="rolled_up").where(DailyFigure.metric == rollups.ROLLED_UP).execute()
+        DailyFigure.delete().where(DailyFigure.metric == "issued").execute()  # what an old version lacked
+        assert rollups.last_rolled_up(shop.id) is None
+        check_summary(analytics.summary(shop.id, D1.date(), D3.date()))  # live, not the old rows
+        rollups.roll_up_recent()
+        assert rollups.last_rolled_up(shop.id) == D3.date() + timedelta(days=2)
+        assert not DailyFigure.select().where(DailyFigure.metric == "rolled_up").exists()
+        check_summary(analytics.summary(shop.id, D1.date(), D3.date()))
+
+
 def test_running_the_rollup_twice_writes_the_same_rows(shop):
     build(shop)
     at(D3 + timedelta(days=1))
