@@ -81,7 +81,7 @@ def _orders_chart(shop_id: int, start: date, end: date) -> str:
     return charts.line_chart({label: [(date.fromisoformat(d["date"]), d[metric]) for d in days]
                               for label, metric in (("members", "member_orders"),
                                                     ("non-members", "non_member_orders"))},
-                             title="Orders per day, members and non-members")
+                             title="Orders per day, members and non-members", integer=True)
 
 
 def _revenue_chart(shop_id: int, start: date, end: date) -> str:

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields
 from plugin.admin.api import EntryOut
 from plugin.admin.openapi import documented
 from plugin.core.status import EventStatus
+from plugin.customers import display_name
 from plugin.http.routes import Routes
 from plugin.reports import shop_status
 
@@ -17,6 +18,9 @@ routes = Routes()
 class RecentEntryOut(EntryOut):
     customer = fields.String(required=True, attribute="customer.platform_id",
                              metadata={"description": "the customer's platform id"})
+    customer_name = fields.Function(lambda entry: display_name(entry.customer), required=True,
+                                    metadata={"description": "the customer's name, else e-mail, "
+                                                             "else platform id"})
 
 
 class RecentEventOut(Schema):

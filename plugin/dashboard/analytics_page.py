@@ -25,6 +25,7 @@ routes = Routes()
 
 RANGE = RangeArgs(unknown=EXCLUDE)  # the page's query also carries ?lang=
 POINT_SERIES = ("issued", "redeemed", "expired")
+GRID_WIDTH, GRID_HEIGHT = 480, 270  # about the size a chart is shown at in the grid: its text stays legible
 
 NAV.insert(NAV.index(("nav.overview", "dashboard.overview")) + 1, ("nav.analytics", "dashboard.analytics"))
 
@@ -44,12 +45,15 @@ def build_charts(lang: str, days: list[dict], tiers: list[dict], names: dict[str
     points = {m: t(f"analytics.{m}") for m in POINT_SERIES}
     orders = {f"{k}_orders": v for k, v in groups.items()}
     revenue = {f"{k}_revenue": v for k, v in groups.items()}
+    size = {"width": GRID_WIDTH, "height": GRID_HEIGHT}
     return {
-        "points": charts.line_chart(_series(days, points), title=t("analytics.chart_points")),
-        "orders": charts.line_chart(_series(days, orders), title=t("analytics.chart_orders")),
-        "revenue": charts.line_chart(_series(days, revenue, money=True), title=t("analytics.chart_revenue")),
+        "points": charts.line_chart(_series(days, points), title=t("analytics.chart_points"), **size),
+        "orders": charts.line_chart(_series(days, orders), title=t("analytics.chart_orders"), integer=True,
+                                    **size),
+        "revenue": charts.line_chart(_series(days, revenue, money=True), title=t("analytics.chart_revenue"),
+                                     **size),
         "tiers": charts.bar_chart([(names[row["tier"]], row["customers"]) for row in tiers],
-                                  title=t("analytics.chart_tiers")),
+                                  title=t("analytics.chart_tiers"), **size),
     }
 
 
@@ -106,4 +110,5 @@ def recent_analytics() -> dict:
     points = {m: translate(g.lang, f"analytics.{m}") for m in POINT_SERIES}
     title = translate(g.lang, "analytics.chart_points")
     return {"summary": summary, "days": DEFAULT_DAYS,
-            "chart": charts.line_chart(_series(days, points), title=title, width=560, height=220)}
+            "chart": charts.line_chart(_series(days, points), title=title, width=GRID_WIDTH,
+                                        height=GRID_HEIGHT - 30)}

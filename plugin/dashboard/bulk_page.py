@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import g, redirect, render_template, request, url_for
 
+from plugin import customers
 from plugin.core.errors import Invalid, LoyaltyError
 from plugin.core.i18n import translate
 from plugin.dashboard.adjust_page import fresh_key
@@ -42,8 +43,9 @@ def adjustments():
 
 def _preview(text: str, status: int = 200, alert: str | None = None):
     plan = bulk_adjustments.preview(g.shop.id, text)
+    names = customers.names(g.shop.id, (row["customer_id"] for row in plan["rows"][:SHOWN_ROWS]))
     return render_template("dashboard/adjustments_preview.html", section="adjustments", plan=plan,
-                           text=text, key=fresh_key(), shown=SHOWN_ROWS, alert=alert), status
+                           names=names, text=text, key=fresh_key(), shown=SHOWN_ROWS, alert=alert), status
 
 
 @routes.post("/adjustments/preview")

@@ -10,6 +10,7 @@ from plugin.core import reasons
 from plugin.core.errors import LoyaltyError
 from plugin.core.i18n import DEFAULT, LANGUAGES, day, moment, money, number, percent, term, translate
 from plugin.core.status import SessionVia
+from plugin.customers import display_name
 from plugin.dashboard.auth import CSRF_FIELD, csrf_token
 from plugin.dashboard.problems import problem
 from plugin.http.routes import Routes
@@ -56,7 +57,7 @@ def point_type(name: str) -> str:
 @routes.context_processor
 def page_context() -> dict:
     return {**helpers(g.get("lang", DEFAULT)), "nav": NAV, "staff": g.get("staff"),
-            "csrf_field": CSRF_FIELD, "csrf_token": csrf_token, "ptype": point_type}
+            "csrf_field": CSRF_FIELD, "csrf_token": csrf_token, "ptype": point_type, "who": display_name}
 
 
 @routes.after_request

@@ -7,6 +7,7 @@ import json
 
 from flask import g, render_template, request
 
+from plugin import customers
 from plugin.core.errors import NotFound
 from plugin.core.models import PrivacyRequest
 from plugin.dashboard.layout import NAV
@@ -30,6 +31,7 @@ def privacy():
         query = query.where(PrivacyRequest.id < before)
     rows, next_before = split(list(query.order_by(PrivacyRequest.id.desc()).limit(PAGE_SIZE + 1)), PAGE_SIZE)
     return render_template("dashboard/privacy.html", section="privacy", requests=rows,
+                           names=customers.names(g.shop.id, (r.customer_platform_id for r in rows)),
                            next_before=next_before)
 
 

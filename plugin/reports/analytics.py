@@ -1,10 +1,11 @@
 """What the program costs and earns over a date range: the figures the dashboard and the API show.
 
-Daily flows (points issued/redeemed/expired, orders, discounts, offers, campaigns) come from the
-rolled-up days (plugin.reports.rollups, where every figure is defined); a day not final yet (today, or
-one the job has not redone since it ended) is computed live, which is cheap for a day or two.
-Current state (liability, tiers) and the repeat-purchase rate, which cannot be added up from
-days, are small grouped queries. Everything returned is JSON-able: money and rates as strings.
+Daily flows of points, discounts, offers and campaigns come from the rolled-up days
+(plugin.reports.rollups, where those figures are defined); a day not final yet (today, or one the
+job has not redone since it ended) is computed live, which is cheap for a day or two. Order
+figures (orders, customers who ordered, repeat rate, refunds, cancellations, revenue) are
+plugin.reports.order_figures's, live, one definition for every page. Current state (liability,
+tiers) is a small grouped query. Everything returned is JSON-able: money and rates as strings.
 """
 
 from __future__ import annotations
@@ -13,16 +14,17 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from peewee import Case, fn
+from peewee import fn
 
-from plugin.core.models import Balance, Customer, CustomerTier, DailyFigure, Order, Shop
+from plugin.core.models import Balance, Customer, CustomerTier, DailyFigure, Shop
 from plugin.program import versions
-from plugin.reports import rollups
+from plugin.reports import order_figures, rollups
 
-CENT, RATE = Decimal("0.01"), Decimal("0.0001")
+CENT = Decimal("0.01")
 NO_TIER = "(none)"
+DISCOUNT_METRICS = ("discount_orders", "discount_revenue", "discount_amount")
 ORDER_METRICS = ("member_orders", "member_revenue", "non_member_orders", "non_member_revenue",
-                 "discount_orders", "discount_revenue", "discount_amount", "other_currency_orders")
+                 *DISCOUNT_METRICS, "other_currency_orders")
 
 
 def figures(shop: Shop, start: date, end: date) -> rollups.Figures:
@@ -66,8 +68,12 @@ def daily(shop_id: int, start: date, end: date) -> list[dict]:
             row[metric] += int(value)
             of_type = row["by_point_type"].setdefault(key, dict.fromkeys(rollups.POINT_METRICS, 0))
             of_type[metric] += int(value)
-        elif metric in ORDER_METRICS:
+        elif metric in DISCOUNT_METRICS:
             row[metric] += value
+    for (day, group), of_group in order_figures.per_day(shop, start, end).items():
+        per_day[day][f"{group}_orders"] += of_group["orders"]
+        if group != "other_currency":
+            per_day[day][f"{group}_revenue"] += of_group["revenue"]
     return [_json_day(row) for row in per_day.values()]
 
 
@@ -99,10 +105,10 @@ def summary(shop_id: int, start: date, end: date) -> dict:
     return {
         "from": start.isoformat(), "to": end.isoformat(), "currency": shop.currency,
         "points": {**points, "net_issued": net_issued, "by_point_type": by_type},
-        "redemption_rate": _rate(points["redeemed"], net_issued),
-        "breakage": _rate(points["expired"], net_issued),
+        "redemption_rate": order_figures.rate(points["redeemed"], net_issued),
+        "breakage": order_figures.rate(points["expired"], net_issued),
         "liability": liability(shop_id, program),
-        "orders": _orders(shop, start, end, totals),
+        "orders": order_figures.summary(shop, start, end),
         "loyalty_discounts": {"orders": int(totals["discount_orders", ""]),
                               "revenue": _money(totals["discount_revenue", ""]),
                               "discount_amount": _money(totals["discount_amount", ""]),
@@ -112,10 +118,6 @@ def summary(shop_id: int, start: date, end: date) -> dict:
         "campaigns": [{**row, "revenue": _money(row["revenue"])} for row in
                       _keyed(totals, "campaign", ("orders", "points", "revenue"), "name")],
     }
-
-
-def _rate(part: int, whole: int) -> str | None:
-    return str((Decimal(part) / Decimal(whole)).quantize(RATE)) if whole > 0 else None
 
 
 def _money(value: Decimal) -> str:
@@ -144,39 +146,6 @@ def liability(shop_id: int, program: dict) -> dict:
     value = program["redemption"]["point_value"]
     return {"points": total, "by_point_type": {k: int(v) for k, v in sorted(per_type.items())},
             "point_value": str(value), "value": _money(Decimal(total) * value)}
-
-
-def _orders(shop: Shop, start: date, end: date, totals) -> dict:
-    repeat = repeat_purchases(shop.id, start, end)
-    out = {"other_currency_orders": int(totals["other_currency_orders", ""])}
-    for group in ("member", "non_member"):
-        count, revenue = int(totals[f"{group}_orders", ""]), totals[f"{group}_revenue", ""]
-        customers, repeating = repeat[group]
-        out[f"{group}s"] = {
-            "orders": count, "revenue": _money(revenue),
-            "average_order_value": _money(revenue / count) if count else None,
-            "customers": customers, "repeat_customers": repeating,
-            "repeat_purchase_rate": _rate(repeating, customers),
-        }
-    return out
-
-
-def repeat_purchases(shop_id: int, start: date, end: date) -> dict[str, tuple[int, int]]:
-    """Per group: (customers with an order in the range, those with two or more). Guest orders
-    name no customer, so they are in the non-members' orders and revenue but not in this rate."""
-    since, until = rollups.bounds(start, end)
-    per_customer = (Order.select(Order.customer, fn.COUNT(Order.id).alias("n"))
-                    .where((Order.shop == shop_id) & Order.customer.is_null(False)
-                           & (Order.created_at >= since) & (Order.created_at < until))
-                    .group_by(Order.customer).alias("per_customer"))
-    member = Case(None, [(Customer.lifetime_earned > 0, 1)], 0)
-    again = fn.SUM(Case(None, [(per_customer.c.n >= 2, 1)], 0))
-    rows = (Customer.select(member, fn.COUNT(Customer.id), again)
-            .join(per_customer, on=(per_customer.c.customer_id == Customer.id))
-            .group_by(member).tuples())
-    found = {("member" if is_member else "non_member"): (int(n), int(twice or 0))
-             for is_member, n, twice in rows}
-    return {group: found.get(group, (0, 0)) for group in ("member", "non_member")}
 
 
 def tier_distribution(shop_id: int, program: dict) -> list[dict]:

@@ -11,15 +11,16 @@ What counts as what (ledger ``kind`` -> figure, per point type):
   issued    positive entries of every granting kind: earn, bonus, review, adjust (+), imports...
   redeemed  holds committed by a paid order (by the day of the commit), and "spend" entries
   expired   "expire" entries
-  reversed  "reverse" entries (points taken back on refunds and cancellations)
+  reversed  "reverse" entries (points taken back on refunds, cancellations, withdrawn reviews);
+            of them, reversed_refunds (reason order.refund) and reversed_cancellations
+            (reason order.cancelled): a cancellation is never a refund
   deducted  negative entries of the granting kinds (a manual adjustment down)
   neither   "transfer" (shopper to shopper), "settle" (a debt paid off), "hold" and "release"
             (points reserved for a discount and given back; a committed hold counts as redeemed)
-Orders: a *member* order is one whose customer has been credited points at least once
-(Customer.lifetime_earned > 0, as of the roll-up); guest checkouts and customers never credited
-are non-members. Revenue is the order's amount as the program counts it (``Order.eligible``:
-lines after discounts, without gift cards or excluded categories) on the day it was paid, in the
-shop's currency; later refunds and cancellations do not change the day it was sold.
+Orders that used a loyalty discount (a committed hold names them) are rolled up here too; every
+other order figure (orders, customers, repeat rate, refunds, cancellations, revenue) is
+plugin.reports.order_figures's, computed live, since whether a customer is a member, or an order
+was cancelled since, changes after its day.
 """
 
 from __future__ import annotations
@@ -35,15 +36,20 @@ from peewee import JOIN, Case, fn
 from plugin.core import clock
 from plugin.core.db import database, session
 from plugin.core.kinds import EntryKind
-from plugin.core.models import Customer, DailyFigure, Hold, LedgerEntry, Lot, OfferEvent, Order, Shop
+from plugin.core.models import DailyFigure, Hold, LedgerEntry, Lot, OfferEvent, Order, Shop
 from plugin.core.status import HoldStatus
 
 log = logging.getLogger(__name__)
 
 NEUTRAL_KINDS = frozenset({EntryKind.TRANSFER, EntryKind.SETTLE, EntryKind.HOLD, EntryKind.RELEASE})
 DEBIT_KINDS = {EntryKind.EXPIRE: "expired", EntryKind.REVERSE: "reversed", EntryKind.SPEND: "redeemed"}
-POINT_METRICS = ("issued", "redeemed", "expired", "reversed", "deducted")
-ROLLED_UP = "rolled_up"  # a row for every day rolled up, so an empty day is told from a missing one
+POINT_METRICS = ("issued", "redeemed", "expired", "reversed", "deducted", "reversed_refunds",
+                 "reversed_cancellations")
+REVERSED_BY = {"order.refund": "reversed_refunds", "order.cancelled": "reversed_cancellations"}
+# A row for every day rolled up, so an empty day is told from a missing one. Its name carries the
+# definitions' version: renamed when a definition above changes, every stored day reads as not
+# rolled up (computed live) and the next cron run backfills every shop under the new definitions.
+ROLLED_UP = "rolled_up:2"  # 2: reversed_refunds and reversed_cancellations; order figures live
 CHUNK_DAYS = 92  # a backfill writes a quarter at a time
 INSERT_ROWS = 500
 
@@ -74,7 +80,6 @@ def compute(shop: Shop, start: date, end: date) -> Figures:
     since, until = bounds(start, end)
     _points(shop.id, since, until, figures)
     _redemptions(shop, since, until, figures)
-    _orders(shop, since, until, figures)
     _discount_orders(shop, since, until, figures)
     _offers(shop.id, since, until, figures)
     _campaigns(shop, since, until, figures)
@@ -85,16 +90,19 @@ def _points(shop_id: int, since: datetime, until: datetime, figures: Figures) ->
     day = day_of(LedgerEntry.created_at)
     plus = fn.SUM(Case(None, [(LedgerEntry.delta > 0, LedgerEntry.delta)], 0))
     minus = fn.SUM(Case(None, [(LedgerEntry.delta < 0, LedgerEntry.delta * -1)], 0))
-    rows = (LedgerEntry.select(day, LedgerEntry.point_type, LedgerEntry.kind, plus, minus)
+    rows = (LedgerEntry.select(day, LedgerEntry.point_type, LedgerEntry.kind, LedgerEntry.reason_code,
+                               plus, minus)
             .where((LedgerEntry.shop == shop_id) & (LedgerEntry.created_at >= since)
                    & (LedgerEntry.created_at < until))
-            .group_by(day, LedgerEntry.point_type, LedgerEntry.kind).tuples())
-    for when, point_type, kind, credited, debited in rows:
+            .group_by(day, LedgerEntry.point_type, LedgerEntry.kind, LedgerEntry.reason_code).tuples())
+    for when, point_type, kind, reason_code, credited, debited in rows:
         if kind in NEUTRAL_KINDS:
             continue
         when = as_date(when)
         if kind in DEBIT_KINDS:
             figures[when, DEBIT_KINDS[kind], point_type] += int(debited or 0)
+            if kind == EntryKind.REVERSE and reason_code in REVERSED_BY:
+                figures[when, REVERSED_BY[reason_code], point_type] += int(debited or 0)
         else:
             figures[when, "issued", point_type] += int(credited or 0)
             figures[when, "deducted", point_type] += int(debited or 0)
@@ -112,23 +120,6 @@ def _redemptions(shop: Shop, since: datetime, until: datetime, figures: Figures)
         figures[when, "redeemed", point_type] += int(points or 0)
         if currency in (None, shop.currency):
             figures[when, "discount_amount", ""] += money(amount)
-
-
-def _orders(shop: Shop, since: datetime, until: datetime, figures: Figures) -> None:
-    day = day_of(Order.created_at)
-    member = Case(None, [(Customer.lifetime_earned > 0, 1)], 0)
-    rows = (Order.select(day, Order.currency, member, fn.COUNT(Order.id), fn.SUM(Order.eligible))
-            .join(Customer, JOIN.LEFT_OUTER, on=(Order.customer == Customer.id))
-            .where((Order.shop == shop.id) & (Order.created_at >= since) & (Order.created_at < until))
-            .group_by(day, Order.currency, member).tuples())
-    for when, currency, is_member, count, revenue in rows:
-        when = as_date(when)
-        if currency != shop.currency:
-            figures[when, "other_currency_orders", ""] += count
-            continue
-        group = "member" if is_member else "non_member"
-        figures[when, f"{group}_orders", ""] += count
-        figures[when, f"{group}_revenue", ""] += money(revenue)
 
 
 def _discount_orders(shop: Shop, since: datetime, until: datetime, figures: Figures) -> None:

@@ -64,7 +64,7 @@ def test_owner_signs_in_with_the_api_key_and_reads_a_customers_ledger(demo_store
     page.get_by_role("navigation", name="Dashboard sections").get_by_role("link", name="Customers").click()
     page.get_by_label("Search").fill("bob.norman")
     page.get_by_role("button", name="Find").click()
-    page.get_by_role("link", name=BOB).click()
+    page.get_by_role("link", name="Bob Norman").click()
 
     expect(page.get_by_role("heading", name="Ledger")).to_be_visible()
     ledger = page.locator("table.ledger")

@@ -123,8 +123,10 @@ def check_summary(data: dict) -> None:
     # issued 205 + 60 + 26 = 291; net of the 10 reversed: 281
     assert (points["issued"], points["redeemed"], points["expired"], points["reversed"],
             points["deducted"], points["net_issued"]) == (291, 40, 30, 10, 6, 281)
-    assert points["by_point_type"]["premium"] == {"issued": 15, "redeemed": 0, "expired": 0,
-                                                  "reversed": 0, "deducted": 0}
+    assert points["by_point_type"]["premium"] == {"issued": 15, "redeemed": 0, "expired": 0, "reversed": 0,
+                                                  "deducted": 0, "reversed_refunds": 0,
+                                                  "reversed_cancellations": 0}
+    assert (points["reversed_refunds"], points["reversed_cancellations"]) == (0, 0)  # no reason code
     assert points["by_point_type"]["regular"]["issued"] == 276
     assert data["redemption_rate"] == "0.1423"  # 40 / 281 = 0.14235
     assert data["breakage"] == "0.1068"  # 30 / 281 = 0.10676
@@ -133,11 +135,19 @@ def check_summary(data: dict) -> None:
                                  "point_value": "0.05", "value": "10.60"}  # 212 x 0.05
     orders = data["orders"]
     # members: A1 100 + B1 40 + A2 60 = 200 over 3 orders; alice ordered twice, bob once
+    untouched = {"guest_orders": 0, "cancelled": 0, "refunded": 0, "fully_refunded": 0,
+                 "partially_refunded": 0}
     assert orders["members"] == {"orders": 3, "revenue": "200.00", "average_order_value": "66.67",
-                                 "customers": 2, "repeat_customers": 1, "repeat_purchase_rate": "0.5000"}
+                                 "customers": 2, "repeat_customers": 1,
+                                 "repeat_purchase_rate": "0.5000",
+                                 **untouched}
     # non-members: G1 30 (guest) + C1 20 + C2 10 (carol, never credited) = 60 over 3; carol twice
     assert orders["non_members"] == {"orders": 3, "revenue": "60.00", "average_order_value": "20.00",
-                                     "customers": 1, "repeat_customers": 1, "repeat_purchase_rate": "1.0000"}
+                                     "customers": 1, "repeat_customers": 1, "repeat_purchase_rate": "1.0000",
+                                     **untouched, "guest_orders": 1}
+    assert orders["all"] == {"orders": 6, "revenue": "260.00", "average_order_value": "43.33",
+                             "customers": 3, "repeat_customers": 2, "repeat_purchase_rate": "0.6667",
+                             **untouched, "guest_orders": 1}
     assert orders["other_currency_orders"] == 1  # E1 in EUR
     # A2 used the discount: 40 points x 0.05 = 2.00 off
     assert data["loyalty_discounts"] == {"orders": 1, "revenue": "60.00", "discount_amount": "2.00",
@@ -165,6 +175,21 @@ def test_every_figure_matches_the_hand_computed_values_live_and_rolled_up(shop):
         assert DailyFigure.select().where(DailyFigure.day == D3.date()).count() > 1
         check_summary(analytics.summary(shop.id, D1.date(), D3.date()))
         check_days(analytics.daily(shop.id, D1.date(), D3.date()))
+
+
+def test_days_rolled_up_under_older_definitions_are_live_until_the_cron_backfills_them(shop):
+    build(shop)
+    at(D3 + timedelta(days=2))
+    with session():
+        rollups.backfill(shop.id)
+        DailyFigure.update(metric="rolled_up").where(DailyFigure.metric == rollups.ROLLED_UP).execute()
+        DailyFigure.delete().where(DailyFigure.metric == "issued").execute()  # what an old version lacked
+        assert rollups.last_rolled_up(shop.id) is None
+        check_summary(analytics.summary(shop.id, D1.date(), D3.date()))  # live, not the old rows
+        rollups.roll_up_recent()
+        assert rollups.last_rolled_up(shop.id) == D3.date() + timedelta(days=2)
+        assert not DailyFigure.select().where(DailyFigure.metric == "rolled_up").exists()
+        check_summary(analytics.summary(shop.id, D1.date(), D3.date()))
 
 
 def test_running_the_rollup_twice_writes_the_same_rows(shop):
