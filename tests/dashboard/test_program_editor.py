@@ -1,0 +1,100 @@
+"""The program editor in forms: the draft, the check endpoint, publishing, previews and diffs."""
+
+from __future__ import annotations
+
+import json
+
+from plugin.core.db import session
+from plugin.core.models import ProgramDraft, ProgramVersion
+from plugin.program import form
+from tests.helpers import csrf_of, post_form
+from tests.unit.program.test_earning import CAR_SERVICE
+
+EDITOR = "/admin/program/edit"
+
+
+def car_service_fields() -> dict[str, str]:
+    from plugin.program import document
+
+    return form.to_fields(document.dump(document.load(CAR_SERVICE)))
+
+
+def test_the_editor_shows_the_running_program_in_fields(signed_in):
+    page = signed_in.get(EDITOR).get_data(as_text=True)
+    assert 'name="earning.rate.percent" value="5"' in page and 'name="signup.points" value="100"' in page
+
+
+def test_check_answers_each_error_on_its_field_in_the_pages_language(signed_in):
+    fields = {**car_service_fields(), "earning.category_rules.0.rate.percent": "abc",
+              "point_types.1.expiry.days": ""}
+    token = csrf_of(signed_in.get(EDITOR + "?lang=ru").get_data(as_text=True))
+    answer = signed_in.post("/admin/program/check", data={"csrf_token": token, **fields}).get_json()
+    assert set(answer["errors"]) == {"earning.category_rules.0.rate.percent", "point_types.1.expiry.days"}
+    assert answer["errors"]["earning.category_rules.0.rate.percent"] == ["Это не число."]
+
+
+def test_check_keeps_the_draft_and_leaving_the_page_does_not_lose_it(signed_in, shop):
+    token = csrf_of(signed_in.get(EDITOR).get_data(as_text=True))
+    signed_in.post("/admin/program/check", data={"csrf_token": token, "base": "0", **car_service_fields()})
+    with session():
+        assert ProgramDraft.get(ProgramDraft.shop == shop.id).document["birthday"]["points"] == 2000
+    page = signed_in.get(EDITOR).get_data(as_text=True)
+    assert 'name="birthday.points" value="2000"' in page
+
+
+def test_publish_makes_a_version_by_the_staff_member_and_drops_the_draft(signed_in, shop):
+    response = post_form(signed_in, EDITOR, {"action": "publish", "base": "0", **car_service_fields()},
+                         page=EDITOR)
+    assert response.status_code == 303 and response.headers["Location"] == EDITOR + "?saved=1"
+    with session():
+        version = ProgramVersion.get(ProgramVersion.shop == shop.id)
+        assert version.author == "Olga Petrova" and not ProgramDraft.select().count()
+    assert version.document["earning"]["first_order_min_points"] == 1000
+
+
+def test_publish_with_errors_is_422_and_publishes_nothing(signed_in):
+    response = post_form(signed_in, EDITOR, {"action": "publish", "base": "0", **car_service_fields(),
+                                             "categories.1.name": "works"}, page=EDITOR)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "is used twice" in page
+    with session():
+        assert not ProgramVersion.select().count()
+
+
+def test_publishing_over_a_newer_version_asks_again(signed_in):
+    post_form(signed_in, EDITOR, {"action": "publish", "base": "0", **car_service_fields()}, page=EDITOR)
+    stale = post_form(signed_in, EDITOR, {"action": "publish", "base": "0", **car_service_fields(),
+                                          "birthday.points": "3000"}, page=EDITOR)
+    assert stale.status_code == 409 and 'name="base" value="1"' in stale.get_data(as_text=True)
+    again = post_form(signed_in, EDITOR, {"action": "publish", "base": "1", **car_service_fields(),
+                                          "birthday.points": "3000"}, page=EDITOR)
+    assert again.headers["Location"] == EDITOR + "?saved=2"
+    diff = signed_in.get("/admin/program/diff?a=1&b=2").get_data(as_text=True)
+    assert '-    &#34;points&#34;: 2000' in diff or '"points": 2000' in diff.replace("&#34;", '"')
+
+
+def test_the_preview_shows_what_a_sample_cart_earns_under_the_draft(signed_in):
+    page = post_form(signed_in, EDITOR, {"action": "save", "base": "0", **car_service_fields()},
+                     page=EDITOR).get_data(as_text=True)
+    # one works line (4%) and one parts line (12%) of 1000 each, one other of no category
+    assert "<td><b>160</b>" in page and "<td><b>1,000</b>" in page
+
+
+def test_tiers_turned_on_without_rows_start_from_the_default_ladder(signed_in):
+    page = post_form(signed_in, EDITOR, {"action": "save", "base": "0", "earning.rate.kind": "percent",
+                                         "earning.rate.percent": "5", "point_types.0.name": "regular",
+                                         "tiers.enabled": "on"}, page=EDITOR).get_data(as_text=True)
+    assert 'value="Бронзовый"' in page and 'name="tiers.tiers.1.threshold" value="1001"' in page
+
+
+def test_json_applied_to_the_form_fills_it(signed_in):
+    page = post_form(signed_in, EDITOR, {"action": "json", "base": "0", "json": json.dumps(CAR_SERVICE)},
+                     page=EDITOR).get_data(as_text=True)
+    assert 'name="categories.0.sku_prefixes" value="W-"' in page
+
+
+def test_bad_json_is_shown_under_the_json_and_changes_nothing(signed_in, shop):
+    response = post_form(signed_in, EDITOR, {"action": "json", "base": "0", "json": '{"a": }'}, page=EDITOR)
+    assert response.status_code == 422
+    with session():
+        assert not ProgramDraft.select().count()
