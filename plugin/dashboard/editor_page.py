@@ -15,12 +15,12 @@ from marshmallow import ValidationError
 
 from plugin.core import jsonbody
 from plugin.core.errors import flatten
-from plugin.core.i18n import translate
+from plugin.core.i18n import term, translate
 from plugin.core.models import ProgramVersion
 from plugin.dashboard.problems import problem
 from plugin.dashboard.program_page import HISTORY, diff, pretty
 from plugin.http.routes import Routes
-from plugin.program import document, drafts, form, preview, versions
+from plugin.program import document, drafts, form, point_type_name, preview, versions
 from plugin.program.document.points import REWARD_KINDS
 from plugin.program.ladder import DEFAULT_LADDER
 
@@ -60,7 +60,8 @@ def _extras(program: dict | None, running: dict, number: int | None, raw: dict) 
     if program is None:
         return {"preview": None, "changes": None}
     return {"preview": preview.compare(g.shop.id, program, running),
-            "changes": diff(pretty(running), pretty(program), number)}
+            "changes": diff(pretty(running), pretty(program), number),
+            "type_name": lambda name: point_type_name(program, name, g.lang, term)}
 
 
 def _page(raw: dict, errors: dict, program: dict | None, status: int = 200, **extra):

@@ -41,8 +41,25 @@
       else if (button.dataset.move === "1" && row.nextElementSibling?.classList.contains("row")) list.insertBefore(row.nextElementSibling, row);
       renumber(list);
     }
+    toggle();
     schedule();
   });
+
+  /* A field that only one choice uses shows with that choice ("rate.kind:percent"). */
+  const toggle = () => {
+    for (const el of form.querySelectorAll("[data-when]")) {
+      const [suffix, values] = el.dataset.when.split(":");
+      const select = el.parentElement.closest(".row, .grid, fieldset").querySelector(`select[name$="${suffix}"]`);
+      if (select) el.hidden = !values.split(" ").includes(select.value);
+    }
+  };
+  form.addEventListener("change", toggle);
+
+  /* The blank row each list has for a browser without this script: here "Add" makes rows. */
+  for (const list of form.querySelectorAll("[data-rows]")) {
+    const last = rowsOf(list).at(-1);
+    if (last && ![...last.querySelectorAll("input")].some((i) => (i.type === "checkbox" ? i.checked : i.value))) last.remove();
+  }
 
   /* Tiers turned on with no ladder yet: fill in the market's default one to edit from. */
   const tiersOn = form.elements["tiers.enabled"];
@@ -54,7 +71,6 @@
     for (const row of rowsOf(list)) row.remove();
     const count = new Set(Object.keys(ladder).filter((k) => k.startsWith("tiers.tiers.")).map((k) => k.split(".")[2])).size;
     for (let n = 0; n < count; n += 1) addRow(list);
-    addRow(list);
     for (const [name, value] of Object.entries(ladder)) {
       const el = form.elements[name];
       if (!el) continue;
@@ -106,5 +122,6 @@
   };
   form.addEventListener("input", (event) => { if (event.target !== json) schedule(); });
   form.addEventListener("change", (event) => { if (event.target !== json) schedule(); });
+  toggle();
   check();
 })();
