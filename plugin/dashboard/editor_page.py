@@ -80,7 +80,7 @@ def _page(raw: dict, errors: dict, program: dict | None, status: int = 200, **ex
         "values": fields, "errors": errors, "loose": loose, "counts": counts, "number": number, "row": row,
         "draft": draft, "base": draft.base if draft else number or 0, "history": list(history),
         "currency": g.shop.currency,
-        "category_names": list((raw.get("categories") or {})), "type_names": list(raw.get("point_types") or {}),
+        "category_names": list(raw.get("categories") or {}), "type_names": list(raw.get("point_types") or {}),
         "reward_kinds": [(kind, translate(g.lang, f"editor.reward.{kind}")) for kind in REWARD_KINDS],
         "ladder_json": json.dumps(form.to_fields({"point_types": {}, "earning": {"rate": {"kind": ""}},
                                                   "tiers": DEFAULT_LADDER}), ensure_ascii=False),
@@ -141,7 +141,8 @@ def program_editor_submit():
         drafts.keep(g.shop.id, raw, number or 0, g.staff.actor)
         return _page(raw, {}, program, 409, stale=True)
     row, _, run = drafts.publish(g.shop.id, raw, author=g.staff.actor)
-    return redirect(url_for("dashboard.program_editor", saved=row.number, tier_run=run.id if run else None), 303)
+    return redirect(url_for("dashboard.program_editor", saved=row.number,
+                            tier_run=run.id if run else None), 303)
 
 
 def _from_json(number: int | None):

@@ -77,7 +77,7 @@ def test_the_preview_shows_what_a_sample_cart_earns_under_the_draft(signed_in):
     page = post_form(signed_in, EDITOR, {"action": "save", "base": "0", **car_service_fields()},
                      page=EDITOR).get_data(as_text=True)
     # one works line (4%) and one parts line (12%) of 1000 each, one other of no category
-    assert "<td><b>160</b>" in page and "<td><b>1,000</b>" in page
+    assert 'data-label="Earns"><b>160</b>' in page and 'data-label="As a first order"><b>1,000</b>' in page
 
 
 def test_tiers_turned_on_without_rows_start_from_the_default_ladder(signed_in):

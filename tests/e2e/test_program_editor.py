@@ -31,7 +31,8 @@ def sign_in(demo_store, page) -> None:
     with session():
         shop = shops.by_domain("shopify", DEMO_SHOP)
     page.goto(f"{demo_store.url}/admin/sign-in?lang=en")
-    page.locator("#api_key").fill(demo_store.app.extensions["loyalty"].vault.api_key(shop.id, shop.key_version))
+    vault = demo_store.app.extensions["loyalty"].vault
+    page.locator("#api_key").fill(vault.api_key(shop.id, shop.key_version))
     page.locator("#name").fill("Olga Petrova")
     page.locator("button[type=submit]").click()
     expect(page.locator("main h1").first).to_be_visible()
@@ -84,11 +85,13 @@ def test_owner_builds_the_car_service_program_in_forms_and_an_order_earns_by_it(
     fresh_rows(page, "point_types", 2)
     fill(page, {"point_types.0.name": "regular", "point_types.0.label.en": "Regular points",
                 "point_types.0.label.ru": "Обычные баллы", "point_types.0.expiry.kind": "never",
-                "point_types.0.redemption_cap.percent": "10", "point_types.0.redemption_cap.category": "works",
+                "point_types.0.redemption_cap.percent": "10",
+                "point_types.0.redemption_cap.category": "works",
                 "point_types.1.name": "premium", "point_types.1.label.en": "Premium points",
                 "point_types.1.label.ru": "Премиальные баллы", "point_types.1.expiry.kind": "days",
                 "point_types.1.expiry.days": "90",
-                "point_types.1.redemption_cap.percent": "50", "point_types.1.redemption_cap.category": "works"})
+                "point_types.1.redemption_cap.percent": "50",
+                "point_types.1.redemption_cap.category": "works"})
     fill(page, {"earning.rate.kind": "percent", "earning.rate.percent": "0", "earning.point_type": "regular",
                 "earning.first_order_min_points": "1000", "redemption.exclude_categories": "promo",
                 "birthday.points": "2000", "birthday.point_type": "premium", "signup.points": ""})

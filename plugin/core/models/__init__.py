@@ -55,5 +55,6 @@ __all__ = ["ALL_MODELS", "ActivationCode", "Activity", "AdjustmentBatch", "Badge
            "LeaderboardEntry",
            "LedgerEntry", "Lot", "MessageTemplate", "Notice", "NotifySettings", "OfferEvent", "Order",
            "OutboxMessage", "PeriodicRun", "PlatformObject", "PrivacyRequest",
-           "ProgramDraft", "ProgramVersion", "QuestProgress", "Referral", "ReferralCode", "Shop", "Suppression", "TierChange",
+           "ProgramDraft", "ProgramVersion", "QuestProgress", "Referral", "ReferralCode", "Shop",
+           "Suppression", "TierChange",
            "TierDiscount", "TierRun", "Unsubscription", "WebhookSubscription"]

@@ -28,13 +28,15 @@ langs = st.dictionaries(st.sampled_from(["en", "ru"]), words, max_size=2)
 
 def simple_rate():
     return st.one_of(st.fixed_dictionaries({"kind": st.just("percent"), "percent": amounts}),
-                     st.fixed_dictionaries({"kind": st.just("per_amount"), "points": points, "per": positive}))
+                     st.fixed_dictionaries({"kind": st.just("per_amount"), "points": points,
+                                            "per": positive}))
 
 
 @st.composite
 def bands(draw):
     edges = sorted(draw(st.sets(st.integers(0, 10**5), min_size=1, max_size=4)))
-    out = [{"from": str(a), "to": str(b), "points": draw(points)} for a, b in zip(edges, edges[1:], strict=False)]
+    out = [{"from": str(a), "to": str(b), "points": draw(points)}
+           for a, b in zip(edges, edges[1:], strict=False)]
     return {"kind": "bands", "bands": [*out, {"from": str(edges[-1]), "points": draw(points)}]}
 
 
@@ -64,7 +66,8 @@ def documents(draw):
                        st.integers(1, 3650).map(lambda n: {"kind": "days", "days": n}))
     cap = st.none() | st.fixed_dictionaries({"percent": amounts.filter(lambda a: Decimal(a) <= 100),
                                             "category": st.none() | a_cat if cats else st.none()})
-    rule = st.fixed_dictionaries({"category": a_cat, "rate": st.none() | simple_rate(), "multiplier": positive})
+    rule = st.fixed_dictionaries({"category": a_cat, "rate": st.none() | simple_rate(),
+                                  "multiplier": positive})
     grant = st.none() | st.fixed_dictionaries({"points": points, "point_type": a_type})
     ladder = draw(st.none() | ladders())
     tier_ids = [tier["id"] for tier in (ladder or {}).get("tiers", [])]
