@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from plugin.core.db import session
 from plugin.core.models import ProgramDraft, ProgramVersion
 from plugin.program import form
@@ -98,3 +101,21 @@ def test_bad_json_is_shown_under_the_json_and_changes_nothing(signed_in, shop):
     assert response.status_code == 422
     with session():
         assert not ProgramDraft.select().count()
+
+
+# what a browser can send: no lone surrogate; a NUL is every form's clear 400 (plugin.http.bodies)
+TEXT = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+field_names = st.sampled_from(sorted({*car_service_fields(), "tiers.enabled", "tiers.tiers.0.threshold",
+                                      "rewards.0.kind", "rewards.0.points", "campaigns.0.starts_at",
+                                      "earning.rate.bands.0.from", "categories.7.name"}))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(fields=st.dictionaries(field_names | st.text(TEXT, max_size=20), st.text(TEXT, max_size=20), max_size=20))
+def test_any_form_the_check_receives_is_answered_with_field_errors_never_a_500(signed_in, fields):
+    token = csrf_of(signed_in.get(EDITOR).get_data(as_text=True))
+    response = signed_in.post("/admin/program/check", data={"csrf_token": token, **fields})
+    assert response.status_code == 200 and isinstance(response.get_json()["errors"], dict)
+    saved = post_form(signed_in, EDITOR, {**fields, "action": "publish", "base": "0"}, page=EDITOR)
+    assert saved.status_code in (303, 409, 422)

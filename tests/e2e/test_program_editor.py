@@ -15,6 +15,7 @@ from plugin.core.models import Customer, LedgerEntry, ProgramVersion
 from plugin.customers import shops
 from plugin.program import document, versions
 from tests.e2e.conftest import ARTIFACTS, browser_missing
+from tests.e2e.test_russian import english_words
 from tests.unit.program.test_earning import CAR_SERVICE
 from widgets.demo_store import DEMO_SHOP
 
@@ -122,6 +123,8 @@ def test_owner_builds_the_car_service_program_in_forms_and_an_order_earns_by_it(
             expect(page.locator('[name="point_types.1.expiry.days"]')).to_have_value("90")
             expect(page.locator("table.preview")).to_be_visible()
             shoot(page, f"editor_program_{lang}_{name}")
+            if lang == "ru":
+                assert english_words(page, frozenset({"Olga", "Petrova"})) == []
             assert page.evaluate("() => document.documentElement.scrollWidth") <= width, wider(page, width)
     page.set_viewport_size({"width": 1100, "height": 900})
     page.goto(f"{demo_store.url}{EDITOR}?lang=en")
