@@ -120,7 +120,9 @@ def to_document(form: Mapping[str, str], base: dict) -> tuple[dict, dict[str, li
     doc = {key: value for key, value in base.items()}
     doc["categories"] = _named(rows.get("categories", []), "categories", errors,
                                lambda row: {m: _list(row.get(m)) for m in MATCHERS})
-    doc["point_types"] = _named(rows.get("point_types", []), "point_types", errors, _point_type)
+    old_types = base.get("point_types") or {}
+    doc["point_types"] = _named(rows.get("point_types", []), "point_types", errors,
+                                lambda row: _point_type(row, old_types.get(row.get("name"))))
     earning = dict(base.get("earning") or {})
     earning.update({
         "point_type": form.get("earning.point_type") or "regular",
@@ -140,7 +142,8 @@ def to_document(form: Mapping[str, str], base: dict) -> tuple[dict, dict[str, li
         doc[section] = _grant(form, section)
     doc["referrals"] = _referrals(form, base.get("referrals"))
     doc["tiers"] = _tiers(form, rows.get("tiers.tiers", []), base.get("tiers"))
-    doc["rewards"] = [_reward(row) for _, row in rows.get("rewards", [])]
+    old_titles = {reward.get("id"): reward.get("title") for reward in base.get("rewards") or []}
+    doc["rewards"] = [_reward(row, old_titles.get(row.get("id"))) for _, row in rows.get("rewards", [])]
     doc["campaigns"] = [_campaign(row) for _, row in rows.get("campaigns", [])]
     return doc, errors
 
@@ -171,10 +174,10 @@ def _named(rows, section: str, errors: dict, build) -> dict:
     return out
 
 
-def _point_type(row: dict[str, str]) -> dict:
+def _point_type(row: dict[str, str], old: dict | None) -> dict:
     kind = row.get("expiry.kind") or "never"
     cap = _amount(row.get("redemption_cap.percent"))
-    return {"label": _texts_of(row, "label"),
+    return {"label": _texts_of(row, "label", (old or {}).get("label")),
             "expiry": {"kind": kind, "days": _int(row.get("expiry.days")) if kind == "days" else None},
             "redemption_cap": None if cap is None else {
                 "percent": cap, "category": row.get("redemption_cap.category") or None}}
@@ -226,7 +229,8 @@ def _tiers(form: Mapping[str, str], rows, base: dict | None) -> dict | None:
         return {**DEFAULT_LADDER, "tiers": [dict(tier) for tier in DEFAULT_LADDER["tiers"]]}
     ladder = {key: value for key, value in (base or DEFAULT_LADDER).items() if key != "tiers"}
     ladder["metric"] = form.get("tiers.metric") or "points_earned"
-    ladder["tiers"] = [{"id": row.get("id", ""), "title": _texts_of(row, "title"),
+    titles = {tier.get("id"): tier.get("title") for tier in (base or {}).get("tiers") or []}
+    ladder["tiers"] = [{"id": row.get("id", ""), "title": _texts_of(row, "title", titles.get(row.get("id"))),
                         "threshold": _amount(row.get("threshold")) or "0",
                         "discount_percent": _amount(row.get("discount_percent")) or "0",
                         "free_shipping_threshold": _amount(row.get("free_shipping_threshold")),
@@ -236,8 +240,8 @@ def _tiers(form: Mapping[str, str], rows, base: dict | None) -> dict | None:
     return ladder
 
 
-def _reward(row: dict[str, str]) -> dict:
-    return {"id": row.get("id", ""), "kind": row.get("kind", ""), "title": _texts_of(row, "title"),
+def _reward(row: dict[str, str], old_title: dict | None) -> dict:
+    return {"id": row.get("id", ""), "kind": row.get("kind", ""), "title": _texts_of(row, "title", old_title),
             "point_type": row.get("point_type") or "regular", "points": _int(row.get("points")),
             "amount": _amount(row.get("amount")), "percent": _amount(row.get("percent")),
             "min_order": _amount(row.get("min_order")) or "0", "product_id": row.get("product_id") or None,
@@ -251,8 +255,10 @@ def _campaign(row: dict[str, str]) -> dict:
             "customers": _list(row.get("customers"))}
 
 
-def _texts_of(row: dict[str, str], prefix: str) -> dict[str, str]:
-    return {lang: row[f"{prefix}.{lang}"] for lang in LANGUAGES if row.get(f"{prefix}.{lang}")}
+def _texts_of(row: dict[str, str], prefix: str, old: dict | None = None) -> dict[str, str]:
+    """The form's languages from the row; any other language the entry had (by its name or id) kept."""
+    kept = {lang: text for lang, text in (old or {}).items() if lang not in LANGUAGES}
+    return {**kept, **{lang: row[f"{prefix}.{lang}"] for lang in LANGUAGES if row.get(f"{prefix}.{lang}")}}
 
 
 def _int(text: str | None):

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from plugin.core.db import session
 from plugin.core.models import ProgramDraft, ProgramVersion
-from plugin.program import form
+from plugin.program import document, form, versions
 from tests.helpers import csrf_of, post_form
 from tests.unit.program.test_earning import CAR_SERVICE
 
@@ -17,8 +17,6 @@ EDITOR = "/admin/program/edit"
 
 
 def car_service_fields() -> dict[str, str]:
-    from plugin.program import document
-
     return form.to_fields(document.dump(document.load(CAR_SERVICE)))
 
 
@@ -119,3 +117,36 @@ def test_any_form_the_check_receives_is_answered_with_field_errors_never_a_500(s
     assert response.status_code == 200 and isinstance(response.get_json()["errors"], dict)
     saved = post_form(signed_in, EDITOR, {**fields, "action": "publish", "base": "0"}, page=EDITOR)
     assert saved.status_code in (303, 409, 422)
+
+
+def test_another_shops_versions_cannot_be_compared(signed_in, other_shop):
+    with session():
+        for n in (1, 2):
+            versions.save(other_shop.id, {**CAR_SERVICE, "birthday": {"points": n, "point_type": "premium"}},
+                          author="other owner")
+    assert signed_in.get("/admin/program/diff?a=1&b=2").status_code == 404
+
+
+def test_the_page_has_a_field_for_every_value_the_form_maps(signed_in):
+    """What plugin.program.form maps, the page must show: a value without its input would be lost
+    on the next save."""
+    rich = {**CAR_SERVICE,
+            "earning": {**CAR_SERVICE["earning"], "exclude_categories": ["promo"], "exclude_sale_items": True,
+                        "min_order": "100", "rate": {"kind": "bands", "bands": [
+                            {"from": "0", "to": "1000", "points": 10}, {"from": "1000", "points": 50}]},
+                        "category_rules": [{"category": "works", "rate": {"kind": "per_amount", "points": 1,
+                                                                          "per": "10"}, "multiplier": "2"}]},
+            "signup": {"points": 100}, "reviews": {"points": 50, "monthly_cap": 2},
+            "referrals": {"referrer_points": 200, "friend_points": 100},
+            "tiers": {"metric": "points_earned", "tiers": [
+                {"id": "a", "title": {"en": "A", "ru": "А"}, "threshold": "0", "free_shipping_threshold": "5",
+                 "entry_bonus": 5, "earn_multiplier": "1.5"},
+                {"id": "b", "threshold": "0", "hidden": True}]},
+            "rewards": [{"id": "r", "kind": "coupon", "title": {"en": "R"}, "points": 5, "amount": "5",
+                         "valid_days": 5, "min_order": "1", "tiers": ["a"], "product_id": "p"}],
+            "campaigns": [{"name": "c", "starts_at": "2027-01-01T00:00:00", "ends_at": "2027-01-02T00:00:00",
+                           "bonus": 5, "multiplier": "2", "categories": ["works"], "customers": ["x"]}]}
+    page = post_form(signed_in, EDITOR, {"action": "json", "base": "0", "json": json.dumps(rich)},
+                     page=EDITOR).get_data(as_text=True)
+    names = form.to_fields(document.dump(document.load(rich)))
+    assert [name for name in names if f'name="{name}"' not in page] == []

@@ -24,6 +24,7 @@ amounts = st.decimals(min_value=0, max_value=10000, places=2).map(lambda d: f"{d
 positive = st.decimals(min_value=Decimal("0.5"), max_value=100, places=1).map(lambda d: f"{d:f}")
 points = st.integers(0, 10**6)
 langs = st.dictionaries(st.sampled_from(["en", "ru"]), words, max_size=2)
+any_langs = st.dictionaries(st.sampled_from(["en", "ru", "de", "uk"]), words, max_size=3)  # labels
 
 
 def simple_rate():
@@ -74,7 +75,7 @@ def documents(draw):
     start = datetime(2027, 1, 1) + timedelta(hours=draw(st.integers(0, 10**4)))
     reward_ids = draw(st.lists(names, max_size=3, unique=True))
     doc = {
-        "point_types": {name: {"label": draw(langs), "expiry": draw(expiry), "redemption_cap": draw(cap)}
+        "point_types": {name: {"label": draw(any_langs), "expiry": draw(expiry), "redemption_cap": draw(cap)}
                         for name in types},
         "categories": cats,
         "earning": {"point_type": draw(a_type), "rate": draw(simple_rate() | bands()),
@@ -91,14 +92,15 @@ def documents(draw):
             {"referrer_points": points, "friend_points": points, "point_type": a_type,
              "friend_reward_on": st.sampled_from(["signup", "first_order"]), "pending_days": st.just(7)})),
         "tiers": ladder,
-        "rewards": [{"id": reward_id, "kind": "percentage", "title": draw(langs), "point_type": draw(a_type),
+        "rewards": [{"id": reward_id, "kind": "percentage", "title": draw(any_langs), "point_type": draw(a_type),
                      "points": draw(st.integers(1, 10**5)), "percent": draw(positive),
                      "min_order": draw(amounts), "valid_days": draw(st.none() | st.integers(1, 90)),
                      "tiers": draw(st.lists(st.sampled_from(tier_ids), max_size=1)) if tier_ids else []}
                     for reward_id in reward_ids],
         "campaigns": [{"name": draw(words), "starts_at": start.isoformat(),
                        "ends_at": (start + timedelta(days=draw(st.integers(1, 30)))).isoformat(),
-                       "multiplier": draw(positive), "bonus": draw(points), "categories": draw(some_cats)}
+                       "multiplier": draw(positive), "bonus": draw(points), "categories": draw(some_cats),
+                       "customers": draw(st.lists(tokens, max_size=2))}
                       for _ in range(draw(st.integers(0, 2)))],
         # what the form does not cover
         "activities": {"follow": {"points": 50, "point_type": types[0], "limit": "once"}},
