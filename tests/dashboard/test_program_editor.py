@@ -110,7 +110,8 @@ field_names = st.sampled_from(sorted({*car_service_fields(), "tiers.enabled", "t
 
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(fields=st.dictionaries(field_names | st.text(TEXT, max_size=20), st.text(TEXT, max_size=20), max_size=20))
+@given(fields=st.dictionaries(field_names | st.text(TEXT, max_size=20), st.text(TEXT, max_size=20),
+                              max_size=20))
 def test_any_form_the_check_receives_is_answered_with_field_errors_never_a_500(signed_in, fields):
     token = csrf_of(signed_in.get(EDITOR).get_data(as_text=True))
     response = signed_in.post("/admin/program/check", data={"csrf_token": token, **fields})

@@ -92,7 +92,8 @@ def documents(draw):
             {"referrer_points": points, "friend_points": points, "point_type": a_type,
              "friend_reward_on": st.sampled_from(["signup", "first_order"]), "pending_days": st.just(7)})),
         "tiers": ladder,
-        "rewards": [{"id": reward_id, "kind": "percentage", "title": draw(any_langs), "point_type": draw(a_type),
+        "rewards": [{"id": reward_id, "kind": "percentage", "title": draw(any_langs),
+                     "point_type": draw(a_type),
                      "points": draw(st.integers(1, 10**5)), "percent": draw(positive),
                      "min_order": draw(amounts), "valid_days": draw(st.none() | st.integers(1, 90)),
                      "tiers": draw(st.lists(st.sampled_from(tier_ids), max_size=1)) if tier_ids else []}
