@@ -6,6 +6,8 @@ order sent as a webhook then earns what the program says. Screenshots of the edi
 from __future__ import annotations
 
 import copy
+import json
+import re
 
 import pytest
 
@@ -191,3 +193,30 @@ def send_order(demo_store, order_id: int, lines: list[tuple[str, str]]) -> int:
         entry = (LedgerEntry.select().where(LedgerEntry.customer == customer.id)
                  .order_by(LedgerEntry.id.desc()).first())
     return entry.delta
+
+
+def test_the_json_follows_the_form_the_form_follows_the_json_and_tiers_start_from_the_ladder(demo_store, page):
+    from playwright.sync_api import expect
+
+    sign_in(demo_store, page)
+    page.goto(f"{demo_store.url}{EDITOR}?lang=en")
+    fill(page, {"birthday.points": "777"})
+    expect(page.locator("#json")).to_have_value(re.compile(r'"birthday": \{\s*"points": 777,'))
+
+    doc = json.loads(page.locator("#json").input_value())
+    doc["signup"] = {"points": 321, "point_type": "premium"}
+    page.locator("#json").fill(json.dumps(doc))
+    page.get_by_role("button", name="Apply the JSON to the form").click()
+    expect(page.locator('[name="signup.points"]')).to_have_value("321")
+    expect(page.locator('[name="birthday.points"]')).to_have_value("777")
+
+    fresh_rows(page, "tiers.tiers", 0)
+    page.locator('[name="tiers.enabled"]').uncheck()
+    page.locator('[name="tiers.enabled"]').check()
+    expect(rows(page, "tiers.tiers")).to_have_count(5)
+    expect(page.locator('[name="tiers.tiers.1.title.ru"]')).to_have_value("Бронзовый")
+    expect(page.locator('[name="tiers.tiers.3.threshold"]')).to_have_value("10001")
+    expect(page.locator('[name="tiers.tiers.4.hidden"]')).to_be_checked()
+    expect(page.locator("#check-state")).to_have_text("The draft is valid and kept.")
+    page.get_by_role("button", name="Discard the draft").click()
+    expect(page.locator('[name="birthday.points"]')).to_have_value("2000")
