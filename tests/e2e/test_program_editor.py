@@ -195,7 +195,7 @@ def send_order(demo_store, order_id: int, lines: list[tuple[str, str]]) -> int:
     return entry.delta
 
 
-def test_the_json_follows_the_form_the_form_follows_the_json_and_tiers_start_from_the_ladder(demo_store, page):
+def test_the_json_and_the_form_follow_each_other_and_tiers_start_from_the_ladder(demo_store, page):
     from playwright.sync_api import expect
 
     sign_in(demo_store, page)
