@@ -67,9 +67,7 @@ def _extras(program: dict | None, running: dict, number: int | None, raw: dict) 
 def _page(raw: dict, errors: dict, program: dict | None, status: int = 200, **extra):
     number, running = versions.current(g.shop.id)
     fields = form.to_fields(raw)
-    counts = {name: 1 + max([int(k[len(name) + 1:].split(".")[0]) for k in fields
-                             if k.startswith(name + ".") and k[len(name) + 1:].split(".")[0].isdigit()],
-                            default=-1) for name in LISTS}
+    counts = {name: form.row_count(fields, name) for name in LISTS}
     sent = set(request.form) if request.method == "POST" else set()
     loose = {path: m for path, m in errors.items() if path not in sent and not ROW.match(path)}
     history = (ProgramVersion.select(ProgramVersion.number, ProgramVersion.author, ProgramVersion.created_at)

@@ -280,6 +280,12 @@ def _list(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
+def row_count(fields: Mapping[str, str], section: str) -> int:
+    """How many rows a list has in ``fields`` (one past its highest row number)."""
+    numbers = [int(m["n"]) for key in fields if (m := _ROW.match(key)) and m["section"] == section]
+    return max(numbers, default=-1) + 1
+
+
 # --- errors -> fields ----------------------------------------------------------------------------
 
 def place(errors: dict[str, list[str]], form: Mapping[str, str]) -> dict[str, list[str]]:

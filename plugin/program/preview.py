@@ -46,7 +46,7 @@ def carts(shop_id: int, program: dict) -> list[dict]:
         out.append({"sample": name, "lines": lines})
     recent = (Order.select(Order.platform_id, Order.order).where(Order.shop == shop_id)
               .order_by(Order.created_at.desc(), Order.id.desc()).limit(RECENT))
-    out.extend({"order": row.platform_id, "lines": row.order["lines"]} for row in recent)
+    out.extend({"order": row.platform_id, "lines": row.order.get("lines") or []} for row in recent)
     for cart in out:
         cart["amount"] = sum((Decimal(line["amount"]) for line in cart["lines"]), Decimal(0))
     return out

@@ -118,6 +118,7 @@ def test_owner_builds_the_car_service_program_in_forms_and_an_order_earns_by_it(
     expect(small).to_contain_text("1,000")  # as a first order
     expect(small).to_contain_text("Regular points: 100")  # 10% of the works line
     expect(small).to_contain_text("Premium points: 500")  # 50% of it
+    expect(page.locator("table.preview")).to_contain_text("Order 7390000000103")  # a real recent order
     for width, name in ((1100, "desktop"), (390, "390")):
         page.set_viewport_size({"width": width, "height": 900})
         for lang in ("en", "ru"):
