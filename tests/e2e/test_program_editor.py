@@ -108,6 +108,8 @@ def test_owner_builds_the_car_service_program_in_forms_and_an_order_earns_by_it(
     fill(page, {"point_types.1.expiry.days": "ninety"})
     error = page.locator('[data-error-for="point_types.1.expiry.days"]')
     expect(error).to_have_text("Not a valid integer.")
+    error.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "editor_program-error_en_desktop.png"))
     fill(page, {"point_types.1.expiry.days": "90"})
     expect(error).to_have_text("")
     expect(page.locator("#check-state")).to_have_text("The draft is valid and kept.")
