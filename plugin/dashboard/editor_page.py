@@ -55,7 +55,7 @@ def _base() -> dict:
     return draft.document if draft else document.dump(versions.current(g.shop.id)[1])
 
 
-def _extras(program: dict | None, running: dict, number: int | None, raw: dict) -> dict:
+def _extras(program: dict | None, running: dict, number: int | None) -> dict:
     """The preview and the diff against the running version (only for a valid draft)."""
     if program is None:
         return {"preview": None, "changes": None}
@@ -83,7 +83,7 @@ def _page(raw: dict, errors: dict, program: dict | None, status: int = 200, **ex
         "ladder_json": json.dumps(form.to_fields({"point_types": {}, "earning": {"rate": {"kind": ""}},
                                                   "tiers": DEFAULT_LADDER}), ensure_ascii=False),
         "json_text": json.dumps(raw, indent=2, ensure_ascii=False) + "\n", "json_errors": {},
-        **_extras(program, running, number, raw), **extra}
+        **_extras(program, running, number), **extra}
     return render_template("dashboard/program_editor.html", section="program_editor", **context), status
 
 
@@ -102,7 +102,7 @@ def program_check():
     number, running = versions.current(g.shop.id)
     raw, program, errors = judge(_fields(), _base())
     _keep(raw, program, running, request.form.get("base", type=int) or 0)
-    extras = _extras(program, running, number, raw)
+    extras = _extras(program, running, number)
     html = render_template("dashboard/program_preview.html", currency=g.shop.currency, **extras)
     return jsonify({"errors": errors, "document": json.dumps(raw, indent=2, ensure_ascii=False) + "\n",
                     "preview": html})
