@@ -13,9 +13,12 @@ from plugin.core.models import Order, ProgramVersion
 from plugin.http.bodies import json_object
 from plugin.http.routes import Routes
 from plugin.program import caps, changes, document, earning, versions
+from plugin.program.document.features import Tiers
+from plugin.program.ladder import DEFAULT_LADDER
 from plugin.spend import carts
 
 routes = Routes()
+TIERS = Tiers()
 
 
 class VersionRow(Schema):
@@ -117,6 +120,12 @@ def program_version(number: int):
     if row is None:
         raise NotFound(f"no program version {number}")
     return jsonify(_version_json(row, versions.at(g.shop.id, number)))
+
+
+@routes.get("/program/tiers/default")
+@documented("The market's default tier ladder, a start for the program's `tiers` section", response=Tiers)
+def program_default_ladder():
+    return jsonify(TIERS.dump(TIERS.load(DEFAULT_LADDER)))
 
 
 @routes.post("/program/preview")

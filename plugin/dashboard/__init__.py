@@ -16,6 +16,7 @@ from plugin.dashboard import (
     bulk_page,
     codes_page,
     customers_page,
+    editor_page,
     events_page,
     imports_page,
     layout,
@@ -32,7 +33,7 @@ from plugin.http.routes import blueprint
 
 #: Every module with routes under /admin, in the order their hooks run (auth signs the owner in).
 MODULES = (customers_page, adjust_page, auth, layout, analytics_page, bulk_page, codes_page, events_page,
-           imports_page, overview, privacy_page, program_page, notifications_page, messages_page,
+           imports_page, overview, privacy_page, program_page, editor_page, notifications_page, messages_page,
            webhooks_page, notify_templates_page)
 
 

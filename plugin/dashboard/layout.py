@@ -24,7 +24,7 @@ routes = Routes()
 NAV: list[tuple[str, str]] = [
     ("nav.overview", "dashboard.overview"),
     ("nav.customers", "dashboard.customers"),
-    ("nav.program", "dashboard.program"),
+    ("nav.program", "dashboard.program_editor"),
     ("nav.codes", "dashboard.codes"),
     ("nav.events", "dashboard.events"),
 ]

@@ -52,7 +52,7 @@ def _page(text: str, **extra):
     history = (ProgramVersion.select(ProgramVersion.number, ProgramVersion.author, ProgramVersion.created_at)
                .where(ProgramVersion.shop == g.shop.id).order_by(ProgramVersion.number.desc()).limit(HISTORY))
     context = {"errors": {}, "changes": None, "stale": False, "unchanged": False, **extra}
-    return render_template("dashboard/program.html", section="program", text=text, number=number,
+    return render_template("dashboard/program.html", section="program_editor", text=text, number=number,
                            row=row, history=list(history), base=number or 0, **context)
 
 

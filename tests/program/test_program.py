@@ -129,3 +129,13 @@ def test_a_version_number_used_again_after_a_shop_wipe_is_not_served_from_the_ca
         versions.save(shop.id, second, author="test")
         assert versions.current(shop.id)[0] == 1
         assert versions.current(shop.id)[1]["signup"]["points"] == 7
+
+
+def test_the_default_tier_ladder_is_served_and_a_program_may_take_it_as_it_is(app, client, shop):
+    ladder = client.get("/api/v1/program/tiers/default", headers=headers(app, shop)).get_json()
+    assert [(t["title"]["ru"], t["threshold"], t["hidden"]) for t in ladder["tiers"]] == [
+        ("Новичок", "0", False), ("Бронзовый", "1001", False), ("Серебряный", "5001", False),
+        ("Золотой", "10001", False), ("Платиновый", "0", True)]
+    assert ladder["metric"] == "points_earned"
+    response = client.put("/api/v1/program", json=document(tiers=ladder), headers=headers(app, shop))
+    assert response.status_code == 201 and response.get_json()["program"]["tiers"] == ladder

@@ -33,13 +33,13 @@ from plugin.core.models.notify import (
 from plugin.core.models.orders import Order
 from plugin.core.models.platforms import PlatformObject
 from plugin.core.models.privacy import PrivacyRequest
-from plugin.core.models.program import CatalogProduct, ProgramVersion
+from plugin.core.models.program import CatalogProduct, ProgramDraft, ProgramVersion
 from plugin.core.models.reports import CoPurchase, DailyFigure, OfferEvent
 from plugin.core.models.runs import ImportRun
 from plugin.core.models.shops import Customer, DashboardSession, IdempotentRequest, PeriodicRun, Shop
 from plugin.core.models.tiers import CustomerTier, TierChange, TierDiscount, TierRun
 
-ALL_MODELS = [Shop, ProgramVersion, Customer, Balance, Lot, Event, Order, LedgerEntry, Hold,
+ALL_MODELS = [Shop, ProgramVersion, ProgramDraft, Customer, Balance, Lot, Event, Order, LedgerEntry, Hold,
               ActivationCode, Activity, Notice,
               CoPurchase, OfferEvent, CustomerTier, TierChange, TierRun, TierDiscount,
               Badge, ChallengeProgress, QuestProgress, LeaderboardEntry,
@@ -55,5 +55,6 @@ __all__ = ["ALL_MODELS", "ActivationCode", "Activity", "AdjustmentBatch", "Badge
            "LeaderboardEntry",
            "LedgerEntry", "Lot", "MessageTemplate", "Notice", "NotifySettings", "OfferEvent", "Order",
            "OutboxMessage", "PeriodicRun", "PlatformObject", "PrivacyRequest",
-           "ProgramVersion", "QuestProgress", "Referral", "ReferralCode", "Shop", "Suppression", "TierChange",
+           "ProgramDraft", "ProgramVersion", "QuestProgress", "Referral", "ReferralCode", "Shop",
+           "Suppression", "TierChange",
            "TierDiscount", "TierRun", "Unsubscription", "WebhookSubscription"]

@@ -40,3 +40,17 @@ class CatalogProduct(BaseModel):
     class Meta:
         table_name = "catalog_product"
         indexes = ((("shop", "product_id"), True),)
+
+
+class ProgramDraft(BaseModel):
+    """The owner's unpublished program (the editor's form or JSON), one per shop, kept between
+    visits; ``base`` is the version it was started from, so publishing over a newer one is seen."""
+
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", unique=True)
+    document = JSONField()
+    base = pw.IntegerField(default=0)  # 0: the default program
+    author = pw.CharField(max_length=255)
+    updated_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "program_draft"
