@@ -55,7 +55,7 @@ def to_fields(raw: dict) -> dict[str, str]:
         put(f"{row}.redemption_cap.category", cap.get("category"))
     earning = raw["earning"]
     for name in ("point_type", "first_order_min_points", "exclude_categories", "exclude_sale_items",
-                 "min_order"):
+                 "min_order", "pending_days"):
         put(f"earning.{name}", earning.get(name))
     _rate(put, "earning.rate", earning["rate"])
     for n, band in enumerate(earning["rate"].get("bands") or []):
@@ -78,7 +78,8 @@ def to_fields(raw: dict) -> dict[str, str]:
     tiers = raw.get("tiers")
     if tiers:
         put("tiers.enabled", True)
-        put("tiers.metric", tiers["metric"])
+        for key in ("metric", "window", "grace_days"):
+            put(f"tiers.{key}", tiers.get(key))
         for n, tier in enumerate(tiers["tiers"]):
             row = f"tiers.tiers.{n}"
             for key in ("id", *TIER_FIELDS, "entry_bonus", "hidden"):
@@ -90,6 +91,7 @@ def to_fields(raw: dict) -> dict[str, str]:
                     "tiers"):
             put(f"{row}.{key}", reward.get(key))
         _texts(put, f"{row}.title", reward.get("title"))
+    put("widget.launcher", (raw.get("widget") or {}).get("launcher"))
     for n, campaign in enumerate(raw.get("campaigns") or []):
         for key in ("name", "starts_at", "ends_at", "multiplier", "bonus", "categories", "customers"):
             put(f"campaigns.{n}.{key}", campaign.get(key))
@@ -130,6 +132,7 @@ def to_document(form: Mapping[str, str], base: dict) -> tuple[dict, dict[str, li
         "exclude_categories": _list(form.get("earning.exclude_categories")),
         "exclude_sale_items": form.get("earning.exclude_sale_items") == ON,
         "min_order": _amount(form.get("earning.min_order")) or "0",
+        "pending_days": _int(form.get("earning.pending_days")) or 0,
         "rate": _rate_of(form, "earning.rate", rows.get("earning.rate.bands", [])) or {"kind": ""},
         "category_rules": [_rule(row) for _, row in rows.get("earning.category_rules", [])],
     })
@@ -145,6 +148,7 @@ def to_document(form: Mapping[str, str], base: dict) -> tuple[dict, dict[str, li
     old_titles = {reward.get("id"): reward.get("title") for reward in base.get("rewards") or []}
     doc["rewards"] = [_reward(row, old_titles.get(row.get("id"))) for _, row in rows.get("rewards", [])]
     doc["campaigns"] = [_campaign(row) for _, row in rows.get("campaigns", [])]
+    doc["widget"] = {**(base.get("widget") or {}), "launcher": form.get("widget.launcher") == ON}
     return doc, errors
 
 
@@ -229,6 +233,10 @@ def _tiers(form: Mapping[str, str], rows, base: dict | None) -> dict | None:
         return {**DEFAULT_LADDER, "tiers": [dict(tier) for tier in DEFAULT_LADDER["tiers"]]}
     ladder = {key: value for key, value in (base or DEFAULT_LADDER).items() if key != "tiers"}
     ladder["metric"] = form.get("tiers.metric") or "points_earned"
+    ladder["window"] = form.get("tiers.window") or ladder.get("window") or "lifetime"
+    grace = _int(form.get("tiers.grace_days"))
+    if grace is not None:
+        ladder["grace_days"] = grace
     titles = {tier.get("id"): tier.get("title") for tier in (base or {}).get("tiers") or []}
     ladder["tiers"] = [{"id": row.get("id", ""), "title": _texts_of(row, "title", titles.get(row.get("id"))),
                         "threshold": _amount(row.get("threshold")) or "0",
