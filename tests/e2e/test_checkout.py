@@ -136,9 +136,13 @@ def test_account_page_shows_tier_referral_badges_and_gives_points_to_a_friend(de
     check(bar).to_have_attribute("aria-valuemax", re.compile(r"^[25]$"))
     check(bar).to_have_attribute("aria-valuetext", re.compile(r"^\d orders? to (Bronze|Silver)$"))
     check(widget.locator(".loyalty__progress").first).to_have_text(re.compile(r"orders? to (Bronze|Silver)"))
+    # the rewards catalogue: without a cart only the coupon can be taken here, the rest say where
+    rewards = widget.locator(".loyalty__rewards li")
+    check(rewards.filter(has_text="Free shipping")).to_contain_text("at checkout")
+    check(widget.get_by_role("button", name="Get it: 300 ₽ coupon for your next order")).to_be_visible()
     height, reserved = widget.evaluate(
         "el => [el.getBoundingClientRect().height, parseFloat(getComputedStyle(el).minHeight)]")
-    assert height <= reserved, "the loaded account widget outgrew the box reserved for it"
+    assert height <= reserved, f"the account widget ({height}px) outgrew its reserved box ({reserved}px)"
 
     widget.get_by_text("Invite friends").click()
     check(widget.get_by_label("Your link")).to_have_value(re.compile(r"^https://demo-store\.myshopify\.com/\?ref=\w+$"))

@@ -86,6 +86,11 @@ def test_shopper_opens_the_launcher_with_the_keyboard_and_redeems_free_shipping(
     shoot(page, "widget_launcher-redeemed_en_desktop")
     page.keyboard.press("Escape")
     check(launcher).to_be_focused()
+    launcher.click()
+    check(dialog).to_be_visible()
+    page.mouse.click(5, 5)  # a click elsewhere on the page closes it too
+    check(dialog).to_be_hidden()
+    check(launcher).to_have_attribute("aria-expanded", "false")
 
     # The checkout picks up the held code: the shipping is off, and the paid order commits the hold.
     page.goto(f"{demo_store.url}/demo/checkout?customer={BOB}")

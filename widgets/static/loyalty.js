@@ -61,13 +61,17 @@
       this.root.addEventListener("keydown", (e) => {
         if (e.key === "Escape" && !panel.hidden) this.toggle(false);
       });
+      // a click elsewhere on the page closes it and leaves the focus where the shopper clicked
+      document.addEventListener("pointerdown", (e) => {
+        if (!panel.hidden && !this.root.contains(e.target)) this.toggle(false, true);
+      });
       this.root.replaceChildren(btn, panel);
     }
 
-    toggle(open) {
+    toggle(open, quiet) {
       this.out.hidden = !open;
       this.btn.setAttribute("aria-expanded", open);
-      (open ? this.out.querySelector("h2") || this.out : this.btn).focus();
+      if (!quiet) (open ? this.out.querySelector("h2") || this.out : this.btn).focus();
     }
 
     strings() {
@@ -147,14 +151,13 @@
         this.currency = (cart && cart.currency) || this.d.currency;
         const product = this.mode === "product";
         const more = this.mode === "account" ? (path) => this.call("GET", path).catch(() => null) : () => null;
-        const spends = this.mode === "checkout" || this.mode === "launcher";
         const [acct, quote, offers, ref, games, rewards] = await Promise.all([
           product ? null : this.call("GET", "/account?lang=" + this.lang),
           cart ? this.call("POST", "/quote", {cart}).catch((e) => (product ? null : Promise.reject(e))) : null,
           product ? null : (cart ? this.call("POST", "/offers", {cart, lang: this.lang})
             : this.call("GET", "/offers?lang=" + this.lang)).catch(() => null),
           more("/referral"), more("/games"),
-          spends && this.call("POST", "/rewards", {cart: cart || undefined, lang: this.lang}).catch(() => null),
+          !product && this.call("POST", "/rewards", {cart: cart || undefined, lang: this.lang}).catch(() => null),
         ]);
         this.rewards = (rewards && rewards.rewards) || [];
         this.ref = ref && ref.enabled ? ref : null;
@@ -251,7 +254,8 @@
       if (q && q.tier_benefits) this.perks(box, q.tier_benefits);
       this.offerList(box);
       if (a.signed_in) this.rewardList(box);
-      if (a.signed_in && (this.mode === "checkout" || (pop && q))) box.append(this.hold ? this.applied() : this.control());
+      if (a.signed_in && this.hold) box.append(this.applied()); // a code held anywhere shows everywhere
+      else if (a.signed_in && (this.mode === "checkout" || (pop && q))) box.append(this.control());
       box.append(node("p", "loyalty__msg", this.note, {role: "status", "aria-live": "polite"}));
       this.note = "";
       const focused = this.out.contains(document.activeElement) || this.refocus; // re-rendered under the keyboard: keep it here
