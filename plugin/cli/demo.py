@@ -193,8 +193,8 @@ def report(base_url: str, runtime: Runtime, results, rows, shop, storefront: boo
         f"The owner's dashboard: {base_url}/admin/sign-in with the API key above and your name;"
         f" the program's rules as shoppers read them: {base_url}/rules/{shop.domain}?lang=ru",
         "",
-        "The demo storefront (the widget on a product page, a checkout and an account page, as each"
-        " shopper):",
+        "The demo storefront (a product page with the points launcher, a checkout with rewards and"
+        " an account page, as each shopper):",
         *(f"  {base_url}/demo/{page}?customer={row['id']}"
           for row in rows for page in ("product", "checkout", "account")),
     ]
