@@ -65,7 +65,8 @@ def reset_database(url: str) -> None:
         raw.close()
     db.bind(url)
     with db.session():
-        db.database.drop_tables(ALL_MODELS, safe=True, cascade=True)
+        # SQLite knows no CASCADE
+        db.database.drop_tables(ALL_MODELS, safe=True, cascade=url.startswith("postgres"))
         db.database.create_tables(ALL_MODELS)
 
 
