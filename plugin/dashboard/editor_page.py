@@ -18,7 +18,7 @@ from plugin.core.errors import flatten
 from plugin.core.i18n import term, translate
 from plugin.core.models import ProgramVersion
 from plugin.dashboard.problems import problem
-from plugin.dashboard.program_page import HISTORY, diff, pretty
+from plugin.dashboard.program_page import diff, pretty, versions_shown
 from plugin.http.routes import Routes
 from plugin.program import document, drafts, form, point_type_name, preview, versions
 from plugin.program.document.points import REWARD_KINDS
@@ -70,13 +70,11 @@ def _page(raw: dict, errors: dict, program: dict | None, status: int = 200, **ex
     counts = {name: form.row_count(fields, name) for name in LISTS}
     sent = set(request.form) if request.method == "POST" else set()
     loose = {path: m for path, m in errors.items() if path not in sent and not ROW.match(path)}
-    history = (ProgramVersion.select(ProgramVersion.number, ProgramVersion.author, ProgramVersion.created_at)
-               .where(ProgramVersion.shop == g.shop.id).order_by(ProgramVersion.number.desc()).limit(HISTORY))
-    row = ProgramVersion.get_or_none((ProgramVersion.shop == g.shop.id) & (ProgramVersion.number == number))
+    row, history = versions_shown(g.shop.id, number)
     draft = drafts.get(g.shop.id)
     context = {
         "values": fields, "errors": errors, "loose": loose, "counts": counts, "number": number, "row": row,
-        "draft": draft, "base": draft.base if draft else number or 0, "history": list(history),
+        "draft": draft, "base": draft.base if draft else number or 0, "history": history,
         "currency": g.shop.currency,
         "category_names": list(raw.get("categories") or {}), "type_names": list(raw.get("point_types") or {}),
         "reward_kinds": [(kind, translate(g.lang, f"editor.reward.{kind}")) for kind in REWARD_KINDS],

@@ -46,14 +46,20 @@ def diff(running: str, proposed: str, number: int | None) -> list[str]:
                                      fromfile=name, tofile="new", lineterm=""))
 
 
-def _page(text: str, **extra):
-    number, program = versions.current(g.shop.id)
-    row = ProgramVersion.get_or_none((ProgramVersion.shop == g.shop.id) & (ProgramVersion.number == number))
+def versions_shown(shop_id: int, number: int | None) -> tuple[ProgramVersion | None, list]:
+    """The running version's row and the latest versions, as both program pages show them."""
+    row = ProgramVersion.get_or_none((ProgramVersion.shop == shop_id) & (ProgramVersion.number == number))
     history = (ProgramVersion.select(ProgramVersion.number, ProgramVersion.author, ProgramVersion.created_at)
-               .where(ProgramVersion.shop == g.shop.id).order_by(ProgramVersion.number.desc()).limit(HISTORY))
+               .where(ProgramVersion.shop == shop_id).order_by(ProgramVersion.number.desc()).limit(HISTORY))
+    return row, list(history)
+
+
+def _page(text: str, **extra):
+    number, _ = versions.current(g.shop.id)
+    row, history = versions_shown(g.shop.id, number)
     context = {"errors": {}, "changes": None, "stale": False, "unchanged": False, **extra}
     return render_template("dashboard/program.html", section="program_editor", text=text, number=number,
-                           row=row, history=list(history), base=number or 0, **context)
+                           row=row, history=history, base=number or 0, **context)
 
 
 @routes.get("/program")

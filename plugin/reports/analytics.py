@@ -20,7 +20,6 @@ from plugin.core.models import Balance, Customer, CustomerTier, DailyFigure, Sho
 from plugin.program import versions
 from plugin.reports import order_figures, rollups
 
-CENT = Decimal("0.01")
 NO_TIER = "(none)"
 DISCOUNT_METRICS = ("discount_orders", "discount_revenue", "discount_amount")
 ORDER_METRICS = ("member_orders", "member_revenue", "non_member_orders", "non_member_revenue",
@@ -85,7 +84,7 @@ def _empty_day(day: date) -> dict:
 def _json_day(row: dict) -> dict:
     out = {**row, "date": row["date"].isoformat()}
     for metric in ORDER_METRICS:
-        out[metric] = int(row[metric]) if metric.endswith("_orders") else _money(row[metric])
+        out[metric] = int(row[metric]) if metric.endswith("_orders") else rollups.money_text(row[metric])
     return out
 
 
@@ -105,23 +104,19 @@ def summary(shop_id: int, start: date, end: date) -> dict:
     return {
         "from": start.isoformat(), "to": end.isoformat(), "currency": shop.currency,
         "points": {**points, "net_issued": net_issued, "by_point_type": by_type},
-        "redemption_rate": order_figures.rate(points["redeemed"], net_issued),
-        "breakage": order_figures.rate(points["expired"], net_issued),
+        "redemption_rate": rollups.rate(points["redeemed"], net_issued),
+        "breakage": rollups.rate(points["expired"], net_issued),
         "liability": liability(shop_id, program),
         "orders": order_figures.summary(shop, start, end),
         "loyalty_discounts": {"orders": int(totals["discount_orders", ""]),
-                              "revenue": _money(totals["discount_revenue", ""]),
-                              "discount_amount": _money(totals["discount_amount", ""]),
+                              "revenue": rollups.money_text(totals["discount_revenue", ""]),
+                              "discount_amount": rollups.money_text(totals["discount_amount", ""]),
                               "points": points["redeemed"]},
         "tiers": tier_distribution(shop_id, program),
         "offers": _keyed(totals, "offer", ("impressions", "clicks", "redemptions"), "offer_id"),
-        "campaigns": [{**row, "revenue": _money(row["revenue"])} for row in
+        "campaigns": [{**row, "revenue": rollups.money_text(row["revenue"])} for row in
                       _keyed(totals, "campaign", ("orders", "points", "revenue"), "name")],
     }
-
-
-def _money(value: Decimal) -> str:
-    return str(Decimal(value).quantize(CENT))
 
 
 def _keyed(totals, prefix: str, names: tuple[str, ...], label: str) -> list[dict]:
@@ -145,7 +140,7 @@ def liability(shop_id: int, program: dict) -> dict:
     total = sum(int(v) for v in per_type.values())
     value = program["redemption"]["point_value"]
     return {"points": total, "by_point_type": {k: int(v) for k, v in sorted(per_type.items())},
-            "point_value": str(value), "value": _money(Decimal(total) * value)}
+            "point_value": str(value), "value": rollups.money_text(Decimal(total) * value)}
 
 
 def tier_distribution(shop_id: int, program: dict) -> list[dict]:

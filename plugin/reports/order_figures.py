@@ -102,18 +102,9 @@ def summary(shop: Shop, start: date, end: date) -> dict:
 def _group(totals, customers: int, repeating: int) -> dict:
     count, revenue = int(totals["orders"]), Decimal(totals["revenue"])
     refunded, full = int(totals["refunded"]), int(totals["fully_refunded"])
-    return {"orders": count, "revenue": _money(revenue),
-            "average_order_value": _money(revenue / count) if count else None,
+    return {"orders": count, "revenue": rollups.money_text(revenue),
+            "average_order_value": rollups.money_text(revenue / count) if count else None,
             "customers": customers, "repeat_customers": repeating,
-            "repeat_purchase_rate": rate(repeating, customers),
+            "repeat_purchase_rate": rollups.rate(repeating, customers),
             "guest_orders": int(totals["guest_orders"]), "cancelled": int(totals["cancelled"]),
             "refunded": refunded, "fully_refunded": full, "partially_refunded": refunded - full}
-
-
-def rate(part: int, whole: int) -> str | None:
-    """part / whole to four places, as a string; None when there is no whole."""
-    return str((Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"))) if whole > 0 else None
-
-
-def _money(value: Decimal) -> str:
-    return str(Decimal(value).quantize(Decimal("0.01")))

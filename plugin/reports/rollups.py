@@ -169,6 +169,16 @@ def money(value) -> Decimal:
     return Decimal(str(value or 0)).quantize(Decimal("0.0001"))
 
 
+def money_text(value) -> str:
+    """An amount as the reports serve it: a string to the cent."""
+    return str(Decimal(value).quantize(Decimal("0.01")))
+
+
+def rate(part: int, whole: int) -> str | None:
+    """part / whole to four places, as a string; None when there is no whole."""
+    return str((Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"))) if whole > 0 else None
+
+
 def days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
