@@ -79,7 +79,8 @@ def parse_moment(text: str) -> datetime:
                 return datetime.strptime(text, pattern)
             except ValueError:
                 continue
-        raise ValueError(f"placed_at {text[:40]!r} is not a date (YYYY-MM-DD, an ISO time or DD.MM.YYYY)") from None
+        raise ValueError(f"placed_at {text[:40]!r} is not a date "
+                         "(YYYY-MM-DD, an ISO time or DD.MM.YYYY)") from None
     return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
 
 
@@ -119,7 +120,8 @@ def line_of(cells: dict[str, str]) -> PastLine:
     if quantity_text and not (quantity_text.isdigit() and 0 < int(quantity_text) <= 10**6):
         raise ValueError(f"quantity {quantity_text[:20]!r} is not a whole number from 1 to 1000000")
     return PastLine(_ident(cells, "order_id"), _ident(cells, "customer_id"),
-                    parse_moment(cells.get("placed_at", "") or "?"), parse_amount(cells.get("amount", "") or "?"),
+                    parse_moment(cells.get("placed_at", "") or "?"),
+                    parse_amount(cells.get("amount", "") or "?"),
                     _optional(cells, "sku"), _optional(cells, "category"),
                     int(quantity_text) if quantity_text else 1)
 
@@ -129,7 +131,8 @@ def read_csv(text: str) -> Reading:
     table = csvfile.read(text, COLUMNS, one_of=("order_id",))
     missing = [name for name in REQUIRED if name not in table.fields]
     if missing:
-        raise Invalid(f"the header row needs the columns {', '.join(REQUIRED)}; it lacks {', '.join(missing)}",
+        raise Invalid(f"the header row needs the columns {', '.join(REQUIRED)}; "
+                      f"it lacks {', '.join(missing)}",
                       fields={"file": [f"no {name} column" for name in missing]})
     lines, rejected = [], []
     for row in table.rows:
@@ -186,7 +189,8 @@ def _refund_split(canonical: list[dict], sales: list[PastLine], refund: PastLine
         return {canonical[match]["line_id"]: wanted}
     total = sum((sale.amount for sale in sales), Decimal(0))
     wanted = min(wanted, total)
-    shares = {canonical[n]["line_id"]: (wanted * sale.amount / total).quantize(CENT) for n, sale in enumerate(sales)}
+    shares = {canonical[n]["line_id"]: (wanted * sale.amount / total).quantize(CENT)
+              for n, sale in enumerate(sales)}
     last = canonical[-1]["line_id"]
     shares[last] += wanted - sum(shares.values(), Decimal(0))
     return shares
