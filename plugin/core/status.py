@@ -41,6 +41,14 @@ class RunStatus(StrEnum):
     FAILED = "failed"
 
 
+class ImportKind(StrEnum):
+    """What an import run brings in (``ImportRun.kind``)."""
+
+    CUSTOMERS = "customers"  # customers and balances from CSV (plugin.dataio.imports)
+    ORDERS = "orders"  # past order lines from CSV (plugin.dataio.order_history)
+    PLATFORM = "platform"  # past order lines from the shop's platform
+
+
 class ReferralStatus(StrEnum):
     """A friend attributed to a referrer (``Referral.status``): pending -> rewarded, or blocked by its
     risk until approved; void when the friend's order came back."""

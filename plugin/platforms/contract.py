@@ -2,17 +2,22 @@
 
 One object per platform (``plugin.platforms.registry``), so the engine never asks which platform a
 shop is on: it asks the shop's platform to make or kill a hold's discount code, to do its install
-work, or to list the orders that changed (for platforms that do not guarantee webhook delivery).
+work, to list the orders that changed (for platforms that do not guarantee webhook delivery), or to
+list the past orders of a period (the economics simulator's history).
 The inbound half is webhooks.contract.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 
 from plugin.config import Settings, load_settings
 from plugin.core.crypto import Vault
 from plugin.core.models import Event, Hold, Shop
+from plugin.platforms import PlatformError
+from plugin.reports.economics.history import PastLine
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,8 @@ class Platform:
     store_signs_tokens = True
     #: Whether a batch's pending events need reading from the platform first (``prepare``).
     prepares = False
+    #: Whether ``past_orders`` can list the shop's order history (for the economics simulator).
+    lists_orders = False
 
     def install(self, shop: Shop, access: Access) -> None:
         """The API work after an install: subscribe webhooks, read the shop's currency..."""
@@ -101,3 +108,9 @@ class Platform:
         reached: an event still unread when the batch reaches it fails as ``Unread`` and is
         retried later (plugin.pipeline.fetching)."""
         return Prepared()
+
+    def past_orders(self, shop: Shop, first: date, last: date, access: Access) -> Iterator[list[PastLine]]:
+        """The shop's paid orders placed from ``first`` to ``last`` (UTC days, both included) as
+        order lines after discounts in the shop currency, a refund as a negative line where the
+        listing shows it; a page of whole orders at a time, so each page is written as it comes."""
+        raise PlatformError(f"a {self.name} shop cannot list its past orders here: import a CSV file")

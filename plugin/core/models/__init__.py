@@ -20,6 +20,7 @@ from plugin.core.models.earn import (
     ReferralCode,
 )
 from plugin.core.models.events import Event
+from plugin.core.models.history import PastOrderLine
 from plugin.core.models.ledger import AdjustmentBatch, Balance, Hold, LedgerEntry, Lot
 from plugin.core.models.notify import (
     Delivery,
@@ -44,7 +45,7 @@ ALL_MODELS = [Shop, ProgramVersion, ProgramDraft, Customer, Balance, Lot, Event,
               CoPurchase, OfferEvent, CustomerTier, TierChange, TierRun, TierDiscount,
               Badge, ChallengeProgress, QuestProgress, LeaderboardEntry,
               ReferralCode, Referral,
-              AdjustmentBatch, ImportRun, PrivacyRequest, DailyFigure, CatalogProduct,
+              AdjustmentBatch, ImportRun, PastOrderLine, PrivacyRequest, DailyFigure, CatalogProduct,
               DashboardSession, IdempotentRequest, PeriodicRun,
               OutboxMessage, WebhookSubscription, Delivery, NotifySettings, MessageTemplate,
               Suppression, Unsubscription, PlatformObject]
@@ -54,7 +55,7 @@ __all__ = ["ALL_MODELS", "ActivationCode", "Activity", "AdjustmentBatch", "Badge
            "DashboardSession", "Delivery", "Event", "Hold", "IdempotentRequest", "ImportRun",
            "LeaderboardEntry",
            "LedgerEntry", "Lot", "MessageTemplate", "Notice", "NotifySettings", "OfferEvent", "Order",
-           "OutboxMessage", "PeriodicRun", "PlatformObject", "PrivacyRequest",
+           "OutboxMessage", "PastOrderLine", "PeriodicRun", "PlatformObject", "PrivacyRequest",
            "ProgramDraft", "ProgramVersion", "QuestProgress", "Referral", "ReferralCode", "Shop",
            "Suppression", "TierChange",
            "TierDiscount", "TierRun", "Unsubscription", "WebhookSubscription"]

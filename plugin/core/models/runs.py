@@ -1,4 +1,4 @@
-"""Background work kept in the database: CSV import runs."""
+"""Background work kept in the database: import runs."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from plugin.core import clock
 from plugin.core.base import JSONField
 from plugin.core.models.base import BaseModel
 from plugin.core.models.shops import Shop
-from plugin.core.status import RunStatus
+from plugin.core.status import ImportKind, RunStatus
 
 
 class ImportRun(BaseModel):
-    """One import of customers and balances from CSV (plugin.dataio.imports): progress and report, so any
-    web process can show them while a worker imports."""
+    """One import (plugin.dataio.import_runs): progress and report, so any web process can show them
+    while a worker imports. ``kind`` says what: customers and balances from CSV, past orders from CSV,
+    or past orders from the platform (``body`` then holds the period asked, as JSON)."""
 
     shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    kind = pw.CharField(max_length=16, default=ImportKind.CUSTOMERS)
     status = pw.CharField(max_length=16, default=RunStatus.QUEUED)
     dry_run = pw.BooleanField(default=False)
     filename = pw.CharField(max_length=255, default="")

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from datetime import date
 
 from plugin.core.models import Shop
 from plugin.customers import currency
 from plugin.platforms import PlatformError
 from plugin.platforms.contract import Access, Changes, Delivery, Platform
+from plugin.platforms.insales import history
 from plugin.platforms.insales.client import InSalesClient, RateLimited
 from webhooks.contract import Address
 from webhooks.insales import topics as inbound
@@ -49,6 +52,7 @@ def _list(body, what: str) -> list[dict]:
 class InSales(Platform):
     name = PLATFORM
     reconciles = True
+    lists_orders = True
 
     def client(self, shop: Shop, access: Access) -> InSalesClient:
         settings = access.settings
@@ -85,6 +89,9 @@ class InSales(Platform):
         title = account.get("title")
         if isinstance(title, str) and title.strip():
             Shop.update(name=title.strip()[:255]).where(Shop.id == shop.id).execute()
+
+    def past_orders(self, shop: Shop, first: date, last: date, access: Access) -> Iterator[list]:
+        return history.past_orders(self.client(shop, access), first, last)
 
     def orders_since(self, shop: Shop, watermark: str | None, access: Access) -> Changes:
         """Orders with ``updated_at >= since`` past ``from_id``, page 1 with a moving filter (as

@@ -1,12 +1,16 @@
 """Shopify on the platform contract: a single-use discount per hold over the Admin GraphQL API,
-webhook subscriptions at install; Shopify retries its webhooks, so nothing to reconcile."""
+webhook subscriptions at install, past orders for the simulator (shopify.history); Shopify retries
+its webhooks, so nothing to reconcile."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
 
 from plugin.core.models import Hold, Shop
 from plugin.platforms import PlatformError
 from plugin.platforms.contract import Access, Platform
-from plugin.platforms.shopify import discounts, tokens
+from plugin.platforms.shopify import discounts, history, tokens
 from plugin.platforms.shopify.client import ShopifyClient
 from webhooks.shopify.topics import INBOUND
 
@@ -17,6 +21,7 @@ GONE = ("does not exist", "not found")
 class Shopify(Platform):
     name = "shopify"
     store_signs_tokens = False  # the app proxy names the shopper
+    lists_orders = True
 
     def _client(self, shop: Shop, access: Access) -> ShopifyClient:
         return ShopifyClient(shop.domain, tokens.access_token(shop, access.vault, access.settings))
@@ -40,3 +45,6 @@ class Shopify(Platform):
         except PlatformError as exc:
             if not any(word in str(exc.message).lower() for word in GONE):
                 raise
+
+    def past_orders(self, shop: Shop, first: date, last: date, access: Access) -> Iterator[list]:
+        return history.past_orders(self._client(shop, access), first, last)
