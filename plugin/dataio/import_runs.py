@@ -11,13 +11,22 @@ from datetime import date
 
 from plugin.core import clock, csvfile
 from plugin.core.db import session
-from plugin.core.errors import NotFound
-from plugin.core.models import ImportRun
+from plugin.core.errors import LoyaltyError, NotFound
+from plugin.core.models import ImportRun, Shop
 from plugin.core.status import ImportKind, RunStatus
 from plugin.dataio import imports, order_history, platform_history
 from plugin.pipeline import queue
+from plugin.platforms import PlatformError, registry
 
 log = logging.getLogger(__name__)
+
+MAX_FETCH_DAYS = 3 * 366  # a platform fetch's period
+
+
+class NoListing(LoyaltyError):
+    """The shop's platform cannot list its past orders: a file of them is the way in."""
+
+    status, code = 409, "no_order_listing"
 
 
 def start(shop_id: int, text: str, *, dry_run: bool, filename: str = "", actor: str | None = None,
@@ -34,6 +43,9 @@ def start(shop_id: int, text: str, *, dry_run: bool, filename: str = "", actor: 
 def start_platform(shop_id: int, first: date, last: date, *, dry_run: bool,
                    actor: str | None = None) -> ImportRun:
     """Fetch the shop's past orders placed from ``first`` to ``last`` from its platform, as a run."""
+    shop = Shop.get_by_id(shop_id)
+    if not registry.of(shop).lists_orders:
+        raise NoListing(f"a {shop.platform} shop cannot list its past orders here: import a CSV file of them")
     body = json.dumps({"from": first.isoformat(), "to": last.isoformat()})
     return _record(shop_id, ImportKind.PLATFORM, body, dry_run=dry_run, actor=actor, total=0,
                    filename=f"{first.isoformat()} – {last.isoformat()}")
@@ -43,7 +55,10 @@ def _record(shop_id: int, kind: ImportKind, body: str, *, dry_run: bool, filenam
             total: int) -> ImportRun:
     run = ImportRun.create(shop=shop_id, kind=kind, dry_run=dry_run, filename=filename[:255], body=body,
                            actor=actor, file_hash=csvfile.digest(body), total=total, created_at=clock.now())
-    queue.enqueue_or_run(run_import, run.id, job_id=f"import-{shop_id}-{run.id}")
+    try:
+        queue.enqueue_or_run(run_import, run.id, job_id=f"import-{shop_id}-{run.id}")
+    except PlatformError:
+        pass  # run here and now (no Redis): the run is failed with the platform's answer, as a worker's
     return ImportRun.get_by_id(run.id)
 
 
