@@ -1,4 +1,5 @@
-"""`loyalty import FILE` and `loyalty export customers|ledger`: a shop's data in and out as CSV."""
+"""`loyalty import FILE [--orders]` and `loyalty export customers|ledger`: a shop's data in and out as
+CSV (customers and balances, or past orders for the economics simulator)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from plugin.core import csvfile
 from plugin.core.db import session
 from plugin.core.errors import LoyaltyError
 from plugin.core.models import Shop
-from plugin.dataio import exports, imports
+from plugin.dataio import exports, imports, order_history
 
 BAR_WIDTH = 30
 
@@ -53,26 +54,41 @@ def _summary(report) -> list[str]:
     return out
 
 
+def _orders_summary(report: order_history.Report) -> list[str]:
+    verb = "would import" if report.dry_run else "imported"
+    out = [f"{verb} {report.total - len(report.rejected)} of {report.total} order lines: "
+           f"{report.lines_added} new, {report.already_imported} imported before, {report.orders} orders, "
+           f"{report.refunds} refund lines" + (f", {report.first_day} to {report.last_day}"
+                                                if report.first_day else "")]
+    if report.ignored_columns:
+        out.append(f"ignored columns: {', '.join(report.ignored_columns)}")
+    return out + [f"rejected line {r['line']}: {r['reason']}" for r in report.rejected]
+
+
 @click.command("import")
 @click.argument("file", type=click.File("rb"))
 @click.option("--shop", "shop_ref", required=True, help="The shop id or domain.")
+@click.option("--orders", is_flag=True,
+              help="The file holds past order lines (order_id, customer_id, placed_at, amount...) for "
+                   "the economics simulator, not customers.")
 @click.option("--dry-run", is_flag=True, help="Check and count everything, write nothing.")
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=1000, show_default=True,
               help="Rows per transaction.")
-def import_command(file, shop_ref: str, dry_run: bool, batch_size: int) -> None:
+def import_command(file, shop_ref: str, orders: bool, dry_run: bool, batch_size: int) -> None:
     """Import customers and points balances from a CSV file (Smile.io, LoyaltyLion, Yotpo exports
-    or our own); rerunning it changes nothing."""
+    or our own), or with --orders a shop's past orders; rerunning it changes nothing."""
     context.app()
+    reader = order_history.import_csv if orders else imports.import_csv
+    extra = {} if orders else {"actor": "cli"}
     try:
         text = csvfile.decode(file.read())
         with session():
             shop = find_shop(shop_ref)
-            report = imports.import_csv(shop.id, text, dry_run=dry_run, actor="cli", progress=_bar,
-                                        batch_size=batch_size)
+            report = reader(shop.id, text, dry_run=dry_run, progress=_bar, batch_size=batch_size, **extra)
     except LoyaltyError as exc:
         raise click.ClickException(exc.message) from None
     click.echo("", err=True)
-    for line in _summary(report):
+    for line in (_orders_summary if orders else _summary)(report):
         click.echo(line)
 
 
