@@ -1,12 +1,14 @@
 """WooCommerce on the platform contract: webhooks created over REST at install (each with its own
 secret) and deleted at disconnect, the store's currency, a single-use coupon per hold, and the
-reads a batch needs first (``prepare``): an order's refunds' lines, its products' categories."""
+reads a batch needs first (``prepare``): an order's refunds' lines, its products' categories; past
+orders for the simulator (woocommerce.history)."""
 
 from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from plugin.core import clock
@@ -16,7 +18,7 @@ from plugin.core.models import Customer, Event, Hold, PlatformObject, Shop
 from plugin.customers import currency
 from plugin.platforms import PlatformError
 from plugin.platforms.contract import Access, Changes, Delivery, Platform, Prepared
-from plugin.platforms.woocommerce import keys_of, products, refunds
+from plugin.platforms.woocommerce import history, keys_of, products, refunds
 from plugin.platforms.woocommerce.client import NotFound, WooClient
 from webhooks.contract import Address
 from webhooks.readers import Unreadable
@@ -63,6 +65,7 @@ class WooCommerce(Platform):
     #: WooCommerce never retries a failed delivery (it counts five failures, then disables the
     #: webhook), so a periodic pass lists the orders modified since the last one.
     reconciles = True
+    lists_orders = True
 
     def client(self, shop: Shop, access: Access) -> WooClient:
         return WooClient(shop.domain, *keys_of(access.vault, shop.access_token, shop.domain))
@@ -158,6 +161,9 @@ class WooCommerce(Platform):
             if all(refund_id in known for refund_id in ids):
                 completed[event.id] = refunds.complete(event.payload, [known[r] for r in ids])
         return Prepared(payloads=completed)
+
+    def past_orders(self, shop: Shop, first: date, last: date, access: Access) -> Iterator[list]:
+        return history.past_orders(self.client(shop, access), shop.currency, first, last)
 
     def orders_since(self, shop: Shop, watermark: str | None, access: Access) -> Changes:
         """Orders modified after the watermark (GMT, a second early), oldest first, a hundred a page,
