@@ -4,13 +4,14 @@ order as the API states it), a customer (the sign-up), an uninstall (believed on
 refuses the store's token, so a forged body cannot uninstall a store). Redemption is a single-use
 ABS coupon per hold, deleted on release. Reconciliation lists orders by ``updatedFrom``: a webhook
 the plugin could not read is retried by the plugin anyway, and this catches what Ecwid gave up
-delivering (after a day or two of retries) or never sent."""
+delivering (after a day or two of retries) or never sent. Past orders for the simulator: ecwid.history."""
 
 from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC
+from collections.abc import Iterator
+from datetime import UTC, date
 
 from plugin.core.kinds import EventKind
 from plugin.core.models import Event, Hold, Shop
@@ -18,7 +19,7 @@ from plugin.core.status import EventStatus
 from plugin.customers import currency
 from plugin.platforms import PlatformError
 from plugin.platforms.contract import Access, Changes, Delivery, Platform, Prepared
-from plugin.platforms.ecwid import NOT_CONFIGURED, limiter
+from plugin.platforms.ecwid import NOT_CONFIGURED, history, limiter
 from plugin.platforms.ecwid.client import Conflict, EcwidClient, Gone, Refused
 from webhooks import stored
 from webhooks.ecwid import payloads
@@ -56,6 +57,7 @@ class Ecwid(Platform):
     name = PLATFORM
     reconciles = True
     prepares = True
+    lists_orders = True
 
     def client(self, shop: Shop, access: Access) -> EcwidClient:
         settings = access.settings
@@ -190,6 +192,9 @@ class Ecwid(Platform):
             pass  # deleted already: as dead as we want it
 
     # --- reconciliation --------------------------------------------------------------------------
+
+    def past_orders(self, shop: Shop, first: date, last: date, access: Access) -> Iterator[list]:
+        return history.past_orders(self.client(shop, access), shop.currency, first, last)
 
     def orders_since(self, shop: Shop, watermark: str | None, access: Access) -> Changes:
         """Orders with ``updatedFrom`` the watermark (unix seconds; the install at first), page by
