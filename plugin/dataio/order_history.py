@@ -52,8 +52,8 @@ class Report:
         return out
 
     def saw(self, lines: list[PastLine]) -> None:
-        """Count the orders, refunds and days of lines about to be written."""
-        self.orders += len({line.order_id for line in lines})
+        """Count the refunds and days of lines about to be written (the orders: the caller, which
+        knows whether an order can span batches)."""
         self.refunds += sum(1 for line in lines if line.amount < 0)
         days = [line.placed_at.date().isoformat() for line in lines]
         if days:
@@ -89,6 +89,7 @@ def import_csv(shop_id: int, text: str, *, dry_run: bool = False, run_id: int | 
     """Import the file's order lines; ``progress(done, total)`` is called after every batch."""
     reading = read_csv(text)
     report = Report(total=len(reading.lines) + len(reading.rejected), dry_run=dry_run,
+                    orders=len({line.order_id for line in reading.lines}),
                     ignored_columns=reading.ignored_columns, rejected=reading.rejected)
     report.done = len(reading.rejected)
     if progress:

@@ -22,6 +22,7 @@ def fetch(shop_id: int, first: date, last: date, *, dry_run: bool = False, run_i
     report = Report(dry_run=dry_run)
     for page in platform.past_orders(shop, first, last, access or Access.from_environment()):
         lines = keyed(page)
+        report.orders += len({line.order_id for line in page})  # a page holds whole orders
         write(shop_id, platform.name, lines, report, run_id=run_id, dry_run=dry_run, replace=True)
         report.total += len(lines)
         report.done += len(lines)
