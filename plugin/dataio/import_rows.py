@@ -37,17 +37,13 @@ REPORT_LIMIT = 1000  # rejected rows and warnings kept in a stored report
 
 
 @dataclass
-class Report:
+class RunReport:
+    """What every import reports: rows read and done, and the rejected rows and warnings by line."""
+
     total: int = 0
     done: int = 0
     dry_run: bool = False
-    customers_created: int = 0
-    balances_granted: int = 0
-    points_granted: int = 0
     already_imported: int = 0
-    tiers_assigned: int = 0
-    referral_codes: int = 0
-    birthdays: int = 0
     ignored_columns: list[str] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
@@ -63,6 +59,18 @@ class Report:
         out["rejected_count"], out["warning_count"] = len(self.rejected), len(self.warnings)
         out["rejected"], out["warnings"] = self.rejected[:limit], self.warnings[:limit]
         return out
+
+
+@dataclass
+class Report(RunReport):
+    """A customers import's report."""
+
+    customers_created: int = 0
+    balances_granted: int = 0
+    points_granted: int = 0
+    tiers_assigned: int = 0
+    referral_codes: int = 0
+    birthdays: int = 0
 
 
 @dataclass

@@ -17,39 +17,29 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from plugin.core import csvfile
 from plugin.core.db import insert_rows, write_transaction
 from plugin.core.models import PastOrderLine
+from plugin.dataio.import_rows import RunReport
 from plugin.reports.economics.history import CENT, COLUMNS, PastLine, read_csv
 
 CSV = "csv"
-REPORT_LIMIT = 1000  # rejected rows kept in a stored report
 
 
 @dataclass
-class Report:
-    total: int = 0
-    done: int = 0
-    dry_run: bool = False
+class Report(RunReport):
+    """An order history import's report: orders, lines added (and replaced, by a fetch), refunds,
+    and the days the lines span."""
+
     orders: int = 0
     lines_added: int = 0
     lines_removed: int = 0
-    already_imported: int = 0
     refunds: int = 0
     first_day: str | None = None
     last_day: str | None = None
-    ignored_columns: list[str] = field(default_factory=list)
-    rejected: list[dict] = field(default_factory=list)
-    warnings: list[dict] = field(default_factory=list)
-
-    def as_dict(self, limit: int | None = REPORT_LIMIT) -> dict:
-        out = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        out["rejected_count"], out["warning_count"] = len(self.rejected), len(self.warnings)
-        out["rejected"], out["warnings"] = self.rejected[:limit], self.warnings[:limit]
-        return out
 
     def saw(self, lines: list[PastLine]) -> None:
         """Count the refunds and days of lines about to be written (the orders: the caller, which

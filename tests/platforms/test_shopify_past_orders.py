@@ -13,7 +13,7 @@ import pytest
 import responses
 
 from plugin.core.db import session
-from plugin.core.models import ImportRun, PastOrderLine, Shop
+from plugin.core.models import ImportRun, PastOrderLine
 from plugin.dataio import import_runs
 from plugin.platforms import registry
 from plugin.platforms.contract import Access
@@ -41,14 +41,6 @@ def order(n: int | None = None, **changes) -> dict:
         body["id"] = f"gid://shopify/Order/{n}"
     body.update(changes)
     return body
-
-
-@pytest.fixture
-def installed(app, shop):
-    vault = app.extensions["loyalty"].vault
-    with session():
-        Shop.update(access_token=vault.encrypt("shpat_history")).where(Shop.id == shop.id).execute()
-        return Shop.get_by_id(shop.id)
 
 
 @pytest.fixture
@@ -80,7 +72,7 @@ def test_lines_are_after_discounts_and_refunds_are_negative_lines(app, installed
     assert asked["variables"] == {"query": "processed_at:>='2008-01-01T00:00:00Z' "
                                            "processed_at:<'2026-01-01T00:00:00Z'", "after": None}
     assert "shopMoney" in asked["query"] and "discountAllocations" in asked["query"]
-    assert mocked.calls[0].request.headers["X-Shopify-Access-Token"] == "shpat_history"
+    assert mocked.calls[0].request.headers["X-Shopify-Access-Token"] == "shpat_test"
 
 
 def test_pages_follow_the_cursor_and_unpaid_cancelled_and_test_orders_are_left_out(app, installed, mocked):
