@@ -17,7 +17,7 @@ from playhouse.shortcuts import model_to_dict
 
 from plugin import ledger
 from plugin.core import clock
-from plugin.core.models import ALL_MODELS, Customer, CustomerTier, Order, Shop
+from plugin.core.models import ALL_MODELS, Customer, CustomerTier, Order, PastOrderLine, Shop
 
 FORMAT = "loyalty-privacy-export/1"
 PROFILE = ("platform_id", "email", "first_name", "last_name", "birthday", "lifetime_earned",
@@ -36,16 +36,19 @@ def build(shop: Shop, customer: Customer | None, request: dict) -> dict:
         "found": customer is not None,
     }
     orders = _orders(shop.id, customer, request.get("orders") or [])
+    emails = {e.strip().lower() for e in (asked.get("email"), customer and customer.email) if e}
+    lines = [_row(row) for row in past_lines(shop.id, asked["id"], emails)]
+    history = {PastOrderLine._meta.table_name: lines} if lines else {}
     if customer is None:
         out["note"] = ("the loyalty program holds no account for this customer"
-                       + ("; the orders below were recorded without one" if orders else ""))
-        out["records"] = {Order._meta.table_name: orders} if orders else {}
+                       + ("; the orders below were recorded without one" if orders or history else ""))
+        out["records"] = ({Order._meta.table_name: orders} if orders else {}) | history
         return out
     tier = CustomerTier.get_or_none(CustomerTier.customer == customer.id)
     out["customer"] = {name: plain(getattr(customer, name)) for name in PROFILE}
     out["balances"] = ledger.balances(customer)
     out["tier"] = tier.tier_id if tier else None
-    out["records"] = {**records(customer), Order._meta.table_name: orders}
+    out["records"] = {**records(customer), Order._meta.table_name: orders, **history}
     return out
 
 
@@ -70,6 +73,15 @@ def orders_of(shop_id: int, customer: Customer | None, order_ids: list[str]) -> 
         where.append(Order.customer == customer.id)
     matches = reduce(operator.or_, where) if where else peewee.Value(False)
     return Order.select().where((Order.shop == shop_id) & matches).order_by(Order.id)
+
+
+def past_lines(shop_id: int, platform_id: str, emails: set[str]) -> peewee.Select:
+    """Imported order history (plugin.dataio.order_history) naming the customer by platform id, or
+    by email (a file of past orders may name customers either way)."""
+    named = PastOrderLine.customer_id == platform_id
+    if emails:
+        named |= peewee.fn.LOWER(PastOrderLine.customer_id).in_(sorted(emails))
+    return PastOrderLine.select().where((PastOrderLine.shop == shop_id) & named).order_by(PastOrderLine.id)
 
 
 def _orders(shop_id: int, customer: Customer | None, order_ids: list[str]) -> list[dict]:

@@ -1,8 +1,9 @@
 """Removing one customer's personal data while every point stays where it was. No HTTP.
 
 What goes: the profile (email, names, birthday), the leaderboard name, the referral code,
-unsent notices, and the personal fields inside stored orders and inbox events (contact
-details, addresses, IP and address fingerprints, notes). What stays: balances, lots and
+unsent notices, the personal fields inside stored orders and inbox events (contact
+details, addresses, IP and address fingerprints, notes), and the customer's id or email on
+imported past order lines. What stays: balances, lots and
 ledger entries with their amounts, so ``loyalty audit`` and the shop's liability do not move.
 
 The customer row is kept with ``redacted_at`` and its platform id replaced by a random token,
@@ -34,11 +35,12 @@ from plugin.core.models import (
     Notice,
     Order,
     OutboxMessage,
+    PastOrderLine,
     ReferralCode,
     Suppression,
 )
 from plugin.core.status import DeliveryStatus
-from plugin.privacy.export import orders_of
+from plugin.privacy.export import orders_of, past_lines
 
 PREFIX = "redacted:"
 CUSTOMER_GID = "gid://shopify/Customer/"
@@ -150,6 +152,13 @@ def redact_orders(shop_id: int, customer: Customer | None, order_ids: list[str],
         if (scrubbed := scrub(order.order, new_id)) != order.order:
             touched += Order.update(order=scrubbed).where(Order.id == order.id).execute()
     return touched
+
+
+def redact_history(shop_id: int, old_id: str, emails: set[str], new_id: str) -> int:
+    """Imported past order lines naming the customer now name the token: the history still counts
+    as one customer's for the simulator, and names nobody."""
+    ids = [row.id for row in past_lines(shop_id, old_id, emails)]
+    return PastOrderLine.update(customer_id=new_id).where(PastOrderLine.id.in_(ids)).execute() if ids else 0
 
 
 def redact_events(shop_id: int, old_id: str, emails: set[str], order_ids: set[str],

@@ -15,7 +15,7 @@ from plugin.core import clock
 from plugin.core.models import ALL_MODELS, Event, Order, PrivacyRequest, Shop
 from plugin.core.status import EventStatus, PrivacyStatus
 from plugin.privacy.export import build
-from plugin.privacy.redact import redact_customer, redact_events, redact_orders, token
+from plugin.privacy.redact import redact_customer, redact_events, redact_history, redact_orders, token
 
 DATA_REQUEST, CUSTOMER_REDACT, SHOP_REDACT = "customers/data_request", "customers/redact", "shop/redact"
 
@@ -48,6 +48,7 @@ def customer_redact(event: Event) -> str:
         counts |= redact_customer(customer, new_id)
     counts["orders"] = redact_orders(event.shop_id, customer, order_ids, new_id)
     counts["events"] = redact_events(event.shop_id, asked["id"], emails, set(order_ids), new_id)
+    counts["past_order_lines"] = redact_history(event.shop_id, asked["id"], emails, new_id or token())
     counts["earlier_data_requests"] = (
         PrivacyRequest.update(email=None, export=None)
         .where((PrivacyRequest.shop == event.shop_id) & (PrivacyRequest.topic == DATA_REQUEST)

@@ -11,6 +11,7 @@ from plugin.core.db import session
 from plugin.core.models import ALL_MODELS, Customer, Event, LeaderboardEntry, PrivacyRequest, Shop
 from plugin.core.status import EventStatus, PrivacyStatus
 from plugin.customers import shops
+from plugin.dataio import order_history
 from plugin.earn import referrals
 from plugin.ledger import audit
 from tests.helpers import SHOP_DOMAIN, admin_headers, fixture_json
@@ -304,3 +305,21 @@ def test_export_holds_and_redact_clears_the_phone_language_zone_and_consent(app,
         redacted = Customer.get_by_id(customer.id)
     assert (redacted.phone, redacted.locale, redacted.time_zone, redacted.marketing_consent_at,
             redacted.marketing_consent_source) == (None, None, None, None, None)
+
+
+def test_imported_order_history_is_exported_and_redacted_by_id_or_email(app, shop, john, post_webhook,
+                                                                       drain):
+    text = ("order_id,customer_id,placed_at,amount\n"
+            f"h1,{JOHN},2025-01-05,100\nh2,{EMAIL.upper()},2025-01-06,50\nh3,ann@example.org,2025-01-07,70\n")
+    with session():
+        order_history.import_csv(shop.id, text)
+    post_webhook("customers/data_request", DATA_REQUEST)
+    drain()
+    exported = request_rows(shop.id)[0].export["records"]["past_order_line"]
+    assert sorted(row["order_id"] for row in exported) == ["h1", "h2"]
+    post_webhook("customers/redact", REDACT)
+    drain()
+    with session():
+        names = {line.order_id: line.customer_id for line in order_history.stored_lines(shop.id)}
+    assert names["h1"] == names["h2"] and names["h1"].startswith("redacted:")
+    assert names["h3"] == "ann@example.org" and request_rows(shop.id)[-1].log["past_order_lines"] == 2
