@@ -22,7 +22,8 @@ from plugin import customers, ledger
 from plugin.core import clock
 from plugin.core.db import session
 from plugin.core.kinds import EntryKind
-from plugin.core.models import Event, LedgerEntry
+from plugin.core.models import Event, ImportRun, LedgerEntry
+from plugin.dataio import import_runs
 from plugin.program import document, versions
 from widgets import demo_store, identity
 
@@ -270,3 +271,13 @@ def line_refund(body: dict, n: int, refund_id: int) -> dict:
     refund["id"], refund["order_id"] = refund_id, body["id"]
     refund["refund_line_items"][0]["line_item"] = body["line_items"][n]
     return refund
+
+
+def fetch_history(shop, first, last, drain, dry_run: bool = False):
+    """Fetch the shop's past orders of a period as an import run (by a worker with Redis) and
+    return the finished run."""
+    with session():
+        run = import_runs.start_platform(shop.id, first, last, dry_run=dry_run)
+    drain()
+    with session():
+        return ImportRun.get_by_id(run.id)

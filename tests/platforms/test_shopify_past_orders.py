@@ -13,13 +13,12 @@ import pytest
 import responses
 
 from plugin.core.db import session
-from plugin.core.models import ImportRun, PastOrderLine
-from plugin.dataio import import_runs
+from plugin.core.models import PastOrderLine
 from plugin.platforms import registry
 from plugin.platforms.contract import Access
 from plugin.platforms.shopify.client import GRAPHQL_PATH
 from plugin.reports.economics.history import PastLine
-from tests.helpers import SHOP_DOMAIN, fixture_json
+from tests.helpers import SHOP_DOMAIN, fetch_history, fixture_json
 
 PAGE = fixture_json("shopify/DERIVED_graphql_orders_page.json")
 URL = f"https://{SHOP_DOMAIN}{GRAPHQL_PATH}"
@@ -105,26 +104,24 @@ def test_an_order_with_more_lines_than_a_page_is_completed(app, installed, mocke
     assert sent(mocked.calls[1])["variables"] == {"id": "gid://shopify/Order/6", "after": "l1"}
 
 
-def test_fetching_twice_adds_nothing_and_a_later_refund_only_itself(app, installed, mocked, job_env):
+def test_fetching_twice_adds_nothing_and_a_later_refund_only_itself(app, installed, mocked, job_env, drain):
+    period = (date(2008, 1, 1), date(2008, 1, 31))
     no_refunds = order(refunds=[])
     mocked.post(URL, json=page(no_refunds))
-    with session():
-        first = import_runs.start_platform(installed.id, date(2008, 1, 1), date(2008, 1, 31), dry_run=False)
+    first = fetch_history(installed, *period, drain)
     mocked.post(URL, json=page(no_refunds))
-    with session():
-        import_runs.start_platform(installed.id, date(2008, 1, 1), date(2008, 1, 31), dry_run=False)
-        assert PastOrderLine.select().count() == 3
+    again = fetch_history(installed, *period, drain)
+    assert first.report["orders"] == 1
+    assert (again.report["lines_added"], again.report["already_imported"]) == (0, 3)
     mocked.post(URL, json=PAGE)
+    third = fetch_history(installed, *period, drain)
+    assert [third.report[name] for name in ("lines_added", "already_imported", "refunds")] == [2, 3, 2]
     with session():
-        third = import_runs.start_platform(installed.id, date(2008, 1, 1), date(2008, 1, 31), dry_run=False)
-        report = ImportRun.get_by_id(third.id).report
-        assert (report["lines_added"], report["already_imported"], report["refunds"]) == (2, 3, 2)
         assert PastOrderLine.select().count() == 5
-        assert ImportRun.get_by_id(first.id).report["orders"] == 1
 
 
-def test_a_dry_run_fetch_writes_nothing(app, installed, mocked, job_env):
+def test_a_dry_run_fetch_writes_nothing(app, installed, mocked, job_env, drain):
     mocked.post(URL, json=PAGE)
+    run = fetch_history(installed, date(2008, 1, 1), date(2008, 1, 31), drain, dry_run=True)
     with session():
-        run = import_runs.start_platform(installed.id, date(2008, 1, 1), date(2008, 1, 31), dry_run=True)
-        assert (ImportRun.get_by_id(run.id).report["lines_added"], PastOrderLine.select().count()) == (5, 0)
+        assert (run.report["lines_added"], PastOrderLine.select().count()) == (5, 0)

@@ -11,13 +11,12 @@ from decimal import Decimal
 from responses import matchers
 
 from plugin.core.db import session
-from plugin.core.models import ImportRun, PastOrderLine
-from plugin.dataio import import_runs
+from plugin.core.models import PastOrderLine
 from plugin.platforms import registry
 from plugin.platforms.contract import Access
 from plugin.platforms.insales.history import PER_PAGE
 from plugin.reports.economics.history import PastLine
-from tests.helpers import fixture_json
+from tests.helpers import fetch_history, fixture_json
 from tests.platforms.insales.conftest import api
 
 ORDER = fixture_json("insales/api_DERIVED_order_webhook_from_dmz9_xml.json")["order"]
@@ -65,13 +64,12 @@ def test_pages_move_on_by_from_id_until_a_short_page(app, insales_shop, mocked):
     assert [len(lines) for lines in pages] == [PER_PAGE, 1]
 
 
-def test_a_fetch_run_stores_the_lines_once(app, insales_shop, mocked, job_env):
+def test_a_fetch_run_stores_the_lines_once(app, insales_shop, mocked, drain):
     listing(mocked, [ORDER])
     listing(mocked, [ORDER])
+    for _ in range(2):
+        run = fetch_history(insales_shop, date(2017, 6, 1), date(2017, 6, 30), drain)
+    assert run.report["already_imported"] == 1
     with session():
-        for _ in range(2):
-            run = import_runs.start_platform(insales_shop.id, date(2017, 6, 1), date(2017, 6, 30),
-                                             dry_run=False)
-        assert ImportRun.get_by_id(run.id).report["already_imported"] == 1
         assert [(r.source, r.order_id, r.amount) for r in PastOrderLine.select()] == [
             ("insales", "11117922", Decimal("12474"))]

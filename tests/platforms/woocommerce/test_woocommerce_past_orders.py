@@ -12,12 +12,11 @@ from responses import matchers
 
 from plugin.core.db import session
 from plugin.core.models import PastOrderLine
-from plugin.dataio import import_runs
 from plugin.platforms import registry
 from plugin.platforms.contract import Access
 from plugin.platforms.woocommerce.history import PER_PAGE
 from plugin.reports.economics.history import PastLine
-from tests.helpers import fixture_json
+from tests.helpers import fetch_history, fixture_json
 from tests.platforms.woocommerce.conftest import api
 
 ORDER = fixture_json("woocommerce/orders__list_all_orders__723_completed_with_refunds.json")  # USD
@@ -61,10 +60,11 @@ def test_unpaid_and_other_currency_orders_are_left_out_and_pages_go_on(app, woo_
     assert [line.customer_id for line in second] == ["guest-500", "guest-500"]
 
 
-def test_a_fetch_run_stores_the_lines_once(app, woo_shop, mocked):
+def test_a_fetch_run_stores_the_lines_once(app, woo_shop, mocked, drain):
     listing(mocked, [order(723)])
     listing(mocked, [order(723)])
+    for _ in range(2):
+        run = fetch_history(woo_shop, date(2017, 3, 1), date(2017, 3, 31), drain)
+    assert (run.status, run.report["already_imported"]) == ("done", 4)
     with session():
-        for _ in range(2):
-            import_runs.start_platform(woo_shop.id, date(2017, 3, 1), date(2017, 3, 31), dry_run=False)
         assert PastOrderLine.select().where(PastOrderLine.source == "woocommerce").count() == 4
