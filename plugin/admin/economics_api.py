@@ -17,11 +17,11 @@ from plugin.admin.analytics_api import MAX_DAYS
 from plugin.admin.openapi import documented
 from plugin.core import clock, csvfile, limits
 from plugin.core.limits import StrictSchema
+from plugin.core.models import Shop
 from plugin.http.bodies import json_object
 from plugin.http.converters import MAX_ID
 from plugin.http.downloads import download
 from plugin.http.routes import Routes
-from plugin.core.models import Shop
 from plugin.reports.economics import choices, live, runs
 from plugin.reports.economics.scenario import ScenarioSchema, from_percents
 
@@ -94,10 +94,11 @@ FIGURES = {
                                  "recognised_revenue", "uplift_revenue")},
     "cost_share_of_revenue": _share(), "cost_share_of_margin": _share(),
 }
-MonthOut = Schema.from_dict({"month": fields.String(required=True), "customers": fields.Integer(required=True),
-                             **FIGURES}, name="EconomicsMonth")
+MonthOut = Schema.from_dict({"month": fields.String(required=True),
+                             "customers": fields.Integer(required=True), **FIGURES}, name="EconomicsMonth")
 TotalsOut = Schema.from_dict(FIGURES, name="EconomicsTotals")
-Difference = Schema.from_dict({key: fields.Raw(allow_none=True) for key in FIGURES}, name="EconomicsDifference")
+Difference = Schema.from_dict({key: fields.Raw(allow_none=True) for key in FIGURES},
+                               name="EconomicsDifference")
 MonthDifference = Schema.from_dict({"month": fields.String(required=True), "customers": fields.Integer(),
                                     **{key: fields.Raw(allow_none=True) for key in FIGURES}},
                                    name="EconomicsMonthDifference")
@@ -105,8 +106,10 @@ MonthDifference = Schema.from_dict({"month": fields.String(required=True), "cust
 
 class RuleOut(Schema):
     rule = fields.String(required=True, metadata={
-        "description": "rate, category, multiplier, campaign, tier_multiplier, tier_bonus, signup, uplift, other"})
-    name = fields.String(required=True, metadata={"description": "the category, campaign or tier; '' for none"})
+        "description": "rate, category, multiplier, campaign, tier_multiplier, tier_bonus, signup, uplift, "
+                       "other"})
+    name = fields.String(required=True,
+                         metadata={"description": "the category, campaign or tier; '' for none"})
     points = fields.Integer(required=True)
     share = _share()
 
@@ -158,8 +161,8 @@ class LiabilityOut(Schema):
     effective_discount_rate = _share()
 
 
-DEFERRED_COLUMNS = ("month", "sales", "points_earned", "allocated_to_points", "points_redeemed", "points_expired",
-                    "recognised_revenue", "contract_liability", "expected_redemption")
+DEFERRED_COLUMNS = ("month", "sales", "points_earned", "allocated_to_points", "points_redeemed",
+                    "points_expired", "recognised_revenue", "contract_liability", "expected_redemption")
 DeferredMonth = Schema.from_dict({
     "month": fields.String(required=True), "sales": _money(), "points_earned": fields.Integer(required=True),
     "allocated_to_points": _money(), "points_redeemed": fields.Integer(required=True),
@@ -180,7 +183,8 @@ SIMULATION, PERIOD, SCENARIO = SimulationBody(), Period(), ScenarioSchema()
 def simulation(shop_id: int, data: dict) -> dict:
     """The loaded body's run (the dashboard's form loads into the same shape)."""
     a = choices.choose(shop_id, data["program"], "program")
-    b = choices.choose(shop_id, data["compare_with"], "compare_with") if data["compare_with"] is not None else None
+    b = (choices.choose(shop_id, data["compare_with"], "compare_with") if data["compare_with"] is not None
+         else None)
     knobs = from_percents(data["scenario"], live.observed_rate(shop_id) if data["scenario"]["observed"]
                                    else None)
     start, end = period(data)

@@ -100,7 +100,7 @@ def test_the_liability_now_and_the_deferred_revenue_report(client, sold):
     liability = client.get("/api/v1/economics/liability", headers=sold)
     assert liability.status_code == 200
     assert liability.json["points_outstanding"] == 75  # the sign-up bonus comes with a sign-up, not an order
-    assert liability.json["face_value"] == "0.75"  # the default point is worth 0.01
+    assert liability.json["face_value"] == "75.00"  # the default point is worth 1.00
     assert liability.json["currency"] == "USD"
     report = client.get("/api/v1/economics/deferred-revenue?from=2026-02-01&to=2026-03-31", headers=sold)
     assert report.status_code == 200
@@ -114,7 +114,8 @@ def test_the_deferred_revenue_csv_opens_as_a_table_of_months(client, sold):
     assert 'filename="deferred-revenue-2026-03-01-2026-04-30.csv"' in answer.headers["Content-Disposition"]
     lines = answer.get_data(as_text=True).splitlines()
     assert lines[0].startswith("month,sales,points_earned,allocated_to_points")
-    assert [line.split(",")[:3] for line in lines[1:]] == [["2026-03", "1500.00", "75"], ["2026-04", "0.00", "0"]]
+    assert [line.split(",")[:3] for line in lines[1:]] == [["2026-03", "1500.00", "75"],
+                                                           ["2026-04", "0.00", "0"]]
     bad = client.get("/api/v1/economics/deferred-revenue.csv?from=2026-13-01", headers=sold)
     assert bad.status_code == 422 and "from" in bad.json["fields"]
 
@@ -139,7 +140,8 @@ def test_without_the_key_nothing(client, shop):
 
 CHOICES = st.one_of(st.sampled_from(["published", "draft", "1", "0", "", "x"]), st.integers(-3, 2**40),
                     st.none(), st.booleans(), st.dictionaries(st.text(max_size=8), st.integers(), max_size=2))
-PERCENTS = st.one_of(st.integers(-5, 120), st.text(max_size=6), st.none(), st.floats(allow_nan=False, allow_infinity=False),
+PERCENTS = st.one_of(st.integers(-5, 120), st.text(max_size=6), st.none(),
+                     st.floats(allow_nan=False, allow_infinity=False),
                      st.sampled_from(["1e999999", "NaN", "-0", "99.99999"]))
 FIELDS = {"program": CHOICES, "compare_with": CHOICES,
           "from": st.one_of(st.dates().map(str), st.text(max_size=12)),
