@@ -3,20 +3,19 @@
 deferred-revenue report per month, as JSON and as a CSV an accountant opens.
 
 Periods are ``from`` and ``to`` (YYYY-MM-DD, UTC days, both included; the last DEFAULT_DAYS by
-default), at most MAX_DAYS apart, as analytics reads them.
+default), at most three years apart, as analytics reads them (its RangeArgs).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from flask import g, jsonify, request
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
-from plugin.admin.analytics_api import MAX_DAYS
+from plugin.admin.analytics_api import RangeArgs, date_range
 from plugin.admin.openapi import documented
-from plugin.core import clock, csvfile, limits
-from plugin.core.limits import StrictSchema
+from plugin.core import csvfile
 from plugin.core.models import Shop
 from plugin.http.bodies import json_object
 from plugin.http.converters import MAX_ID
@@ -49,21 +48,11 @@ class ProgramChoice(fields.Field):
 
 def period(data: dict) -> tuple[date, date]:
     """The loaded ``from`` and ``to`` with their defaults: the last DEFAULT_DAYS days up to today."""
-    end = data.get("end") or clock.now().date()
-    return data.get("start") or end - timedelta(days=DEFAULT_DAYS - 1), end
+    return date_range(data, DEFAULT_DAYS)
 
 
-class Period(StrictSchema):
-    start = limits.Day(data_key="from", load_default=None, format="%Y-%m-%d")
-    end = limits.Day(data_key="to", load_default=None, format="%Y-%m-%d")
-
-    @validates_schema
-    def _span(self, data, **kwargs):
-        start, end = period(data)
-        if start > end:
-            raise ValidationError("must not be after to", "from")
-        if (end - start).days >= MAX_DAYS:
-            raise ValidationError(f"at most {MAX_DAYS} days after from", "to")
+class Period(RangeArgs):
+    days = DEFAULT_DAYS
 
 
 class SimulationBody(Period):
@@ -76,6 +65,13 @@ class SimulationBody(Period):
         "description": "whose orders: 'orders' (the plugin's own), 'imported' (history), 'all'"})
     scenario = fields.Nested(ScenarioSchema, load_default=lambda: SCENARIO.load({}),
                              metadata={"description": "the assumptions, in percents (30 = 30%)"})
+
+
+class Open(Schema):
+    """An answer the simulator may add figures to: what is listed is there, more may be."""
+
+    class Meta:
+        unknown = INCLUDE
 
 
 def _money(**kwargs) -> fields.Decimal:
@@ -94,22 +90,24 @@ FIGURES = {
                                  "recognised_revenue", "uplift_revenue")},
     "cost_share_of_revenue": _share(), "cost_share_of_margin": _share(),
 }
-MonthOut = Schema.from_dict({"month": fields.String(required=True),
+MonthOut = Open.from_dict({"month": fields.String(required=True),
                              "customers": fields.Integer(required=True), **FIGURES}, name="EconomicsMonth")
-TotalsOut = Schema.from_dict(FIGURES, name="EconomicsTotals")
-Difference = Schema.from_dict({key: fields.Raw(allow_none=True) for key in FIGURES},
+TotalsOut = Open.from_dict(FIGURES, name="EconomicsTotals")
+Difference = Open.from_dict({key: fields.Raw(allow_none=True) for key in FIGURES},
                                name="EconomicsDifference")
-MonthDifference = Schema.from_dict({"month": fields.String(required=True), "customers": fields.Integer(),
+MonthDifference = Open.from_dict({"month": fields.String(required=True), "customers": fields.Integer(),
                                     **{key: fields.Raw(allow_none=True) for key in FIGURES}},
                                    name="EconomicsMonthDifference")
 
 
-class RuleOut(Schema):
+class RuleOut(Open):
     rule = fields.String(required=True, metadata={
         "description": "rate, category, multiplier, campaign, tier_multiplier, tier_bonus, signup, uplift, "
                        "other"})
     name = fields.String(required=True,
                          metadata={"description": "the category, campaign or tier; '' for none"})
+    label = fields.Dict(keys=fields.String(), values=fields.String(),
+                        metadata={"description": "the rule's name per language, if the simulator gives one"})
     points = fields.Integer(required=True)
     share = _share()
 
@@ -144,7 +142,7 @@ class SimulationOut(ResultOut):
     comparison = fields.Nested(ComparisonOut, metadata={"description": "with compare_with: that program"})
 
 
-class LiabilityOut(Schema):
+class LiabilityOut(Open):
     currency = fields.String(required=True, allow_none=True)
     point_value = _money()
     points_outstanding = fields.Integer(required=True)
@@ -163,7 +161,7 @@ class LiabilityOut(Schema):
 
 DEFERRED_COLUMNS = ("month", "sales", "points_earned", "allocated_to_points", "points_redeemed",
                     "points_expired", "recognised_revenue", "contract_liability", "expected_redemption")
-DeferredMonth = Schema.from_dict({
+DeferredMonth = Open.from_dict({
     "month": fields.String(required=True), "sales": _money(), "points_earned": fields.Integer(required=True),
     "allocated_to_points": _money(), "points_redeemed": fields.Integer(required=True),
     "points_expired": fields.Integer(required=True), "recognised_revenue": _money(),

@@ -107,6 +107,9 @@ def difference(lang: str, key: str, value, currency: str) -> str:
 
 
 def rule_label(lang: str, row: dict) -> str:
+    """The rule's name in ``lang``: the simulator's own label when it gives one, else the catalogue's."""
+    if isinstance(row.get("label"), dict) and row["label"].get(lang):
+        return row["label"][lang]
     key = f"econ.rule.{row['rule']}"
     if has(lang, key):
         return translate(lang, key, name=row["name"])
