@@ -171,7 +171,8 @@ def orders_of(lines: Iterable[PastLine]) -> list[PastOrder]:
         placed_at = min(line.placed_at for line in sales)
         canonical = [_canonical_line(n, line) for n, line in enumerate(sales)]
         past = PastOrder(order_id, sales[0].customer_id, placed_at,
-                         {"id": order_id, "lines": canonical, "shipping": "0", "tax": "0"})
+                         {"order_id": order_id, "placed_at": placed_at.isoformat(), "lines": canonical,
+                          "shipping": "0", "tax": "0"})
         for refund in sorted((line for line in group if line.amount < 0), key=lambda line: line.placed_at):
             past.refunds.append((max(refund.placed_at, placed_at), _refund_split(canonical, sales, refund)))
         orders.append(past)

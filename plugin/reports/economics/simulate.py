@@ -20,7 +20,7 @@ referrals do not (the history has no such facts). Money is Decimal to the cent; 
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -55,7 +55,8 @@ class Shopper:
     tier: dict | None = None
     entered: set[str] = field(default_factory=set)  # tiers whose entry bonus was granted
     below_since: datetime | None = None  # under the held tier's threshold since (the grace period)
-    history: list[tuple[datetime, Decimal]] = field(default_factory=list)  # tier metric per order
+    history: deque[tuple[datetime, Decimal]] = field(default_factory=deque)  # the window's orders' metric
+    metric: Decimal = Decimal(0)  # their sum
     cap: int = NO_CAP  # the most points an order like their last one may take
     earned_on: dict[str, int] = field(default_factory=dict)  # day or month -> points (earning limits)
 
@@ -168,8 +169,7 @@ class Simulation:
             self._grant(shopper, self.program["signup"]["points"], at, ("signup", ""))
         factor = shopper.tier["earn_multiplier"] if shopper.tier else None
         factor = factor if factor != 1 else None
-        order = {**past.order, "placed_at": at.isoformat()}
-        result = earned(self.program, order, at=at, customer_id=who, first_order=first,
+        result = earned(self.program, past.order, at=at, customer_id=who, first_order=first,
                         allowance=self._allowance(shopper, at), factor=factor)
         points = result.points
         amount = past.amount
@@ -209,8 +209,8 @@ class Simulation:
         self.month["gross_margin"] -= sum((amount * self.scenario.margin_of(categories.get(line_id))
                                            for line_id, amount in lines.items()), Decimal(0))
         keep = multiplied(earning.evaluate(
-            self.program, {**sale.past.order, "placed_at": sale.past.placed_at.isoformat()},
-            at=sale.past.placed_at, customer_id=sale.past.customer_id, first_order=sale.first,
+            self.program, sale.past.order, at=sale.past.placed_at, customer_id=sale.past.customer_id,
+            first_order=sale.first,
             refunded={k: str(v) for k, v in sale.refunded.items()}).points, sale.factor)
         excess = sale.points - sale.reversed - min(keep, sale.points)
         if excess <= 0:
@@ -287,17 +287,21 @@ class Simulation:
                     for line in past.order["lines"]), Decimal(0))
 
     def _metric(self, shopper: Shopper, at: datetime) -> Decimal:
+        """The tier metric over the window ending ``at`` (replay time only moves forward, so what
+        leaves the window leaves for good)."""
         since = window_start(self.tiers["window"], at)
-        return sum((value for moment, value in shopper.history if since is None or moment >= since),
-                   Decimal(0))
+        while since is not None and shopper.history and shopper.history[0][0] < since:
+            shopper.metric -= shopper.history.popleft()[1]
+        return shopper.metric
 
     def _tier_after(self, shopper: Shopper, at: datetime, eligible: Decimal, points: int) -> None:
         """Up at once after an order, with the entry bonus of every tier entered or skipped."""
         if not self.tiers:
             return
         metric = self.tiers["metric"]
-        shopper.history.append((at, eligible if metric == "amount_spent" else Decimal(
-            1 if metric == "orders" else points)))
+        value = eligible if metric == "amount_spent" else Decimal(1 if metric == "orders" else points)
+        shopper.history.append((at, value))
+        shopper.metric += value
         target = tier_for(self.visible, self._metric(shopper, at))
         rank = {tier["id"]: n for n, tier in enumerate(self.visible)}
         if shopper.tier is None or rank[target["id"]] > rank[shopper.tier["id"]]:
