@@ -20,6 +20,7 @@ referrals do not (the history has no such facts). Money is Decimal to the cent; 
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -57,7 +58,8 @@ class Shopper:
     below_since: datetime | None = None  # under the held tier's threshold since (the grace period)
     history: deque[tuple[datetime, Decimal]] = field(default_factory=deque)  # the window's orders' metric
     metric: Decimal = Decimal(0)  # their sum
-    cap: int = NO_CAP  # the most points an order like their last one may take
+    basket: list[dict] = field(default_factory=list)  # the last order's lines
+    cap: int | None = None  # the most points an order like it may take (worked out when needed)
     earned_on: dict[str, int] = field(default_factory=dict)  # day or month -> points (earning limits)
 
 
@@ -84,13 +86,10 @@ def next_month(moment: datetime) -> datetime:
 
 
 def add_months(moment: datetime, months: int) -> datetime:
+    """The same day ``months`` later, or that month's last day (Jan 31 + 1 month: Feb 28)."""
     year, month = divmod(moment.month - 1 + months, 12)
-    first = moment.replace(year=moment.year + year, month=month + 1, day=1)
-    return first + timedelta(days=min(moment.day, _days_in(first)) - 1)
-
-
-def _days_in(first: datetime) -> int:
-    return (next_month(first) - first).days
+    year += moment.year
+    return moment.replace(year=year, month=month + 1, day=min(moment.day, monthrange(year, month + 1)[1]))
 
 
 class Simulation:
@@ -192,8 +191,7 @@ class Simulation:
             points + extra, self.value, self.scenario.redemption_rate))
         self.pool.sell(allocated, points + extra)
         self.sales[past.order_id] = Sale(past, points + extra, first, factor, lot, allocated)
-        payable = caps.payable(self.program, past.order["lines"], {self.point_type: NO_CAP})
-        shopper.cap = payable["by_type"].get(self.point_type, 0)
+        shopper.basket, shopper.cap = past.order["lines"], None
         self._tier_after(shopper, at, result.eligible, points)
 
     def _refund(self, order_id: str, lines: dict[str, Decimal], at: datetime) -> None:
@@ -249,10 +247,12 @@ class Simulation:
         return month
 
     def _redeem_and_expire(self, shopper: Shopper, tick: datetime) -> None:
-        budget = shopper.cap
+        budget = None
         shopper.lots.sort(key=lambda lot: (lot.expires_at is None, lot.expires_at or tick))
         for lot in shopper.lots:
             if lot.due and lot.due_at < tick and (lot.expires_at is None or lot.due_at < lot.expires_at):
+                if budget is None:
+                    budget = self._cap(shopper)
                 spend = min(lot.due, budget)
                 lot.points -= spend
                 lot.due -= spend
@@ -266,6 +266,13 @@ class Simulation:
                 self.outstanding -= lot.points
                 lot.points = lot.due = 0
         shopper.lots = [lot for lot in shopper.lots if lot.points > 0]
+
+    def _cap(self, shopper: Shopper) -> int:
+        """What the program's caps let points pay of an order like the customer's last one."""
+        if shopper.cap is None:
+            payable = caps.payable(self.program, shopper.basket, {self.point_type: NO_CAP})
+            shopper.cap = payable["by_type"].get(self.point_type, 0)
+        return shopper.cap
 
     # --- earning limits, tiers, margins, rules -----------------------------------------------------
 
