@@ -14,6 +14,9 @@ What the history cannot say is the scenario's (plugin.reports.economics.scenario
 - ``uplift`` adds that share of every repeat order (revenue, margin and the points it earns);
 - the margin of a line is its category's, or the one figure.
 
+Each month end states the points outstanding, the liability (outstanding x point value x redemption
+rate), the breakage expected so far (points expired, and the outstanding ones never to be
+redeemed) and the IFRS 15 contract liability (plugin.reports.economics.ifrs15).
 Sign-up grants count for each customer's first order in the history; birthdays, reviews and
 referrals do not (the history has no such facts). Money is Decimal to the cent; points are ints.
 """
@@ -241,6 +244,8 @@ class Simulation:
         month["customers"] = len(month["customers"])
         month["recognised_revenue"] = self.pool.recognise(self.scenario.redemption_rate)
         month["points_outstanding"] = self.outstanding
+        never = Decimal(self.outstanding) * (1 - self.scenario.redemption_rate)
+        month["points_breakage"] = self.pool.expired + int(never.to_integral_value(ROUND_HALF_UP))
         month["liability"] = Decimal(self.outstanding) * self.value * self.scenario.redemption_rate
         month["deferred_revenue"] = self.pool.liability
         month["cost"] = Decimal(month["points_redeemed"]) * self.value
@@ -380,8 +385,10 @@ class Result:
         for key in MONEY_KEYS:
             out[key] = sum((m[key] for m in self.months), Decimal(0))
         last = self.months[-1] if self.months else {}
-        for key in ("points_outstanding", "liability", "deferred_revenue"):
-            out[key] = last.get(key, Decimal(0) if key != "points_outstanding" else 0)
+        for key in ("points_outstanding", "points_breakage"):
+            out[key] = last.get(key, 0)
+        for key in ("liability", "deferred_revenue"):
+            out[key] = last.get(key, Decimal(0))
         return _shares(out)
 
     def as_dict(self) -> dict:

@@ -52,6 +52,7 @@ def test_a_small_store_month_through_a_band_table_by_hand():
     assert march["cost_share_of_revenue"] == "0.0161"  # 310 / 19,199.99
     assert march["cost_share_of_margin"] == "0.0646"  # 310 / 4,800
     assert march["points_outstanding"] == 330 and march["liability"] == "165.00"  # 330 x 1 x 50%
+    assert march["points_breakage"] == 165  # half of the 330 will never be redeemed
     assert (april["orders"], april["points_issued"], april["points_redeemed"]) == (0, 0, 10)
     assert april["points_outstanding"] == 320 and april["liability"] == "160.00"
     totals = result["totals"]
