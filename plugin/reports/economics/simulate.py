@@ -23,6 +23,7 @@ referrals do not (the history has no such facts). Money is Decimal to the cent; 
 
 from __future__ import annotations
 
+from bisect import insort
 from calendar import monthrange
 from collections import defaultdict, deque
 from collections.abc import Iterable
@@ -95,6 +96,10 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month + 1, day=min(moment.day, monthrange(year, month + 1)[1]))
 
 
+def _expiry(lot: Lot) -> datetime:
+    return lot.expires_at or datetime.max
+
+
 class Simulation:
     """One replay; ``run`` returns the monthly figures (see ``Result``)."""
 
@@ -149,14 +154,21 @@ class Simulation:
         self.month = {"month": month_of(moment), "orders": 0, "customers": set(),
                       **dict.fromkeys(POINTS_KEYS, 0), **{k: Decimal(0) for k in MONEY_KEYS}}
 
-    def _grant(self, shopper: Shopper, points: int, at: datetime, rule: tuple[str, str] | None) -> Lot | None:
+    def _grant(self, shopper: Shopper, points: int, at: datetime, rule: tuple[str, str] | None,
+               point_type: str | None = None) -> Lot | None:
+        """A lot as the worker grants it: an order's points wait their pending days, and every lot
+        expires by its point type; kept in first-to-expire order."""
         if points <= 0:
             return None
-        pending = timing.pending_until(self.program["earning"]["pending_days"], at)
+        pending = None if rule else timing.pending_until(self.program["earning"]["pending_days"], at)
         due_at = max(add_months(at, self.scenario.months_to_redeem), pending or at)
         due = int((Decimal(points) * self.scenario.redemption_rate).to_integral_value(ROUND_HALF_UP))
-        lot = Lot(points, timing.expires_at(self.program, self.point_type, at), due_at, due)
-        shopper.lots.append(lot)
+        lot = Lot(points, timing.expires_at(self.program, point_type or self.point_type, at), due_at, due)
+        if lot.expires_at is None or not shopper.lots or (
+                shopper.lots[-1].expires_at is not None and shopper.lots[-1].expires_at <= lot.expires_at):
+            shopper.lots.append(lot)
+        else:
+            insort(shopper.lots, lot, key=_expiry)
         self.month["points_issued"] += points
         self.outstanding += points
         if rule:
@@ -168,34 +180,33 @@ class Simulation:
         first = who not in self.seen_customers
         self.seen_customers.add(who)
         if first and self.program.get("signup"):
-            self._grant(shopper, self.program["signup"]["points"], at, ("signup", ""))
+            signup = self.program["signup"]
+            self._grant(shopper, signup["points"], at, ("signup", ""), signup["point_type"])
         factor = shopper.tier["earn_multiplier"] if shopper.tier else None
         factor = factor if factor != 1 else None
         result = earned(self.program, past.order, at=at, customer_id=who, first_order=first,
                         allowance=self._allowance(shopper, at), factor=factor)
-        points = result.points
-        amount = past.amount
-        repeat = not first and self.scenario.uplift > 0
-        extra = int((Decimal(points) * self.scenario.uplift).to_integral_value(ROUND_FLOOR)) if repeat else 0
-        lot = self._grant(shopper, points + extra, at, None)
+        points, price, margin = result.points, past.amount, self._margin(past)
         self._attribute(result, points, factor)
-        if extra:
-            self.rules[("uplift", "")] += extra
         self._count_earned(shopper, at, points)
-        margin = self._margin(past)
-        uplift = self.scenario.uplift if repeat else Decimal(0)
-        self.month["orders"] += 1
-        self.month["customers"].add(who)
-        self.month["revenue"] += amount * (1 + uplift)
-        self.month["uplift_revenue"] += amount * uplift
-        self.month["gross_margin"] += margin * (1 + uplift)
-        price = amount * (1 + uplift)
+        month = self.month
+        if not first and self.scenario.uplift:  # the repeat purchases the scenario adds
+            uplift = self.scenario.uplift
+            extra = int((Decimal(points) * uplift).to_integral_value(ROUND_FLOOR))
+            self.rules[("uplift", "")] += extra
+            month["uplift_revenue"] += price * uplift
+            price, margin, points = price * (1 + uplift), margin * (1 + uplift), points + extra
+        lot = self._grant(shopper, points, at, None)
+        month["orders"] += 1
+        month["customers"].add(who)
+        month["revenue"] += price
+        month["gross_margin"] += margin
         allocated = ifrs15.allocated_to_points(price, price, ifrs15.points_selling_price(
-            points + extra, self.value, self.scenario.redemption_rate))
-        self.pool.sell(allocated, points + extra)
-        self.sales[past.order_id] = Sale(past, points + extra, first, factor, lot, allocated)
+            points, self.value, self.scenario.redemption_rate))
+        self.pool.sell(allocated, points)
+        self.sales[past.order_id] = Sale(past, points, first, factor, lot, allocated)
         shopper.basket, shopper.cap = past.order["lines"], None
-        self._tier_after(shopper, at, result.eligible, points)
+        self._tier_after(shopper, at, result.eligible, result.points)
 
     def _refund(self, order_id: str, lines: dict[str, Decimal], at: datetime) -> None:
         """Take back what the order earned beyond what its unrefunded part still earns (as the
@@ -253,8 +264,7 @@ class Simulation:
 
     def _redeem_and_expire(self, shopper: Shopper, tick: datetime) -> None:
         budget = None
-        shopper.lots.sort(key=lambda lot: (lot.expires_at is None, lot.expires_at or tick))
-        for lot in shopper.lots:
+        for lot in shopper.lots:  # first to expire first
             if lot.due and lot.due_at < tick and (lot.expires_at is None or lot.due_at < lot.expires_at):
                 if budget is None:
                     budget = self._cap(shopper)

@@ -135,3 +135,16 @@ def test_every_point_is_outstanding_redeemed_expired_or_taken_back(rows, rate, m
     totals = result["totals"]
     assert totals["points_redeemed"] <= totals["points_issued"] * rate / 100 + len(lines)
     assert totals["points_issued"] == sum(m["points_issued"] for m in result["months"])
+
+
+def test_a_welcome_bonus_of_its_own_point_type_burns_on_its_own_schedule():
+    doc = {"point_types": {"regular": {"expiry": {"kind": "never"}},
+                           "welcome": {"expiry": {"kind": "days", "days": 30}}},
+           "earning": {"rate": {"kind": "percent", "percent": "10"}, "pending_days": 14},
+           "signup": {"points": 300, "point_type": "welcome"}, "redemption": {"point_value": "1"}}
+    result = simulate.simulate(load(doc), orders(("1", "a", "2025-01-10", "1000")),
+                               Scenario(redemption_rate=Decimal(0)), end=date(2025, 2, 28)).as_dict()
+    january, february = result["months"]
+    assert january["points_issued"] == 400
+    assert (january["points_expired"], february["points_expired"]) == (0, 300)
+    assert february["points_outstanding"] == 100
