@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from plugin.core import csvfile
 from plugin.core.errors import Invalid
@@ -34,9 +35,9 @@ MAX_ID = 64
 CENT = Decimal("0.01")
 
 
-@dataclass(frozen=True)
-class PastLine:
-    """One order line as the history holds it; a negative amount is a refund."""
+class PastLine(NamedTuple):
+    """One order line as the history holds it; a negative amount is a refund (a tuple: a year of
+    a store's lines is made in a second)."""
     order_id: str
     customer_id: str
     placed_at: datetime  # naive UTC
@@ -166,13 +167,15 @@ def orders_of(lines: Iterable[PastLine]) -> list[PastOrder]:
     orders = []
     for order_id, group in grouped.items():
         sales = [line for line in group if line.amount > 0]
+        refunds = [line for line in group if line.amount < 0] if len(sales) < len(group) else []
         if not sales:
             continue  # a refund of an order outside the history: nothing was earned on it here
-        placed_at = min(line.placed_at for line in sales)
+        placed_at = min(line.placed_at for line in sales) if len(sales) > 1 else sales[0].placed_at
         canonical = [_canonical_line(n, line) for n, line in enumerate(sales)]
         past = PastOrder(order_id, sales[0].customer_id, placed_at,
-                         {"id": order_id, "lines": canonical, "shipping": "0", "tax": "0"})
-        for refund in sorted((line for line in group if line.amount < 0), key=lambda line: line.placed_at):
+                         {"order_id": order_id, "placed_at": placed_at.isoformat(), "lines": canonical,
+                          "shipping": "0", "tax": "0"})
+        for refund in sorted(refunds, key=lambda line: line.placed_at):
             past.refunds.append((max(refund.placed_at, placed_at), _refund_split(canonical, sales, refund)))
         orders.append(past)
     orders.sort(key=lambda order: (order.placed_at, order.order_id))
