@@ -27,6 +27,8 @@ from plugin.reports.economics.scenario import ScenarioSchema, from_percents
 routes = Routes()
 
 DEFAULT_DAYS = 365
+#: The whole history the shop has, once imported history is a source; until then the plugin's orders.
+DEFAULT_SOURCE = "all" if "all" in runs.SOURCES else runs.SOURCES[0]
 CHOICE = "'published', 'draft', a version number or a program document"
 CHOICE_SCHEMA = [{"type": "string", "enum": [choices.PUBLISHED, choices.DRAFT]},
                  {"type": "integer", "minimum": 1, "maximum": MAX_ID},
@@ -61,7 +63,7 @@ class SimulationBody(Period):
     compare_with = ProgramChoice(load_default=None, allow_none=True, metadata={
         "description": f"a second program over the same orders, optional: {CHOICE}",
         "oneOf": [*CHOICE_SCHEMA, {"type": "null"}]})
-    source = fields.String(load_default=runs.SOURCES[0], validate=validate.OneOf(runs.SOURCES), metadata={
+    source = fields.String(load_default=DEFAULT_SOURCE, validate=validate.OneOf(runs.SOURCES), metadata={
         "description": "whose orders: 'orders' (the plugin's own), 'imported' (history), 'all'"})
     scenario = fields.Nested(ScenarioSchema, load_default=lambda: SCENARIO.load({}),
                              metadata={"description": "the assumptions, in percents (30 = 30%)"})
@@ -84,8 +86,9 @@ def _share() -> fields.Decimal:
 
 FIGURES = {
     "orders": fields.Integer(required=True),
-    **{key: fields.Integer(required=True) for key in ("points_issued", "points_reversed", "points_redeemed",
-                                                      "points_expired", "points_outstanding")},
+    **{key: fields.Integer(required=True) for key in (
+        "points_issued", "points_reversed", "points_redeemed", "points_expired", "points_outstanding",
+        "points_breakage")},
     **{key: _money() for key in ("revenue", "gross_margin", "cost", "liability", "deferred_revenue",
                                  "recognised_revenue", "uplift_revenue")},
     "cost_share_of_revenue": _share(), "cost_share_of_margin": _share(),

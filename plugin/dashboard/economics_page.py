@@ -14,7 +14,15 @@ from decimal import Decimal
 from flask import g, render_template, request
 from marshmallow import ValidationError
 
-from plugin.admin.economics_api import PERIOD, SIMULATION, deferred, deferred_csv, period, simulation
+from plugin.admin.economics_api import (
+    DEFAULT_SOURCE,
+    PERIOD,
+    SIMULATION,
+    deferred,
+    deferred_csv,
+    period,
+    simulation,
+)
 from plugin.core.errors import Invalid, flatten
 from plugin.core.i18n import has, money, number, percent, translate
 from plugin.dashboard.analytics_page import GRID_HEIGHT, GRID_WIDTH
@@ -34,8 +42,11 @@ HIGHER_IS_BETTER = {"revenue", "gross_margin"}
 SHARES = {"cost_share_of_revenue", "cost_share_of_margin"}
 POINTS = ("points_issued", "points_redeemed", "points_expired")
 COMPARED = ("points_issued", "points_reversed", "points_redeemed", "points_expired", "points_outstanding",
-            "revenue", "gross_margin", "cost", "cost_share_of_revenue", "cost_share_of_margin", "liability",
-            "deferred_revenue", "recognised_revenue")
+            "points_breakage", "revenue", "gross_margin", "cost", "cost_share_of_revenue", "cost_share_of_margin",
+            "liability", "deferred_revenue", "recognised_revenue")
+MONTH_COLUMNS = ("orders", "revenue", "gross_margin", "points_issued", "points_redeemed", "points_expired",
+                 "points_outstanding", "points_breakage", "cost", "cost_share_of_revenue", "cost_share_of_margin",
+                 "liability", "deferred_revenue")
 
 NAV.insert(NAV.index(("nav.analytics", "dashboard.analytics")) + 1, ("nav.economics", "dashboard.economics"))
 
@@ -159,7 +170,7 @@ def economics_page():
         start, end = period({})
     shown = {"program": request.args.get("program", choices.PUBLISHED),
              "compare_with": request.args.get("compare_with", compare),
-             "source": request.args.get("source", runs.SOURCES[0]),
+             "source": request.args.get("source", DEFAULT_SOURCE),
              "from": request.args.get("from", start.isoformat()),
              "to": request.args.get("to", end.isoformat()),
              "margins": request.args.get("margins", ""), "observed": bool(request.args.get("observed")),
@@ -169,7 +180,8 @@ def economics_page():
         errors=errors,
         versions=choices.versions_of(shop_id), has_draft=has_draft, sources=runs.SOURCES,
         observed=live.observed_rate(shop_id), live=live.liability_now(shop_id),
-        deferred=deferred(g.shop, start, end), start=start, end=end, compared=COMPARED, shares=SHARES,
+        deferred=deferred(g.shop, start, end), start=start, end=end, compared=COMPARED,
+        month_columns=MONTH_COLUMNS, shares=SHARES,
         trend=trend, difference=difference, rule_label=rule_label,
         charts=build_charts(g.lang, result) if result else {},
     ), 200 if result else 422
