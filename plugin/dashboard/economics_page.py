@@ -42,11 +42,11 @@ HIGHER_IS_BETTER = {"revenue", "gross_margin"}
 SHARES = {"cost_share_of_revenue", "cost_share_of_margin"}
 POINTS = ("points_issued", "points_redeemed", "points_expired")
 COMPARED = ("points_issued", "points_reversed", "points_redeemed", "points_expired", "points_outstanding",
-            "points_breakage", "revenue", "gross_margin", "cost", "cost_share_of_revenue", "cost_share_of_margin",
-            "liability", "deferred_revenue", "recognised_revenue")
+            "points_breakage", "revenue", "gross_margin", "cost", "cost_share_of_revenue",
+            "cost_share_of_margin", "liability", "deferred_revenue", "recognised_revenue")
 MONTH_COLUMNS = ("orders", "revenue", "gross_margin", "points_issued", "points_redeemed", "points_expired",
-                 "points_outstanding", "points_breakage", "cost", "cost_share_of_revenue", "cost_share_of_margin",
-                 "liability", "deferred_revenue")
+                 "points_outstanding", "points_breakage", "cost", "cost_share_of_revenue",
+                 "cost_share_of_margin", "liability", "deferred_revenue")
 
 NAV.insert(NAV.index(("nav.analytics", "dashboard.analytics")) + 1, ("nav.economics", "dashboard.economics"))
 
