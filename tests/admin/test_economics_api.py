@@ -175,3 +175,9 @@ def test_any_period_of_the_report_is_answered_200_or_422(client, sold, start, en
         assert answer.status_code in (200, 400, 422), answer.text
         if answer.status_code == 422:
             assert set(answer.json["fields"]) <= {"from", "to"}
+
+
+def test_the_observed_rate_is_used_only_when_the_shop_has_one(client, sold):
+    answer = simulate(client, sold, scenario={"redemption_rate": 40, "observed": True})
+    assert answer.status_code == 200
+    assert answer.json["scenario"]["redemption_rate"].startswith("40")  # 75 points say nothing yet

@@ -105,3 +105,15 @@ def test_another_shops_owner_sees_neither_the_orders_nor_the_draft(app, client, 
 def test_any_form_is_answered_200_or_422(sold, query):
     answer = sold.get("/admin/economics", query_string=query)
     assert answer.status_code in (200, 400, 422), answer.get_data(as_text=True)[:500]
+
+
+def test_the_demos_band_table_draft_is_compared_rule_by_rule(app, shop, sold):
+    from plugin.cli.demo_economics import draft_program
+    from plugin.program import versions
+
+    with session():
+        drafts.keep(shop.id, draft_program(versions.current(shop.id)[1]), 0, "loyalty demo")
+    answer = sold.get(f"/admin/economics?lang=ru&program=published&compare_with=draft&{PERIOD}")
+    html = answer.get_data(as_text=True)
+    assert '<table class="econ-rules" id="rules-B">' in html and "Базовая ставка" in html
+    assert "Программы A и B рядом" in html
