@@ -148,8 +148,10 @@ def build_charts(lang: str, result: dict) -> dict[str, str]:
     out = {"points": charts.line_chart(points, title=t("econ.chart_points"), integer=True, **size),
            "money": charts.line_chart(money, title=t("econ.chart_money"), **size)}
     for name, res in results:
-        bars = [(rule_label(lang, row), row["points"]) for row in res["rules"]]
-        out[f"rules{name}"] = charts.bar_chart(bars, title=t("econ.chart_rules", program=name), **size)
+        bars = [(rule_label(lang, row), (Decimal(row["share"]) * 100).quantize(Decimal("0.1")))
+                for row in res["rules"] if row["share"] is not None]
+        out[f"rules{name}"] = charts.bar_chart(bars, title=t("econ.chart_rules", program=name), integer=False,
+                                               **size)
     return out
 
 
