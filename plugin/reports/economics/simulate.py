@@ -226,9 +226,9 @@ class Simulation:
             return
         for line_id, amount in lines.items():
             sale.refunded[line_id] = sale.refunded.get(line_id, Decimal(0)) + amount
-        categories = {line["line_id"]: line.get("product_type") for line in sale.past.order["lines"]}
+        margins = {line["line_id"]: self._line_margin(line) for line in sale.past.order["lines"]}
         self.month["revenue"] -= sum(lines.values(), Decimal(0))
-        self.month["gross_margin"] -= sum((amount * self.scenario.margin_of(categories.get(line_id))
+        self.month["gross_margin"] -= sum((amount * margins.get(line_id, self.scenario.margin)
                                            for line_id, amount in lines.items()), Decimal(0))
         keep = multiplied(earning.evaluate(
             self.program, sale.past.order, at=sale.past.placed_at, customer_id=sale.past.customer_id,
@@ -316,8 +316,18 @@ class Simulation:
             shopper.earned_on[key] = shopper.earned_on.get(key, 0) + points
 
     def _margin(self, past: PastOrder) -> Decimal:
-        return sum((Decimal(line["amount"]) * self.scenario.margin_of(line.get("product_type"))
-                    for line in past.order["lines"]), Decimal(0))
+        if not self.scenario.margins:
+            return past.amount * self.scenario.margin
+        return sum((Decimal(line["amount"]) * self._line_margin(line) for line in past.order["lines"]),
+                   Decimal(0))
+
+    def _line_margin(self, line: dict) -> Decimal:
+        """A margin per category names the program's categories or the store's own (a CSV's
+        category, a platform's product type)."""
+        if not self.scenario.margins:
+            return self.scenario.margin
+        own = [line["product_type"]] if line.get("product_type") else []
+        return self.scenario.margin_of(earning.categories_of(self.program, line) + own)
 
     def _metric(self, shopper: Shopper, at: datetime) -> Decimal:
         """The tier metric over the window ending ``at`` (replay time only moves forward, so what
