@@ -50,6 +50,21 @@ def _orders(path: Path) -> list[history.PastOrder]:
     return history.orders_of(reading.lines)
 
 
+def _margins(given: tuple[str, ...]) -> dict[str, Decimal]:
+    out = {}
+    for item in given:
+        name, _, percent = item.rpartition("=")
+        try:
+            value = Decimal(percent.strip())
+        except ArithmeticError:
+            value = Decimal(-1)
+        if not name.strip() or not 0 <= value < 100:
+            raise click.BadParameter(f"{item!r}: CATEGORY=PERCENT, a percent from 0 to 99.99",
+                                     param_hint="--category-margin")
+        out[name.strip()] = value / 100
+    return out
+
+
 def _cell(key: str, value, width: int) -> str:
     if value is None:
         return "-".rjust(width)
@@ -80,6 +95,8 @@ def table(result: dict) -> list[str]:
               help="gross margin, percent of the sale price [default: 30]")
 @click.option("--markup", type=click.FloatRange(0, 10000), default=None,
               help="or a markup on cost, percent (30: cost 100, price 130)")
+@click.option("--category-margin", "category_margins", multiple=True, metavar="CATEGORY=PERCENT",
+              help="the margin of one category (the program's or the file's), percent; repeatable")
 @click.option("--redemption-rate", type=click.FloatRange(0, 100), default=60.0, show_default=True,
               help="percent of issued points redeemed in the end")
 @click.option("--months-to-redeem", type=click.IntRange(0, 60), default=3, show_default=True)
@@ -89,7 +106,8 @@ def table(result: dict) -> list[str]:
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--json", "as_json", is_flag=True, help="the same figures as JSON")
 def simulate_command(program_path: Path, orders_path: Path, compare_path: Path | None,
-                     margin: float | None, markup: float | None, redemption_rate: float,
+                     margin: float | None, markup: float | None, category_margins: tuple[str, ...],
+                     redemption_rate: float,
                      months_to_redeem: int, uplift: float, start, end, as_json: bool) -> None:
     """Replay past orders through a program (not published anywhere) and print its monthly cost."""
     if margin is not None and markup is not None:
@@ -98,7 +116,7 @@ def simulate_command(program_path: Path, orders_path: Path, compare_path: Path |
              else Decimal(str(margin if margin is not None else 30)) / 100)
     chosen = scenario.Scenario(redemption_rate=Decimal(str(redemption_rate)) / 100,
                                months_to_redeem=months_to_redeem, uplift=Decimal(str(uplift)) / 100,
-                               margin=share)
+                               margin=share, margins=_margins(category_margins))
     orders = _orders(orders_path)
     period = {"start": start.date() if start else None, "end": end.date() if end else None}
     result = simulate.simulate(_program(program_path), orders, chosen, **period).as_dict()

@@ -55,3 +55,15 @@ def test_an_invalid_program_is_refused_naming_the_field(tmp_path):
     assert result.exit_code != 0 and "percent" in result.output and "not valid" in result.output
     both = run(tmp_path, "--margin", "30", "--markup", "30")
     assert both.exit_code == 2 and "--margin or --markup" in both.output
+
+
+def test_a_margin_per_category(tmp_path):
+    (tmp_path / "orders.csv").write_text("order_id,customer_id,placed_at,amount,category\n"
+                                         "1,a,2025-01-05,1000,Обувь\n1,a,2025-01-05,1000,Сумки\n")
+    (tmp_path / "draft.json").write_text(json.dumps(DRAFT))
+    args = ["simulate", "--program", str(tmp_path / "draft.json"), "--orders", str(tmp_path / "orders.csv"),
+            "--json", "--margin", "10"]
+    result = CliRunner().invoke(main, [*args, "--category-margin", "Обувь=40"])
+    assert json.loads(result.stdout)["totals"]["gross_margin"] == "500.00"  # 400 + 100
+    bad = CliRunner().invoke(main, [*args, "--category-margin", "Обувь=140"])
+    assert bad.exit_code == 2 and "CATEGORY=PERCENT" in bad.output

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from plugin.core import csvfile
 from plugin.core.errors import Invalid
+from plugin.core.memory import no_cycle_collection
 
 COLUMNS = {
     "order_id": ("order_id", "order", "order_number", "order_no", "order_name", "nomer_zakaza"),
@@ -129,6 +130,11 @@ def line_of(cells: dict[str, str]) -> PastLine:
 
 def read_csv(text: str) -> Reading:
     """The file's lines that can be used, and each other row's line number and why not."""
+    with no_cycle_collection():
+        return _read(text)
+
+
+def _read(text: str) -> Reading:
     table = csvfile.read(text, COLUMNS, one_of=("order_id",))
     missing = [name for name in REQUIRED if name not in table.fields]
     if missing:
@@ -161,6 +167,11 @@ def orders_of(lines: Iterable[PastLine]) -> list[PastOrder]:
     """Lines grouped into orders in time order. The sale is the order's positive lines at its first
     time; each negative line is a refund at its own time, of the line with the same SKU (or
     category) when there is one, else spread over the order by the engine."""
+    with no_cycle_collection():
+        return _grouped(lines)
+
+
+def _grouped(lines: Iterable[PastLine]) -> list[PastOrder]:
     grouped: dict[str, list[PastLine]] = {}
     for line in lines:
         grouped.setdefault(line.order_id, []).append(line)

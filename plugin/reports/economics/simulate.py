@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
+from plugin.core.memory import no_cycle_collection
 from plugin.program import caps, earning, timing
 from plugin.program.multipliers import multiplied
 from plugin.program.order_points import earned
@@ -62,6 +63,7 @@ class Shopper:
     below_since: datetime | None = None  # under the held tier's threshold since (the grace period)
     history: deque[tuple[datetime, Decimal]] = field(default_factory=deque)  # the window's orders' metric
     metric: Decimal = Decimal(0)  # their sum
+    wake: datetime = datetime.max  # the first moment one of the lots falls due or expires
     basket: list[dict] = field(default_factory=list)  # the last order's lines
     cap: int | None = None  # the most points an order like it may take (worked out when needed)
     earned_on: dict[str, int] = field(default_factory=dict)  # day or month -> points (earning limits)
@@ -98,6 +100,13 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 def _expiry(lot: Lot) -> datetime:
     return lot.expires_at or datetime.max
+
+
+def _wake(lot: Lot) -> datetime:
+    """When the month-end close next has something to do with the lot: its due date while some of
+    it is still due (and can be redeemed before it expires), else its expiry."""
+    expiry = _expiry(lot)
+    return lot.due_at if lot.due and lot.due_at < expiry else expiry
 
 
 class Simulation:
@@ -164,6 +173,7 @@ class Simulation:
         due_at = max(add_months(at, self.scenario.months_to_redeem), pending or at)
         due = int((Decimal(points) * self.scenario.redemption_rate).to_integral_value(ROUND_HALF_UP))
         lot = Lot(points, timing.expires_at(self.program, point_type or self.point_type, at), due_at, due)
+        shopper.wake = min(shopper.wake, _wake(lot))
         if lot.expires_at is None or not shopper.lots or (
                 shopper.lots[-1].expires_at is not None and shopper.lots[-1].expires_at <= lot.expires_at):
             shopper.lots.append(lot)
@@ -216,9 +226,9 @@ class Simulation:
             return
         for line_id, amount in lines.items():
             sale.refunded[line_id] = sale.refunded.get(line_id, Decimal(0)) + amount
-        categories = {line["line_id"]: line.get("product_type") for line in sale.past.order["lines"]}
+        margins = {line["line_id"]: self._line_margin(line) for line in sale.past.order["lines"]}
         self.month["revenue"] -= sum(lines.values(), Decimal(0))
-        self.month["gross_margin"] -= sum((amount * self.scenario.margin_of(categories.get(line_id))
+        self.month["gross_margin"] -= sum((amount * margins.get(line_id, self.scenario.margin)
                                            for line_id, amount in lines.items()), Decimal(0))
         keep = multiplied(earning.evaluate(
             self.program, sale.past.order, at=sale.past.placed_at, customer_id=sale.past.customer_id,
@@ -247,9 +257,9 @@ class Simulation:
     def _close(self, tick: datetime) -> dict:
         """The month ends: due redemptions within the caps, expiry, tier downgrades, the IFRS close."""
         for shopper in self.shoppers.values():
-            if shopper.lots:
+            if shopper.wake < tick:
                 self._redeem_and_expire(shopper, tick)
-            if self.tiers and shopper.tier:
+            if self.tiers and shopper.tier and self.tiers["window"] != "lifetime":
                 self._tier_recheck(shopper, tick)
         month = self.month
         month["customers"] = len(month["customers"])
@@ -281,6 +291,7 @@ class Simulation:
                 self.outstanding -= lot.points
                 lot.points = lot.due = 0
         shopper.lots = [lot for lot in shopper.lots if lot.points > 0]
+        shopper.wake = min(map(_wake, shopper.lots), default=datetime.max)
 
     def _cap(self, shopper: Shopper) -> int:
         """What the program's caps let points pay of an order like the customer's last one."""
@@ -305,8 +316,18 @@ class Simulation:
             shopper.earned_on[key] = shopper.earned_on.get(key, 0) + points
 
     def _margin(self, past: PastOrder) -> Decimal:
-        return sum((Decimal(line["amount"]) * self.scenario.margin_of(line.get("product_type"))
-                    for line in past.order["lines"]), Decimal(0))
+        if not self.scenario.margins:
+            return past.amount * self.scenario.margin
+        return sum((Decimal(line["amount"]) * self._line_margin(line) for line in past.order["lines"]),
+                   Decimal(0))
+
+    def _line_margin(self, line: dict) -> Decimal:
+        """A margin per category names the program's categories or the store's own (a CSV's
+        category, a platform's product type)."""
+        if not self.scenario.margins:
+            return self.scenario.margin
+        own = [line["product_type"]] if line.get("product_type") else []
+        return self.scenario.margin_of(earning.categories_of(self.program, line) + own)
 
     def _metric(self, shopper: Shopper, at: datetime) -> Decimal:
         """The tier metric over the window ending ``at`` (replay time only moves forward, so what
@@ -422,7 +443,8 @@ def _text(row: dict) -> dict:
 def simulate(program: dict, orders: Iterable[PastOrder], scenario: Scenario, *, start: date | None = None,
              end: date | None = None, currency: str | None = None) -> Result:
     """The monthly figures of ``program`` (a loaded document) over the orders, under the scenario."""
-    result = Simulation(program, scenario).run(orders, start, end)
+    with no_cycle_collection():
+        result = Simulation(program, scenario).run(orders, start, end)
     result.currency = currency
     return result
 

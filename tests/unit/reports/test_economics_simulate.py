@@ -148,3 +148,14 @@ def test_a_welcome_bonus_of_its_own_point_type_burns_on_its_own_schedule():
     assert january["points_issued"] == 400
     assert (january["points_expired"], february["points_expired"]) == (0, 300)
     assert february["points_outstanding"] == 100
+
+
+def test_a_margin_per_category_names_the_programs_category_or_the_stores_own():
+    doc = program({"kind": "percent", "percent": "10"}, categories={"shoes": {"sku_prefixes": ["SH-"]}})
+    rows = history.orders_of([
+        history.PastLine("1", "a", datetime(2025, 1, 1), Decimal(1000), "SH-1"),  # the program's shoes
+        history.PastLine("1", "a", datetime(2025, 1, 1), Decimal(500), "B-1", "Сумки"),  # the store's bags
+        history.PastLine("1", "a", datetime(2025, 1, 1), Decimal(100), "X-1")])  # neither: the one figure
+    result = simulate.simulate(doc, rows, Scenario(margin=Decimal("0.1"), margins={
+        "shoes": Decimal("0.5"), "Сумки": Decimal("0.2")})).as_dict()
+    assert result["totals"]["gross_margin"] == "610.00"  # 500 + 100 + 10
