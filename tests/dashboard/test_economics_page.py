@@ -117,3 +117,11 @@ def test_the_demos_band_table_draft_is_compared_rule_by_rule(app, shop, sold):
     html = answer.get_data(as_text=True)
     assert '<table class="econ-rules" id="rules-B">' in html and "Базовая ставка" in html
     assert "Программы A и B рядом" in html
+
+
+def test_margins_per_category_are_read_from_one_line(sold):
+    from plugin.dashboard.economics_page import margins_of
+
+    assert margins_of("shoes=40, bags: 55\nsale=10") == {"shoes": "40", "bags": "55", "sale": "10"}
+    answer = sold.get(f"/admin/economics?program=published&margins=shoes%3D40%2C+bags%3A+55&{PERIOD}")
+    assert answer.status_code == 200
