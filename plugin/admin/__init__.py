@@ -17,6 +17,7 @@ from plugin.admin import (
     codes_api,
     customers_api,
     discount_codes_api,
+    economics_api,
     games_api,
     imports_api,
     notifications_api,
@@ -33,7 +34,7 @@ from plugin.http.routes import blueprint
 
 #: Every module with routes under /api/v1; api first: its before_request authenticates them all.
 MODULES = (api, activities_api, codes_api, customers_api, program_api, tiers_api, adjustments_api,
-           analytics_api, discount_codes_api,
+           analytics_api, economics_api, discount_codes_api,
            games_api, imports_api, overview_api, privacy_api, referrals_api,
            notifications_api, webhook_subscriptions_api, suppressions_api)
 

@@ -30,10 +30,11 @@ DEFAULT_DAYS = 30
 class RangeArgs(StrictSchema):
     start = limits.Day(data_key="from", load_default=None, format="%Y-%m-%d")
     end = limits.Day(data_key="to", load_default=None, format="%Y-%m-%d")
+    days = DEFAULT_DAYS  # of the default range (a subclass for longer reports sets its own)
 
     @validates_schema
     def _order(self, data, **kwargs):
-        start, end = date_range(data)
+        start, end = date_range(data, self.days)
         if start > end:
             raise ValidationError("must not be after to", "from")
         if (end - start).days >= MAX_DAYS:
@@ -43,10 +44,10 @@ class RangeArgs(StrictSchema):
 RANGE = RangeArgs()
 
 
-def date_range(data: dict) -> tuple[date, date]:
-    """The loaded range with its defaults: the last DEFAULT_DAYS days up to today."""
+def date_range(data: dict, days: int = DEFAULT_DAYS) -> tuple[date, date]:
+    """The loaded range with its defaults: the last ``days`` days up to today."""
     end = data.get("end") or clock.now().date()
-    return data.get("start") or end - timedelta(days=DEFAULT_DAYS - 1), end
+    return data.get("start") or end - timedelta(days=days - 1), end
 
 
 def _args() -> tuple[date, date]:

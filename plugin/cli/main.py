@@ -1,4 +1,5 @@
-"""The `loyalty` command: serve, worker, cron, run-due, demo, shops, audit, notify-status."""
+"""The `loyalty` command: serve, worker, cron, run-due, demo, shops, audit, notify-status, import,
+export, simulate."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from plugin.cli import demo as demo_module
 from plugin.cli.codes import codes
 from plugin.cli.imports import export_command, import_command
 from plugin.cli.shops import shops
+from plugin.cli.simulate import simulate_command
 from plugin.core.db import session
 from plugin.http.serving import RequestHandler
 from plugin.ledger import audit as audit_module
@@ -166,4 +168,5 @@ main.add_command(codes)
 main.add_command(shops)
 main.add_command(import_command)
 main.add_command(export_command)
+main.add_command(simulate_command)
 

@@ -16,6 +16,7 @@ from plugin.dashboard import (
     bulk_page,
     codes_page,
     customers_page,
+    economics_page,
     editor_page,
     events_page,
     imports_page,
@@ -32,9 +33,9 @@ from plugin.dashboard import (
 from plugin.http.routes import blueprint
 
 #: Every module with routes under /admin, in the order their hooks run (auth signs the owner in).
-MODULES = (customers_page, adjust_page, auth, layout, analytics_page, bulk_page, codes_page, events_page,
-           imports_page, overview, privacy_page, program_page, editor_page, notifications_page, messages_page,
-           webhooks_page, notify_templates_page)
+MODULES = (customers_page, adjust_page, auth, layout, analytics_page, economics_page, bulk_page, codes_page,
+           events_page, imports_page, overview, privacy_page, program_page, editor_page, notifications_page,
+           messages_page, webhooks_page, notify_templates_page)
 
 
 def init_app(app: Flask) -> None:

@@ -64,13 +64,15 @@ class Earned:
 def categories_of(program: dict, line: dict) -> list[str]:
     """The program's categories an order line belongs to, from what the line itself carries."""
     found = []
-    tags = {t.lower() for t in line.get("tags") or []}
+    tags = {t.lower() for t in line.get("tags") or ()}
+    product_type, vendor, sku, product_id = (line.get("product_type"), line.get("vendor"), line.get("sku"),
+                                             line.get("product_id"))
     for name, rule in program["categories"].items():
-        if ((line.get("product_type") and line["product_type"] in rule["product_types"])
-                or (line.get("vendor") and line["vendor"] in rule["vendors"])
-                or (line.get("sku") and any(line["sku"].startswith(p) for p in rule["sku_prefixes"]))
-                or (tags & {t.lower() for t in rule["tags"]})
-                or (line.get("product_id") and line["product_id"] in rule["product_ids"])):
+        if ((product_type and product_type in rule["product_types"])
+                or (vendor and vendor in rule["vendors"])
+                or (sku and sku.startswith(tuple(rule["sku_prefixes"])))
+                or (tags and any(t.lower() in tags for t in rule["tags"]))
+                or (product_id and product_id in rule["product_ids"])):
             found.append(name)
     return found
 

@@ -91,6 +91,15 @@ def page(browser):
     assert not errors, f"the page logged errors: {errors}"
 
 
+def sign_in_as_owner(page, url: str, api_key: str) -> None:
+    """The owner signs in on the dashboard's own form with the shop's API key."""
+    page.goto(f"{url}/admin/sign-in?lang=en")
+    page.get_by_label("Shop API key").fill(api_key)
+    page.get_by_label("Your name").fill("Olga Petrova")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/admin/overview*")
+
+
 @pytest.fixture(autouse=True)
 def real_clock():
     yield

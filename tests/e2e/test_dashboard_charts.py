@@ -8,7 +8,7 @@ import pytest
 
 from plugin.core.db import session
 from plugin.customers import shops
-from tests.e2e.conftest import ARTIFACTS, browser_missing
+from tests.e2e.conftest import ARTIFACTS, browser_missing, sign_in_as_owner
 from tests.e2e.test_owner_dashboard import seed_past_orders
 from widgets.demo_store import DEMO_SHOP
 
@@ -77,11 +77,7 @@ def test_charts_leave_titles_and_lines_clear_and_count_axes_are_whole(seeded, br
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
-        page.goto(f"{demo_store.url}/admin/sign-in?lang=en")
-        page.get_by_label("Shop API key").fill(api_key)
-        page.get_by_label("Your name").fill("Olga Petrova")
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url("**/admin/overview*")
+        sign_in_as_owner(page, demo_store.url, api_key)
         ARTIFACTS.mkdir(exist_ok=True)
 
         page.goto(f"{demo_store.url}/admin/overview?lang={lang}")

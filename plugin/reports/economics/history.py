@@ -13,9 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from plugin.core import csvfile
 from plugin.core.errors import Invalid
+from plugin.core.memory import no_cycle_collection
 
 COLUMNS = {
     "order_id": ("order_id", "order", "order_number", "order_no", "order_name", "nomer_zakaza"),
@@ -34,9 +36,9 @@ MAX_ID = 64
 CENT = Decimal("0.01")
 
 
-@dataclass(frozen=True)
-class PastLine:
-    """One order line as the history holds it; a negative amount is a refund."""
+class PastLine(NamedTuple):
+    """One order line as the history holds it; a negative amount is a refund (a tuple: a year of
+    a store's lines is made in a second)."""
     order_id: str
     customer_id: str
     placed_at: datetime  # naive UTC
@@ -128,6 +130,11 @@ def line_of(cells: dict[str, str]) -> PastLine:
 
 def read_csv(text: str) -> Reading:
     """The file's lines that can be used, and each other row's line number and why not."""
+    with no_cycle_collection():
+        return _read(text)
+
+
+def _read(text: str) -> Reading:
     table = csvfile.read(text, COLUMNS, one_of=("order_id",))
     missing = [name for name in REQUIRED if name not in table.fields]
     if missing:
@@ -160,19 +167,26 @@ def orders_of(lines: Iterable[PastLine]) -> list[PastOrder]:
     """Lines grouped into orders in time order. The sale is the order's positive lines at its first
     time; each negative line is a refund at its own time, of the line with the same SKU (or
     category) when there is one, else spread over the order by the engine."""
+    with no_cycle_collection():
+        return _grouped(lines)
+
+
+def _grouped(lines: Iterable[PastLine]) -> list[PastOrder]:
     grouped: dict[str, list[PastLine]] = {}
     for line in lines:
         grouped.setdefault(line.order_id, []).append(line)
     orders = []
     for order_id, group in grouped.items():
         sales = [line for line in group if line.amount > 0]
+        refunds = [line for line in group if line.amount < 0] if len(sales) < len(group) else []
         if not sales:
             continue  # a refund of an order outside the history: nothing was earned on it here
-        placed_at = min(line.placed_at for line in sales)
+        placed_at = min(line.placed_at for line in sales) if len(sales) > 1 else sales[0].placed_at
         canonical = [_canonical_line(n, line) for n, line in enumerate(sales)]
         past = PastOrder(order_id, sales[0].customer_id, placed_at,
-                         {"id": order_id, "lines": canonical, "shipping": "0", "tax": "0"})
-        for refund in sorted((line for line in group if line.amount < 0), key=lambda line: line.placed_at):
+                         {"order_id": order_id, "placed_at": placed_at.isoformat(), "lines": canonical,
+                          "shipping": "0", "tax": "0"})
+        for refund in sorted(refunds, key=lambda line: line.placed_at):
             past.refunds.append((max(refund.placed_at, placed_at), _refund_split(canonical, sales, refund)))
         orders.append(past)
     orders.sort(key=lambda order: (order.placed_at, order.order_id))

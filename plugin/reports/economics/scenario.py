@@ -26,8 +26,9 @@ class Scenario:
     margin: Decimal = Decimal("0.3")
     margins: dict[str, Decimal] = field(default_factory=dict)
 
-    def margin_of(self, category: str | None) -> Decimal:
-        return self.margins.get(category, self.margin) if category else self.margin
+    def margin_of(self, categories: list[str]) -> Decimal:
+        """The margin of a line in these categories: the first one given a margin, else the one figure."""
+        return next((self.margins[name] for name in categories if name in self.margins), self.margin)
 
     def as_dict(self) -> dict:
         return {"redemption_rate": str(self.redemption_rate * HUNDRED),

@@ -14,18 +14,24 @@ What the history cannot say is the scenario's (plugin.reports.economics.scenario
 - ``uplift`` adds that share of every repeat order (revenue, margin and the points it earns);
 - the margin of a line is its category's, or the one figure.
 
+Each month end states the points outstanding, the liability (outstanding x point value x redemption
+rate), the breakage expected so far (points expired, and the outstanding ones never to be
+redeemed) and the IFRS 15 contract liability (plugin.reports.economics.ifrs15).
 Sign-up grants count for each customer's first order in the history; birthdays, reviews and
 referrals do not (the history has no such facts). Money is Decimal to the cent; points are ints.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from bisect import insort
+from calendar import monthrange
+from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
+from plugin.core.memory import no_cycle_collection
 from plugin.program import caps, earning, timing
 from plugin.program.multipliers import multiplied
 from plugin.program.order_points import earned
@@ -55,8 +61,11 @@ class Shopper:
     tier: dict | None = None
     entered: set[str] = field(default_factory=set)  # tiers whose entry bonus was granted
     below_since: datetime | None = None  # under the held tier's threshold since (the grace period)
-    history: list[tuple[datetime, Decimal]] = field(default_factory=list)  # tier metric per order
-    cap: int = NO_CAP  # the most points an order like their last one may take
+    history: deque[tuple[datetime, Decimal]] = field(default_factory=deque)  # the window's orders' metric
+    metric: Decimal = Decimal(0)  # their sum
+    wake: datetime = datetime.max  # the first moment one of the lots falls due or expires
+    basket: list[dict] = field(default_factory=list)  # the last order's lines
+    cap: int | None = None  # the most points an order like it may take (worked out when needed)
     earned_on: dict[str, int] = field(default_factory=dict)  # day or month -> points (earning limits)
 
 
@@ -83,13 +92,21 @@ def next_month(moment: datetime) -> datetime:
 
 
 def add_months(moment: datetime, months: int) -> datetime:
+    """The same day ``months`` later, or that month's last day (Jan 31 + 1 month: Feb 28)."""
     year, month = divmod(moment.month - 1 + months, 12)
-    first = moment.replace(year=moment.year + year, month=month + 1, day=1)
-    return first + timedelta(days=min(moment.day, _days_in(first)) - 1)
+    year += moment.year
+    return moment.replace(year=year, month=month + 1, day=min(moment.day, monthrange(year, month + 1)[1]))
 
 
-def _days_in(first: datetime) -> int:
-    return (next_month(first) - first).days
+def _expiry(lot: Lot) -> datetime:
+    return lot.expires_at or datetime.max
+
+
+def _wake(lot: Lot) -> datetime:
+    """When the month-end close next has something to do with the lot: its due date while some of
+    it is still due (and can be redeemed before it expires), else its expiry."""
+    expiry = _expiry(lot)
+    return lot.due_at if lot.due and lot.due_at < expiry else expiry
 
 
 class Simulation:
@@ -146,14 +163,22 @@ class Simulation:
         self.month = {"month": month_of(moment), "orders": 0, "customers": set(),
                       **dict.fromkeys(POINTS_KEYS, 0), **{k: Decimal(0) for k in MONEY_KEYS}}
 
-    def _grant(self, shopper: Shopper, points: int, at: datetime, rule: tuple[str, str] | None) -> Lot | None:
+    def _grant(self, shopper: Shopper, points: int, at: datetime, rule: tuple[str, str] | None,
+               point_type: str | None = None) -> Lot | None:
+        """A lot as the worker grants it: an order's points wait their pending days, and every lot
+        expires by its point type; kept in first-to-expire order."""
         if points <= 0:
             return None
-        pending = timing.pending_until(self.program["earning"]["pending_days"], at)
+        pending = None if rule else timing.pending_until(self.program["earning"]["pending_days"], at)
         due_at = max(add_months(at, self.scenario.months_to_redeem), pending or at)
         due = int((Decimal(points) * self.scenario.redemption_rate).to_integral_value(ROUND_HALF_UP))
-        lot = Lot(points, timing.expires_at(self.program, self.point_type, at), due_at, due)
-        shopper.lots.append(lot)
+        lot = Lot(points, timing.expires_at(self.program, point_type or self.point_type, at), due_at, due)
+        shopper.wake = min(shopper.wake, _wake(lot))
+        if lot.expires_at is None or not shopper.lots or (
+                shopper.lots[-1].expires_at is not None and shopper.lots[-1].expires_at <= lot.expires_at):
+            shopper.lots.append(lot)
+        else:
+            insort(shopper.lots, lot, key=_expiry)
         self.month["points_issued"] += points
         self.outstanding += points
         if rule:
@@ -165,36 +190,33 @@ class Simulation:
         first = who not in self.seen_customers
         self.seen_customers.add(who)
         if first and self.program.get("signup"):
-            self._grant(shopper, self.program["signup"]["points"], at, ("signup", ""))
+            signup = self.program["signup"]
+            self._grant(shopper, signup["points"], at, ("signup", ""), signup["point_type"])
         factor = shopper.tier["earn_multiplier"] if shopper.tier else None
         factor = factor if factor != 1 else None
-        order = {**past.order, "placed_at": at.isoformat()}
-        result = earned(self.program, order, at=at, customer_id=who, first_order=first,
+        result = earned(self.program, past.order, at=at, customer_id=who, first_order=first,
                         allowance=self._allowance(shopper, at), factor=factor)
-        points = result.points
-        amount = past.amount
-        repeat = not first and self.scenario.uplift > 0
-        extra = int((Decimal(points) * self.scenario.uplift).to_integral_value(ROUND_FLOOR)) if repeat else 0
-        lot = self._grant(shopper, points + extra, at, None)
+        points, price, margin = result.points, past.amount, self._margin(past)
         self._attribute(result, points, factor)
-        if extra:
-            self.rules[("uplift", "")] += extra
         self._count_earned(shopper, at, points)
-        margin = self._margin(past)
-        uplift = self.scenario.uplift if repeat else Decimal(0)
-        self.month["orders"] += 1
-        self.month["customers"].add(who)
-        self.month["revenue"] += amount * (1 + uplift)
-        self.month["uplift_revenue"] += amount * uplift
-        self.month["gross_margin"] += margin * (1 + uplift)
-        price = amount * (1 + uplift)
+        month = self.month
+        if not first and self.scenario.uplift:  # the repeat purchases the scenario adds
+            uplift = self.scenario.uplift
+            extra = int((Decimal(points) * uplift).to_integral_value(ROUND_FLOOR))
+            self.rules[("uplift", "")] += extra
+            month["uplift_revenue"] += price * uplift
+            price, margin, points = price * (1 + uplift), margin * (1 + uplift), points + extra
+        lot = self._grant(shopper, points, at, None)
+        month["orders"] += 1
+        month["customers"].add(who)
+        month["revenue"] += price
+        month["gross_margin"] += margin
         allocated = ifrs15.allocated_to_points(price, price, ifrs15.points_selling_price(
-            points + extra, self.value, self.scenario.redemption_rate))
-        self.pool.sell(allocated, points + extra)
-        self.sales[past.order_id] = Sale(past, points + extra, first, factor, lot, allocated)
-        payable = caps.payable(self.program, past.order["lines"], {self.point_type: NO_CAP})
-        shopper.cap = payable["by_type"].get(self.point_type, 0)
-        self._tier_after(shopper, at, result.eligible, points)
+            points, self.value, self.scenario.redemption_rate))
+        self.pool.sell(allocated, points)
+        self.sales[past.order_id] = Sale(past, points, first, factor, lot, allocated)
+        shopper.basket, shopper.cap = past.order["lines"], None
+        self._tier_after(shopper, at, result.eligible, result.points)
 
     def _refund(self, order_id: str, lines: dict[str, Decimal], at: datetime) -> None:
         """Take back what the order earned beyond what its unrefunded part still earns (as the
@@ -204,13 +226,13 @@ class Simulation:
             return
         for line_id, amount in lines.items():
             sale.refunded[line_id] = sale.refunded.get(line_id, Decimal(0)) + amount
-        categories = {line["line_id"]: line.get("product_type") for line in sale.past.order["lines"]}
+        margins = {line["line_id"]: self._line_margin(line) for line in sale.past.order["lines"]}
         self.month["revenue"] -= sum(lines.values(), Decimal(0))
-        self.month["gross_margin"] -= sum((amount * self.scenario.margin_of(categories.get(line_id))
+        self.month["gross_margin"] -= sum((amount * margins.get(line_id, self.scenario.margin)
                                            for line_id, amount in lines.items()), Decimal(0))
         keep = multiplied(earning.evaluate(
-            self.program, {**sale.past.order, "placed_at": sale.past.placed_at.isoformat()},
-            at=sale.past.placed_at, customer_id=sale.past.customer_id, first_order=sale.first,
+            self.program, sale.past.order, at=sale.past.placed_at, customer_id=sale.past.customer_id,
+            first_order=sale.first,
             refunded={k: str(v) for k, v in sale.refunded.items()}).points, sale.factor)
         excess = sale.points - sale.reversed - min(keep, sale.points)
         if excess <= 0:
@@ -235,24 +257,27 @@ class Simulation:
     def _close(self, tick: datetime) -> dict:
         """The month ends: due redemptions within the caps, expiry, tier downgrades, the IFRS close."""
         for shopper in self.shoppers.values():
-            if shopper.lots:
+            if shopper.wake < tick:
                 self._redeem_and_expire(shopper, tick)
-            if self.tiers and shopper.tier:
+            if self.tiers and shopper.tier and self.tiers["window"] != "lifetime":
                 self._tier_recheck(shopper, tick)
         month = self.month
         month["customers"] = len(month["customers"])
         month["recognised_revenue"] = self.pool.recognise(self.scenario.redemption_rate)
         month["points_outstanding"] = self.outstanding
+        never = Decimal(self.outstanding) * (1 - self.scenario.redemption_rate)
+        month["points_breakage"] = self.pool.expired + int(never.to_integral_value(ROUND_HALF_UP))
         month["liability"] = Decimal(self.outstanding) * self.value * self.scenario.redemption_rate
         month["deferred_revenue"] = self.pool.liability
         month["cost"] = Decimal(month["points_redeemed"]) * self.value
         return month
 
     def _redeem_and_expire(self, shopper: Shopper, tick: datetime) -> None:
-        budget = shopper.cap
-        shopper.lots.sort(key=lambda lot: (lot.expires_at is None, lot.expires_at or tick))
-        for lot in shopper.lots:
+        budget = None
+        for lot in shopper.lots:  # first to expire first
             if lot.due and lot.due_at < tick and (lot.expires_at is None or lot.due_at < lot.expires_at):
+                if budget is None:
+                    budget = self._cap(shopper)
                 spend = min(lot.due, budget)
                 lot.points -= spend
                 lot.due -= spend
@@ -266,6 +291,14 @@ class Simulation:
                 self.outstanding -= lot.points
                 lot.points = lot.due = 0
         shopper.lots = [lot for lot in shopper.lots if lot.points > 0]
+        shopper.wake = min(map(_wake, shopper.lots), default=datetime.max)
+
+    def _cap(self, shopper: Shopper) -> int:
+        """What the program's caps let points pay of an order like the customer's last one."""
+        if shopper.cap is None:
+            payable = caps.payable(self.program, shopper.basket, {self.point_type: NO_CAP})
+            shopper.cap = payable["by_type"].get(self.point_type, 0)
+        return shopper.cap
 
     # --- earning limits, tiers, margins, rules -----------------------------------------------------
 
@@ -283,21 +316,35 @@ class Simulation:
             shopper.earned_on[key] = shopper.earned_on.get(key, 0) + points
 
     def _margin(self, past: PastOrder) -> Decimal:
-        return sum((Decimal(line["amount"]) * self.scenario.margin_of(line.get("product_type"))
-                    for line in past.order["lines"]), Decimal(0))
+        if not self.scenario.margins:
+            return past.amount * self.scenario.margin
+        return sum((Decimal(line["amount"]) * self._line_margin(line) for line in past.order["lines"]),
+                   Decimal(0))
+
+    def _line_margin(self, line: dict) -> Decimal:
+        """A margin per category names the program's categories or the store's own (a CSV's
+        category, a platform's product type)."""
+        if not self.scenario.margins:
+            return self.scenario.margin
+        own = [line["product_type"]] if line.get("product_type") else []
+        return self.scenario.margin_of(earning.categories_of(self.program, line) + own)
 
     def _metric(self, shopper: Shopper, at: datetime) -> Decimal:
+        """The tier metric over the window ending ``at`` (replay time only moves forward, so what
+        leaves the window leaves for good)."""
         since = window_start(self.tiers["window"], at)
-        return sum((value for moment, value in shopper.history if since is None or moment >= since),
-                   Decimal(0))
+        while since is not None and shopper.history and shopper.history[0][0] < since:
+            shopper.metric -= shopper.history.popleft()[1]
+        return shopper.metric
 
     def _tier_after(self, shopper: Shopper, at: datetime, eligible: Decimal, points: int) -> None:
         """Up at once after an order, with the entry bonus of every tier entered or skipped."""
         if not self.tiers:
             return
         metric = self.tiers["metric"]
-        shopper.history.append((at, eligible if metric == "amount_spent" else Decimal(
-            1 if metric == "orders" else points)))
+        value = eligible if metric == "amount_spent" else Decimal(1 if metric == "orders" else points)
+        shopper.history.append((at, value))
+        shopper.metric += value
         target = tier_for(self.visible, self._metric(shopper, at))
         rank = {tier["id"]: n for n, tier in enumerate(self.visible)}
         if shopper.tier is None or rank[target["id"]] > rank[shopper.tier["id"]]:
@@ -369,8 +416,10 @@ class Result:
         for key in MONEY_KEYS:
             out[key] = sum((m[key] for m in self.months), Decimal(0))
         last = self.months[-1] if self.months else {}
-        for key in ("points_outstanding", "liability", "deferred_revenue"):
-            out[key] = last.get(key, Decimal(0) if key != "points_outstanding" else 0)
+        for key in ("points_outstanding", "points_breakage"):
+            out[key] = last.get(key, 0)
+        for key in ("liability", "deferred_revenue"):
+            out[key] = last.get(key, Decimal(0))
         return _shares(out)
 
     def as_dict(self) -> dict:
@@ -394,7 +443,8 @@ def _text(row: dict) -> dict:
 def simulate(program: dict, orders: Iterable[PastOrder], scenario: Scenario, *, start: date | None = None,
              end: date | None = None, currency: str | None = None) -> Result:
     """The monthly figures of ``program`` (a loaded document) over the orders, under the scenario."""
-    result = Simulation(program, scenario).run(orders, start, end)
+    with no_cycle_collection():
+        result = Simulation(program, scenario).run(orders, start, end)
     result.currency = currency
     return result
 
