@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import g, jsonify, redirect, render_template, request, url_for
-from marshmallow import EXCLUDE, ValidationError
+from marshmallow import ValidationError
 
 from plugin.admin.imports_api import FetchIn
 from plugin.core import clock
@@ -31,7 +31,7 @@ routes = Routes()
 RECENT = 20
 SHOWN_ROWS = 500  # rejected rows and warnings listed on the page (the stored report keeps 1000)
 FINISHED = (RunStatus.DONE, RunStatus.FAILED)
-FETCH = FetchIn(unknown=EXCLUDE)  # the form also carries the CSRF token
+FETCH = FetchIn()
 #: The report's figures shown as cards, by the run's kind.
 CARDS = {
     ImportKind.CUSTOMERS: ("customers_created", "balances_granted", "points_granted", "already_imported",
@@ -79,7 +79,7 @@ def fetch_start():
     """A period of past orders fetched from the shop's platform."""
     period = {"from": request.form.get("from", ""), "to": request.form.get("to", "")}
     try:
-        args = FETCH.load(request.form)
+        args = FETCH.load(period)  # the dry run checkbox is read as checkboxes are
         run = import_runs.start_platform(g.shop.id, args["first"], args["last"],
                                          dry_run=request.form.get("dry_run") == "1", actor=g.staff.actor)
     except ValidationError as exc:

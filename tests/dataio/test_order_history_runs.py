@@ -193,6 +193,23 @@ def test_dashboard_fetch_period_errors_and_a_platform_without_a_listing(app, cli
     assert "cannot list past orders here" in page and 'action="/admin/imports/platform"' not in page
 
 
+FORM = st.fixed_dictionaries({}, optional={
+    "from": st.one_of(st.dates().map(str), st.text(max_size=12)),
+    "to": st.one_of(st.dates().map(str), st.text(max_size=12)),
+    "dry_run": st.sampled_from(["1", "", "yes"]),
+})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(form=FORM)
+def test_any_fetch_form_is_a_run_or_the_page_again_with_a_field_error(app, client, shop, form):
+    sign_in(app, client, shop)
+    response = post_form(client, "/admin/imports/platform", form, page="/admin/imports")
+    assert response.status_code in (303, 400, 422), response.status_code
+    if response.status_code == 422:
+        assert 'class="field-error" id="fetch-' in response.get_data(as_text=True)
+
+
 # --- the command line ---------------------------------------------------------------------------------
 
 def test_cli_imports_order_history_with_a_summary(app, shop, tmp_path):
