@@ -14,8 +14,9 @@ import responses
 
 from plugin.core.db import session
 from plugin.core.models import PastOrderLine
-from plugin.platforms import registry
+from plugin.platforms import RateLimited, registry
 from plugin.platforms.contract import Access
+from plugin.platforms.shopify import history
 from plugin.platforms.shopify.client import GRAPHQL_PATH
 from plugin.reports.economics.history import PastLine
 from tests.helpers import SHOP_DOMAIN, fetch_history, fixture_json
@@ -80,6 +81,22 @@ def test_pages_follow_the_cursor_and_unpaid_cancelled_and_test_orders_are_left_o
     pages = listed(app, installed)
     assert [[line.order_id for line in lines] for lines in pages] == [[], ["4", "4", "4"]]
     assert sent(mocked.calls[1])["variables"]["after"] == "c1"
+
+
+THROTTLED = {"errors": [{"message": "Throttled", "extensions": {
+    "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}]}
+
+
+def test_throttled_queries_wait_and_are_asked_again_then_give_up(app, installed, mocked, monkeypatch):
+    waits: list[int] = []
+    monkeypatch.setattr(history, "pause", waits.append)
+    mocked.post(URL, json=THROTTLED)
+    mocked.post(URL, json=PAGE)
+    assert len(listed(app, installed)[0]) == 5 and waits == [1]
+    mocked.replace(responses.POST, URL, json=THROTTLED)
+    with pytest.raises(RateLimited):
+        listed(app, installed)
+    assert waits == [1, *history.THROTTLE_WAITS]
 
 
 def test_a_guest_order_and_a_refund_of_an_amount_alone(app, installed, mocked):

@@ -11,18 +11,23 @@ paid (pending, voided), cancelled, or test orders are left out. Orders older tha
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
-from plugin.platforms import PlatformError
+from plugin.platforms import PlatformError, RateLimited
 from plugin.platforms.shopify.client import ShopifyClient
 from plugin.reports.economics.history import CENT, PastLine, parse_moment
 
-#: Orders per page and lines per order: a query may cost 1000 points, and a page of 10 orders with
-#: 30 lines and 3 refunds of 10 lines each costs about 650. An order with more lines is completed
-#: by LINES_QUERY.
-PER_PAGE, LINES, REFUNDS, REFUND_LINES = 10, 30, 3, 10
+#: Orders per page and lines per order: a query may cost 1000 points and a shop's bucket refills
+#: at 100 a second, so a page asks little: 25 orders of 10 lines and 2 refunds of 5 lines each cost
+#: about 600. An order with more lines is completed by LINES_QUERY.
+PER_PAGE, LINES, REFUNDS, REFUND_LINES = 25, 10, 2, 5
+#: Seconds to wait when Shopify answers THROTTLED (the bucket refills), before giving up with
+#: RateLimited (the run fails; RQ retries it later, and lines already stored are not stored twice).
+THROTTLE_WAITS = (1, 2, 4, 8, 16)
+pause = time.sleep
 PAID = {"PAID", "PARTIALLY_REFUNDED", "REFUNDED"}
 MONEY = "shopMoney { amount }"
 LINE_FIELDS = (f"id sku quantity originalTotalSet {{ {MONEY} }} product {{ productType }} "
@@ -72,7 +77,7 @@ def past_orders(client: ShopifyClient, first: date, last: date) -> Iterator[list
     """The paid orders of the period, a page of whole orders at a time."""
     after, query = None, search(first, last)
     while True:
-        found = client.graphql(ORDERS_QUERY, {"query": query, "after": after}).get("orders") or {}
+        found = ask(client, ORDERS_QUERY, {"query": query, "after": after}).get("orders") or {}
         page: list[PastLine] = []
         for order in found.get("nodes") or []:
             if _paid(order):
@@ -82,6 +87,22 @@ def past_orders(client: ShopifyClient, first: date, last: date) -> Iterator[list
         if not info.get("hasNextPage"):
             return
         after = info.get("endCursor")
+
+
+def ask(client: ShopifyClient, query: str, variables: dict) -> dict:
+    """A query, asked again after a wait while Shopify answers THROTTLED (a job's wait, never a
+    web request's: the listing runs as an import run)."""
+    waits = iter(THROTTLE_WAITS)
+    while True:
+        try:
+            return client.graphql(query, variables)
+        except PlatformError as exc:
+            if "THROTTLED" not in str(exc.message):
+                raise
+            wait = next(waits, None)
+            if wait is None:
+                raise RateLimited(f"{client.domain}: Shopify's query limit; try again later", 60) from None
+        pause(wait)
 
 
 def _paid(order: dict) -> bool:
@@ -124,7 +145,7 @@ def _all_items(client: ShopifyClient, order: dict) -> list[dict]:
     items = order.get("lineItems") or {}
     nodes, info = list(items.get("nodes") or []), items.get("pageInfo") or {}
     while info.get("hasNextPage"):
-        more = ((client.graphql(LINES_QUERY, {"id": order["id"], "after": info.get("endCursor")})
+        more = ((ask(client, LINES_QUERY, {"id": order["id"], "after": info.get("endCursor")})
                  .get("order") or {}).get("lineItems") or {})
         nodes += more.get("nodes") or []
         info = more.get("pageInfo") or {}
