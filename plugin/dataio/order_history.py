@@ -59,6 +59,7 @@ def line_key(line: PastLine, occurrence: int) -> str:
 
 
 def keyed(lines: Iterable[PastLine]) -> list[tuple[str, PastLine]]:
+    """Each line with its key; identical lines of one order are told apart by their count."""
     seen: Counter = Counter()
     out = []
     for line in lines:
