@@ -54,11 +54,10 @@ def _page(status: int = 200, **extra):
                              ImportRun.filename, ImportRun.actor, ImportRun.total, ImportRun.done,
                              ImportRun.created_at)
             .where(ImportRun.shop == g.shop.id).order_by(ImportRun.id.desc()).limit(RECENT))
-    platform = registry.of(g.shop)
     today = clock.now().date()
     extra.setdefault("period", {"from": (today - timedelta(days=365)).isoformat(), "to": today.isoformat()})
     return render_template("dashboard/imports.html", section="imports", runs=list(runs),
-                           lists_orders=platform.lists_orders, platform=platform.name, **extra), status
+                           lists_orders=registry.of(g.shop).lists_orders, **extra), status
 
 
 @routes.post("/imports")
