@@ -124,7 +124,7 @@ def test_the_dashboard_and_rules_page_are_all_russian(demo_store, page, tmp_path
                       "7390000000009,vera@example.ru,12\n", encoding="utf-8")
     page.goto(f"{admin}/imports?lang=ru")
     page.locator("#file").set_input_files(str(upload))
-    page.locator("form[enctype] button[type=submit]").click()
+    page.locator("form", has=page.locator("#file")).locator("button[type=submit]").click()
     expect(page.locator("td.error").first).to_be_visible()
     report = page.url.split("?")[0]
     assert visit(page, report, "dashboard_import_report", "td.error", ids) == []
