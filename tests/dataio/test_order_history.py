@@ -14,7 +14,7 @@ from plugin.core.errors import Invalid
 from plugin.core.models import PastOrderLine
 from plugin.customers import shops
 from plugin.dataio import order_history
-from plugin.reports.economics.history import PastLine
+from plugin.reports.economics.history import PastLine, orders_of, read_csv
 
 ORDERS = (
     "order_id,customer_id,placed_at,amount,sku,category,quantity\n"
@@ -104,3 +104,10 @@ def test_an_order_also_fetched_from_the_platform_counts_once(shop):
                             run_id=None, dry_run=False, replace=True)
         lines = order_history.stored_lines(shop.id)
     assert [line.amount for line in lines if line.order_id == "1001"] == [Decimal("1450.00")]
+
+
+def test_the_stored_history_groups_into_the_same_orders_as_the_file_itself(shop):
+    run(shop)
+    with session():
+        stored = orders_of(order_history.stored_lines(shop.id))
+    assert stored == orders_of(read_csv(ORDERS).lines)
