@@ -182,8 +182,10 @@ def line_chart(series: dict[str, list[tuple[date, Number]]], *, title: str, widt
     parts += _y_axis(frame, top, step)
     every = max(1, math.ceil(len(days) / max(2, frame.plot_w // X_LABEL_ROOM)))
     parts.append('<g class="x-axis" fill="#555" text-anchor="middle">')
-    parts += [f'<text x="{x(day):.1f}" y="{frame.bottom + 16}">{day.isoformat()}</text>'
-              for day in days[::every]]
+    half = len("2025-01-01") * LEGEND_CHAR / 2  # a date label's half width
+    end = ' text-anchor="end"'  # a label that would run past the edge ends at its point instead
+    parts += [f'<text x="{x(day):.1f}" y="{frame.bottom + 16}"{end if x(day) + half > width else ""}>'
+              f"{day.isoformat()}</text>" for day in days[::every]]
     parts.append("</g>")
     for n, (name, points) in enumerate(series.items()):
         color = PALETTE[n % len(PALETTE)]

@@ -3,6 +3,7 @@ axes tick in whole numbers. (The browser test measures the same on the real page
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 
@@ -60,3 +61,9 @@ def test_the_legend_sits_between_the_title_and_the_plot_and_within_the_width(tit
         assert title_bottom <= top and top + charts.LEGEND_ROW <= plot_top
         right = float(label.get("x")) + charts.LEGEND_CHAR * len(label.text)
         assert right <= width - charts.EDGE or float(swatch.get("x")) == charts.EDGE  # a lone long name
+
+
+def test_a_date_label_at_the_right_edge_ends_at_its_point_instead_of_running_past_it():
+    svg = charts.line_chart({"a": [(date(2026, 11, 1), 1), (date(2026, 12, 1), 2)]}, title="t", width=480)
+    first, last = re.findall(r'<text x="([0-9.]+)" y="[0-9.]+"([^>]*)>2026-1[12]-01', svg)
+    assert first[1] == "" and last[1] == ' text-anchor="end"' and float(last[0]) <= 480
