@@ -27,8 +27,7 @@ from plugin.reports.economics.scenario import ScenarioSchema, from_percents
 routes = Routes()
 
 DEFAULT_DAYS = 365
-#: The whole history the shop has, once imported history is a source; until then the plugin's orders.
-DEFAULT_SOURCE = "all" if "all" in runs.SOURCES else runs.SOURCES[0]
+DEFAULT_SOURCE = "all"  # the whole history the shop has
 CHOICE = "'published', 'draft', a version number or a program document"
 CHOICE_SCHEMA = [{"type": "string", "enum": [choices.PUBLISHED, choices.DRAFT]},
                  {"type": "integer", "minimum": 1, "maximum": MAX_ID},

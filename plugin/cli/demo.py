@@ -191,7 +191,9 @@ def report(base_url: str, runtime: Runtime, results, rows, shop, storefront: boo
     lines += [
         "",
         f"The owner's dashboard: {base_url}/admin/sign-in with the API key above and your name;"
-        f" the program's rules as shoppers read them: {base_url}/rules/{shop.domain}?lang=ru",
+        f" the program's rules as shoppers read them: {base_url}/rules/{shop.domain}?lang=ru;"
+        f" what the draft program would have cost over a year of past orders, against the published"
+        f" one: {base_url}/admin/economics",
         "",
         "The demo storefront (a product page with the points launcher, a checkout with rewards and"
         " an account page, as each shopper):",

@@ -14,7 +14,9 @@ import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from plugin.core.models import ProgramDraft
+from plugin.core import clock
+from plugin.core.models import PastOrderLine, ProgramDraft
+from plugin.dataio import order_history
 from plugin.program import drafts, versions
 from plugin.program.document.program import dump
 from plugin.reports.economics.history import PastLine
@@ -64,10 +66,13 @@ def draft_program(published: dict) -> dict:
     return draft
 
 
-def keep_draft(shop_id: int) -> None:
-    """Give the demo shop its draft once: the owner's own draft is never overwritten."""
-    if ProgramDraft.select().where(ProgramDraft.shop == shop_id).exists():
-        return
-    number, published = versions.current(shop_id)
-    drafts.keep(shop_id, draft_program(published), number or 0, "loyalty demo")
+def seed(shop_id: int) -> None:
+    """Give the demo shop its year of past orders and its draft, once each: a rerun (another day,
+    another history) adds nothing, and the owner's own draft is never overwritten."""
+    if not PastOrderLine.select().where(PastOrderLine.shop == shop_id).exists():
+        order_history.write(shop_id, order_history.CSV, order_history.keyed(past_lines(clock.now())),
+                            order_history.Report(), run_id=None, dry_run=False)
+    if not ProgramDraft.select().where(ProgramDraft.shop == shop_id).exists():
+        number, published = versions.current(shop_id)
+        drafts.keep(shop_id, draft_program(published), number or 0, "loyalty demo")
 

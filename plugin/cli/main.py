@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import click
 
-from plugin.cli import context, demo_custom
+from plugin.cli import context, demo_custom, demo_economics
 from plugin.cli import demo as demo_module
 from plugin.cli.codes import codes
 from plugin.cli.imports import export_command, import_command
@@ -121,6 +121,8 @@ def demo(host: str, port: int, serve: bool, platform: str) -> None:
     data = sender.deliveries()
     results = sender.post_deliveries(base_url, runtime, data)
     rows, shop = demo_module.summary(data["shop"], platform)
+    with session():
+        demo_economics.seed(shop.id)
     click.echo(demo_module.report(base_url, runtime, results, rows, shop, storefront=platform == "shopify"))
     if not runtime.settings.uses_redis:  # the messages of these facts go out now
         notify_jobs.drain()

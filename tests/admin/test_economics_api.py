@@ -40,7 +40,7 @@ def test_the_published_program_over_the_shops_orders_month_by_month(client, sold
     result = answer.json
     assert result["program"] == {"kind": "published", "version": None}
     assert (result["from"], result["to"], result["source"], result["currency"]) == (
-        "2026-03-01", "2026-04-30", "orders", "USD")
+        "2026-03-01", "2026-04-30", "all", "USD")
     assert [m["month"] for m in result["months"]] == ["2026-03", "2026-04"]
     march = result["months"][0]
     assert (march["orders"], march["revenue"], march["gross_margin"]) == (2, "1500.00", "450.00")

@@ -3,7 +3,7 @@ the liability and the IFRS 15 report read the ledger as it stands."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from peewee import fn
@@ -11,6 +11,7 @@ from peewee import fn
 from plugin.core.db import session
 from plugin.core.kinds import EntryKind
 from plugin.core.models import Balance, LedgerEntry
+from plugin.dataio import order_history
 from plugin.program import versions
 from plugin.reports.economics import live, runs
 from plugin.reports.economics.scenario import Scenario
@@ -73,3 +74,22 @@ def test_the_deferred_revenue_report_balances_month_by_month(app, shop, post_web
     november = rows[-1]
     assert november["points_redeemed"] > 0 and Decimal(november["recognised_revenue"]) > 0
     assert all(Decimal(row["contract_liability"]) >= 0 for row in rows)
+
+
+def test_imported_history_joins_the_plugins_own_orders_and_counts_each_once(app, shop, post_webhook, drain):
+    save_program(shop, earning={"rate": {"kind": "percent", "percent": "10"}}, signup=None)
+    build_shop(post_webhook, drain, shop)
+    # 101 is an order the plugin has (Anna's 300 + 200): the file's copy of it must not count again
+    history = ("order_id,customer_id,placed_at,amount\n"
+               "H1,old-1,2026-10-01,1000\nH2,old-2,2026-10-02,2000\n101,801,2026-11-17,9999\n")
+    with session():
+        order_history.import_csv(shop.id, history)
+        program = versions.current(shop.id)[1]
+        start, end = date(2026, 9, 1), NOW.date()
+        never = Scenario(redemption_rate=Decimal(0))
+        figures = {source: runs.simulate_shop(shop.id, program, never, start, end, source).as_dict()["totals"]
+                   for source in runs.SOURCES}
+    assert figures["imported"]["orders"] == 3 and figures["imported"]["points_issued"] == 100 + 200 + 999
+    assert figures["all"]["orders"] == figures["orders"]["orders"] + 2
+    assert figures["all"]["points_issued"] == figures["orders"]["points_issued"] + 300
+    assert Decimal(figures["all"]["revenue"]) == Decimal(figures["orders"]["revenue"]) + 3000

@@ -1,4 +1,4 @@
-"""Simulating a shop's program over the shop's own past orders: the ones the plugin has applied, or
+"""Simulating a shop's program over the shop's own past orders: the ones the plugin has applied, and
 history imported from a file or the platform (plugin.dataio.order_history)."""
 
 from __future__ import annotations
@@ -7,11 +7,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from plugin.core.models import Customer, Order, Shop
-from plugin.reports.economics.history import PastOrder
+from plugin.dataio import order_history
+from plugin.reports.economics.history import PastOrder, orders_of
 from plugin.reports.economics.scenario import Scenario
 from plugin.reports.economics.simulate import Result, simulate
 
-SOURCES = ("orders",)
+#: The plugin's own orders, the history imported from a file or fetched from the platform, or both
+#: (an order the plugin has counts as it has it, never twice).
+SOURCES = ("all", "orders", "imported")
 
 
 def own_orders(shop_id: int, start: date, end: date) -> list[PastOrder]:
@@ -42,9 +45,20 @@ def _day(day: date) -> datetime:
     return datetime(day.year, day.month, day.day)
 
 
+def past_orders(shop_id: int, start: date, end: date, source: str = "all") -> list[PastOrder]:
+    """The orders of ``source`` (one of SOURCES) placed in the period, in time order."""
+    own = own_orders(shop_id, start, end) if source != "imported" else []
+    if source == "orders":
+        return own
+    known = {order.order_id for order in own}
+    imported = [order for order in orders_of(order_history.stored_lines(shop_id, start, end))
+                if order.order_id not in known]
+    return sorted(own + imported, key=lambda order: (order.placed_at, order.order_id))
+
+
 def simulate_shop(shop_id: int, program: dict, scenario: Scenario, start: date, end: date,
-                  source: str = "orders") -> Result:
+                  source: str = "all") -> Result:
     """``program`` (a loaded document: a draft, a version) over the shop's history in the period."""
     currency = Shop.select(Shop.currency).where(Shop.id == shop_id).scalar()
-    return simulate(program, own_orders(shop_id, start, end), scenario, start=start, end=end,
+    return simulate(program, past_orders(shop_id, start, end, source), scenario, start=start, end=end,
                     currency=currency)
