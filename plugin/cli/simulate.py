@@ -14,6 +14,7 @@ import click
 from marshmallow import ValidationError
 
 from plugin.core.errors import Invalid
+from plugin.core.memory import no_cycle_collection
 from plugin.program.document.program import load
 from plugin.reports.economics import history, scenario, simulate
 
@@ -117,21 +118,25 @@ def simulate_command(program_path: Path, orders_path: Path, compare_path: Path |
     chosen = scenario.Scenario(redemption_rate=Decimal(str(redemption_rate)) / 100,
                                months_to_redeem=months_to_redeem, uplift=Decimal(str(uplift)) / 100,
                                margin=share, margins=_margins(category_margins))
-    orders = _orders(orders_path)
     period = {"start": start.date() if start else None, "end": end.date() if end else None}
+    # A short process: collecting cycles over a year of orders (there are none) would cost seconds.
+    with no_cycle_collection():
+        click.echo(_report(program_path, orders_path, compare_path, chosen, period, as_json))
+
+
+def _report(program_path: Path, orders_path: Path, compare_path: Path | None, chosen: scenario.Scenario,
+            period: dict, as_json: bool) -> str:
+    orders = _orders(orders_path)
     result = simulate.simulate(_program(program_path), orders, chosen, **period).as_dict()
     other = (simulate.simulate(_program(compare_path), orders, chosen, **period).as_dict()
              if compare_path else None)
     if as_json:
         if other:
             result = {**result, "compared": other, "difference": simulate.compare(result, other)}
-        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
-        return
-    click.echo("\n".join(table(result)))
+        return json.dumps(result, ensure_ascii=False, indent=2)
+    out = table(result)
     if other:
-        click.echo(f"\n{compare_path}:")
-        click.echo("\n".join(table(other)))
         difference = simulate.compare(result, other)["totals"]
-        click.echo("\ndifference (second minus first): " + ", ".join(
-            f"{key} {difference[key]}" for key in ("points_issued", "points_redeemed", "cost", "liability")))
-
+        out += [f"\n{compare_path}:", *table(other), "", "difference (second minus first): " + ", ".join(
+            f"{key} {difference[key]}" for key in ("points_issued", "points_redeemed", "cost", "liability"))]
+    return "\n".join(out)

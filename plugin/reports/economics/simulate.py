@@ -118,6 +118,8 @@ class Simulation:
         self.point_type = program["earning"]["point_type"]
         self.tiers = program.get("tiers")
         self.visible = ladder(program) if self.tiers else []
+        self.rank = {tier["id"]: n for n, tier in enumerate(self.visible)}
+        self.limited = any(limit is not None for limit in program["earning"]["limits"].values())
         self.shoppers: dict[str, Shopper] = defaultdict(Shopper)
         self.sales: dict[str, Sale] = {}
         self.pool = ifrs15.Pool()
@@ -303,14 +305,15 @@ class Simulation:
     # --- earning limits, tiers, margins, rules -----------------------------------------------------
 
     def _allowance(self, shopper: Shopper, at: datetime) -> int | None:
+        if not self.limited:
+            return None
         limits = self.program["earning"]["limits"]
         windows = ((limits["per_day"], at.date().isoformat()), (limits["per_month"], month_of(at)))
         left = [limit - shopper.earned_on.get(key, 0) for limit, key in windows if limit is not None]
         return max(min(left), 0) if left else None
 
     def _count_earned(self, shopper: Shopper, at: datetime, points: int) -> None:
-        limits = self.program["earning"]["limits"]
-        if limits["per_day"] is None and limits["per_month"] is None:
+        if not self.limited:
             return
         for key in (at.date().isoformat(), month_of(at)):
             shopper.earned_on[key] = shopper.earned_on.get(key, 0) + points
@@ -346,7 +349,7 @@ class Simulation:
         shopper.history.append((at, value))
         shopper.metric += value
         target = tier_for(self.visible, self._metric(shopper, at))
-        rank = {tier["id"]: n for n, tier in enumerate(self.visible)}
+        rank = self.rank
         if shopper.tier is None or rank[target["id"]] > rank[shopper.tier["id"]]:
             for tier in self.visible[:rank[target["id"]] + 1]:
                 if tier["id"] not in shopper.entered:

@@ -159,3 +159,13 @@ def test_a_margin_per_category_names_the_programs_category_or_the_stores_own():
     result = simulate.simulate(doc, rows, Scenario(margin=Decimal("0.1"), margins={
         "shoes": Decimal("0.5"), "Сумки": Decimal("0.2")})).as_dict()
     assert result["totals"]["gross_margin"] == "610.00"  # 500 + 100 + 10
+
+
+def test_earning_limits_cap_a_customers_day_as_the_worker_does():
+    doc = load({
+        "point_types": {"regular": {"expiry": {"kind": "never"}}}, "redemption": {"point_value": "1"},
+        "earning": {"rate": {"kind": "percent", "percent": "10"}, "limits": {"per_day": 50}}})
+    rows = orders(("1", "a", "2025-01-01T10:00", "400"), ("2", "a", "2025-01-01T12:00", "400"),
+                  ("3", "a", "2025-01-02T10:00", "400"), ("4", "b", "2025-01-01T10:00", "400"))
+    result = simulate.simulate(doc, rows, Scenario(redemption_rate=Decimal(0))).as_dict()
+    assert result["totals"]["points_issued"] == 40 + 10 + 40 + 40
