@@ -32,8 +32,9 @@ def test_the_simulator_earns_and_reverses_what_the_worker_did(app, shop, post_we
     build_shop(post_webhook, drain, shop)
     with session():
         program = versions.current(shop.id)[1]
-        result = runs.simulate_shop(shop.id, program, Scenario(redemption_rate=Decimal(0)),
-                                    (NOW - timedelta(days=60)).date(), NOW.date()).as_dict()
+        (result,) = runs.simulate_shop(shop.id, [program], Scenario(redemption_rate=Decimal(0)),
+                                       (NOW - timedelta(days=60)).date(), NOW.date())
+        result = result.as_dict()
         earned = ledger_sum(shop, EntryKind.EARN)
         taken = -ledger_sum(shop, EntryKind.REVERSE)
     totals = result["totals"]
@@ -87,8 +88,8 @@ def test_imported_history_joins_the_plugins_own_orders_and_counts_each_once(app,
         program = versions.current(shop.id)[1]
         start, end = date(2026, 9, 1), NOW.date()
         never = Scenario(redemption_rate=Decimal(0))
-        figures = {source: runs.simulate_shop(shop.id, program, never, start, end, source).as_dict()["totals"]
-                   for source in runs.SOURCES}
+        figures = {source: runs.simulate_shop(shop.id, [program], never, start, end, source)[0]
+                   .as_dict()["totals"] for source in runs.SOURCES}
     assert figures["imported"]["orders"] == 3 and figures["imported"]["points_issued"] == 100 + 200 + 999
     assert figures["all"]["orders"] == figures["orders"]["orders"] + 2
     assert figures["all"]["points_issued"] == figures["orders"]["points_issued"] + 300

@@ -71,11 +71,13 @@ def versions_of(shop_id: int) -> list[int]:
 def run(shop_id: int, a: Chosen, b: Chosen | None, scenario: Scenario, start: date, end: date,
         source: str) -> dict:
     """``a``'s figures over the period; with ``b``, its figures too and what it changes from ``a``."""
-    first = runs.simulate_shop(shop_id, a.program, scenario, start, end, source).as_dict()
+    programs = [a.program] + ([b.program] if b else [])
+    results = runs.simulate_shop(shop_id, programs, scenario, start, end, source)
+    first = results[0].as_dict()
     out = {"program": a.describe(), "from": start.isoformat(), "to": end.isoformat(), "source": source,
            **first}
     if b is not None:
-        second = runs.simulate_shop(shop_id, b.program, scenario, start, end, source).as_dict()
+        second = results[1].as_dict()
         out["comparison"] = {"program": b.describe(), **second,
                              "difference": simulate.compare(first, second)}
     return out

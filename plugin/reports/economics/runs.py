@@ -3,6 +3,7 @@ history imported from a file or the platform (plugin.dataio.order_history)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -56,9 +57,11 @@ def past_orders(shop_id: int, start: date, end: date, source: str = "all") -> li
     return sorted(own + imported, key=lambda order: (order.placed_at, order.order_id))
 
 
-def simulate_shop(shop_id: int, program: dict, scenario: Scenario, start: date, end: date,
-                  source: str = "all") -> Result:
-    """``program`` (a loaded document: a draft, a version) over the shop's history in the period."""
+def simulate_shop(shop_id: int, programs: Sequence[dict], scenario: Scenario, start: date, end: date,
+                  source: str = "all") -> list[Result]:
+    """Each of ``programs`` (loaded documents: a draft, a version) over the shop's history in the
+    period, read once for all of them."""
     currency = Shop.select(Shop.currency).where(Shop.id == shop_id).scalar()
-    return simulate(program, past_orders(shop_id, start, end, source), scenario, start=start, end=end,
-                    currency=currency)
+    orders = past_orders(shop_id, start, end, source)
+    return [simulate(program, orders, scenario, start=start, end=end, currency=currency)
+            for program in programs]
