@@ -51,21 +51,21 @@ class Report(RunReport):
             self.last_day = max([*days, self.last_day or days[0]])
 
 
-def line_key(line: PastLine, occurrence: int) -> str:
-    """What a line says, digested, and which of the order's identical lines it is (0, 1, ...)."""
-    said = "|".join((line.customer_id, line.placed_at.isoformat(), str(line.amount), line.sku or "",
+def said(line: PastLine) -> str:
+    """What a line says, digested."""
+    text = "|".join((line.customer_id, line.placed_at.isoformat(), str(line.amount), line.sku or "",
                      line.category or "", str(line.quantity)))
-    return f"{hashlib.sha256(said.encode()).hexdigest()[:40]}:{occurrence}"
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
 def keyed(lines: Iterable[PastLine]) -> list[tuple[str, PastLine]]:
-    """Each line with its key; identical lines of one order are told apart by their count."""
+    """Each line with its key: what it says and which of the order's identical lines it is (0, 1...)."""
     seen: Counter = Counter()
     out = []
     for line in lines:
-        key = line_key(line, 0)
-        out.append((line_key(line, seen[(line.order_id, key)]), line))
-        seen[(line.order_id, key)] += 1
+        digest = said(line)
+        out.append((f"{digest}:{seen[(line.order_id, digest)]}", line))
+        seen[(line.order_id, digest)] += 1
     return out
 
 

@@ -57,7 +57,10 @@ def observed_rate(shop_id: int) -> Decimal | None:
     """The shop's own redemption rate: of points settled (redeemed or expired) the redeemed share
     when points expire, else the redeemed share of all issued (a floor while they are still young);
     None before the shop has issued ``MIN_OBSERVED`` points."""
-    flows = _flows(shop_id)
+    return _observed(_flows(shop_id))
+
+
+def _observed(flows: dict[str, int]) -> Decimal | None:
     issued = flows["issued"] - flows["reversed"]
     if issued < MIN_OBSERVED or flows["redeemed"] <= 0:
         return None
@@ -80,11 +83,11 @@ def liability_now(shop_id: int, rate: Decimal | None = None) -> dict:
     shop's observed one, else the scenario default), breakage so far and the effective discount rate."""
     program = versions.current(shop_id)[1]
     value = program["redemption"]["point_value"]
-    observed = observed_rate(shop_id)
+    flows = _flows(shop_id)
+    observed = _observed(flows)
     expected = rate if rate is not None else observed if observed is not None else Scenario().redemption_rate
     outstanding = int(Balance.select(fn.SUM(Balance.points)).where(
         (Balance.shop == shop_id) & (Balance.points > 0)).scalar() or 0)
-    flows = _flows(shop_id)
     revenue = _revenue(shop_id)
     issued = flows["issued"] - flows["reversed"]
     return {

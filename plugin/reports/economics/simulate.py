@@ -126,7 +126,6 @@ class Simulation:
         self.month: dict = {}
         self.rules: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
         self.outstanding = 0
-        self.seen_customers: set[str] = set()
 
     # --- the replay ---------------------------------------------------------------------------
 
@@ -188,9 +187,9 @@ class Simulation:
         return lot
 
     def _sale(self, past: PastOrder, at: datetime) -> None:
-        shopper, who = self.shoppers[past.customer_id], past.customer_id
-        first = who not in self.seen_customers
-        self.seen_customers.add(who)
+        who = past.customer_id
+        first = who not in self.shoppers  # a customer's first order in the history
+        shopper = self.shoppers[who]
         if first and self.program.get("signup"):
             signup = self.program["signup"]
             self._grant(shopper, signup["points"], at, ("signup", ""), signup["point_type"])
