@@ -12,7 +12,18 @@ from plugin import admin, dashboard
 from plugin.config import load_settings
 from plugin.core import db
 from plugin.core.crypto import Vault
-from plugin.http import bodies, converters, ecwid, errors, insales, oauth, public, unsubscribe, woocommerce
+from plugin.http import (
+    bodies,
+    converters,
+    ecwid,
+    errors,
+    insales,
+    oauth,
+    public,
+    sessions,
+    unsubscribe,
+    woocommerce,
+)
 from plugin.http.runtime import Runtime
 from plugin.notify.email import transport as mail_transport
 from plugin.pipeline import bootstrap, queue
@@ -35,6 +46,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="None" if https else "Lax",
         SESSION_COOKIE_PARTITIONED=https,
     )
+    app.session_interface = sessions.CookieSessions()
     if settings.secret_is_generated:
         app.logger.warning("LOYALTY_SECRET_KEY is not set: using the development key (SQLite only)")
     converters.init_app(app)

@@ -78,4 +78,5 @@ def storable(raw: bytes) -> str:
     """The raw body as text a database stores: exact for any UTF-8 body (JSON spells NUL and
     surrogates as ASCII escapes); bytes that are not UTF-8, or a literal NUL, which only a body
     that is not JSON holds (so it stays invalid), become U+FFFD."""
-    return UNSTORABLE.sub("\ufffd", raw.decode("utf-8", "replace"))
+    text = raw.decode("utf-8", "replace")  # UTF-8 decodes to no lone surrogate: only NUL is left
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+import json
+
+from flask import Response, current_app, request
 
 from plugin.core.errors import Unauthorized
 from plugin.core.jsonbody import MalformedJson
@@ -22,13 +24,18 @@ def accept(shop: Shop, platform: str, topic: str, delivery_id: str, raw: bytes, 
     topic = UNSTORABLE.sub("\ufffd", topic)[:128] or "(none)"  # a body's topic may be anything
     event = inbox.store(shop, platform, topic, delivery_id, storable(raw), mapped)
     if event is None:
-        return jsonify(status="duplicate"), 200
+        return _answer(status="duplicate")
     if event.status == EventStatus.INVALID:  # signed, so 2xx: the owner sees it and can retry it after a fix
-        return jsonify(status=event.status, event_id=event.id, error=mapped.note), 200
+        return _answer(status=event.status, event_id=event.id, error=mapped.note)
     if event.status != EventStatus.PENDING:
-        return jsonify(status=event.status, event_id=event.id), 200
-    queue.ring(shop.id, jobs.apply_pending)
-    return jsonify(status="accepted", event_id=event.id), 200
+        return _answer(status=event.status, event_id=event.id)
+    queue.ring_soon(shop.id, jobs.apply_pending)
+    return _answer(status="accepted", event_id=event.id)
+
+
+def _answer(**fields) -> Response:
+    """A 200 with a small JSON object (jsonify's provider machinery cost a tenth of a delivery)."""
+    return current_app.response_class(json.dumps(fields), mimetype="application/json")
 
 
 def standard_verified(shop: Shop, raw: bytes) -> str:

@@ -16,6 +16,7 @@ class Vault:
         self._secret = secret_key.encode()
         digest = hashlib.sha256(b"loyalty/credentials\0" + self._secret).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(digest))
+        self._derived: dict[tuple[str, int, int], str] = {}
 
     def encrypt(self, plaintext: str | None) -> str | None:
         return None if plaintext is None else self._fernet.encrypt(plaintext.encode()).decode()
@@ -29,8 +30,16 @@ class Vault:
             raise ValueError("stored credential does not decrypt with LOYALTY_SECRET_KEY") from None
 
     def derive(self, purpose: str, shop_id: int, version: int = 1) -> str:
-        mac = hmac.new(self._secret, f"{purpose}:{shop_id}:{version}".encode(), hashlib.sha256)
-        return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+        """A per-shop key; remembered, since a webhook receiver derives its shop's on every delivery."""
+        key = (purpose, shop_id, version)
+        derived = self._derived.get(key)
+        if derived is None:
+            mac = hmac.new(self._secret, f"{purpose}:{shop_id}:{version}".encode(), hashlib.sha256)
+            derived = base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+            if len(self._derived) >= 10_000:
+                self._derived.clear()
+            self._derived[key] = derived
+        return derived
 
     def api_key(self, shop_id: int, version: int) -> str:
         """The shop's API key: 'lk_<shop id>_<mac>', checked by recomputing, never stored."""

@@ -21,7 +21,10 @@ def refuse_nul(values) -> None:
 
 
 def refuse_nul_in_url() -> None:
-    """Every request: the path and the query string (app.before_request)."""
+    """Every request: the path and the query string (app.before_request); most have no query."""
+    if not request.query_string:
+        refuse_nul([request.path])
+        return
     refuse_nul([request.path, *request.args.keys(), *(v for _, v in request.args.items(multi=True))])
 
 

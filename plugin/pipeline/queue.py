@@ -6,11 +6,19 @@ given that way (at most one waiting job per shop: the doorbell key names the wai
 starts). This module imports no job: the caller passes the function. Redis is only a doorbell: if
 it is down or frozen the events are safe in the database and the sweep rings again, so a Redis call
 gives up within RING_TIMEOUT, is logged and never fails (or delays) the caller.
+
+A webhook receiver rings with ``ring_soon``: the shop is noted and a thread of the process rings
+for every noted shop RING_INTERVAL later, so a burst costs one Redis round trip per shop per
+interval instead of one per delivery, and none on the request path.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import uuid4
@@ -30,6 +38,9 @@ DOORBELL_TTL = 600
 #: Seconds a webhook's ring may wait on Redis (connect and each reply), with no retry: a frozen
 #: Redis must not delay the 2xx, and the sweep finds an event whose ring gave up.
 RING_TIMEOUT = 0.1
+#: How long a receiver's ring waits for the rings of the same burst (an event stored meanwhile is
+#: applied this much later at most; the worker takes a batch per job anyway).
+RING_INTERVAL = 0.05
 RETRY = Retry(max=5, interval=[5, 30, 120, 600, 1800])
 FAILURE_TTL = 7 * 86400
 #: Errors that mean the database itself is unwell: a job fails and RQ retries it.
@@ -97,6 +108,65 @@ def ring(shop_id: int, job: Callable[[int, int], int], *, force: bool = False) -
         log.warning("could not ring for shop %s (the sweep will): %s", shop_id, exc)
     except INFRASTRUCTURE as exc:  # stored all the same; the shop's next event applies it
         log.warning("could not apply events of shop %s now: %s", shop_id, exc)
+
+
+class _Ringer:
+    """The shops noted since the last ring, rung together by a thread of this process. A process
+    that dies with shops noted leaves their events pending: the sweep rings for them."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Empty, with no thread: also a forked child's state (it has none of the parent's
+        threads, and may have caught the lock held)."""
+        self._lock = threading.Lock()
+        self._due: dict[int, Callable[[int, int], int]] = {}
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def note(self, shop_id: int, job: Callable[[int, int], int]) -> None:
+        with self._lock:
+            self._due[shop_id] = job
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="loyalty-doorbell", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            time.sleep(RING_INTERVAL)
+            self._wake.clear()  # before taking the shops: a note after this wakes the next round
+            try:
+                self.ring_due()
+            except Exception:  # the thread must outlive any one round; the sweep rings for it
+                log.exception("the doorbell thread could not ring")
+
+    def ring_due(self) -> None:
+        with self._lock:
+            due, self._due = self._due, {}
+        for shop_id, job in due.items():
+            ring(shop_id, job)
+
+
+_ringer = _Ringer()
+os.register_at_fork(after_in_child=_ringer.reset)
+atexit.register(_ringer.ring_due)  # a worker process stopping rings for what it noted
+
+
+def ring_soon(shop_id: int, job: Callable[[int, int], int]) -> None:
+    """``ring`` within RING_INTERVAL, together with the rest of the burst (the receivers' ring);
+    without Redis the job runs now, as ``ring`` runs it."""
+    if _state.connection is None:
+        ring(shop_id, job)
+    else:
+        _ringer.note(shop_id, job)
+
+
+def ring_noted() -> None:
+    """Ring now for the shops ``ring_soon`` noted in this process (tests; the ringer's own round)."""
+    _ringer.ring_due()
 
 
 def ring_unless_waiting(shop_id: int, job: Callable[[int, int], int]) -> None:

@@ -133,9 +133,11 @@ def serve_and_measure(name, app, env, gunicorn_args, workdir, warmup, measured, 
         _, _, warm_failures = blast(url, warmup, concurrency)
         if warm_failures:
             raise RuntimeError(f"{name}: warm-up failed: {warm_failures[:3]}")
-        result = measure(url, measured)
+        with benchlib.cpu_split() as cpu:
+            result = measure(url, measured)
     finally:
         benchlib.stop(proc)
+    print(f"{name}: {benchlib.cpu_note(cpu)}")
     failures = result["failures"]
     if failures:
         print(f"!! {name}: {len(failures)} failures, e.g. {failures[:3]}")

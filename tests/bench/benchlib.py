@@ -285,3 +285,49 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
              for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+# --- where the machine's CPU went during a measurement -----------------------------------------------
+
+CPU_GROUPS = (("servers", "gunicorn"), ("PostgreSQL", "postgres"), ("Redis", "redis-server"))
+
+
+def _cpu_by_group() -> dict[str, float]:
+    """CPU seconds so far of every live process, summed by CPU_GROUPS (matched on the command line),
+    and of this script's finished children (wrk, which exits within the measurement)."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = dict.fromkeys([name for name, _ in CPU_GROUPS], 0.0)
+    totals["wrk"] = children.ru_utime + children.ru_stime
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        for name, marker in CPU_GROUPS:
+            if marker in command:
+                totals[name] += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+                break
+    return totals
+
+
+@contextmanager
+def cpu_split() -> Iterator[dict[str, float]]:
+    """Cores used on average by servers, PostgreSQL, Redis and wrk while the block ran (filled in
+    when it ends), and the load average after it: on a 2-core machine they all share the cores."""
+    before, started = _cpu_by_group(), time.monotonic()
+    split: dict[str, float] = {}
+    yield split
+    after, wall = _cpu_by_group(), time.monotonic() - started
+    split.update({name: (after[name] - before[name]) / wall for name in after})
+    split["load"] = os.getloadavg()[0]
+
+
+def cpu_note(split: dict[str, float]) -> str:
+    parts = ", ".join(f"{name} {split[name]:.2f}" for name in [*(name for name, _ in CPU_GROUPS), "wrk"])
+    return f"cores busy: {parts}; load average {split['load']:.2f}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import timedelta
 
 import peewee
@@ -13,8 +15,9 @@ from plugin.core.db import session
 from plugin.core.models import Event, LedgerEntry
 from plugin.core.status import EventStatus
 from plugin.pipeline import cron, jobs, queue
-from tests.helpers import fixture_json
+from tests.helpers import APP_SECRET, SHOP_DOMAIN, fixture_json
 from webhooks import inbox
+from webhooks.signatures import shopify_sign
 from webhooks.topics import REGISTRY, Mapped
 
 ORDER = "shopify/rest2025-07_order_450789469__GET_orders_450789469.json"
@@ -131,6 +134,47 @@ def test_a_burst_of_webhooks_rings_one_job(redis_only, shop, post_webhook, drain
     drain()
     with session():
         assert Event.select().where(Event.status == EventStatus.APPLIED).count() == 5
+
+
+def _sets(connection) -> int:
+    return int(connection.info("commandstats").get("cmdstat_set", {}).get("calls", 0))
+
+
+def test_a_burst_of_webhooks_costs_no_redis_round_trip_on_the_request_and_one_ring(
+        redis_only, shop, client, monkeypatch, drain):
+    class Held(queue._Ringer):
+        def _run(self) -> None:  # its thread ends at once: only ring_noted rings
+            pass
+
+    monkeypatch.setattr(queue, "_ringer", Held())
+    connection = queue.connection()
+    before = _sets(connection)
+    for order in orders(20):
+        raw = json.dumps(order).encode()
+        response = client.post("/webhooks/shopify", data=raw, headers={
+            "Content-Type": "application/json", "X-Shopify-Topic": "orders/paid",
+            "X-Shopify-Shop-Domain": SHOP_DOMAIN, "X-Shopify-Webhook-Id": f"burst-{order['id']}",
+            "X-Shopify-Hmac-Sha256": shopify_sign(APP_SECRET, raw)})
+        assert response.status_code == 200
+    assert _sets(connection) == before and queue.queue().count == 0  # answered, nothing rung yet
+    queue.ring_noted()
+    assert _sets(connection) == before + 1 and queue.queue().count == 1
+    drain()
+    with session():
+        assert Event.select().where(Event.status == EventStatus.APPLIED).count() == 20
+
+
+def test_the_doorbell_thread_rings_for_a_webhook_by_itself(redis_only, shop, client):
+    raw = json.dumps(orders(1)[0]).encode()
+    client.post("/webhooks/shopify", data=raw, headers={
+        "Content-Type": "application/json", "X-Shopify-Topic": "orders/paid",
+        "X-Shopify-Shop-Domain": SHOP_DOMAIN, "X-Shopify-Webhook-Id": "alone",
+        "X-Shopify-Hmac-Sha256": shopify_sign(APP_SECRET, raw)})
+    deadline = time.monotonic() + 30  # RING_INTERVAL is 50 ms: generous for a busy machine
+    while queue.queue().count == 0:
+        assert time.monotonic() < deadline, "the doorbell thread never rang"
+        time.sleep(0.01)
+    assert queue.queue().count == 1
 
 
 def test_cron_jobs_are_json_jobs_our_worker_runs(redis_only, shop, drain):

@@ -7,6 +7,8 @@ edge of time overflowed the date arithmetic; amounts of 10^400 passed the progra
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from plugin.core import jsonbody
 
@@ -18,3 +20,38 @@ def test_nesting_up_to_the_limit_is_read_and_one_more_level_is_not():
         jsonbody.loads_object('{"a":' * jsonbody.MAX_DEPTH + "[1]" + "}" * jsonbody.MAX_DEPTH)
 
 
+
+
+def _depth_by_hand(text: str) -> tuple[int, bool]:
+    """The deepest nesting of brackets outside strings, walked one character at a time, up to a
+    backslash outside a string (where any JSON parser stops), and whether there was one."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (ch == "\\", ch != '"')
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+        elif ch == "\\":
+            return deepest, True
+    return deepest, False
+
+
+_PIECES = st.sampled_from(['[', ']', '{', '}', '"', '\\', '\\"', '\\\\', 'a', 'я', '"[[', ':', ','])
+
+
+@given(st.lists(_PIECES, max_size=200), st.integers(0, 40))
+def test_the_depth_scan_agrees_with_a_walk_by_hand(pieces, limit):
+    """The scan drops escapes and string contents in C loops; it must judge any text as a walk one
+    character at a time does, up to a stray backslash (past which no parser reads, so the scan
+    may only err on the side of refusing)."""
+    text = "".join(pieces)
+    deepest, stray = _depth_by_hand(text)
+    for given_as in (text, text.encode()):
+        verdict = jsonbody.nests_deeper(given_as, limit)
+        assert verdict is (deepest > limit) or (stray and verdict and deepest <= limit)
