@@ -292,15 +292,14 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 CPU_GROUPS = (("servers", "gunicorn"), ("PostgreSQL", "postgres"), ("Redis", "redis-server"))
 
 
-def _cpu_by_group() -> dict[str, float]:
-    """CPU seconds so far of every live process, summed by CPU_GROUPS (matched on the command line),
-    and of this script's finished children (wrk, which exits within the measurement)."""
+def _cpu_by_process() -> dict[int | str, tuple[str, float]]:
+    """(group, CPU seconds so far) of every live process of CPU_GROUPS (matched on the command
+    line), and of this script's finished children ("wrk": it exits within the measurement)."""
     import resource
 
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     tick = os.sysconf("SC_CLK_TCK")
-    totals = dict.fromkeys([name for name, _ in CPU_GROUPS], 0.0)
-    totals["wrk"] = children.ru_utime + children.ru_stime
+    found: dict[int | str, tuple[str, float]] = {"children": ("wrk", children.ru_utime + children.ru_stime)}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -311,20 +310,23 @@ def _cpu_by_group() -> dict[str, float]:
             continue
         for name, marker in CPU_GROUPS:
             if marker in command:
-                totals[name] += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+                found[int(entry.name)] = (name, (int(fields[11]) + int(fields[12])) / tick)  # utime + stime
                 break
-    return totals
+    return found
 
 
 @contextmanager
 def cpu_split() -> Iterator[dict[str, float]]:
     """Cores used on average by servers, PostgreSQL, Redis and wrk while the block ran (filled in
-    when it ends), and the load average after it: on a 2-core machine they all share the cores."""
-    before, started = _cpu_by_group(), time.monotonic()
+    when it ends), and the load average after it: on a 2-core machine they all share the cores.
+    A process that ended within the block is not counted (a PostgreSQL backend of someone else's)."""
+    before, started = _cpu_by_process(), time.monotonic()
     split: dict[str, float] = {}
     yield split
-    after, wall = _cpu_by_group(), time.monotonic() - started
-    split.update({name: (after[name] - before[name]) / wall for name in after})
+    after, wall = _cpu_by_process(), time.monotonic() - started
+    split.update(dict.fromkeys([*(name for name, _ in CPU_GROUPS), "wrk"], 0.0))
+    for key, (name, seconds) in after.items():
+        split[name] += (seconds - before.get(key, (name, 0.0))[1]) / wall
     split["load"] = os.getloadavg()[0]
 
 
