@@ -1,7 +1,8 @@
-"""The baseline for bench_ingest.py: a bare Flask app with one POST endpoint.
+"""The baseline for bench_ingest.py and bench_widget.py: a bare Flask app, the same paths.
 
-It reads the body and answers a small JSON 200, so the difference to the plugin's receiver is
-exactly verify + parse + map + store + enqueue.  Run by gunicorn as ``bare_app:app``.
+It reads the body and answers a small JSON 200, so the difference to the plugin is exactly what the
+plugin does for the request (verify, read, store, enqueue; or identify, read, serialize). Run by
+gunicorn as ``bare_app:app``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ app = Flask(__name__)
 
 @app.post("/webhooks/shopify")
 @app.post("/webhooks/custom/<domain>")
-def receive(domain: str | None = None):
+@app.route("/widget/v1/<path:endpoint>", methods=["GET", "POST"])
+def receive(domain: str | None = None, endpoint: str | None = None):
     raw = request.get_data(cache=False)
     return jsonify(status="accepted", bytes=len(raw)), 200
