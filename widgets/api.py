@@ -7,6 +7,7 @@ CORS answers only the shop's own storefront origin and the app's own origin (the
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import timedelta
 
 from flask import Response, current_app, g, jsonify, request, url_for
@@ -37,10 +38,19 @@ def identify_shopper() -> Response | None:
         return current_app.response_class(status=204)
     if request.endpoint in PUBLIC:
         return None
+    g.program_reads = ExitStack()  # the shop's program version read once for the whole request
+    g.program_reads.enter_context(versions.read_once())
     settings = runtime().settings
     g.shopper = identity.identify(runtime().vault, settings.shopify_api_secret,
                                   request.args.to_dict(flat=False), request.headers)
     return None
+
+
+@routes.teardown_request
+def forget_program(exc: BaseException | None) -> None:
+    reads = g.pop("program_reads", None)
+    if reads is not None:
+        reads.close()
 
 
 @routes.after_request

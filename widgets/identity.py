@@ -191,13 +191,14 @@ def read_token(vault: Vault, shop: Shop, token: str | None, *, now: datetime | N
     if (payload.get("shop") != shop.domain or not isinstance(customer, str)
             or not 0 < len(customer) <= MAX_CUSTOMER_ID):
         raise NotTrusted()
+    days = max_lifetime_days(shop)
     if not _whole(exp) or (issued is not None and not _whole(issued)):
-        raise TokenTooLong(max_lifetime_days(shop))
+        raise TokenTooLong(days)
     if exp <= moment:
         raise NotTrusted()
     # The lifetime counts from the earlier of "iat" and now: a token stamped in the future (or
     # with no "iat") cannot outlive the maximum from today.
-    start, days = moment if issued is None else min(issued, moment), max_lifetime_days(shop)
+    start = moment if issued is None else min(issued, moment)
     if exp - start > days * 86400:
         raise TokenTooLong(days)
     return customer

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.numbers import format_decimal
 
@@ -274,10 +275,16 @@ def _values(reason: Reason, lang: str) -> dict:
 
 def _figure(value, lang: str) -> str:
     """An exact number in the language's digits, with the decimals it was stored with."""
+    return _figure_text(str(value), lang)
+
+
+@lru_cache(maxsize=4096)
+def _figure_text(value: str, lang: str) -> str:
+    """Babel's formatting is the dearest part of a history line, and the same amounts recur."""
     try:
-        number = Decimal(str(value))
+        number = Decimal(value)
     except InvalidOperation:
-        return str(value)
+        return value
     places = max(0, -number.as_tuple().exponent)
     return format_decimal(number, format="#,##0" + ("." + "0" * places if places else ""), locale=lang)
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 import peewee
 from marshmallow import ValidationError
 
@@ -12,6 +16,20 @@ from plugin.program import document
 
 #: (shop, version number) -> ((the version row's id, its time), its loaded program)
 _cache: dict[tuple[int, int | None], tuple[tuple | None, dict]] = {}
+#: shop id -> (number, program) within a ``read_once`` block (None outside one)
+_read: ContextVar[dict[int, tuple[int | None, dict]] | None] = ContextVar("program_versions_read",
+                                                                         default=None)
+
+
+@contextmanager
+def read_once() -> Iterator[None]:
+    """Within this block each shop's current version is looked up once: for a request that only
+    reads (a widget request asks for it in several places) and saves no version itself."""
+    token = _read.set({})
+    try:
+        yield
+    finally:
+        _read.reset(token)
 
 
 def current(shop_id: int) -> tuple[int | None, dict]:
@@ -19,6 +37,9 @@ def current(shop_id: int) -> tuple[int | None, dict]:
 
     The cached program is checked against the row's id and time: a shop whose data was wiped
     (shop/redact) and that installed again numbers its versions from 1 again."""
+    read = _read.get()
+    if read is not None and shop_id in read:
+        return read[shop_id]
     row = (ProgramVersion.select(ProgramVersion.id, ProgramVersion.number, ProgramVersion.created_at)
            .where(ProgramVersion.shop == shop_id)
            .order_by(ProgramVersion.number.desc()).first())
@@ -26,7 +47,10 @@ def current(shop_id: int) -> tuple[int | None, dict]:
     cached = _cache.get((shop_id, number))
     if cached is not None and cached[0] != (_identity(row) if row else None):
         del _cache[(shop_id, number)]
-    return number, at(shop_id, number)
+    found = number, at(shop_id, number)
+    if read is not None:
+        read[shop_id] = found
+    return found
 
 
 def at(shop_id: int, number: int | None) -> dict:

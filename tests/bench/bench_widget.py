@@ -1,108 +1,308 @@
-"""The widget's account endpoint under concurrent shoppers: p50/p95 latency and requests/s.
+"""The widget's account, quote and offers endpoints vs a bare Flask endpoint, driven by wrk.
 
-    .venv/bin/python tests/bench/bench_widget.py [--requests N] [--concurrency C] [--customers K]
+    .venv/bin/python tests/bench/bench_widget.py [--requests N] [--connections C] [--customers K]
+                                                 [--orders O] [--profile]
 
-The plugin runs under gunicorn (``-w 2 -k gthread --threads 8``) on PostgreSQL; K shoppers each
-hold a few lots and a ledger history; C client threads (16 by default, as the issue asks) GET
-/widget/v1/account with their own signed customer tokens. See tests/bench/README.md.
+K shoppers (500) of a shop running the demo program (tiers, rewards) each signed up and placed O
+paid orders (3), applied by the real worker code. Per endpoint, N requests (10000) are built as a
+checkout page's widget sends them (loyalty.js ``load()``: GET /account?lang=, POST /quote {cart},
+POST /offers {cart, lang}, each with X-Loyalty-Shop, a Bearer customer token and the storefront's
+Origin), the shoppers' signed tokens made beforehand. wrk (2 threads, C = 16 connections) sends
+each request once to a bare Flask app (tests/bench/bare_app.py) and then to the plugin, under the
+same gunicorn settings; every answer is checked in Lua (200 and its body; the account answers are
+counted per customer and must name each shopper exactly as often as their token was sent).
+Afterwards every table must be exactly as before (reads and quotes write nothing). See
+tests/bench/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
+import json
+import os
 import shlex
-import shutil
-import tempfile
-import threading
 import time
+from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import benchlib  # noqa: I001 - first: it puts the repository root on sys.path
-import requests
+import profiling
+import wrk_client
 
-from plugin.core.kinds import EntryKind
+from plugin.core.db import database, session
+
+TARGET_RATIO, TARGET_P95_MS = 0.40, 20.0  # issue #17: >= 40% of bare, p95 <= 20 ms at 16 connections
+WORKERS_ENV = {"LOYALTY_SECRET_KEY": benchlib.SECRET_KEY, "LOYALTY_PUBLIC_URL": "http://127.0.0.1",
+               "SHOPIFY_API_KEY": "", "SHOPIFY_API_SECRET": ""}
+ACCOUNT_TALLY = r'"customer": ?"(%d+)"'
 
 
-def seed(customers: int) -> tuple[object, list[str]]:
-    """The bench shop with ``customers`` shoppers, each with three lots and some history."""
-    from plugin import ledger
-    from plugin.core.db import database, session
-    from plugin.core.models import Customer
+def seed(customers: int, orders: int):
+    """The bench shop on the demo program; each shopper signed up and paid ``orders`` orders,
+    applied in-process by the worker's own code (lots, ledger, orders, tiers as in production),
+    then the tables analyzed."""
+    from plugin.cli.demo import demo_program
+    from plugin.core.models import Event
+    from plugin.customers.currency import set_currency
+    from plugin.pipeline import jobs
+    from plugin.program import versions
+    from webhooks.topics import REGISTRY
 
     shop = benchlib.register_shop()
-    ids = [str(benchlib.CUSTOMER_BASE + n) for n in range(customers)]
-    with session(), database.atomic():
-        Customer.insert_many([{"shop": shop.id, "platform_id": pid} for pid in ids]).execute()
-        rows = {c.platform_id: c for c in Customer.select().where(Customer.shop == shop.id)}
-        ledger.grant_many(shop.id, [
-            ledger.Grant(rows[pid].id, 100 + n, source=f"seed:{pid}:{k}", rule={}, key=f"seed:{pid}:{k}")
-            for n, pid in enumerate(ids) for k in range(3)], kind=EntryKind.EARN)
-    return shop, ids
+    bodies, mappers, rows = benchlib.Bodies(), REGISTRY["shopify"], []
+    deliveries = [("customers/create", bodies.customer_body(n)) for n in range(customers)]
+    deliveries += [("orders/paid", bodies.order_body(k * customers + n, n))
+                   for k in range(orders) for n in range(customers)]
+    for i, (topic, body) in enumerate(deliveries):
+        raw = benchlib.raw(body)
+        mapped = mappers[topic].read(json.loads(raw, parse_float=Decimal))
+        rows.append({"shop": shop.id, "platform": "shopify", "topic": topic, "kind": mapped.kind,
+                     "delivery_id": f"seed-{i}", "business_key": mapped.business_key,
+                     "subject": mapped.subject, "payload": None, "raw_body": raw.decode(),
+                     "status": mapped.status, "error": mapped.note})
+    with session():
+        set_currency(shop, "RUB")
+        versions.save(shop.id, demo_program(), "bench")
+        with database.atomic():
+            for start in range(0, len(rows), 1000):
+                Event.insert_many(rows[start:start + 1000]).execute()
+    while jobs.apply_pending(shop.id, 500):
+        pass
+    with session():
+        shop = type(shop).get_by_id(shop.id)
+        left = Event.select().where((Event.shop == shop.id) & (Event.status != "applied")).count()
+        database.execute_sql("ANALYZE")  # as autovacuum would have: the planner knows the tables
+    if left:
+        raise RuntimeError(f"{left} seed events were not applied")
+    return shop
+
+
+def cart(bodies: benchlib.Bodies) -> dict:
+    """The checkout's cart as loyalty.js ``cart()`` sends it: the bench order's three lines."""
+    return {"currency": "RUB", "shipping": "300", "lines": [
+        {"line_id": str(n), "product_id": str(line["product_id"]), "sku": line.get("sku"),
+         "price": str(line["price"]), "quantity": 1 + n % 2}
+        for n, line in enumerate(bodies.order["line_items"], 1)]}
+
+
+def build(shop, tokens: list[str], count: int) -> dict[str, list[wrk_client.Request]]:
+    """``count`` requests per endpoint, shoppers in turn, as the widget sends them."""
+    body_cart = cart(benchlib.Bodies())
+    quote = json.dumps({"cart": body_cart}).encode()
+    offers = json.dumps({"cart": body_cart, "lang": "en"}).encode()
+
+    def headers(token: str, body: bool) -> dict[str, str]:
+        out = {"Accept": "application/json", "X-Loyalty-Shop": shop.domain,
+               "Authorization": f"Bearer {token}", "Origin": f"https://{shop.domain}"}
+        return {**out, "Content-Type": "application/json"} if body else out
+
+    pick = [tokens[i % len(tokens)] for i in range(count)]
+    return {
+        "account": [wrk_client.Request("GET", "/widget/v1/account?lang=en", headers(t, False)) for t in pick],
+        "quote": [wrk_client.Request("POST", "/widget/v1/quote", headers(t, True), quote) for t in pick],
+        "offers": [wrk_client.Request("POST", "/widget/v1/offers", headers(t, True), offers) for t in pick],
+    }
+
+
+CHECKS = {"account": wrk_client.Check(contains='"signed_in"', tally=ACCOUNT_TALLY),
+          "quote": wrk_client.Check(contains='"payable"'),
+          "offers": wrk_client.Check(contains='"offers"')}
+BARE_CHECK = wrk_client.Check(contains='"accepted"')
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU of each of these processes (and its reaped children), from /proc."""
+    ticks, out = os.sysconf("SC_CLK_TCK"), {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone (a pooled connection closed)
+        out[pid] = sum(int(x) for x in fields[11:15]) / ticks  # utime stime cutime cstime
+    return out
+
+
+def spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two readings by the processes present in both."""
+    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
+
+
+def server_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [master, *map(int, children)]
+
+
+def postgres_pids() -> list[int]:
+    """The backends serving the bench database (the plugin's pooled connections), not this one."""
+    with session():
+        return [pid for (pid,) in database.execute_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()").fetchall()]
+
+
+def fingerprint() -> dict[str, tuple[int, str]]:
+    """Rows and an md5 over the text of every row, per table: any insert, update or delete shows."""
+    from plugin.core.models import ALL_MODELS
+
+    out = {}
+    with session():
+        for model in ALL_MODELS:
+            table = model._meta.table_name
+            out[table] = tuple(database.execute_sql(
+                f'SELECT count(*), md5(coalesce(string_agg(t::text, \'|\' ORDER BY t::text), \'\')) '
+                f'FROM "{table}" t').fetchone())
+    return out
+
+
+def serve(name: str, app: str, args: list[str], env: dict, workdir: Path, pools: dict, warm: dict,
+          checks: dict, connections: int, expected_tally: Counter) -> dict:
+    """Start one server, warm it up, then send each endpoint's pool once; figures per endpoint."""
+    port, log = benchlib.free_port(), workdir / f"{name}.log"
+    proc = benchlib.start_gunicorn(app, port, args, env, log)
+    url, results = f"http://127.0.0.1:{port}", {}
+    try:
+        for endpoint, pool in warm.items():
+            figures = wrk_client.run(url, pool, workdir, connections=connections, once=True,
+                                     check=checks[endpoint])
+            if wrk_client.problems(figures, pool):
+                raise RuntimeError(f"{name} {endpoint} warm-up: {wrk_client.problems(figures, pool)}\n"
+                                   f"{log.read_text(errors='replace')[-3000:]}")
+        for endpoint, pool in pools.items():
+            pids = server_pids(proc.pid)
+            pg = postgres_pids() if name == "plugin" else []
+            cpu_before, pg_before, load = cpu_seconds(pids), cpu_seconds(pg), os.getloadavg()[0]
+            figures = wrk_client.run(url, pool, workdir, connections=connections, once=True,
+                                     check=checks[endpoint])
+            figures["cpu_ms"] = spent(cpu_before, cpu_seconds(pids)) * 1000 / max(figures["answered"], 1)
+            figures["pg_ms"] = spent(pg_before, cpu_seconds(pg)) * 1000 / max(figures["answered"], 1)
+            figures["load"] = load
+            figures["problems"] = wrk_client.problems(figures, pool)
+            if name == "plugin" and checks[endpoint].tally and Counter(figures["tally"]) != expected_tally:
+                figures["problems"].append("the answers do not name each shopper as often as their token "
+                                           "was sent")
+            results[endpoint] = figures
+    finally:
+        benchlib.stop(proc)
+    for endpoint, figures in results.items():
+        if figures["problems"]:
+            print(f"!! {name} {endpoint}: {figures['problems']}")
+            print(log.read_text(errors="replace")[-3000:])
+    return results
+
+
+def profile(shop, requests: dict[str, list[wrk_client.Request]], count: int) -> None:
+    """Each endpoint in-process (Flask test client, one thread): CPU per request without a profiler,
+    then under cProfile with every SQL statement counted and timed."""
+    import pstats
+
+    from plugin.app import create_app
+
+    app = create_app({"LOYALTY_DATABASE_URL": benchlib.POSTGRES_URL, "LOYALTY_REDIS_URL": benchlib.REDIS_URL,
+                      **WORKERS_ENV})
+    client = app.test_client()
+
+    def send(batch: list[wrk_client.Request]) -> None:
+        for r in batch:
+            response = client.open(r.path, method=r.method, headers=r.headers, data=r.body)
+            if response.status_code != 200:
+                raise RuntimeError(f"{r.method} {r.path}: {response.status_code} {response.data[:300]}")
+
+    print(f"\nprofile: {count} requests per endpoint in-process (Flask test client, one thread)")
+    for endpoint, batch in requests.items():
+        send(batch[:50])  # warm-up: caches, connections
+        began = time.process_time()
+        send(batch[:count])
+        cpu = (time.process_time() - began) / count
+        profiler, sql, wall = profiling.profiled(lambda batch=batch: send(batch[:count]))
+        print(f"\n== {endpoint}: {cpu * 1000:.2f} ms CPU per request (this process, no profiler); "
+              f"under cProfile {wall / count * 1000:.2f} ms")
+        print(sql.report(count, "request", wall))
+        stats = pstats.Stats(profiler)
+        print("cProfile, top functions by own time:")
+        stats.sort_stats("tottime").print_stats(18)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=4000)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=10000, help="requests per endpoint, each sent once")
+    parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--customers", type=int, default=500)
-    parser.add_argument("--gunicorn-args", default="-w 2 -k gthread --threads 8")
+    parser.add_argument("--orders", type=int, default=3, help="paid orders per shopper")
+    parser.add_argument("--warmup", type=int, default=500, help="warm-up requests per endpoint and server")
+    parser.add_argument("--gunicorn-args", default="-w 2 -k gthread --threads 8",
+                        help="the same for both servers")
+    parser.add_argument("--profile", action="store_true", help="then profile each endpoint in-process")
+    parser.add_argument("--profile-requests", type=int, default=500)
     args = parser.parse_args()
-    if not 1 <= args.requests <= 100_000 or not 1 <= args.concurrency <= 64:
-        parser.error("keep --requests within 1..100000 and --concurrency within 1..64")
+    if not 1 <= args.requests <= 200_000 or not 2 <= args.connections <= 64 or args.customers < 1:
+        parser.error("keep --requests within 1..200000, --connections within 2..64, --customers >= 1")
 
     from plugin.core.crypto import Vault
     from widgets import identity
 
-    workdir = Path(tempfile.mkdtemp(prefix="loyalty-bench-widget-"))
-    server = None
-    try:
+    gunicorn_args = shlex.split(args.gunicorn_args)
+    with benchlib.scratch("loyalty-bench-widget-") as workdir:
+        benchlib.flush_redis(benchlib.REDIS_URL)
         benchlib.reset_database(benchlib.POSTGRES_URL)
-        shop, ids = seed(args.customers)
-        vault = Vault(benchlib.SECRET_KEY)
-        tokens = [identity.issue_token(vault, shop, pid, 3600) for pid in ids]
-        port = benchlib.free_port()
-        server = benchlib.start_gunicorn("plugin.app:create_app()", port, shlex.split(args.gunicorn_args), {
-            "LOYALTY_DATABASE_URL": benchlib.POSTGRES_URL, "LOYALTY_REDIS_URL": benchlib.REDIS_URL,
-            "LOYALTY_SECRET_KEY": benchlib.SECRET_KEY, "SHOPIFY_API_KEY": "", "SHOPIFY_API_SECRET": "",
-        }, workdir / "plugin.log")
-        url = f"http://127.0.0.1:{port}/widget/v1/account"
-        counter, latencies, failures = itertools.count(), [], []
-        lock, barrier = threading.Lock(), threading.Barrier(args.concurrency + 1)
+        began = time.perf_counter()
+        shop = seed(args.customers, args.orders)
+        seeded = time.perf_counter() - began
+        with session():
+            vault = Vault(benchlib.SECRET_KEY)
+            ids = [str(benchlib.CUSTOMER_BASE + n) for n in range(args.customers)]
+            tokens = [identity.issue_token(vault, shop, pid, 3600) for pid in ids]
+        requests = build(shop, tokens, args.requests)
+        warm = build(shop, tokens[::-1], args.warmup)
+        pools = {e: wrk_client.write_pool(r, workdir / f"pool-{e}") for e, r in requests.items()}
+        warm_pools = {e: wrk_client.write_pool(r, workdir / f"warm-{e}") for e, r in warm.items()}
+        expected = Counter(ids[i % len(ids)] for i in range(args.requests))
 
-        def client() -> None:
-            mine, bad = [], 0
-            with requests.Session() as http:
-                for token in tokens[:50]:  # warm up connections and caches
-                    http.get(url, headers={identity.SHOP_HEADER: shop.domain,
-                                           "Authorization": f"Bearer {token}"}, timeout=30)
-                barrier.wait()
-                while (i := next(counter)) < args.requests:
-                    token = tokens[i % len(tokens)]
-                    began = time.perf_counter()
-                    response = http.get(url, timeout=30, headers={
-                        identity.SHOP_HEADER: shop.domain, "Authorization": f"Bearer {token}"})
-                    mine.append(time.perf_counter() - began)
-                    bad += response.status_code != 200
-            with lock:
-                latencies.extend(mine)
-                failures.append(bad)
-
-        threads = [threading.Thread(target=client) for _ in range(args.concurrency)]
-        wall = benchlib.run_together(threads, barrier)
-        latencies.sort()
-        print(f"{args.requests} GET /widget/v1/account, {args.concurrency} concurrent clients, "
-              f"{args.customers} shoppers with 3 lots each; gunicorn {args.gunicorn_args}; PostgreSQL")
+        print(f"{args.customers} shoppers of {shop.domain} (demo program: tiers, rewards), each signed up "
+              f"with {args.orders} paid orders applied ({seeded:.1f} s); {args.requests} requests per "
+              f"endpoint, each sent once by wrk (2 threads, {args.connections} connections), "
+              f"{args.warmup} warm-up requests per endpoint and server; gunicorn {args.gunicorn_args} "
+              f"for both servers; PostgreSQL + Redis")
         print(benchlib.machine_note())
-        print(benchlib.table(
-            ["endpoint", "requests", "wall s", "requests/s", "p50 ms", "p95 ms", "p99 ms", "failed"],
-            [["/widget/v1/account", args.requests, f"{wall:.2f}", f"{args.requests / wall:.0f}",
-              f"{benchlib.percentile(latencies, 50) * 1000:.1f}",
-              f"{benchlib.percentile(latencies, 95) * 1000:.1f}",
-              f"{benchlib.percentile(latencies, 99) * 1000:.1f}", sum(failures)]]))
-    finally:
-        benchlib.stop(server)
-        shutil.rmtree(workdir, ignore_errors=True)
+        before = fingerprint()
+        bare = serve("bare", "bare_app:app", [*gunicorn_args, "--pythonpath", "tests/bench"], {}, workdir,
+                     pools, warm_pools, dict.fromkeys(pools, BARE_CHECK), args.connections, expected)
+        env = {"LOYALTY_DATABASE_URL": benchlib.POSTGRES_URL, "LOYALTY_REDIS_URL": benchlib.REDIS_URL,
+               **WORKERS_ENV}
+        plugin = serve("plugin", "plugin.app:create_app()", gunicorn_args, env, workdir, pools, warm_pools,
+                       CHECKS, args.connections, expected)
+        after = fingerprint()
+
+        rows = []
+        for endpoint in pools:
+            for name, figures in (("bare", bare[endpoint]), ("plugin", plugin[endpoint])):
+                ratio = figures["rate"] / bare[endpoint]["rate"]
+                rows.append([f"{endpoint} ({name})", figures["answered"], f"{figures['seconds']:.2f}",
+                             f"{figures['rate']:.0f}", f"{figures['p50_ms']:.1f}", f"{figures['p95_ms']:.1f}",
+                             f"{figures['p99_ms']:.1f}", f"{ratio:.0%}", f"{figures['cpu_ms']:.2f}",
+                             f"{figures['pg_ms']:.2f}" if name == "plugin" else "-", f"{figures['load']:.2f}",
+                             len(figures["problems"])])
+        print()
+        print(benchlib.table(["endpoint", "requests", "wall s", "requests/s", "p50 ms", "p95 ms", "p99 ms",
+                              "vs bare", "server CPU ms/req", "PG CPU ms/req", "load", "problems"], rows))
+        print(f"\nserver CPU: gunicorn master + workers (utime+stime from /proc) per answered request; "
+              f"PG CPU: the bench database's backends. Target (issue #17): >= {TARGET_RATIO:.0%} of bare "
+              f"and p95 <= {TARGET_P95_MS:.0f} ms:")
+        for endpoint in pools:
+            ratio = plugin[endpoint]["rate"] / bare[endpoint]["rate"]
+            met = ratio >= TARGET_RATIO and plugin[endpoint]["p95_ms"] <= TARGET_P95_MS
+            print(f"  {endpoint}: {ratio:.0%} of bare, p95 {plugin[endpoint]['p95_ms']:.1f} ms: "
+                  f"{'met' if met else 'MISSED'}")
+        tally = Counter(plugin["account"]["tally"])
+        print(f"account answers: {sum(tally.values())}, naming {len(tally)} shoppers, each as often as "
+              f"its token was sent: {'yes' if tally == expected else 'NO'}")
+        changed = {t: (before[t], after[t]) for t in before if before[t] != after[t]}
+        print("database after the run: " + ("unchanged (every table's rows and their md5 as before)"
+                                            if not changed else f"CHANGED: {changed}"))
+        benchlib.redis_intact(benchlib.REDIS_URL)
+        if args.profile:
+            profile(shop, requests, min(args.profile_requests, args.requests))
 
 
 if __name__ == "__main__":

@@ -150,3 +150,34 @@ def test_the_same_customer_id_in_another_shop_sees_that_shops_points_only(app, c
     data = client.get("/widget/v1/account", headers={"Authorization": f"Bearer {token}",
                                                      "X-Loyalty-Shop": other.domain}).get_json()
     assert (data["balance"], data["recent"]) == ({"regular": 0}, [])
+
+
+def test_a_widget_request_reads_the_program_version_once_and_the_next_request_sees_a_new_one(
+        app, client, shop, bob_ordered):
+    """One lookup of the current version per request (token lifetime, account, tier), never
+    carried into the next request: a version the owner saves runs from the very next request."""
+    from plugin.core.base import database
+
+    at(NOW)
+    bob_ordered()
+    program(shop, earning={"rate": {"kind": "percent", "percent": "5"}})
+    token = identity.issue_token(app.extensions["loyalty"].vault, shop, BOB, ttl=3600)
+    headers = {"Authorization": f"Bearer {token}", "X-Loyalty-Shop": SHOP_DOMAIN}
+    lookups: list[str] = []
+    execute = database.obj.execute_sql
+
+    def counting(sql, *args, **kwargs):
+        if 'FROM "program_version"' in sql and "DESC" in sql:
+            lookups.append(sql)
+        return execute(sql, *args, **kwargs)
+
+    database.obj.execute_sql = counting
+    try:
+        first = client.get("/widget/v1/account", headers=headers).get_json()
+        assert len(lookups) == 1
+        program(shop, earning={"rate": {"kind": "percent", "percent": "7"}})
+        second = client.get("/widget/v1/account", headers=headers).get_json()
+    finally:
+        del database.obj.execute_sql
+    assert first["program"]["earning"]["rate"]["percent"] == "5"
+    assert second["program"]["earning"]["rate"]["percent"] == "7"
