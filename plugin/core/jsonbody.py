@@ -1,7 +1,8 @@
 """Parsing JSON from outside, the one way every API endpoint and webhook receiver does, with bounds.
 
 ``json.loads`` recurses once per level of nesting, so ``[`` x 10000 raised RecursionError (a 500):
-the depth is bounded here, explicitly (MAX_DEPTH), by a scan of the text before it is parsed.
+the depth is bounded here, explicitly (MAX_DEPTH): a body that fails to parse is scanned for it, one
+that parses has its containers walked (cheaper than scanning the text of every body first).
 Strings must be text every backend can store: a lone surrogate (``"\\ud800"``) cannot be encoded
 as UTF-8 (I-JSON, RFC 7493, forbids it), and NaN or Infinity are not JSON at all. No Flask here:
 ``plugin.http.bodies`` (the API) and ``webhooks.receiving`` (the receivers) both call ``loads_object``.
@@ -39,6 +40,19 @@ def nests_deeper(text: str, limit: int = MAX_DEPTH) -> bool:
         return False
     brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
     return bool(brackets) and max(accumulate(map(_STEP.__getitem__, brackets))) > limit
+
+
+def _deeper(value, limit: int) -> bool:
+    """True when objects and arrays nest deeper than ``limit`` in a value json.loads made (as
+    ``nests_deeper`` says of its text): level by level, containers only."""
+    level = [value]
+    for _ in range(limit):
+        level = [item for container in level
+                 for item in (container.values() if type(container) is dict else container)
+                 if type(item) is dict or type(item) is list]
+        if not level:
+            return False
+    return True
 
 
 def _not_json(constant: str):
@@ -79,15 +93,17 @@ def loads_object(raw: bytes | str, *, parse_float: Callable = float, nul: bool =
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as exc:
         raise MalformedJson(f"body is not valid JSON: {exc}") from None
-    if nests_deeper(text):
-        raise MalformedJson(f"body is not valid JSON: nested deeper than {MAX_DEPTH} levels")
-    try:
+    try:  # parsed first, its depth checked after: a scan of the text costs twice the parse
         body = json.loads(text, parse_float=parse_float, parse_constant=_not_json)
-    except json.JSONDecodeError as exc:
-        raise MalformedJson(f"body is not valid JSON: {exc}",
-                            fields={f"line {exc.lineno}, column {exc.colno}": [exc.msg]}) from None
-    except ValueError as exc:  # NaN, Infinity, an integer of more than 4300 digits
-        raise MalformedJson(f"body is not valid JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # too deep (either way) says so before anything else
+        if nests_deeper(text):
+            raise MalformedJson(f"body is not valid JSON: nested deeper than {MAX_DEPTH} levels") from None
+        if isinstance(exc, json.JSONDecodeError):
+            raise MalformedJson(f"body is not valid JSON: {exc}",
+                                fields={f"line {exc.lineno}, column {exc.colno}": [exc.msg]}) from None
+        raise MalformedJson(f"body is not valid JSON: {exc}") from None  # NaN, Infinity, 4300+ digits
+    if text.count("[") + text.count("{") > MAX_DEPTH and _deeper(body, MAX_DEPTH):
+        raise MalformedJson(f"body is not valid JSON: nested deeper than {MAX_DEPTH} levels")
     if not isinstance(body, dict):
         raise MalformedJson("body must be a JSON object")
     found = bad_text(body, nul=nul) if nul or (not surrogates and _SURROGATE_ESCAPE.search(text)) else None

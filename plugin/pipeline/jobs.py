@@ -12,7 +12,7 @@ from datetime import timedelta
 from peewee import Case, fn
 
 from plugin.core import clock
-from plugin.core.db import claiming, database, session, write_transaction
+from plugin.core.db import claiming, database, lock_shop, session, write_transaction
 from plugin.core.kinds import EventKind
 from plugin.core.models import Event, Order
 from plugin.core.status import EventStatus
@@ -49,12 +49,14 @@ def apply_batch(shop_id: int, batch_size: int) -> int:
     """Claim up to ``batch_size`` pending events and apply them in one transaction."""
     bootstrap.wire()  # the reactions to what the batch applies (once per process)
     with write_transaction():  # first mapped: the catalog lookup reads the orders' product ids
+        lock_shop(shop_id)
         _map(list(claiming(Event.select().where(
             (Event.shop == shop_id) & (Event.status == EventStatus.PENDING) & Event.payload.is_null())
             .order_by(Event.id).limit(batch_size))))
     catalog.prepare(shop_id, batch_size)  # Admin API lookups, outside the transaction
     fetching.prepare(shop_id, batch_size)  # what the platform must be asked (Ecwid, WooCommerce)
     with write_transaction():
+        lock_shop(shop_id)  # one batch of the shop at a time, whichever worker runs it
         events = list(claiming(
             Event.select()
             .where((Event.shop == shop_id) & (Event.status == EventStatus.PENDING))

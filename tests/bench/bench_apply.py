@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pstats
 import subprocess
 import sys
@@ -33,7 +34,9 @@ from peewee import fn
 from rq import Queue
 from rq.serializers import JSONSerializer
 
+from plugin.core import bus
 from plugin.core.db import database, session
+from plugin.core.kinds import EventKind
 from plugin.core.models import Event, LedgerEntry, Order
 from plugin.core.status import EventStatus
 from plugin.ledger import audit
@@ -177,6 +180,81 @@ def noop_rate(database_url: str, redis_url: str, count: int) -> dict:
 
 # --- profile -------------------------------------------------------------------------------------
 
+def _backend_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) of a PostgreSQL backend on this machine; 0 when unreadable."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, TypeError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _stages(sql: profiling.SqlTimer) -> tuple[profiling.Stages, profiling.Stages, dict]:
+    """The apply path's stages, every bus reaction wherever it is published, and the bus's own
+    wiring (to put back)."""
+    from plugin import customers, ledger
+    from plugin.core import bus, facts
+    from plugin.pipeline import apply, bootstrap, fetching
+    from plugin.program import catalog
+    from webhooks import stored
+
+    bootstrap.wire()
+    wiring = dict(bus.BUS._handlers)
+    stages, reactions = profiling.Stages(sql), profiling.Stages(sql)
+    table = {name: tuple(reactions.timed(f"{h.__module__.removeprefix('plugin.')}.{h.__name__}", 0, h)
+                         for h in handlers) for name, handlers in wiring.items()}
+    stages.wrap(jobs, "apply_batch", "apply_batch (one transaction per batch)", 0)
+    stages.wrap(jobs, "_map", "claim raw events, map them, store payloads", 1)
+    stages.wrap(stored, "mapped", "raw body -> canonical payload (JSON + schema)", 2)
+    stages.wrap(catalog, "prepare", "catalog look-ups (outside the transaction)", 1)
+    stages.wrap(fetching, "prepare", "platform fetches (outside the transaction)", 1)
+    stages.wrap(apply, "orders_paid", "paid orders, all of the batch at once", 1)
+    stages.wrap(apply, "onto_orders", "catalog onto the orders", 2)
+    stages.wrap(customers, "ensure_many", "buyers found or created", 2)
+    stages.wrap(apply, "earned", "earning rules, per order", 2)
+    stages.wrap(ledger, "grant_many", "ledger: lots, entries, balances (+ their reactions)", 2)
+    paid = table[facts.ORDER_APPLIED]
+    table[facts.ORDER_APPLIED] = (stages.timed("reactions to the orders (referrals, holds, tiers, games)", 2,
+                                               lambda fact: [handler(fact) for handler in paid]),)
+    stages.wrap(jobs, "_apply_one", "other events, one by one in a savepoint", 1)
+    for kind in (EventKind.ORDER_REFUNDED, EventKind.ORDER_CANCELLED, EventKind.CUSTOMER_CREATED):
+        stages.wrap(apply.HANDLERS, kind, str(kind), 2)
+    bus.BUS.wire(table)
+    return stages, reactions, wiring
+
+
+def breakdown(database_url: str, rows: list[dict], batch_size: int) -> None:
+    """apply_pending in-process WITHOUT cProfile: what a batch spends per event, by SQL statement
+    and by stage (wall, this process's CPU, the PostgreSQL backend's CPU)."""
+    shop_id = load_events(database_url, rows)
+    queue.configure(None, batch_size)
+    n = len(rows)
+    with session(), profiling.SqlTimer() as sql:
+        pid = (database.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+               if database_url.startswith("postgres") else None)
+        stages, reactions, wiring = _stages(sql)
+        try:
+            wall, cpu, backend = time.perf_counter(), time.process_time(), _backend_cpu(pid)
+            jobs.apply_pending(shop_id, batch_size)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            backend = _backend_cpu(pid) - backend
+        finally:
+            stages.restore()
+            bus.BUS.wire(wiring)
+    print(f"\nper event: {n} events, batch {batch_size}, apply_pending in-process (no cProfile): "
+          f"wall {wall:.2f} s ({n / wall:.0f} events/s); CPU per event: this process "
+          f"{cpu / n * 1e3:.3f} ms" + (f", PostgreSQL backend {backend / n * 1e3:.3f} ms "
+                                      f"(CPU-bound rate {n / (cpu + backend):.0f} events/s)" if pid else ""))
+    print(sql.report(n, "event", wall, top=25))
+    print("\nstages, per event (a parent includes its children; CPU is this process's):")
+    print(stages.report(n, "event"))
+    print("\nbus reactions, per event, wherever published (inside the stages above):")
+    print(reactions.report(n, "event"))
+    summary, problems, _ = verify(shop_id, n)
+    print(f"after the breakdown: {summary}; audit problems: {len(problems)}")
+
+
 def profile_apply(database_url: str, rows: list[dict], batch_size: int) -> None:
     """apply_pending in-process under cProfile, with every SQL statement timed and grouped."""
     shop_id = load_events(database_url, rows)
@@ -185,10 +263,9 @@ def profile_apply(database_url: str, rows: list[dict], batch_size: int) -> None:
     n = len(rows)
     print(f"\nprofile: {n} events, batch {batch_size}, in-process apply_pending under cProfile: "
           f"{wall:.2f} s ({n / wall:.0f} events/s with profiling overhead)")
-    print(sql.report(n, "event", wall, top=20))
     print("\ncProfile, top functions by cumulative time (plugin/ and webhooks/ code, peewee, psycopg2):")
     stats = pstats.Stats(profiler)
-    stats.sort_stats("cumulative").print_stats(r"plugin/|peewee|psycopg2", 30)
+    stats.sort_stats("cumulative").print_stats(r"plugin/|webhooks/|peewee|psycopg2", 30)
     print("cProfile, top functions by own time:")
     stats.sort_stats("tottime").print_stats(20)
     with session():
@@ -272,6 +349,8 @@ def main() -> None:
         if args.profile:
             profile_rows = build_events(min(args.profile_events, args.events), args.customers,
                                         args.early_refunds)
+            breakdown(database_url if args.backend == "postgres"
+                      else f"sqlite:///{workdir / 'breakdown.db'}", profile_rows, batch_sizes[0])
             profile_apply(database_url if args.backend == "postgres"
                           else f"sqlite:///{workdir / 'profile.db'}", profile_rows, batch_sizes[0])
 

@@ -14,17 +14,22 @@ class SqlTimer:
     """Times every statement (and COMMIT) the bound peewee database runs, grouped by SQL text."""
 
     _PARAMS = re.compile(r"\((?:%s|\?)(?:, (?:%s|\?))*\)")
+    _SAVEPOINT = re.compile(r'"s[0-9a-f]{32}"')  # peewee names each savepoint afresh
 
     def __init__(self) -> None:
         from plugin.core.db import database
 
         self.db = database.obj
         self.stats: dict[str, list[float]] = {}
+        self.count, self.seconds = 0, 0.0  # running totals, read by Stages
 
     def _add(self, key: str, started: float) -> None:
-        entry = self.stats.setdefault(key, [0, 0.0])
+        spent = time.perf_counter() - started
+        entry = self.stats.setdefault(self._SAVEPOINT.sub('"s…"', key), [0, 0.0])
         entry[0] += 1
-        entry[1] += time.perf_counter() - started
+        entry[1] += spent
+        self.count += 1
+        self.seconds += spent
 
     def __enter__(self) -> SqlTimer:
         execute, commit = self.db.execute_sql, self.db.commit
@@ -73,6 +78,77 @@ class SqlTimer:
         return (f"SQL: {count} statements/connects ({count / units:.1f} per {unit}), {total:.2f} s inside "
                 f"execute/commit ({total / wall:.0%} of the wall time)\n"
                 + table(["statement (normalised)", "count", f"per {unit}", "total s", "share"], rows))
+
+
+class Stages:
+    """Time spent inside chosen functions (inclusive), by stage: wall, this process's CPU (Python,
+    and the driver's share of each statement) and the SQL statements run inside (time waiting
+    included). Stages nest by the depth they are added with; a parent's row "(rest)" is what its
+    direct children do not account for."""
+
+    def __init__(self, sql: SqlTimer) -> None:
+        self.sql = sql
+        self.order: list[tuple[str, int]] = []
+        self.totals: dict[str, list[float]] = {}  # label -> [calls, wall, cpu, statements, sql s]
+        self._undo: list[tuple[object, str, object]] = []
+
+    def timed(self, label: str, depth: int, function: Callable) -> Callable:
+        if label not in self.totals:
+            self.order.append((label, depth))
+            self.totals[label] = [0, 0.0, 0.0, 0, 0.0]
+
+        def timed_call(*args, **kwargs):
+            wall, cpu = time.perf_counter(), time.process_time()
+            count, seconds = self.sql.count, self.sql.seconds
+            try:
+                return function(*args, **kwargs)
+            finally:
+                total = self.totals[label]
+                total[0] += 1
+                total[1] += time.perf_counter() - wall
+                total[2] += time.process_time() - cpu
+                total[3] += self.sql.count - count
+                total[4] += self.sql.seconds - seconds
+
+        return timed_call
+
+    def wrap(self, owner: object, attr: str, label: str, depth: int) -> None:
+        """Time ``owner.attr`` (a module's function, a dict's entry) until ``restore``."""
+        getter, setter = ((owner.__getitem__, owner.__setitem__) if isinstance(owner, dict)
+                          else (lambda a: getattr(owner, a), lambda a, v: setattr(owner, a, v)))
+        original = getter(attr)
+        self._undo.append((setter, attr, original))
+        setter(attr, self.timed(label, depth, original))
+
+    def restore(self) -> None:
+        for setter, attr, original in reversed(self._undo):
+            setter(attr, original)
+        self._undo.clear()
+
+    def report(self, units: int, unit: str) -> str:
+        rows = []
+        for index, (label, depth) in enumerate(self.order):
+            calls, wall, cpu, count, seconds = self.totals[label]
+            if not calls:
+                continue
+            rows.append(self._row("  " * depth + label, calls, wall, cpu, count, seconds, units))
+            children = []
+            for child, child_depth in self.order[index + 1:]:
+                if child_depth <= depth:
+                    break
+                if child_depth == depth + 1:
+                    children.append(self.totals[child])
+            if children:
+                rest = [self.totals[label][i] - sum(c[i] for c in children) for i in range(1, 5)]
+                rows.append(self._row("  " * (depth + 1) + "(rest)", "", *rest, units))
+        ms = f"ms/{unit}"
+        return table(["stage (inclusive)", "calls", f"wall {ms}", f"CPU {ms}", f"SQL/{unit}",
+                      f"SQL {ms}"], rows)
+
+    @staticmethod
+    def _row(label, calls, wall, cpu, count, seconds, units) -> list:
+        return [label, calls, f"{wall / units * 1e3:.3f}", f"{cpu / units * 1e3:.3f}",
+                f"{count / units:.2f}", f"{seconds / units * 1e3:.3f}"]
 
 
 def profiled(work: Callable[[], object]) -> tuple[cProfile.Profile, SqlTimer, float]:

@@ -12,8 +12,9 @@ from plugin.core import clock
 from plugin.core.db import session
 from plugin.core.models import Event, LedgerEntry
 from plugin.core.status import EventStatus
+from plugin.customers import shops
 from plugin.pipeline import cron, jobs, queue
-from tests.helpers import fixture_json
+from tests.helpers import fixture_json, in_threads
 from webhooks import inbox
 from webhooks.topics import REGISTRY, Mapped
 
@@ -200,3 +201,37 @@ def test_the_sweep_rings_again_when_the_doorbell_names_a_job_that_is_gone(redis_
     drain()
     with session():
         assert Event.get().status == EventStatus.APPLIED
+
+
+def test_concurrent_jobs_on_two_shops_apply_each_shops_events_in_arrival_order(shop):
+    """Two jobs per shop, two shops, all at once (as several workers would run them): each shop's
+    batches still land one after the other in arrival order, and a refund that overtook its order
+    is applied by the job that applies the order, not left waiting for the sweep."""
+    refund = fixture_json("shopify/rest2025-07_refund_929361472__POST_orders_450789469_refunds.json")
+    with session():
+        other, _ = shops.register("shopify", "other-shop.myshopify.com", own_webhook_secret=False)
+    for target in (shop, other):
+        for n, order in enumerate(orders(10)):
+            ahead = n % 3 == 1  # this order's refund arrives just before it, else just after
+            body = {**refund, "id": 5000 + n, "order_id": order["id"]}
+            if ahead:
+                store(target, "refunds/create", body, f"r-{target.id}-{n}")
+            store(target, "orders/paid", order, f"o-{target.id}-{n}")
+            if not ahead:
+                store(target, "refunds/create", body, f"r-{target.id}-{n}")
+
+    def job(shop_id: int) -> None:
+        with session():
+            jobs.apply_pending(shop_id, batch_size=3)
+
+    in_threads(job, [(shop.id,), (other.id,), (shop.id,), (other.id,)])
+    with session():
+        for target in (shop, other):
+            assert {e.status for e in Event.select().where(Event.shop == target.id)} == {"applied"}
+            earned = [e.event_id for e in LedgerEntry.select().where(
+                (LedgerEntry.shop == target.id) & (LedgerEntry.kind == "earn")).order_by(LedgerEntry.id)]
+            assert len(earned) == 10 and earned == sorted(earned)
+            keys = [e.idempotency_key for e in LedgerEntry.select().where(
+                LedgerEntry.shop == target.id).order_by(LedgerEntry.id)]
+            assert all(keys.index(f"order:{1000 + n}:earn") < keys.index(f"refund:{5000 + n}")
+                       for n in range(10))
