@@ -7,6 +7,7 @@ that cannot be applied is marked failed with its reason and the rest of its batc
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import timedelta
 
 from peewee import Case, fn
@@ -14,7 +15,7 @@ from peewee import Case, fn
 from plugin.core import clock
 from plugin.core.db import claiming, database, lock_shop, session, write_transaction
 from plugin.core.kinds import EventKind
-from plugin.core.models import Event, Order
+from plugin.core.models import Customer, Event, Order
 from plugin.core.status import EventStatus
 from plugin.pipeline import apply, bootstrap, fetching, queue
 from plugin.pipeline.queue import INFRASTRUCTURE
@@ -64,7 +65,10 @@ def apply_batch(shop_id: int, batch_size: int) -> int:
             .limit(batch_size)
         ))
         ready = _map(events)
-        applied = _apply_paid_orders(shop_id, ready)
+        applied = _apply_together(shop_id, [e for e in ready if e.kind == EventKind.ORDER_PAID],
+                                  apply.orders_paid)
+        applied += _apply_together(shop_id, _signups_apart(shop_id, ready, set(applied)),
+                                   apply.customers_created)
         done = set(applied)
         applied += [event.id for event in ready if event.id not in done
                     and _apply_one(event) == EventStatus.APPLIED and event.error is None]
@@ -103,20 +107,48 @@ def _map(events: list[Event]) -> list[Event]:
     return ready
 
 
-def _apply_paid_orders(shop_id: int, events: list[Event]) -> list[int]:
-    """The batch's paid orders in one go; if that fails, they go one by one, recording why."""
-    paid = [event for event in events if event.kind == EventKind.ORDER_PAID]
-    if len(paid) < 2:
+def _apply_together(shop_id: int, events: list[Event], apply_all) -> list[int]:
+    """Events of one kind in one go (``apply_all(shop_id, events)``); if that fails, they go one
+    by one, each recording why it failed."""
+    if len(events) < 2:
         return []
     try:
         with database.atomic():
-            apply.orders_paid(shop_id, paid)
+            apply_all(shop_id, events)
     except INFRASTRUCTURE:
         raise
     except Exception as exc:  # noqa: BLE001 - each is retried alone, which records its own error
-        log.info("shop %s: %s paid orders applied one by one: %s", shop_id, len(paid), exc)
+        log.info("shop %s: %s %s events applied one by one: %s", shop_id, len(events), events[0].kind, exc)
         return []
-    return [event.id for event in paid]
+    return [event.id for event in events]
+
+
+def _signups_apart(shop_id: int, events: list[Event], applied: set[int]) -> list[Event]:
+    """The batch's sign-ups that may be applied together, ahead of the events left to apply one by
+    one: each customer signs up once in the batch, and no refund or cancellation of the batch is of
+    an order of theirs (an event of any other kind left: none, to be safe)."""
+    signups, others = [], []
+    for event in events:
+        if event.id not in applied:
+            (signups if event.kind == EventKind.CUSTOMER_CREATED else others).append(event)
+    if len(signups) < 2 or any(e.kind not in (EventKind.ORDER_REFUNDED, EventKind.ORDER_CANCELLED)
+                               for e in others):
+        return []
+    touched = Counter(_signed_up(event) for event in signups)
+    if others:
+        touched.update(platform_id for (platform_id,) in Customer.select(Customer.platform_id)
+                       .join(Order, on=(Order.customer == Customer.id))
+                       .where((Order.shop == shop_id) & Order.platform_id.in_([e.subject for e in others]))
+                       .tuples())
+    return [event for event in signups if _signed_up(event) is not None and touched[_signed_up(event)] == 1]
+
+
+def _signed_up(event: Event) -> str | None:
+    """The platform id of the customer a sign-up names (None when its payload names none)."""
+    try:
+        return event.payload["customer"]["id"]
+    except (KeyError, TypeError):
+        return None
 
 
 def _apply_one(event: Event) -> str:

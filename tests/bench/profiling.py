@@ -83,42 +83,41 @@ class SqlTimer:
 class Stages:
     """Time spent inside chosen functions (inclusive), by stage: wall, this process's CPU (Python,
     and the driver's share of each statement) and the SQL statements run inside (time waiting
-    included). Stages nest by the depth they are added with; a parent's row "(rest)" is what its
-    direct children do not account for."""
+    included). A stage called inside another is its child (a function called from two stages is
+    counted under each); a parent's row "(rest)" is what its children do not account for."""
 
     def __init__(self, sql: SqlTimer) -> None:
         self.sql = sql
-        self.order: list[tuple[str, int]] = []
-        self.totals: dict[str, list[float]] = {}  # label -> [calls, wall, cpu, statements, sql s]
-        self._undo: list[tuple[object, str, object]] = []
+        self.totals: dict[tuple[str, ...], list[float]] = {}  # path -> [calls, wall, cpu, statements, sql s]
+        self._stack: list[str] = []
+        self._undo: list[tuple[Callable, str, object]] = []
 
-    def timed(self, label: str, depth: int, function: Callable) -> Callable:
-        if label not in self.totals:
-            self.order.append((label, depth))
-            self.totals[label] = [0, 0.0, 0.0, 0, 0.0]
-
+    def timed(self, label: str, function: Callable) -> Callable:
         def timed_call(*args, **kwargs):
+            self._stack.append(label)
+            total = self.totals.setdefault(tuple(self._stack), [0, 0.0, 0.0, 0, 0.0])
             wall, cpu = time.perf_counter(), time.process_time()
             count, seconds = self.sql.count, self.sql.seconds
             try:
                 return function(*args, **kwargs)
             finally:
-                total = self.totals[label]
                 total[0] += 1
                 total[1] += time.perf_counter() - wall
                 total[2] += time.process_time() - cpu
                 total[3] += self.sql.count - count
                 total[4] += self.sql.seconds - seconds
+                self._stack.pop()
 
         return timed_call
 
-    def wrap(self, owner: object, attr: str, label: str, depth: int) -> None:
+    def wrap(self, owner: object, attr: str, label: str) -> None:
         """Time ``owner.attr`` (a module's function, a dict's entry) until ``restore``."""
-        getter, setter = ((owner.__getitem__, owner.__setitem__) if isinstance(owner, dict)
-                          else (lambda a: getattr(owner, a), lambda a, v: setattr(owner, a, v)))
-        original = getter(attr)
+        if isinstance(owner, dict):
+            original, setter = owner[attr], owner.__setitem__
+        else:
+            original, setter = getattr(owner, attr), lambda name, value: setattr(owner, name, value)
         self._undo.append((setter, attr, original))
-        setter(attr, self.timed(label, depth, original))
+        setter(attr, self.timed(label, original))
 
     def restore(self) -> None:
         for setter, attr, original in reversed(self._undo):
@@ -127,23 +126,25 @@ class Stages:
 
     def report(self, units: int, unit: str) -> str:
         rows = []
-        for index, (label, depth) in enumerate(self.order):
-            calls, wall, cpu, count, seconds = self.totals[label]
-            if not calls:
-                continue
-            rows.append(self._row("  " * depth + label, calls, wall, cpu, count, seconds, units))
-            children = []
-            for child, child_depth in self.order[index + 1:]:
-                if child_depth <= depth:
-                    break
-                if child_depth == depth + 1:
-                    children.append(self.totals[child])
+        for path in self._tree(()):
+            calls, wall, cpu, count, seconds = self.totals[path]
+            depth = "  " * (len(path) - 1)
+            rows.append(self._row(depth + path[-1], calls, wall, cpu, count, seconds, units))
+            children = [self.totals[child] for child in self.totals if child[:-1] == path]
             if children:
-                rest = [self.totals[label][i] - sum(c[i] for c in children) for i in range(1, 5)]
-                rows.append(self._row("  " * (depth + 1) + "(rest)", "", *rest, units))
+                rest = [self.totals[path][i] - sum(c[i] for c in children) for i in range(1, 5)]
+                rows.append(self._row(depth + "  (rest)", "", *rest, units))
         ms = f"ms/{unit}"
         return table(["stage (inclusive)", "calls", f"wall {ms}", f"CPU {ms}", f"SQL/{unit}",
                       f"SQL {ms}"], rows)
+
+    def _tree(self, parent: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """Paths depth first, each stage's children in the order they were first called."""
+        out = []
+        for path in self.totals:
+            if path[:-1] == parent:
+                out += [path, *self._tree(path)]
+        return out
 
     @staticmethod
     def _row(label, calls, wall, cpu, count, seconds, units) -> list:
