@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from plugin import customers, ledger, privacy
 from plugin.core import bus, clock, facts, reasons
-from plugin.core.db import locking
+from plugin.core.db import insert_rows, locking
 from plugin.core.errors import Unread
 from plugin.core.kinds import EntryKind, EventKind
 from plugin.core.models import Customer, Event, Order, Shop
@@ -92,7 +92,7 @@ def orders_paid(shop_id: int, events: list[Event]) -> None:
     for row in rows:
         row["lot"] = lots.get(row["lot"])
         row["earned"] = row["earned"] if row["lot"] else 0
-    Order.insert_many(rows).execute()
+    insert_rows(Order, rows)
     # Refunds and cancellations that overtook these orders can be applied now.
     Event.update(status=EventStatus.PENDING).where(
         (Event.shop == shop_id) & (Event.status == EventStatus.WAITING)
