@@ -125,26 +125,31 @@ def _apply_together(shop_id: int, events: list[Event], apply_all) -> list[int]:
 
 def _signups_apart(shop_id: int, events: list[Event], applied: set[int]) -> list[Event]:
     """The batch's sign-ups that may be applied together, ahead of the events left to apply one by
-    one: each customer signs up once in the batch, and no refund or cancellation of the batch is of
-    an order of theirs (an event of any other kind left: none, to be safe)."""
-    signups, others = [], []
-    for event in events:
-        if event.id not in applied:
-            (signups if event.kind == EventKind.CUSTOMER_CREATED else others).append(event)
-    if len(signups) < 2 or any(e.kind not in (EventKind.ORDER_REFUNDED, EventKind.ORDER_CANCELLED)
-                               for e in others):
+    one: each customer signs up once in the batch, and no paid order, refund or cancellation left
+    is theirs (an event of any other kind left: none, to be safe)."""
+    signups = [e for e in events if e.id not in applied and e.kind == EventKind.CUSTOMER_CREATED]
+    if len(signups) < 2:
         return []
-    touched = Counter(_signed_up(event) for event in signups)
-    if others:
+    touched, subjects = Counter(_customer_named(event) for event in signups), []
+    for event in events:
+        if event.id in applied or event.kind == EventKind.CUSTOMER_CREATED:
+            continue
+        if event.kind == EventKind.ORDER_PAID:
+            touched[_customer_named(event)] += 1
+        elif event.kind in (EventKind.ORDER_REFUNDED, EventKind.ORDER_CANCELLED):
+            subjects.append(event.subject)
+        else:
+            return []
+    if subjects:
         touched.update(platform_id for (platform_id,) in Customer.select(Customer.platform_id)
                        .join(Order, on=(Order.customer == Customer.id))
-                       .where((Order.shop == shop_id) & Order.platform_id.in_([e.subject for e in others]))
-                       .tuples())
-    return [event for event in signups if _signed_up(event) is not None and touched[_signed_up(event)] == 1]
+                       .where((Order.shop == shop_id) & Order.platform_id.in_(subjects)).tuples())
+    return [event for event in signups
+            if _customer_named(event) is not None and touched[_customer_named(event)] == 1]
 
 
-def _signed_up(event: Event) -> str | None:
-    """The platform id of the customer a sign-up names (None when its payload names none)."""
+def _customer_named(event: Event) -> str | None:
+    """The platform id of the customer a sign-up or an order names (None: none, or unreadable)."""
     try:
         return event.payload["customer"]["id"]
     except (KeyError, TypeError):
