@@ -173,7 +173,8 @@ def apply_with_rq(database_url: str, redis_url: str, rows: list[dict], batch_siz
     wall = last_ts - start
     return {"batch": batch_size, "wall": wall, "rate": len(rows) * shops / wall, "summary": summary,
             "problems": len(problems), "jobs": sum(t["successful"] for t in timings),
-            "failed_jobs": max(t["failed"] for t in timings), "worker_wall": end - start}
+            "failed_jobs": max(t["failed"] for t in timings), "worker_wall": end - start,
+            "worker_cpu": sum(t["cpu"] for t in timings)}
 
 
 def apply_in_process(database_url: str, rows: list[dict], batch_size: int) -> dict:
@@ -186,7 +187,7 @@ def apply_in_process(database_url: str, rows: list[dict], batch_size: int) -> di
     summary, problems, _ = verify(shop_ids, len(rows))
     return {"batch": batch_size, "wall": end - start, "rate": len(rows) / (end - start),
             "summary": summary, "problems": len(problems), "jobs": "in-process", "failed_jobs": 0,
-            "worker_wall": end - start}
+            "worker_wall": end - start, "worker_cpu": None}
 
 
 def noop_rate(database_url: str, redis_url: str, count: int) -> dict:
@@ -362,7 +363,10 @@ def main() -> None:
             results.append(result)
             print(f"batch {batch_size}: {result['summary']}, audit problems: {result['problems']}, "
                   f"failed jobs: {result['failed_jobs']}, worker wall (start to exit) "
-                  f"{result['worker_wall']:.2f} s")
+                  f"{result['worker_wall']:.2f} s"
+                  + (f", worker CPU (with its work horses) {result['worker_cpu']:.2f} s = "
+                     f"{len(rows) * args.shops / result['worker_cpu']:.0f} events per CPU second"
+                     if result["worker_cpu"] else ""))
 
         try:
             noop = noop_rate(benchlib.POSTGRES_URL if args.backend == "postgres" else
