@@ -147,6 +147,18 @@ def locking(query: peewee.Select) -> peewee.Select:
     return query.for_update() if database.for_update else query
 
 
+SHOP_APPLY_LOCK = 0x4C4F59  # the first key of the advisory lock that orders a shop's batches
+
+
+def lock_shop(shop_id: int) -> None:
+    """Hold, until the transaction ends, the lock that lets one transaction at a time claim and
+    apply the shop's events: two workers given the same shop then take its batches one after the
+    other, in arrival order, instead of side by side (a later batch committed first). Other shops
+    go on in parallel. SQLite: its write transactions are serialised already."""
+    if database.for_update:
+        database.execute_sql("SELECT pg_advisory_xact_lock(%s, %s)", (SHOP_APPLY_LOCK, shop_id))
+
+
 def claiming(query: peewee.Select) -> peewee.Select:
     """FOR UPDATE SKIP LOCKED, so concurrent workers never take the same rows."""
     return query.for_update(skip_locked=True) if database.for_update else query

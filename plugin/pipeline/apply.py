@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from plugin import customers, ledger, privacy
 from plugin.core import bus, clock, facts, reasons
-from plugin.core.db import locking
+from plugin.core.db import insert_rows, locking
 from plugin.core.errors import Unread
 from plugin.core.kinds import EntryKind, EventKind
 from plugin.core.models import Customer, Event, Order, Shop
@@ -92,7 +92,7 @@ def orders_paid(shop_id: int, events: list[Event]) -> None:
     for row in rows:
         row["lot"] = lots.get(row["lot"])
         row["earned"] = row["earned"] if row["lot"] else 0
-    Order.insert_many(rows).execute()
+    insert_rows(Order, rows)
     # Refunds and cancellations that overtook these orders can be applied now.
     Event.update(status=EventStatus.PENDING).where(
         (Event.shop == shop_id) & (Event.status == EventStatus.WAITING)
@@ -156,19 +156,30 @@ def order_cancelled(event: Event) -> str:
 
 
 def customer_created(event: Event) -> str:
-    profile = event.payload["customer"]
-    customer = customers.ensure(event.shop_id, profile["id"], profile)
-    version, program = versions.current(event.shop_id)
+    customers_created(event.shop_id, [event])
+    return EventStatus.APPLIED
+
+
+def customers_created(shop_id: int, events: list[Event]) -> None:
+    """Sign-ups, many at once (each customer once): found or created together, their bonuses
+    granted together, then each sign-up published in arrival order."""
+    profiles = {e.payload["customer"]["id"]: e.payload["customer"] for e in events}
+    found = customers.ensure_many(shop_id, profiles)
+    version, program = versions.current(shop_id)
     rule = program.get("signup")
     if rule and rule["points"]:
         now = clock.now()
-        ledger.grant(customer, rule["points"], kind=EntryKind.BONUS, source=f"signup:{customer.platform_id}",
-                     rule={"signup": rule["points"]}, key=f"signup:{customer.platform_id}",
-                     point_type=rule["point_type"], event_id=event.id, reason=reasons.signup_bonus(),
-                     program_version=version,
-                     expires_at=timing.expires_at(program, rule["point_type"], now))
-    bus.publish(facts.CustomerCreated(customer, profile, program, version, event.id))
-    return EventStatus.APPLIED
+        expires_at = timing.expires_at(program, rule["point_type"], now)
+        ledger.grant_many(shop_id, [ledger.Grant(
+            customer.id, rule["points"], source=f"signup:{customer.platform_id}",
+            rule={"signup": rule["points"]}, key=f"signup:{customer.platform_id}",
+            point_type=rule["point_type"], event_id=event.id, reason=reasons.signup_bonus(),
+            program_version=version, expires_at=expires_at)
+            for event in events for customer in (found[event.payload["customer"]["id"]],)
+        ], kind=EntryKind.BONUS)
+    for event in events:
+        profile = event.payload["customer"]
+        bus.publish(facts.CustomerCreated(found[profile["id"]], profile, program, version, event.id))
 
 
 def notice(event: Event) -> str:

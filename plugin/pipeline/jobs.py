@@ -7,14 +7,15 @@ that cannot be applied is marked failed with its reason and the rest of its batc
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import timedelta
 
 from peewee import Case, fn
 
 from plugin.core import clock
-from plugin.core.db import claiming, database, session, write_transaction
+from plugin.core.db import claiming, database, lock_shop, session, write_transaction
 from plugin.core.kinds import EventKind
-from plugin.core.models import Event, Order
+from plugin.core.models import Customer, Event, Order
 from plugin.core.status import EventStatus
 from plugin.pipeline import apply, bootstrap, fetching, queue
 from plugin.pipeline.queue import INFRASTRUCTURE
@@ -49,12 +50,14 @@ def apply_batch(shop_id: int, batch_size: int) -> int:
     """Claim up to ``batch_size`` pending events and apply them in one transaction."""
     bootstrap.wire()  # the reactions to what the batch applies (once per process)
     with write_transaction():  # first mapped: the catalog lookup reads the orders' product ids
+        lock_shop(shop_id)
         _map(list(claiming(Event.select().where(
             (Event.shop == shop_id) & (Event.status == EventStatus.PENDING) & Event.payload.is_null())
             .order_by(Event.id).limit(batch_size))))
     catalog.prepare(shop_id, batch_size)  # Admin API lookups, outside the transaction
     fetching.prepare(shop_id, batch_size)  # what the platform must be asked (Ecwid, WooCommerce)
     with write_transaction():
+        lock_shop(shop_id)  # one batch of the shop at a time, whichever worker runs it
         events = list(claiming(
             Event.select()
             .where((Event.shop == shop_id) & (Event.status == EventStatus.PENDING))
@@ -62,7 +65,10 @@ def apply_batch(shop_id: int, batch_size: int) -> int:
             .limit(batch_size)
         ))
         ready = _map(events)
-        applied = _apply_paid_orders(shop_id, ready)
+        applied = _apply_together(shop_id, [e for e in ready if e.kind == EventKind.ORDER_PAID],
+                                  apply.orders_paid)
+        applied += _apply_together(shop_id, _signups_apart(shop_id, ready, set(applied)),
+                                   apply.customers_created)
         done = set(applied)
         applied += [event.id for event in ready if event.id not in done
                     and _apply_one(event) == EventStatus.APPLIED and event.error is None]
@@ -101,20 +107,53 @@ def _map(events: list[Event]) -> list[Event]:
     return ready
 
 
-def _apply_paid_orders(shop_id: int, events: list[Event]) -> list[int]:
-    """The batch's paid orders in one go; if that fails, they go one by one, recording why."""
-    paid = [event for event in events if event.kind == EventKind.ORDER_PAID]
-    if len(paid) < 2:
+def _apply_together(shop_id: int, events: list[Event], apply_all) -> list[int]:
+    """Events of one kind in one go (``apply_all(shop_id, events)``); if that fails, they go one
+    by one, each recording why it failed."""
+    if len(events) < 2:
         return []
     try:
         with database.atomic():
-            apply.orders_paid(shop_id, paid)
+            apply_all(shop_id, events)
     except INFRASTRUCTURE:
         raise
     except Exception as exc:  # noqa: BLE001 - each is retried alone, which records its own error
-        log.info("shop %s: %s paid orders applied one by one: %s", shop_id, len(paid), exc)
+        log.info("shop %s: %s %s events applied one by one: %s", shop_id, len(events), events[0].kind, exc)
         return []
-    return [event.id for event in paid]
+    return [event.id for event in events]
+
+
+def _signups_apart(shop_id: int, events: list[Event], applied: set[int]) -> list[Event]:
+    """The batch's sign-ups that may be applied together, ahead of the events left to apply one by
+    one: each customer signs up once in the batch, and no paid order, refund or cancellation left
+    is theirs (an event of any other kind left: none, to be safe)."""
+    signups = [e for e in events if e.id not in applied and e.kind == EventKind.CUSTOMER_CREATED]
+    if len(signups) < 2:
+        return []
+    touched, subjects = Counter(_customer_named(event) for event in signups), []
+    for event in events:
+        if event.id in applied or event.kind == EventKind.CUSTOMER_CREATED:
+            continue
+        if event.kind == EventKind.ORDER_PAID:
+            touched[_customer_named(event)] += 1
+        elif event.kind in (EventKind.ORDER_REFUNDED, EventKind.ORDER_CANCELLED):
+            subjects.append(event.subject)
+        else:
+            return []
+    if subjects:
+        touched.update(platform_id for (platform_id,) in Customer.select(Customer.platform_id)
+                       .join(Order, on=(Order.customer == Customer.id))
+                       .where((Order.shop == shop_id) & Order.platform_id.in_(subjects)).tuples())
+    return [event for event in signups
+            if _customer_named(event) is not None and touched[_customer_named(event)] == 1]
+
+
+def _customer_named(event: Event) -> str | None:
+    """The platform id of the customer a sign-up or an order names (None: none, or unreadable)."""
+    try:
+        return event.payload["customer"]["id"]
+    except (KeyError, TypeError):
+        return None
 
 
 def _apply_one(event: Event) -> str:

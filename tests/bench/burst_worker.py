@@ -3,13 +3,15 @@
     python tests/bench/burst_worker.py --database-url URL --redis-url URL [--batch-size B] QUEUE...
 
 Started as a fresh process by bench_apply.py so that its forked work horses are as small as a real
-worker's. Prints one JSON line: wall-clock start/end (time.time) and whether jobs were processed.
+worker's. Prints one JSON line: wall-clock start/end (time.time), whether jobs were processed, and the CPU
+seconds the worker and its work horses used.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import time
 
 import benchlib  # noqa: F401,I001 - first: it puts the repository root on sys.path
@@ -38,8 +40,11 @@ def main() -> None:
     # The counters live in the work horses; the registries keep finished/failed jobs (result_ttl).
     finished = sum(q.finished_job_registry.count for q in worker.queues)
     failed = sum(q.failed_job_registry.count for q in worker.queues)
+    # CPU of this process and of the work horses it forked and reaped (user + system seconds).
+    own, horses = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + horses.ru_utime + horses.ru_stime
     print(json.dumps({"start": start, "end": end, "worked": worked, "successful": finished,
-                      "failed": failed}))
+                      "failed": failed, "cpu": cpu}))
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ from plugin.core import clock
 from plugin.core.db import session
 from plugin.core.models import Event, LedgerEntry
 from plugin.core.status import EventStatus
-from plugin.pipeline import cron, jobs, queue
-from tests.helpers import APP_SECRET, SHOP_DOMAIN, fixture_json
+from plugin.customers import shops
+from plugin.pipeline import apply, cron, jobs, queue
+from tests.helpers import APP_SECRET, SHOP_DOMAIN, fixture_json, in_threads
 from webhooks import inbox
 from webhooks.signatures import shopify_sign
 from webhooks.topics import REGISTRY, Mapped
@@ -244,3 +245,60 @@ def test_the_sweep_rings_again_when_the_doorbell_names_a_job_that_is_gone(redis_
     drain()
     with session():
         assert Event.get().status == EventStatus.APPLIED
+
+
+def test_concurrent_jobs_on_two_shops_apply_each_shops_events_in_arrival_order(shop):
+    """Two jobs per shop, two shops, all at once (as several workers would run them): each shop's
+    batches still land one after the other in arrival order, and a refund that overtook its order
+    is applied by the job that applies the order, not left waiting for the sweep."""
+    refund = fixture_json("shopify/rest2025-07_refund_929361472__POST_orders_450789469_refunds.json")
+    with session():
+        other, _ = shops.register("shopify", "other-shop.myshopify.com", own_webhook_secret=False)
+    for target in (shop, other):
+        for n, order in enumerate(orders(10)):
+            ahead = n % 3 == 1  # this order's refund arrives just before it, else just after
+            body = {**refund, "id": 5000 + n, "order_id": order["id"]}
+            if ahead:
+                store(target, "refunds/create", body, f"r-{target.id}-{n}")
+            store(target, "orders/paid", order, f"o-{target.id}-{n}")
+            if not ahead:
+                store(target, "refunds/create", body, f"r-{target.id}-{n}")
+
+    def job(shop_id: int) -> None:
+        with session():
+            jobs.apply_pending(shop_id, batch_size=3)
+
+    in_threads(job, [(shop.id,), (other.id,), (shop.id,), (other.id,)])
+    with session():
+        for target in (shop, other):
+            assert {e.status for e in Event.select().where(Event.shop == target.id)} == {"applied"}
+            earned = [e.event_id for e in LedgerEntry.select().where(
+                (LedgerEntry.shop == target.id) & (LedgerEntry.kind == "earn")).order_by(LedgerEntry.id)]
+            assert len(earned) == 10 and earned == sorted(earned)
+            keys = [e.idempotency_key for e in LedgerEntry.select().where(
+                LedgerEntry.shop == target.id).order_by(LedgerEntry.id)]
+            assert all(keys.index(f"order:{1000 + n}:earn") < keys.index(f"refund:{5000 + n}")
+                       for n in range(10))
+
+
+def test_a_batchs_sign_ups_apply_together_unless_another_event_touches_their_customer(shop, monkeypatch):
+    """Sign-ups are granted together, ahead of the refunds applied one by one; a sign-up whose
+    customer a refund of the same batch touches keeps its place among those, in arrival order."""
+    customer = fixture_json("shopify/rest2025-07_customer_created__POST_customers.json")
+    refund = fixture_json("shopify/rest2025-07_refund_929361472__POST_orders_450789469_refunds.json")
+    order = fixture_json(ORDER)  # Bob's (customer 207119551)
+    store(shop, "orders/paid", order, "d-order")
+    for n, pid in enumerate((207119551, 31, 32)):
+        store(shop, "customers/create", {**customer, "id": pid, "email": f"c{n}@example.com"}, f"d-c{n}")
+    store(shop, "refunds/create", refund, "d-refund")
+    together = []
+    real = apply.customers_created
+    monkeypatch.setattr(apply, "customers_created",
+                        lambda shop_id, events: together.append(len(events)) or real(shop_id, events))
+    with session():
+        assert jobs.apply_pending(shop.id) == 5
+        assert {e.status for e in Event.select()} == {"applied"}
+        bonuses = {e.customer.platform_id: e.delta for e in LedgerEntry.select().where(
+            LedgerEntry.kind == "bonus")}
+    assert together == [2, 1]  # 31 and 32 together; Bob's alone, in arrival order before his refund
+    assert bonuses == {"207119551": 100, "31": 100, "32": 100}

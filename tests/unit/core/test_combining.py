@@ -32,7 +32,8 @@ def test_items_handed_in_while_a_round_runs_are_run_together_each_once():
     first = threading.Thread(target=lambda: results.__setitem__(0, combiner.submit(0)))
     first.start()
     _until(lambda: rounds)
-    others = [threading.Thread(target=lambda n=n: results.__setitem__(n, combiner.submit(n))) for n in range(1, 8)]
+    others = [threading.Thread(target=lambda n=n: results.__setitem__(n, combiner.submit(n)))
+              for n in range(1, 8)]
     for thread in others:
         thread.start()
     _until(lambda: len(combiner._waiting) == 7)
