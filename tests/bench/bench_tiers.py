@@ -220,9 +220,10 @@ def reevaluate(shop_id: int, label: str, batch_size: int, timeout: float, workdi
     benchlib.redis_intact()
     after = snapshot(shop_id)
     with session():
-        reasons = dict(TierChange.select(TierChange.reason, fn.COUNT(TierChange.id)).where(
+        reasons = {reason["code"]: n for reason, n in TierChange.select(
+            TierChange.reason, fn.COUNT(TierChange.id)).where(
             (TierChange.shop == shop_id) & (TierChange.id > before["last_change"]))
-            .group_by(TierChange.reason).tuples())
+            .group_by(TierChange.reason).tuples()}  # the reason is stored as JSON: {"code": ...}
     finished, started = _ts(row.finished_at), _ts(row.started_at)
     return {
         "label": label, "run": row.id, "total": row.total, "done": row.done, "changed": row.changed,

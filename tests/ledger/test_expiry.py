@@ -219,3 +219,25 @@ def test_a_partly_spent_lot_warns_of_what_is_left(customer):
     assert expiry.warn_expiring(batch_size=1) == 1
     with session():
         assert Notice.get().data["points"] == 40
+
+
+def test_points_given_back_to_an_expired_lot_stay_and_the_job_moves_past_it(customer):
+    """A hold taken before the expiry and released after it returns its points to the expired lot;
+    its expiry key is used, so they stay, and the batches walk past that lot instead of stopping."""
+    at(GRANTED)
+    with session():
+        held = grant(customer, 10, "held", GRANTED + timedelta(hours=1))
+        with database.atomic():
+            taken = ledger.spend(customer, "regular", 4, key="hold-1", kind=EntryKind.HOLD)
+        grant(customer, 5, "other", GRANTED + timedelta(hours=1))
+    at(GRANTED + timedelta(hours=2))
+    assert expiry.expire_due() == 6 + 5
+    with session(), database.atomic():
+        ledger.restore(customer.shop_id, taken, kind=EntryKind.RELEASE, key="release-1")
+    with session():
+        grant(customer, 7, "late", GRANTED + timedelta(hours=1, minutes=30))
+    assert expiry.expire_due(batch_size=1) == 7
+    with session():
+        assert Lot.get_by_id(held.id).remaining == 4
+        assert points_of(customer.id) == 4
+        assert audit.check(customer.shop_id) == []
