@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from peewee import SQL, SqliteDatabase, Value, fn
+
 from plugin.core import bus, clock, facts, reasons
-from plugin.core.db import insert_rows, locking
+from plugin.core.db import database, ids_in, locking
 from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, LedgerEntry, Lot
 from plugin.ledger.book import (
@@ -151,23 +153,19 @@ def expire_lots(lot_ids: list[int], *, now: datetime) -> dict[int, int]:
     """
     if not lot_ids:
         return {}
+    expired_before = LedgerEntry.select(SQL("1")).where(  # its key used: restored after its expiry
+        (LedgerEntry.shop == Lot.shop)
+        & (LedgerEntry.idempotency_key == Value("expire:").concat(Lot.id.cast("TEXT"))))
     lots = list(locking(
         Lot.select(Lot.id, Lot.shop, Lot.customer, Lot.point_type, Lot.remaining, Lot.expires_at)
-        .where(Lot.id.in_(lot_ids) & (Lot.remaining > 0) & (Lot.source != DEBT)
-               & Lot.expires_at.is_null(False) & (Lot.expires_at <= now))
+        .where(ids_in(Lot.id, lot_ids) & (Lot.remaining > 0) & (Lot.source != DEBT)
+               & Lot.expires_at.is_null(False) & (Lot.expires_at <= now) & ~fn.EXISTS(expired_before))
         .order_by(Lot.id)).tuples())
-    done = set(LedgerEntry.select(LedgerEntry.shop, LedgerEntry.idempotency_key).where(
-        LedgerEntry.shop.in_({shop_id for _, shop_id, *_ in lots})
-        & LedgerEntry.idempotency_key.in_([f"expire:{lot_id}" for lot_id, *_ in lots])).tuples())
-    lots = [lot for lot in lots if (lot[1], f"expire:{lot[0]}") not in done]
     if not lots:
         return {}
-    Lot.update(remaining=0).where(Lot.id.in_([lot_id for lot_id, *_ in lots])).execute()
-    insert_rows(LedgerEntry, [
-        {"shop": shop_id, "customer": customer_id, "lot": lot_id, "point_type": point_type,
-         "delta": -points, "kind": EntryKind.EXPIRE, **reasons.columns(reasons.expired(expires_at)),
-         "idempotency_key": f"expire:{lot_id}", "created_at": now}
-        for lot_id, shop_id, customer_id, point_type, points, expires_at in lots])
+    ids = [lot_id for lot_id, *_ in lots]
+    _expire_entries(ids, now)
+    Lot.update(remaining=0).where(ids_in(Lot.id, ids)).execute()
     per_balance: dict[tuple[int, int, str], int] = {}
     for _, shop_id, customer_id, point_type, points, _ in lots:
         slot = (shop_id, customer_id, point_type)
@@ -180,3 +178,23 @@ def expire_lots(lot_ids: list[int], *, now: datetime) -> dict[int, int]:
     for shop_id, expired in per_shop.items():
         bus.publish(facts.LotsExpired(shop_id, now, expired))
     return {lot_id: points for lot_id, _, _, _, points, _ in lots}
+
+
+def _expire_entries(lot_ids: list[int], now: datetime) -> None:
+    """The "expire" entries of locked lots, written by the database from the lots themselves
+    (INSERT ... SELECT: nothing per lot in Python); the reason is the text reasons.dumps makes of
+    reasons.expired(expires_at)."""
+    if isinstance(database.obj, SqliteDatabase):  # datetimes are stored as text there
+        minute = fn.substr(Lot.expires_at, 1, 16)
+    else:
+        minute = fn.to_char(Lot.expires_at, "YYYY-MM-DD HH24:MI")
+    reason = Value('{"code":"expire","at":"').concat(minute).concat('"}')
+    LedgerEntry.insert_from(
+        Lot.select(Lot.shop, Lot.customer, Lot.id, Lot.point_type, Lot.remaining * -1,
+                   Value(EntryKind.EXPIRE), reason, Value(EntryKind.EXPIRE),
+                   Value("expire:").concat(Lot.id.cast("TEXT")),
+                   Value(now, converter=LedgerEntry.created_at.db_value))
+        .where(ids_in(Lot.id, lot_ids)),
+        fields=[LedgerEntry.shop, LedgerEntry.customer, LedgerEntry.lot, LedgerEntry.point_type,
+                LedgerEntry.delta, LedgerEntry.kind, LedgerEntry.reason, LedgerEntry.reason_code,
+                LedgerEntry.idempotency_key, LedgerEntry.created_at]).execute()

@@ -37,7 +37,7 @@ from plugin.core.db import database, insert_rows, session
 from plugin.core.kinds import EntryKind
 from plugin.core.models import Balance, Customer, LedgerEntry, Lot, OutboxMessage
 from plugin.ledger import audit, expiry
-from plugin.pipeline import cron, queue
+from plugin.pipeline import bootstrap, cron, queue
 
 CHUNK = 20_000  # lots per seeding transaction
 RULE = {"seed": "expiry bench"}
@@ -191,6 +191,7 @@ def run_job(workdir: Path, timeout: float) -> dict:
 def profile(lots: int, customers: int) -> None:
     """expire_due in-process under cProfile, with every SQL statement counted and timed."""
     seeded = seed(lots, customers, 0.0, clock.now())
+    bootstrap.wire()  # as the worker does: the points.expired fact reaches the outbox
     with session():
         profiler, sql, wall = profiling.profiled(expiry.expire_due)
     print(f"\nprofile: expire_due in-process over {seeded['due']} due lots: {wall:.1f} s "

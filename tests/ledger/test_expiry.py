@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from plugin import customers, ledger
-from plugin.core import clock
+from plugin.core import clock, reasons
 from plugin.core.db import database, session
 from plugin.core.kinds import EntryKind
 from plugin.core.models import Balance, LedgerEntry, Lot, Notice
@@ -88,6 +88,11 @@ def test_a_partly_spent_lot_expires_exactly_what_is_left(customer):
     assert expiry.expire_due() == 70
     with session():
         assert [e.delta for e in ledger.entries(customer)] == [-70, -30, 100]
+        expired = LedgerEntry.get(LedgerEntry.kind == EntryKind.EXPIRE)  # written by the database itself
+        why = reasons.expired(GRANTED + timedelta(days=1))
+        assert (expired.reason, expired.reason_code) == (why, "expire")
+        stored = database.execute_sql(f'SELECT "reason" FROM "ledger_entry" WHERE "id" = {expired.id}')
+        assert stored.fetchone()[0] == reasons.dumps(why)
         assert Lot.get_by_id(lot.id).remaining == 0
         assert points_of(customer.id) == 0
         assert audit.check(customer.shop_id) == []
