@@ -2,9 +2,9 @@
 
 Both run across all shops, in batches of one transaction each, and are safe to run again or
 twice at once: expiry claims its lots (SKIP LOCKED) and carries the ledger key ``expire:<lot>``
-(tests/bench/bench_expiry.py times a million);
-a warning is a Notice unique per shop and lot, and the lots newly warned of are published per
-shopper (``points.expiring``), so one reminder covers all of a shopper's lots.
+(tests/bench/bench_expiry.py times a million); a warning is a Notice unique per shop and lot, and
+the lots newly warned of are published per shopper (``points.expiring``), so one reminder covers
+all of a shopper's lots.
 """
 
 from __future__ import annotations
