@@ -95,6 +95,17 @@ class PointsMoved:
 
 
 @dataclass(frozen=True)
+class LotsExpired:
+    """What was left of lots past their expiry, removed together (an expiry batch of one shop):
+    ``lots`` are ``{"lot", "customer", "point_type", "points"}``, each lot once ever."""
+
+    name: ClassVar[str] = POINTS_EXPIRED
+    shop_id: int
+    at: datetime
+    lots: list[dict]
+
+
+@dataclass(frozen=True)
 class PointsExpiring:
     """Lots expiring within the shop's warning window, each warned of once: customer id -> lots
     (``{"lot", "points", "point_type", "expires_at"}``) newly warned of in this run."""

@@ -93,15 +93,7 @@ def grant_many(shop_id: int, grants: list[Grant], *, kind: str) -> dict[str, int
     for item in todo:
         slot = (item.customer_id, item.point_type)
         per_balance[slot] = per_balance.get(slot, 0) + item.points
-    (
-        Balance.insert_many([
-            {"shop": shop_id, "customer": cid, "point_type": ptype, "points": points}
-            for (cid, ptype), points in per_balance.items()
-        ])
-        .on_conflict(conflict_target=[Balance.customer, Balance.point_type],
-                     update={Balance.points: Balance.points + peewee.EXCLUDED.points})
-        .execute()
-    )
+    add_to_balances({(shop_id, cid, ptype): points for (cid, ptype), points in per_balance.items()})
     per_customer: dict[int, int] = {}
     for (cid, _), points in per_balance.items():
         per_customer[cid] = per_customer.get(cid, 0) + points
@@ -113,6 +105,14 @@ def grant_many(shop_id: int, grants: list[Grant], *, kind: str) -> dict[str, int
     bus.publish(facts.PointsMoved(facts.POINTS_EARNED, shop_id, kind, lots=written,
                                   points=sum(item.points for item in todo), grants=tuple(todo)))
     return written
+
+
+def add_to_balances(deltas: dict[tuple[int, int, str], int]) -> None:
+    """Add {(shop, customer, point type): points} to the materialized balances (rows made as needed)."""
+    insert_rows(Balance, [
+        {"shop": shop_id, "customer": cid, "point_type": ptype, "points": points}
+        for (shop_id, cid, ptype), points in deltas.items()
+    ], add_on_conflict=(("customer", "point_type"), "points"))
 
 
 def pay_debts(shop_id: int, grants: list[Grant], lots: dict[str, int], now: datetime) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import peewee
 
 from plugin.core import clock
+from plugin.core.db import ids_in
 from plugin.core.models import Balance, Customer, LedgerEntry, Lot
 
 
@@ -19,7 +20,8 @@ def totals(customer_ids) -> dict[int, int]:
     ids = list(set(customer_ids))
     if not ids:
         return {}
-    rows = (Balance.select(Balance.customer, peewee.fn.SUM(Balance.points)).where(Balance.customer.in_(ids))
+    rows = (Balance.select(Balance.customer, peewee.fn.SUM(Balance.points))
+            .where(ids_in(Balance.customer, ids))
             .group_by(Balance.customer).tuples())
     return {cid: int(total or 0) for cid, total in rows}
 

@@ -69,12 +69,16 @@ def points_debited(fact: facts.PointsMoved) -> None:
     outbox.record(fact.shop_id, kind, f"{kind}:{fact.key}", data, customer_id=fact.customer_id)
 
 
-def points_expired(fact: facts.PointsMoved) -> None:
-    if not fact.points:
-        return
-    outbox.record(fact.shop_id, types.POINTS_EXPIRED, f"{types.POINTS_EXPIRED}:{fact.key}",
-                  {"points": fact.points, "balance": _balance(fact.customer_id),
-                   "point_type": fact.point_type}, customer_id=fact.customer_id)
+def points_expired(fact: facts.LotsExpired) -> None:
+    """A message per expired lot (its key the lot's expiry key), with the shopper's balance after
+    the whole batch."""
+    after = ledger.totals(lot["customer"] for lot in fact.lots)
+    outbox.record_many(fact.shop_id, [
+        {"type": types.POINTS_EXPIRED, "key": f"{types.POINTS_EXPIRED}:expire:{lot['lot']}",
+         "customer": lot["customer"],
+         "data": {"points": lot["points"], "balance": after.get(lot["customer"], 0),
+                  "point_type": lot["point_type"]}}
+        for lot in fact.lots if lot["points"]], at=fact.at)
 
 
 def points_expiring(fact: facts.PointsExpiring) -> None:

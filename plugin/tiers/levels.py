@@ -17,7 +17,7 @@ from peewee import fn
 
 from plugin import ledger
 from plugin.core import bus, clock, facts, reasons
-from plugin.core.db import database, locking
+from plugin.core.db import database, ids_in, insert_rows, locking
 from plugin.core.kinds import EntryKind, NoticeKind
 from plugin.core.models import Customer, CustomerTier, Notice, Order, TierChange
 from plugin.program import timing, versions
@@ -59,7 +59,7 @@ def metrics(shop_id: int, program: dict, customer_ids: list[int], now: datetime)
     since = window_start(rules["window"], now)
     if rules["metric"] == "points_earned":
         query = (Order.select(Order.customer, fn.SUM(Order.earned - Order.reversed))
-                 .where((Order.shop == shop_id) & Order.customer.in_(customer_ids)))
+                 .where((Order.shop == shop_id) & ids_in(Order.customer, customer_ids)))
         if since is not None:
             query = query.where(Order.created_at >= since)
         query = query.group_by(Order.customer)
@@ -67,7 +67,7 @@ def metrics(shop_id: int, program: dict, customer_ids: list[int], now: datetime)
         total = (fn.SUM(Order.eligible - Order.refunded) if rules["metric"] == "amount_spent"
                  else fn.COUNT(Order.id))
         query = (Order.select(Order.customer, total)
-                 .where((Order.shop == shop_id) & Order.customer.in_(customer_ids) & ~Order.cancelled))
+                 .where((Order.shop == shop_id) & ids_in(Order.customer, customer_ids) & ~Order.cancelled))
         if since is not None:
             query = query.where(Order.created_at >= since)
         query = query.group_by(Order.customer)
@@ -92,8 +92,34 @@ def evaluate_many(shop_id: int, customer_ids: list[int], *, now: datetime | None
     return evaluate_batch(shop_id, program, version, sorted(set(customer_ids)), now or clock.now())
 
 
+def _held(ids: list[int], lock: bool) -> dict:
+    """The tier rows of these customers (only what evaluation reads), locked when asked."""
+    query = CustomerTier.select(CustomerTier.id, CustomerTier.customer, CustomerTier.tier_id,
+                                CustomerTier.assigned, CustomerTier.downgrade_due).where(
+        ids_in(CustomerTier.customer, ids))
+    return {row.customer: row for row in (locking(query) if lock else query).namedtuples()}
+
+
+def _unchanged(row, target: str, rank: dict[str, int], now: datetime) -> bool:
+    """True when evaluation leaves the row as it is (not a placement, an upgrade, a warning, a
+    downgrade that is due or a warning that lapses)."""
+    if row is None:
+        return False
+    if row.assigned:
+        return True
+    current = rank.get(row.tier_id)
+    if current is None or rank[target] > current:
+        return False
+    if rank[target] < current:
+        return row.downgrade_due is not None and now < row.downgrade_due
+    return row.downgrade_due is None
+
+
 def evaluate_batch(shop_id: int, program: dict, version: int | None, ids: list[int],
                     now: datetime) -> int:
+    """Move a batch of customers. The tier rows are read without locks; only those evaluation will
+    change are read again locked, and the writes are a few statements for the whole batch (one
+    UPDATE per tier moved to, one for the warned, one for lapsed warnings), not one per customer."""
     rules, visible = program["tiers"], ladder(program)
     rank = {tier["id"]: n for n, tier in enumerate(visible)}
     values = metrics(shop_id, program, ids, now)
@@ -101,11 +127,14 @@ def evaluate_batch(shop_id: int, program: dict, version: int | None, ids: list[i
     warned: list[tuple[int, str, str, datetime]] = []  # customer, tier, down to, on
     bonuses: list[tuple[int, dict]] = []
     with database.atomic():
-        rows = {row.customer_id: row for row in locking(
-            CustomerTier.select().where(CustomerTier.customer.in_(ids)))}
-        placed = []
-        for cid in ids:
-            row, target = rows.get(cid), tier_for(visible, values.get(cid, Decimal(0)))
+        rows = _held(ids, lock=False)
+        targets = {cid: tier_for(visible, values.get(cid, Decimal(0))) for cid in ids}
+        todo = [cid for cid in ids if not _unchanged(rows.get(cid), targets[cid]["id"], rank, now)]
+        if todo:
+            rows |= _held(todo, lock=True)
+        placed, moves, lapsed, warnings = [], {}, [], []  # moves: tier id -> CustomerTier ids moved to it
+        for cid in todo:
+            row, target = rows.get(cid), targets[cid]
             if row is None:
                 placed.append({"shop": shop_id, "customer": cid, "tier_id": target["id"], "since": now})
                 moved.append((cid, None, target["id"], reasons.tier_move("placed")))
@@ -115,29 +144,35 @@ def evaluate_batch(shop_id: int, program: dict, version: int | None, ids: list[i
                 continue
             current = rank.get(row.tier_id)
             if current is None or rank[target["id"]] > current:  # up, or off a tier the rules dropped
-                _move(row, target["id"], now)
+                moves.setdefault(target["id"], []).append(row.id)
                 moved.append((cid, row.tier_id, target["id"],
                               reasons.tier_move("upgrade" if current is not None else "rules_changed")))
                 start = 0 if current is None else current + 1
                 bonuses += [(cid, tier) for tier in visible[start:rank[target["id"]] + 1]]
             elif rank[target["id"]] < current:
-                if row.downgrade_due is None:
+                due = row.downgrade_due
+                if due is None:
                     due = now + timedelta(days=rules["grace_days"])
-                    _warn(row, shop_id, target["id"], now, due)
                     warned.append((cid, row.tier_id, target["id"], due))
-                    row.downgrade_due = due
-                if now >= row.downgrade_due:
-                    _move(row, target["id"], now)
+                    warnings.append(row)
+                if now >= due:
+                    moves.setdefault(target["id"], []).append(row.id)
                     moved.append((cid, row.tier_id, target["id"], reasons.tier_move("downgrade")))
             elif row.downgrade_due is not None:  # back at the tier's threshold: the warning lapses
-                CustomerTier.update(downgrade_due=None, downgrade_warned_at=None).where(
-                    CustomerTier.id == row.id).execute()
+                lapsed.append(row.id)
         if placed:
-            CustomerTier.insert_many(placed).on_conflict_ignore().execute()
+            insert_rows(CustomerTier, placed, ignore_conflicts=True)
+        for tier_id, row_ids in moves.items():
+            CustomerTier.update(tier_id=tier_id, since=now, downgrade_due=None,
+                                downgrade_warned_at=None).where(ids_in(CustomerTier.id, row_ids)).execute()
+        if lapsed:
+            CustomerTier.update(downgrade_due=None, downgrade_warned_at=None).where(
+                ids_in(CustomerTier.id, lapsed)).execute()
+        _warn(shop_id, warnings, warned, now, moves)
         if moved:
-            TierChange.insert_many([
+            insert_rows(TierChange, [
                 {"shop": shop_id, "customer": cid, "from_tier": old, "to_tier": new,
-                 "reason": reason, "created_at": now} for cid, old, new, reason in moved]).execute()
+                 "reason": reason, "created_at": now} for cid, old, new, reason in moved])
         _grant_bonuses(shop_id, program, version, bonuses, now)
         tiers = {cid: row.tier_id for cid, row in rows.items()} | {cid: new for cid, _, new, _ in moved}
         bus.publish(facts.TiersEvaluated(shop_id, program, now, values=values, tiers=tiers, moved=moved,
@@ -145,18 +180,23 @@ def evaluate_batch(shop_id: int, program: dict, version: int | None, ids: list[i
     return len(moved)
 
 
-def _move(row: CustomerTier, tier_id: str, now: datetime) -> None:
-    CustomerTier.update(tier_id=tier_id, since=now, downgrade_due=None, downgrade_warned_at=None).where(
-        CustomerTier.id == row.id).execute()
-
-
-def _warn(row: CustomerTier, shop_id: int, target: str, now: datetime, due: datetime) -> None:
-    CustomerTier.update(downgrade_warned_at=now, downgrade_due=due).where(
-        CustomerTier.id == row.id).execute()
-    Notice.insert(shop=shop_id, customer=row.customer_id, kind=WARNING, created_at=now,
-                  key=f"tier-downgrade:{row.customer_id}:{row.tier_id}:{now.isoformat()}",
-                  data={"on": due.date().isoformat(), "tier": row.tier_id, "to": target},
-                  ).on_conflict_ignore().execute()
+def _warn(shop_id: int, rows: list, warned: list[tuple[int, str, str, datetime]], now: datetime,
+          moves: dict) -> None:
+    """Record a batch's downgrade warnings: the due date on the rows (a row that also moved down
+    at once, with no grace, was cleared by its move) and a notice each."""
+    if not rows:
+        return
+    down_now = {row_id for row_ids in moves.values() for row_id in row_ids}
+    due = warned[0][3]  # the same for the whole batch: now + the grace days
+    waiting = [row.id for row in rows if row.id not in down_now]
+    if waiting:
+        CustomerTier.update(downgrade_warned_at=now, downgrade_due=due).where(
+            ids_in(CustomerTier.id, waiting)).execute()
+    insert_rows(Notice, [
+        {"shop": shop_id, "customer": cid, "kind": WARNING, "created_at": now,
+         "key": f"tier-downgrade:{cid}:{tier}:{now.isoformat()}",
+         "data": {"on": on.date().isoformat(), "tier": tier, "to": down_to}}
+        for cid, tier, down_to, on in warned], ignore_conflicts=True)
 
 
 def _grant_bonuses(shop_id: int, program: dict, version: int | None,

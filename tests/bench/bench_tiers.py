@@ -47,7 +47,7 @@ from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, CustomerTier, LedgerEntry, Notice, Order, TierChange, TierRun
 from plugin.core.status import RunStatus
 from plugin.ledger import audit
-from plugin.pipeline import queue
+from plugin.pipeline import bootstrap, queue
 from plugin.program import document, versions
 
 CHUNK = 5000  # rows per INSERT
@@ -220,9 +220,10 @@ def reevaluate(shop_id: int, label: str, batch_size: int, timeout: float, workdi
     benchlib.redis_intact()
     after = snapshot(shop_id)
     with session():
-        reasons = dict(TierChange.select(TierChange.reason, fn.COUNT(TierChange.id)).where(
+        reasons = {reason["code"]: n for reason, n in TierChange.select(
+            TierChange.reason, fn.COUNT(TierChange.id)).where(
             (TierChange.shop == shop_id) & (TierChange.id > before["last_change"]))
-            .group_by(TierChange.reason).tuples())
+            .group_by(TierChange.reason).tuples()}  # the reason is stored as JSON: {"code": ...}
     finished, started = _ts(row.finished_at), _ts(row.started_at)
     return {
         "label": label, "run": row.id, "total": row.total, "done": row.done, "changed": row.changed,
@@ -254,17 +255,27 @@ def timed_audit(shop_id: int) -> tuple[list, float]:
 
 
 def profile(shop_id: int, batch_size: int) -> None:
-    """reevaluate_shop in-process under cProfile with every SQL statement timed (nothing to change
-    by now, so this shows the cost of reading and comparing, not of moving)."""
+    """reevaluate_shop in-process under cProfile with every SQL statement counted and timed, twice:
+    after a rule change back to the first ladder (moves, warnings, bonuses: the writes), then with
+    nothing to change (the cost of reading and comparing)."""
+    bootstrap.wire()  # as the worker does: the tiers.evaluated fact reaches the outbox
     with session():
         total = Customer.select().where(Customer.shop == shop_id).count()
-    profiler, sql, wall = profiling.profiled(lambda: tiers.reevaluate_shop(shop_id, batch_size))
-    print(f"\nprofile: reevaluate_shop in-process, {total} customers, batch {batch_size}: {wall:.1f} s "
-          f"({total / wall:.0f} customers/s with profiling overhead)")
-    print(sql.report(total, "customer", wall, top=12))
-    stats = pstats.Stats(profiler)
-    print("\ncProfile, top by cumulative time (plugin/, peewee, psycopg2):")
-    stats.sort_stats("cumulative").print_stats(r"plugin/|peewee|psycopg2", 20)
+        versions.save(shop_id, program(LADDER_BEFORE), author="bench")
+    for label in ("rule change back to v1's ladder", "nothing to change"):
+        before = snapshot(shop_id)
+        cpu = time.process_time()
+        profiler, sql, wall = profiling.profiled(lambda: tiers.reevaluate_shop(shop_id, batch_size))
+        cpu = time.process_time() - cpu
+        with session():
+            changed = TierChange.select().where(TierChange.id > before["last_change"]).count()
+        print(f"\nprofile ({label}): reevaluate_shop in-process, {total} customers, batch {batch_size}, "
+              f"{changed} changed tier: {wall:.1f} s wall, {cpu:.1f} s CPU of this process "
+              f"({total / wall:.0f} customers/s with profiling overhead)")
+        print(sql.report(total, "customer", wall, top=14))
+        stats = pstats.Stats(profiler)
+        print("\ncProfile, top by cumulative time (plugin/, peewee, psycopg2):")
+        stats.sort_stats("cumulative").print_stats(r"plugin/|peewee|psycopg2", 24)
 
 
 # --- main ----------------------------------------------------------------------------------------
@@ -278,7 +289,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1800, help="seconds allowed per run")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--profile", action="store_true",
-                        help="finally profile reevaluate_shop in-process (SQL timing + cProfile)")
+                        help="finally profile reevaluate_shop in-process after a rule change and "
+                             "with nothing to change (SQL statements counted and timed + cProfile)")
     args = parser.parse_args()
     if not 1 <= args.customers <= 1_000_000 or not 1 <= args.batch_size <= 10_000:
         parser.error("keep --customers within 1..1000000 and --batch-size within 1..10000")

@@ -19,7 +19,7 @@ from rq import Worker
 from rq.serializers import JSONSerializer
 
 from plugin.core import db
-from plugin.pipeline import queue
+from plugin.pipeline import bootstrap, queue
 
 
 def main() -> None:
@@ -29,9 +29,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=200)
     parser.add_argument("queues", nargs="+")
     args = parser.parse_args()
-    # As plugin.pipeline.worker.run: bind the database, point the doorbell at Redis, one Worker (forking).
+    # As plugin.pipeline.worker.run: bind the database, point the doorbell at Redis, wire the facts'
+    # handlers (the outbox too), one Worker (forking).
     db.bind(args.database_url)
     queue.configure(args.redis_url, args.batch_size)
+    bootstrap.wire()
     worker = Worker([queue.queue(name) for name in args.queues], connection=queue.connection(),
                     serializer=JSONSerializer)
     start = time.time()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from plugin import customers, ledger
-from plugin.core import clock
+from plugin.core import clock, reasons
 from plugin.core.db import database, session
 from plugin.core.kinds import EntryKind
 from plugin.core.models import Balance, LedgerEntry, Lot, Notice
@@ -88,6 +88,11 @@ def test_a_partly_spent_lot_expires_exactly_what_is_left(customer):
     assert expiry.expire_due() == 70
     with session():
         assert [e.delta for e in ledger.entries(customer)] == [-70, -30, 100]
+        expired = LedgerEntry.get(LedgerEntry.kind == EntryKind.EXPIRE)  # written by the database itself
+        why = reasons.expired(GRANTED + timedelta(days=1))
+        assert (expired.reason, expired.reason_code) == (why, "expire")
+        stored = database.execute_sql(f'SELECT "reason" FROM "ledger_entry" WHERE "id" = {expired.id}')
+        assert stored.fetchone()[0] == reasons.dumps(why)
         assert Lot.get_by_id(lot.id).remaining == 0
         assert points_of(customer.id) == 0
         assert audit.check(customer.shop_id) == []
@@ -219,3 +224,25 @@ def test_a_partly_spent_lot_warns_of_what_is_left(customer):
     assert expiry.warn_expiring(batch_size=1) == 1
     with session():
         assert Notice.get().data["points"] == 40
+
+
+def test_points_given_back_to_an_expired_lot_stay_and_the_job_moves_past_it(customer):
+    """A hold taken before the expiry and released after it returns its points to the expired lot;
+    its expiry key is used, so they stay, and the batches walk past that lot instead of stopping."""
+    at(GRANTED)
+    with session():
+        held = grant(customer, 10, "held", GRANTED + timedelta(hours=1))
+        with database.atomic():
+            taken = ledger.spend(customer, "regular", 4, key="hold-1", kind=EntryKind.HOLD)
+        grant(customer, 5, "other", GRANTED + timedelta(hours=1))
+    at(GRANTED + timedelta(hours=2))
+    assert expiry.expire_due() == 6 + 5
+    with session(), database.atomic():
+        ledger.restore(customer.shop_id, taken, kind=EntryKind.RELEASE, key="release-1")
+    with session():
+        grant(customer, 7, "late", GRANTED + timedelta(hours=1, minutes=30))
+    assert expiry.expire_due(batch_size=1) == 7
+    with session():
+        assert Lot.get_by_id(held.id).remaining == 4
+        assert points_of(customer.id) == 4
+        assert audit.check(customer.shop_id) == []
