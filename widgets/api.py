@@ -15,6 +15,7 @@ from flask import Response, current_app, g, jsonify, request, url_for
 from plugin import customers, ledger, tiers
 from plugin.core import clock, i18n, reasons
 from plugin.core.models import Lot, Shop
+from plugin.core.prepared import Prepared
 from plugin.http.routes import Routes
 from plugin.http.runtime import runtime
 from plugin.program import versions
@@ -96,8 +97,7 @@ def account_of(shop: Shop, customer_id: str, program: dict, rules: str | None = 
         # One read of the open lots gives balance, spendable, pending and expiring together
         # (the audit keeps the balance equal to the lots), instead of three aggregate queries.
         now, days = clock.now(), program["expiry_warning_days"]
-        for lot in Lot.select(Lot.point_type, Lot.remaining, Lot.pending_until, Lot.expires_at).where(
-                (Lot.customer == customer.id) & (Lot.remaining != 0)):
+        for lot in _open_lots(customer.id):
             balance[lot.point_type] = balance.get(lot.point_type, 0) + lot.remaining
             if lot.pending_until is None or lot.pending_until <= now:
                 spendable[lot.point_type] = spendable.get(lot.point_type, 0) + lot.remaining
@@ -122,6 +122,12 @@ def account_of(shop: Shop, customer_id: str, program: dict, rules: str | None = 
         "program": program_summary(program, shop.currency, rules),
         "tier": tiers.progress(program, customer),
     }
+
+
+@Prepared
+def _open_lots(customer_id: int):
+    return Lot.select(Lot.point_type, Lot.remaining, Lot.pending_until, Lot.expires_at).where(
+        (Lot.customer == customer_id) & (Lot.remaining != 0))
 
 
 @routes.get("/account")

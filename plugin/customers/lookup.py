@@ -7,6 +7,7 @@ from peewee import fn
 from plugin.core.db import insert_rows
 from plugin.core.errors import NotFound
 from plugin.core.models import Balance, Customer, CustomerTier
+from plugin.core.prepared import Prepared
 from plugin.customers import contact
 
 PROFILE_FIELDS = ("email", "first_name", "last_name")
@@ -14,7 +15,14 @@ MAX_TERMS = 5
 
 
 def find(shop_id: int, platform_id: str) -> Customer | None:
-    return Customer.get_or_none((Customer.shop == shop_id) & (Customer.platform_id == platform_id))
+    rows = _by_platform_id(shop_id, platform_id)
+    return rows[0] if rows else None
+
+
+@Prepared
+def _by_platform_id(shop_id: int, platform_id: str):
+    return Customer.select().where((Customer.shop == shop_id)
+                                   & (Customer.platform_id == platform_id)).limit(1)
 
 
 def require(shop_id: int, platform_id: str) -> Customer:

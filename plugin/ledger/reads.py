@@ -7,6 +7,9 @@ import peewee
 from plugin.core import clock
 from plugin.core.db import ids_in
 from plugin.core.models import Balance, Customer, LedgerEntry, Lot
+from plugin.core.prepared import Prepared
+
+NO_CURSOR = 2**63 - 1  # above every id: the first page
 
 
 def balances(customer: Customer) -> dict[str, int]:
@@ -28,12 +31,15 @@ def totals(customer_ids) -> dict[int, int]:
 
 def spendable(customer: Customer) -> dict[str, int]:
     """Points per type that can be spent now: open lots past their pending period."""
-    now = clock.now()
-    rows = (Lot.select(Lot.point_type, peewee.fn.SUM(Lot.remaining))
-            .where((Lot.customer == customer.id) & (Lot.remaining != 0)
+    return {point_type: int(total) for point_type, total in _spendable(customer.id, clock.now())}
+
+
+@Prepared
+def _spendable(customer_id: int, now):
+    return (Lot.select(Lot.point_type, peewee.fn.SUM(Lot.remaining))
+            .where((Lot.customer == customer_id) & (Lot.remaining != 0)
                    & (Lot.pending_until.is_null() | (Lot.pending_until <= now)))
             .group_by(Lot.point_type).tuples())
-    return {point_type: int(total) for point_type, total in rows}
 
 
 def open_lots(customer: Customer) -> peewee.Select:
@@ -47,7 +53,10 @@ def open_lots(customer: Customer) -> peewee.Select:
 
 def entries(customer: Customer, *, before: int | None = None, limit: int = 50) -> list[LedgerEntry]:
     """Newest-first page of a customer's ledger; ``before`` is the id cursor from the last page."""
-    query = LedgerEntry.select().where(LedgerEntry.customer == customer.id)
-    if before is not None:
-        query = query.where(LedgerEntry.id < before)
-    return list(query.order_by(LedgerEntry.id.desc()).limit(limit))
+    return _page(customer.id, NO_CURSOR if before is None else before, limit)
+
+
+@Prepared
+def _page(customer_id: int, before: int, limit: int):
+    return (LedgerEntry.select().where((LedgerEntry.customer == customer_id) & (LedgerEntry.id < before))
+            .order_by(LedgerEntry.id.desc()).limit(limit))

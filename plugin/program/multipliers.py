@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import ROUND_FLOOR, Decimal
 
 from plugin.core.models import Customer, CustomerTier
+from plugin.core.prepared import Prepared
 
 
 def multipliers(program: dict, customer_ids: list[int]) -> dict[int, Decimal]:
@@ -14,9 +15,16 @@ def multipliers(program: dict, customer_ids: list[int]) -> dict[int, Decimal]:
     if not rules or not customer_ids:
         return {}
     factor = {tier["id"]: tier["earn_multiplier"] for tier in rules["tiers"]}
-    rows = CustomerTier.select(CustomerTier.customer, CustomerTier.tier_id).where(
-        CustomerTier.customer.in_(customer_ids)).tuples()
+    if len(customer_ids) == 1:  # an order or a quote: the same query, its SQL built once
+        rows = _tier_ids(customer_ids[0])
+    else:
+        rows = CustomerTier.select(CustomerTier.customer, CustomerTier.tier_id).where(
+            CustomerTier.customer.in_(customer_ids)).tuples()
     return {cid: factor[tier_id] for cid, tier_id in rows if factor.get(tier_id, 1) != 1}
+
+
+_tier_ids = Prepared(lambda customer_id: CustomerTier.select(CustomerTier.customer, CustomerTier.tier_id)
+                     .where(CustomerTier.customer == customer_id).tuples())
 
 
 def tier_multiplier(program: dict, customer: Customer) -> Decimal:

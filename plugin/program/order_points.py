@@ -13,6 +13,7 @@ import peewee
 from plugin.core import clock, reasons
 from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, Hold, LedgerEntry, Order
+from plugin.core.prepared import Prepared
 from plugin.core.status import HoldStatus
 from plugin.program import earning
 from plugin.program.multipliers import multiplied, multipliers
@@ -60,9 +61,20 @@ def active_discount(customer: Customer | None) -> Hold | None:
     """The points discount the shopper holds for this checkout (the newest held one), if any."""
     if customer is None:
         return None
-    return (Hold.select().where((Hold.customer == customer.id) & (Hold.status == HoldStatus.HELD)
-                                & (Hold.amount > 0) & (Hold.expires_at > clock.now()))
-            .order_by(Hold.id.desc()).first())
+    rows = _newest_held(customer.id, clock.now())
+    return rows[0] if rows else None
+
+
+@Prepared
+def _newest_held(customer_id: int, now: datetime):
+    return (Hold.select().where((Hold.customer == customer_id) & (Hold.status == HoldStatus.HELD)
+                                & (Hold.amount > 0) & (Hold.expires_at > now))
+            .order_by(Hold.id.desc()).limit(1))
+
+
+@Prepared
+def _has_ordered(customer_id: int):
+    return Order.select(Order.id).where(Order.customer == customer_id).limit(1).tuples()
 
 
 def takes_off_the_lines(program: dict, hold: Hold) -> bool:
@@ -97,7 +109,7 @@ def quote(program: dict, customer: Customer | None, customer_id: str | None, ord
     if hold is not None and takes_off_the_lines(program, hold):
         order = less_discount(order, Decimal(hold.amount))
     ids = [customer.id] if customer else []
-    first = customer is None or not Order.select().where(Order.customer == customer.id).exists()
+    first = customer is None or not _has_ordered(customer.id)
     limits = program["earning"]["limits"]
     fresh = [limit for limit in (limits["per_day"], limits["per_month"]) if limit is not None]
     allowance = (allowances(program, ids).get(customer.id) if customer

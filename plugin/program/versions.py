@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 from plugin.core import clock
 from plugin.core.db import database
 from plugin.core.models import ProgramVersion, Shop
+from plugin.core.prepared import Prepared
 from plugin.program import document
 
 #: (shop, version number) -> ((the version row's id, its time), its loaded program)
@@ -40,9 +41,8 @@ def current(shop_id: int) -> tuple[int | None, dict]:
     read = _read.get()
     if read is not None and shop_id in read:
         return read[shop_id]
-    row = (ProgramVersion.select(ProgramVersion.id, ProgramVersion.number, ProgramVersion.created_at)
-           .where(ProgramVersion.shop == shop_id)
-           .order_by(ProgramVersion.number.desc()).first())
+    rows = _newest(shop_id)
+    row = rows[0] if rows else None
     number = row.number if row else None
     cached = _cache.get((shop_id, number))
     if cached is not None and cached[0] != (_identity(row) if row else None):
@@ -51,6 +51,12 @@ def current(shop_id: int) -> tuple[int | None, dict]:
     if read is not None:
         read[shop_id] = found
     return found
+
+
+@Prepared
+def _newest(shop_id: int):
+    return (ProgramVersion.select(ProgramVersion.id, ProgramVersion.number, ProgramVersion.created_at)
+            .where(ProgramVersion.shop == shop_id).order_by(ProgramVersion.number.desc()).limit(1))
 
 
 def at(shop_id: int, number: int | None) -> dict:

@@ -32,6 +32,7 @@ from plugin.core import clock
 from plugin.core.i18n import chosen, month_day, price, translate
 from plugin.core.kinds import OfferEventKind
 from plugin.core.models import CoPurchase, Customer, Hold, Lot, OfferEvent, Order, Shop
+from plugin.core.prepared import Prepared
 from plugin.core.status import HoldStatus
 from plugin.program.caps import payable
 from plugin.program.earning import categories_of
@@ -91,9 +92,7 @@ def build(shop: Shop, customer: Customer | None, program: dict, *, lines: list[d
     found = _free_shipping(settings, priced, currency, lang)
     if customer is not None:
         spendable = ledger.spendable(customer)
-        orders = [order for (order,) in Order.select(Order.order).where(
-            (Order.shop == shop.id) & (Order.customer == customer.id) & ~Order.cancelled
-        ).order_by(Order.id.desc()).limit(RECENT_ORDERS).tuples()]
+        orders = [order for (order,) in _recent_orders(shop.id, customer.id)]
         if not _holding(customer, now):  # a discount is already held: no second "spend N points"
             found += _cart_cover(program, priced, spendable, currency, lang)
         found += _reward_progress(program, spendable, lang)
@@ -104,9 +103,21 @@ def build(shop: Shop, customer: Customer | None, program: dict, *, lines: list[d
     return sorted(found, key=lambda offer: (-offer["priority"], offer["id"]))
 
 
+@Prepared
+def _recent_orders(shop_id: int, customer_id: int):
+    return (Order.select(Order.order).where((Order.shop == shop_id) & (Order.customer == customer_id)
+                                            & ~Order.cancelled)
+            .order_by(Order.id.desc()).limit(RECENT_ORDERS).tuples())
+
+
 def _holding(customer: Customer, now: datetime) -> bool:
-    return Hold.select().where((Hold.customer == customer.id) & (Hold.status == HoldStatus.HELD)
-                               & (Hold.expires_at > now)).exists()
+    return bool(_held(customer.id, now))
+
+
+@Prepared
+def _held(customer_id: int, now: datetime):
+    return Hold.select(Hold.id).where((Hold.customer == customer_id) & (Hold.status == HoldStatus.HELD)
+                                      & (Hold.expires_at > now)).limit(1).tuples()
 
 
 def _subtotal(lines: list[dict]) -> Decimal:
@@ -179,9 +190,7 @@ def _expiring(program: dict, customer: Customer, now: datetime, lang: str) -> li
     window = program["expiry_warning_days"]
     if not window:
         return []
-    lots = list(ledger.open_lots(customer).where(
-        Lot.expires_at.is_null(False) & (Lot.expires_at > now)
-        & (Lot.expires_at <= now + timedelta(days=window))))
+    lots = _expiring_lots(customer.id, now, now + timedelta(days=window))
     if not lots:
         return []
     soonest, total = lots[0].expires_at, sum(lot.remaining for lot in lots)
@@ -189,6 +198,12 @@ def _expiring(program: dict, customer: Customer, now: datetime, lang: str) -> li
     data = {"points": total, "expires_at": clock.iso(soonest), "days_left": days_left}
     return [_offer("expiring", soonest.date().isoformat(), lang, 60 + 40 * (1 - days_left / window),
                    data, n=total, points=points(total, lang), date=month_day(soonest, lang))]
+
+
+@Prepared
+def _expiring_lots(customer_id: int, after: datetime, until: datetime):
+    return ledger.open_lots(Customer(id=customer_id)).where(
+        Lot.expires_at.is_null(False) & (Lot.expires_at > after) & (Lot.expires_at <= until))
 
 
 def _categories(program: dict, order: dict) -> set[str]:

@@ -20,9 +20,12 @@ from plugin.core import bus, clock, facts, reasons
 from plugin.core.db import database, ids_in, insert_rows, locking
 from plugin.core.kinds import EntryKind, NoticeKind
 from plugin.core.models import Customer, CustomerTier, Notice, Order, TierChange
+from plugin.core.prepared import Prepared
 from plugin.program import timing, versions
+from plugin.program.document.features import TIER_METRICS
 
 CENT = Decimal("0.0001")
+EVER = datetime(1970, 1, 1)  # the start of a lifetime window
 WARNING = NoticeKind.TIER_DOWNGRADE_WARNING
 
 
@@ -56,22 +59,27 @@ def metrics(shop_id: int, program: dict, customer_ids: list[int], now: datetime)
     refunded order no longer counts), whether or not the points could still be taken.
     """
     rules = program["tiers"]
-    since = window_start(rules["window"], now)
-    if rules["metric"] == "points_earned":
-        query = (Order.select(Order.customer, fn.SUM(Order.earned - Order.reversed))
-                 .where((Order.shop == shop_id) & ids_in(Order.customer, customer_ids)))
-        if since is not None:
-            query = query.where(Order.created_at >= since)
-        query = query.group_by(Order.customer)
+    since = window_start(rules["window"], now) or EVER
+    if len(customer_ids) == 1:  # a shopper's own page: the same query, its SQL built once
+        rows = _ONE_CUSTOMER[rules["metric"]](shop_id, customer_ids[0], since)
     else:
-        total = (fn.SUM(Order.eligible - Order.refunded) if rules["metric"] == "amount_spent"
-                 else fn.COUNT(Order.id))
-        query = (Order.select(Order.customer, total)
-                 .where((Order.shop == shop_id) & ids_in(Order.customer, customer_ids) & ~Order.cancelled))
-        if since is not None:
-            query = query.where(Order.created_at >= since)
-        query = query.group_by(Order.customer)
-    return {cid: Decimal(str(value or 0)).quantize(CENT) for cid, value in query.tuples()}
+        rows = _metric_query(rules["metric"], shop_id, since, ids_in(Order.customer, customer_ids))
+    return {cid: Decimal(str(value or 0)).quantize(CENT) for cid, value in rows}
+
+
+def _metric_query(metric: str, shop_id: int, since: datetime, customers):
+    """The grouped metric of the orders of ``customers`` (a condition on Order.customer)."""
+    where = (Order.shop == shop_id) & customers & (Order.created_at >= since)
+    if metric == "points_earned":
+        total = fn.SUM(Order.earned - Order.reversed)
+    else:
+        total = fn.SUM(Order.eligible - Order.refunded) if metric == "amount_spent" else fn.COUNT(Order.id)
+        where &= ~Order.cancelled
+    return Order.select(Order.customer, total).where(where).group_by(Order.customer).tuples()
+
+
+_ONE_CUSTOMER = {metric: Prepared(lambda shop_id, customer_id, since, metric=metric: _metric_query(
+    metric, shop_id, since, Order.customer == customer_id)) for metric in TIER_METRICS}
 
 def evaluate(shop_id: int, customer_id: int, *, now: datetime | None = None) -> CustomerTier | None:
     """Move one customer per the shop's tier rules; None when the program has no tiers."""
@@ -273,7 +281,7 @@ def progress(program: dict, customer: Customer | None) -> dict | None:
     value, row = Decimal(0), None
     if customer is not None:
         value = metrics(customer.shop_id, program, [customer.id], clock.now()).get(customer.id, value)
-        row = CustomerTier.get_or_none(CustomerTier.customer == customer.id)
+        row = held(customer.id)
     by_id = {tier["id"]: tier for tier in rules["tiers"]}
     current = by_id.get(row.tier_id) if row else None
     current = current or tier_for(visible, value)
@@ -289,6 +297,17 @@ def progress(program: dict, customer: Customer | None) -> dict | None:
         "assigned": bool(row and row.assigned),
         "downgrade_on": row.downgrade_due.date().isoformat() if row and row.downgrade_due else None,
     }
+
+
+def held(customer_id: int) -> CustomerTier | None:
+    """The customer's tier row (none before the first evaluation)."""
+    rows = _tier_row(customer_id)
+    return rows[0] if rows else None
+
+
+@Prepared
+def _tier_row(customer_id: int):
+    return CustomerTier.select().where(CustomerTier.customer == customer_id).limit(1)
 
 
 def history(customer: Customer, limit: int = 20) -> list[TierChange]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal
 
-from plugin.core.models import Customer, CustomerTier
-from plugin.tiers.levels import ladder
+from plugin.core.models import Customer
+from plugin.tiers.levels import held, ladder
 
 CENT = Decimal("0.01")
 
@@ -21,7 +21,7 @@ def tier_of(program: dict, customer: Customer | None) -> dict | None:
     the program has no tiers. A guest holds the lowest tier too: its benefits are everyone's."""
     if not program.get("tiers"):
         return None
-    row = CustomerTier.get_or_none(CustomerTier.customer == customer.id) if customer else None
+    row = held(customer.id) if customer else None
     by_id = {tier["id"]: tier for tier in program["tiers"]["tiers"]}
     return (by_id.get(row.tier_id) if row else None) or ladder(program)[0]
 
