@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pstats
 import resource
 import subprocess
@@ -188,10 +189,31 @@ def run_job(workdir: Path, timeout: float) -> dict:
             "pg_cpu": pg_cpu}
 
 
+def backend_cpu() -> float:
+    """CPU seconds (user + system) of this connection's PostgreSQL backend (on this machine)."""
+    pid = database.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def profile(lots: int, customers: int) -> None:
-    """expire_due in-process under cProfile, with every SQL statement counted and timed."""
-    seeded = seed(lots, customers, 0.0, clock.now())
+    """expire_due in-process twice over fresh lots: without a profiler, the CPU per lot of this
+    process and of its PostgreSQL backend and the statements; then under cProfile."""
     bootstrap.wire()  # as the worker does: the points.expired fact reaches the outbox
+    seeded = seed(lots, customers, 0.0, clock.now())
+    with session(), profiling.SqlTimer() as sql:
+        wall, cpu, backend = time.perf_counter(), time.process_time(), backend_cpu()
+        expiry.expire_due()
+        wall, cpu, backend = (time.perf_counter() - wall, time.process_time() - cpu,
+                              backend_cpu() - backend)
+    n = seeded["due"]
+    print(f"\nper lot: expire_due in-process over {n} due lots of {customers} customers (no cProfile): "
+          f"wall {wall:.2f} s; CPU per lot: this process {cpu / n * 1e6:.1f} µs, PostgreSQL backend "
+          f"{backend / n * 1e6:.1f} µs (CPU-bound rate {n / (cpu + backend):.0f} lots/s); "
+          f"{sql.count / n * 1000:.1f} statements per 1000 lots; "
+          f"{counts(seeded['shop'])['messages']} points.expired messages")
+    print(sql.report(n, "lot", wall, top=12))
+    seeded = seed(lots, customers, 0.0, clock.now())
     with session():
         profiler, sql, wall = profiling.profiled(expiry.expire_due)
     print(f"\nprofile: expire_due in-process over {seeded['due']} due lots: {wall:.1f} s "
