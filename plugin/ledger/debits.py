@@ -169,11 +169,11 @@ def _expire(which, now: datetime, lock) -> dict[int, int]:
     expired_before = LedgerEntry.select(SQL("1")).where(  # its key used: restored after its expiry
         (LedgerEntry.shop == Lot.shop)
         & (LedgerEntry.idempotency_key == Value("expire:").concat(Lot.id.cast("TEXT"))))
-    lots = list(lock(
+    lots = database.execute(lock(  # the rows as the driver gives them: peewee's conversions cost more
         Lot.select(Lot.id, Lot.shop, Lot.customer, Lot.point_type, Lot.remaining, Lot.expires_at)
         .where(which & (Lot.remaining > 0) & (Lot.source != DEBT)
                & Lot.expires_at.is_null(False) & (Lot.expires_at <= now) & ~fn.EXISTS(expired_before))
-        .order_by(Lot.id)).tuples())
+        .order_by(Lot.id))).fetchall()
     if not lots:
         return {}
     ids = [lot_id for lot_id, *_ in lots]
@@ -188,7 +188,7 @@ def _expire(which, now: datetime, lock) -> dict[int, int]:
     for lot_id, shop_id, customer_id, point_type, points, expires_at in lots:
         per_shop.setdefault(shop_id, []).append(
             {"lot": lot_id, "customer": customer_id, "point_type": point_type, "points": points,
-             "expires_at": expires_at})
+             "expires_at": Lot.expires_at.python_value(expires_at)})  # SQLite's is text
     for shop_id, expired in per_shop.items():
         bus.publish(facts.LotsExpired(shop_id, now, expired))
     return {lot_id: points for lot_id, _, _, _, points, _ in lots}
@@ -211,4 +211,4 @@ def _expire_entries(lot_ids: list[int], now: datetime) -> None:
         .where(ids_in(Lot.id, lot_ids)),
         fields=[LedgerEntry.shop, LedgerEntry.customer, LedgerEntry.lot, LedgerEntry.point_type,
                 LedgerEntry.delta, LedgerEntry.kind, LedgerEntry.reason, LedgerEntry.reason_code,
-                LedgerEntry.idempotency_key, LedgerEntry.created_at]).execute()
+                LedgerEntry.idempotency_key, LedgerEntry.created_at]).as_rowcount().execute()
