@@ -156,7 +156,8 @@ def expire_customers(customer_ids: list[int], *, now: datetime) -> dict[int, int
     """
     if not customer_ids:
         return {}
-    return _expire(ids_in(Lot.customer, customer_ids) & (Lot.remaining != 0), now, claiming)
+    still_open = Lot.remaining != 0  # found through the partial index lot_open_customer_id
+    return _expire(ids_in(Lot.customer, customer_ids) & still_open, now, claiming)
 
 
 def _expire(which, now: datetime, lock) -> dict[int, int]:
