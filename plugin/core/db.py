@@ -29,6 +29,7 @@ def bind(url: str) -> peewee.Database:
     with session(), database.atomic():
         added = add_missing_columns(ALL_MODELS)
         database.create_tables(ALL_MODELS, safe=True)
+        drop_unindexed_foreign_keys(ALL_MODELS)
         if "ledger_entry.reason_code" in added:  # rows from before reason codes: once, with the column
             reason_migration.run()
     if isinstance(db, peewee.PostgresqlDatabase):
@@ -119,6 +120,20 @@ def add_missing_columns(models) -> list[str]:
         with db.atomic():
             migrate(*operations)
     return added
+
+
+def drop_unindexed_foreign_keys(models) -> None:
+    """Drop the index an earlier version made for each foreign key now declared ``index=False``
+    (a composite index leads with it and serves its queries): every write paid for both, and an
+    upgraded database should have the indexes a new one has."""
+    for model in models:
+        declared = {index._name for index in model._meta.fields_to_index()}
+        table = model._meta.table_name
+        for field in model._meta.sorted_fields:
+            name = f"{table}_{field.column_name}"
+            if (isinstance(field, peewee.ForeignKeyField) and not (field.index or field.unique)
+                    and name not in declared):
+                database.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
 
 
 @contextmanager

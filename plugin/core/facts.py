@@ -96,8 +96,9 @@ class PointsMoved:
 
 @dataclass(frozen=True)
 class LotsExpired:
-    """What was left of lots past their expiry, removed together (an expiry batch of one shop):
-    ``lots`` are ``{"lot", "customer", "point_type", "points"}``, each lot once ever."""
+    """What was left of lots past their expiry, removed together (an expiry batch of one shop, all
+    of a shopper's due lots in one): ``lots`` are ``{"lot", "customer", "point_type", "points",
+    "expires_at"}`` in lot order, each lot once ever."""
 
     name: ClassVar[str] = POINTS_EXPIRED
     shop_id: int

@@ -6,7 +6,7 @@ It imports core/ and program/ only; everything that reacts to a movement subscri
 facts it publishes (plugin.core.bus) instead of being called from here."""
 
 from plugin.ledger.book import DEBT, REGULAR, Grant, LedgerError, ShortOfPoints, grant, grant_many
-from plugin.ledger.debits import charge, debit, expire, expire_lots, restore, spend
+from plugin.ledger.debits import charge, debit, expire, expire_customers, expire_lots, restore, spend
 from plugin.ledger.handover import TRANSFER, transfer, transfer_done
 from plugin.ledger.reads import balances, entries, open_lots, spendable, totals
 
@@ -22,6 +22,7 @@ __all__ = [
     "debit",
     "entries",
     "expire",
+    "expire_customers",
     "expire_lots",
     "grant",
     "grant_many",

@@ -11,7 +11,7 @@ from datetime import datetime
 from peewee import SQL, SqliteDatabase, Value, fn
 
 from plugin.core import bus, clock, facts, reasons
-from plugin.core.db import database, ids_in, locking
+from plugin.core.db import claiming, database, ids_in, locking
 from plugin.core.kinds import EntryKind
 from plugin.core.models import Customer, LedgerEntry, Lot
 from plugin.ledger.book import (
@@ -143,24 +143,38 @@ def expire(lot: Lot, *, now: datetime) -> int:
 
 
 def expire_lots(lot_ids: list[int], *, now: datetime) -> dict[int, int]:
-    """Remove what is left of each lot past its expiry, in a few statements for all of them;
-    returns {lot id: points removed}.
+    """Remove what is left of each of these lots past its expiry, waiting for a spend that holds
+    one; returns {lot id: points removed}."""
+    return _expire(ids_in(Lot.id, lot_ids), now, locking) if lot_ids else {}
 
-    The lots are locked and read again, so a concurrent spend and the expiry never take the same
-    points; a lot not yet due, already empty, already expired (its key ``expire:<lot>`` is used) or
-    holding a debt is left alone. One "expire" entry per lot, one balance change per customer and
-    point type, one ``points.expired`` fact per shop.
+
+def expire_customers(customer_ids: list[int], *, now: datetime) -> dict[int, int]:
+    """Remove what is left of every lot of these customers past its expiry, skipping a lot a
+    spend holds (SKIP LOCKED: the next run takes it); returns {lot id: points removed}.
+
+    A shopper's lots burn together, so the ``points.expired`` fact tells of all of them at once.
     """
-    if not lot_ids:
+    if not customer_ids:
         return {}
+    still_open = Lot.remaining != 0  # found through the partial index lot_open_customer_id
+    return _expire(ids_in(Lot.customer, customer_ids) & still_open, now, claiming)
+
+
+def _expire(which, now: datetime, lock) -> dict[int, int]:
+    """The lots ``which`` selects, locked and read again, so a concurrent spend and the expiry
+    never take the same points; a lot not yet due, already empty, already expired (its key
+    ``expire:<lot>`` is used) or holding a debt is left alone. One "expire" entry per lot, one
+    balance change per customer and point type, one ``points.expired`` fact per shop; a few
+    statements for all of them.
+    """
     expired_before = LedgerEntry.select(SQL("1")).where(  # its key used: restored after its expiry
         (LedgerEntry.shop == Lot.shop)
         & (LedgerEntry.idempotency_key == Value("expire:").concat(Lot.id.cast("TEXT"))))
-    lots = list(locking(
+    lots = database.execute(lock(  # the rows as the driver gives them: peewee's conversions cost more
         Lot.select(Lot.id, Lot.shop, Lot.customer, Lot.point_type, Lot.remaining, Lot.expires_at)
-        .where(ids_in(Lot.id, lot_ids) & (Lot.remaining > 0) & (Lot.source != DEBT)
+        .where(which & (Lot.remaining > 0) & (Lot.source != DEBT)
                & Lot.expires_at.is_null(False) & (Lot.expires_at <= now) & ~fn.EXISTS(expired_before))
-        .order_by(Lot.id)).tuples())
+        .order_by(Lot.id))).fetchall()
     if not lots:
         return {}
     ids = [lot_id for lot_id, *_ in lots]
@@ -172,9 +186,10 @@ def expire_lots(lot_ids: list[int], *, now: datetime) -> dict[int, int]:
         per_balance[slot] = per_balance.get(slot, 0) - points
     add_to_balances(per_balance)
     per_shop: dict[int, list[dict]] = {}
-    for lot_id, shop_id, customer_id, point_type, points, _ in lots:
+    for lot_id, shop_id, customer_id, point_type, points, expires_at in lots:
         per_shop.setdefault(shop_id, []).append(
-            {"lot": lot_id, "customer": customer_id, "point_type": point_type, "points": points})
+            {"lot": lot_id, "customer": customer_id, "point_type": point_type, "points": points,
+             "expires_at": Lot.expires_at.python_value(expires_at)})  # SQLite's is text
     for shop_id, expired in per_shop.items():
         bus.publish(facts.LotsExpired(shop_id, now, expired))
     return {lot_id: points for lot_id, _, _, _, points, _ in lots}
@@ -197,4 +212,4 @@ def _expire_entries(lot_ids: list[int], now: datetime) -> None:
         .where(ids_in(Lot.id, lot_ids)),
         fields=[LedgerEntry.shop, LedgerEntry.customer, LedgerEntry.lot, LedgerEntry.point_type,
                 LedgerEntry.delta, LedgerEntry.kind, LedgerEntry.reason, LedgerEntry.reason_code,
-                LedgerEntry.idempotency_key, LedgerEntry.created_at]).execute()
+                LedgerEntry.idempotency_key, LedgerEntry.created_at]).as_rowcount().execute()

@@ -1,7 +1,8 @@
 """RQ cron jobs for expiring points: remove what is left of lots past their date, warn before.
 
 Both run across all shops, in batches of one transaction each, and are safe to run again or
-twice at once: expiry claims its lots (SKIP LOCKED) and carries the ledger key ``expire:<lot>``
+twice at once: expiry claims its lots (SKIP LOCKED) and carries the ledger key ``expire:<lot>``,
+and burns a shopper's due lots together, so they get one ``points.expired`` message a run
 (tests/bench/bench_expiry.py times a million); a warning is a Notice unique per shop and lot, and
 the lots newly warned of are published per shopper (``points.expiring``), so one reminder covers
 all of a shopper's lots.
@@ -16,7 +17,7 @@ from peewee import Tuple
 
 from plugin import ledger
 from plugin.core import bus, clock, facts
-from plugin.core.db import claiming, session, write_transaction
+from plugin.core.db import session, write_transaction
 from plugin.core.kinds import NoticeKind
 from plugin.core.models import Lot, Notice, Shop
 from plugin.program import versions
@@ -30,25 +31,30 @@ def _open():
 
 
 def expire_due(batch_size: int = 1000) -> int:
-    """Expire every lot whose date has passed, a batch of lots per transaction (a few statements
-    each: plugin.ledger.expire_lots); returns the points removed.
+    """Expire every lot whose date has passed, a shopper's due lots together: each batch (one
+    transaction) takes the customers of the next ``batch_size`` due lots and expires all their due
+    lots (plugin.ledger.expire_customers), so a shopper hears once per point type and run, and a
+    batch is a few statements for thousands of lots. Returns the points removed.
 
-    The batches walk the open lots by (date, id) from where the last one stopped, so a lot skipped
-    (locked by a spend, or its expiry key already used) is not read again until the next run.
+    The batches walk the open lots by (date, id) from where the last one stopped. A shopper is
+    expired in one batch a run: a lot skipped (locked by a spend, or its expiry key already used)
+    waits for the next run.
     """
-    removed = 0
+    removed, done = 0, set()
     with session():
         now, after = clock.now(), None
         while True:
-            query = Lot.select(Lot.expires_at, Lot.id).where(_open() & (Lot.expires_at <= now))
+            query = Lot.select(Lot.expires_at, Lot.id, Lot.customer).where(_open() & (Lot.expires_at <= now))
             if after is not None:
                 query = query.where(Tuple(Lot.expires_at, Lot.id) > Tuple(*after))
             with write_transaction():
-                due = list(claiming(query.order_by(Lot.expires_at, Lot.id).limit(batch_size)).tuples())
-                removed += sum(ledger.expire_lots([lot_id for _, lot_id in due], now=now).values())
+                due = list(query.order_by(Lot.expires_at, Lot.id).limit(batch_size).tuples())
+                customers = sorted({customer_id for _, _, customer_id in due} - done)
+                removed += sum(ledger.expire_customers(customers, now=now).values())
+            done.update(customers)
             if len(due) < batch_size:
                 break
-            after = due[-1]
+            after = due[-1][:2]
     if removed:
         log.info("expired %s points", removed)
     return removed

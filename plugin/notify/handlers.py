@@ -70,15 +70,22 @@ def points_debited(fact: facts.PointsMoved) -> None:
 
 
 def points_expired(fact: facts.LotsExpired) -> None:
-    """A message per expired lot (its key the lot's expiry key), with the shopper's balance after
-    the whole batch."""
-    after = ledger.totals(lot["customer"] for lot in fact.lots)
+    """One message per shopper and point type for the lots that burned together (the expiry job
+    burns a shopper's due lots at once), like ``points.expiring``'s. Its key is the expiry key of
+    its first lot: a lot expires once, so a retried or repeated run writes no second message."""
+    per_shopper: dict[tuple[int, str], list[dict]] = {}
+    for lot in fact.lots:
+        if lot["points"]:
+            per_shopper.setdefault((lot["customer"], lot["point_type"]), []).append(lot)
+    after = ledger.totals(customer_id for customer_id, _ in per_shopper)
     outbox.record_many(fact.shop_id, [
-        {"type": types.POINTS_EXPIRED, "key": f"{types.POINTS_EXPIRED}:expire:{lot['lot']}",
-         "customer": lot["customer"],
-         "data": {"points": lot["points"], "balance": after.get(lot["customer"], 0),
-                  "point_type": lot["point_type"]}}
-        for lot in fact.lots if lot["points"]], at=fact.at)
+        {"type": types.POINTS_EXPIRED, "customer": customer_id,
+         "key": f"{types.POINTS_EXPIRED}:expire:{min(lot['lot'] for lot in lots)}",
+         "data": {"points": sum(lot["points"] for lot in lots), "balance": after.get(customer_id, 0),
+                  "point_type": point_type,
+                  "lots": [{"points": lot["points"], "expires_at": clock.iso(lot["expires_at"])}
+                           for lot in lots]}}
+        for (customer_id, point_type), lots in per_shopper.items()], at=fact.at)
 
 
 def points_expiring(fact: facts.PointsExpiring) -> None:

@@ -10,7 +10,8 @@ enqueued by the cron scheduler's own entry (plugin.pipeline.cron: a JSON job on 
 job_timeout 600) and ONE fresh ``burst_worker.py`` process runs it. Prints the job's time and
 lots/s, the worker's CPU and PostgreSQL's, the entries, balances and outbox messages written, and
 the audit after. ``--profile`` then re-seeds ``--profile-lots`` lots and runs ``expire_due``
-in-process under cProfile with every SQL statement counted and timed.
+in-process: the CPU per lot of this process and of its PostgreSQL backend and every statement
+counted, then (re-seeded) under cProfile.
 
 PostgreSQL and Redis only (both wiped, see tests/bench/README.md).
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pstats
 import resource
 import subprocess
@@ -87,7 +89,7 @@ def seed(lots: int, customers: int, future: float, now: datetime) -> dict:
             insert_rows(Balance, [{"shop": shop.id, "customer": cid, "point_type": "regular",
                                    "points": points} for cid, points in balances.items()])
         database.execute_sql("SELECT setval(pg_get_serial_sequence('lot', 'id'), (SELECT MAX(id) FROM lot))")
-        database.execute_sql("ANALYZE")
+        database.execute_sql("VACUUM ANALYZE")  # as a live table is: autovacuum would do it during the job
     return {"shop": shop.id, "lots": total, "due": lots, "future": total - lots}
 
 
@@ -120,11 +122,13 @@ def audit_line(problems: list, seconds: float) -> str:
 # --- the job, as rq cron runs it ---------------------------------------------------------------------
 
 class PostgresCpu(threading.Thread):
-    """Samples the CPU seconds of the bench database's backends (other than ours) from /proc."""
+    """Samples the CPU seconds of the bench database's backends (other than ours) from /proc, by
+    kind: the job's connection and any other client, and autovacuum (it may vacuum the freshly
+    seeded tables while the job runs)."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
-        self.ticks: dict[int, int] = {}
+        self.ticks: dict[int, tuple[str, int]] = {}
         self.stopping = threading.Event()
         self.dbname = benchlib.POSTGRES_URL.rsplit("/", 1)[1]
 
@@ -134,22 +138,26 @@ class PostgresCpu(threading.Thread):
         watcher = connect(benchlib.POSTGRES_URL)
         try:
             while not self.stopping.wait(0.2):
-                pids = [pid for (pid,) in watcher.execute_sql(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                    (self.dbname,)).fetchall()]
-                for pid in pids:
+                backends = watcher.execute_sql(
+                    "SELECT pid, backend_type FROM pg_stat_activity WHERE datname = %s "
+                    "AND pid <> pg_backend_pid()", (self.dbname,)).fetchall()
+                for pid, kind in backends:
                     try:
                         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                     except OSError:
                         continue  # gone, or PostgreSQL runs elsewhere
-                    self.ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
+                    self.ticks[pid] = (kind, int(fields[11]) + int(fields[12]))  # utime + stime
         finally:
             watcher.close()
 
-    def seconds(self) -> float:
+    def seconds(self) -> dict[str, float]:
+        """CPU seconds by backend_type ("client backend", "autovacuum worker", ...)."""
         self.stopping.set()
         self.join()
-        return sum(self.ticks.values()) / 100  # USER_HZ
+        by_kind: dict[str, float] = {}
+        for kind, ticks in self.ticks.values():
+            by_kind[kind] = by_kind.get(kind, 0.0) + ticks / 100  # USER_HZ
+        return by_kind
 
 
 def run_job(workdir: Path, timeout: float) -> dict:
@@ -185,13 +193,34 @@ def run_job(workdir: Path, timeout: float) -> dict:
             "job": (job.ended_at - job.started_at).total_seconds() if job.ended_at else float("nan"),
             "wall": worker["end"] - enqueued,
             "worker_cpu": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
-            "pg_cpu": pg_cpu}
+            "pg_cpu": pg_cpu.pop("client backend", 0.0), "pg_other": pg_cpu}
+
+
+def backend_cpu() -> float:
+    """CPU seconds (user + system) of this connection's PostgreSQL backend (on this machine)."""
+    pid = database.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def profile(lots: int, customers: int) -> None:
-    """expire_due in-process under cProfile, with every SQL statement counted and timed."""
-    seeded = seed(lots, customers, 0.0, clock.now())
+    """expire_due in-process twice over fresh lots: without a profiler, the CPU per lot of this
+    process and of its PostgreSQL backend and the statements; then under cProfile."""
     bootstrap.wire()  # as the worker does: the points.expired fact reaches the outbox
+    seeded = seed(lots, customers, 0.0, clock.now())
+    with session(), profiling.SqlTimer() as sql:
+        wall, cpu, backend = time.perf_counter(), time.process_time(), backend_cpu()
+        expiry.expire_due()
+        wall, cpu, backend = (time.perf_counter() - wall, time.process_time() - cpu,
+                              backend_cpu() - backend)
+    n = seeded["due"]
+    print(f"\nper lot: expire_due in-process over {n} due lots of {customers} customers (no cProfile): "
+          f"wall {wall:.2f} s; CPU per lot: this process {cpu / n * 1e6:.1f} µs, PostgreSQL backend "
+          f"{backend / n * 1e6:.1f} µs (CPU-bound rate {n / (cpu + backend):.0f} lots/s); "
+          f"{sql.count / n * 1000:.1f} statements per 1000 lots; "
+          f"{counts(seeded['shop'])['messages']} points.expired messages")
+    print(sql.report(n, "lot", wall, top=12))
+    seeded = seed(lots, customers, 0.0, clock.now())
     with session():
         profiler, sql, wall = profiling.profiled(expiry.expire_due)
     print(f"\nprofile: expire_due in-process over {seeded['due']} due lots: {wall:.1f} s "
@@ -240,6 +269,8 @@ def main() -> None:
             [[expired, f"{result['job']:.1f}", f"{expired / result['job']:.0f}", f"{result['wall']:.1f}",
               f"{result['worker_cpu']:.1f}", f"{result['pg_cpu']:.1f}", expired,
               after["messages"] - before["messages"], after["open_due"]]]))
+        others = ", ".join(f"{kind} {cpu:.1f} s" for kind, cpu in result["pg_other"].items() if cpu)
+        print(f"PostgreSQL CPU besides the job's connection: {others or 'none'}")
         print(f"balances: {before['balance']} points before, {after['balance']} after "
               f"({before['balance'] - after['balance']} removed)")
         problems, seconds = timed_audit(seeded["shop"])

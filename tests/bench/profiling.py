@@ -13,7 +13,7 @@ from benchlib import table
 class SqlTimer:
     """Times every statement (and COMMIT) the bound peewee database runs, grouped by SQL text."""
 
-    _PARAMS = re.compile(r"\((?:%s|\?)(?:, (?:%s|\?))*\)")
+    _PARAMS = re.compile(r"\((?:%s|\?|\d+)(?:, (?:%s|\?|\d+))*\)")  # ids_in writes ids inline
     _SAVEPOINT = re.compile(r'"s[0-9a-f]{32}"')  # peewee names each savepoint afresh
 
     def __init__(self) -> None:

@@ -108,15 +108,35 @@ def test_a_shopper_gets_one_expiring_reminder_for_all_their_lots_and_each_lot_on
     assert len(reminders) == 2 and reminders[1].key.endswith(f":{later.id}")
 
 
-def test_expired_points_are_a_message_per_lot(customer):
+def test_a_shoppers_lots_that_burn_together_are_one_message_per_point_type(customer):
+    """Batches of one lot still burn all of a shopper's due lots at once: one message per point
+    type with the total, the balance after and each lot, keyed by its first lot; a re-run adds none."""
     clock.set_source(lambda: GRANTED.replace(tzinfo=UTC))
-    grant(customer, 40, "g1", expires_at=GRANTED + timedelta(days=1))
-    clock.set_source(lambda: (GRANTED + timedelta(days=2)).replace(tzinfo=UTC))
-    expiry.expire_due()
-    expiry.expire_due()
     with session():
-        [expired] = [m for m in messages() if m.type == "points.expired"]
-    assert expired.data == {"points": 40, "balance": 0, "point_type": "regular"}
+        other = customers.ensure(customer.shop_id, "c2")
+    day = GRANTED + timedelta(days=1)
+    first = grant(customer, 40, "g1", expires_at=day)
+    grant(other, 5, "o1", expires_at=day + timedelta(minutes=30))
+    grant(customer, 25, "g2", expires_at=day + timedelta(hours=1))
+    with session(), database.atomic():
+        premium = ledger.grant(customer, 7, kind=EntryKind.EARN, source="order:1002", rule={}, key="p1",
+                               point_type="premium", expires_at=day + timedelta(hours=2))
+    grant(customer, 100, "later", expires_at=day + timedelta(days=30))
+    clock.set_source(lambda: (GRANTED + timedelta(days=2)).replace(tzinfo=UTC))
+    assert expiry.expire_due(batch_size=1) == 40 + 5 + 25 + 7
+    assert expiry.expire_due(batch_size=1) == 0
+    with session():
+        expired = [m for m in messages() if m.type == "points.expired"]
+    assert sorted((m.customer_id, m.key) for m in expired) == sorted([
+        (customer.id, f"points.expired:expire:{first.id}"),
+        (customer.id, f"points.expired:expire:{premium.id}"),
+        (other.id, f"points.expired:expire:{first.id + 1}")])
+    [regular] = [m for m in expired if m.key.endswith(f":{first.id}")]
+    assert regular.data == {"points": 65, "balance": 100, "point_type": "regular", "lots": [
+        {"points": 40, "expires_at": clock.iso(day)},
+        {"points": 25, "expires_at": clock.iso(day + timedelta(hours=1))}]}
+    [extra] = [m for m in expired if m.key.endswith(f":{premium.id}")]
+    assert (extra.data["points"], extra.data["balance"], extra.data["point_type"]) == (7, 100, "premium")
 
 
 # -- the outbox property: committed facts have exactly one message, rolled-back ones none --------

@@ -15,7 +15,7 @@ from plugin.core.status import ReferralStatus
 class ActivationCode(BaseModel):
     """A single-use code worth points (a partner club card, a discount card carried over)."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     batch = pw.CharField(max_length=64)
     code = pw.CharField(max_length=64)
     points = pw.BigIntegerField()
@@ -32,9 +32,9 @@ class ActivationCode(BaseModel):
 class Activity(BaseModel):
     """A custom action the store reported (follow, survey...), idempotent by the store's id."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     activity_id = pw.CharField(max_length=255)
-    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE", index=False)
     name = pw.CharField(max_length=64)
     points = pw.BigIntegerField(default=0)
     outcome = pw.CharField(max_length=32)  # ActivityOutcome
@@ -48,8 +48,8 @@ class Activity(BaseModel):
 class Notice(BaseModel):
     """Something to tell a shopper later (points expiring soon...), for the notifications issue."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
-    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE", index=False)
     kind = pw.CharField(max_length=64)
     key = pw.CharField(max_length=255)  # unique per shop: a notice is recorded once
     data = JSONField()
@@ -64,7 +64,7 @@ class Badge(BaseModel):
     """A badge a customer earned (plugin.earn.games); once per badge id."""
 
     shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
-    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE", index=False)
     badge_id = pw.CharField(max_length=64)
     earned_at = pw.DateTimeField(default=clock.now)
 
@@ -76,7 +76,7 @@ class ChallengeProgress(BaseModel):
     """How far a customer is in a time-boxed challenge (recomputed from orders, reviews)."""
 
     shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
-    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE", index=False)
     challenge_id = pw.CharField(max_length=64)
     progress = pw.DecimalField(max_digits=18, decimal_places=4, default=0)
     completed_at = pw.DateTimeField(null=True)
@@ -90,7 +90,7 @@ class QuestProgress(BaseModel):
     """The number of a quest's ordered steps a customer has done."""
 
     shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
-    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE", index=False)
     quest_id = pw.CharField(max_length=64)
     step = pw.IntegerField(default=0)
     completed_at = pw.DateTimeField(null=True)
@@ -115,7 +115,7 @@ class LeaderboardEntry(BaseModel):
 class ReferralCode(BaseModel):
     """A customer's own referral code (plugin.earn.referrals), shared as ``?ref=<code>`` or at checkout."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     customer = pw.ForeignKeyField(Customer, on_delete="CASCADE", unique=True)
     code = pw.CharField(max_length=32)
     created_at = pw.DateTimeField(default=clock.now)
@@ -128,8 +128,8 @@ class ReferralCode(BaseModel):
 class Referral(BaseModel):
     """A friend attributed to a referrer: pending -> rewarded, or blocked by its risk until approved."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
-    referrer = pw.ForeignKeyField(Customer, on_delete="CASCADE", backref="referrals_made")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
+    referrer = pw.ForeignKeyField(Customer, on_delete="CASCADE", backref="referrals_made", index=False)
     friend = pw.ForeignKeyField(Customer, on_delete="CASCADE", backref="+")
     code = pw.CharField(max_length=32)
     attributed_via = pw.CharField(max_length=32)  # ReferralVia

@@ -18,7 +18,7 @@ class PastOrderLine(BaseModel):
     of a CSV row), so importing a file again or fetching a period again adds nothing twice.
     """
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     source = pw.CharField(max_length=16)  # "csv", or the platform's name
     order_id = pw.CharField(max_length=64)
     line_key = pw.CharField(max_length=96)

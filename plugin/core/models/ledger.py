@@ -16,7 +16,7 @@ class Balance(BaseModel):
     """The materialized balance per point type; only plugin.ledger writes it, by SQL increments."""
 
     shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
-    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE", index=False)
     point_type = pw.CharField(max_length=32)
     points = pw.BigIntegerField(default=0)
 
@@ -27,8 +27,8 @@ class Balance(BaseModel):
 class Lot(BaseModel):
     """One grant of points, with the rule snapshot that produced it (reversals use its rate)."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
-    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE", index=False)
     point_type = pw.CharField(max_length=32)
     source = pw.CharField(max_length=128)
     key = pw.CharField(max_length=255)  # the idempotency key of the grant that created it
@@ -59,8 +59,8 @@ Lot.add_index(Lot.customer, where=Lot.remaining != 0, name="lot_open_customer_id
 class LedgerEntry(BaseModel):
     """Append-only: every change to a balance, with who or what caused it and why."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
-    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE", index=False)
     lot = pw.ForeignKeyField(Lot, null=True, on_delete="SET NULL")
     point_type = pw.CharField(max_length=32)
     delta = pw.BigIntegerField()
@@ -85,7 +85,7 @@ class Hold(BaseModel):
     """Points reserved for a discount: held -> committed (the paid order used it) or released
     (``releasing`` while its platform code is being withdrawn: the points are still held)."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
     point_type = pw.CharField(max_length=32)
     points = pw.BigIntegerField()
@@ -115,7 +115,7 @@ class AdjustmentBatch(BaseModel):
     """Bulk adjustments from one CSV file (plugin.ledger.bulk_adjustments): applied in one transaction,
     undone at most once and only within a day; its ledger keys are ``batch:<id>:<line>``."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     key = pw.CharField(max_length=128)  # the apply request's Idempotency-Key
     file_hash = pw.CharField(max_length=64)  # sha256 of the file: a retry must send the same one
     actor = pw.CharField(max_length=255)

@@ -18,11 +18,11 @@ class OutboxMessage(BaseModel):
     so a rolled-back fact has no message and a committed one cannot lose it. ``uid`` is the stable
     id every channel sends it under (the Standard Webhooks ``webhook-id``)."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     uid = pw.CharField(max_length=40, unique=True)  # "msg_" + 32 hex
     type = pw.CharField(max_length=64)  # plugin.notify.types
     key = pw.CharField(max_length=255)  # the fact's own key: unique per shop
-    customer = pw.ForeignKeyField(Customer, null=True, on_delete="SET NULL")
+    customer = pw.ForeignKeyField(Customer, null=True, on_delete="SET NULL", index=False)
     data = JSONField()
     created_at = pw.DateTimeField(default=clock.now)
     dispatched_at = pw.DateTimeField(null=True)  # fanned out into deliveries (plugin.notify.dispatch)
@@ -36,7 +36,7 @@ class OutboxMessage(BaseModel):
 class WebhookSubscription(BaseModel):
     """A URL the shop's own systems (CRM, e-mail service, bot) receive events at, signed with its secret."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     uid = pw.CharField(max_length=40, unique=True)  # "sub_" + 24 hex: the id the API shows
     url = pw.CharField(max_length=2048)
     events = JSONField()  # message types; ["*"] for all
@@ -56,11 +56,11 @@ class Delivery(BaseModel):
     """One message to one destination on one channel: an e-mail address, a phone number or a
     webhook subscription. Unique per (message, channel, target), so nothing is sent twice."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
-    message = pw.ForeignKeyField(OutboxMessage, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
+    message = pw.ForeignKeyField(OutboxMessage, on_delete="CASCADE", index=False)
     channel = pw.CharField(max_length=16)  # DeliveryChannel
     target = pw.CharField(max_length=320)  # address, phone, or the subscription's uid
-    subscription = pw.ForeignKeyField(WebhookSubscription, null=True, on_delete="CASCADE")
+    subscription = pw.ForeignKeyField(WebhookSubscription, null=True, on_delete="CASCADE", index=False)
     customer = pw.ForeignKeyField(Customer, null=True, on_delete="SET NULL")
     status = pw.CharField(max_length=16, default=DeliveryStatus.PENDING)
     attempts = pw.IntegerField(default=0)
@@ -93,7 +93,7 @@ class NotifySettings(BaseModel):
 class MessageTemplate(BaseModel):
     """The owner's own wording of one message on one channel in one language (Jinja, sandboxed)."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     type = pw.CharField(max_length=64)
     channel = pw.CharField(max_length=16)
     lang = pw.CharField(max_length=8)
@@ -109,7 +109,7 @@ class MessageTemplate(BaseModel):
 class Suppression(BaseModel):
     """An address nothing more is sent to on a channel: it bounced, complained or asked by hand."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     channel = pw.CharField(max_length=16)
     address = pw.CharField(max_length=320)  # lower-cased e-mail, or a phone in digits
     reason = pw.CharField(max_length=32)  # SuppressionReason
@@ -124,7 +124,7 @@ class Unsubscription(BaseModel):
     """A shopper who asked not to get one kind of message (a type, or "*" for all) on a channel."""
 
     shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
-    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE", index=False)
     channel = pw.CharField(max_length=16)
     type = pw.CharField(max_length=64)
     created_at = pw.DateTimeField(default=clock.now)

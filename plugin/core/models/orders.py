@@ -14,7 +14,7 @@ from plugin.core.models.shops import Customer, Shop
 class Order(BaseModel):
     """What a paid order earned and what has been taken back, so reversals are exact."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     platform_id = pw.CharField(max_length=64)
     customer = pw.ForeignKeyField(Customer, null=True, on_delete="SET NULL")
     currency = pw.CharField(max_length=3)

@@ -14,7 +14,7 @@ from plugin.core.models.shops import Shop
 class PlatformObject(BaseModel):
     """One object of a shop's platform, by the platform's kind and id (``woocommerce.refund``, ``724``)."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     kind = pw.CharField(max_length=64)
     platform_id = pw.CharField(max_length=255)
     data = JSONField(default=dict)

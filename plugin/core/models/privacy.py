@@ -13,7 +13,7 @@ from plugin.core.models.shops import Shop
 class PrivacyRequest(BaseModel):
     """A privacy webhook as applied (plugin.privacy): what was asked, what was done, the export."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     event = pw.ForeignKeyField(Event, null=True, unique=True, on_delete="SET NULL")  # applied once
     topic = pw.CharField(max_length=64)  # customers/data_request, customers/redact, shop/redact
     customer_platform_id = pw.CharField(max_length=64, null=True)

@@ -13,7 +13,7 @@ from plugin.core.models.shops import Shop
 class ProgramVersion(BaseModel):
     """Every change to a shop's program is a new, immutable version; old ones stay readable."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     number = pw.IntegerField()
     document = JSONField()
     author = pw.CharField(max_length=255)
@@ -28,7 +28,7 @@ class CatalogProduct(BaseModel):
     """What the rules need to know about one of a shop's products, which order webhooks do not
     carry (plugin.program.catalog): tags, type, vendor, and per variant its price and compare-at price."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     product_id = pw.CharField(max_length=64)  # Shopify's numeric id, as order lines carry it
     tags = JSONField(default=list)
     product_type = pw.CharField(max_length=255, null=True)

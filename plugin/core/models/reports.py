@@ -17,7 +17,7 @@ class DailyFigure(BaseModel):
     is in the shop's currency.
     """
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     day = pw.DateField()
     metric = pw.CharField(max_length=32)
     key = pw.CharField(max_length=255, default="")
@@ -32,7 +32,7 @@ class DailyFigure(BaseModel):
 class CoPurchase(BaseModel):
     """How many of the shop's orders held both products (both directions; rebuilt by a job)."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     product_id = pw.CharField(max_length=64)
     other_product_id = pw.CharField(max_length=64)
     count = pw.IntegerField()
@@ -45,7 +45,7 @@ class CoPurchase(BaseModel):
 class OfferEvent(BaseModel):
     """An impression, click or redemption of a widget offer, for analytics."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     customer = pw.ForeignKeyField(Customer, null=True, on_delete="SET NULL")
     offer_id = pw.CharField(max_length=128)
     kind = pw.CharField(max_length=16)  # OfferEventKind (plugin.core.kinds)

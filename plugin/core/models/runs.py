@@ -16,7 +16,7 @@ class ImportRun(BaseModel):
     while a worker imports. ``kind`` says what: customers and balances from CSV, past orders from CSV,
     or past orders from the platform (``body`` then holds the period asked, as JSON)."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     kind = pw.CharField(max_length=16, default=ImportKind.CUSTOMERS)
     status = pw.CharField(max_length=16, default=RunStatus.QUEUED)
     dry_run = pw.BooleanField(default=False)

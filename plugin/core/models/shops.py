@@ -37,7 +37,7 @@ class Shop(BaseModel):
 
 
 class Customer(BaseModel):
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     platform_id = pw.CharField(max_length=64)
     email = pw.CharField(max_length=320, null=True)
     first_name = pw.CharField(max_length=255, null=True)
@@ -62,7 +62,7 @@ class DashboardSession(BaseModel):
     """A signed-in dashboard session. The cookie carries only its random id (the row keeps a
     hash of it), so signing out deletes the row and a copied cookie opens nothing any more."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     id_hash = pw.CharField(max_length=64, unique=True)
     actor = pw.CharField(max_length=255)
     via = pw.CharField(max_length=16)  # SessionVia
@@ -79,7 +79,7 @@ class DashboardSession(BaseModel):
 class IdempotentRequest(BaseModel):
     """A client's Idempotency-Key: claimed before the work, then the answer every retry gets (24 h)."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     scope = pw.CharField(max_length=255)  # the endpoint, and the shopper for widget calls
     key = pw.CharField(max_length=255)
     fingerprint = pw.CharField(max_length=64)  # sha256 of method, path and body

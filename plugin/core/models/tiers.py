@@ -14,7 +14,7 @@ from plugin.core.status import RunStatus
 class CustomerTier(BaseModel):
     """A customer's tier (plugin.tiers); ``assigned`` by the store means evaluation never moves it."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     customer = pw.ForeignKeyField(Customer, on_delete="CASCADE", unique=True)
     tier_id = pw.CharField(max_length=64)
     assigned = pw.BooleanField(default=False)
@@ -32,7 +32,7 @@ class TierChange(BaseModel):
     """Tier history: every move of a customer, with why."""
 
     shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
-    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE", index=False)
     from_tier = pw.CharField(max_length=64, null=True)
     to_tier = pw.CharField(max_length=64)
     reason = ShortReasonField(max_length=255)
@@ -46,7 +46,7 @@ class TierChange(BaseModel):
 class TierRun(BaseModel):
     """One re-evaluation of a shop's tiers (a background job): its progress, kept in the database."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     status = pw.CharField(max_length=16, default=RunStatus.QUEUED)
     total = pw.IntegerField(default=0)
     done = pw.IntegerField(default=0)
@@ -66,7 +66,7 @@ class TierDiscount(BaseModel):
     """What a Shopify shop holds for one tier's benefits (plugin.tiers.sync): the segment of the
     tier's customer tag and the automatic discounts made for it, with the values they were made with."""
 
-    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE")
+    shop = pw.ForeignKeyField(Shop, on_delete="CASCADE", index=False)
     tier_id = pw.CharField(max_length=64)
     segment_id = pw.CharField(max_length=255, null=True)
     percent_id = pw.CharField(max_length=255, null=True)
