@@ -197,7 +197,8 @@ def test_a_shoppers_lot_skipped_by_its_batch_waits_for_the_next_run(app, backend
         try:
             return expire_customers(customer_ids, now=now)
         finally:
-            other.rollback()  # the spend ends after the shopper's batch
+            if customer.id in customer_ids:
+                other.rollback()  # the spend ends after the shopper's batch
 
     monkeypatch.setattr(ledger, "expire_customers", first_batch_then_unlock)
     try:
@@ -285,3 +286,25 @@ def test_points_given_back_to_an_expired_lot_stay_and_the_job_moves_past_it(cust
         assert Lot.get_by_id(held.id).remaining == 4
         assert points_of(customer.id) == 4
         assert audit.check(customer.shop_id) == []
+
+
+@pytest.mark.parametrize("lanes", [1, 2, 3])
+def test_lanes_split_the_shoppers_and_expire_each_once(shop, lanes):
+    """However many lanes walk the due lots (threads on connections of their own on PostgreSQL),
+    every due lot burns once, each shopper's lots in one batch, and nothing else moves."""
+    at(GRANTED)
+    with session():
+        people = [customers.ensure(shop.id, f"lane-{n}") for n in range(7)]
+        for n, person in enumerate(people):
+            for k in range(n % 3 + 1):
+                grant(person, 10 * n + k + 1, f"due-{n}-{k}", GRANTED + timedelta(minutes=k))
+            grant(person, 100, f"later-{n}", GRANTED + timedelta(days=30))
+    due = sum(10 * n + k + 1 for n in range(7) for k in range(n % 3 + 1))
+    at(GRANTED + timedelta(hours=1))
+    assert expiry.expire_due(batch_size=2, lanes=lanes) == due
+    assert expiry.expire_due(batch_size=2, lanes=lanes) == 0
+    with session():
+        assert [points_of(person.id) for person in people] == [100] * 7
+        expired = LedgerEntry.select().where(LedgerEntry.kind == EntryKind.EXPIRE)
+        assert expired.count() == sum(n % 3 + 1 for n in range(7))
+        assert audit.check(shop.id) == []
