@@ -10,10 +10,10 @@ import logging
 from collections import Counter
 from datetime import timedelta
 
-from peewee import Case, fn
+from peewee import fn
 
 from plugin.core import clock
-from plugin.core.db import claiming, database, ids_in, lock_shop, session, write_transaction
+from plugin.core.db import by_id, claiming, database, ids_in, lock_shop, session, write_transaction
 from plugin.core.kinds import EventKind
 from plugin.core.models import Customer, Event, Order
 from plugin.core.status import EventStatus
@@ -71,7 +71,7 @@ def apply_batch(shop_id: int, batch_size: int) -> int:
                     and _apply_one(event) == EventStatus.APPLIED and event.error is None]
         if applied:  # one statement for the common case; the rest were recorded as they happened
             Event.update(status=EventStatus.APPLIED, attempts=Event.attempts + 1,
-                         applied_at=clock.now()).where(Event.id.in_(applied)).execute()
+                         applied_at=clock.now()).where(ids_in(Event.id, applied)).execute()
     return len(events)
 
 
@@ -117,8 +117,8 @@ def _map(events: list[Event]) -> list[Event]:
         ready.append(event)
         payloads.append((event.id, Event.payload.db_value(mapped.payload)))
     if payloads:  # one statement for the batch
-        Event.update(payload=Case(Event.id, payloads)).where(
-            Event.id.in_([event_id for event_id, _ in payloads])).execute()
+        Event.update(payload=by_id(Event, dict(payloads))).where(
+            ids_in(Event.id, [event_id for event_id, _ in payloads])).execute()
     return ready
 
 
