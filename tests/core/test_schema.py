@@ -26,3 +26,19 @@ def test_a_new_column_without_a_default_is_reported_not_guessed(app):
         with pytest.raises(db.SchemaError, match="hold.points"):
             db.add_missing_columns(ALL_MODELS)
         database.execute_sql('ALTER TABLE "hold" ADD COLUMN "points" BIGINT NOT NULL DEFAULT 0')
+
+
+def test_a_case_by_id_sets_each_rows_own_value_and_leaves_others(app):
+    from plugin import customers
+    from plugin.customers import shops
+
+    with session():
+        shop, _ = shops.register("shopify", "case-by-id.myshopify.com")
+        one, two, three = (customers.ensure(shop.id, pid) for pid in ("a", "b", "c"))
+        earned = db.by_id(Customer, {one.id: 5, two.id: 7}, 0)
+        Customer.update(lifetime_earned=Customer.lifetime_earned + earned).where(
+            db.ids_in(Customer.id, [one.id, two.id, three.id])).execute()
+        email = db.by_id(Customer, {one.id: "o'ne@example.com"})
+        Customer.update(email=email).where(Customer.id == one.id).execute()
+        rows = {c.platform_id: (c.lifetime_earned, c.email) for c in Customer.select()}
+    assert rows == {"a": (5, "o'ne@example.com"), "b": (7, None), "c": (0, None)}
