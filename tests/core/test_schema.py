@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from plugin import customers
 from plugin.core import db
 from plugin.core.db import database, session
 from plugin.core.models import ALL_MODELS, Customer, Hold
+from plugin.customers import shops
 
 
 def test_columns_added_since_an_earlier_version_are_added_with_their_defaults(app):
@@ -29,9 +31,6 @@ def test_a_new_column_without_a_default_is_reported_not_guessed(app):
 
 
 def test_a_case_by_id_sets_each_rows_own_value_and_leaves_others(app):
-    from plugin import customers
-    from plugin.customers import shops
-
     with session():
         shop, _ = shops.register("shopify", "case-by-id.myshopify.com")
         one, two, three = (customers.ensure(shop.id, pid) for pid in ("a", "b", "c"))
