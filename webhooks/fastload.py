@@ -15,7 +15,7 @@ import decimal
 from collections.abc import Callable
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing, validate
 
 
 class _Unsure(Exception):
@@ -41,36 +41,88 @@ def loader(schema: Schema) -> Callable[[Any], dict]:
 
 
 def _schema(schema: Schema, unknown: str | None) -> Convert | None:
-    """The converter of a whole schema, or None when it has what the fast path does not cover."""
+    """The converter of a whole schema, or None when it has what the fast path does not cover.
+
+    It is written as one Python function per schema (the fields' reads, checks and defaults
+    inline, a nested schema called directly): a loop over the fields calling a converter per value
+    cost most of the mapping's time.
+    """
     if (schema.many or schema.partial or unknown != EXCLUDE or any(schema._hooks.values())
             or schema.dict_class is not dict):
         return None
-    steps = []
-    for name, field in schema.load_fields.items():
+    env: dict[str, Any] = {"_Unsure": _Unsure, "ValidationError": ValidationError, "missing": missing}
+    lines = ["def convert_schema(data):", "    if type(data) is not dict:", "        raise _Unsure",
+             "    result = {}", "    get = data.get"]
+    for n, (name, field) in enumerate(schema.load_fields.items()):
         key = field.attribute or name
-        convert = _field(field)
-        if convert is None or "." in key:
+        code = _field_code(field, n, env)
+        if code is None or "." in key:
             return None
-        steps.append((field.data_key if field.data_key is not None else name, key, field, convert))
+        env[f"key{n}"] = key
+        env[f"data_key{n}"] = field.data_key if field.data_key is not None else name
+        lines += [f"    value = get(data_key{n}, missing)", "    if value is missing:"]
+        if field.required:
+            lines.append("        raise _Unsure")
+        else:
+            env[f"default{n}"] = default = field.load_default
+            lines += [f"        value = default{n}()" if callable(default) else f"        value = default{n}",
+                      "        if value is not missing:", f"            result[key{n}] = value"]
+        lines += ["    else:", *(f"        {line}" for line in code)]
+    lines.append("    return result")
+    exec("\n".join(lines), env)  # noqa: S102 - our own source, built from the schema's fields
+    return env["convert_schema"]
 
-    def convert_schema(data: Any) -> dict:
-        if type(data) is not dict:
-            raise _Unsure
-        result = {}
-        for data_key, key, field, convert in steps:
-            value = data.get(data_key, missing)
-            if value is missing:
-                if field.required:
-                    raise _Unsure
-                default = field.load_default
-                value = default() if callable(default) else default
-                if value is not missing:
-                    result[key] = value
-                continue
-            result[key] = convert(value)
-        return result
 
-    return convert_schema
+def _field_code(field: fields.Field, n: int, env: dict[str, Any]) -> list[str] | None:
+    """Lines that set ``result[key<n>]`` from a present ``value`` as ``_field(field)`` would (its
+    None check, conversion and validators written out); None for a field that reads more than its
+    own value."""
+    if isinstance(field, (fields.Method, fields.Function)):
+        return None
+    inner = None if field.pre_load or field.post_load else _inner(field)
+    if inner is None:
+        env[f"convert{n}"] = _as_marshmallow(field)
+        return [f"result[key{n}] = convert{n}(value)"]
+    kind = type(field)
+    if kind is fields.String or kind is fields.Integer:  # an Integer here is strict (_inner)
+        body = [f"if type(value) is not {'str' if kind is fields.String else 'int'}:", "    raise _Unsure"]
+    elif kind is fields.Raw:
+        body = []
+    else:
+        env[f"inner{n}"] = inner
+        body = [f"value = inner{n}(value)"]
+    others = []
+    for i, validator in enumerate(field.validators):
+        check = _check(validator, f"{n}_{i}", env)
+        if check is None:
+            env[f"validator{n}_{i}"] = validator
+            others += [f"    if validator{n}_{i}(value) is False:", "        raise _Unsure"]
+        else:
+            body += [f"if {check}:", "    raise _Unsure"]
+    if others:
+        body += ["try:", *others, "except ValidationError:", "    raise _Unsure from None"]
+    return ["if value is None:", f"    result[key{n}] = None" if field.allow_none else "    raise _Unsure",
+            "else:", *(f"    {line}" for line in body), f"    result[key{n}] = value"]
+
+
+def _check(validator: Any, name: str, env: dict[str, Any]) -> str | None:
+    """A Range or Length validator as the condition that fails it (None: another kind, called)."""
+    kind, parts = type(validator), []
+    if kind is validate.Range:
+        if validator.min is not None:
+            env[f"min{name}"] = validator.min
+            parts.append(f"value {'<' if validator.min_inclusive else '<='} min{name}")
+        if validator.max is not None:
+            env[f"max{name}"] = validator.max
+            parts.append(f"value {'>' if validator.max_inclusive else '>='} max{name}")
+    elif kind is validate.Length:
+        for bound, op in (("equal", "!="), ("min", "<"), ("max", ">")):
+            if getattr(validator, bound) is not None:
+                env[f"{bound}{name}"] = getattr(validator, bound)
+                parts.append(f"len(value) {op} {bound}{name}")
+    else:
+        return None
+    return " or ".join(parts) or "False"
 
 
 def _field(field: fields.Field) -> Convert | None:

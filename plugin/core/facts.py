@@ -80,7 +80,8 @@ class CustomerCreated:
 class PointsMoved:
     """A ledger movement: ``name`` is one of the ``points.*`` names; ``lots`` maps lot ids (or
     grant keys to lot ids, for ``points.earned``) to what moved. ``grants`` are the credits
-    written (plugin.ledger.Grant, for ``points.earned``); ``reason`` is a debit's."""
+    written (plugin.ledger.Grant, for ``points.earned``), ``takes`` the debits of a batch
+    (plugin.ledger.Take, for ``points.taken``); ``reason`` is a single debit's."""
 
     name: str
     shop_id: int
@@ -91,6 +92,7 @@ class PointsMoved:
     points: int = 0
     lots: dict = field(default_factory=dict)
     grants: tuple = ()
+    takes: tuple = ()
     reason: Any = None
 
 

@@ -6,7 +6,17 @@ It imports core/ and program/ only; everything that reacts to a movement subscri
 facts it publishes (plugin.core.bus) instead of being called from here."""
 
 from plugin.ledger.book import DEBT, REGULAR, Grant, LedgerError, ShortOfPoints, grant, grant_many
-from plugin.ledger.debits import charge, debit, expire, expire_customers, expire_lots, restore, spend
+from plugin.ledger.debits import (
+    Take,
+    charge,
+    debit,
+    expire,
+    expire_customers,
+    expire_lots,
+    restore,
+    spend,
+    take_many,
+)
 from plugin.ledger.handover import TRANSFER, transfer, transfer_done
 from plugin.ledger.reads import balances, entries, open_lots, spendable, totals
 
@@ -17,6 +27,7 @@ __all__ = [
     "REGULAR",
     "ShortOfPoints",
     "TRANSFER",
+    "Take",
     "balances",
     "charge",
     "debit",
@@ -30,6 +41,7 @@ __all__ = [
     "restore",
     "spend",
     "spendable",
+    "take_many",
     "totals",
     "transfer",
     "transfer_done",

@@ -11,10 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import peewee
-
 from plugin.core import bus, clock, facts, reasons
-from plugin.core.db import insert_rows, locking
+from plugin.core.db import by_id, ids_in, insert_rows, locking
 from plugin.core.kinds import EntryKind
 from plugin.core.models import Balance, Customer, LedgerEntry, Lot
 
@@ -97,9 +95,8 @@ def grant_many(shop_id: int, grants: list[Grant], *, kind: str) -> dict[str, int
     per_customer: dict[int, int] = {}
     for (cid, _), points in per_balance.items():
         per_customer[cid] = per_customer.get(cid, 0) + points
-    Customer.update(
-        lifetime_earned=Customer.lifetime_earned + peewee.Case(Customer.id, list(per_customer.items()), 0)
-    ).where(Customer.id.in_(list(per_customer))).execute()
+    Customer.update(lifetime_earned=Customer.lifetime_earned + by_id(Customer, per_customer, 0)).where(
+        ids_in(Customer.id, list(per_customer))).execute()
     pay_debts(shop_id, todo, lots, now)
     written = {item.key: lots[item.key] for item in todo}
     bus.publish(facts.PointsMoved(facts.POINTS_EARNED, shop_id, kind, lots=written,

@@ -60,13 +60,32 @@ def points_earned(fact: facts.PointsMoved) -> None:
 def points_debited(fact: facts.PointsMoved) -> None:
     """Spends, holds, late charges, reversals on a refund and staff debits."""
     kind = DEBIT_TYPES.get(fact.kind)
+    if kind is not None and fact.takes:
+        _taken_many(fact, kind)
+        return
     if kind is None or not fact.customer_id or not fact.points:
         return
-    data = {"points": fact.points if kind != types.POINTS_ADJUSTED else -fact.points,
-            "balance": _balance(fact.customer_id), "point_type": fact.point_type}
+    outbox.record(fact.shop_id, kind, f"{kind}:{fact.key}", _debit_data(
+        kind, fact.points, _balance(fact.customer_id), fact.point_type, fact.reason),
+        customer_id=fact.customer_id)
+
+
+def _debit_data(kind: str, points: int, balance: int, point_type: str, reason) -> dict:
+    data = {"points": points if kind != types.POINTS_ADJUSTED else -points, "balance": balance,
+            "point_type": point_type}
     if kind == types.POINTS_ADJUSTED:
-        data["reason"] = reasons.load(fact.reason).get("text", "") if fact.reason else ""
-    outbox.record(fact.shop_id, kind, f"{kind}:{fact.key}", data, customer_id=fact.customer_id)
+        data["reason"] = reasons.load(reason).get("text", "") if reason else ""
+    return data
+
+
+def _taken_many(fact: facts.PointsMoved, kind: str) -> None:
+    """A batch's reversals: a message per take, with the shopper's balance after the batch."""
+    after = ledger.totals(take.lot.customer_id for take in fact.takes)
+    outbox.record_many(fact.shop_id, [
+        {"type": kind, "key": f"{kind}:{take.key}", "customer": take.lot.customer_id,
+         "data": _debit_data(kind, take.points, after.get(take.lot.customer_id, 0), take.lot.point_type,
+                             take.reason)}
+        for take in fact.takes])
 
 
 def points_expired(fact: facts.LotsExpired) -> None:

@@ -14,12 +14,14 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
+from peewee import Case, Value
+
 from plugin import customers, ledger, privacy
 from plugin.core import bus, clock, facts, reasons
-from plugin.core.db import insert_rows, locking
+from plugin.core.db import ids_in, insert_rows, locking
 from plugin.core.errors import Unread
 from plugin.core.kinds import EntryKind, EventKind
-from plugin.core.models import Customer, Event, Order, Shop
+from plugin.core.models import Customer, Event, Lot, Order, Shop
 from plugin.core.status import EventStatus
 from plugin.earn import reviews
 from plugin.ledger import reversal
@@ -115,21 +117,81 @@ def order_refunded(event: Event) -> str:
     order = _order(event.shop_id, data["order_id"])
     if order is None:
         return EventStatus.WAITING
-    lines = {line["line_id"]: line for line in order.order["lines"]}
-    amounts = {line_id: Decimal(line["amount"]) for line_id, line in lines.items()}
-    refunded = dict(order.refunded_lines)
-    for line in data["lines"]:
-        if line["line_id"] in amounts:
-            total = Decimal(refunded.get(line["line_id"], "0")) + _refund_amount(line, lines[line["line_id"]])
-            refunded[line["line_id"]] = str(min(total, amounts[line["line_id"]]))
-    refunded_total = sum((Decimal(v) for v in refunded.values()), Decimal(0))
-    Order.update(refunded_lines=refunded, refunded=refunded_total).where(Order.id == order.id).execute()
-    order.refunded_lines, order.refunded = refunded, refunded_total
-    _settle(order, event, key=f"refund:{data['refund_id']}",
-            reason=reasons.refund(data["refund_id"], money(refunded_total), money(order.eligible),
-                                  order.currency))
+    _add_refund(order, data)
+    Order.update(refunded_lines=order.refunded_lines, refunded=order.refunded).where(
+        Order.id == order.id).execute()
+    _settle(order, event, key=f"refund:{data['refund_id']}", reason=_refund_reason(order, data))
     bus.publish(facts.OrderRefunded(event.shop_id, order.platform_id, str(data["refund_id"]), event.id))
     return EventStatus.APPLIED
+
+
+def orders_refunded(shop_id: int, events: list[Event]) -> list[Event]:
+    """Refunds, many at once; returns those left to ``order_refunded``, one by one.
+
+    The orders and their lots are read (locked) once, and what each refund takes back comes out of
+    its own order's lot in a few statements for all. A refund whose order is not here yet, or whose
+    lot cannot cover it alone (points spent, a policy that takes none) is left, with every other
+    refund of its customer, so each customer's lots are still taken from in arrival order.
+    """
+    orders = {order.platform_id: order for order in locking(Order.select().where(
+        (Order.shop == shop_id) & Order.platform_id.in_([e.payload["order_id"] for e in events])))}
+    lot_ids = [order.lot_id for order in orders.values() if order.lot_id]
+    lots = {lot.id: lot for lot in locking(Lot.select().where(ids_in(Lot.id, lot_ids)))} if lot_ids else {}
+    buyers = dict(Customer.select(Customer.id, Customer.platform_id).where(ids_in(
+        Customer.id, {o.customer_id for o in orders.values() if o.lot_id})).tuples()) if lot_ids else {}
+    policy = versions.current(shop_id)[1]["reversal_policy"]
+    now = clock.now()
+    done, apart = [], set()
+    for event in events:
+        data, order = event.payload, orders.get(event.payload["order_id"])
+        if order is None:
+            continue
+        _add_refund(order, data)
+        lot, take = lots.get(order.lot_id), None
+        excess = _excess(order, lot, None if order.cancelled else buyers[order.customer_id]) if lot else 0
+        if excess > 0:
+            if excess > lot.remaining or (policy == "pending_only" and not (
+                    lot.pending_until and lot.pending_until > now)):
+                apart.add(order.customer_id)
+                continue
+            lot.remaining -= excess
+            order.reversed += excess
+            take = ledger.Take(lot, excess, f"refund:{data['refund_id']}", event.id,
+                               _refund_reason(order, data))
+        done.append((event, order, take))
+    done = [(event, order, take) for event, order, take in done if order.customer_id not in apart]
+    changed = {order.id: order for _, order, _ in done}
+    if changed:
+        Order.update(
+            refunded_lines=Case(Order.id, [(i, Order.refunded_lines.db_value(o.refunded_lines))
+                                           for i, o in changed.items()]),
+            refunded=Case(Order.id, [(i, Value(o.refunded, converter=Order.refunded.db_value))
+                                     for i, o in changed.items()]),
+            reversed=Case(Order.id, [(i, o.reversed) for i, o in changed.items()]),
+        ).where(ids_in(Order.id, list(changed))).execute()
+        ledger.take_many(shop_id, [take for _, _, take in done if take], kind=EntryKind.REVERSE)
+    for event, order, _ in done:
+        refund_id = str(event.payload["refund_id"])
+        bus.publish(facts.OrderRefunded(shop_id, order.platform_id, refund_id, event.id))
+    applied = {event.id for event, _, _ in done}
+    return [event for event in events if event.id not in applied]
+
+
+def _add_refund(order: Order, data: dict) -> None:
+    """Add a refund's lines to what the order has had refunded (a line at most what it cost)."""
+    lines = {line["line_id"]: line for line in order.order["lines"]}
+    refunded = dict(order.refunded_lines)
+    for line in data["lines"]:
+        if line["line_id"] in lines:
+            ordered = lines[line["line_id"]]
+            total = Decimal(refunded.get(line["line_id"], "0")) + _refund_amount(line, ordered)
+            refunded[line["line_id"]] = str(min(total, Decimal(ordered["amount"])))
+    order.refunded_lines = refunded
+    order.refunded = sum((Decimal(v) for v in refunded.values()), Decimal(0))
+
+
+def _refund_reason(order: Order, data: dict) -> reasons.Reason:
+    return reasons.refund(data["refund_id"], money(order.refunded), money(order.eligible), order.currency)
 
 
 def _refund_amount(refunded: dict, line: dict) -> Decimal:
@@ -204,28 +266,33 @@ def _order(shop_id: int, platform_id: str) -> Order | None:
 
 
 def _settle(order: Order, event: Event, *, key: str, reason: reasons.Reason) -> None:
-    """Take back what the order earned beyond what its unrefunded part still earns.
-
-    The order is evaluated again under the program version it earned with (never today's), so a
-    refund months later reverses at the original rate, and partial refunds add up exactly.
-    What cannot be taken (already spent) follows the program's reversal policy.
-    """
+    """Take back what the order earned beyond what its unrefunded part still earns; what cannot
+    be taken (already spent) follows the program's reversal policy."""
     if order.lot_id is None:
         return
     lot = order.lot
-    program = versions.at(order.shop_id, order.program_version)
-    keep = 0
-    if not order.cancelled:
-        customer = Customer.get_by_id(order.customer_id)
-        keep = min(order.earned, multiplied(earning.evaluate(
-            program, order.order, at=_when(order.order, order.created_at),
-            customer_id=customer.platform_id, first_order=order.first_order,
-            refunded=order.refunded_lines).points, (lot.rule or {}).get("tier_multiplier")))
-    excess = order.earned - order.reversed - keep
+    buyer = None if order.cancelled else Customer.get_by_id(order.customer_id).platform_id
+    excess = _excess(order, lot, buyer)
     if excess <= 0:
         return
     reversal.take_back(lot, excess, event, key=key, reason=reason, spill=True)
     Order.update(reversed=Order.reversed + excess).where(Order.id == order.id).execute()
+
+
+def _excess(order: Order, lot: Lot, buyer: str | None) -> int:
+    """What the order earned beyond what its unrefunded part still earns (all of it, cancelled).
+
+    The order is evaluated again under the program version it earned with (never today's), so a
+    refund months later reverses at the original rate, and partial refunds add up exactly.
+    """
+    keep = 0
+    if not order.cancelled:
+        program = versions.at(order.shop_id, order.program_version)
+        keep = min(order.earned, multiplied(earning.evaluate(
+            program, order.order, at=_when(order.order, order.created_at), customer_id=buyer,
+            first_order=order.first_order, refunded=order.refunded_lines).points,
+            (lot.rule or {}).get("tier_multiplier")))
+    return order.earned - order.reversed - keep
 
 
 HANDLERS: dict[str, Callable[[Event], str]] = {

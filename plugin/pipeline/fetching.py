@@ -36,18 +36,19 @@ _failed_at: dict[int, datetime] = {}
 __all__ = ["Unread", "prepare", "store_deliveries"]
 
 
-def prepare(shop_id: int, limit: int) -> None:
-    """Let the shop's platform read what the next ``limit`` pending events need, and store it."""
+def prepare(shop_id: int, limit: int) -> set[int]:
+    """Let the shop's platform read what the next ``limit`` pending events need, and store it;
+    returns the events whose payload it rewrote."""
     name = Shop.select(Shop.platform).where(Shop.id == shop_id).scalar()
     platform = registry.PLATFORMS.get(name)
     if platform is None or not platform.prepares or (
             shop_id in _failed_at and clock.now() < _failed_at[shop_id] + BACKOFF):
-        return
+        return set()
     events = list(Event.select().where(
         (Event.shop == shop_id) & (Event.status == EventStatus.PENDING) & Event.payload.is_null(False))
         .order_by(Event.id).limit(limit))
     if not events:
-        return
+        return set()
     shop = Shop.get_by_id(shop_id)
     try:
         prepared = platform.prepare(shop, events, Access.from_environment())
@@ -56,15 +57,15 @@ def prepare(shop_id: int, limit: int) -> None:
     except PlatformError as exc:
         log.warning("shop %s: reading %s from %s failed, retried later: %s", shop_id, len(events), name, exc)
         _failed_at[shop_id] = clock.now()
-        return
+        return set()
     except Exception:  # noqa: BLE001 - a settings or adapter fault must not stall the shop's inbox
         log.exception("shop %s: reading from %s failed, its events wait as unread", shop_id, name)
         _failed_at[shop_id] = clock.now()
-        return
+        return set()
     _failed_at.pop(shop_id, None)
     store_deliveries(shop, name, prepared.deliveries, FETCHED_PREFIX)
     if not (prepared.payloads or prepared.done):
-        return
+        return set()
     pending = (Event.shop == shop_id) & (Event.status == EventStatus.PENDING)
     with write_transaction():
         for event_id, payload in prepared.payloads.items():
@@ -72,6 +73,7 @@ def prepare(shop_id: int, limit: int) -> None:
         for event_id, note in prepared.done.items():
             Event.update(status=EventStatus.APPLIED, error=note[:2000], attempts=Event.attempts + 1,
                          applied_at=clock.now()).where(pending & (Event.id == event_id)).execute()
+    return set(prepared.payloads)
 
 
 def store_deliveries(shop: Shop, platform: str, deliveries: list[Delivery], prefix: str) -> int:

@@ -10,10 +10,10 @@ import logging
 from collections import Counter
 from datetime import timedelta
 
-from peewee import Case, fn
+from peewee import fn
 
 from plugin.core import clock
-from plugin.core.db import claiming, database, lock_shop, session, write_transaction
+from plugin.core.db import by_id, claiming, database, ids_in, lock_shop, session, write_transaction
 from plugin.core.kinds import EventKind
 from plugin.core.models import Customer, Event, Order
 from plugin.core.status import EventStatus
@@ -51,31 +51,46 @@ def apply_batch(shop_id: int, batch_size: int) -> int:
     bootstrap.wire()  # the reactions to what the batch applies (once per process)
     with write_transaction():  # first mapped: the catalog lookup reads the orders' product ids
         lock_shop(shop_id)
-        _map(list(claiming(Event.select().where(
+        mapped = {event.id: event.payload for event in _map(list(claiming(Event.select().where(
             (Event.shop == shop_id) & (Event.status == EventStatus.PENDING) & Event.payload.is_null())
-            .order_by(Event.id).limit(batch_size))))
-    catalog.prepare(shop_id, batch_size)  # Admin API lookups, outside the transaction
-    fetching.prepare(shop_id, batch_size)  # what the platform must be asked (Ecwid, WooCommerce)
+            .order_by(Event.id).limit(batch_size))))}
+    catalog.prepare(shop_id, batch_size, mapped)  # Admin API lookups, outside the transaction
+    for event_id in fetching.prepare(shop_id, batch_size):  # what the platform must be asked (Ecwid...)
+        mapped.pop(event_id, None)
     with write_transaction():
         lock_shop(shop_id)  # one batch of the shop at a time, whichever worker runs it
-        events = list(claiming(
-            Event.select()
-            .where((Event.shop == shop_id) & (Event.status == EventStatus.PENDING))
-            .order_by(Event.id)
-            .limit(batch_size)
-        ))
+        events = _claim(shop_id, batch_size, mapped)
         ready = _map(events)
         applied = _apply_together(shop_id, [e for e in ready if e.kind == EventKind.ORDER_PAID],
                                   apply.orders_paid)
         applied += _apply_together(shop_id, _signups_apart(shop_id, ready, set(applied)),
                                    apply.customers_created)
+        applied += _apply_together(shop_id, _refunds_apart(ready, set(applied)), apply.orders_refunded)
         done = set(applied)
         applied += [event.id for event in ready if event.id not in done
                     and _apply_one(event) == EventStatus.APPLIED and event.error is None]
         if applied:  # one statement for the common case; the rest were recorded as they happened
             Event.update(status=EventStatus.APPLIED, attempts=Event.attempts + 1,
-                         applied_at=clock.now()).where(Event.id.in_(applied)).execute()
+                         applied_at=clock.now()).where(ids_in(Event.id, applied)).execute()
     return len(events)
+
+
+def _claim(shop_id: int, batch_size: int, mapped: dict[int, dict]) -> list[Event]:
+    """The shop's next pending events, locked, in arrival order; the payloads just mapped are not
+    read (nor decoded) again, and the raw bodies only of events not mapped yet."""
+    light = [field for field in Event._meta.sorted_fields if field.name not in ("payload", "raw_body")]
+    events = list(claiming(Event.select(*light).where(
+        (Event.shop == shop_id) & (Event.status == EventStatus.PENDING))
+        .order_by(Event.id).limit(batch_size)))
+    unread = [event.id for event in events if event.id not in mapped]
+    stored = {event_id: (payload, raw_body) for event_id, payload, raw_body in Event.select(
+        Event.id, Event.payload, Event.raw_body).where(ids_in(Event.id, unread)).tuples()} if unread else {}
+    for event in events:
+        if event.id in mapped:
+            event.payload = mapped[event.id]
+        else:
+            event.payload, event.raw_body = stored[event.id]
+    return events
 
 
 def _map(events: list[Event]) -> list[Event]:
@@ -102,25 +117,25 @@ def _map(events: list[Event]) -> list[Event]:
         ready.append(event)
         payloads.append((event.id, Event.payload.db_value(mapped.payload)))
     if payloads:  # one statement for the batch
-        Event.update(payload=Case(Event.id, payloads)).where(
-            Event.id.in_([event_id for event_id, _ in payloads])).execute()
+        Event.update(payload=by_id(Event, dict(payloads))).where(
+            ids_in(Event.id, [event_id for event_id, _ in payloads])).execute()
     return ready
 
 
 def _apply_together(shop_id: int, events: list[Event], apply_all) -> list[int]:
-    """Events of one kind in one go (``apply_all(shop_id, events)``); if that fails, they go one
-    by one, each recording why it failed."""
+    """Events of one kind in one go (``apply_all(shop_id, events)``, which may return those it
+    left); those left, or all if it fails, go one by one, each recording why it failed."""
     if len(events) < 2:
         return []
     try:
         with database.atomic():
-            apply_all(shop_id, events)
+            left = {event.id for event in apply_all(shop_id, events) or ()}
     except INFRASTRUCTURE:
         raise
     except Exception as exc:  # noqa: BLE001 - each is retried alone, which records its own error
         log.info("shop %s: %s %s events applied one by one: %s", shop_id, len(events), events[0].kind, exc)
         return []
-    return [event.id for event in events]
+    return [event.id for event in events if event.id not in left]
 
 
 def _signups_apart(shop_id: int, events: list[Event], applied: set[int]) -> list[Event]:
@@ -146,6 +161,15 @@ def _signups_apart(shop_id: int, events: list[Event], applied: set[int]) -> list
                        .where((Order.shop == shop_id) & Order.platform_id.in_(subjects)).tuples())
     return [event for event in signups
             if _customer_named(event) is not None and touched[_customer_named(event)] == 1]
+
+
+def _refunds_apart(events: list[Event], applied: set[int]) -> list[Event]:
+    """The batch's refunds, to be applied together once paid orders and sign-ups are: only when
+    nothing else is left to apply one by one (a cancellation, a snapshot...), to be safe."""
+    left = [event for event in events if event.id not in applied]
+    if any(event.kind not in (EventKind.ORDER_REFUNDED, EventKind.CUSTOMER_CREATED) for event in left):
+        return []
+    return [event for event in left if event.kind == EventKind.ORDER_REFUNDED]
 
 
 def _customer_named(event: Event) -> str | None:

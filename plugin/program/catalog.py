@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from plugin.config import load_settings
 from plugin.core import clock, reasons
 from plugin.core.crypto import Vault
-from plugin.core.db import claiming, locking, write_transaction
+from plugin.core.db import claiming, ids_in, locking, write_transaction
 from plugin.core.models import CatalogProduct, Event, Shop
 from plugin.core.status import EventStatus
 from plugin.platforms import PlatformError
@@ -43,14 +43,21 @@ BACKOFF = timedelta(seconds=60)
 _failed_at: dict[int, datetime] = {}
 
 
-def prepare(shop_id: int, limit: int) -> None:
+def prepare(shop_id: int, limit: int, mapped: dict[int, dict] | None = None) -> None:
     """Before a batch's transaction: apply the products webhooks among the next ``limit`` pending
-    events, then look up the products their orders name that the cache does not know."""
-    events = list(Event.select(Event.id, Event.shop, Event.platform, Event.topic, Event.payload).where(
+    events, then look up the products their orders name that the cache does not know. ``mapped``:
+    payloads the caller has at hand by event id, not read (nor decoded) again."""
+    mapped = mapped or {}
+    events = list(Event.select(Event.id, Event.shop, Event.platform, Event.topic).where(
         (Event.shop == shop_id) & (Event.status == EventStatus.PENDING) & (Event.platform == PLATFORM)
         & Event.topic.in_(ORDER_TOPICS + PRODUCT_TOPICS)).order_by(Event.id).limit(limit))
     if not events:
         return
+    unread = [event.id for event in events if event.id not in mapped]
+    stored = dict(Event.select(Event.id, Event.payload).where(
+        ids_in(Event.id, unread)).tuples()) if unread else {}
+    for event in events:
+        event.payload = mapped[event.id] if event.id in mapped else stored.get(event.id)
     _apply_product_events(shop_id, [e for e in events if e.topic in PRODUCT_TOPICS])
     wanted = {(line.get("product_id"), line.get("variant_id"))
               for e in events if e.topic in ORDER_TOPICS

@@ -234,7 +234,8 @@ def _stages(sql: profiling.SqlTimer) -> tuple[profiling.Stages, profiling.Stages
     table = {name: tuple(reactions.timed(f"{h.__module__.removeprefix('plugin.')}.{h.__name__}", h)
                          for h in handlers) for name, handlers in wiring.items()}
     stages.wrap(jobs, "apply_batch", "apply_batch (one transaction per batch)")
-    stages.wrap(jobs, "_map", "claim raw events, map them, store payloads")
+    stages.wrap(jobs, "_map", "map raw events, store payloads")
+    stages.wrap(jobs, "_claim", "claim the batch (what was just mapped is not read again)")
     stages.wrap(stored, "mapped", "raw body -> canonical payload (JSON + schema)")
     stages.wrap(catalog, "prepare", "catalog look-ups (outside the transaction)")
     stages.wrap(fetching, "prepare", "platform fetches (outside the transaction)")
@@ -247,6 +248,8 @@ def _stages(sql: profiling.SqlTimer) -> tuple[profiling.Stages, profiling.Stages
     table[facts.ORDER_APPLIED] = (stages.timed("reactions to the orders (referrals, holds, tiers, games)",
                                                lambda fact: [handler(fact) for handler in paid]),)
     stages.wrap(apply, "customers_created", "sign-ups, all of the batch's apart at once")
+    stages.wrap(apply, "orders_refunded", "refunds, all of the batch's at once")
+    stages.wrap(ledger, "take_many", "ledger: points taken back together (+ their reactions)")
     stages.wrap(jobs, "_apply_one", "other events, one by one in a savepoint")
     for kind in (EventKind.ORDER_REFUNDED, EventKind.ORDER_CANCELLED, EventKind.CUSTOMER_CREATED):
         stages.wrap(apply.HANDLERS, kind, str(kind))

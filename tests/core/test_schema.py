@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from plugin import customers
 from plugin.core import db
 from plugin.core.db import database, session
 from plugin.core.models import ALL_MODELS, Customer, Hold, LedgerEntry, Lot, OutboxMessage
+from plugin.customers import shops
 
 
 def test_columns_added_since_an_earlier_version_are_added_with_their_defaults(app):
@@ -59,3 +61,16 @@ def test_an_upgraded_database_loses_the_foreign_key_indexes_a_composite_one_cove
         assert covered_indexes() == []
         assert {"lot_shop_id_key", "ledger_entry_customer_id_id", "outbox_message_shop_id_key"} <= {
             index.name for model in old for index in database.get_indexes(model._meta.table_name)}
+
+
+def test_a_case_by_id_sets_each_rows_own_value_and_leaves_others(app):
+    with session():
+        shop, _ = shops.register("shopify", "case-by-id.myshopify.com")
+        one, two, three = (customers.ensure(shop.id, pid) for pid in ("a", "b", "c"))
+        earned = db.by_id(Customer, {one.id: 5, two.id: 7}, 0)
+        Customer.update(lifetime_earned=Customer.lifetime_earned + earned).where(
+            db.ids_in(Customer.id, [one.id, two.id, three.id])).execute()
+        email = db.by_id(Customer, {one.id: "o'ne@example.com"})
+        Customer.update(email=email).where(Customer.id == one.id).execute()
+        rows = {c.platform_id: (c.lifetime_earned, c.email) for c in Customer.select()}
+    assert rows == {"a": (5, "o'ne@example.com"), "b": (7, None), "c": (0, None)}

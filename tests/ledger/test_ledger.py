@@ -50,6 +50,30 @@ def test_debit_of_one_lot_is_clamped_at_what_it_holds(app):
         assert ledger.balances(customer) == {"regular": 0}
 
 
+def test_takes_from_many_lots_move_each_lots_points_together(app):
+    with session(), database.atomic():
+        customer = new_customer()
+        one, two = (ledger.grant(customer, 10, kind=EntryKind.EARN, source=f"order:{n}", rule=RULE,
+                                 key=f"k{n}") for n in (1, 2))
+        ledger.take_many(customer.shop_id, [ledger.Take(one, 4, "r1"), ledger.Take(two, 10, "r2")],
+                         kind=EntryKind.REVERSE)
+        assert [Lot.get_by_id(lot.id).remaining for lot in (one, two)] == [6, 0]
+        assert ledger.balances(customer) == {"regular": 6}
+        assert audit.check() == []
+
+
+def test_takes_asking_more_than_a_lot_has_left_move_nothing(app):
+    with session(), database.atomic():
+        customer = new_customer()
+        one, two = (ledger.grant(customer, 10, kind=EntryKind.EARN, source=f"order:{n}", rule=RULE,
+                                 key=f"k{n}") for n in (1, 2))
+        with pytest.raises(ledger.LedgerError), database.atomic():
+            ledger.take_many(customer.shop_id, [ledger.Take(one, 4, "r1"), ledger.Take(two, 11, "r2")],
+                             kind=EntryKind.REVERSE)
+        assert [Lot.get_by_id(lot.id).remaining for lot in (one, two)] == [10, 10]
+        assert ledger.balances(customer) == {"regular": 20}
+
+
 @pytest.mark.parametrize("points", [0, -5, 2.5, "10", True])
 def test_non_positive_or_non_integer_points_are_refused(app, points):
     with session(), database.atomic():

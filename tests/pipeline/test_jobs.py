@@ -12,9 +12,10 @@ import pytest
 from plugin import ledger
 from plugin.core import clock
 from plugin.core.db import session
-from plugin.core.models import Event, LedgerEntry
+from plugin.core.models import Event, LedgerEntry, Lot, OutboxMessage
 from plugin.core.status import EventStatus
 from plugin.customers import shops
+from plugin.ledger import audit
 from plugin.pipeline import apply, cron, jobs, queue
 from tests.helpers import APP_SECRET, SHOP_DOMAIN, fixture_json, in_threads
 from webhooks import inbox
@@ -302,3 +303,64 @@ def test_a_batchs_sign_ups_apply_together_unless_another_event_touches_their_cus
             LedgerEntry.kind == "bonus")}
     assert together == [2, 1]  # 31 and 32 together; Bob's alone, in arrival order before his refund
     assert bonuses == {"207119551": 100, "31": 100, "32": 100}
+
+
+REFUND = "shopify/rest2025-07_refund_929361472__POST_orders_450789469_refunds.json"
+
+
+def refund_of(order: dict, n: int) -> dict:
+    return {**fixture_json(REFUND), "id": 5000 + n, "order_id": order["id"]}
+
+
+def test_a_batchs_refunds_apply_together_each_from_its_own_orders_lot(shop, monkeypatch):
+    paid = orders(3)
+    for n, order in enumerate(paid):
+        store(shop, "orders/paid", order, f"d-{n}")
+    with session():
+        jobs.apply_pending(shop.id)
+    for n, order in enumerate(paid):
+        store(shop, "refunds/create", refund_of(order, n), f"d-r{n}")
+    together = []
+    real = apply.orders_refunded
+    monkeypatch.setattr(apply, "orders_refunded",
+                        lambda shop_id, events: together.append(len(events)) or real(shop_id, events))
+    with session():
+        assert jobs.apply_pending(shop.id) == 3
+        assert {e.status for e in Event.select()} == {"applied"}
+        taken = {e.idempotency_key: e.lot.source
+                 for e in LedgerEntry.select().where(LedgerEntry.kind == "reverse")}
+        assert sum(e.delta for e in LedgerEntry.select()) == 3 * 19  # as one refund alone leaves
+        assert OutboxMessage.select().where(OutboxMessage.type == "points.reversed").count() == 3
+        assert audit.check() == []
+    assert together == [3]
+    assert taken == {f"refund:{5000 + n}": f"order:{1000 + n}" for n in range(3)}
+
+
+def test_a_refund_its_lot_cannot_cover_goes_one_by_one_with_its_customers_other_refunds(shop, monkeypatch):
+    """Bob spent his first order's points: its refund takes from his other lots (one by one, in
+    arrival order, his second refund after it); Carol's refund still goes with the batch."""
+    paid = orders(3)
+    paid[2]["customer"] = {**paid[2]["customer"], "id": 42, "email": "carol@example.com"}
+    for n, order in enumerate(paid):
+        store(shop, "orders/paid", order, f"d-{n}")
+    with session():
+        jobs.apply_pending(shop.id)
+        first = Lot.get(Lot.source == "order:1000")
+        ledger.spend(first.customer, "regular", first.remaining, key="spent-first")
+    for n, order in enumerate(paid):
+        store(shop, "refunds/create", refund_of(order, n), f"d-r{n}")
+    left = []
+    real = apply.orders_refunded
+    monkeypatch.setattr(apply, "orders_refunded",
+                        lambda shop_id, events: left.append(real(shop_id, events)) or left[-1])
+    with session():
+        jobs.apply_pending(shop.id)
+        taken = [(e.idempotency_key, e.lot.source) for e in LedgerEntry.select().where(
+            LedgerEntry.kind == "reverse").order_by(LedgerEntry.id)]
+        assert {e.status for e in Event.select()} == {"applied"}
+        assert audit.check() == []
+    assert [[e.business_key for e in events] for events in left] == [
+        ["order.refunded:5000", "order.refunded:5001"]]
+    assert taken[0] == ("refund:5002", "order:1002")  # Carol's, with the batch
+    assert taken[1] == ("refund:5000", "order:1001")  # Bob's first, from his second order's lot
+    assert taken[-1][0].startswith("refund:5001")
