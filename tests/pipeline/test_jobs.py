@@ -282,6 +282,14 @@ def test_concurrent_jobs_on_two_shops_apply_each_shops_events_in_arrival_order(s
                        for n in range(10))
 
 
+def batch_sizes(monkeypatch, name: str) -> list[int]:
+    """The size of each group of events ``apply.<name>`` is handed, recorded as it runs."""
+    sizes, real = [], getattr(apply, name)
+    monkeypatch.setattr(apply, name,
+                        lambda shop_id, events: sizes.append(len(events)) or real(shop_id, events))
+    return sizes
+
+
 def test_a_batchs_sign_ups_apply_together_unless_another_event_touches_their_customer(shop, monkeypatch):
     """Sign-ups are granted together, ahead of the refunds applied one by one; a sign-up whose
     customer a refund of the same batch touches keeps its place among those, in arrival order."""
@@ -292,10 +300,7 @@ def test_a_batchs_sign_ups_apply_together_unless_another_event_touches_their_cus
     for n, pid in enumerate((207119551, 31, 32)):
         store(shop, "customers/create", {**customer, "id": pid, "email": f"c{n}@example.com"}, f"d-c{n}")
     store(shop, "refunds/create", refund, "d-refund")
-    together = []
-    real = apply.customers_created
-    monkeypatch.setattr(apply, "customers_created",
-                        lambda shop_id, events: together.append(len(events)) or real(shop_id, events))
+    together = batch_sizes(monkeypatch, "customers_created")
     with session():
         assert jobs.apply_pending(shop.id) == 5
         assert {e.status for e in Event.select()} == {"applied"}
@@ -320,10 +325,7 @@ def test_a_batchs_refunds_apply_together_each_from_its_own_orders_lot(shop, monk
         jobs.apply_pending(shop.id)
     for n, order in enumerate(paid):
         store(shop, "refunds/create", refund_of(order, n), f"d-r{n}")
-    together = []
-    real = apply.orders_refunded
-    monkeypatch.setattr(apply, "orders_refunded",
-                        lambda shop_id, events: together.append(len(events)) or real(shop_id, events))
+    together = batch_sizes(monkeypatch, "orders_refunded")
     with session():
         assert jobs.apply_pending(shop.id) == 3
         assert {e.status for e in Event.select()} == {"applied"}
