@@ -123,12 +123,14 @@ def audit_line(problems: list, seconds: float) -> str:
 
 class PostgresCpu(threading.Thread):
     """Samples the CPU seconds of the bench database's backends (other than ours) from /proc, by
-    kind: the job's connection and any other client, and autovacuum (it may vacuum the freshly
-    seeded tables while the job runs)."""
+    kind: the job's connections and any other client, and autovacuum (it may vacuum the freshly
+    seeded tables while the job runs). A backend alive before the job (this process's own, which
+    seeded and audited) counts only what it spent after the first sample."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.ticks: dict[int, tuple[str, int]] = {}
+        self.baseline: dict[int, int] | None = None
         self.stopping = threading.Event()
         self.dbname = benchlib.POSTGRES_URL.rsplit("/", 1)[1]
 
@@ -147,6 +149,8 @@ class PostgresCpu(threading.Thread):
                     except OSError:
                         continue  # gone, or PostgreSQL runs elsewhere
                     self.ticks[pid] = (kind, int(fields[11]) + int(fields[12]))  # utime + stime
+                if self.baseline is None:
+                    self.baseline = {pid: ticks for pid, (_, ticks) in self.ticks.items()}
         finally:
             watcher.close()
 
@@ -155,8 +159,9 @@ class PostgresCpu(threading.Thread):
         self.stopping.set()
         self.join()
         by_kind: dict[str, float] = {}
-        for kind, ticks in self.ticks.values():
-            by_kind[kind] = by_kind.get(kind, 0.0) + ticks / 100  # USER_HZ
+        for pid, (kind, ticks) in self.ticks.items():
+            spent = ticks - (self.baseline or {}).get(pid, 0)
+            by_kind[kind] = by_kind.get(kind, 0.0) + spent / 100  # USER_HZ
         return by_kind
 
 
