@@ -183,14 +183,9 @@ def charge(customer_id: int, shop_id: int, point_type: str, points: int, *, key:
 
 
 def expire(lot: Lot, *, now: datetime) -> int:
-    """Remove what is left of one lot past its expiry (``expire_lots`` of one); returns the points."""
-    return expire_lots([lot.id], now=now).get(lot.id, 0)
-
-
-def expire_lots(lot_ids: list[int], *, now: datetime) -> dict[int, int]:
-    """Remove what is left of each of these lots past its expiry, waiting for a spend that holds
-    one; returns {lot id: points removed}."""
-    return _expire(ids_in(Lot.id, lot_ids), now, locking) if lot_ids else {}
+    """Remove what is left of one lot past its expiry, waiting for a spend that holds it; returns
+    the points."""
+    return _expire(Lot.id == lot.id, now, locking).get(lot.id, 0)
 
 
 def expire_customers(customer_ids: list[int], *, now: datetime) -> dict[int, int]:
