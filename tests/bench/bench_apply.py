@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pstats
 import subprocess
 import sys
@@ -209,16 +208,6 @@ def noop_rate(database_url: str, redis_url: str, count: int) -> dict:
 
 # --- profile -------------------------------------------------------------------------------------
 
-def _backend_cpu(pid: int | None) -> float:
-    """CPU seconds (user + system) of a PostgreSQL backend on this machine; 0 when unreadable."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except (OSError, TypeError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _stages(sql: profiling.SqlTimer) -> tuple[profiling.Stages, profiling.Stages, dict]:
     """The apply path's stages, every bus reaction wherever it is published, and the bus's own
     wiring (to put back)."""
@@ -265,21 +254,19 @@ def breakdown(database_url: str, rows: list[dict], batch_size: int) -> None:
     queue.configure(None, batch_size)
     n = len(rows)
     with session(), profiling.SqlTimer() as sql:
-        pid = (database.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
-               if database_url.startswith("postgres") else None)
         stages, reactions, wiring = _stages(sql)
         try:
-            wall, cpu, backend = time.perf_counter(), time.process_time(), _backend_cpu(pid)
-            jobs.apply_pending(shop_id, batch_size)
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            backend = _backend_cpu(pid) - backend
+            with benchlib.in_process() as spent:
+                jobs.apply_pending(shop_id, batch_size)
         finally:
             stages.restore()
             bus.BUS.wire(wiring)
+    wall, cpu, backend = spent["wall"], spent["cpu"], spent["backend"]
     print(f"\nper event: {n} events, batch {batch_size}, apply_pending in-process (no cProfile): "
           f"wall {wall:.2f} s ({n / wall:.0f} events/s); CPU per event: this process "
           f"{cpu / n * 1e3:.3f} ms" + (f", PostgreSQL backend {backend / n * 1e3:.3f} ms "
-                                      f"(CPU-bound rate {n / (cpu + backend):.0f} events/s)" if pid else ""))
+                                      f"(CPU-bound rate {n / (cpu + backend):.0f} events/s)"
+                                      if database_url.startswith("postgres") else ""))
     print(sql.report(n, "event", wall, top=25))
     print("\nstages, per event (a parent includes its children; CPU is this process's):")
     print(stages.report(n, "event"))

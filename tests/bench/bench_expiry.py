@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pstats
 import resource
 import subprocess
@@ -129,8 +128,8 @@ class PostgresCpu(threading.Thread):
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
-        self.ticks: dict[int, tuple[str, int]] = {}
-        self.baseline: dict[int, int] | None = None
+        self.cpu: dict[int, tuple[str, float]] = {}
+        self.baseline: dict[int, float] | None = None
         self.stopping = threading.Event()
         self.dbname = benchlib.POSTGRES_URL.rsplit("/", 1)[1]
 
@@ -140,17 +139,13 @@ class PostgresCpu(threading.Thread):
         watcher = connect(benchlib.POSTGRES_URL)
         try:
             while not self.stopping.wait(0.2):
-                backends = watcher.execute_sql(
+                kinds = dict(watcher.execute_sql(
                     "SELECT pid, backend_type FROM pg_stat_activity WHERE datname = %s "
-                    "AND pid <> pg_backend_pid()", (self.dbname,)).fetchall()
-                for pid, kind in backends:
-                    try:
-                        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                    except OSError:
-                        continue  # gone, or PostgreSQL runs elsewhere
-                    self.ticks[pid] = (kind, int(fields[11]) + int(fields[12]))  # utime + stime
+                    "AND pid <> pg_backend_pid()", (self.dbname,)).fetchall())
+                for pid, seconds in benchlib.cpu_seconds(kinds).items():
+                    self.cpu[pid] = (kinds[pid], seconds)
                 if self.baseline is None:
-                    self.baseline = {pid: ticks for pid, (_, ticks) in self.ticks.items()}
+                    self.baseline = {pid: seconds for pid, (_, seconds) in self.cpu.items()}
         finally:
             watcher.close()
 
@@ -159,9 +154,8 @@ class PostgresCpu(threading.Thread):
         self.stopping.set()
         self.join()
         by_kind: dict[str, float] = {}
-        for pid, (kind, ticks) in self.ticks.items():
-            spent = ticks - (self.baseline or {}).get(pid, 0)
-            by_kind[kind] = by_kind.get(kind, 0.0) + spent / 100  # USER_HZ
+        for pid, (kind, seconds) in self.cpu.items():
+            by_kind[kind] = by_kind.get(kind, 0.0) + seconds - (self.baseline or {}).get(pid, 0.0)
         return by_kind
 
 
@@ -201,24 +195,14 @@ def run_job(workdir: Path, timeout: float) -> dict:
             "pg_cpu": pg_cpu.pop("client backend", 0.0), "pg_other": pg_cpu}
 
 
-def backend_cpu() -> float:
-    """CPU seconds (user + system) of this connection's PostgreSQL backend (on this machine)."""
-    pid = database.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def profile(lots: int, customers: int) -> None:
     """expire_due in-process twice over fresh lots: without a profiler, the CPU per lot of this
     process and of its PostgreSQL backend and the statements; then under cProfile."""
     bootstrap.wire()  # as the worker does: the points.expired fact reaches the outbox
     seeded = seed(lots, customers, 0.0, clock.now())
-    with session(), profiling.SqlTimer() as sql:
-        wall, cpu, backend = time.perf_counter(), time.process_time(), backend_cpu()
+    with session(), benchlib.in_process() as spent, profiling.SqlTimer() as sql:
         expiry.expire_due(lanes=1)  # one connection: its backend's CPU is all the job's
-        wall, cpu, backend = (time.perf_counter() - wall, time.process_time() - cpu,
-                              backend_cpu() - backend)
-    n = seeded["due"]
+    n, wall, cpu, backend = seeded["due"], spent["wall"], spent["cpu"], spent["backend"]
     print(f"\nper lot: expire_due in-process over {n} due lots of {customers} customers (no cProfile): "
           f"wall {wall:.2f} s; CPU per lot: this process {cpu / n * 1e6:.1f} µs, PostgreSQL backend "
           f"{backend / n * 1e6:.1f} µs (CPU-bound rate {n / (cpu + backend):.0f} lots/s); "

@@ -111,18 +111,6 @@ CHECKS = {"account": wrk_client.Check(contains='"signed_in"', tally=ACCOUNT_TALL
 BARE_CHECK = wrk_client.Check(contains='"accepted"')
 
 
-def cpu_seconds(pids: list[int]) -> dict[int, float]:
-    """User + system CPU of each of these processes (and its reaped children), from /proc."""
-    ticks, out = os.sysconf("SC_CLK_TCK"), {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # gone (a pooled connection closed)
-        out[pid] = sum(int(x) for x in fields[11:15]) / ticks  # utime stime cutime cstime
-    return out
-
-
 def spent(before: dict[int, float], after: dict[int, float]) -> float:
     """CPU seconds spent between two readings by the processes present in both."""
     return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
@@ -171,11 +159,13 @@ def serve(name: str, app: str, args: list[str], env: dict, workdir: Path, pools:
         for endpoint, pool in pools.items():
             pids = server_pids(proc.pid)
             pg = postgres_pids() if name == "plugin" else []
-            cpu_before, pg_before, load = cpu_seconds(pids), cpu_seconds(pg), os.getloadavg()[0]
+            cpu_before, pg_before = benchlib.cpu_seconds(pids), benchlib.cpu_seconds(pg)
+            load = os.getloadavg()[0]
             figures = wrk_client.run(url, pool, workdir, connections=connections, once=True,
                                      check=checks[endpoint])
-            figures["cpu_ms"] = spent(cpu_before, cpu_seconds(pids)) * 1000 / max(figures["answered"], 1)
-            figures["pg_ms"] = spent(pg_before, cpu_seconds(pg)) * 1000 / max(figures["answered"], 1)
+            answered = max(figures["answered"], 1)
+            figures["cpu_ms"] = spent(cpu_before, benchlib.cpu_seconds(pids)) * 1000 / answered
+            figures["pg_ms"] = spent(pg_before, benchlib.cpu_seconds(pg)) * 1000 / answered
             figures["load"] = load
             figures["problems"] = wrk_client.problems(figures, pool)
             if name == "plugin" and checks[endpoint].tally and Counter(figures["tally"]) != expected_tally:

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -287,6 +287,41 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
+# --- CPU seconds, from /proc ----------------------------------------------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: Iterable[int]) -> dict[int, float]:
+    """User + system CPU seconds so far of each of these processes that is alive on this machine
+    (/proc/<pid>/stat); the others are left out."""
+    found = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone, or not on this machine (a PostgreSQL elsewhere)
+        found[pid] = (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+    return found
+
+
+@contextmanager
+def in_process() -> Iterator[dict[str, float]]:
+    """Wall seconds, this process's CPU seconds and its PostgreSQL backend's (0 on SQLite) while the
+    block ran, filled in when it ends: on a shared machine a change is judged by CPU, not wall."""
+    from peewee import PostgresqlDatabase
+
+    from plugin.core.db import database
+
+    backend = ([database.execute_sql("SELECT pg_backend_pid()").fetchone()[0]]
+               if isinstance(database.obj, PostgresqlDatabase) else [])
+    wall, cpu, pg = time.perf_counter(), time.process_time(), sum(cpu_seconds(backend).values())
+    spent: dict[str, float] = {}
+    yield spent
+    spent.update(wall=time.perf_counter() - wall, cpu=time.process_time() - cpu,
+                 backend=sum(cpu_seconds(backend).values()) - pg)
+
+
 # --- where the machine's CPU went during a measurement -----------------------------------------------
 
 CPU_GROUPS = (("servers", "gunicorn"), ("PostgreSQL", "postgres"), ("Redis", "redis-server"))
@@ -297,21 +332,21 @@ def _cpu_by_process() -> dict[int | str, tuple[str, float]]:
     line), and of this script's finished children ("wrk": it exits within the measurement)."""
     import resource
 
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    tick = os.sysconf("SC_CLK_TCK")
-    found: dict[int | str, tuple[str, float]] = {"children": ("wrk", children.ru_utime + children.ru_stime)}
+    groups: dict[int, str] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:  # gone meanwhile
             continue
-        for name, marker in CPU_GROUPS:
-            if marker in command:
-                found[int(entry.name)] = (name, (int(fields[11]) + int(fields[12])) / tick)  # utime + stime
-                break
+        group = next((name for name, marker in CPU_GROUPS if marker in command), None)
+        if group:
+            groups[int(entry.name)] = group
+    found: dict[int | str, tuple[str, float]] = {
+        pid: (groups[pid], seconds) for pid, seconds in cpu_seconds(groups).items()}
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    found["children"] = ("wrk", children.ru_utime + children.ru_stime)
     return found
 
 
