@@ -36,6 +36,7 @@ from standardwebhooks import Webhook
 from webhooks.signatures import shopify_sign, standard_secret
 
 TARGET = 0.60  # the issue: plugin ingest >= 60% of the bare endpoint's rate
+FIGURES = ("n", "wall", "rate", "p50", "p99")  # a median row's
 WARMUP_SHOP = "bench-warmup.myshopify.com"
 CUSTOM_SHOP, CUSTOM_WARMUP_SHOP = "bench.example.com", "bench-warmup.example.com"
 
@@ -94,7 +95,11 @@ def blast(url: str, deliveries: list[tuple[str, bytes, dict[str, str]]], concurr
 
 
 def python_client(concurrency: int):
-    """Measure with ``concurrency`` Python threads posting every delivery once."""
+    """Measure with ``concurrency`` Python threads posting every delivery of a round once: (how a
+    round's deliveries are prepared, how they are sent)."""
+
+    def prepare(deliveries):
+        return deliveries  # posted as they are
 
     def measure(url: str, measured) -> dict:
         latencies, wall, failures = blast(url, measured, concurrency)
@@ -102,25 +107,26 @@ def python_client(concurrency: int):
                 "p50": benchlib.percentile(latencies, 50) * 1000,
                 "p99": benchlib.percentile(latencies, 99) * 1000, "failures": failures}
 
-    return measure
+    return prepare, measure
 
 
 def wrk_client(workdir: Path, connections: int):
-    """Measure with wrk (2 threads, ``connections`` connections), each delivery of the pool sent once."""
-    pools: list[wrk_client_module.Pool] = []
+    """Measure with wrk (2 threads, ``connections`` connections), each delivery of a round's pool sent
+    once: (write a round's pool, send it)."""
 
-    def measure(url: str, measured) -> dict:
-        if not pools:
-            pools.append(wrk_client_module.write_pool(
-                [wrk_client_module.Request("POST", path, headers, data) for path, data, headers in measured],
-                workdir / "pool"))
-        figures = wrk_client_module.run(url, pools[0], workdir, connections=connections, once=True,
+    def prepare(deliveries) -> wrk_client_module.Pool:
+        return wrk_client_module.write_pool(
+            [wrk_client_module.Request("POST", path, headers, data) for path, data, headers in deliveries],
+            workdir / "pool")
+
+    def measure(url: str, pool: wrk_client_module.Pool) -> dict:
+        figures = wrk_client_module.run(url, pool, workdir, connections=connections, once=True,
                                         check=wrk_client_module.Check(contains='"accepted"'))
-        failures = wrk_client_module.problems(figures, pools[0])
+        failures = wrk_client_module.problems(figures, pool)
         return {"n": figures["answered"], "wall": figures["seconds"], "rate": figures["rate"],
                 "p50": figures["p50_ms"], "p99": figures["p99_ms"], "failures": failures}
 
-    return measure
+    return prepare, measure
 
 
 def serve_and_measure(name, app, env, gunicorn_args, workdir, warmup, measured, concurrency, measure):
@@ -142,7 +148,14 @@ def serve_and_measure(name, app, env, gunicorn_args, workdir, warmup, measured, 
     if failures:
         print(f"!! {name}: {len(failures)} failures, e.g. {failures[:3]}")
         print(log_path.read_text(errors="replace")[-3000:])
-    return {**result, "name": name, "failures": len(failures)}
+    return {**result, "failures": len(failures)}
+
+
+def row(label: str, result: dict, bare_rate: float) -> list:
+    """A line of the table: one server's figures in one round, or their medians."""
+    return [label, f"{result['n']:.0f}", f"{result['wall']:.2f}", f"{result['rate']:.0f}",
+            f"{result['p50']:.1f}", f"{result['p99']:.1f}", f"{result['rate'] / bare_rate:.0%}",
+            result["failures"]]
 
 
 def profile_receiver(database_url: str, redis_url: str, deliveries) -> None:
@@ -189,7 +202,10 @@ def main() -> None:
     parser.add_argument("--client", choices=("wrk", "python"), default="wrk",
                         help="wrk (C, 2 threads, --concurrency connections) or Python threads: either "
                              "sends each of --requests distinct deliveries once")
-    parser.add_argument("--warmup", type=int, default=300, help="warm-up requests per server")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="the bare endpoint and the plugin measured in turn this many times, each "
+                             "round with new deliveries; medians printed")
+    parser.add_argument("--warmup", type=int, default=300, help="warm-up requests per server and round")
     parser.add_argument("--gunicorn-args", default="-w 2 -k gthread --threads 4",
                         help="the same for both servers")
     parser.add_argument("--profile", action="store_true",
@@ -197,8 +213,8 @@ def main() -> None:
     parser.add_argument("--profile-requests", type=int, default=1000)
     args = parser.parse_args()
     args.requests = args.requests or (40_000 if args.client == "wrk" else 3000)
-    if not 1 <= args.requests <= 100_000 or not 1 <= args.concurrency <= 64:
-        parser.error("keep --requests within 1..100000 and --concurrency within 1..64")
+    if not 1 <= args.requests <= 100_000 or not 1 <= args.concurrency <= 64 or not 1 <= args.rounds <= 20:
+        parser.error("keep --requests within 1..100000, --concurrency within 1..64, --rounds within 1..20")
     gunicorn_args = shlex.split(args.gunicorn_args)
 
     workdir = Path(tempfile.mkdtemp(prefix="loyalty-bench-ingest-"))
@@ -214,43 +230,55 @@ def main() -> None:
         warm_shop = benchlib.register_shop(CUSTOM_WARMUP_SHOP if custom else WARMUP_SHOP, args.platform)
 
         bodies = benchlib.Bodies()
-        measured = build_requests(bodies, shop.domain, benchlib.webhook_secret(shop.id),
-                                  args.requests, 1, "bench", args.platform)
-        warmup = build_requests(bodies, warm_shop.domain, benchlib.webhook_secret(warm_shop.id),
-                                args.warmup, 1, "warmup", args.platform)
-        size = sum(len(data) for _, data, _ in measured) / len(measured)
+        secret, warm_secret = benchlib.webhook_secret(shop.id), benchlib.webhook_secret(warm_shop.id)
+        size = len(build_requests(bodies, shop.domain, secret, 1, 1, "size", args.platform)[0][1])
         client = (f"wrk, 2 threads, {args.concurrency} connections, each delivery once"
                   if args.client == "wrk" else f"{args.concurrency} Python threads")
-        print(f"{args.requests} signed {args.platform} paid-order webhooks (~{size / 1024:.1f} KiB each, "
-              f"3 line items), client: {client}, {args.warmup} warm-up requests per "
-              f"server; gunicorn {' '.join(gunicorn_args)} for both servers")
+        print(f"{args.requests} signed {args.platform} paid-order webhooks a round (~{size / 1024:.1f} KiB "
+              f"each, 3 line items), {args.rounds} round(s) of the bare endpoint and the plugin in turn, "
+              f"each round's deliveries new; client: {client}, {args.warmup} warm-up requests per server "
+              f"and round; gunicorn {' '.join(gunicorn_args)} for both servers")
         print(f"backend: {args.backend} ({database_url}"
               + (f", Redis {redis_url}: the receiver stores + enqueues, no worker runs)"
                  if redis_url else ", no Redis: the receiver applies each event inline)"))
         print(benchlib.machine_note())
         print()
 
-        measure = (wrk_client(workdir, args.concurrency) if args.client == "wrk"
-                   else python_client(args.concurrency))
-        bare = serve_and_measure(
-            "bare Flask endpoint", "bare_app:app", {}, [*gunicorn_args, "--pythonpath", "tests/bench"],
-            workdir, warmup, measured, args.concurrency, measure)
+        prepare, measure = (wrk_client(workdir, args.concurrency) if args.client == "wrk"
+                            else python_client(args.concurrency))
         plugin_env = {
             "LOYALTY_DATABASE_URL": database_url, "LOYALTY_REDIS_URL": redis_url,
             "LOYALTY_SECRET_KEY": benchlib.SECRET_KEY, "LOYALTY_PUBLIC_URL": "http://127.0.0.1",
             "SHOPIFY_API_KEY": "", "SHOPIFY_API_SECRET": "",
         }
-        plugin = serve_and_measure(
-            "plugin receiver", "plugin.app:create_app()", plugin_env, gunicorn_args,
-            workdir, warmup, measured, args.concurrency, measure)
+        servers = {"bare": ("bare Flask endpoint", "bare_app:app", {},
+                            [*gunicorn_args, "--pythonpath", "tests/bench"]),
+                   "plugin": ("plugin receiver", "plugin.app:create_app()", plugin_env, gunicorn_args)}
+        runs: dict[str, list[dict]] = {key: [] for key in servers}
+        for r in range(args.rounds):  # alternately, so a slow minute of the machine hits both
+            load = prepare(build_requests(bodies, shop.domain, secret, args.requests,
+                                          1 + r * args.requests, "bench", args.platform))
+            warmup = build_requests(bodies, warm_shop.domain, warm_secret, args.warmup,
+                                    1 + r * args.warmup, "warmup", args.platform)
+            for key, (name, app, env, server_args) in servers.items():
+                runs[key].append(serve_and_measure(f"round {r + 1}, {name}", app, env, server_args,
+                                                   workdir, warmup, load, args.concurrency, measure))
 
-        rows = [[r["name"], r["n"], f"{r['wall']:.2f}", f"{r['rate']:.0f}", f"{r['p50']:.1f}",
-                 f"{r['p99']:.1f}", r["failures"]] for r in (bare, plugin)]
-        print(benchlib.table(["server", "requests", "wall s", "webhooks/s", "p50 ms", "p99 ms",
+        median = {key: {**benchlib.medians(named, FIGURES), "failures": sum(run["failures"] for run in named)}
+                  for key, named in runs.items()}
+        rounds = [(f"round {r}", bare, plugin)
+                  for r, (bare, plugin) in enumerate(zip(runs["bare"], runs["plugin"], strict=True), 1)]
+        rows = [row(f"{servers[key][0]} ({label})", result, bare["rate"])
+                for label, bare, plugin in [*rounds, ("median", median["bare"], median["plugin"])]
+                for key, result in (("bare", bare), ("plugin", plugin))]
+        print(benchlib.table(["server", "requests", "wall s", "webhooks/s", "p50 ms", "p99 ms", "vs bare",
                               "failed"], rows))
-        ratio = plugin["rate"] / bare["rate"]
-        print(f"\nplugin / bare rate: {ratio:.0%} (target >= {TARGET:.0%}: "
-              f"{'met' if ratio >= TARGET else 'MISSED'})")
+        ratio = median["plugin"]["rate"] / median["bare"]["rate"]
+        ratios = [plugin["rate"] / bare["rate"] for _, bare, plugin in rounds]
+        print(f"\nplugin / bare rate, of the medians over {args.rounds} round(s): {ratio:.0%} (round by "
+              f"round {min(ratios):.0%}-{max(ratios):.0%}; target >= {TARGET:.0%}: "
+              f"{'met' if ratio >= TARGET else 'MISSED'}); the plugin's median p99 "
+              f"{median['plugin']['p99']:.1f} ms; a median row: each figure's median, all rounds' failures")
 
         from peewee import fn
 
@@ -261,7 +289,8 @@ def main() -> None:
             stored = Event.select().where(Event.shop == shop.id).count()
             statuses = dict(Event.select(Event.status, fn.COUNT(Event.id)).where(
                 Event.shop == shop.id).group_by(Event.status).tuples())
-        verdict = "exactly N" if stored == args.requests else f"EXPECTED {args.requests}"
+        sent = args.requests * args.rounds
+        verdict = "exactly N x rounds" if stored == sent else f"EXPECTED {sent}"
         print(f"events stored for {shop.domain}: {stored} ({verdict}); by status: {statuses}")
         if redis_url:
             from plugin.pipeline import queue

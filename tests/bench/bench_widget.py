@@ -1,7 +1,7 @@
 """The widget's account, quote and offers endpoints vs a bare Flask endpoint, driven by wrk.
 
     .venv/bin/python tests/bench/bench_widget.py [--requests N] [--connections C] [--customers K]
-                                                 [--orders O] [--profile]
+                                                 [--orders O] [--rounds R] [--profile]
 
 K shoppers (500) of a shop running the demo program (tiers, rewards) each signed up and placed O
 paid orders (3), applied by the real worker code. Per endpoint, N requests (10000) are built as a
@@ -9,10 +9,10 @@ checkout page's widget sends them (loyalty.js ``load()``: GET /account?lang=, PO
 POST /offers {cart, lang}, each with X-Loyalty-Shop, a Bearer customer token and the storefront's
 Origin), the shoppers' signed tokens made beforehand. wrk (2 threads, C = 16 connections) sends
 each request once to a bare Flask app (tests/bench/bare_app.py) and then to the plugin, under the
-same gunicorn settings; every answer is checked in Lua (200 and its body; the account answers are
-counted per customer and must name each shopper exactly as often as their token was sent).
-Afterwards every table must be exactly as before (reads and quotes write nothing). See
-tests/bench/README.md.
+same gunicorn settings, R times in turn (3), and the medians are compared; every answer is checked
+in Lua (200 and its body; the account answers are counted per customer and must name each shopper
+exactly as often as their token was sent, in every round). Afterwards every table must be exactly
+as before (reads and quotes write nothing). See tests/bench/README.md.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ TARGET_RATIO, TARGET_P95_MS = 0.40, 20.0  # issue #17: >= 40% of bare, p95 <= 20
 WORKERS_ENV = {"LOYALTY_SECRET_KEY": benchlib.SECRET_KEY, "LOYALTY_PUBLIC_URL": "http://127.0.0.1",
                "SHOPIFY_API_KEY": "", "SHOPIFY_API_SECRET": ""}
 ACCOUNT_TALLY = r'"customer": ?"(%d+)"'
+FIGURES = ("answered", "seconds", "rate", "p50_ms", "p95_ms", "p99_ms", "cpu_ms", "pg_ms", "load")
 
 
 def seed(customers: int, orders: int):
@@ -181,6 +182,20 @@ def serve(name: str, app: str, args: list[str], env: dict, workdir: Path, pools:
     return results
 
 
+def over_rounds(runs: list[dict]) -> dict:
+    """One server's figures at one endpoint over the rounds: each one's median, every round's problems."""
+    return {**benchlib.medians(runs, FIGURES), "problems": [p for run in runs for p in run["problems"]]}
+
+
+def row(label: str, figures: dict, bare_rate: float, pg: bool) -> list:
+    """A line of the table: one server's figures at one endpoint in one round, or their medians."""
+    return [label, f"{figures['answered']:.0f}", f"{figures['seconds']:.2f}", f"{figures['rate']:.0f}",
+            *(f"{figures[p]:.1f}" for p in ("p50_ms", "p95_ms", "p99_ms")),
+            f"{figures['rate'] / bare_rate:.0%}",
+            f"{figures['cpu_ms']:.2f}", f"{figures['pg_ms']:.2f}" if pg else "-", f"{figures['load']:.2f}",
+            len(figures["problems"])]
+
+
 def profile(shop, requests: dict[str, list[wrk_client.Request]], count: int) -> None:
     """Each endpoint in-process (Flask test client, one thread): CPU per request without a profiler,
     then under cProfile with every SQL statement counted and timed."""
@@ -220,14 +235,19 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--customers", type=int, default=500)
     parser.add_argument("--orders", type=int, default=3, help="paid orders per shopper")
-    parser.add_argument("--warmup", type=int, default=500, help="warm-up requests per endpoint and server")
+    parser.add_argument("--warmup", type=int, default=500,
+                        help="warm-up requests per endpoint, server and round")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="the bare app and the plugin measured in turn this many times; medians printed")
     parser.add_argument("--gunicorn-args", default="-w 2 -k gthread --threads 8",
                         help="the same for both servers")
     parser.add_argument("--profile", action="store_true", help="then profile each endpoint in-process")
     parser.add_argument("--profile-requests", type=int, default=500)
     args = parser.parse_args()
-    if not 1 <= args.requests <= 200_000 or not 2 <= args.connections <= 64 or args.customers < 1:
-        parser.error("keep --requests within 1..200000, --connections within 2..64, --customers >= 1")
+    if (not 1 <= args.requests <= 200_000 or not 2 <= args.connections <= 64 or args.customers < 1
+            or not 1 <= args.rounds <= 20):
+        parser.error("keep --requests within 1..200000, --connections within 2..64, --customers >= 1, "
+                     "--rounds within 1..20")
 
     from plugin.core.crypto import Vault
     from widgets import identity
@@ -251,42 +271,49 @@ def main() -> None:
 
         print(f"{args.customers} shoppers of {shop.domain} (demo program: tiers, rewards), each signed up "
               f"with {args.orders} paid orders applied ({seeded:.1f} s); {args.requests} requests per "
-              f"endpoint, each sent once by wrk (2 threads, {args.connections} connections), "
-              f"{args.warmup} warm-up requests per endpoint and server; gunicorn {args.gunicorn_args} "
-              f"for both servers; PostgreSQL + Redis")
+              f"endpoint, each sent once by wrk (2 threads, {args.connections} connections) to the bare "
+              f"app and the plugin in turn, {args.rounds} round(s), {args.warmup} warm-up requests per "
+              f"endpoint, server and round; gunicorn {args.gunicorn_args} for both servers; "
+              f"PostgreSQL + Redis")
         print(benchlib.machine_note())
         before = fingerprint()
-        bare = serve("bare", "bare_app:app", [*gunicorn_args, "--pythonpath", "tests/bench"], {}, workdir,
-                     pools, warm_pools, dict.fromkeys(pools, BARE_CHECK), args.connections, expected)
         env = {"LOYALTY_DATABASE_URL": benchlib.POSTGRES_URL, "LOYALTY_REDIS_URL": benchlib.REDIS_URL,
                **WORKERS_ENV}
-        plugin = serve("plugin", "plugin.app:create_app()", gunicorn_args, env, workdir, pools, warm_pools,
-                       CHECKS, args.connections, expected)
+        runs: dict[str, list[dict]] = {"bare": [], "plugin": []}
+        for _ in range(args.rounds):  # alternately, so a slow minute of the machine hits both
+            runs["bare"].append(serve("bare", "bare_app:app", [*gunicorn_args, "--pythonpath", "tests/bench"],
+                                      {}, workdir, pools, warm_pools, dict.fromkeys(pools, BARE_CHECK),
+                                      args.connections, expected))
+            runs["plugin"].append(serve("plugin", "plugin.app:create_app()", gunicorn_args, env, workdir,
+                                        pools, warm_pools, CHECKS, args.connections, expected))
         after = fingerprint()
 
-        rows = []
-        for endpoint in pools:
-            for name, figures in (("bare", bare[endpoint]), ("plugin", plugin[endpoint])):
-                ratio = figures["rate"] / bare[endpoint]["rate"]
-                rows.append([f"{endpoint} ({name})", figures["answered"], f"{figures['seconds']:.2f}",
-                             f"{figures['rate']:.0f}", f"{figures['p50_ms']:.1f}", f"{figures['p95_ms']:.1f}",
-                             f"{figures['p99_ms']:.1f}", f"{ratio:.0%}", f"{figures['cpu_ms']:.2f}",
-                             f"{figures['pg_ms']:.2f}" if name == "plugin" else "-", f"{figures['load']:.2f}",
-                             len(figures["problems"])])
+        median = {name: {endpoint: over_rounds([run[endpoint] for run in named]) for endpoint in pools}
+                  for name, named in runs.items()}
+        rounds = [(f"round {r}", bare, plugin)
+                  for r, (bare, plugin) in enumerate(zip(runs["bare"], runs["plugin"], strict=True), 1)]
+        rounds.append(("median", median["bare"], median["plugin"]))
+        rows = [row(f"{endpoint} ({name}, {label})", figures[endpoint], bare[endpoint]["rate"],
+                    name == "plugin") for endpoint in pools for label, bare, plugin in rounds
+                for name, figures in (("bare", bare), ("plugin", plugin))]
         print()
         print(benchlib.table(["endpoint", "requests", "wall s", "requests/s", "p50 ms", "p95 ms", "p99 ms",
                               "vs bare", "server CPU ms/req", "PG CPU ms/req", "load", "problems"], rows))
-        print(f"\nserver CPU: gunicorn master + workers (utime+stime from /proc) per answered request; "
-              f"PG CPU: the bench database's backends. Target (issue #17): >= {TARGET_RATIO:.0%} of bare "
-              f"and p95 <= {TARGET_P95_MS:.0f} ms:")
+        print(f"\n{args.rounds} round(s), the bare app and the plugin in turn; a median row holds each "
+              f"figure's median over the rounds (its vs bare: the ratio of the median rates) and the "
+              f"problems of all rounds. server CPU: gunicorn master + workers (utime+stime from /proc) per "
+              f"answered request; PG CPU: the bench database's backends. Target (issue #17): >= "
+              f"{TARGET_RATIO:.0%} of bare and p95 <= {TARGET_P95_MS:.0f} ms, on the medians:")
         for endpoint in pools:
-            ratio = plugin[endpoint]["rate"] / bare[endpoint]["rate"]
-            met = ratio >= TARGET_RATIO and plugin[endpoint]["p95_ms"] <= TARGET_P95_MS
-            print(f"  {endpoint}: {ratio:.0%} of bare, p95 {plugin[endpoint]['p95_ms']:.1f} ms: "
+            bare, plugin = median["bare"][endpoint], median["plugin"][endpoint]
+            ratio = plugin["rate"] / bare["rate"]
+            met = ratio >= TARGET_RATIO and plugin["p95_ms"] <= TARGET_P95_MS
+            print(f"  {endpoint}: {ratio:.0%} of bare, p95 {plugin['p95_ms']:.1f} ms: "
                   f"{'met' if met else 'MISSED'}")
-        tally = Counter(plugin["account"]["tally"])
-        print(f"account answers: {sum(tally.values())}, naming {len(tally)} shoppers, each as often as "
-              f"its token was sent: {'yes' if tally == expected else 'NO'}")
+        tallies = [Counter(run["account"]["tally"]) for run in runs["plugin"]]
+        print(f"account answers: {sum(sum(t.values()) for t in tallies)} in {args.rounds} round(s), naming "
+              f"{len(set().union(*tallies))} shoppers, each as often as its token was sent in every round: "
+              f"{'yes' if all(t == expected for t in tallies) else 'NO'}")
         changed = {t: (before[t], after[t]) for t in before if before[t] != after[t]}
         print("database after the run: " + ("unchanged (every table's rows and their md5 as before)"
                                             if not changed else f"CHANGED: {changed}"))

@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -275,6 +276,12 @@ def percentile(sorted_values: Sequence[float], p: float) -> float:
         return float("nan")
     rank = max(1, min(len(sorted_values), round(p / 100 * len(sorted_values) + 0.5)))
     return sorted_values[rank - 1]
+
+
+def medians(runs: Sequence[dict], keys: Iterable[str]) -> dict[str, float]:
+    """Each figure's median over the rounds: on this shared machine the bare endpoint's rate moved
+    1.6x between runs minutes apart, so a ratio is taken of medians, not of one run of each."""
+    return {key: statistics.median(run[key] for run in runs) for key in keys}
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
