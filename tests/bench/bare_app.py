@@ -1,15 +1,31 @@
-"""The baseline for bench_ingest.py and bench_widget.py: a bare Flask app, the same paths.
+"""The baselines for bench_ingest.py and bench_widget.py: bare Flask apps, the same paths.
 
-It reads the body and answers a small JSON 200, so the difference to the plugin is exactly what the
-plugin does for the request (verify, read, store, enqueue; or identify, read, serialize). Run by
-gunicorn as ``bare_app:app``.
+``app`` reads the body and answers a small JSON 200, so the difference to the plugin is exactly
+what the plugin does for the request (verify, read, store, enqueue; or identify, read, serialize).
+``durable`` also stores each body with one autocommitted INSERT (``DURABLE_TABLE``, in
+``BARE_DATABASE_URL``) before it answers: the least a receiver that loses nothing it acknowledged
+must do, so the plugin's cost can be told apart from what durability costs any server. Run by
+gunicorn as ``bare_app:app`` or ``bare_app:durable``.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+
+import psycopg2
 from flask import Flask, jsonify, request
 
+DURABLE_TABLE = "bare_inbox"
+#: What bench_ingest creates before it starts ``durable``: a delivery id stored once, as the
+#: plugin's inbox does.
+DURABLE_DDL = (f"DROP TABLE IF EXISTS {DURABLE_TABLE}; CREATE TABLE {DURABLE_TABLE} ("
+               "id bigserial PRIMARY KEY, delivery_id text NOT NULL UNIQUE, body text NOT NULL, "
+               "received_at timestamptz NOT NULL DEFAULT now())")
+
 app = Flask(__name__)
+durable = Flask(__name__)
+_connections = threading.local()
 
 
 @app.post("/webhooks/shopify")
@@ -17,4 +33,17 @@ app = Flask(__name__)
 @app.route("/widget/v1/<path:endpoint>", methods=["GET", "POST"])
 def receive(domain: str | None = None, endpoint: str | None = None):
     raw = request.get_data(cache=False)
+    return jsonify(status="accepted", bytes=len(raw)), 200
+
+
+@durable.post("/webhooks/shopify")
+def store():
+    raw = request.get_data(cache=False)
+    connection = getattr(_connections, "connection", None)
+    if connection is None:  # one connection per gunicorn thread, as a pool would lend it
+        connection = _connections.connection = psycopg2.connect(os.environ["BARE_DATABASE_URL"])
+        connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {DURABLE_TABLE} (delivery_id, body) VALUES (%s, %s) "
+                       "ON CONFLICT DO NOTHING", (request.headers["X-Shopify-Webhook-Id"], raw.decode()))
     return jsonify(status="accepted", bytes=len(raw)), 200

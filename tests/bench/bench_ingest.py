@@ -12,7 +12,9 @@ orders/paid deliveries once; a Python client on these 2 cores would measure itse
 verifies, stores the Event and rings Redis (no worker runs); with sqlite there is no Redis and the
 receiver applies the event inline, as the embedded default does. ``--platform custom`` sends the
 same orders as a custom store does (our shape, signed with Standard Webhooks, validated in full on
-the request). See tests/bench/README.md.
+the request). With postgres and Shopify, a third server is measured in each round: the bare app
+storing each body with one INSERT, the floor for any receiver that loses nothing. See
+tests/bench/README.md.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ import shutil
 import tempfile
 import threading
 import time
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
+import bare_app
 import benchlib  # noqa: I001 - first: it puts the repository root on sys.path
 import profiling
 import requests
@@ -151,6 +155,17 @@ def serve_and_measure(name, app, env, gunicorn_args, workdir, warmup, measured, 
     return {**result, "failures": len(failures)}
 
 
+def durable_table(database_url: str, ddl: str | None = None) -> int:
+    """Create the durable bare app's table (``ddl``), or count the measured deliveries it stored
+    (not the warm-up's)."""
+    import psycopg2
+
+    with closing(psycopg2.connect(database_url)) as connection, connection, connection.cursor() as cursor:
+        cursor.execute(ddl or f"SELECT count(*) FROM {bare_app.DURABLE_TABLE} "
+                              "WHERE delivery_id LIKE 'bench-%'")
+        return 0 if ddl else cursor.fetchone()[0]
+
+
 def row(label: str, result: dict, bare_rate: float) -> list:
     """A line of the table: one server's figures in one round, or their medians."""
     return [label, f"{result['n']:.0f}", f"{result['wall']:.2f}", f"{result['rate']:.0f}",
@@ -254,6 +269,11 @@ def main() -> None:
         servers = {"bare": ("bare Flask endpoint", "bare_app:app", {},
                             [*gunicorn_args, "--pythonpath", "tests/bench"]),
                    "plugin": ("plugin receiver", "plugin.app:create_app()", plugin_env, gunicorn_args)}
+        if args.backend == "postgres" and not custom:  # the floor any lossless receiver pays
+            durable = ("bare + one INSERT", "bare_app:durable", {"BARE_DATABASE_URL": database_url},
+                       [*gunicorn_args, "--pythonpath", "tests/bench"])
+            servers = {"bare": servers["bare"], "durable": durable, "plugin": servers["plugin"]}
+            durable_table(database_url, bare_app.DURABLE_DDL)
         runs: dict[str, list[dict]] = {key: [] for key in servers}
         for r in range(args.rounds):  # alternately, so a slow minute of the machine hits both
             load = prepare(build_requests(bodies, shop.domain, secret, args.requests,
@@ -266,19 +286,24 @@ def main() -> None:
 
         median = {key: {**benchlib.medians(named, FIGURES), "failures": sum(run["failures"] for run in named)}
                   for key, named in runs.items()}
-        rounds = [(f"round {r}", bare, plugin)
-                  for r, (bare, plugin) in enumerate(zip(runs["bare"], runs["plugin"], strict=True), 1)]
-        rows = [row(f"{servers[key][0]} ({label})", result, bare["rate"])
-                for label, bare, plugin in [*rounds, ("median", median["bare"], median["plugin"])]
-                for key, result in (("bare", bare), ("plugin", plugin))]
+        rounds = [(f"round {r + 1}", {key: runs[key][r] for key in servers}) for r in range(args.rounds)]
+        rows = [row(f"{servers[key][0]} ({label})", result, measured["bare"]["rate"])
+                for label, measured in [*rounds, ("median", median)] for key, result in measured.items()]
         print(benchlib.table(["server", "requests", "wall s", "webhooks/s", "p50 ms", "p99 ms", "vs bare",
                               "failed"], rows))
         ratio = median["plugin"]["rate"] / median["bare"]["rate"]
-        ratios = [plugin["rate"] / bare["rate"] for _, bare, plugin in rounds]
+        ratios = [measured["plugin"]["rate"] / measured["bare"]["rate"] for _, measured in rounds]
         print(f"\nplugin / bare rate, of the medians over {args.rounds} round(s): {ratio:.0%} (round by "
               f"round {min(ratios):.0%}-{max(ratios):.0%}; target >= {TARGET:.0%}: "
               f"{'met' if ratio >= TARGET else 'MISSED'}); the plugin's median p99 "
               f"{median['plugin']['p99']:.1f} ms; a median row: each figure's median, all rounds' failures")
+
+        if "durable" in servers:
+            floor = median["plugin"]["rate"] / median["durable"]["rate"]
+            stored, sent = durable_table(database_url), args.requests * args.rounds
+            print(f"plugin / (bare + one INSERT) rate, of the medians: {floor:.0%}: the plugin's own cost "
+                  f"beyond what storing each delivery costs any server; rows that server stored: {stored} "
+                  f"({'exactly N x rounds' if stored == sent else f'EXPECTED {sent}'})")
 
         from peewee import fn
 
