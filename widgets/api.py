@@ -8,14 +8,12 @@ CORS answers only the shop's own storefront origin and the app's own origin (the
 from __future__ import annotations
 
 from contextlib import ExitStack
-from datetime import timedelta
 
 from flask import Response, current_app, g, jsonify, request, url_for
 
 from plugin import customers, ledger, tiers
 from plugin.core import clock, i18n, reasons
-from plugin.core.models import Lot, Shop
-from plugin.core.prepared import Prepared
+from plugin.core.models import Shop
 from plugin.http.routes import Routes
 from plugin.http.runtime import runtime
 from plugin.program import versions
@@ -97,14 +95,11 @@ def account_of(shop: Shop, customer_id: str, program: dict, rules: str | None = 
         # One read of the open lots gives balance, spendable, pending and expiring together
         # (the audit keeps the balance equal to the lots), instead of three aggregate queries.
         now, days = clock.now(), program["expiry_warning_days"]
-        for lot in _open_lots(customer.id):
+        lots = ledger.lots_held(customer.id)
+        for lot in lots:
             balance[lot.point_type] = balance.get(lot.point_type, 0) + lot.remaining
-            if lot.pending_until is None or lot.pending_until <= now:
-                spendable[lot.point_type] = spendable.get(lot.point_type, 0) + lot.remaining
-            if (days and lot.remaining > 0 and lot.expires_at is not None
-                    and now < lot.expires_at <= now + timedelta(days=days)):
-                expiring.append(lot)
-        expiring.sort(key=lambda lot: lot.expires_at)
+        spendable.update(ledger.spendable_among(lots, now))
+        expiring = ledger.expiring_among(lots, now, days) if days else []
         recent = [{"delta": e.delta, "point_type": e.point_type, "kind": e.kind, "created_at": e.created_at,
                    "reason": reasons.render(e.reason, lang), "reason_code": e.reason["code"],
                    "reason_params": reasons.params(e.reason)}
@@ -122,12 +117,6 @@ def account_of(shop: Shop, customer_id: str, program: dict, rules: str | None = 
         "program": program_summary(program, shop.currency, rules),
         "tier": tiers.progress(program, customer),
     }
-
-
-@Prepared
-def _open_lots(customer_id: int):
-    return Lot.select(Lot.point_type, Lot.remaining, Lot.pending_until, Lot.expires_at).where(
-        (Lot.customer == customer_id) & (Lot.remaining != 0))
 
 
 @routes.get("/account")

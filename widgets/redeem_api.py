@@ -77,14 +77,15 @@ def quote():
     order = onto_cart(shopper.shop.id, carts.as_order(cart))
     customer = shopper.customer()
     _, program = versions.current(shopper.shop.id)
-    tier = tier_perks.tier_of(program, customer)
+    row = tier_perks.tier_row(program, customer)  # read once: the tier's prices and its multiplier
+    tier = tier_perks.tier_in(program, row)
     paid = tier_perks.discounted(order, tier)
     # What the worker will credit for this cart placed now, after the points discount held for it.
     # A cart priced in another currency than the shop's earns on amounts only the store converts:
     # no figure rather than one in the wrong currency.
     foreign = bool(cart.get("currency")) and cart["currency"].upper() != shopper.shop.currency
     earns = None if foreign else order_points.quote(
-        program, customer, shopper.customer_id if shopper.signed_in else None, paid)
+        program, customer, shopper.customer_id if shopper.signed_in else None, paid, row)
     benefits = tier_perks.for_cart(tier, order) if tier and tier_perks.has_benefits(tier) else None
     return jsonify(payable=redemption.quote(shopper.shop.id, customer, paid["lines"]),
                    earns=earns and {"points": earns.points, "point_type": earns.point_type,

@@ -78,6 +78,15 @@ def bad_text(value, path: str = "", *, nul: bool = False) -> tuple[str, str] | N
     return next(bad_texts(value, path, nul=nul), None)
 
 
+def _may_hold_bad_text(raw: bytes | str, text: str, nul: bool, surrogates: bool) -> bool:
+    """Whether the walk of ``bad_texts`` may find what the call refuses: in JSON decoded from UTF-8
+    bytes a NUL or a lone surrogate can only be written as a \\u escape, and most bodies have
+    neither (a str handed in may hold a raw surrogate: with ``nul`` it is walked, as before)."""
+    if not nul:
+        return not surrogates and bool(_SURROGATE_ESCAPE.search(text))
+    return isinstance(raw, str) or "\\u0000" in text or bool(_SURROGATE_ESCAPE.search(text))
+
+
 def loads_object(raw: bytes | str, *, parse_float: Callable = float, nul: bool = False,
                  surrogates: bool = False) -> dict:
     """The text as a JSON object, else MalformedJson (400); with ``nul``, a NUL anywhere is a 400 too.
@@ -98,7 +107,7 @@ def loads_object(raw: bytes | str, *, parse_float: Callable = float, nul: bool =
         raise MalformedJson(f"body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise MalformedJson("body must be a JSON object")
-    found = bad_text(body, nul=nul) if nul or (not surrogates and _SURROGATE_ESCAPE.search(text)) else None
+    found = bad_text(body, nul=nul) if _may_hold_bad_text(raw, text, nul, surrogates) else None
     if found and found[1] == "nul":
         raise NulCharacter(REFUSED, fields={found[0]: ["NUL"]})
     if found:

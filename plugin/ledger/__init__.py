@@ -17,7 +17,16 @@ from plugin.ledger.debits import (
     take_many,
 )
 from plugin.ledger.handover import TRANSFER, transfer, transfer_done
-from plugin.ledger.reads import balances, entries, open_lots, spendable, totals
+from plugin.ledger.reads import (
+    balances,
+    entries,
+    expiring_among,
+    lots_held,
+    open_lots,
+    spendable,
+    spendable_among,
+    totals,
+)
 
 __all__ = [
     "DEBT",
@@ -32,13 +41,16 @@ __all__ = [
     "debit",
     "entries",
     "expire",
+    "expiring_among",
     "expire_customers",
     "grant",
     "grant_many",
+    "lots_held",
     "open_lots",
     "restore",
     "spend",
     "spendable",
+    "spendable_among",
     "take_many",
     "totals",
     "transfer",

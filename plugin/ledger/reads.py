@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import peewee
 
 from plugin.core import clock
@@ -32,6 +34,31 @@ def totals(customer_ids) -> dict[int, int]:
 def spendable(customer: Customer) -> dict[str, int]:
     """Points per type that can be spent now: open lots past their pending period."""
     return {point_type: int(total) for point_type, total in _spendable(customer.id, clock.now())}
+
+
+@Prepared
+def lots_held(customer_id: int):
+    """The lots that still hold (or owe) points, their type, points, pending and expiry only: one
+    read from which the widget works out balance, spendable and expiring points together."""
+    return Lot.select(Lot.point_type, Lot.remaining, Lot.pending_until, Lot.expires_at).where(
+        (Lot.customer == customer_id) & (Lot.remaining != 0))
+
+
+def spendable_among(lots: list[Lot], now) -> dict[str, int]:
+    """What ``spendable`` answers at ``now``, from the customer's ``lots_held``."""
+    found: dict[str, int] = {}
+    for lot in lots:
+        if lot.pending_until is None or lot.pending_until <= now:
+            found[lot.point_type] = found.get(lot.point_type, 0) + lot.remaining
+    return found
+
+
+def expiring_among(lots: list[Lot], now, days: int) -> list[Lot]:
+    """Of the customer's ``lots_held``, those whose points expire within ``days`` of ``now``,
+    soonest first."""
+    until = now + timedelta(days=days)
+    return sorted((lot for lot in lots if lot.remaining > 0 and lot.expires_at is not None
+                   and now < lot.expires_at <= until), key=lambda lot: lot.expires_at)
 
 
 @Prepared

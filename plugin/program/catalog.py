@@ -25,6 +25,7 @@ from plugin.core import clock, reasons
 from plugin.core.crypto import Vault
 from plugin.core.db import claiming, ids_in, locking, write_transaction
 from plugin.core.models import CatalogProduct, Event, Shop
+from plugin.core.prepared import Prepared
 from plugin.core.status import EventStatus
 from plugin.platforms import PlatformError
 from plugin.platforms import shopify as shopify_api
@@ -130,15 +131,21 @@ def onto_cart(shop_id: int, order: dict) -> dict:
     """A widget cart's lines take the facts the catalog has for their products, as the paid order
     will: what the storefront sent is only a claim (anyone can edit it); unknown products keep it.
     A cart line names no variant, so its sale flag stays the storefront's."""
-    ids = {line["product_id"] for line in order["lines"] if line.get("product_id")}
+    ids = tuple({line["product_id"] for line in order["lines"] if line.get("product_id")})
     if ids:
-        rows = {row.product_id: row for row in CatalogProduct.select().where(
-            (CatalogProduct.shop == shop_id) & CatalogProduct.product_id.in_(list(ids)))}
+        rows = {row.product_id: row for row in _products(shop_id, ids)}
         for line in order["lines"]:
             row = rows.get(line.get("product_id"))
             if row is not None:
                 _describe(line, row)
     return order
+
+
+@Prepared
+def _products(shop_id: int, product_ids: tuple[str, ...]):
+    return CatalogProduct.select().where((CatalogProduct.shop == shop_id)
+                                         & CatalogProduct.product_id.in_(product_ids))
+
 
 def onto_line(line: dict, row: CatalogProduct) -> None:
     _describe(line, row)

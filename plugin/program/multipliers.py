@@ -14,13 +14,24 @@ def multipliers(program: dict, customer_ids: list[int]) -> dict[int, Decimal]:
     rules = program.get("tiers")
     if not rules or not customer_ids:
         return {}
-    factor = {tier["id"]: tier["earn_multiplier"] for tier in rules["tiers"]}
-    if len(customer_ids) == 1:  # an order or a quote: the same query, its SQL built once
+    if len(customer_ids) == 1:  # an order: the same query, its SQL built once
         rows = _tier_ids(customer_ids[0])
     else:
         rows = CustomerTier.select(CustomerTier.customer, CustomerTier.tier_id).where(
             CustomerTier.customer.in_(customer_ids)).tuples()
-    return {cid: factor[tier_id] for cid, tier_id in rows if factor.get(tier_id, 1) != 1}
+    factors = _factors(program)
+    return {cid: factors[tier_id] for cid, tier_id in rows if tier_id in factors}
+
+
+def factor(program: dict, tier_id: str) -> Decimal | None:
+    """The earn multiplier of one tier of the program; None for x1 or a tier it no longer has."""
+    return _factors(program).get(tier_id)
+
+
+def _factors(program: dict) -> dict[str, Decimal]:
+    """The tiers that multiply what their customers earn, and by what."""
+    return {tier["id"]: tier["earn_multiplier"] for tier in program["tiers"]["tiers"]
+            if tier["earn_multiplier"] != 1}
 
 
 _tier_ids = Prepared(lambda customer_id: CustomerTier.select(CustomerTier.customer, CustomerTier.tier_id)

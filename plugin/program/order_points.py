@@ -12,11 +12,10 @@ import peewee
 
 from plugin.core import clock, reasons
 from plugin.core.kinds import EntryKind
-from plugin.core.models import Customer, Hold, LedgerEntry, Order
+from plugin.core.models import Customer, CustomerTier, Hold, LedgerEntry, Order
 from plugin.core.prepared import Prepared
 from plugin.core.status import HoldStatus
-from plugin.program import earning
-from plugin.program.multipliers import multiplied, multipliers
+from plugin.program import earning, multipliers
 
 CENT = Decimal("0.01")
 
@@ -28,7 +27,7 @@ def earned(program: dict, order: dict, *, at: datetime, customer_id: str | None,
     result = earning.evaluate(program, order, at=at, customer_id=customer_id, first_order=first_order,
                               allowance=allowance)
     if factor is not None:
-        points = multiplied(result.points, factor)
+        points = multipliers.multiplied(result.points, factor)
         result.points = points if allowance is None else min(points, max(allowance, 0))
         result.why_notes.append(reasons.tier_multiplier(factor))
     return result
@@ -102,9 +101,11 @@ def less_discount(order: dict, amount: Decimal) -> dict:
     return {**order, "lines": lines}
 
 
-def quote(program: dict, customer: Customer | None, customer_id: str | None, order: dict) -> earning.Earned:
+def quote(program: dict, customer: Customer | None, customer_id: str | None, order: dict,
+          tier_row: CustomerTier | None) -> earning.Earned:
     """What this order will earn the shopper if placed now, after the points discount they hold:
-    the same ``earned`` the worker applies, with the same first-order, limit and tier inputs."""
+    the same ``earned`` the worker applies, with the same first-order, limit and tier inputs
+    (``tier_row``: the customer's, which the caller has read for the tier's prices)."""
     hold = active_discount(customer)
     if hold is not None and takes_off_the_lines(program, hold):
         order = less_discount(order, Decimal(hold.amount))
@@ -114,6 +115,6 @@ def quote(program: dict, customer: Customer | None, customer_id: str | None, ord
     fresh = [limit for limit in (limits["per_day"], limits["per_month"]) if limit is not None]
     allowance = (allowances(program, ids).get(customer.id) if customer
                  else (min(fresh) if fresh else None))
-    factor = multipliers(program, ids).get(customer.id) if customer else None
+    factor = multipliers.factor(program, tier_row.tier_id) if tier_row else None
     return earned(program, order, at=clock.now(), customer_id=customer_id,
                   first_order=first and customer_id is not None, allowance=allowance, factor=factor)

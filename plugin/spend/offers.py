@@ -91,12 +91,13 @@ def build(shop: Shop, customer: Customer | None, program: dict, *, lines: list[d
     currency = shop.currency
     found = _free_shipping(settings, priced, currency, lang)
     if customer is not None:
-        spendable = ledger.spendable(customer)
+        lots = ledger.lots_held(customer.id)  # one read: what is spendable and what expires soon
+        spendable = ledger.spendable_among(lots, now)
         orders = [order for (order,) in _recent_orders(shop.id, customer.id)]
         if not _holding(customer, now):  # a discount is already held: no second "spend N points"
             found += _cart_cover(program, priced, spendable, currency, lang)
         found += _reward_progress(program, spendable, lang)
-        found += _expiring(program, customer, now, lang)
+        found += _expiring(program, lots, now, lang)
         found += _category(program, settings, orders, lang)
         found += _birthday(program, settings, customer, now, lang)
         found += _recommendations(shop, settings, orders, lines, lang)
@@ -186,11 +187,9 @@ def _reward_progress(program: dict, spendable: dict[str, int], lang: str) -> lis
                    reward=localized(reward.get("title"), lang, reward_id))]
 
 
-def _expiring(program: dict, customer: Customer, now: datetime, lang: str) -> list[dict]:
+def _expiring(program: dict, lots: list[Lot], now: datetime, lang: str) -> list[dict]:
     window = program["expiry_warning_days"]
-    if not window:
-        return []
-    lots = _expiring_lots(customer.id, now, now + timedelta(days=window))
+    lots = ledger.expiring_among(lots, now, window) if window else []
     if not lots:
         return []
     soonest, total = lots[0].expires_at, sum(lot.remaining for lot in lots)
@@ -198,12 +197,6 @@ def _expiring(program: dict, customer: Customer, now: datetime, lang: str) -> li
     data = {"points": total, "expires_at": clock.iso(soonest), "days_left": days_left}
     return [_offer("expiring", soonest.date().isoformat(), lang, 60 + 40 * (1 - days_left / window),
                    data, n=total, points=points(total, lang), date=month_day(soonest, lang))]
-
-
-@Prepared
-def _expiring_lots(customer_id: int, after: datetime, until: datetime):
-    return ledger.open_lots(Customer(id=customer_id)).where(
-        Lot.expires_at.is_null(False) & (Lot.expires_at > after) & (Lot.expires_at <= until))
 
 
 def _categories(program: dict, order: dict) -> set[str]:
@@ -249,18 +242,24 @@ def _recommendations(shop: Shop, settings: dict, orders: list[dict], lines, lang
     if not settings["recommendations"] or not past:
         return []
     exclude = set(past) | {line["product_id"] for line in lines or [] if line.get("product_id")}
-    score = fn.SUM(CoPurchase.count)
-    rows = list(CoPurchase.select(CoPurchase.other_product_id, score).where(
-        (CoPurchase.shop == shop.id) & CoPurchase.product_id.in_(past)
-        & CoPurchase.other_product_id.not_in(sorted(exclude))
-    ).group_by(CoPurchase.other_product_id).order_by(score.desc(), CoPurchase.other_product_id)
-        .limit(settings["recommendations"]).tuples())
+    rows = _bought_with(shop.id, tuple(past), tuple(sorted(exclude)), settings["recommendations"])
     if not rows:
         return []
     top = int(rows[0][1])
     return [_offer("recommendation", product_id, lang, 10 + 10 * int(count) / top,
                    {"product_id": product_id, "score": int(count)})
             for product_id, count in rows]
+
+
+@Prepared
+def _bought_with(shop_id: int, products: tuple[str, ...], exclude: tuple[str, ...], limit: int):
+    """The products bought most often with ``products``, none of ``exclude``: (id, orders)."""
+    score = fn.SUM(CoPurchase.count)
+    return (CoPurchase.select(CoPurchase.other_product_id, score)
+            .where((CoPurchase.shop == shop_id) & CoPurchase.product_id.in_(products)
+                   & CoPurchase.other_product_id.not_in(exclude))
+            .group_by(CoPurchase.other_product_id).order_by(score.desc(), CoPurchase.other_product_id)
+            .limit(limit).tuples())
 
 
 # --- analytics ---------------------------------------------------------------------------------

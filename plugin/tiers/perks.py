@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal
 
-from plugin.core.models import Customer
+from plugin.core.models import Customer, CustomerTier
 from plugin.tiers.levels import held, ladder
 
 CENT = Decimal("0.01")
@@ -19,9 +19,18 @@ CENT = Decimal("0.01")
 def tier_of(program: dict, customer: Customer | None) -> dict | None:
     """The tier the customer holds (the lowest visible tier before any evaluation); None when
     the program has no tiers. A guest holds the lowest tier too: its benefits are everyone's."""
+    return tier_in(program, tier_row(program, customer))
+
+
+def tier_row(program: dict, customer: Customer | None) -> CustomerTier | None:
+    """The customer's tier row, read only when the program has tiers (none before an evaluation)."""
+    return held(customer.id) if customer and program.get("tiers") else None
+
+
+def tier_in(program: dict, row: CustomerTier | None) -> dict | None:
+    """The tier ``row`` names, as ``tier_of`` (for a caller that needs the row too)."""
     if not program.get("tiers"):
         return None
-    row = held(customer.id) if customer else None
     by_id = {tier["id"]: tier for tier in program["tiers"]["tiers"]}
     return (by_id.get(row.tier_id) if row else None) or ladder(program)[0]
 

@@ -1,5 +1,6 @@
 """A prepared query answers exactly as the query it was built from, builds its SQL once per
-database kind and argument types, and refuses arguments it cannot bind unchanged."""
+database kind and argument shapes (a tuple's size class and element type), and refuses arguments
+it cannot bind unchanged."""
 
 from __future__ import annotations
 
@@ -71,7 +72,58 @@ def test_datetime_arguments_are_bound_too(app, shop):
         assert ledger.spendable(customer) == {"regular": sum(range(1, 13)) - 20}
 
 
-@pytest.mark.parametrize("argument", [True, None, 1.5, [1, 2]])
+def _keyed(shop_id, keys, deltas):
+    """The entries whose key is one of ``keys`` and whose delta is none of ``deltas``."""
+    return (LedgerEntry.select(LedgerEntry.idempotency_key, LedgerEntry.delta)
+            .where((LedgerEntry.shop == shop_id) & LedgerEntry.idempotency_key.in_(keys)
+                   & LedgerEntry.delta.not_in(deltas)).order_by(LedgerEntry.id).tuples())
+
+
+def test_tuples_answer_as_the_query_built_with_them(app, shop):
+    prepared = Prepared(_keyed)
+    storable = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=8)
+    with session(), database.atomic():
+        _history(shop.id)
+
+        @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(keys=st.lists(st.sampled_from([f"g{n}" for n in range(12)] + ["spent"]) | storable,
+                             max_size=6).map(tuple),
+               deltas=st.lists(st.integers(-25, 25), max_size=4).map(tuple))
+        def same_rows(keys, deltas):
+            assert prepared(shop.id, keys, deltas) == list(_keyed(shop.id, keys, deltas))
+
+        same_rows()
+
+
+def test_a_tuple_is_compiled_once_per_size_class_padded_with_its_last_element(app, shop):
+    built = []
+
+    @Prepared
+    def by_keys(shop_id, keys):
+        built.append(len(keys))
+        return _keyed(shop_id, keys, ())
+
+    with session(), database.atomic():
+        _history(shop.id)
+        assert by_keys(shop.id, ("g1", "g2")) == [("g1", 2), ("g2", 3)]
+        assert by_keys(shop.id, ("g5", "nothing", "g6")) == [("g5", 6), ("g6", 7)]
+        assert by_keys(shop.id, ("g0",)) == [("g0", 1)]
+        assert by_keys(shop.id, ()) == []  # peewee writes IN () as a constant: nothing to bind
+        assert by_keys(shop.id, ("g9", "g8", "g7", "g6")) == [("g6", 7), ("g7", 8), ("g8", 9), ("g9", 10)]
+        assert by_keys(shop.id, ("g3",)) == [("g3", 4)]
+    assert built == [3, 1, 0, 7]  # 2 and 3 elements share a statement of 3 parameters; 4 takes 7
+
+
+def test_every_element_of_a_tuple_must_reach_the_sql(app):
+    @Prepared
+    def query(ids):
+        return Customer.select().where(Customer.id.in_(ids[:1]))
+
+    with session(), pytest.raises(TypeError, match=r"\[0\] do not reach"):
+        query((1, 2))
+
+
+@pytest.mark.parametrize("argument", [True, None, 1.5, [1, 2], (1, "a"), (None,), (True, True), ((1,),)])
 def test_an_argument_it_cannot_bind_unchanged_is_refused(app, argument):
     @Prepared
     def query(value):

@@ -1,13 +1,20 @@
 """A shopper's balance reads stay O(1) in the length of their history: no statement of the widget's
-account or the admin API's customer page reads the lots a long history has emptied."""
+account or the admin API's customer page reads the lots a long history has emptied; and the
+widget's one read of the open lots answers as the aggregate reads do."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from plugin import customers, ledger
+from plugin.core import clock
 from plugin.core.db import database, session
 from plugin.core.kinds import EntryKind
+from plugin.core.models import Lot
 from tests.helpers import SHOP_DOMAIN, admin_headers
 from widgets import identity
 
@@ -65,3 +72,34 @@ def test_the_balance_reads_never_walk_the_spent_lots(app, client, backend, shop,
         for sql, params in lot_reads:
             plan = "\n".join(row for (row,) in database.execute_sql("EXPLAIN (COSTS OFF) " + sql, params))
             assert "lot_open_customer_id" in plan, plan
+
+
+_LOT = st.tuples(st.sampled_from(["regular", "premium"]), st.integers(-5, 9),
+                 st.none() | st.integers(-3, 3), st.none() | st.integers(-3, 12))  # type, points, days
+
+
+def test_the_widgets_one_read_of_the_lots_answers_as_the_aggregate_reads(app, shop):
+    """``spendable_among`` and ``expiring_among`` over ``lots_held`` (the account and the offers)
+    agree with ``spendable`` and the open lots the SQL picks, for lots of every kind."""
+    with session(), database.atomic() as transaction:  # rolled back: lots without their entries
+        customer = customers.ensure(shop.id, "lots")
+        now = clock.now()
+
+        @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(lots=st.lists(_LOT, max_size=8), window=st.integers(1, 10))
+        def same_answers(lots, window):
+            Lot.delete().where(Lot.customer == customer.id).execute()
+            for n, (point_type, points, pending, expires) in enumerate(lots):
+                Lot.create(shop=shop.id, customer=customer.id, point_type=point_type, source="s", key=f"k{n}",
+                           original=max(points, 0), remaining=points, rule={},
+                           pending_until=None if pending is None else now + timedelta(days=pending, hours=1),
+                           expires_at=None if expires is None else now + timedelta(days=expires, hours=1))
+            held = ledger.lots_held(customer.id)
+            assert ledger.spendable_among(held, now) == ledger.spendable(customer)
+            expected = ledger.open_lots(customer).where(Lot.expires_at > now,
+                                                         Lot.expires_at <= now + timedelta(days=window))
+            assert ([(lot.expires_at, lot.remaining) for lot in ledger.expiring_among(held, now, window)]
+                    == [(lot.expires_at, lot.remaining) for lot in expected])
+
+        same_answers()
+        transaction.rollback()

@@ -6,6 +6,8 @@ edge of time overflowed the date arithmetic; amounts of 10^400 passed the progra
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,6 +22,28 @@ def test_nesting_up_to_the_limit_is_read_and_one_more_level_is_not():
         jsonbody.loads_object('{"a":' * jsonbody.MAX_DEPTH + "[1]" + "}" * jsonbody.MAX_DEPTH)
 
 
+
+_TEXTS = st.text(st.sampled_from('a\x00я\udc00\\"u0'), max_size=6)  # a lone low surrogate never pairs
+_VALUES = st.recursive(st.none() | st.integers() | _TEXTS,
+                       lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXTS, inner, max_size=3),
+                       max_leaves=10)
+
+
+@given(st.dictionaries(_TEXTS, _VALUES, max_size=4), st.booleans())
+def test_a_body_is_refused_exactly_when_a_text_in_it_cannot_be_stored(body, ascii_only):
+    """The walk over every text is skipped for bodies with no \\u escape that could write one."""
+    try:
+        raw = json.dumps(body, ensure_ascii=ascii_only).encode()
+    except UnicodeEncodeError:  # a lone surrogate is not UTF-8: only escaped can it be sent
+        raw = json.dumps(body).encode()
+    found = jsonbody.bad_text(body, nul=True)
+    if found is None:
+        assert jsonbody.loads_object(raw, nul=True) == body
+    else:
+        refused = jsonbody.NulCharacter if found[1] == "nul" else jsonbody.MalformedJson
+        with pytest.raises(refused) as raised:
+            jsonbody.loads_object(raw, nul=True)
+        assert found[0] in raised.value.fields
 
 
 def _depth_by_hand(text: str) -> tuple[int, bool]:
