@@ -6,7 +6,7 @@
 
 (a) N pending events of one shop (orders/paid, with customers/create and refunds/create mixed
 in, realistic Shopify bodies stored raw with the keys webhooks.topics.REGISTRY reads, exactly as
-the receiver stores them; the worker maps each body) are applied by ONE rq.Worker (the class
+the receiver stores them; the worker maps each body) are applied by ONE LoyaltyWorker (the class
 `loyalty worker` uses, JSONSerializer, burst mode) started as a fresh process; the rate is
 N / (last event's applied_at - worker start).
 (b) M no-op jobs on a fresh queue are drained by one Worker of the same class: RQ's job rate.
@@ -336,7 +336,7 @@ def main() -> None:
               f"{dict(kinds)} "
               f"(keys read by webhooks.topics.REGISTRY in {time.perf_counter() - t0:.1f} s)")
         print(f"backend: {args.backend} ({database_url}); "
-              + (f"{args.workers} rq.Worker(s) (forking, JSONSerializer, burst), each in a fresh "
+              + (f"{args.workers} LoyaltyWorker(s) (forking, JSONSerializer, burst), each in a fresh "
                  f"process, Redis {redis_url}" if args.backend == "postgres"
                  else "no Redis: apply_pending runs in-process, as the embedded default does"))
         print(benchlib.machine_note())

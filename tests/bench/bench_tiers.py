@@ -8,7 +8,7 @@ N customers (100000 by default) of the bench shop get 0-12 orders each over the 
 tiers by amount_spent over rolling_12_months (Novice 0, Bronze 5000, Silver 20000, Gold 50000,
 Platinum 100000, with entry bonuses). Three re-evaluations are started the way the admin API
 starts one (``tiers.start_reevaluation`` with Redis configured: an RQ job) and each is run by ONE
-rq.Worker (the class `loyalty worker` uses, JSONSerializer, burst) in a fresh process
+LoyaltyWorker (the class `loyalty worker` uses, JSONSerializer, burst) in a fresh process
 (``burst_worker.py``), while this process polls the TierRun row every second and prints its
 progress:
 
@@ -162,7 +162,7 @@ def snapshot(shop_id: int) -> dict:
 
 
 def start_worker(workdir: Path, label: str, batch_size: int) -> subprocess.Popen:
-    """burst_worker.py (a `loyalty worker`-like rq.Worker, burst) in its own process group."""
+    """burst_worker.py (`loyalty worker`'s LoyaltyWorker, burst) in its own process group."""
     with open(workdir / f"worker-{label}.out", "wb") as out, \
             open(workdir / f"worker-{label}.err", "wb") as err:  # the child keeps its own copies
         return subprocess.Popen(
@@ -299,7 +299,7 @@ def main() -> None:
 
     with benchlib.scratch("loyalty-bench-tiers-") as workdir:
         print(benchlib.machine_note())
-        print(f"PostgreSQL {benchlib.POSTGRES_URL}, Redis {benchlib.REDIS_URL}; one rq.Worker "
+        print(f"PostgreSQL {benchlib.POSTGRES_URL}, Redis {benchlib.REDIS_URL}; one LoyaltyWorker "
               f"(forking, JSONSerializer, burst) in a fresh process per run; batch {args.batch_size}")
         started = time.perf_counter()
         shop_id, orders = seed(args.customers, random.Random(args.seed))

@@ -15,11 +15,11 @@ import resource
 import time
 
 import benchlib  # noqa: F401,I001 - first: it puts the repository root on sys.path
-from rq import Worker
 from rq.serializers import JSONSerializer
 
 from plugin.core import db
 from plugin.pipeline import bootstrap, queue
+from plugin.pipeline.worker import MAINTENANCE_INTERVAL, LoyaltyWorker
 
 
 def main() -> None:
@@ -30,12 +30,13 @@ def main() -> None:
     parser.add_argument("queues", nargs="+")
     args = parser.parse_args()
     # As plugin.pipeline.worker.run: bind the database, point the doorbell at Redis, wire the facts'
-    # handlers (the outbox too), one Worker (forking).
+    # handlers (the outbox too), one LoyaltyWorker (forking; its command channel polled every second:
+    # rq's own 60 s poll held a burst worker that ended within moments of starting for a minute).
     db.bind(args.database_url)
     queue.configure(args.redis_url, args.batch_size)
     bootstrap.wire()
-    worker = Worker([queue.queue(name) for name in args.queues], connection=queue.connection(),
-                    serializer=JSONSerializer)
+    worker = LoyaltyWorker([queue.queue(name) for name in args.queues], connection=queue.connection(),
+                           serializer=JSONSerializer, maintenance_interval=MAINTENANCE_INTERVAL)
     start = time.time()
     worked = worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
     end = time.time()
