@@ -1,7 +1,7 @@
 """The widget's account, quote and offers endpoints vs a bare Flask endpoint, driven by wrk.
 
     .venv/bin/python tests/bench/bench_widget.py [--requests N] [--connections C] [--customers K]
-                                                 [--orders O] [--rounds R] [--profile]
+                                                 [--orders O] [--rounds R] [--paced F] [--profile]
 
 K shoppers (500) of a shop running the demo program (tiers, rewards) each signed up and placed O
 paid orders (3), applied by the real worker code. Per endpoint, N requests (10000) are built as a
@@ -12,7 +12,9 @@ each request once to a bare Flask app (tests/bench/bare_app.py) and then to the 
 same gunicorn settings, R times in turn (3), and the medians are compared; every answer is checked
 in Lua (200 and its body; the account answers are counted per customer and must name each shopper
 exactly as often as their token was sent, in every round). Afterwards every table must be exactly
-as before (reads and quotes write nothing). See tests/bench/README.md.
+as before (reads and quotes write nothing). Then, with ``--paced F`` (0.5), every request once
+more to the plugin at about F times its median rate (each connection waiting a random time before
+each send): the latency below saturation. See tests/bench/README.md.
 """
 
 from __future__ import annotations
@@ -145,8 +147,9 @@ def fingerprint() -> dict[str, tuple[int, str]]:
 
 
 def serve(name: str, app: str, args: list[str], env: dict, workdir: Path, pools: dict, warm: dict,
-          checks: dict, connections: int, expected_tally: Counter) -> dict:
-    """Start one server, warm it up, then send each endpoint's pool once; figures per endpoint."""
+          checks: dict, connections: int, expected_tally: Counter, paces: dict | None = None) -> dict:
+    """Start one server, warm it up, then send each endpoint's pool once (each connection waiting
+    ``paces[endpoint]`` ms before a send, if given); figures per endpoint."""
     port, log = benchlib.free_port(), workdir / f"{name}.log"
     proc = benchlib.start_gunicorn(app, port, args, env, log)
     url, results = f"http://127.0.0.1:{port}", {}
@@ -163,7 +166,7 @@ def serve(name: str, app: str, args: list[str], env: dict, workdir: Path, pools:
             cpu_before, pg_before = benchlib.cpu_seconds(pids), benchlib.cpu_seconds(pg)
             load = os.getloadavg()[0]
             figures = wrk_client.run(url, pool, workdir, connections=connections, once=True,
-                                     check=checks[endpoint])
+                                     check=checks[endpoint], pace_ms=(paces or {}).get(endpoint, 0))
             answered = max(figures["answered"], 1)
             figures["cpu_ms"] = spent(cpu_before, benchlib.cpu_seconds(pids)) * 1000 / answered
             figures["pg_ms"] = spent(pg_before, benchlib.cpu_seconds(pg)) * 1000 / answered
@@ -180,6 +183,11 @@ def serve(name: str, app: str, args: list[str], env: dict, workdir: Path, pools:
             print(f"!! {name} {endpoint}: {figures['problems']}")
             print(log.read_text(errors="replace")[-3000:])
     return results
+
+
+def median_rate(runs: dict[str, list[dict]], endpoint: str) -> float:
+    """The plugin's median rate at an endpoint over the rounds."""
+    return over_rounds([run[endpoint] for run in runs["plugin"]])["rate"]
 
 
 def over_rounds(runs: list[dict]) -> dict:
@@ -243,11 +251,14 @@ def main() -> None:
                         help="the same for both servers")
     parser.add_argument("--profile", action="store_true", help="then profile each endpoint in-process")
     parser.add_argument("--profile-requests", type=int, default=500)
+    parser.add_argument("--paced", type=float, default=0.5,
+                        help="then send every request once more to the plugin, paced at this share of its "
+                             "median rate (0: not)")
     args = parser.parse_args()
     if (not 1 <= args.requests <= 200_000 or not 2 <= args.connections <= 64 or args.customers < 1
-            or not 1 <= args.rounds <= 20):
+            or not 1 <= args.rounds <= 20 or not 0 <= args.paced <= 1):
         parser.error("keep --requests within 1..200000, --connections within 2..64, --customers >= 1, "
-                     "--rounds within 1..20")
+                     "--rounds within 1..20, --paced within 0..1")
 
     from plugin.core.crypto import Vault
     from widgets import identity
@@ -286,6 +297,12 @@ def main() -> None:
                                       args.connections, expected))
             runs["plugin"].append(serve("plugin", "plugin.app:create_app()", gunicorn_args, env, workdir,
                                         pools, warm_pools, CHECKS, args.connections, expected))
+        paced = {}
+        if args.paced:  # the latency a shopper meets below saturation, the database still unchanged after
+            paces = {endpoint: max(1, round(1000 * args.connections / (args.paced * rate)))
+                     for endpoint, rate in ((e, median_rate(runs, e)) for e in pools)}
+            paced = serve("plugin", "plugin.app:create_app()", gunicorn_args, env, workdir, pools, warm_pools,
+                          CHECKS, args.connections, expected, paces)
         after = fingerprint()
 
         median = {name: {endpoint: over_rounds([run[endpoint] for run in named]) for endpoint in pools}
@@ -310,9 +327,20 @@ def main() -> None:
             met = ratio >= TARGET_RATIO and plugin["p95_ms"] <= TARGET_P95_MS
             print(f"  {endpoint}: {ratio:.0%} of bare, p95 {plugin['p95_ms']:.1f} ms: "
                   f"{'met' if met else 'MISSED'}")
-        tallies = [Counter(run["account"]["tally"]) for run in runs["plugin"]]
-        print(f"account answers: {sum(sum(t.values()) for t in tallies)} in {args.rounds} round(s), naming "
-              f"{len(set().union(*tallies))} shoppers, each as often as its token was sent in every round: "
+        if paced:
+            print(f"\nthe plugin paced at about {args.paced:.0%} of its median rate (each of the "
+                  f"{args.connections} connections waits before every send, a random time of the mean "
+                  f"shown), each request once more:")
+            print(benchlib.table(
+                ["endpoint", "mean wait ms", "offered/s", "requests/s", "p50 ms", "p95 ms", "p99 ms",
+                 "problems"],
+                [[endpoint, paces[endpoint], f"{1000 * args.connections / paces[endpoint]:.0f}",
+                  f"{f['rate']:.0f}", *(f"{f[p]:.1f}" for p in ("p50_ms", "p95_ms", "p99_ms")),
+                  len(f["problems"])] for endpoint, f in paced.items()]))
+        checked = runs["plugin"] + ([paced] if paced else [])  # the paced run's answers are checked too
+        tallies = [Counter(run["account"]["tally"]) for run in checked]
+        print(f"account answers: {sum(sum(t.values()) for t in tallies)} in {len(tallies)} run(s), naming "
+              f"{len(set().union(*tallies))} shoppers, each as often as its token was sent in every run: "
               f"{'yes' if all(t == expected for t in tallies) else 'NO'}")
         changed = {t: (before[t], after[t]) for t in before if before[t] != after[t]}
         print("database after the run: " + ("unchanged (every table's rows and their md5 as before)"

@@ -13,7 +13,10 @@ Two modes:
   all sent waits (``delay()``) instead of sending more, a thread stops itself
   (``wrk.thread:stop()``) when its share has been answered and says so on stdout, and wrk is then
   interrupted (wrk's main thread would otherwise sleep out ``-d``). The time is measured in Lua,
-  from the first request sent to the last answer received.
+  from the first request sent to the last answer received. With ``pace_ms`` every connection waits
+  before each send, a random time of that mean (exponential, as independent shoppers arrive), so C
+  connections offer about C / (pace + latency) requests a second: the latency of a server below its
+  capacity, as shoppers meet it, not only at saturation.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ local function now()  -- CLOCK_MONOTONIC: comparable across wrk's threads
 end
 
 local once = os.getenv("WRK_ONCE") == "1"
+local pace = tonumber(os.getenv("WRK_PACE_MS")) or 0
 local want_status = tonumber(os.getenv("WRK_STATUS"))
 local contains = os.getenv("WRK_CONTAINS")
 local tally = os.getenv("WRK_TALLY")
@@ -56,13 +60,15 @@ function init(args)  -- each thread's own state: its own share of the pool, form
   size, index, reserved, answered = #requests, 0, 0, 0
   refused, wrapped, extra, started, finished, counts = 0, 0, 0, 0, 0, {}
   verifying = number == 0  -- wrk calls thread 0's request() once to check it before the run
+  math.randomseed(7919 * (number + 1))  -- the same waits in every run
 end
 
 if once then
   function delay()  -- called before each send: a connection finding the share all sent waits
     if reserved < size then
       reserved = reserved + 1
-      return 0
+      if pace == 0 then return 0 end
+      return -pace * math.log(1 - math.random())  -- exponential: independent shoppers, no lockstep
     end
     return 3600000
   end
@@ -191,13 +197,16 @@ def write_pool(requests: list[Request], prefix: Path, threads: int = 2) -> Pool:
 
 
 def run(url: str, pool: Pool, workdir: Path, *, connections: int, check: Check = Check(),
-        seconds: int | None = None, once: bool = False, timeout: int = 600) -> dict:
+        seconds: int | None = None, once: bool = False, pace_ms: int = 0, timeout: int = 600) -> dict:
     """One wrk run against ``url``: requests/s, p50/p95/p99 latency, answers refused by ``check``,
-    socket errors, the tally; ``seconds`` for a timed run, ``once`` to send each entry once."""
+    socket errors, the tally; ``seconds`` for a timed run, ``once`` to send each entry once (and
+    ``pace_ms``, each connection's wait before a send)."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
     if once == (seconds is not None):
         raise ValueError("either seconds= (a timed run) or once=True (each request sent once)")
+    if pace_ms and not once:
+        raise ValueError("pace_ms paces a run that sends each request once")
     script = workdir / "wrk_pool.lua"
     script.write_text(SCRIPT, encoding="utf-8")
     duration = timeout if once else seconds
@@ -205,7 +214,7 @@ def run(url: str, pool: Pool, workdir: Path, *, connections: int, check: Check =
         ["wrk", f"-t{pool.threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "30s",
          "--latency", "-s", str(script), url],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        env={"WRK_POOL": str(pool.prefix), "WRK_ONCE": "1" if once else "0",
+        env={"WRK_POOL": str(pool.prefix), "WRK_ONCE": "1" if once else "0", "WRK_PACE_MS": str(pace_ms),
              "WRK_STATUS": str(check.status), "WRK_CONTAINS": check.contains, "WRK_TALLY": check.tally,
              "PATH": "/usr/bin:/bin"})
     lines, finished = [], 0
