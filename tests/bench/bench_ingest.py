@@ -26,7 +26,6 @@ import shutil
 import tempfile
 import threading
 import time
-from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -155,15 +154,17 @@ def serve_and_measure(name, app, env, gunicorn_args, workdir, warmup, measured, 
     return {**result, "failures": len(failures)}
 
 
-def durable_table(database_url: str, ddl: str | None = None) -> int:
+def durable_table(ddl: str | None = None) -> int:
     """Create the durable bare app's table (``ddl``), or count the measured deliveries it stored
-    (not the warm-up's)."""
-    import psycopg2
+    (not the warm-up's), in the database the plugin is bound to."""
+    from plugin.core.db import database, session
 
-    with closing(psycopg2.connect(database_url)) as connection, connection, connection.cursor() as cursor:
-        cursor.execute(ddl or f"SELECT count(*) FROM {bare_app.DURABLE_TABLE} "
-                              "WHERE delivery_id LIKE 'bench-%'")
-        return 0 if ddl else cursor.fetchone()[0]
+    with session():
+        if ddl:
+            database.execute_sql(ddl)
+            return 0
+        return database.execute_sql(f"SELECT count(*) FROM {bare_app.DURABLE_TABLE} "
+                                    "WHERE delivery_id LIKE %s", ("bench-%",)).fetchone()[0]
 
 
 def row(label: str, result: dict, bare_rate: float) -> list:
@@ -273,7 +274,7 @@ def main() -> None:
             durable = ("bare + one INSERT", "bare_app:durable", {"BARE_DATABASE_URL": database_url},
                        [*gunicorn_args, "--pythonpath", "tests/bench"])
             servers = {"bare": servers["bare"], "durable": durable, "plugin": servers["plugin"]}
-            durable_table(database_url, bare_app.DURABLE_DDL)
+            durable_table(bare_app.DURABLE_DDL)
         runs: dict[str, list[dict]] = {key: [] for key in servers}
         for r in range(args.rounds):  # alternately, so a slow minute of the machine hits both
             load = prepare(build_requests(bodies, shop.domain, secret, args.requests,
@@ -300,7 +301,7 @@ def main() -> None:
 
         if "durable" in servers:
             floor = median["plugin"]["rate"] / median["durable"]["rate"]
-            stored, sent = durable_table(database_url), args.requests * args.rounds
+            stored, sent = durable_table(), args.requests * args.rounds
             print(f"plugin / (bare + one INSERT) rate, of the medians: {floor:.0%}: the plugin's own cost "
                   f"beyond what storing each delivery costs any server; rows that server stored: {stored} "
                   f"({'exactly N x rounds' if stored == sent else f'EXPECTED {sent}'})")
