@@ -22,6 +22,7 @@ REFUSED = "text may not contain NUL (\\u0000) characters"
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)  # a backslash and the byte it escapes
 _NOT_BRACKET_OR_QUOTE = bytes(byte for byte in range(256) if byte not in b'[]{}"')
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+_SQUARE = bytes.maketrans(b"{}", b"[]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
@@ -37,15 +38,22 @@ def nests_deeper(text: str | bytes, limit: int = MAX_DEPTH) -> bool:
     """True when brackets outside string literals nest deeper than ``limit``. Linear and in C
     loops: escapes dropped, then everything but brackets and quotes, then every two adjacent
     quotes (which keeps every other quote's parity: most strings hold no bracket and vanish);
-    what lies between a pair of the quotes left was a string. (A regex matching whole string
-    literals cost 190 µs on an 8 KiB order; this, 25.)"""
+    what lies between a pair of the quotes left was a string. The brackets left are then peeled,
+    innermost pairs first: a well-formed text of depth d is gone after d passes. Only text that is
+    deep or not well formed walks its brackets one by one. (A regex matching whole string literals
+    cost 190 µs on an 8 KiB order; the walk of its brackets 20; this, 12.)"""
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
-    if raw.count(b"[") + raw.count(b"{") <= limit:  # most bodies: no scan needed
-        return False
     if b"\\" in raw:
         raw = _ESCAPE.sub(b"", raw)
-    shapes = raw.translate(None, _NOT_BRACKET_OR_QUOTE).replace(b'""', b"")
-    brackets = b"".join(shapes.split(b'"')[::2])
+    shapes = raw.translate(None, _NOT_BRACKET_OR_QUOTE)
+    if len(shapes) - shapes.count(b'"') <= limit:  # fewer brackets than the limit: no deeper
+        return False
+    brackets = b"".join(shapes.replace(b'""', b"").split(b'"')[::2])
+    peeled = brackets.translate(_SQUARE)
+    for _ in range(limit):
+        peeled = peeled.replace(b"[]", b"")
+        if not peeled:
+            return False
     return bool(brackets) and max(accumulate(map(_STEP.__getitem__, brackets))) > limit
 
 

@@ -23,10 +23,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("plugin", "webhooks", "widgets")
 FRAMEWORK = ("flask", "werkzeug")
 # The HTTP layer may import Flask; everything else in PACKAGES may not, even transitively.
-# In webhooks/ only the receiving path is HTTP: the shared receiving helpers and each platform's
-# receiver. Inbox, signatures, topics and the payload mappers the worker runs stay free of Flask.
+# In webhooks/ only the receiving path is HTTP: the shared receiving helpers, the registration and
+# the WSGI fast path, and each platform's receiver. Inbox, signatures, topics and the payload
+# mappers the worker runs stay free of Flask.
 HTTP_LAYER = ("plugin.http", "plugin.admin", "plugin.dashboard", "plugin.cli", "plugin.app", "widgets",
-              "webhooks.receiving", "webhooks.receivers")
+              "webhooks.receiving", "webhooks.receivers", "webhooks.direct")
 DOMAIN = ("plugin.core", "plugin.program", "plugin.ledger", "plugin.customers", "plugin.tiers", "plugin.earn",
           "plugin.spend", "plugin.dataio", "plugin.privacy", "plugin.reports", "plugin.pipeline",
           "plugin.platforms")

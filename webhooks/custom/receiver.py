@@ -9,7 +9,6 @@ come from the tolerant readers (webhooks.custom.topics); the worker maps the sto
 
 from __future__ import annotations
 
-from flask import Blueprint, request
 from marshmallow import ValidationError
 
 from plugin.core.errors import Unauthorized
@@ -19,9 +18,10 @@ from webhooks import receiving, stored
 from webhooks.custom import payloads
 from webhooks.custom.topics import PATH, PLATFORM
 from webhooks.readers import parse
+from webhooks.receiving import Answer, Delivery
 from webhooks.reviews import payloads as review_payloads
 
-bp = Blueprint("custom_webhooks", __name__)
+ROUTE = PATH
 
 
 def shop_for(domain: str | None) -> Shop:
@@ -33,11 +33,10 @@ def shop_for(domain: str | None) -> Shop:
     return shop
 
 
-@bp.post(PATH)
-def receive(domain: str):
-    raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before anything is read
-    shop = shop_for(domain)
-    delivery_id = receiving.standard_verified(shop, raw)
+def receive(delivery: Delivery) -> Answer:
+    raw = delivery.raw
+    shop = shop_for(delivery.args["domain"])
+    delivery_id = receiving.standard_verified(shop, delivery)
     body = parse(raw)
     loaded = payloads.load(body)  # the published schema: a 422 naming the fields
     currency = loaded["data"].get("currency") if loaded["type"] == payloads.PAID else None

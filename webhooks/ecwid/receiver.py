@@ -9,36 +9,33 @@ stored (Ecwid retries anything else for a day); Ecwid's eventId is the delivery 
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
-
 from plugin.core.errors import Unauthorized
 from plugin.core.status import EventStatus
 from plugin.customers import shops
 from plugin.http.oauth import NotConfigured
-from plugin.http.runtime import runtime
 from plugin.platforms.ecwid import NOT_CONFIGURED
 from webhooks import receiving
 from webhooks.ecwid.topics import FETCHED, NOTICES, PATH, PLATFORM, SIGNATURE_HEADER, signed_part, verify
 from webhooks.mapped import unknown
 from webhooks.readers import parse, whole_id
+from webhooks.receiving import Answer, Delivery
 from webhooks.stored import keys
 
-bp = Blueprint("ecwid_webhooks", __name__)
+ROUTE = PATH
 
 
-@bp.post(PATH)
-def receive():
-    raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before anything is read
-    secret = runtime().settings.ecwid_client_secret
+def receive(delivery: Delivery) -> Answer:
+    raw = delivery.raw
+    secret = delivery.runtime.settings.ecwid_client_secret
     if not secret:
         raise NotConfigured(NOT_CONFIGURED)
     body = parse(raw)  # not a JSON object: 400
-    if not verify(secret, body, request.headers.get(SIGNATURE_HEADER)):
+    if not verify(secret, body, delivery.header(SIGNATURE_HEADER)):
         raise Unauthorized("webhook signature does not verify")
     store = body.get("storeId")
     shop = shops.for_receiver(PLATFORM, str(store)) if whole_id(store) else None
     if shop is None:  # signed by Ecwid, for a store that never installed the plugin (or a forgery)
-        return jsonify(status=EventStatus.IGNORED, reason="unknown store"), 200
+        return {"status": EventStatus.IGNORED, "reason": "unknown store"}
     topic = body.get("eventType")
     topic = topic if isinstance(topic, str) else "(none)"
     # A fetched/ topic holds what the API answered: a webhook may never claim to be one.

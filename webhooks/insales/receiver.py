@@ -8,18 +8,16 @@ raw body is then stored whatever it holds (a body we cannot read is stored inval
 
 from __future__ import annotations
 
-from flask import Blueprint, request
-
 from plugin.core.crypto import same
 from plugin.core.errors import Unauthorized
 from plugin.core.models import Shop
 from plugin.customers import shops
-from plugin.http.runtime import runtime
 from webhooks import receiving, stored
 from webhooks.insales.topics import PLATFORM, PREFIX, delivery_id, path_secret
 from webhooks.mapped import MAX_ID
+from webhooks.receiving import Answer, Delivery
 
-bp = Blueprint("insales_webhooks", __name__)
+ROUTE = f"{PREFIX}/<shop_id>/<secret>/<path:topic>"
 
 
 def shop_of(shop_id: str) -> Shop | None:
@@ -29,13 +27,12 @@ def shop_of(shop_id: str) -> Shop | None:
     return shops.for_receiver_id(PLATFORM, int(shop_id))
 
 
-@bp.post(f"{PREFIX}/<shop_id>/<secret>/<path:topic>")
-def receive(shop_id: str, secret: str, topic: str):
-    raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before anything is read
-    shop = shop_of(shop_id)
+def receive(delivery: Delivery) -> Answer:
+    raw, topic = delivery.raw, delivery.args["topic"]
+    shop = shop_of(delivery.args["shop_id"])
     if shop is None:
         raise Unauthorized("unknown shop")
-    if not same(path_secret(runtime().vault, shop.id), secret):
+    if not same(path_secret(delivery.runtime.vault, shop.id), delivery.args["secret"]):
         raise Unauthorized("webhook address secret does not match")
     return receiving.accept(shop, PLATFORM, topic, delivery_id(raw, topic), raw,
                             stored.read(PLATFORM, topic, raw))

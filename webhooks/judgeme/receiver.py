@@ -20,19 +20,16 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, request
-
 from plugin.core.crypto import hmac_sha256, same
 from plugin.core.errors import Unauthorized
-from plugin.http.runtime import runtime
 from webhooks import stored
 from webhooks.judgeme.topics import PATH, PLATFORM
 from webhooks.readers import parse
+from webhooks.receiving import Answer, Delivery
 from webhooks.reviews.receiver import accept, shop_for
 
 SIGNATURE_HEADER = "JUDGEME-HMAC-SHA256"
-
-bp = Blueprint("judgeme_webhooks", __name__)
+ROUTE = PATH
 
 
 def valid(secret: str, raw_body: bytes, header: str | None) -> bool:
@@ -47,13 +44,12 @@ def sign(secret: str, raw_body: bytes) -> str:
     return hmac_sha256(secret, raw_body).hex()
 
 
-@bp.post(PATH)
-def receive():
-    raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before anything is read
+def receive(delivery: Delivery) -> Answer:
+    raw = delivery.raw
     body = parse(raw)
     domain = body.get("shop_domain")
     shop = shop_for(domain if isinstance(domain, str) else None)
-    if not valid(runtime().vault.webhook_secret(shop.id), raw, request.headers.get(SIGNATURE_HEADER)):
+    if not valid(delivery.runtime.vault.webhook_secret(shop.id), raw, delivery.header(SIGNATURE_HEADER)):
         raise Unauthorized("webhook signature does not match")
     topic = body.get("event") if isinstance(body.get("event"), str) else ""
     # Signed: stored whatever it holds (mapped by the worker; invalid when its keys cannot be read).

@@ -12,23 +12,21 @@ Webhooks library, which signs with exactly those bytes.
 
 from __future__ import annotations
 
-from flask import Blueprint, request
-
 from plugin.core.errors import Unauthorized
 from plugin.core.models import Shop
 from plugin.customers import shops
 from webhooks import receiving, stored
 from webhooks.mapped import Mapped
 from webhooks.readers import parse
+from webhooks.receiving import Answer, Delivery
 from webhooks.reviews import payloads as review_payloads
 from webhooks.reviews.topics import PATH, PLATFORM
 from webhooks.signatures import standard_secret
 
 KINDS = (review_payloads.PUBLISHED, review_payloads.UNPUBLISHED)
+ROUTE = PATH
 
-bp = Blueprint("review_webhooks", __name__)
-
-__all__ = ["accept", "bp", "receive", "shop_for", "standard_secret"]
+__all__ = ["ROUTE", "accept", "receive", "shop_for", "standard_secret"]
 
 
 def shop_for(domain: str | None) -> Shop:
@@ -41,17 +39,16 @@ def shop_for(domain: str | None) -> Shop:
     return shop
 
 
-def accept(shop: Shop, platform: str, topic: str, delivery_id: str, raw: bytes, mapped: Mapped):
+def accept(shop: Shop, platform: str, topic: str, delivery_id: str, raw: bytes, mapped: Mapped) -> Answer:
     """Key the review event (review_payloads.keyed: a republished review is a new fact), store it."""
     return receiving.accept(shop, platform, topic, delivery_id, raw,
                             review_payloads.keyed(shop.id, mapped, delivery_id))
 
 
-@bp.post(PATH)
-def receive(domain: str):
-    raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before anything is read
-    shop = shop_for(domain)
-    delivery_id = receiving.standard_verified(shop, raw)
+def receive(delivery: Delivery) -> Answer:
+    raw = delivery.raw
+    shop = shop_for(delivery.args["domain"])
+    delivery_id = receiving.standard_verified(shop, delivery)
     body = parse(raw)
     kind = body.get("type")
     if not (isinstance(kind, str) and kind not in KINDS):  # an unknown type is only recorded

@@ -13,18 +13,16 @@ from __future__ import annotations
 import hashlib
 import re
 
-from flask import Blueprint, jsonify, request
-
 from plugin.core.errors import LoyaltyError, Unauthorized
 from plugin.core.models import PlatformObject, Shop
 from plugin.core.status import EventStatus
 from plugin.customers import shops
-from plugin.http.runtime import runtime
 from webhooks import inbox, receiving, signatures, stored
 from webhooks.mapped import MAX_ID, Mapped
+from webhooks.receiving import Answer, Delivery
 from webhooks.woocommerce.topics import PING, PLATFORM, PREFIX, WEBHOOK_KIND, webhook_secret
 
-bp = Blueprint("woocommerce_webhooks", __name__)
+ROUTE = f"{PREFIX}/<shop_id>"
 
 SIGNATURE, TOPIC, DELIVERY = "X-WC-Webhook-Signature", "X-WC-Webhook-Topic", "X-WC-Webhook-Delivery-ID"
 PING_BODY = re.compile(rb"^webhook_id=(.*)$", re.DOTALL)
@@ -53,13 +51,15 @@ def shop_of(shop_id: str) -> Shop | None:
     return shops.for_receiver_id(PLATFORM, int(shop_id))
 
 
-def delivery_id(raw: bytes, topic: str) -> str:
+def delivery_id(delivery: Delivery, topic: str) -> str:
     """WooCommerce's delivery id (a new one per attempt: the business key deduplicates), else a digest."""
-    given = (request.headers.get(DELIVERY) or "").strip()
-    return given[:255] if given else "sha256:" + hashlib.sha256(topic.encode() + b"\n" + raw).hexdigest()
+    given = (delivery.header(DELIVERY) or "").strip()
+    if given:
+        return given[:255]
+    return "sha256:" + hashlib.sha256(topic.encode() + b"\n" + delivery.raw).hexdigest()
 
 
-def _ping(shop: Shop, raw: bytes):
+def _ping(shop: Shop, raw: bytes) -> Answer:
     """The save-time ping: 200 always; recorded once per webhook the plugin made for this shop."""
     match = PING_BODY.match(raw.strip())
     number = match.group(1).decode("ascii", "replace") if match else ""
@@ -69,24 +69,23 @@ def _ping(shop: Shop, raw: bytes):
         (PlatformObject.shop == shop.id) & (PlatformObject.kind == WEBHOOK_KIND)
         & (PlatformObject.platform_id == str(int(number)))).exists()
     if not ours:
-        return jsonify(status="ping"), 200
+        return {"status": "ping"}
     stored_ping = inbox.store(shop, PLATFORM, PING, f"ping:{int(number)}", raw.decode("ascii", "replace"),
                               Mapped(None, status=EventStatus.IGNORED, note=f"ping of webhook {int(number)}"))
-    return jsonify(status="ping", event_id=stored_ping.id if stored_ping else None), 200
+    return {"status": "ping", "event_id": stored_ping.id if stored_ping else None}
 
 
-@bp.post(f"{PREFIX}/<shop_id>")
-def receive(shop_id: str):
-    raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 before anything is read
-    shop = shop_of(shop_id)
+def receive(delivery: Delivery) -> Answer:
+    raw = delivery.raw
+    shop = shop_of(delivery.args["shop_id"])
     if shop is None:
         raise Unauthorized("unknown shop")
-    header, topic = request.headers.get(SIGNATURE), (request.headers.get(TOPIC) or "").strip()
+    header, topic = delivery.header(SIGNATURE), (delivery.header(TOPIC) or "").strip()
     if not header and not topic and raw.startswith(b"webhook_id="):
         return _ping(shop, raw)
     if not topic or len(topic) > MAX_TOPIC or not valid(
-            webhook_secret(runtime().vault, shop.id, topic), raw, header):
+            webhook_secret(delivery.runtime.vault, shop.id, topic), raw, header):
         raise Unauthorized("webhook signature does not match")
     # Signed: stored whatever it holds (invalid when its keys cannot be read), never a 4xx.
-    return receiving.accept(shop, PLATFORM, topic, delivery_id(raw, topic), raw,
+    return receiving.accept(shop, PLATFORM, topic, delivery_id(delivery, topic), raw,
                             stored.read(PLATFORM, topic, raw))

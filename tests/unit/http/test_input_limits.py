@@ -79,3 +79,24 @@ def test_the_depth_scan_agrees_with_a_walk_by_hand(pieces, limit):
     for given_as in (text, text.encode()):
         verdict = jsonbody.nests_deeper(given_as, limit)
         assert verdict is (deepest > limit) or (stray and verdict and deepest <= limit)
+
+
+_BRACKETY = st.text(st.sampled_from('[]{}"\\aя:,'), max_size=4)
+_NESTED = st.recursive(st.none() | st.integers() | _BRACKETY,
+                       lambda inner: st.lists(inner, max_size=3)
+                       | st.dictionaries(_BRACKETY, inner, max_size=3),
+                       max_leaves=40)
+
+
+def _depth(value) -> int:
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+    return 0 if children is None else 1 + max(map(_depth, children), default=0)
+
+
+@given(_NESTED, st.integers(0, 12), st.booleans())
+def test_the_depth_of_any_json_text_is_judged_exactly(value, limit, ascii_only):
+    """Well-formed text takes the peeling path (innermost pairs dropped, pass after pass); strings
+    full of brackets, quotes and backslashes must not count."""
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    assert jsonbody.nests_deeper(text, limit) is (_depth(value) > limit)
+    assert jsonbody.nests_deeper(text.encode(), limit) is (_depth(value) > limit)
