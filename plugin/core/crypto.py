@@ -51,7 +51,7 @@ class Vault:
 
 
 def hmac_sha256(secret: str, message: bytes) -> bytes:
-    return hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return hmac.digest(secret.encode(), message, "sha256")  # one-shot: no HMAC object in Python
 
 
 def same(a: str | bytes, b: str | bytes) -> bool:
