@@ -6,11 +6,14 @@ plain to Flask), so each case is asked both ways and the answers compared.
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import logging
+import threading
 
 import pytest
+from werkzeug.serving import make_server
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from plugin.core.db import database, session
@@ -113,3 +116,36 @@ def test_an_unexpected_error_is_a_logged_500_and_the_connection_goes_back(client
     assert "disk on fire" not in response.get_data(as_text=True)
     assert any(record.exc_info and "disk on fire" in str(record.exc_info[1]) for record in caplog.records)
     assert routed == [] and database.is_closed()
+
+
+@pytest.fixture
+def served(app):
+    """The app behind a real HTTP server on a free port (werkzeug's, threaded)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_port
+    server.shutdown()
+    thread.join(5)
+
+
+def post(port: int, body, headers: dict) -> tuple[int, dict]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("POST", "/webhooks/shopify", body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+def test_over_a_real_socket_a_sized_body_is_served_directly_and_a_chunked_one_by_flask(shop, served, routed):
+    raw, headers = delivery("w-6")
+    assert post(served, raw, headers) == (200, {"status": "accepted", "event_id": 1})
+    assert routed == []
+    raw, headers = delivery("w-77")
+    chunks = (raw[start:start + 1000] for start in range(0, len(raw), 1000))  # no Content-Length
+    status, answer = post(served, chunks, headers)
+    assert (status, answer["status"]) == (200, "accepted")
+    assert routed == [1]
+    assert [delivery_id for delivery_id, _ in events()] == ["w-6", "w-77"]
