@@ -11,12 +11,13 @@ from contextlib import ExitStack
 
 from flask import Response, current_app, g, jsonify, request, url_for
 
-from plugin import customers, ledger, tiers
+from plugin import ledger
 from plugin.core import clock, i18n, reasons
 from plugin.core.models import Shop
 from plugin.http.routes import Routes
 from plugin.http.runtime import runtime
 from plugin.program import versions
+from plugin.tiers import standing
 from widgets import identity
 from widgets.schemas import ACCOUNT, ANONYMOUS, program_summary
 
@@ -86,7 +87,7 @@ def account_of(shop: Shop, customer_id: str, program: dict, rules: str | None = 
     """Balance, spendable and pending points per type, points expiring soon and recent history;
     a shopper the plugin has never seen has zeros (and no row is created for a read). Each history
     line's reason is in ``lang``, with its code and parameters."""
-    customer = customers.find(shop.id, customer_id)
+    customer, tier = standing.find_with_progress(shop.id, customer_id, program)  # one statement
     types = list(program["point_types"])
     balance = {name: 0 for name in types}
     spendable = dict(balance)
@@ -115,7 +116,7 @@ def account_of(shop: Shop, customer_id: str, program: dict, rules: str | None = 
                            "expires_at": lot.expires_at} for lot in expiring],
         "recent": recent,
         "program": program_summary(program, shop.currency, rules),
-        "tier": tiers.progress(program, customer),
+        "tier": tier,
     }
 
 

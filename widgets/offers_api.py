@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
 
+from plugin.core import clock
 from plugin.core.i18n import chosen
 from plugin.core.kinds import OfferEventKind
 from plugin.core.limits import StrictSchema
@@ -61,8 +62,11 @@ def _answer(cart: dict | None, lang: str | None):
     _, program = versions.current(shop.id)
     lang = chosen(lang or request.args.get("lang"))
     lines = onto_cart(shop.id, carts.as_order(cart))["lines"] if cart else None
-    found = offers.build(shop, g.shopper.customer(), program, lines=lines, lang=lang,
-                         currency=(cart or {}).get("currency"))
+    now = clock.now()
+    customer, holding = (offers.shopper(shop.id, g.shopper.customer_id, now) if g.shopper.signed_in
+                         else (None, False))
+    found = offers.build(shop, customer, program, lines=lines, lang=lang, now=now,
+                         currency=(cart or {}).get("currency"), holding=holding)
     return jsonify(OFFERS_OUT.dump({"lang": lang, "offers": found}))
 
 

@@ -75,9 +75,11 @@ def quote():
     shopper = g.shopper
     cart = json_object(QUOTE)["cart"]
     order = onto_cart(shopper.shop.id, carts.as_order(cart))
-    customer = shopper.customer()
     _, program = versions.current(shopper.shop.id)
-    row = tier_perks.tier_row(program, customer)  # read once: the tier's prices and its multiplier
+    # One statement: the customer, their tier row (the tier's prices and its multiplier) and what
+    # the points quote reads of them (a first order? a discount held?).
+    customer, row, quoting = (tier_perks.find_for_quote(shopper.shop.id, shopper.customer_id, program)
+                              if shopper.signed_in else (None, None, None))
     tier = tier_perks.tier_in(program, row)
     paid = tier_perks.discounted(order, tier)
     # What the worker will credit for this cart placed now, after the points discount held for it.
@@ -85,7 +87,7 @@ def quote():
     # no figure rather than one in the wrong currency.
     foreign = bool(cart.get("currency")) and cart["currency"].upper() != shopper.shop.currency
     earns = None if foreign else order_points.quote(
-        program, customer, shopper.customer_id if shopper.signed_in else None, paid, row)
+        program, customer, shopper.customer_id if shopper.signed_in else None, paid, row, quoting)
     benefits = tier_perks.for_cart(tier, order) if tier and tier_perks.has_benefits(tier) else None
     return jsonify(payable=redemption.quote(shopper.shop.id, customer, paid["lines"]),
                    earns=earns and {"points": earns.points, "point_type": earns.point_type,

@@ -13,6 +13,10 @@ An argument may also be a tuple of ints or of strs, the values of a ``field.in_(
 the next 2^k - 1 (1, 3, 7, 15...), the tuple padded with its last element (a value twice in an
 ``IN`` list changes nothing), so the statements kept stay few whatever lengths a request brings.
 An empty tuple is not bound at all: peewee writes ``IN ()`` as a constant.
+
+The rows' columns are resolved once too: peewee's cursor wrapper matches the cursor's columns to
+the query's fields (names, converters) on every run, which costs more than turning the rows into
+models; the same SQL always describes the same columns, so what that step found is kept with it.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ class Prepared:
     def __init__(self, build: Callable) -> None:
         self._build = build
         self._compiled: dict[tuple, tuple] = {}
+        self._resolved: dict[tuple, dict] = {}  # what resolving the columns set on a cursor wrapper
         self._lock = threading.Lock()
         self._name = getattr(build, "__qualname__", repr(build))
         functools.update_wrapper(self, build)
@@ -79,7 +84,16 @@ class Prepared:
         params = [value if index is None else args[index] if element is None
                   else args[index][min(element, len(args[index]) - 1)]  # the padding repeats the last
                   for index, element, value in slots]
-        return list(query._get_cursor_wrapper(db.execute_sql(sql, params)))
+        wrapper = query._get_cursor_wrapper(db.execute_sql(sql, params))
+        resolved = self._resolved.get(key)
+        if resolved is None:  # the first run: resolve the columns now, keep what that set on the wrapper
+            fresh = set(vars(wrapper))
+            wrapper.initialize()
+            self._resolved[key] = {name: value for name, value in vars(wrapper).items() if name not in fresh}
+        else:
+            vars(wrapper).update(resolved)
+        wrapper.initialized = True
+        return list(wrapper)
 
     def _compile(self, db, args: tuple) -> tuple:
         numbers, places, stand_ins = count(), {}, []  # places: (type, stand-in) -> (argument, element)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 import peewee
 
@@ -56,6 +57,32 @@ def allowances(program: dict, customer_ids: list[int]) -> dict[int, int]:
     return allowance
 
 
+class Quoting(NamedTuple):
+    """What a quote reads of the shopper besides their row (``with_quoting``)."""
+
+    ordered: bool  # any order of theirs, cancelled ones too: the next one is not their first
+    discount: Hold | None  # the points discount held for this checkout: its amount and reward only
+
+
+def with_quoting(query: peewee.ModelSelect, now: datetime) -> peewee.ModelSelect:
+    """``query`` of a customer (plugin.customers.finding) with what ``quoting_of`` reads: whether
+    they ever ordered, and their ``active_discount`` LEFT JOINed."""
+    newest = Hold.alias("newest")
+    held = (newest.select(newest.id).where(_discount_held(newest, Customer.id, now))
+            .order_by(newest.id.desc()).limit(1))
+    ordered = peewee.fn.EXISTS(Order.select(Order.id).where(Order.customer == Customer.id))
+    return (query.select_extend(ordered.alias("quote_ordered"), Hold.amount.alias("quote_amount"),
+                                Hold.reward.alias("quote_reward"))
+            .join(Hold, peewee.JOIN.LEFT_OUTER, on=(Hold.id == held)))
+
+
+def quoting_of(customer: Customer) -> Quoting:
+    """What a customer read ``with_quoting`` carries."""
+    amount = customer.quote_amount
+    return Quoting(bool(customer.quote_ordered),
+                   None if amount is None else Hold(amount=amount, reward=customer.quote_reward))
+
+
 def active_discount(customer: Customer | None) -> Hold | None:
     """The points discount the shopper holds for this checkout (the newest held one), if any."""
     if customer is None:
@@ -66,9 +93,13 @@ def active_discount(customer: Customer | None) -> Hold | None:
 
 @Prepared
 def _newest_held(customer_id: int, now: datetime):
-    return (Hold.select().where((Hold.customer == customer_id) & (Hold.status == HoldStatus.HELD)
-                                & (Hold.amount > 0) & (Hold.expires_at > now))
-            .order_by(Hold.id.desc()).limit(1))
+    return Hold.select().where(_discount_held(Hold, customer_id, now)).order_by(Hold.id.desc()).limit(1)
+
+
+def _discount_held(hold, customer, now: datetime) -> peewee.Expression:
+    """The condition on ``hold`` (Hold or an alias of it) of a points discount ``customer`` holds now."""
+    return ((hold.customer == customer) & (hold.status == HoldStatus.HELD) & (hold.amount > 0)
+            & (hold.expires_at > now))
 
 
 @Prepared
@@ -102,15 +133,18 @@ def less_discount(order: dict, amount: Decimal) -> dict:
 
 
 def quote(program: dict, customer: Customer | None, customer_id: str | None, order: dict,
-          tier_row: CustomerTier | None) -> earning.Earned:
+          tier_row: CustomerTier | None, quoting: Quoting | None = None) -> earning.Earned:
     """What this order will earn the shopper if placed now, after the points discount they hold:
     the same ``earned`` the worker applies, with the same first-order, limit and tier inputs
-    (``tier_row``: the customer's, which the caller has read for the tier's prices)."""
-    hold = active_discount(customer)
+    (``tier_row``: the customer's, which the caller has read for the tier's prices; ``quoting``:
+    the customer's too, if the caller read it with them, else read here)."""
+    if quoting is None and customer is not None:
+        quoting = Quoting(bool(_has_ordered(customer.id)), active_discount(customer))
+    hold = quoting and quoting.discount
     if hold is not None and takes_off_the_lines(program, hold):
         order = less_discount(order, Decimal(hold.amount))
     ids = [customer.id] if customer else []
-    first = customer is None or not _has_ordered(customer.id)
+    first = customer is None or not quoting.ordered
     limits = program["earning"]["limits"]
     fresh = [limit for limit in (limits["per_day"], limits["per_month"]) if limit is not None]
     allowance = (allowances(program, ids).get(customer.id) if customer

@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from peewee import fn
 
-from plugin import ledger
+from plugin import customers, ledger
 from plugin.core import clock
 from plugin.core.i18n import chosen, month_day, price, translate
 from plugin.core.kinds import OfferEventKind
@@ -80,11 +80,26 @@ def _offer(kind: str, subject, lang: str, priority: float, data: dict, *, text_k
             "priority": max(0, min(100, round(priority))), "data": data}
 
 
+def shopper(shop_id: int, platform_id: str, now: datetime) -> tuple[Customer | None, bool]:
+    """The shopper's customer row (None: never seen) and whether they hold a discount at ``now``,
+    in one statement: what ``build`` takes as ``customer`` and ``holding``."""
+    rows = _shopper(shop_id, platform_id, now)
+    return (rows[0], bool(rows[0].holding)) if rows else (None, False)
+
+
+@Prepared
+def _shopper(shop_id: int, platform_id: str, now: datetime):
+    held = Hold.select(Hold.id).where(_holds(Customer.id, now))
+    return customers.finding(shop_id, platform_id).select_extend(fn.EXISTS(held).alias("holding"))
+
+
 def build(shop: Shop, customer: Customer | None, program: dict, *, lines: list[dict] | None = None,
-          lang: str = "en", now: datetime | None = None, currency: str | None = None) -> list[dict]:
+          lang: str = "en", now: datetime | None = None, currency: str | None = None,
+          holding: bool | None = None) -> list[dict]:
     """The shopper's offers, ranked (see the module docstring); ``lines`` is the cart, if any,
     and ``currency`` the cart's own. Amounts are the shop's currency: a cart priced in another is
-    not compared with them (converted and unconverted amounts are never mixed)."""
+    not compared with them (converted and unconverted amounts are never mixed). ``holding``: whether
+    the customer holds a discount now, if the caller read it with them (``shopper``)."""
     now, lang = now or clock.now(), chosen(lang)
     settings = {**DEFAULTS, **(program.get("offers") or {})}
     priced = lines if not currency or currency.upper() == shop.currency else None
@@ -94,7 +109,9 @@ def build(shop: Shop, customer: Customer | None, program: dict, *, lines: list[d
         lots = ledger.lots_held(customer.id)  # one read: what is spendable and what expires soon
         spendable = ledger.spendable_among(lots, now)
         orders = [order for (order,) in _recent_orders(shop.id, customer.id)]
-        if not _holding(customer, now):  # a discount is already held: no second "spend N points"
+        if holding is None:
+            holding = bool(_held(customer.id, now))
+        if not holding:  # a discount is already held: no second "spend N points"
             found += _cart_cover(program, priced, spendable, currency, lang)
         found += _reward_progress(program, spendable, lang)
         found += _expiring(program, lots, now, lang)
@@ -111,14 +128,14 @@ def _recent_orders(shop_id: int, customer_id: int):
             .order_by(Order.id.desc()).limit(RECENT_ORDERS).tuples())
 
 
-def _holding(customer: Customer, now: datetime) -> bool:
-    return bool(_held(customer.id, now))
-
-
 @Prepared
 def _held(customer_id: int, now: datetime):
-    return Hold.select(Hold.id).where((Hold.customer == customer_id) & (Hold.status == HoldStatus.HELD)
-                                      & (Hold.expires_at > now)).limit(1).tuples()
+    return Hold.select(Hold.id).where(_holds(customer_id, now)).limit(1).tuples()
+
+
+def _holds(customer, now: datetime):
+    """The condition on Hold of a discount (points or reward) ``customer`` holds at ``now``."""
+    return (Hold.customer == customer) & (Hold.status == HoldStatus.HELD) & (Hold.expires_at > now)
 
 
 def _subtotal(lines: list[dict]) -> Decimal:

@@ -64,18 +64,27 @@ def metrics(shop_id: int, program: dict, customer_ids: list[int], now: datetime)
         rows = _ONE_CUSTOMER[rules["metric"]](shop_id, customer_ids[0], since)
     else:
         rows = _metric_query(rules["metric"], shop_id, since, ids_in(Order.customer, customer_ids))
-    return {cid: Decimal(str(value or 0)).quantize(CENT) for cid, value in rows}
+    return {cid: metric_value(value) for cid, value in rows}
 
 
 def _metric_query(metric: str, shop_id: int, since: datetime, customers):
     """The grouped metric of the orders of ``customers`` (a condition on Order.customer)."""
+    total, where = metric_total(metric, shop_id, since, customers)
+    return Order.select(Order.customer, total).where(where).group_by(Order.customer).tuples()
+
+
+def metric_total(metric: str, shop_id: int, since: datetime, customers) -> tuple:
+    """(the aggregate, the condition on orders) of the metric over the orders of ``customers``."""
     where = (Order.shop == shop_id) & customers & (Order.created_at >= since)
     if metric == "points_earned":
-        total = fn.SUM(Order.earned - Order.reversed)
-    else:
-        total = fn.SUM(Order.eligible - Order.refunded) if metric == "amount_spent" else fn.COUNT(Order.id)
-        where &= ~Order.cancelled
-    return Order.select(Order.customer, total).where(where).group_by(Order.customer).tuples()
+        return fn.SUM(Order.earned - Order.reversed), where
+    total = fn.SUM(Order.eligible - Order.refunded) if metric == "amount_spent" else fn.COUNT(Order.id)
+    return total, where & ~Order.cancelled
+
+
+def metric_value(raw) -> Decimal:
+    """A metric as the database sums it (None: no orders), as ``metrics`` gives it."""
+    return Decimal(str(raw or 0)).quantize(CENT)
 
 
 _ONE_CUSTOMER = {metric: Prepared(lambda shop_id, customer_id, since, metric=metric: _metric_query(
@@ -274,14 +283,19 @@ def progress(program: dict, customer: Customer | None) -> dict | None:
     The tier shown is the one held (kept through a grace period, or assigned by the store);
     before the first evaluation it is the tier the metric reaches.
     """
-    rules = program.get("tiers")
-    if not rules:
+    if not program.get("tiers"):
         return None
-    visible = ladder(program)
     value, row = Decimal(0), None
     if customer is not None:
         value = metrics(customer.shop_id, program, [customer.id], clock.now()).get(customer.id, value)
         row = held(customer.id)
+    return progress_at(program, row, value)
+
+
+def progress_at(program: dict, row: CustomerTier | None, value: Decimal) -> dict:
+    """``progress`` of a customer whose tier row and metric are read (a program with tiers)."""
+    rules = program["tiers"]
+    visible = ladder(program)
     by_id = {tier["id"]: tier for tier in rules["tiers"]}
     current = by_id.get(row.tier_id) if row else None
     current = current or tier_for(visible, value)
@@ -300,14 +314,16 @@ def progress(program: dict, customer: Customer | None) -> dict | None:
 
 
 def held(customer_id: int) -> CustomerTier | None:
-    """The customer's tier row (none before the first evaluation)."""
+    """The customer's tier row (none before the first evaluation): the columns a shopper's pages
+    read only."""
     rows = _tier_row(customer_id)
     return rows[0] if rows else None
 
 
 @Prepared
 def _tier_row(customer_id: int):
-    return CustomerTier.select().where(CustomerTier.customer == customer_id).limit(1)
+    return (CustomerTier.select(CustomerTier.tier_id, CustomerTier.assigned, CustomerTier.downgrade_due)
+            .where(CustomerTier.customer == customer_id).limit(1))
 
 
 def history(customer: Customer, limit: int = 20) -> list[TierChange]:

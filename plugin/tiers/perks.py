@@ -8,10 +8,16 @@ another store applies the figures the quote gives.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 
+from plugin import customers
+from plugin.core import clock
 from plugin.core.models import Customer, CustomerTier
+from plugin.core.prepared import Prepared
+from plugin.program import order_points
 from plugin.tiers.levels import held, ladder
+from plugin.tiers.standing import held_of, with_held
 
 CENT = Decimal("0.01")
 
@@ -25,6 +31,22 @@ def tier_of(program: dict, customer: Customer | None) -> dict | None:
 def tier_row(program: dict, customer: Customer | None) -> CustomerTier | None:
     """The customer's tier row, read only when the program has tiers (none before an evaluation)."""
     return held(customer.id) if customer and program.get("tiers") else None
+
+
+def find_for_quote(shop_id: int, platform_id: str, program: dict
+                   ) -> tuple[Customer | None, CustomerTier | None, order_points.Quoting | None]:
+    """The shopper's customer row (None: never seen), ``tier_row`` and what order_points.quote
+    reads of them, in one statement."""
+    rows = _for_quote(shop_id, platform_id, clock.now())
+    if not rows:
+        return None, None, None
+    customer = rows[0]
+    return customer, held_of(customer) if program.get("tiers") else None, order_points.quoting_of(customer)
+
+
+@Prepared
+def _for_quote(shop_id: int, platform_id: str, now: datetime):
+    return order_points.with_quoting(with_held(customers.finding(shop_id, platform_id)), now)
 
 
 def tier_in(program: dict, row: CustomerTier | None) -> dict | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import peewee
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -59,6 +60,32 @@ def test_the_ledger_page_is_the_query_it_replaced(app, shop):
             assert all(isinstance(e, LedgerEntry) for e in page)
 
         same_page()
+
+
+def test_the_columns_are_resolved_once_and_still_converted(app, shop, monkeypatch):
+    """The first run finds no rows; later runs reuse its column resolution and still convert
+    each column (a JSON reason, a datetime) as peewee would."""
+    resolutions = []
+    resolve = peewee._resolve_model_columns
+    monkeypatch.setattr(peewee, "_resolve_model_columns",
+                        lambda *args: resolutions.append(1) or resolve(*args))
+
+    @Prepared
+    def by_customer(customer_id):
+        return LedgerEntry.select().where(LedgerEntry.customer == customer_id).order_by(LedgerEntry.id)
+
+    with session(), database.atomic():
+        assert by_customer(0) == []
+        customer = _history(shop.id)
+        expected = list(LedgerEntry.select().where(LedgerEntry.customer == customer.id)
+                        .order_by(LedgerEntry.id))
+        resolutions.clear()
+        for _ in range(2):
+            found = by_customer(customer.id)
+            assert [(e.id, e.delta, e.reason, e.created_at) for e in found] == \
+                   [(e.id, e.delta, e.reason, e.created_at) for e in expected]
+            assert all(isinstance(e.reason, dict) and isinstance(e.created_at, datetime) for e in found)
+    assert resolutions == []
 
 
 def test_datetime_arguments_are_bound_too(app, shop):
