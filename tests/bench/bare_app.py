@@ -4,14 +4,19 @@
 what the plugin does for the request (verify, read, store, enqueue; or identify, read, serialize).
 ``durable`` also stores each body with one autocommitted INSERT (``DURABLE_TABLE``, in
 ``BARE_DATABASE_URL``) before it answers: the least a receiver that loses nothing it acknowledged
-must do, so the plugin's cost can be told apart from what durability costs any server. Run by
-gunicorn as ``bare_app:app`` or ``bare_app:durable``.
+must do, so the plugin's cost can be told apart from what durability costs any server. ``reads``
+runs, for each widget request, the very SQL statements the plugin ran for it (captured beforehand
+by bench_widget into the pickle ``BARE_READS_FILE``, keyed by method, path and Authorization) and
+answers once it has fetched their rows: the least a server answering from the same data must do.
+Run by gunicorn as ``bare_app:app``, ``bare_app:durable`` or ``bare_app:reads``.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import threading
+from pathlib import Path
 
 import psycopg2
 from flask import Flask, jsonify, request
@@ -25,7 +30,19 @@ DURABLE_DDL = (f"DROP TABLE IF EXISTS {DURABLE_TABLE}; CREATE TABLE {DURABLE_TAB
 
 app = Flask(__name__)
 durable = Flask(__name__)
+reads = Flask(__name__)
 _connections = threading.local()
+#: (method, path, Authorization) -> the (sql, params) the plugin ran for that request, in order.
+Statements = dict[tuple[str, str, str], list[tuple[str, tuple | list | None]]]
+
+
+def _connection():
+    """One autocommitted connection per gunicorn thread, as a pool would lend it."""
+    connection = getattr(_connections, "connection", None)
+    if connection is None:
+        connection = _connections.connection = psycopg2.connect(os.environ["BARE_DATABASE_URL"])
+        connection.autocommit = True
+    return connection
 
 
 @app.post("/webhooks/shopify")
@@ -39,11 +56,22 @@ def receive(domain: str | None = None, endpoint: str | None = None):
 @durable.post("/webhooks/shopify")
 def store():
     raw = request.get_data(cache=False)
-    connection = getattr(_connections, "connection", None)
-    if connection is None:  # one connection per gunicorn thread, as a pool would lend it
-        connection = _connections.connection = psycopg2.connect(os.environ["BARE_DATABASE_URL"])
-        connection.autocommit = True
-    with connection.cursor() as cursor:
+    with _connection().cursor() as cursor:
         cursor.execute(f"INSERT INTO {DURABLE_TABLE} (delivery_id, body) VALUES (%s, %s) "
                        "ON CONFLICT DO NOTHING", (request.headers["X-Shopify-Webhook-Id"], raw.decode()))
     return jsonify(status="accepted", bytes=len(raw)), 200
+
+
+_statements: Statements = (pickle.loads(Path(os.environ["BARE_READS_FILE"]).read_bytes())  # noqa: S301 - ours
+                           if os.environ.get("BARE_READS_FILE") else {})
+
+
+@reads.route("/widget/v1/<path:endpoint>", methods=["GET", "POST"])
+def replay(endpoint: str):
+    request.get_data(cache=False)
+    rows = 0
+    with _connection().cursor() as cursor:
+        for sql, params in _statements[(request.method, request.path, request.headers["Authorization"])]:
+            cursor.execute(sql, params)
+            rows += len(cursor.fetchall()) if cursor.description else 0
+    return jsonify(status="accepted", rows=rows), 200

@@ -8,8 +8,10 @@ paid orders (3), applied by the real worker code. Per endpoint, N requests (1000
 checkout page's widget sends them (loyalty.js ``load()``: GET /account?lang=, POST /quote {cart},
 POST /offers {cart, lang}, each with X-Loyalty-Shop, a Bearer customer token and the storefront's
 Origin), the shoppers' signed tokens made beforehand. wrk (2 threads, C = 16 connections) sends
-each request once to a bare Flask app (tests/bench/bare_app.py) and then to the plugin, under the
-same gunicorn settings, R times in turn (3), and the medians are compared; every answer is checked
+each request once to a bare Flask app (tests/bench/bare_app.py), to the bare app running the very
+SQL statements the plugin ran for that request (recorded in-process beforehand, ``bare_app:reads``:
+the least any server answering from the same data must do) and to the plugin, under the same
+gunicorn settings, R times in turn (3), and the medians are compared; every answer is checked
 in Lua (200 and its body; the account answers are counted per customer and must name each shopper
 exactly as often as their token was sent, in every round). Afterwards every table must be exactly
 as before (reads and quotes write nothing). Then, with ``--paced F`` (0.5), every request once
@@ -22,12 +24,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import shlex
 import time
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+import bare_app
 import benchlib  # noqa: I001 - first: it puts the repository root on sys.path
 import profiling
 import wrk_client
@@ -162,7 +166,7 @@ def serve(name: str, app: str, args: list[str], env: dict, workdir: Path, pools:
                                    f"{log.read_text(errors='replace')[-3000:]}")
         for endpoint, pool in pools.items():
             pids = server_pids(proc.pid)
-            pg = postgres_pids() if name == "plugin" else []
+            pg = postgres_pids() if name != "bare" else []
             cpu_before, pg_before = benchlib.cpu_seconds(pids), benchlib.cpu_seconds(pg)
             load = os.getloadavg()[0]
             figures = wrk_client.run(url, pool, workdir, connections=connections, once=True,
@@ -236,6 +240,42 @@ def profile(shop, requests: dict[str, list[wrk_client.Request]], count: int) -> 
         stats.sort_stats("tottime").print_stats(18)
 
 
+def capture_reads(requests: dict[str, list[wrk_client.Request]], path: Path) -> dict[str, float]:
+    """Each distinct request once through the plugin in-process, the SQL it runs recorded (text and
+    parameters, in order) into ``path`` for ``bare_app:reads``; the statements per request, per
+    endpoint."""
+    from plugin.app import create_app
+
+    app = create_app({"LOYALTY_DATABASE_URL": benchlib.POSTGRES_URL, "LOYALTY_REDIS_URL": benchlib.REDIS_URL,
+                      **WORKERS_ENV})
+    client, db, recorded = app.test_client(), database.obj, []
+    execute = db.execute_sql
+
+    def recording(sql, params=None, *args, **kwargs):
+        recorded.append((sql, params))
+        return execute(sql, params, *args, **kwargs)
+
+    statements: bare_app.Statements = {}
+    counts: dict[str, list[int]] = {}
+    db.execute_sql = recording
+    try:
+        for endpoint, batch in requests.items():
+            for r in batch:
+                key = (r.method, r.path.split("?")[0], r.headers["Authorization"])
+                if key in statements:
+                    continue
+                recorded.clear()
+                response = client.open(r.path, method=r.method, headers=r.headers, data=r.body)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{r.method} {r.path}: {response.status_code} {response.data[:300]}")
+                statements[key] = list(recorded)
+                counts.setdefault(endpoint, []).append(len(recorded))
+    finally:
+        del db.execute_sql  # the class's method again
+    path.write_bytes(pickle.dumps(statements))
+    return {endpoint: sum(n) / len(n) for endpoint, n in counts.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -283,18 +323,27 @@ def main() -> None:
         print(f"{args.customers} shoppers of {shop.domain} (demo program: tiers, rewards), each signed up "
               f"with {args.orders} paid orders applied ({seeded:.1f} s); {args.requests} requests per "
               f"endpoint, each sent once by wrk (2 threads, {args.connections} connections) to the bare "
-              f"app and the plugin in turn, {args.rounds} round(s), {args.warmup} warm-up requests per "
-              f"endpoint, server and round; gunicorn {args.gunicorn_args} for both servers; "
+              f"app, the bare app running the plugin's SQL and the plugin in turn, {args.rounds} round(s), "
+              f"{args.warmup} warm-up requests per endpoint, server and round; gunicorn "
+              f"{args.gunicorn_args} for every server; "
               f"PostgreSQL + Redis")
         print(benchlib.machine_note())
+        reads_file = workdir / "reads.pickle"
+        per_request = capture_reads(requests, reads_file)
+        print("the plugin's SQL statements per request, recorded for the bare app that runs just them: "
+              + ", ".join(f"{endpoint} {n:.1f}" for endpoint, n in per_request.items()))
         before = fingerprint()
         env = {"LOYALTY_DATABASE_URL": benchlib.POSTGRES_URL, "LOYALTY_REDIS_URL": benchlib.REDIS_URL,
                **WORKERS_ENV}
-        runs: dict[str, list[dict]] = {"bare": [], "plugin": []}
-        for _ in range(args.rounds):  # alternately, so a slow minute of the machine hits both
-            runs["bare"].append(serve("bare", "bare_app:app", [*gunicorn_args, "--pythonpath", "tests/bench"],
-                                      {}, workdir, pools, warm_pools, dict.fromkeys(pools, BARE_CHECK),
-                                      args.connections, expected))
+        bare_args = [*gunicorn_args, "--pythonpath", "tests/bench"]
+        reads_env = {"BARE_DATABASE_URL": benchlib.POSTGRES_URL, "BARE_READS_FILE": str(reads_file)}
+        runs: dict[str, list[dict]] = {"bare": [], "reads": [], "plugin": []}
+        for _ in range(args.rounds):  # alternately, so a slow minute of the machine hits each
+            runs["bare"].append(serve("bare", "bare_app:app", bare_args, {}, workdir, pools, warm_pools,
+                                      dict.fromkeys(pools, BARE_CHECK), args.connections, expected))
+            runs["reads"].append(serve("reads", "bare_app:reads", bare_args, reads_env, workdir, pools,
+                                       warm_pools, dict.fromkeys(pools, BARE_CHECK), args.connections,
+                                       expected))
             runs["plugin"].append(serve("plugin", "plugin.app:create_app()", gunicorn_args, env, workdir,
                                         pools, warm_pools, CHECKS, args.connections, expected))
         paced = {}
@@ -307,16 +356,17 @@ def main() -> None:
 
         median = {name: {endpoint: over_rounds([run[endpoint] for run in named]) for endpoint in pools}
                   for name, named in runs.items()}
-        rounds = [(f"round {r}", bare, plugin)
-                  for r, (bare, plugin) in enumerate(zip(runs["bare"], runs["plugin"], strict=True), 1)]
-        rounds.append(("median", median["bare"], median["plugin"]))
-        rows = [row(f"{endpoint} ({name}, {label})", figures[endpoint], bare[endpoint]["rate"],
-                    name == "plugin") for endpoint in pools for label, bare, plugin in rounds
-                for name, figures in (("bare", bare), ("plugin", plugin))]
+        rounds = [(f"round {r + 1}", {name: named[r] for name, named in runs.items()})
+                  for r in range(args.rounds)]
+        rounds.append(("median", median))
+        rows = [row(f"{endpoint} ({name}, {label})", figures[endpoint], measured["bare"][endpoint]["rate"],
+                    name != "bare") for endpoint in pools for label, measured in rounds
+                for name, figures in measured.items()]
         print()
         print(benchlib.table(["endpoint", "requests", "wall s", "requests/s", "p50 ms", "p95 ms", "p99 ms",
                               "vs bare", "server CPU ms/req", "PG CPU ms/req", "load", "problems"], rows))
-        print(f"\n{args.rounds} round(s), the bare app and the plugin in turn; a median row holds each "
+        print(f"\n{args.rounds} round(s), the bare app, the bare app running the plugin's SQL (reads) and "
+              f"the plugin in turn; a median row holds each "
               f"figure's median over the rounds (its vs bare: the ratio of the median rates) and the "
               f"problems of all rounds. server CPU: gunicorn master + workers (utime+stime from /proc) per "
               f"answered request; PG CPU: the bench database's backends. Target (issue #17): >= "
@@ -326,7 +376,9 @@ def main() -> None:
             ratio = plugin["rate"] / bare["rate"]
             met = ratio >= TARGET_RATIO and plugin["p95_ms"] <= TARGET_P95_MS
             print(f"  {endpoint}: {ratio:.0%} of bare, p95 {plugin['p95_ms']:.1f} ms: "
-                  f"{'met' if met else 'MISSED'}")
+                  f"{'met' if met else 'MISSED'}; {plugin['rate'] / median['reads'][endpoint]['rate']:.0%} "
+                  f"of the bare app running the same SQL ({median['reads'][endpoint]['rate']:.0f}/s, "
+                  f"{median['reads'][endpoint]['rate'] / bare['rate']:.0%} of bare)")
         if paced:
             print(f"\nthe plugin paced at about {args.paced:.0%} of its median rate (each of the "
                   f"{args.connections} connections waits before every send, a random time of the mean "
