@@ -53,7 +53,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     vault = Vault(settings.secret_key)
     app.extensions["loyalty"] = Runtime(settings=settings, vault=vault)
     payloads.key_fingerprints(vault)
-    db.bind(settings.database_url)
+    db.bind(settings.database_url, server_prepare=settings.prepared_statements)
     db.init_app(app)
     queue.configure(settings.redis_url, settings.batch_size)
     bootstrap.wire()  # requests move points too (redemptions, adjustments): their facts need handlers

@@ -26,6 +26,7 @@ class Settings:
     max_body_bytes: int
     batch_size: int
     secret_is_generated: bool = False
+    prepared_statements: bool = True  # PostgreSQL prepares the hot reads (off behind PgBouncer)
     insales_app_id: str | None = None  # the app's identifier: the Basic-auth login to every shop
     insales_secret: str | None = None  # the app's secret: each shop's password is MD5(token + it)
     smtp_url: str | None = None  # smtp://user:pass@host:587?starttls=1 or smtps://...: shoppers' e-mail
@@ -55,6 +56,14 @@ def _positive_int(name: str, value: str) -> int:
     if number <= 0:
         raise ConfigError(f"{name}: must be positive, got {value!r}")
     return number
+
+
+def _flag(name: str, value: str) -> bool:
+    if value.lower() in ("1", "true", "on", "yes"):
+        return True
+    if value.lower() in ("0", "false", "off", "no"):
+        return False
+    raise ConfigError(f"{name}: must be 1 or 0 (on or off), got {value!r}")
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -120,6 +129,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         ),
         batch_size=_positive_int("LOYALTY_BATCH_SIZE", get("LOYALTY_BATCH_SIZE") or "200"),
         secret_is_generated=generated,
+        prepared_statements=_flag("LOYALTY_PREPARED_STATEMENTS", get("LOYALTY_PREPARED_STATEMENTS") or "1"),
         insales_app_id=insales_app_id,
         insales_secret=insales_secret,
         smtp_url=smtp_url,

@@ -15,8 +15,9 @@ from plugin.core.base import database
 from plugin.core.models import ALL_MODELS, Event
 
 
-def bind(url: str) -> peewee.Database:
-    """Bind the proxy to a database URL (sqlite:///path or postgresql://...) and create tables."""
+def bind(url: str, *, server_prepare: bool = True) -> peewee.Database:
+    """Bind the proxy to a database URL (sqlite:///path or postgresql://...) and create tables.
+    ``server_prepare``: PostgreSQL prepares the hot reads once per connection (plugin.core.prepared)."""
     if url.startswith("sqlite"):
         # WAL lets the web process read while a job writes; the busy timeout waits out a writer.
         db = connect(url, pragmas={"journal_mode": "wal", "busy_timeout": 5000,
@@ -25,6 +26,7 @@ def bind(url: str) -> peewee.Database:
         # A pool per process: opening a PostgreSQL connection per request (a forked backend and a
         # cold catalog cache) costs more than everything else the webhook receiver does.
         db = Pool(**parse(url), max_connections=32, timeout=10, stale_timeout=300)
+        db.server_prepare = server_prepare
     database.initialize(db)
     with session(), database.atomic():
         added = add_missing_columns(ALL_MODELS)
@@ -46,6 +48,7 @@ class Pool(PooledPostgresqlDatabase):
     sender); the broken connection is then discarded, as it is on any error."""
 
     RECENT = 1.0
+    server_prepare = True  # plugin.core.prepared: the hot reads PREPAREd once per connection
 
     def __init__(self, *args, **kwargs):
         self._checked_in: dict[int, float] = {}

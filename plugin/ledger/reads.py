@@ -85,5 +85,8 @@ def entries(customer: Customer, *, before: int | None = None, limit: int = 50) -
 
 @Prepared
 def _page(customer_id: int, before: int, limit: int):
-    return (LedgerEntry.select().where((LedgerEntry.customer == customer_id) & (LedgerEntry.id < before))
+    # BIGINT: the cursor may lie beyond the id column's integer (NO_CURSOR does), and PostgreSQL types
+    # a prepared statement's parameter as the column it meets (plugin.core.prepared)
+    return (LedgerEntry.select().where((LedgerEntry.customer == customer_id)
+                                       & (LedgerEntry.id < peewee.Cast(before, "BIGINT")))
             .order_by(LedgerEntry.id.desc()).limit(limit))

@@ -159,7 +159,7 @@ def cron_forever(connection: redis.Redis) -> None:
 
 def run(settings: Settings, *, burst: bool = False, with_cron: bool = True) -> None:
     """Work the events and periodic queues until stopped (or until empty, with ``burst``)."""
-    db.bind(settings.database_url)
+    db.bind(settings.database_url, server_prepare=settings.prepared_statements)
     queue.configure(settings.redis_url, settings.batch_size)
     mail_transport.configure(settings)
     shopify_payloads.key_fingerprints(Vault(settings.secret_key))  # jobs map raw order bodies
@@ -179,5 +179,5 @@ def run(settings: Settings, *, burst: bool = False, with_cron: bool = True) -> N
 
 def run_cron(settings: Settings) -> None:
     """The cron scheduler alone, for deployments that run it as its own process."""
-    db.bind(settings.database_url)
+    db.bind(settings.database_url, server_prepare=settings.prepared_statements)
     _run_cron(settings)

@@ -6,7 +6,8 @@ what the plugin does for the request (verify, read, store, enqueue; or identify,
 ``BARE_DATABASE_URL``) before it answers: the least a receiver that loses nothing it acknowledged
 must do, so the plugin's cost can be told apart from what durability costs any server. ``reads``
 runs, for each widget request, the very SQL statements the plugin ran for it (captured beforehand
-by bench_widget into the pickle ``BARE_READS_FILE``, keyed by method, path and Authorization) and
+by bench_widget into the pickle ``BARE_READS_FILE``, keyed by method, path and Authorization; the
+statements the plugin has PostgreSQL prepare are prepared here too, once per connection) and
 answers once it has fetched their rows: the least a server answering from the same data must do.
 Run by gunicorn as ``bare_app:app``, ``bare_app:durable`` or ``bare_app:reads``.
 """
@@ -32,8 +33,9 @@ app = Flask(__name__)
 durable = Flask(__name__)
 reads = Flask(__name__)
 _connections = threading.local()
-#: (method, path, Authorization) -> the (sql, params) the plugin ran for that request, in order.
-Statements = dict[tuple[str, str, str], list[tuple[str, tuple | list | None]]]
+#: "statements": (method, path, Authorization) -> the (sql, params) the plugin ran for that request,
+#: in order; "prepares": a prepared statement's name -> the PREPARE that made it.
+Reads = dict[str, dict]
 
 
 def _connection():
@@ -62,16 +64,22 @@ def store():
     return jsonify(status="accepted", bytes=len(raw)), 200
 
 
-_statements: Statements = (pickle.loads(Path(os.environ["BARE_READS_FILE"]).read_bytes())  # noqa: S301 - ours
-                           if os.environ.get("BARE_READS_FILE") else {})
+_reads: Reads = (pickle.loads(Path(os.environ["BARE_READS_FILE"]).read_bytes())  # noqa: S301 - ours
+                  if os.environ.get("BARE_READS_FILE") else {"statements": {}, "prepares": {}})
 
 
 @reads.route("/widget/v1/<path:endpoint>", methods=["GET", "POST"])
 def replay(endpoint: str):
     request.get_data(cache=False)
-    rows = 0
-    with _connection().cursor() as cursor:
-        for sql, params in _statements[(request.method, request.path, request.headers["Authorization"])]:
+    rows, connection = 0, _connection()
+    held = _connections.__dict__.setdefault("prepared", set())  # this thread's connection's
+    key = (request.method, request.path, request.headers["Authorization"])
+    with connection.cursor() as cursor:
+        for sql, params in _reads["statements"][key]:
+            name = sql.split()[1] if sql.startswith("EXECUTE ") else None
+            if name is not None and name not in held:
+                cursor.execute(_reads["prepares"][name])
+                held.add(name)
             cursor.execute(sql, params)
             rows += len(cursor.fetchall()) if cursor.description else 0
     return jsonify(status="accepted", rows=rows), 200

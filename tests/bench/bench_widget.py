@@ -242,20 +242,23 @@ def profile(shop, requests: dict[str, list[wrk_client.Request]], count: int) -> 
 
 def capture_reads(requests: dict[str, list[wrk_client.Request]], path: Path) -> dict[str, float]:
     """Each distinct request once through the plugin in-process, the SQL it runs recorded (text and
-    parameters, in order) into ``path`` for ``bare_app:reads``; the statements per request, per
-    endpoint."""
+    parameters, in order; the PREPAREs of the statements PostgreSQL holds prepared apart) into
+    ``path`` for ``bare_app:reads``; the statements per request, per endpoint."""
     from plugin.app import create_app
 
     app = create_app({"LOYALTY_DATABASE_URL": benchlib.POSTGRES_URL, "LOYALTY_REDIS_URL": benchlib.REDIS_URL,
                       **WORKERS_ENV})
-    client, db, recorded = app.test_client(), database.obj, []
+    client, db, recorded, prepares = app.test_client(), database.obj, [], {}
     execute = db.execute_sql
 
     def recording(sql, params=None, *args, **kwargs):
-        recorded.append((sql, params))
+        if sql.startswith("PREPARE "):  # the reads server prepares its own, once per connection
+            prepares[sql.split()[1]] = sql
+        else:
+            recorded.append((sql, params))
         return execute(sql, params, *args, **kwargs)
 
-    statements: bare_app.Statements = {}
+    statements: dict = {}
     counts: dict[str, list[int]] = {}
     db.execute_sql = recording
     try:
@@ -272,7 +275,8 @@ def capture_reads(requests: dict[str, list[wrk_client.Request]], path: Path) -> 
                 counts.setdefault(endpoint, []).append(len(recorded))
     finally:
         del db.execute_sql  # the class's method again
-    path.write_bytes(pickle.dumps(statements))
+    reads: bare_app.Reads = {"statements": statements, "prepares": prepares}
+    path.write_bytes(pickle.dumps(reads))
     return {endpoint: sum(n) / len(n) for endpoint, n in counts.items()}
 
 

@@ -32,6 +32,8 @@ class SqlTimer:
         self.seconds += spent
 
     def __enter__(self) -> SqlTimer:
+        from plugin.core.prepared import statement  # an EXECUTE of a prepared read: timed as its SQL
+
         execute, commit = self.db.execute_sql, self.db.commit
         connect, close = self.db._connect, self.db._close
 
@@ -40,7 +42,7 @@ class SqlTimer:
             try:
                 return execute(sql, params, *args, **kwargs)
             finally:
-                self._add(self._PARAMS.sub("(…)", sql)[:150], started)
+                self._add(self._PARAMS.sub("(…)", statement(sql))[:150], started)
 
         def timed_commit():
             started = time.perf_counter()

@@ -168,3 +168,77 @@ def test_an_argument_that_never_reaches_the_sql_is_refused(app):
 
     with session(), pytest.raises(TypeError, match=r"\[1\] do not reach"):
         query(1, datetime(2026, 1, 1))
+
+
+def _held() -> set[str]:
+    """The statements this connection holds prepared on the server."""
+    return {name for (name,) in database.execute_sql("SELECT name FROM pg_prepared_statements").fetchall()}
+
+
+def test_postgres_prepares_each_hot_read_once_per_connection_outside_transactions(app, shop, backend):
+    if backend != "postgres":
+        pytest.skip("PREPARE is PostgreSQL's; SQLite runs the SQL as it is")
+    with session(), database.atomic():
+        customer = _history(shop.id)
+    with session():
+        with database.atomic():  # a failed statement would spoil the transaction: nothing prepared in one
+            ledger.entries(customer, before=10**6, limit=3)
+            assert _held() == set()
+        every = [e.id for e in LedgerEntry.select().where(LedgerEntry.customer == customer.id)
+                 .order_by(LedgerEntry.id.desc())]
+        for _ in range(3):
+            assert [e.id for e in ledger.entries(customer, before=every[4], limit=5)] == every[5:10]
+        held = _held()
+        assert len(held) == 1 and next(iter(held)).startswith("loyalty_")
+        assert [e.id for e in ledger.entries(customer, before=None, limit=2)] == every[:2]
+        assert _held() == held  # no cursor, 2^63 - 1, is a BIGINT parameter: the same statement
+
+
+def test_a_value_beyond_the_type_postgres_inferred_is_answered_by_the_plain_statement(app, shop, backend):
+    if backend != "postgres":
+        pytest.skip("PREPARE is PostgreSQL's")
+
+    @Prepared
+    def older(customer_id, before):
+        return (LedgerEntry.select(LedgerEntry.id).where((LedgerEntry.customer == customer_id)
+                & (LedgerEntry.id < before)).order_by(LedgerEntry.id.desc()).tuples())
+
+    with session(), database.atomic():
+        customer = _history(shop.id)
+    with session():
+        ids = [e.id for e in LedgerEntry.select().where(LedgerEntry.customer == customer.id)
+               .order_by(LedgerEntry.id.desc())]
+        assert older(customer.id, ids[2]) == [(i,) for i in ids[3:]]
+        assert older(customer.id, 2**40) == [(i,) for i in ids]  # the id parameter is an integer: plain SQL
+        assert older(customer.id, ids[0]) == [(i,) for i in ids[1:]]
+        assert len(_held()) == 1
+
+
+def test_with_server_preparing_off_nothing_is_prepared(app, shop, backend, monkeypatch):
+    if backend != "postgres":
+        pytest.skip("PREPARE is PostgreSQL's")
+    monkeypatch.setattr(database.obj, "server_prepare", False)
+    with session(), database.atomic():
+        customer = _history(shop.id)
+    with session():
+        assert len(ledger.entries(customer, before=10**6, limit=3)) == 3
+        assert _held() == set()
+
+
+def test_outside_a_transaction_every_ledger_page_is_the_query_it_replaced(app, shop):
+    """Bound values of every size, beyond PostgreSQL's integer too, prepared or run plain."""
+    with session(), database.atomic():
+        customer = _history(shop.id)
+    with session():
+        every = list(LedgerEntry.select().where(LedgerEntry.customer == customer.id)
+                     .order_by(LedgerEntry.id.desc()))
+
+        @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(before=st.none() | st.integers(min_value=-(2**63), max_value=2**63 - 1),
+               limit=st.integers(0, 20))
+        def same_page(before, limit):
+            page = ledger.entries(customer, before=before, limit=limit)
+            expected = [e for e in every if before is None or e.id < before][:limit]
+            assert [(e.id, e.delta) for e in page] == [(e.id, e.delta) for e in expected]
+
+        same_page()

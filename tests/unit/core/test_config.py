@@ -36,6 +36,8 @@ BAD = [
     pytest.param("LOYALTY_MAX_BODY_BYTES", {"LOYALTY_MAX_BODY_BYTES": "0"}, id="max-body-zero"),
     pytest.param("LOYALTY_BATCH_SIZE", {"LOYALTY_BATCH_SIZE": "many"}, id="batch-size-not-a-number"),
     pytest.param("LOYALTY_BATCH_SIZE", {"LOYALTY_BATCH_SIZE": "-5"}, id="batch-size-negative"),
+    pytest.param("LOYALTY_PREPARED_STATEMENTS", {"LOYALTY_PREPARED_STATEMENTS": "maybe"},
+                 id="prepared-statements-not-a-flag"),
 ]
 
 
@@ -103,3 +105,10 @@ def test_serve_with_good_settings_hands_the_app_to_the_server(tmp_path, monkeypa
     ((host, port, app),) = served
     assert (host, port) == ("127.0.0.1", 8123)
     assert app.extensions["loyalty"].settings.database_url == env["LOYALTY_DATABASE_URL"]
+
+
+@pytest.mark.parametrize(("value", "on"), [("1", True), ("on", True), ("TRUE", True),
+                                           ("0", False), ("off", False), ("no", False)])
+def test_prepared_statements_is_a_flag_on_by_default(value, on):
+    assert load_settings(GOOD).prepared_statements is True
+    assert load_settings({**GOOD, "LOYALTY_PREPARED_STATEMENTS": value}).prepared_statements is on
