@@ -36,6 +36,7 @@ import threading
 import weakref
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from itertools import count
 
 import peewee
@@ -48,10 +49,6 @@ _STAND_INS = {
     datetime: lambda n: datetime(1999, 12, 31, 23, 59, 59, 7000 + n),  # arithmetic on it still works
 }
 _ELEMENTS = (int, str)  # what a tuple argument may hold, one of them throughout
-#: The values a server-prepared statement may take: each means the same as a typed parameter as
-#: it does as a literal, or PostgreSQL refuses it (and it runs plain). A Decimal would not: into
-#: an integer parameter it is rounded, silently.
-_SERVER_TYPES = (int, str, datetime, bool, type(None))
 _PLACEHOLDER = re.compile(r"%s|%%")
 _statement_names = count(1)
 _prepared_on: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # connection -> names it holds
@@ -148,15 +145,16 @@ class Prepared:
         if missing:
             raise TypeError(f"{self._name}: argument(s) {sorted(missing)} do not reach "
                             "the SQL as parameters")
-        fits = all(type(value) in _SERVER_TYPES for index, _, value in slots if index is None)
+        fits = all(_constant(value) is not _UNFIT for index, _, value in slots if index is None)
         server = _Server(sql, slots) if fits and isinstance(db, peewee.PostgresqlDatabase) else None
         return query, sql, slots, server
 
 
 class _Server:
-    """A statement as PostgreSQL holds it prepared: PREPARE's text, with each argument a numbered
-    parameter and each int, bool or None constant written in (a generic plan sees it too: a
-    partial index's predicate, ``remaining > 0``), and the EXECUTE that sends the arguments."""
+    """A statement as PostgreSQL holds it prepared: PREPARE's text, with each argument and each str
+    or datetime constant a numbered parameter and each number, bool or None constant written in
+    (a generic plan sees it too: a partial index's predicate, ``remaining > 0``), and the EXECUTE
+    that sends the parameters."""
 
     def __init__(self, sql: str, slots: list[tuple]) -> None:
         self.name = f"loyalty_{next(_statement_names)}"
@@ -168,8 +166,9 @@ class _Server:
                 return "%"
             position = next(positions)
             index, _, value = slots[position]
-            if index is None and (value is None or type(value) in (bool, int)):
-                return _literal(value)
+            written = None if index is not None else _constant(value)
+            if written is not None:
+                return written
             self.sent.append(position)
             return f"${next(numbers)}"
 
@@ -179,11 +178,27 @@ class _Server:
         self.execute = f"EXECUTE {self.name}{arguments}"
 
 
-def _literal(value: int | bool | None) -> str:
-    """A constant as SQL text; a negative number in brackets (``a - -1`` must not become a comment)."""
+_UNFIT = object()
+
+
+def _constant(value) -> str | object | None:
+    """A constant of the query as SQL text to write into the prepared statement; None for one sent
+    as a parameter (a str, a str enum, a datetime: each means the same typed as it does as a
+    literal); _UNFIT for any other, whose statement runs plain. A number is written as the driver
+    writes it into plain SQL (``0`` an integer, ``0.5`` a numeric): sent as a parameter, a Decimal
+    would take the type PostgreSQL inferred for it and be rounded into an integer, silently. A
+    negative number goes in brackets (``a - -1`` must not become a comment)."""
     if value is None or type(value) is bool:
         return {None: "NULL", True: "TRUE", False: "FALSE"}[value]
-    return str(value) if value >= 0 else f"({value})"
+    if isinstance(value, str | datetime):
+        return None
+    if isinstance(value, int):
+        text = str(int(value))  # an IntEnum's str() is its name
+    elif isinstance(value, Decimal) and value.is_finite():
+        text = str(value)  # as psycopg2 writes it: 1E+2 stays a numeric
+    else:
+        return _UNFIT
+    return f"({text})" if text.startswith("-") else text
 
 
 def _execute(db, server: _Server | None, sql: str, params: list):

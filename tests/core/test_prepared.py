@@ -5,6 +5,7 @@ it cannot bind unchanged."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import peewee
 import pytest
@@ -211,6 +212,33 @@ def test_a_value_beyond_the_type_postgres_inferred_is_answered_by_the_plain_stat
         assert older(customer.id, ids[2]) == [(i,) for i in ids[3:]]
         assert older(customer.id, 2**40) == [(i,) for i in ids]  # the id parameter is an integer: plain SQL
         assert older(customer.id, ids[0]) == [(i,) for i in ids[1:]]
+        assert len(_held()) == 1
+
+
+@pytest.mark.parametrize("threshold", [Decimal("0.5"), Decimal("1.5"), Decimal("-19.5"), Decimal("1E+1"),
+                                       Decimal("-0")])
+def test_decimal_and_str_enum_constants_are_prepared_and_mean_what_they_mean_plain(
+        app, shop, backend, threshold):
+    """A Decimal constant is written into the statement as the driver writes it into plain SQL; sent
+    as a parameter it would be rounded to the integer PostgreSQL inferred (0.5 -> 1, 1 left out).
+    (Unconverted, as a Decimal meets an integer in an expression: a field's converter would make it
+    an int.)"""
+    if backend != "postgres":
+        pytest.skip("PREPARE is PostgreSQL's")
+
+    def plain(customer_id):
+        above = LedgerEntry.delta > peewee.Value(threshold, converter=False)
+        return (LedgerEntry.select(LedgerEntry.delta).where((LedgerEntry.customer == customer_id)
+                & above & (LedgerEntry.kind == EntryKind.EARN))
+                .order_by(LedgerEntry.delta).tuples())
+
+    with session(), database.atomic():
+        customer = _history(shop.id)
+    with session():
+        expected = list(plain(customer.id))
+        assert expected == [(n,) for n in range(1, 13) if n > threshold]
+        query = Prepared(plain)
+        assert query(customer.id) == expected == query(customer.id)
         assert len(_held()) == 1
 
 
