@@ -19,7 +19,7 @@ from plugin.http.runtime import runtime
 from plugin.program import versions
 from plugin.tiers import standing
 from widgets import identity
-from widgets.schemas import ACCOUNT, ANONYMOUS, program_summary
+from widgets.schemas import program_summary, utc_iso
 
 routes = Routes()  # on the blueprint widgets.init_app makes, with every widget module's routes
 URL_PREFIX = "/widget/v1"
@@ -101,7 +101,8 @@ def account_of(shop: Shop, customer_id: str, program: dict, rules: str | None = 
             balance[lot.point_type] = balance.get(lot.point_type, 0) + lot.remaining
         spendable.update(ledger.spendable_among(lots, now))
         expiring = ledger.expiring_among(lots, now, days) if days else []
-        recent = [{"delta": e.delta, "point_type": e.point_type, "kind": e.kind, "created_at": e.created_at,
+        recent = [{"delta": e.delta, "point_type": e.point_type, "kind": e.kind,
+                   "created_at": utc_iso(e.created_at),
                    "reason": reasons.render(e.reason, lang), "reason_code": e.reason["code"],
                    "reason_params": reasons.params(e.reason)}
                   for e in ledger.entries(customer, limit=RECENT_ENTRIES)]
@@ -113,7 +114,7 @@ def account_of(shop: Shop, customer_id: str, program: dict, rules: str | None = 
         "total": {"balance": sum(balance.values()), "spendable": sum(spendable.values()),
                   "pending": sum(pending.values())},
         "expiring_soon": [{"point_type": lot.point_type, "points": lot.remaining,
-                           "expires_at": lot.expires_at} for lot in expiring],
+                           "expires_at": utc_iso(lot.expires_at)} for lot in expiring],
         "recent": recent,
         "program": program_summary(program, shop.currency, rules),
         "tier": tier,
@@ -125,9 +126,7 @@ def account():
     shopper: identity.Shopper = g.shopper
     _, program = versions.current(shopper.shop.id)
     if not shopper.signed_in:
-        return jsonify(ANONYMOUS.dump({"signed_in": False,
-                                       "program": program_summary(program, shopper.shop.currency,
-                                                                  rules_url(shopper.shop))}))
+        return jsonify({"signed_in": False,
+                        "program": program_summary(program, shopper.shop.currency, rules_url(shopper.shop))})
     lang = i18n.chosen(request.args.get("lang") or request.accept_languages.best_match(i18n.LANGUAGES))
-    return jsonify(ACCOUNT.dump(account_of(shopper.shop, shopper.customer_id, program,
-                                           rules_url(shopper.shop), lang)))
+    return jsonify(account_of(shopper.shop, shopper.customer_id, program, rules_url(shopper.shop), lang))

@@ -1,86 +1,28 @@
-"""What the widget API answers, as marshmallow schemas, and the program as a shopper reads it."""
+"""The widget API's answers as JSON-ready dicts: times with their UTC offset, and the program as a
+shopper reads it. The account is built as it is sent, not dumped through a schema: marshmallow's
+dump of it cost a fifth of the request's CPU (10 history lines, about 55 fields), and what it
+added (the offsets) is ``utc_iso``."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from plugin.program import money
 
 
+def utc_iso(value: datetime) -> str:
+    """Naive UTC from the database, with its offset so a browser does not read it as local time."""
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
 class UtcDateTime(fields.DateTime):
-    """Naive UTC from the database, sent with its offset so a browser does not read it as local."""
+    """A schema's field for such a time (``utc_iso``)."""
 
     def _serialize(self, value: datetime | None, attr, obj, **kwargs):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return super()._serialize(value, attr, obj, **kwargs)
-
-
-class ExpiryOut(Schema):
-    kind = fields.String()
-    days = fields.Integer(allow_none=True)
-
-
-class PointTypeOut(Schema):
-    name = fields.String()
-    label = fields.Dict(keys=fields.String(), values=fields.String())
-    expiry = fields.Nested(ExpiryOut)
-
-
-class EarningOut(Schema):
-    point_type = fields.String()
-    description = fields.String()
-    rate = fields.Dict()
-    pending_days = fields.Integer()
-
-
-class ProgramOut(Schema):
-    currency = fields.String()
-    point_types = fields.List(fields.Nested(PointTypeOut))
-    earning = fields.Nested(EarningOut)
-    point_value = fields.String()
-    signup_points = fields.Integer(allow_none=True)
-    expiry_warning_days = fields.Integer()
-    rules_url = fields.String(allow_none=True)  # the public rules page (plugin.dashboard.rules_page)
-    launcher = fields.Boolean()  # the store turned the floating launcher on (program "widget")
-
-
-class ExpiringOut(Schema):
-    point_type = fields.String()
-    points = fields.Integer()
-    expires_at = UtcDateTime()
-
-
-class EntryOut(Schema):
-    delta = fields.Integer()
-    point_type = fields.String()
-    kind = fields.String()
-    reason = fields.String()  # in the shopper's language (?lang=, else Accept-Language)
-    reason_code = fields.String()
-    reason_params = fields.Dict()
-    created_at = UtcDateTime()
-
-
-class AnonymousOut(Schema):
-    signed_in = fields.Boolean()
-    program = fields.Nested(ProgramOut)
-
-
-class AccountOut(AnonymousOut):
-    customer = fields.String()
-    balance = fields.Dict(keys=fields.String(), values=fields.Integer())
-    spendable = fields.Dict(keys=fields.String(), values=fields.Integer())
-    pending = fields.Dict(keys=fields.String(), values=fields.Integer())
-    total = fields.Dict(keys=fields.String(), values=fields.Integer())
-    expiring_soon = fields.List(fields.Nested(ExpiringOut))
-    recent = fields.List(fields.Nested(EntryOut))
-    tier = fields.Dict(allow_none=True)  # issue #5
-
-
-ANONYMOUS, ACCOUNT = AnonymousOut(), AccountOut()
+        return None if value is None else utc_iso(value)
 
 
 def _number(value: Decimal) -> str:
@@ -123,7 +65,8 @@ def program_summary(program: dict, shop_currency: str, rules_url: str | None = N
     return {
         "currency": currency,
         "point_types": [{"name": name, "label": spec["label"] or {"en": name.replace("_", " ").title()},
-                         "expiry": spec["expiry"]} for name, spec in program["point_types"].items()],
+                         "expiry": {"kind": spec["expiry"]["kind"], "days": spec["expiry"]["days"]}}
+                        for name, spec in program["point_types"].items()],
         "earning": {"point_type": earning["point_type"], "rate": _rate_json(earning["rate"]),
                     "description": describe_rate(earning["rate"], currency),
                     "pending_days": earning["pending_days"]},
