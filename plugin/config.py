@@ -58,10 +58,13 @@ def _positive_int(name: str, value: str) -> int:
     return number
 
 
+TRUE, FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})  # any case
+
+
 def _flag(name: str, value: str) -> bool:
-    if value.lower() in ("1", "true", "on", "yes"):
+    if value.lower() in TRUE:
         return True
-    if value.lower() in ("0", "false", "off", "no"):
+    if value.lower() in FALSE:
         return False
     raise ConfigError(f"{name}: must be 1 or 0 (on or off), got {value!r}")
 

@@ -48,7 +48,6 @@ class Pool(PooledPostgresqlDatabase):
     sender); the broken connection is then discarded, as it is on any error."""
 
     RECENT = 1.0
-    server_prepare = True  # plugin.core.prepared: the hot reads PREPAREd once per connection
 
     def __init__(self, *args, **kwargs):
         self._checked_in: dict[int, float] = {}

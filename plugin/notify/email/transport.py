@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from email.utils import formataddr, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from plugin.config import Settings, load_settings
+from plugin.config import TRUE, Settings, load_settings
 from plugin.core.crypto import Vault
 from plugin.core.models import NotifySettings, Shop
 
 TIMEOUT = 15  # seconds for connecting and for each SMTP command: a stuck server holds no lease for long
-TRUE = {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True)
